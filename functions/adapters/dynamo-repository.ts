@@ -1,0 +1,367 @@
+/**
+ * The Repository port over one DynamoDB table (single-table design; the key
+ * layout and access patterns are in docs/data-model.md). No transactions: every
+ * write that must happen once is a single-item conditional write on a
+ * deterministic key.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  BatchScore,
+  Case,
+  LedgerEvent,
+  ProtocolVersion,
+  Scorecard,
+  Shares,
+  StoredLabel,
+  Submission,
+  UploadSlot,
+  Workforce,
+} from '../domain/index.js';
+import type { BatchRecord, Repository, RoundRecord } from '../use-cases/ports.js';
+
+const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
+
+export const keys = {
+  protocol: (id: string, v: number) => ({ pk: `PROTOCOL#${id}`, sk: `V#${pad(v)}` }),
+  workforce: (programId: string, id: string) => ({ pk: `PROGRAM#${programId}`, sk: `WORKFORCE#${id}` }),
+  case: (programId: string, caseId: string) => ({ pk: `PROGRAM#${programId}`, sk: `CASE#${caseId}` }),
+  batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
+  slot: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SLOT#${uploadId}` }),
+  submission: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SUBMISSION#${uploadId}` }),
+  score: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'SCORE' }),
+  label: (caseId: string, batchId: string) => ({ pk: `CASE#${caseId}`, sk: `LABEL#${batchId}` }),
+  ledger: (programId: string, eventId: string) => ({ pk: `LEDGER#${programId}`, sk: `EVENT#${eventId}` }),
+  round: (programId: string, round: number) => ({ pk: `PROGRAM#${programId}`, sk: `ROUND#${pad(round, 4)}` }),
+  scorecard: (programId: string, protocolId: string, workforceId: string) => ({
+    pk: `PROGRAM#${programId}`,
+    sk: `SCORECARD#${protocolId}#${workforceId}`,
+  }),
+  shares: (programId: string, protocolId: string, round: number) => ({
+    pk: `PROGRAM#${programId}`,
+    sk: `SHARES#${protocolId}#${pad(round, 4)}`,
+  }),
+};
+
+const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> | undefined): T | undefined => {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as T;
+};
+
+const isConditionFailure = (e: unknown): boolean =>
+  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+
+export class DynamoRepository implements Repository {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
+    try {
+      await this.doc.send(
+        new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return 'created';
+    } catch (e) {
+      if (isConditionFailure(e)) return 'exists';
+      throw e;
+    }
+  }
+
+  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return r.Item;
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const r = await this.doc.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
+      out.push(...(r.Items ?? []));
+      ExclusiveStartKey = r.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
+  }
+
+  private queryPrefix(pk: string, prefix: string) {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+      ConsistentRead: true,
+    });
+  }
+
+  private async batchPut(items: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        pending = (r.UnprocessedItems?.[this.table] ?? []) as typeof pending;
+        if (pending.length > 0) {
+          if (attempt >= 8) throw new Error(`BatchWrite left ${pending.length} items unprocessed after retries`);
+          await new Promise((res) => setTimeout(res, Math.random() * 50 * 2 ** attempt));
+        }
+      }
+    }
+  }
+
+  putProtocolVersion(p: ProtocolVersion) {
+    return this.putIfAbsent({ ...keys.protocol(p.protocolId, p.version), ...p });
+  }
+
+  async getProtocolVersion(protocolId: string, version: number) {
+    const item = strip(await this.get(keys.protocol(protocolId, version)));
+    return item ? ProtocolVersion.parse(item) : undefined;
+  }
+
+  async putWorkforce(programId: string, w: Workforce) {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...keys.workforce(programId, w.workforceId), ...w } }));
+  }
+
+  async listWorkforces(programId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'WORKFORCE#');
+    return items.map((i) => Workforce.parse(strip(i)));
+  }
+
+  async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
+    await this.batchPut(cases.map((c) => ({ ...keys.case(programId, c.caseId), ...c, state: 'pending' })));
+  }
+
+  async listCases(programId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#');
+    return items.map((i) => {
+      const rest = strip<Record<string, unknown>>(i)!;
+      return { ...Case.parse(rest), goldPool: rest.goldPool === true, state: String(rest.state) };
+    });
+  }
+
+  async setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string) {
+    // Sequential-ish with bounded concurrency: dynalite serves ~1,500 writes/s at 32 in flight.
+    const queue = caseIds.slice();
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.case(programId, id),
+            UpdateExpression: 'SET #s = :s, batchId = :b',
+            ExpressionAttributeNames: { '#s': 'state' },
+            ExpressionAttributeValues: { ':s': state, ':b': batchId },
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+  }
+
+  createBatch(b: BatchRecord) {
+    return this.putIfAbsent({
+      ...keys.batch(b.batchId),
+      gsi1pk: `PROGRAM#${b.programId}#ROUND#${pad(b.round, 4)}`,
+      gsi1sk: `BATCH#${b.batchId}`,
+      ...b,
+    });
+  }
+
+  async getBatch(batchId: string) {
+    return strip<BatchRecord & Record<string, unknown>>(await this.get(keys.batch(batchId)));
+  }
+
+  async listRoundBatches(programId: string, round: number) {
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#ROUND#${pad(round, 4)}` },
+    });
+    return items.map((i) => strip<BatchRecord & Record<string, unknown>>(i)!);
+  }
+
+  async transitionBatch(batchId: string, from: readonly string[], to: string, set: Partial<BatchRecord> = {}) {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':to': to };
+    const sets = ['#status = :to'];
+    Object.entries(set).forEach(([k, v], i) => {
+      if (v === undefined) return;
+      names[`#f${i}`] = k;
+      values[`:f${i}`] = v;
+      sets.push(`#f${i} = :f${i}`);
+    });
+    const conds = from.map((s, i) => {
+      values[`:from${i}`] = s;
+      return `#status = :from${i}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.batch(batchId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND (${conds.join(' OR ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async setTaskToken(batchId: string, token: string, slaDeadline: string) {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.batch(batchId),
+        UpdateExpression: 'SET taskToken = :t, slaDeadline = :d',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': token, ':d': slaDeadline },
+      }),
+    );
+  }
+
+  async putUploadSlot(slot: UploadSlot) {
+    const r = await this.putIfAbsent({ ...keys.slot(slot.batchId, slot.uploadId), ...slot });
+    if (r === 'exists') throw new Error(`upload slot ${slot.uploadId} already exists`);
+  }
+
+  async getUploadSlot(batchId: string, uploadId: string) {
+    const item = strip(await this.get(keys.slot(batchId, uploadId)));
+    return item ? UploadSlot.parse(item) : undefined;
+  }
+
+  async createSubmission(s: Submission) {
+    const r = await this.putIfAbsent({ ...keys.submission(s.batchId, s.uploadId), ...s });
+    if (r === 'created') return { created: true, current: s };
+    const current = Submission.parse(strip(await this.get(keys.submission(s.batchId, s.uploadId))));
+    return { created: false, current };
+  }
+
+  async updateSubmission(batchId: string, uploadId: string, set: Partial<Submission>) {
+    const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.submission(batchId, uploadId),
+        UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:f${i}`, v])),
+      }),
+    );
+  }
+
+  async listSubmissions(batchId: string) {
+    const items = await this.queryPrefix(`BATCH#${batchId}`, 'SUBMISSION#');
+    return items.map((i) => Submission.parse(strip(i)));
+  }
+
+  async putScore(s: BatchScore) {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...keys.score(s.batchId), ...s } }));
+  }
+
+  async getScore(batchId: string) {
+    const item = strip(await this.get(keys.score(batchId)));
+    return item ? BatchScore.parse(item) : undefined;
+  }
+
+  async putLabels(labels: readonly StoredLabel[]) {
+    // Deterministic keys (case, batch): writing the same labels again overwrites
+    // them with identical content, so a retried finalize changes nothing.
+    await this.batchPut(
+      labels.map((l) => ({
+        ...keys.label(l.caseId, l.batchId),
+        gsi1pk: `BATCH#${l.batchId}#LABELS`,
+        gsi1sk: `CASE#${l.caseId}`,
+        ...l,
+      })),
+    );
+  }
+
+  async listBatchLabels(batchId: string) {
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `BATCH#${batchId}#LABELS` },
+    });
+    return items.map((i) => StoredLabel.parse(strip(i)));
+  }
+
+  async listCaseLabels(caseId: string) {
+    const items = await this.queryPrefix(`CASE#${caseId}`, 'LABEL#');
+    return items.map((i) => StoredLabel.parse(strip(i)));
+  }
+
+  async appendLedger(e: LedgerEvent) {
+    const r = await this.putIfAbsent({ ...keys.ledger(e.programId, e.eventId), ...e });
+    return r === 'created' ? 'appended' : 'duplicate';
+  }
+
+  async listLedger(programId: string) {
+    const items = await this.queryPrefix(`LEDGER#${programId}`, 'EVENT#');
+    return items.map((i) => LedgerEvent.parse(strip(i))).sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+  }
+
+  createRound(r: RoundRecord) {
+    const { settledBatchIds: _s, ...rest } = r;
+    return this.putIfAbsent({ ...keys.round(r.programId, r.round), ...rest });
+  }
+
+  private toRound(item: Record<string, unknown> | undefined): RoundRecord | undefined {
+    const r = strip<Record<string, unknown>>(item);
+    if (!r) return undefined;
+    const settled = r.settledBatchIds instanceof Set ? [...(r.settledBatchIds as Set<string>)] : [];
+    return { ...(r as unknown as RoundRecord), settledBatchIds: settled.sort() };
+  }
+
+  async getRound(programId: string, round: number) {
+    return this.toRound(await this.get(keys.round(programId, round)));
+  }
+
+  async markRoundBatchSettled(programId: string, round: number, batchId: string) {
+    const r = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.round(programId, round),
+        UpdateExpression: 'ADD settledBatchIds :b',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':b': new Set([batchId]) },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return this.toRound(r.Attributes)!;
+  }
+
+  async putScorecards(programId: string, cards: readonly Scorecard[]) {
+    await this.batchPut(cards.map((c) => ({ ...keys.scorecard(programId, c.protocolId, c.workforceId), ...c })));
+  }
+
+  async listScorecards(programId: string, protocolId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, `SCORECARD#${protocolId}#`);
+    return items.map((i) => Scorecard.parse(strip(i)));
+  }
+
+  createShares(programId: string, protocolId: string, round: number, shares: Shares) {
+    return this.putIfAbsent({ ...keys.shares(programId, protocolId, round), shares, round, protocolId });
+  }
+
+  async getShares(programId: string, protocolId: string, round: number) {
+    const item = await this.get(keys.shares(programId, protocolId, round));
+    return item ? Shares.parse(item.shares) : undefined;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Batching: a workforce's cases become batches; vendor batches get hidden gold
+ * items at the protocol's rate, random per-batch aliases, and a shuffled order,
+ * so gold items look exactly like the rest.
+ */
+import type { BatchItem } from './model/index.js';
+import { type RandomSource, shuffled } from './random.js';
+
+/** Splits `items` into ⌈n/size⌉ batches of near-equal size (sizes differ by ≤ 1). */
+export function splitIntoBatches<T>(items: readonly T[], size: number): T[][] {
+  if (items.length === 0) return [];
+  const count = Math.ceil(items.length / size);
+  const base = Math.floor(items.length / count);
+  const extra = items.length % count;
+  const out: T[][] = [];
+  let at = 0;
+  for (let b = 0; b < count; b++) {
+    const n = base + (b < extra ? 1 : 0);
+    out.push(items.slice(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+/**
+ * How many gold items a batch of `realCount` cases gets so that gold makes up
+ * `rate` of the batch: g = round(n·r/(1−r)).
+ */
+export const goldCountFor = (realCount: number, rate: number): number =>
+  rate <= 0 ? 0 : Math.round((realCount * rate) / (1 - rate));
+
+export interface MixGoldInput {
+  caseIds: readonly string[];
+  /** Cases with expert labels that may serve as gold for this batch. */
+  goldPool: readonly string[];
+  goldRate: number;
+  random: RandomSource;
+}
+
+export interface MixedBatch {
+  items: BatchItem[];
+  /** Set when the gold pool was too small for the rate. */
+  note?: string;
+}
+
+/**
+ * Mixes hidden gold into a batch. Gold cases are drawn without replacement from
+ * the pool (never a case already in the batch); every item gets a fresh random
+ * alias unique in the batch; the order is shuffled.
+ *
+ * @example mixGoldItems({ caseIds, goldPool, goldRate: 0.1, random }).items[0]
+ *   // { alias: 'k3v9x2m7qa8d', caseId: 'case-0042', gold: false }
+ */
+export function mixGoldItems(input: MixGoldInput): MixedBatch {
+  const { caseIds, goldRate, random } = input;
+  const inBatch = new Set(caseIds);
+  const pool = input.goldPool.filter((id) => !inBatch.has(id));
+  const wanted = goldCountFor(caseIds.length, goldRate);
+  const gold = shuffled(pool, random).slice(0, wanted);
+  const aliases = new Set<string>();
+  const alias = (): string => {
+    for (;;) {
+      const a = random.token(12);
+      if (!aliases.has(a)) {
+        aliases.add(a);
+        return a;
+      }
+    }
+  };
+  const items: BatchItem[] = shuffled(
+    [...caseIds.map((caseId) => ({ caseId, gold: false })), ...gold.map((caseId) => ({ caseId, gold: true }))],
+    random,
+  ).map((x) => ({ alias: alias(), ...x }));
+  return gold.length < wanted
+    ? { items, note: `gold pool too small: ${gold.length} of ${wanted} gold items` }
+    : { items };
+}

@@ -1,0 +1,10 @@
+/** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
+export * from './batching.js';
+export * from './gold-scoring.js';
+export * from './label-file.js';
+export * from './model/index.js';
+export * from './planning.js';
+export * from './random.js';
+export * from './rebalancing.js';
+export * from './routing.js';
+export * from './scorecards.js';

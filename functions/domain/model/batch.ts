@@ -1,0 +1,45 @@
+/** Batches: the unit of work a workforce receives, one Step Functions execution each. */
+import { z } from 'zod';
+import { Identifier } from './protocol.js';
+
+export const BatchStatus = z.enum([
+  'planned',
+  'awaiting-submission',
+  'submitted',
+  'accepted',
+  'rejected',
+  'overdue',
+  'failed',
+]);
+export type BatchStatus = z.infer<typeof BatchStatus>;
+
+/** One item of a batch as Goldline sees it. The vendor sees only `alias`. */
+export const BatchItem = z.object({
+  alias: z.string().regex(/^[a-z0-9]{6,32}$/),
+  caseId: Identifier,
+  gold: z.boolean(),
+});
+export type BatchItem = z.infer<typeof BatchItem>;
+
+export const Batch = z.object({
+  batchId: Identifier,
+  programId: Identifier,
+  round: z.number().int().min(1),
+  protocol: z.string().regex(/^[a-z0-9][a-z0-9._-]*@\d+$/),
+  workforceId: Identifier,
+  workforceKind: z.enum(['internal', 'vendor']),
+  itemCount: z.number().int().min(1),
+  goldCount: z.number().int().min(0),
+  slaHours: z.number().positive(),
+  status: BatchStatus,
+  createdAt: z.iso.datetime(),
+});
+export type Batch = z.infer<typeof Batch>;
+
+/** What the workflow carries between states (kept small: ids, not data). */
+export const BatchExecutionInput = z.object({
+  batchId: Identifier,
+  slaSeconds: z.number().int().min(1),
+  heartbeatSeconds: z.number().int().min(1),
+});
+export type BatchExecutionInput = z.infer<typeof BatchExecutionInput>;

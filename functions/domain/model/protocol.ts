@@ -1,0 +1,102 @@
+/**
+ * Protocol versions: the rules a program manager writes. Immutable once a batch
+ * has used them; every batch, label and ledger event records `id@version`.
+ */
+import { z } from 'zod';
+
+export const Identifier = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64 characters');
+
+/** A condition on one case attribute. Paths: `modality`, `bodyPart`, `site`, `scanner`, `subgroup.<k>`, `flags.<k>`, `deidentified`. */
+export const Condition = z.discriminatedUnion('op', [
+  z.object({ attribute: z.string().min(1), op: z.literal('equals'), value: z.union([z.string(), z.boolean(), z.number()]) }),
+  z.object({ attribute: z.string().min(1), op: z.literal('notEquals'), value: z.union([z.string(), z.boolean(), z.number()]) }),
+  z.object({ attribute: z.string().min(1), op: z.literal('in'), values: z.array(z.union([z.string(), z.number()])).min(1) }),
+  z.object({ attribute: z.string().min(1), op: z.literal('isTrue') }),
+  z.object({ attribute: z.string().min(1), op: z.literal('isFalse') }),
+]);
+export type Condition = z.infer<typeof Condition>;
+
+export const Route = z.discriminatedUnion('pool', [
+  z.object({ pool: z.literal('internal'), qualifications: z.array(z.string()).default([]) }),
+  z.object({ pool: z.literal('vendor'), qualifications: z.array(z.string()).default([]) }),
+  z.object({ pool: z.literal('exclude') }),
+]);
+export type Route = z.infer<typeof Route>;
+
+export const RoutingRule = z.object({
+  id: Identifier,
+  /** All conditions must hold (AND). An empty list matches every case. */
+  when: z.array(Condition).default([]),
+  route: Route,
+  /** Why the rule exists, in the PM's words; repeated in every explanation. */
+  reason: z.string().min(1),
+});
+export type RoutingRule = z.infer<typeof RoutingRule>;
+
+export const ClassificationTask = z.object({
+  type: z.literal('classification'),
+  /** The label scale. For ordinal grades, in order (weights use positions). */
+  classes: z.array(z.string().min(1)).min(2),
+  ordinal: z.boolean().default(false),
+});
+export type ClassificationTask = z.infer<typeof ClassificationTask>;
+
+export const Task = z.discriminatedUnion('type', [ClassificationTask]);
+export type Task = z.infer<typeof Task>;
+
+export const ProtocolVersion = z
+  .object({
+    protocolId: Identifier,
+    version: z.number().int().positive(),
+    title: z.string().min(1),
+    task: Task,
+    thresholds: z.object({
+      /** Minimum gold accuracy (point estimate) for a batch to be accepted. */
+      goldAccuracy: z.number().min(0).max(1),
+      /** Fewer gold items than this: the figure is "insufficient", not a verdict. */
+      minGoldItems: z.number().int().min(1).default(5),
+    }),
+    /** Fraction of each vendor batch's items that are hidden gold. */
+    goldRate: z.number().min(0).max(0.5),
+    /** Fraction of cases also sent to a second workforce, for agreement. */
+    overlapRate: z.number().min(0).max(0.5).default(0),
+    batchSize: z.number().int().min(1).max(10_000),
+    /** Default SLA for a batch when the workforce does not set its own. */
+    slaHours: z.number().positive().max(24 * 365),
+    /** A waiting batch expects a sign of life (any upload attempt) this often. */
+    heartbeatHours: z.number().positive().default(24),
+    routing: z.object({
+      rules: z.array(RoutingRule),
+      default: Route,
+    }),
+    rebalancing: z
+      .object({
+        /** Quality floor on the lower Wilson bound of gold accuracy. */
+        floor: z.number().min(0).max(1).default(0.7),
+        /** How far shares move toward the quality target each round (0..1]. */
+        learningRate: z.number().gt(0).max(1).default(0.5),
+        /** A vendor with shares never drops below this while above the floor. */
+        minShare: z.number().min(0).max(1).default(0.05),
+      })
+      .prefault({}),
+    createdBy: z.string().min(1),
+    createdAt: z.iso.datetime(),
+  })
+  .superRefine((p, ctx) => {
+    const ids = new Set<string>();
+    for (const [i, r] of p.routing.rules.entries()) {
+      if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
+      ids.add(r.id);
+    }
+    if (p.heartbeatHours > p.slaHours) {
+      ctx.addIssue({ code: 'custom', path: ['heartbeatHours'], message: 'heartbeatHours must not exceed slaHours' });
+    }
+  });
+export type ProtocolVersion = z.infer<typeof ProtocolVersion>;
+export type ProtocolVersionInput = z.input<typeof ProtocolVersion>;
+
+/** `chest-xray@1`: how batches, labels and ledger events name the protocol. */
+export const protocolRef = (p: Pick<ProtocolVersion, 'protocolId' | 'version'>): string =>
+  `${p.protocolId}@${p.version}`;

@@ -1,0 +1,23 @@
+/** Workforces: internal expert teams (build) and outside vendors (buy). */
+import { z } from 'zod';
+import { Identifier } from './protocol.js';
+
+export const WorkforceStatus = z.enum(['active', 'probation', 'suspended']);
+
+export const Workforce = z.object({
+  workforceId: Identifier,
+  kind: z.enum(['internal', 'vendor']),
+  name: z.string().min(1),
+  /** Cases this workforce can take per round (per planning day). */
+  capacityPerRound: z.number().int().min(0),
+  pricePerCase: z.number().min(0),
+  slaHours: z.number().positive(),
+  qualifications: z.array(z.string()).default([]),
+  status: WorkforceStatus.default('active'),
+});
+export type Workforce = z.infer<typeof Workforce>;
+export type WorkforceInput = z.input<typeof Workforce>;
+
+/** Allocation shares of the vendor pool, per vendor, summing to 1 (or all 0). */
+export const Shares = z.record(z.string(), z.number().min(0).max(1));
+export type Shares = z.infer<typeof Shares>;

@@ -1,0 +1,51 @@
+/**
+ * Randomness is a port: production uses the OS's CSPRNG (aliases must be
+ * unguessable); the demo and tests use a seeded generator so runs repeat.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+
+export interface RandomSource {
+  /** Uniform float in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Random token of `length` characters from an unambiguous alphabet. */
+  token(length: number): string;
+}
+
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** mulberry32: small, fast, good enough for simulation and shuffles (not for secrets). */
+export function seededRandomSource(seed: number): RandomSource {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number): number => Math.floor(next() * n);
+  return {
+    next,
+    int,
+    token: (length) => Array.from({ length }, () => ALPHABET[int(ALPHABET.length)]).join(''),
+  };
+}
+
+/** CSPRNG-backed source for production paths (aliases, upload keys). */
+export const cryptoRandomSource: RandomSource = {
+  next: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
+  int: (n) => randomInt(n),
+  token: (length) => Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join(''),
+};
+
+/** Fisher–Yates shuffle into a new array. */
+export function shuffled<T>(items: readonly T[], random: RandomSource): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}

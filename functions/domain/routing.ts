@@ -1,0 +1,81 @@
+/**
+ * Routing: which pool a case goes to, by the protocol's ordered rules (first
+ * match wins, explicit default last), behind the de-identification gate.
+ */
+import type { Case, Condition, ProtocolVersion, Route } from './model/index.js';
+
+export interface RoutingDecision {
+  caseId: string;
+  /** The id of the rule that matched, or `default`. */
+  ruleId: string;
+  route: Route;
+  /** Why, in words a PM can read: the rule's reason and the facts that matched. */
+  explanation: string;
+  /** Set when the de-identification gate overrode the rule. */
+  gate?: string;
+}
+
+/** Reads a dotted attribute path (`flags.sensitive`, `subgroup.sex`) from a case. */
+export function caseAttribute(c: Case, path: string): unknown {
+  let value: unknown = c;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** Does the condition hold for the case? Also returns the fact, for explanations. */
+export function evaluateCondition(c: Case, cond: Condition): { holds: boolean; fact: string } {
+  const v = caseAttribute(c, cond.attribute);
+  const shown = v === undefined ? '(absent)' : JSON.stringify(v);
+  switch (cond.op) {
+    case 'equals':
+      return { holds: v === cond.value, fact: `${cond.attribute}=${shown} ${v === cond.value ? '=' : '≠'} ${JSON.stringify(cond.value)}` };
+    case 'notEquals':
+      return { holds: v !== cond.value, fact: `${cond.attribute}=${shown} ${v !== cond.value ? '≠' : '='} ${JSON.stringify(cond.value)}` };
+    case 'in': {
+      const holds = (cond.values as unknown[]).includes(v);
+      return { holds, fact: `${cond.attribute}=${shown} ${holds ? '∈' : '∉'} ${JSON.stringify(cond.values)}` };
+    }
+    case 'isTrue':
+      return { holds: v === true, fact: `${cond.attribute}=${shown}` };
+    case 'isFalse':
+      return { holds: v !== true, fact: `${cond.attribute}=${shown}` };
+  }
+}
+
+/**
+ * Routes one case: the first rule whose conditions all hold decides; otherwise the
+ * default. A case without a de-identification attestation never reaches a vendor:
+ * a vendor route becomes internal, with the reason recorded.
+ *
+ * @example routeCase(c, protocol).explanation
+ *   // 'rule "sensitive-stays-inside" (Sensitive studies stay with our radiologists): flags.sensitive=true'
+ */
+export function routeCase(c: Case, protocol: ProtocolVersion): RoutingDecision {
+  let decision: RoutingDecision | undefined;
+  for (const rule of protocol.routing.rules) {
+    const results = rule.when.map((cond) => evaluateCondition(c, cond));
+    if (results.every((r) => r.holds)) {
+      const facts = results.length ? results.map((r) => r.fact).join(', ') : 'no conditions (matches every case)';
+      decision = { caseId: c.caseId, ruleId: rule.id, route: rule.route, explanation: `rule "${rule.id}" (${rule.reason}): ${facts}` };
+      break;
+    }
+  }
+  decision ??= {
+    caseId: c.caseId,
+    ruleId: 'default',
+    route: protocol.routing.default,
+    explanation: 'no rule matched: protocol default',
+  };
+  if (decision.route.pool === 'vendor' && !c.deidentified) {
+    return {
+      ...decision,
+      route: { pool: 'internal', qualifications: decision.route.qualifications },
+      gate: 'no de-identification attestation: kept internal',
+      explanation: `${decision.explanation}; de-identification gate: no attestation, so the case stays internal`,
+    };
+  }
+  return decision;
+}

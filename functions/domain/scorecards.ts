@@ -1,0 +1,60 @@
+/**
+ * Scorecards are projections of the ledger: folding the `batch.scored`,
+ * `batch.accepted` and `batch.rejected` events of a protocol gives the same
+ * scorecards whenever it is run, and applying an event twice changes nothing.
+ */
+import type { LedgerEvent, Scorecard } from './model/index.js';
+import { isDefined, wilsonInterval } from './scoring/index.js';
+
+export interface ScorecardOptions {
+  protocolId: string;
+  minGoldItems: number;
+}
+
+/** Builds one scorecard per workforce from ledger events (duplicates by id ignored). */
+export function projectScorecards(events: readonly LedgerEvent[], opts: ScorecardOptions): Record<string, Scorecard> {
+  const seen = new Set<string>();
+  const acc = new Map<string, { batches: Set<string>; accepted: number; rejected: number; n: number; correct: number }>();
+  const get = (w: string) => {
+    let a = acc.get(w);
+    if (!a) {
+      a = { batches: new Set(), accepted: 0, rejected: 0, n: 0, correct: 0 };
+      acc.set(w, a);
+    }
+    return a;
+  };
+  for (const e of events) {
+    if (seen.has(e.eventId)) continue;
+    seen.add(e.eventId);
+    if (!e.protocol.startsWith(`${opts.protocolId}@`)) continue;
+    const w = e.data.workforceId;
+    if (typeof w !== 'string') continue;
+    if (e.type === 'batch.scored') {
+      const a = get(w);
+      a.batches.add(e.subject);
+      a.n += Number(e.data.goldN ?? 0);
+      a.correct += Number(e.data.goldCorrect ?? 0);
+    } else if (e.type === 'batch.accepted') {
+      get(w).accepted += 1;
+    } else if (e.type === 'batch.rejected') {
+      get(w).rejected += 1;
+    }
+  }
+  const out: Record<string, Scorecard> = {};
+  for (const [workforceId, a] of [...acc.entries()].sort(([x], [y]) => x.localeCompare(y))) {
+    const wi = wilsonInterval(a.correct, a.n);
+    out[workforceId] = {
+      workforceId,
+      protocolId: opts.protocolId,
+      batches: a.batches.size,
+      batchesAccepted: a.accepted,
+      batchesRejected: a.rejected,
+      goldN: a.n,
+      goldCorrect: a.correct,
+      accuracy: isDefined(wi.estimate) ? wi.estimate.value : null,
+      interval: isDefined(wi.estimate) ? { lower: wi.lower, upper: wi.upper } : null,
+      insufficient: a.n < opts.minGoldItems,
+    };
+  }
+  return out;
+}

@@ -1,0 +1,20 @@
+/**
+ * Park a batch on its callback token — primary course:
+ * 1. Store the task token and the SLA deadline on the batch.
+ * 2. Move the batch from planned to awaiting-submission (a retry finds it there).
+ * The execution then waits until ingest sends the token back, or the SLA ends.
+ */
+import { NotFoundError } from './errors.js';
+import type { Deps } from './ports.js';
+
+export async function awaitSubmission(
+  deps: Deps,
+  input: { batchId: string; taskToken: string; slaSeconds: number },
+): Promise<{ batchId: string; slaDeadline: string }> {
+  const batch = await deps.repo.getBatch(input.batchId);
+  if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
+  const slaDeadline = new Date(deps.clock.now().getTime() + input.slaSeconds * 1000).toISOString();
+  await deps.repo.setTaskToken(input.batchId, input.taskToken, slaDeadline);
+  await deps.repo.transitionBatch(input.batchId, ['planned', 'awaiting-submission'], 'awaiting-submission');
+  return { batchId: input.batchId, slaDeadline };
+}

@@ -1,0 +1,22 @@
+/** Payloads the workflow hands to each task (kept small: ids only). */
+import { z } from 'zod';
+import { Identifier } from '../domain/index.js';
+
+export const BatchRef = z.object({ batchId: Identifier });
+export const AwaitSubmissionEvent = BatchRef.extend({
+  taskToken: z.string().min(1),
+  slaSeconds: z.number().int().min(1),
+});
+export const SettleBatchEvent = BatchRef.extend({ verdict: z.enum(['accepted', 'rejected']) });
+export const RecordFailureEvent = BatchRef.extend({
+  error: z.string().optional(),
+  cause: z.string().optional(),
+});
+export const DispatchRoundEvent = z.object({
+  programId: Identifier,
+  protocolId: Identifier,
+  version: z.number().int().positive(),
+  round: z.number().int().min(1),
+  limit: z.number().int().positive().optional(),
+  actor: z.string().min(1),
+});

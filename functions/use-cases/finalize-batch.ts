@@ -1,0 +1,60 @@
+/**
+ * Finalize a settled batch — primary course:
+ * 1. Write one label per item with its lineage: workforce, annotator, protocol
+ *    id@version, submission key and SHA-256 (deterministic keys: a retry
+ *    rewrites the same items).
+ * 2. Accepted batch: its real cases are labelled. Rejected: they go back to
+ *    pending and are planned again next round.
+ * 3. Append `labels.recorded` and mark the batch settled in its round.
+ */
+import type { StoredLabel } from '../domain/index.js';
+import { loadBatchKey } from './batch-key.js';
+import { ConflictError } from './errors.js';
+import { record } from './ledger.js';
+import type { Deps } from './ports.js';
+import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
+
+export async function finalizeBatch(deps: Deps, input: { batchId: string }): Promise<{ labels: number; status: string }> {
+  const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+  if (batch.status !== 'accepted' && batch.status !== 'rejected') {
+    throw new ConflictError(`batch ${batch.batchId} is ${batch.status}: only accepted or rejected batches are finalized`);
+  }
+  const key = await loadBatchKey(deps, batch.batchId);
+  const { submission, labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  const byAlias = new Map(labels.map((l) => [l.alias, l]));
+  const now = deps.clock.now().toISOString();
+  const stored: StoredLabel[] = key.items.map((item) => {
+    const l = byAlias.get(item.alias)!;
+    return {
+      caseId: item.caseId,
+      batchId: batch.batchId,
+      label: l.label,
+      workforceId: batch.workforceId,
+      annotatorId: l.annotator,
+      protocol: batch.protocol,
+      submissionKey: submission.key,
+      submissionSha256: submission.sha256Hex,
+      gold: item.gold,
+      status: batch.status as 'accepted' | 'rejected',
+      createdAt: now,
+    };
+  });
+  await deps.repo.putLabels(stored);
+  const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
+  await deps.repo.setCaseState(batch.programId, real, batch.status === 'accepted' ? 'labelled' : 'pending', batch.batchId);
+  await record(deps, {
+    eventId: `${batch.batchId}:labels`,
+    programId: batch.programId,
+    type: 'labels.recorded',
+    actor: 'finalizer',
+    protocol: batch.protocol,
+    subject: batch.batchId,
+    reason:
+      batch.status === 'accepted'
+        ? `${real.length} labels accepted from ${submission.key}`
+        : `${real.length} labels kept as rejected; cases re-queued`,
+    data: { workforceId: batch.workforceId, labels: stored.length, submissionKey: submission.key, sha256: submission.sha256Hex },
+  });
+  await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
+  return { labels: stored.length, status: batch.status };
+}

@@ -1,0 +1,138 @@
+/**
+ * Ingest an uploaded label file — primary course:
+ * 1. Map the object key to its upload slot (server-chosen keys only).
+ * 2. Record the submission once (conditional put on the upload id); a repeated
+ *    S3 event for a finished submission stops here.
+ * 3. Verify size and SHA-256 against the slot (the local S3 checks no signature).
+ * 4. Validate the file: JSON Lines, one label per alias, labels in the schema.
+ * 5. Bad file: mark the submission rejected with per-line reasons, keep the raw
+ *    object, write a report for the vendor, send a heartbeat; the batch waits on.
+ * 6. Good file: the first valid submission moves the batch to submitted
+ *    (conditional) and sends the task token back; a later one is superseded.
+ */
+import { createHash } from 'node:crypto';
+import { UPLOAD_PREFIX } from '../../infra/definitions.js';
+import { type LineProblem, protocolRef, validateLabelFile } from '../domain/index.js';
+import { loadBatchKey, reportObject } from './batch-key.js';
+import { record } from './ledger.js';
+import type { Deps } from './ports.js';
+
+export type IngestOutcome =
+  | { status: 'ignored'; reason: string }
+  | { status: 'duplicate'; uploadId: string }
+  | { status: 'rejected'; uploadId: string; problems: LineProblem[] }
+  | { status: 'superseded'; uploadId: string; reason: string }
+  | { status: 'accepted'; uploadId: string };
+
+/** `uploads/<workforceId>/<batchId>/<uploadId>.jsonl` */
+export const uploadObject = (workforceId: string, batchId: string, uploadId: string): string =>
+  `${UPLOAD_PREFIX}${workforceId}/${batchId}/${uploadId}.jsonl`;
+
+const KEY = /^uploads\/([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*)\/([a-z0-9]{8,40})\.jsonl$/;
+
+export interface UploadReport {
+  batchId: string;
+  uploadId: string;
+  status: 'rejected' | 'accepted' | 'superseded';
+  problems: LineProblem[];
+  checkedAt: string;
+}
+
+export async function ingestUpload(deps: Deps, input: { bucket: string; key: string }): Promise<IngestOutcome> {
+  const m = KEY.exec(input.key);
+  if (input.bucket !== deps.buckets.uploads || !m) {
+    return { status: 'ignored', reason: `not an upload slot key: ${input.bucket}/${input.key}` };
+  }
+  const [, workforceId, batchId, uploadId] = m;
+  const slot = await deps.repo.getUploadSlot(batchId, uploadId);
+  if (!slot || slot.workforceId !== workforceId || slot.key !== input.key) {
+    return { status: 'ignored', reason: `no upload slot for ${input.key}` };
+  }
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, input.key);
+  if (bytes === undefined) return { status: 'ignored', reason: `object ${input.key} is gone` };
+  const sha256Hex = createHash('sha256').update(bytes).digest('hex');
+
+  const { created, current } = await deps.repo.createSubmission({
+    batchId,
+    uploadId,
+    key: input.key,
+    sha256Hex,
+    sizeBytes: bytes.length,
+    status: 'received',
+    problems: [],
+    receivedAt: deps.clock.now().toISOString(),
+  });
+  const batch = await deps.repo.getBatch(batchId);
+  if (!batch) return { status: 'ignored', reason: `batch ${batchId} not found` };
+  // A repeat of an event whose processing finished: nothing to do — unless the
+  // first delivery crashed between claiming the batch and sending the token.
+  if (!created && current.status !== 'received') {
+    if (current.status === 'valid' && batch.status === 'submitted' && batch.acceptedUploadId === uploadId && batch.taskToken) {
+      await deps.callbacks.success(batch.taskToken, { uploadId, key: input.key, sha256Hex });
+    }
+    return { status: 'duplicate', uploadId };
+  }
+
+  const report = async (status: UploadReport['status'], problems: LineProblem[]) => {
+    const r: UploadReport = { batchId, uploadId, status, problems, checkedAt: deps.clock.now().toISOString() };
+    await deps.objects.putJson(deps.buckets.exports, reportObject(workforceId, batchId, uploadId), r);
+  };
+
+  const problems: LineProblem[] = [];
+  if (bytes.length !== slot.sizeBytes) {
+    problems.push({ line: 0, reason: `size ${bytes.length} bytes differs from the declared ${slot.sizeBytes}` });
+  }
+  if (sha256Hex !== slot.sha256Hex) {
+    problems.push({ line: 0, reason: `SHA-256 ${sha256Hex} differs from the declared ${slot.sha256Hex}` });
+  }
+  const [protocolId, version] = batch.protocol.split('@');
+  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  if (!protocol) throw new Error(`protocol ${batch.protocol} not found for batch ${batchId}`);
+  const key = await loadBatchKey(deps, batchId);
+  if (problems.length === 0) {
+    const v = validateLabelFile(bytes, { aliases: key.items.map((i) => i.alias), protocol });
+    if (!v.ok) problems.push(...v.problems);
+  }
+
+  if (problems.length > 0) {
+    await deps.repo.updateSubmission(batchId, uploadId, { status: 'rejected', problems });
+    await report('rejected', problems);
+    await record(deps, {
+      eventId: `${batchId}:submission:${uploadId}:rejected`,
+      programId: batch.programId,
+      type: 'submission.rejected',
+      actor: `ingest`,
+      protocol: protocolRef(protocol),
+      subject: batchId,
+      reason: `${problems.length} problem(s): ${problems.slice(0, 3).map((p) => (p.line ? `line ${p.line}: ` : '') + p.reason).join('; ')}`,
+      data: { workforceId, uploadId, key: input.key, sha256Hex },
+    });
+    if (batch.status === 'awaiting-submission' && batch.taskToken) await deps.callbacks.heartbeat(batch.taskToken);
+    return { status: 'rejected', uploadId, problems };
+  }
+
+  const claimed =
+    (await deps.repo.transitionBatch(batchId, ['awaiting-submission'], 'submitted', { acceptedUploadId: uploadId })) ||
+    (batch.status === 'submitted' && batch.acceptedUploadId === uploadId);
+  if (!claimed) {
+    const reason = `batch is ${batch.status}${batch.acceptedUploadId ? ` with upload ${batch.acceptedUploadId}` : ''}: this upload is not used`;
+    await deps.repo.updateSubmission(batchId, uploadId, { status: 'superseded', problems: [{ line: 0, reason }] });
+    await report('superseded', [{ line: 0, reason }]);
+    return { status: 'superseded', uploadId, reason };
+  }
+  await deps.repo.updateSubmission(batchId, uploadId, { status: 'valid' });
+  await report('accepted', []);
+  await record(deps, {
+    eventId: `${batchId}:submission:${uploadId}:accepted`,
+    programId: batch.programId,
+    type: 'submission.accepted',
+    actor: 'ingest',
+    protocol: protocolRef(protocol),
+    subject: batchId,
+    reason: 'valid label file: one label per alias, all within the schema',
+    data: { workforceId, uploadId, key: input.key, sha256Hex },
+  });
+  const fresh = await deps.repo.getBatch(batchId);
+  if (fresh?.taskToken) await deps.callbacks.success(fresh.taskToken, { uploadId, key: input.key, sha256Hex });
+  return { status: 'accepted', uploadId };
+}

@@ -1,0 +1,129 @@
+/**
+ * The small interfaces use cases depend on. Adapters implement them over
+ * DynamoDB, S3 and Step Functions; tests may implement them however they like.
+ */
+import type {
+  Batch,
+  BatchScore,
+  Case,
+  GoldLabel,
+  LedgerEvent,
+  ProtocolVersion,
+  RandomSource,
+  Scorecard,
+  Shares,
+  StoredLabel,
+  Submission,
+  UploadSlot,
+  Workforce,
+} from '../domain/index.js';
+
+export interface BatchRecord extends Batch {
+  taskToken?: string;
+  slaDeadline?: string;
+  acceptedUploadId?: string;
+  failure?: string;
+}
+
+export interface RoundRecord {
+  programId: string;
+  protocolId: string;
+  round: number;
+  batchIds: string[];
+  settledBatchIds: string[];
+  createdAt: string;
+}
+
+export interface Repository {
+  putProtocolVersion(p: ProtocolVersion): Promise<'created' | 'exists'>;
+  getProtocolVersion(protocolId: string, version: number): Promise<ProtocolVersion | undefined>;
+  putWorkforce(programId: string, w: Workforce): Promise<void>;
+  listWorkforces(programId: string): Promise<Workforce[]>;
+  putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]): Promise<void>;
+  listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string })[]>;
+  /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
+  setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
+
+  /** Conditional create; `exists` when a batch with this id is already there. */
+  createBatch(b: BatchRecord): Promise<'created' | 'exists'>;
+  getBatch(batchId: string): Promise<BatchRecord | undefined>;
+  listRoundBatches(programId: string, round: number): Promise<BatchRecord[]>;
+  /**
+   * Conditional status change: succeeds only from one of `from`. Returns false
+   * (and changes nothing) when the batch is in another status.
+   */
+  transitionBatch(batchId: string, from: readonly Batch['status'][], to: Batch['status'], set?: Partial<BatchRecord>): Promise<boolean>;
+  setTaskToken(batchId: string, token: string, slaDeadline: string): Promise<void>;
+
+  putUploadSlot(slot: UploadSlot): Promise<void>;
+  getUploadSlot(batchId: string, uploadId: string): Promise<UploadSlot | undefined>;
+  /** Conditional create: `exists` returns the stored submission. */
+  createSubmission(s: Submission): Promise<{ created: boolean; current: Submission }>;
+  updateSubmission(batchId: string, uploadId: string, set: Partial<Submission>): Promise<void>;
+  listSubmissions(batchId: string): Promise<Submission[]>;
+
+  putScore(s: BatchScore): Promise<void>;
+  getScore(batchId: string): Promise<BatchScore | undefined>;
+  putLabels(labels: readonly StoredLabel[]): Promise<void>;
+  listBatchLabels(batchId: string): Promise<StoredLabel[]>;
+  listCaseLabels(caseId: string): Promise<StoredLabel[]>;
+
+  /** Append-only: a second append of the same eventId changes nothing. */
+  appendLedger(e: LedgerEvent): Promise<'appended' | 'duplicate'>;
+  listLedger(programId: string): Promise<LedgerEvent[]>;
+
+  createRound(r: RoundRecord): Promise<'created' | 'exists'>;
+  getRound(programId: string, round: number): Promise<RoundRecord | undefined>;
+  /** Idempotent: adding a batch id twice counts once (a string set). */
+  markRoundBatchSettled(programId: string, round: number, batchId: string): Promise<RoundRecord>;
+
+  putScorecards(programId: string, cards: readonly Scorecard[]): Promise<void>;
+  listScorecards(programId: string, protocolId: string): Promise<Scorecard[]>;
+  /** Conditional create of a round's shares (computed once). */
+  createShares(programId: string, protocolId: string, round: number, shares: Shares): Promise<'created' | 'exists'>;
+  getShares(programId: string, protocolId: string, round: number): Promise<Shares | undefined>;
+}
+
+export interface ObjectStore {
+  putBytes(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
+  getBytes(bucket: string, key: string): Promise<Uint8Array | undefined>;
+  putJson(bucket: string, key: string, value: unknown): Promise<void>;
+  getJson<T>(bucket: string, key: string): Promise<T | undefined>;
+  copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void>;
+  presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
+  /** A PUT URL that binds size and SHA-256 (S3 enforces them; ingest re-checks). */
+  presignPut(bucket: string, key: string, opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number }): Promise<string>;
+}
+
+export interface TaskCallbacks {
+  success(token: string, output: unknown): Promise<'sent' | 'stale'>;
+  heartbeat(token: string): Promise<'sent' | 'stale'>;
+}
+
+export interface WorkflowStarter {
+  /** Idempotent by name: starting the same batch twice starts one execution. */
+  startBatch(name: string, input: unknown): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface Buckets {
+  images: string;
+  uploads: string;
+  gold: string;
+  exports: string;
+}
+
+export interface Deps {
+  repo: Repository;
+  objects: ObjectStore;
+  callbacks: TaskCallbacks;
+  workflows: WorkflowStarter;
+  clock: Clock;
+  random: RandomSource;
+  buckets: Buckets;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

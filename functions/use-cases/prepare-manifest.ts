@@ -1,0 +1,51 @@
+/**
+ * Prepare a batch's manifest — primary course:
+ * 1. Load the batch and its answer key.
+ * 2. Copy each item's image to an aliased key under the batch prefix (metadata
+ *    dropped), so the vendor never sees a real case id or image key.
+ * 3. Write the manifest: aliases and image keys only, in the key's shuffled
+ *    order; gold items look exactly like the rest.
+ */
+import { protocolRef } from '../domain/index.js';
+import { aliasImageObject, loadBatchKey, manifestObject } from './batch-key.js';
+import { NotFoundError } from './errors.js';
+import type { Deps } from './ports.js';
+
+export interface VendorManifest {
+  batchId: string;
+  protocol: string;
+  task: { type: string; classes: string[] };
+  upload: { format: string; line: Record<string, string> };
+  items: { alias: string; image: string }[];
+}
+
+export async function prepareManifest(deps: Deps, input: { batchId: string }): Promise<{ manifestKey: string; items: number }> {
+  const batch = await deps.repo.getBatch(input.batchId);
+  if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
+  const [protocolId, version] = batch.protocol.split('@');
+  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
+  const key = await loadBatchKey(deps, batch.batchId);
+
+  const queue = key.items.slice();
+  const copyNext = async (): Promise<void> => {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      await deps.objects.copy(deps.buckets.images, item.imageKey, deps.buckets.images, aliasImageObject(batch.batchId, item.alias));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, copyNext));
+
+  const manifest: VendorManifest = {
+    batchId: batch.batchId,
+    protocol: protocolRef(protocol),
+    task: { type: protocol.task.type, classes: protocol.task.classes },
+    upload: {
+      format: 'JSON Lines (UTF-8): one object per line, one line per alias',
+      line: { alias: 'the item alias', label: `one of: ${protocol.task.classes.join(', ')}`, annotator: 'your annotator id' },
+    },
+    items: key.items.map((i) => ({ alias: i.alias, image: aliasImageObject(batch.batchId, i.alias) })),
+  };
+  const manifestKey = manifestObject(batch.batchId);
+  await deps.objects.putJson(deps.buckets.images, manifestKey, manifest);
+  return { manifestKey, items: manifest.items.length };
+}

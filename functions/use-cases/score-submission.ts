@@ -1,0 +1,50 @@
+/**
+ * Score a submission against its hidden gold — primary course:
+ * 1. Load the batch, protocol, answer key and the accepted submission.
+ * 2. Score the gold items (accuracy with Wilson interval, κ) and decide the
+ *    verdict by the protocol's threshold.
+ * 3. Store the score and append `batch.scored` (deterministic id: once per batch).
+ */
+import { scoreClassificationSubmission } from '../domain/index.js';
+import { loadBatchKey } from './batch-key.js';
+import { record } from './ledger.js';
+import type { Deps } from './ports.js';
+import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
+
+export async function scoreSubmission(
+  deps: Deps,
+  input: { batchId: string },
+): Promise<{ verdict: 'accepted' | 'rejected'; goldN: number; accuracy: number | null }> {
+  const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+  const existing = await deps.repo.getScore(batch.batchId);
+  if (existing) return { verdict: existing.verdict, goldN: existing.goldN, accuracy: existing.accuracy };
+  const key = await loadBatchKey(deps, batch.batchId);
+  const { labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  const score = scoreClassificationSubmission({
+    batchId: batch.batchId,
+    workforceId: batch.workforceId,
+    protocol,
+    items: key.items,
+    labels: new Map(labels.map((l) => [l.alias, l.label])),
+    answers: new Map(Object.entries(key.answers)),
+  });
+  await deps.repo.putScore(score);
+  await record(deps, {
+    eventId: `${batch.batchId}:scored`,
+    programId: batch.programId,
+    type: 'batch.scored',
+    actor: 'scorer',
+    protocol: score.protocol,
+    subject: batch.batchId,
+    reason: score.notes.join('; '),
+    data: {
+      workforceId: batch.workforceId,
+      goldN: score.goldN,
+      goldCorrect: score.goldCorrect,
+      accuracy: score.accuracy,
+      kappa: score.kappa,
+      verdict: score.verdict,
+    },
+  });
+  return { verdict: score.verdict, goldN: score.goldN, accuracy: score.accuracy };
+}

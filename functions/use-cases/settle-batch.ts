@@ -1,0 +1,35 @@
+/**
+ * Settle a batch's verdict — primary course:
+ * 1. Move the batch from submitted to accepted or rejected (conditional; a
+ *    retry finds it already there).
+ * 2. Append `batch.accepted` / `batch.rejected` with the scorer's reasons.
+ */
+import { ConflictError, NotFoundError } from './errors.js';
+import { record } from './ledger.js';
+import type { Deps } from './ports.js';
+
+export async function settleBatch(
+  deps: Deps,
+  input: { batchId: string; verdict: 'accepted' | 'rejected' },
+): Promise<{ status: 'accepted' | 'rejected' }> {
+  const batch = await deps.repo.getBatch(input.batchId);
+  if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
+  const score = await deps.repo.getScore(input.batchId);
+  if (!score) throw new NotFoundError(`batch ${input.batchId} has no score`);
+  if (score.verdict !== input.verdict) {
+    throw new ConflictError(`verdict ${input.verdict} contradicts the stored score (${score.verdict})`);
+  }
+  const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);
+  if (!moved) throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
+  await record(deps, {
+    eventId: `${input.batchId}:${input.verdict}`,
+    programId: batch.programId,
+    type: input.verdict === 'accepted' ? 'batch.accepted' : 'batch.rejected',
+    actor: 'gold-check',
+    protocol: batch.protocol,
+    subject: input.batchId,
+    reason: score.notes.join('; '),
+    data: { workforceId: batch.workforceId, goldN: score.goldN, accuracy: score.accuracy },
+  });
+  return { status: input.verdict };
+}

@@ -1,0 +1,61 @@
+/**
+ * Program setup by a PM: protocol versions, workforces, cases and gold labels.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import {
+  Case,
+  type CaseInput,
+  GoldLabel,
+  ProtocolVersion,
+  type ProtocolVersionInput,
+  Workforce,
+  type WorkforceInput,
+} from '../domain/index.js';
+import { goldSetObject } from './batch-key.js';
+import { ConflictError } from './errors.js';
+import type { Deps } from './ports.js';
+
+/**
+ * Registers a protocol version. Versions are immutable: registering the same
+ * id@version again with identical content is a no-op; with other content it is
+ * refused (write a new version instead).
+ */
+export async function registerProtocolVersion(deps: Deps, input: ProtocolVersionInput): Promise<ProtocolVersion> {
+  const p = ProtocolVersion.parse(input);
+  if ((await deps.repo.putProtocolVersion(p)) === 'exists') {
+    const stored = await deps.repo.getProtocolVersion(p.protocolId, p.version);
+    if (!isDeepStrictEqual(stored, p)) {
+      throw new ConflictError(`protocol ${p.protocolId}@${p.version} exists with other content: versions are immutable`);
+    }
+  }
+  return p;
+}
+
+export async function registerWorkforce(deps: Deps, programId: string, input: WorkforceInput): Promise<Workforce> {
+  const w = Workforce.parse(input);
+  await deps.repo.putWorkforce(programId, w);
+  return w;
+}
+
+/**
+ * Ingests case rows and expert gold labels. A case with a gold label joins the
+ * gold pool (it is used as hidden gold, never dispatched as work). Gold answers
+ * go to the gold bucket only.
+ */
+export async function ingestCases(
+  deps: Deps,
+  input: { programId: string; protocolId: string; cases: readonly CaseInput[]; gold: readonly GoldLabel[] },
+): Promise<{ cases: number; gold: number }> {
+  const cases = input.cases.map((c) => Case.parse(c));
+  const gold = input.gold.map((g) => GoldLabel.parse(g));
+  const goldIds = new Set(gold.map((g) => g.caseId));
+  const object = goldSetObject(input.programId, input.protocolId);
+  const existing = (await deps.objects.getJson<Record<string, GoldLabel>>(deps.buckets.gold, object)) ?? {};
+  for (const g of gold) existing[g.caseId] = g;
+  await deps.objects.putJson(deps.buckets.gold, object, existing);
+  await deps.repo.putCases(
+    input.programId,
+    cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
+  );
+  return { cases: cases.length, gold: gold.length };
+}

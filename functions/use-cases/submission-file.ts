@@ -1,0 +1,35 @@
+/** Reads back the accepted submission of a batch and checks it is unchanged. */
+import { createHash } from 'node:crypto';
+import { type ClassificationLabelLine, type ProtocolVersion, type Submission, validateLabelFile } from '../domain/index.js';
+import type { BatchKey } from './batch-key.js';
+import { IntegrityError, NotFoundError } from './errors.js';
+import type { BatchRecord, Deps } from './ports.js';
+
+export async function loadAcceptedSubmission(
+  deps: Deps,
+  batch: BatchRecord,
+  key: BatchKey,
+  protocol: ProtocolVersion,
+): Promise<{ submission: Submission; labels: ClassificationLabelLine[] }> {
+  if (!batch.acceptedUploadId) throw new NotFoundError(`batch ${batch.batchId} has no accepted upload`);
+  const submission = (await deps.repo.listSubmissions(batch.batchId)).find((s) => s.uploadId === batch.acceptedUploadId);
+  if (!submission) throw new NotFoundError(`submission ${batch.acceptedUploadId} of batch ${batch.batchId} not found`);
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, submission.key);
+  if (!bytes) throw new IntegrityError(`submission object ${submission.key} is missing`);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== submission.sha256Hex || bytes.length !== submission.sizeBytes) {
+    throw new IntegrityError(`submission object ${submission.key} changed since ingest (SHA-256 ${sha})`);
+  }
+  const v = validateLabelFile(bytes, { aliases: key.items.map((i) => i.alias), protocol });
+  if (!v.ok) throw new IntegrityError(`submission ${submission.key} no longer validates: ${v.problems[0].reason}`);
+  return { submission, labels: v.labels };
+}
+
+export async function loadBatchProtocol(deps: Deps, batchId: string): Promise<{ batch: BatchRecord; protocol: ProtocolVersion }> {
+  const batch = await deps.repo.getBatch(batchId);
+  if (!batch) throw new NotFoundError(`batch ${batchId} not found`);
+  const [protocolId, version] = batch.protocol.split('@');
+  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
+  return { batch, protocol };
+}

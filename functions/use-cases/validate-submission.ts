@@ -1,0 +1,19 @@
+/**
+ * Validate the submission the batch resumed with — primary course:
+ * 1. Re-read the object; its size and SHA-256 must equal what ingest recorded.
+ * 2. Re-validate it against the batch (a changed object is an integrity failure,
+ *    not retried; the Catch records it).
+ */
+import { loadBatchKey } from './batch-key.js';
+import type { Deps } from './ports.js';
+import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
+
+export async function validateSubmission(
+  deps: Deps,
+  input: { batchId: string },
+): Promise<{ uploadId: string; sha256Hex: string; labels: number }> {
+  const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+  const key = await loadBatchKey(deps, batch.batchId);
+  const { submission, labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  return { uploadId: submission.uploadId, sha256Hex: submission.sha256Hex, labels: labels.length };
+}

@@ -1,0 +1,92 @@
+/**
+ * The one definition of Goldline's tables, buckets, functions and state
+ * machines. The CDK stack and the embedded local stack are both built from
+ * here, so the local schema equals the deployed one.
+ */
+
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface TableDefinition {
+  /** Logical name; env var `${envVar}` carries the physical name to functions. */
+  id: string;
+  envVar: string;
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  globalSecondaryIndexes: { indexName: string; partitionKey: KeyAttribute; sortKey: KeyAttribute }[];
+}
+
+/**
+ * Single-table design. Access patterns (who reads what, by which key) are in
+ * docs/data-model.md; keep the two in step.
+ */
+export const MAIN_TABLE: TableDefinition = {
+  id: 'Main',
+  envVar: 'GOLDLINE_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+    },
+  ],
+};
+
+export const TABLES: readonly TableDefinition[] = [MAIN_TABLE];
+
+export interface BucketDefinition {
+  id: string;
+  envVar: string;
+  purpose: string;
+}
+
+export const BUCKETS = {
+  images: { id: 'Images', envVar: 'GOLDLINE_IMAGES_BUCKET', purpose: 'de-identified images, batch manifests and aliased image copies (vendors read through presigned GET)' },
+  uploads: { id: 'Uploads', envVar: 'GOLDLINE_UPLOADS_BUCKET', purpose: 'vendor label uploads: write-once keys per upload slot, versioned' },
+  gold: { id: 'Gold', envVar: 'GOLDLINE_GOLD_BUCKET', purpose: 'gold answers and batch answer keys: never readable by vendor paths' },
+  exports: { id: 'Exports', envVar: 'GOLDLINE_EXPORTS_BUCKET', purpose: 'validation reports, exports and releases' },
+} as const satisfies Record<string, BucketDefinition>;
+
+/** Prefix under which vendor uploads land; only these keys trigger ingest. */
+export const UPLOAD_PREFIX = 'uploads/';
+
+export interface FunctionDefinition {
+  /** Also the `${<name>FunctionArn}` placeholder in ASL files. */
+  name: string;
+  /** Handler module, relative to the repository root; exports `handler`. */
+  entry: string;
+  description: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export const FUNCTIONS: readonly FunctionDefinition[] = [
+  { name: 'DispatchRound', entry: 'functions/dispatch-round.ts', description: 'Plans a round and starts one batch execution per batch', timeoutSeconds: 300, memoryMb: 1024 },
+  { name: 'PrepareManifest', entry: 'functions/prepare-manifest.ts', description: 'Writes the blinded vendor manifest and aliased image copies', timeoutSeconds: 120, memoryMb: 512 },
+  { name: 'AwaitSubmission', entry: 'functions/await-submission.ts', description: 'Parks the batch on its callback token until a valid upload', timeoutSeconds: 30, memoryMb: 256 },
+  { name: 'IngestUpload', entry: 'functions/ingest-upload.ts', description: 'Validates an uploaded label file and resumes the batch', timeoutSeconds: 60, memoryMb: 512 },
+  { name: 'ValidateSubmission', entry: 'functions/validate-submission.ts', description: 'Re-verifies the chosen submission (size, SHA-256, schema)', timeoutSeconds: 60, memoryMb: 512 },
+  { name: 'ScoreSubmission', entry: 'functions/score-submission.ts', description: 'Scores a submission against its hidden gold items', timeoutSeconds: 60, memoryMb: 512 },
+  { name: 'SettleBatch', entry: 'functions/settle-batch.ts', description: 'Records the accept or reject verdict of a batch', timeoutSeconds: 30, memoryMb: 256 },
+  { name: 'FinalizeBatch', entry: 'functions/finalize-batch.ts', description: 'Writes labels with lineage and the ledger events of a batch', timeoutSeconds: 120, memoryMb: 512 },
+  { name: 'Rebalance', entry: 'functions/rebalance.ts', description: 'Recomputes scorecards and next-round shares when a round completes', timeoutSeconds: 60, memoryMb: 512 },
+  { name: 'MarkOverdue', entry: 'functions/mark-overdue.ts', description: 'Records an SLA miss for a batch', timeoutSeconds: 30, memoryMb: 256 },
+  { name: 'RecordFailure', entry: 'functions/record-failure.ts', description: 'Records a failed batch execution with its cause', timeoutSeconds: 30, memoryMb: 256 },
+];
+
+export interface StateMachineDefinition {
+  id: string;
+  file: string;
+  envVar: string;
+}
+
+export const STATE_MACHINES = {
+  batchLifecycle: { id: 'BatchLifecycle', file: 'workflows/batch-lifecycle.asl.json', envVar: 'GOLDLINE_BATCH_STATE_MACHINE_ARN' },
+} as const satisfies Record<string, StateMachineDefinition>;
+
+/** `${NameFunctionArn}` placeholders an ASL file may use, by function name. */
+export const functionArnPlaceholder = (name: string): string => `${name}FunctionArn`;

@@ -1,0 +1,148 @@
+/**
+ * The demo program: a chest X-ray normal/abnormal protocol, one internal team,
+ * two vendors of different quality, synthetic de-identified cases whose tiny
+ * images carry their own ground truth (an abnormal image has a bright blob).
+ */
+import type { CaseInput, GoldLabel, ProtocolVersionInput, WorkforceInput } from '../../../functions/domain/index.js';
+import type { RandomSource } from '../../../functions/domain/index.js';
+
+export const PROGRAM_ID = 'demo-cxr';
+
+export const chestXrayProtocol = (createdAt: string): ProtocolVersionInput => ({
+  protocolId: 'chest-xray',
+  version: 1,
+  title: 'Chest X-ray triage: normal vs abnormal',
+  task: { type: 'classification', classes: ['normal', 'abnormal'] },
+  thresholds: { goldAccuracy: 0.85, minGoldItems: 5 },
+  goldRate: 0.1,
+  overlapRate: 0,
+  batchSize: 60,
+  slaHours: 48,
+  heartbeatHours: 24,
+  routing: {
+    rules: [
+      {
+        id: 'sensitive-stays-inside',
+        when: [{ attribute: 'flags.sensitive', op: 'isTrue' }],
+        route: { pool: 'internal', qualifications: ['radiologist'] },
+        reason: 'sensitive studies are labelled by our own radiologists',
+      },
+      {
+        id: 'paediatric-stays-inside',
+        when: [{ attribute: 'subgroup.ageBand', op: 'equals', value: '0-17' }],
+        route: { pool: 'internal', qualifications: ['radiologist'] },
+        reason: 'paediatric chest films need a paediatric read',
+      },
+      {
+        id: 'adult-cxr-to-vendors',
+        when: [
+          { attribute: 'modality', op: 'in', values: ['CR', 'DX'] },
+          { attribute: 'bodyPart', op: 'equals', value: 'CHEST' },
+        ],
+        route: { pool: 'vendor', qualifications: ['cxr'] },
+        reason: 'routine adult chest radiographs may be outsourced',
+      },
+    ],
+    default: { pool: 'internal', qualifications: [] },
+  },
+  rebalancing: { floor: 0.7, learningRate: 0.6, minShare: 0.05 },
+  createdBy: 'pm:demo',
+  createdAt,
+});
+
+export const workforces: WorkforceInput[] = [
+  {
+    workforceId: 'radiology-team',
+    kind: 'internal',
+    name: 'Internal radiology team',
+    capacityPerRound: 200,
+    pricePerCase: 12,
+    slaHours: 72,
+    qualifications: ['radiologist', 'cxr'],
+  },
+  {
+    workforceId: 'vendor-a',
+    kind: 'vendor',
+    name: 'Vendor A (careful)',
+    capacityPerRound: 400,
+    pricePerCase: 1.8,
+    slaHours: 48,
+    qualifications: ['cxr'],
+  },
+  {
+    workforceId: 'vendor-b',
+    kind: 'vendor',
+    name: 'Vendor B (fast, sloppy)',
+    capacityPerRound: 400,
+    pricePerCase: 1.1,
+    slaHours: 48,
+    qualifications: ['cxr'],
+  },
+];
+
+/** Simulated labelling accuracy of each workforce (the demo's hidden truth). */
+export const simulatedAccuracy: Record<string, number> = {
+  'radiology-team': 0.98,
+  'vendor-a': 0.95,
+  'vendor-b': 0.74,
+};
+
+const SIZE = 16;
+
+/** A 16×16 8-bit PGM; abnormal images carry a bright 4×4 blob near the centre. */
+export function syntheticImage(abnormal: boolean, random: RandomSource): Uint8Array {
+  const header = new TextEncoder().encode(`P5\n${SIZE} ${SIZE}\n255\n`);
+  const px = new Uint8Array(SIZE * SIZE);
+  for (let i = 0; i < px.length; i++) px[i] = 40 + random.int(60);
+  if (abnormal) {
+    const x0 = 4 + random.int(6);
+    const y0 = 4 + random.int(6);
+    for (let y = y0; y < y0 + 4; y++) for (let x = x0; x < x0 + 4; x++) px[y * SIZE + x] = 230 + random.int(25);
+  }
+  const out = new Uint8Array(header.length + px.length);
+  out.set(header);
+  out.set(px, header.length);
+  return out;
+}
+
+/** What a careful reader sees in a synthetic image. */
+export function readSyntheticImage(bytes: Uint8Array): 'normal' | 'abnormal' {
+  const px = bytes.subarray(bytes.length - SIZE * SIZE);
+  return px.some((v) => v >= 200) ? 'abnormal' : 'normal';
+}
+
+export interface SyntheticCases {
+  cases: CaseInput[];
+  gold: GoldLabel[];
+  images: { key: string; bytes: Uint8Array }[];
+}
+
+/**
+ * `total` cases, `goldFraction` of them in the gold pool (expert-labelled), about
+ * 30% abnormal, 8% sensitive, 6% paediatric, 5% CT (routed internal by default).
+ */
+export function syntheticCases(total: number, goldFraction: number, random: RandomSource): SyntheticCases {
+  const cases: CaseInput[] = [];
+  const gold: GoldLabel[] = [];
+  const images: { key: string; bytes: Uint8Array }[] = [];
+  const goldEvery = Math.round(1 / goldFraction);
+  for (let i = 0; i < total; i++) {
+    const caseId = `case-${String(i + 1).padStart(5, '0')}`;
+    const abnormal = random.next() < 0.3;
+    const imageKey = `images/${caseId}.pgm`;
+    images.push({ key: imageKey, bytes: syntheticImage(abnormal, random) });
+    cases.push({
+      caseId,
+      imageKey,
+      modality: random.next() < 0.05 ? 'CT' : random.next() < 0.5 ? 'CR' : 'DX',
+      bodyPart: 'CHEST',
+      site: ['site-north', 'site-south', 'site-east'][random.int(3)],
+      scanner: ['vendor-x-2019', 'vendor-y-2022'][random.int(2)],
+      subgroup: { sex: random.next() < 0.5 ? 'F' : 'M', ageBand: random.next() < 0.06 ? '0-17' : random.next() < 0.5 ? '18-64' : '65+' },
+      flags: { sensitive: random.next() < 0.08, rare: false, complex: false },
+      deidentified: true,
+    });
+    if (i % goldEvery === 0) gold.push({ caseId, label: abnormal ? 'abnormal' : 'normal', expertId: 'expert:dr-lee' });
+  }
+  return { cases, gold, images };
+}

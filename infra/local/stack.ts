@@ -1,0 +1,244 @@
+/**
+ * The embedded AWS stack: dynalite (DynamoDB) and s3rver (S3) on loopback ports,
+ * tables and buckets from the same definitions as the CDK stack, the batch
+ * lifecycle run from its ASL file with every Task bound to the Lambda handler
+ * code, task-token callbacks, and S3 upload events delivered to the same ingest
+ * handler EventBridge triggers in AWS.
+ */
+import './polyfills.js';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import dynalite from 'dynalite';
+import S3rver from 's3rver';
+import { DynamoRepository } from '../../functions/adapters/dynamo-repository.js';
+import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
+import { type RandomSource, cryptoRandomSource } from '../../functions/domain/index.js';
+import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
+import { BUCKETS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
+import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
+import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
+import type { Handler } from '../../functions/adapters/handler.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const REGION = 'us-east-1';
+
+export interface LocalStackOptions {
+  /** Keep state here (inspect or resume later). Default: a temp dir removed on stop. */
+  dataDir?: string;
+  random?: RandomSource;
+  /** Log ingest outcomes and failures. */
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  deps: Deps;
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  clock: LocalClock;
+  callbacks: LocalTaskCallbacks;
+  runner: LocalWorkflowRunner;
+  handlers: Record<string, Handler<unknown>>;
+  endpoints: { dynamodb: string; s3: string };
+  tableName: string;
+  /** Ingest outcomes, in delivery order (tests read them). */
+  ingests: { key: string; outcome: unknown }[];
+  /** Delivers an S3 "Object Created" event for a key, as EventBridge would (again). */
+  deliverUploadEvent(key: string): Promise<unknown>;
+  /** Waits until no upload event is being handled and no execution is running. */
+  idle(): Promise<void>;
+  /** Waits until all upload events delivered so far have been handled. */
+  ingestIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** CreateTable input from the shared definition: local schema = deployed schema. */
+export function createTableInput(def: TableDefinition, name: string) {
+  const attrs = new Map<string, 'S' | 'N'>();
+  for (const k of [def.partitionKey, def.sortKey, ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]) {
+    attrs.set(k.name, k.type);
+  }
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [...attrs].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+    KeySchema: [
+      { AttributeName: def.partitionKey.name, KeyType: 'HASH' as const },
+      { AttributeName: def.sortKey.name, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: def.globalSecondaryIndexes.map((g) => ({
+      IndexName: g.indexName,
+      KeySchema: [
+        { AttributeName: g.partitionKey.name, KeyType: 'HASH' as const },
+        { AttributeName: g.sortKey.name, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: 'ALL' as const },
+    })),
+  };
+}
+
+/** Local physical names: `goldline-<id>` (CDK generates its own in AWS). */
+export const localName = (id: string): string => `goldline-${id.toLowerCase()}`;
+
+interface S3Record {
+  eventName: string;
+  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+}
+
+/** The EventBridge "Object Created" event S3 sends in AWS, for a local put. */
+export function objectCreatedEvent(bucket: string, key: string, size: number, etag = ''): unknown {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: { key, size, etag, sequencer: Date.now().toString(16) },
+      'request-id': randomUUID(),
+      requester: '000000000000',
+      reason: 'PutObject',
+    },
+  };
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const ephemeral = !opts.dataDir;
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : mkdtempSync(join(tmpdir(), 'goldline-'));
+  mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
+  mkdirSync(join(dataDir, 's3'), { recursive: true });
+  const log = opts.log ?? (() => undefined);
+
+  const dyn = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: join(dataDir, 'dynamodb') });
+  await new Promise<void>((res, rej) => dyn.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
+  const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
+
+  const bucketNames: Buckets = {
+    images: localName(BUCKETS.images.id),
+    uploads: localName(BUCKETS.uploads.id),
+    gold: localName(BUCKETS.gold.id),
+    exports: localName(BUCKETS.exports.id),
+  };
+  const s3rver = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: join(dataDir, 's3'),
+    configureBuckets: Object.values(bucketNames).map((name) => ({ name })),
+  });
+  const s3Address = (await s3rver.run()) as AddressInfo;
+  const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+
+  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
+  const s3 = new S3Client({
+    endpoint: s3Endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    forcePathStyle: true,
+    // s3rver stores aws-chunked (streaming checksum) uploads corrupted.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+
+  const tableName = localName(TABLES[0].id);
+  for (const def of TABLES) {
+    try {
+      await dynamo.send(new CreateTableCommand(createTableInput(def, localName(def.id))));
+    } catch (e) {
+      if (!(e instanceof ResourceInUseException)) throw e; // resumed from a data dir
+    }
+    await dynamo.send(new DescribeTableCommand({ TableName: localName(def.id) }));
+  }
+
+  const clock = new LocalClock();
+  const callbacks = new LocalTaskCallbacks(clock);
+  let runner!: LocalWorkflowRunner;
+  const deps: Deps = {
+    repo: new DynamoRepository(dynamo, tableName),
+    objects: new S3ObjectStore(s3),
+    callbacks,
+    workflows: { startBatch: (name, input) => runner.startBatch(name, input) },
+    clock,
+    random: opts.random ?? cryptoRandomSource,
+    buckets: bucketNames,
+  };
+  const handlers = await loadHandlers(ROOT, () => deps);
+  runner = new LocalWorkflowRunner(loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file), handlers, callbacks);
+
+  // S3 → EventBridge → IngestUpload: the rule matches Object Created in the
+  // uploads bucket under the uploads/ prefix (as the CDK rule does). Lambda's
+  // async invocation retries twice; so does this.
+  const ingests: { key: string; outcome: unknown }[] = [];
+  const pending = new Set<Promise<unknown>>();
+  const deliver = async (key: string, size = 0, etag = ''): Promise<unknown> => {
+    const event = objectCreatedEvent(bucketNames.uploads, key, size, etag);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const outcome = await handlers.IngestUpload(event);
+        ingests.push({ key, outcome });
+        log(`ingest ${key}: ${JSON.stringify(outcome).slice(0, 300)}`);
+        return outcome;
+      } catch (e) {
+        lastError = e;
+        log(`ingest ${key} attempt ${attempt + 1} failed: ${(e as Error).message}`);
+      }
+    }
+    ingests.push({ key, outcome: { status: 'error', error: String(lastError) } });
+    return { status: 'error', error: String(lastError) };
+  };
+  const track = (p: Promise<unknown>) => {
+    pending.add(p);
+    p.finally(() => pending.delete(p));
+    return p;
+  };
+  s3rver.on('event', (e: { Records: S3Record[] }) => {
+    for (const r of e.Records ?? []) {
+      const { name } = r.s3.bucket;
+      const key = decodeURIComponent(r.s3.object.key);
+      if (!r.eventName.startsWith('ObjectCreated') || name !== bucketNames.uploads || !key.startsWith(UPLOAD_PREFIX)) continue;
+      track(deliver(key, r.s3.object.size ?? 0, r.s3.object.eTag ?? ''));
+    }
+  });
+
+  const ingestIdle = async () => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+  };
+  return {
+    deps,
+    dynamo,
+    s3,
+    clock,
+    callbacks,
+    runner,
+    handlers,
+    endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint },
+    tableName,
+    ingests,
+    deliverUploadEvent: (key) => track(deliver(key)),
+    ingestIdle,
+    async idle() {
+      await ingestIdle();
+      await runner.idle();
+    },
+    async stop() {
+      await ingestIdle();
+      dynamo.destroy();
+      s3.destroy();
+      await s3rver.close();
+      await new Promise<void>((res) => dyn.close(() => res()));
+      if (ephemeral) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Runs state machines from their ASL files with aws-local-stepfunctions, every
+ * Task state bound to the same handler code Lambda runs. Refuses to start if any
+ * Task state is unbound (an unbound state would call real AWS).
+ */
+import './polyfills.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { FUNCTIONS, functionArnPlaceholder } from '../definitions.js';
+import type { Handler } from '../../functions/adapters/handler.js';
+import type { Deps, WorkflowStarter } from '../../functions/use-cases/ports.js';
+import type { LocalTaskCallbacks } from './callbacks.js';
+
+const PLACEHOLDER_TOKEN = 'LOCAL_PLACEHOLDER_TASK_TOKEN';
+/** Engine-side timeout of parked callback tasks: the SLA is enforced by LocalTaskCallbacks. */
+const PARKED_ENGINE_TIMEOUT_SECONDS = 2_000_000;
+
+type AslState = {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string; Payload?: unknown };
+  TimeoutSecondsPath?: string;
+  HeartbeatSecondsPath?: string;
+  TimeoutSeconds?: number;
+};
+type Asl = { StartAt: string; States: Record<string, AslState> };
+
+export class UnboundTaskStateError extends Error {
+  override readonly name = 'UnboundTaskStateError';
+}
+
+export interface ExecutionRecord {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: string;
+  events: { type: string; state?: string }[];
+}
+
+/** Loads an ASL file, replacing `${Name}` substitutions with local ARNs. */
+export function loadAsl(root: string, file: string): Asl {
+  const text = readFileSync(join(root, file), 'utf8').replace(
+    /\$\{([A-Za-z0-9]+)\}/g,
+    (_, name: string) => `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`,
+  );
+  return JSON.parse(text) as Asl;
+}
+
+/** The function name a Task state invokes (from `${XFunctionArn}`), or undefined. */
+export function functionOfState(state: AslState): string | undefined {
+  const arn = state.Parameters?.FunctionName ?? '';
+  const m = /function:local-([A-Za-z0-9]+)FunctionArn$/.exec(arn);
+  return m?.[1];
+}
+
+export async function loadHandlers(root: string, deps: () => Deps): Promise<Record<string, Handler<unknown>>> {
+  const out: Record<string, Handler<unknown>> = {};
+  for (const f of FUNCTIONS) {
+    const mod = (await import(join(root, f.entry))) as { makeHandler: (d: () => Deps) => Handler<unknown> };
+    out[f.name] = mod.makeHandler(deps);
+  }
+  return out;
+}
+
+export class LocalWorkflowRunner implements WorkflowStarter {
+  private readonly machine: StateMachine;
+  private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+  readonly executions = new Map<string, ExecutionRecord>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly retryIntervalOverrides: Record<string, number> = {};
+
+  constructor(
+    asl: Asl,
+    handlers: Record<string, Handler<unknown>>,
+    private readonly callbacks: LocalTaskCallbacks,
+    opts: { retryDelayMs?: number } = {},
+  ) {
+    const unbound: string[] = [];
+    for (const [stateName, state] of Object.entries(asl.States)) {
+      if (state.Type !== 'Task') continue;
+      const fn = functionOfState(state);
+      const handler = fn ? handlers[fn] : undefined;
+      if (!fn || !handler) {
+        unbound.push(`${stateName} (${state.Parameters?.FunctionName ?? state.Resource})`);
+        continue;
+      }
+      this.retryIntervalOverrides[stateName] = opts.retryDelayMs ?? 5;
+      if (state.Resource?.endsWith('.waitForTaskToken')) {
+        // The engine would enforce the SLA in real seconds (and overflow timers
+        // past 24.8 days): LocalTaskCallbacks enforces it on the local clock.
+        const timeoutPath = state.TimeoutSecondsPath;
+        const heartbeatPath = state.HeartbeatSecondsPath;
+        delete state.TimeoutSecondsPath;
+        delete state.HeartbeatSecondsPath;
+        state.TimeoutSeconds = PARKED_ENGINE_TIMEOUT_SECONDS;
+        this.overrides[stateName] = async (input) => {
+          const { Payload, timeoutSeconds, heartbeatSeconds } = input as {
+            Payload: Record<string, unknown>;
+            timeoutSeconds?: number;
+            heartbeatSeconds?: number;
+          };
+          const token = this.callbacks.mintToken();
+          const payload = JSON.parse(JSON.stringify(Payload).split(PLACEHOLDER_TOKEN).join(token));
+          const parked = this.callbacks.park(token, timeoutSeconds ?? 3600, heartbeatSeconds);
+          await handler(payload);
+          return parked;
+        };
+        // Carry the paths' values into the local handler's input.
+        const params = state.Parameters as Record<string, unknown>;
+        if (timeoutPath) params['timeoutSeconds.$'] = timeoutPath;
+        if (heartbeatPath) params['heartbeatSeconds.$'] = heartbeatPath;
+      } else {
+        this.overrides[stateName] = async (input) => ({
+          Payload: await handler((input as { Payload: unknown }).Payload),
+        });
+      }
+    }
+    if (unbound.length > 0) {
+      throw new UnboundTaskStateError(`Task state(s) without a local handler: ${unbound.join(', ')}`);
+    }
+    this.machine = new StateMachine(asl as never, { validationOptions: { checkArn: true, checkPaths: true } });
+  }
+
+  async startBatch(name: string, input: unknown): Promise<void> {
+    if (this.executions.has(name)) return; // same name: one execution, as in AWS
+    const rec: ExecutionRecord = { name, status: 'RUNNING', events: [] };
+    this.executions.set(name, rec);
+    const execution = this.machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.overrides as never,
+        retryIntervalOverrides: this.retryIntervalOverrides,
+      },
+      context: {
+        Execution: { Id: `local:${name}`, Name: name, Input: input, StartTime: new Date().toISOString() },
+        Task: { Token: PLACEHOLDER_TOKEN },
+      } as never,
+    });
+    const events = (async () => {
+      for await (const e of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) {
+        rec.events.push({ type: e.type, state: e.state?.name });
+      }
+    })().catch(() => undefined);
+    const done = execution.result.then(
+      (output: unknown) => {
+        rec.status = 'SUCCEEDED';
+        rec.output = output;
+      },
+      (e: Error) => {
+        rec.status = 'FAILED';
+        rec.error = `${e.name}: ${e.message}`;
+      },
+    );
+    this.running.set(
+      name,
+      Promise.all([done, events]).then(() => {
+        this.running.delete(name);
+      }),
+    );
+  }
+
+  /** State transitions so far, over all executions (a Step Functions cost driver). */
+  get stateTransitions(): number {
+    let n = 0;
+    for (const r of this.executions.values()) n += r.events.filter((e) => e.type === 'StateEntered').length;
+    return n;
+  }
+
+  /** Resolves when no execution is running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()]);
+  }
+}
