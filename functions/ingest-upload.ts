@@ -3,7 +3,7 @@
  * At-least-once delivery: ingestUpload is idempotent per upload id.
  */
 import { S3EventNotificationEventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/s3';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { useCaseHandler } from './adapters/handler.js';
 import { ingestUpload } from './use-cases/ingest-upload.js';
 

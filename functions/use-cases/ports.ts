@@ -6,7 +6,6 @@ import type {
   Batch,
   BatchScore,
   Case,
-  GoldLabel,
   LedgerEvent,
   ProtocolVersion,
   RandomSource,

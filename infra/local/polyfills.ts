@@ -21,3 +21,7 @@ if (typeof P.withResolvers !== 'function') {
   };
 }
 export {};
+
+// The AWS SDK warns on every process that Node 20 loses support in 2027; the
+// deployed Lambdas run Node 22. Locally the warning is noise in every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

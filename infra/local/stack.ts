@@ -234,6 +234,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     },
     async stop() {
       await ingestIdle();
+      await runner.abortAll();
       dynamo.destroy();
       s3.destroy();
       await s3rver.close();

@@ -7,7 +7,7 @@ import './polyfills.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { FUNCTIONS, functionArnPlaceholder } from '../definitions.js';
+import { FUNCTIONS, } from '../definitions.js';
 import type { Handler } from '../../functions/adapters/handler.js';
 import type { Deps, WorkflowStarter } from '../../functions/use-cases/ports.js';
 import type { LocalTaskCallbacks } from './callbacks.js';
@@ -68,6 +68,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Promise<void>>();
+  private readonly aborts = new Map<string, () => void>();
   private readonly retryIntervalOverrides: Record<string, number> = {};
 
   constructor(
@@ -131,11 +132,13 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         taskResourceLocalHandlers: this.overrides as never,
         retryIntervalOverrides: this.retryIntervalOverrides,
       },
+      noThrowOnAbort: true,
       context: {
         Execution: { Id: `local:${name}`, Name: name, Input: input, StartTime: new Date().toISOString() },
         Task: { Token: PLACEHOLDER_TOKEN },
       } as never,
     });
+    this.aborts.set(name, execution.abort);
     const events = (async () => {
       for await (const e of execution.eventLogs as AsyncIterable<{ type: string; state?: { name: string } }>) {
         rec.events.push({ type: e.type, state: e.state?.name });
@@ -143,7 +146,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     })().catch(() => undefined);
     const done = execution.result.then(
       (output: unknown) => {
-        rec.status = 'SUCCEEDED';
+        if (rec.status === 'RUNNING') rec.status = 'SUCCEEDED';
         rec.output = output;
       },
       (e: Error) => {
@@ -155,6 +158,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       name,
       Promise.all([done, events]).then(() => {
         this.running.delete(name);
+        this.aborts.delete(name);
       }),
     );
   }
@@ -164,6 +168,27 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     let n = 0;
     for (const r of this.executions.values()) n += r.events.filter((e) => e.type === 'StateEntered').length;
     return n;
+  }
+
+  /** Resolves with the execution's record once it has finished. */
+  async finished(name: string): Promise<ExecutionRecord> {
+    const rec = this.executions.get(name);
+    if (!rec) throw new Error(`no execution named ${name}`);
+    await this.running.get(name);
+    return rec;
+  }
+
+  /** Stops every running execution (the stack is shutting down). */
+  async abortAll(): Promise<void> {
+    for (const [name, abort] of this.aborts) {
+      const rec = this.executions.get(name);
+      if (rec) {
+        rec.status = 'FAILED';
+        rec.error = 'ExecutionAborted: the local stack stopped';
+      }
+      abort();
+    }
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /** Resolves when no execution is running. */

@@ -1,0 +1,79 @@
+/**
+ * The whole loop on the embedded stack, as `npm start` runs it: two rounds,
+ * an internal team and two vendors of different quality.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../../functions/domain/index.js';
+import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
+import { type RoundReport, runDemo } from '../../infra/local/demo/run-demo.js';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+
+describe('Demo loop: two rounds on the embedded stack', () => {
+  let stack: LocalStack;
+  let reports: RoundReport[];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ random: seededRandomSource(7) });
+    reports = await runDemo(stack, { rounds: 2, cases: 600, goldFraction: 0.1, seed: 7 });
+  }, 120_000);
+  afterAll(async () => stack?.stop());
+
+  it('moves work from the poor vendor to the good one', () => {
+    const first = reports[0];
+    const last = reports[reports.length - 1];
+    expect(first.sharesBefore['vendor-a']).toBeCloseTo(0.5);
+    expect(first.sharesBefore['vendor-b']).toBeCloseTo(0.5);
+    expect(last.sharesAfter['vendor-a']).toBeGreaterThan(first.sharesBefore['vendor-a']);
+    expect(last.sharesAfter['vendor-b']).toBeLessThan(first.sharesBefore['vendor-b']);
+    // Round 2 routing follows round 1's new shares.
+    expect(reports[1].dispatch.routing['vendor-a']).toBeGreaterThan(reports[1].dispatch.routing['vendor-b']);
+  });
+
+  it('finishes every batch and every execution', () => {
+    for (const r of reports) {
+      for (const b of r.batches) expect(['accepted', 'rejected']).toContain(b.status);
+    }
+    for (const e of stack.runner.executions.values()) expect(e.status).toBe('SUCCEEDED');
+  });
+
+  it('ranks the vendors by gold accuracy in the scorecards', () => {
+    const cards = Object.fromEntries(reports[1].scorecards.map((c) => [c.workforceId, c]));
+    expect(cards['vendor-a'].accuracy!).toBeGreaterThan(cards['vendor-b'].accuracy!);
+    expect(cards['vendor-a'].goldN).toBeGreaterThanOrEqual(10);
+    expect(cards['vendor-a'].interval!.lower).toBeLessThanOrEqual(cards['vendor-a'].accuracy!);
+  });
+
+  it('stores every label with workforce, annotator, protocol id@version and submission key + SHA-256', async () => {
+    let checked = 0;
+    for (const r of reports) {
+      for (const b of r.batches) {
+        const labels = await stack.deps.repo.listBatchLabels(b.batchId);
+        expect(labels).toHaveLength(b.items);
+        const bytesByKey = new Map<string, string>();
+        for (const l of labels) {
+          expect(l.workforceId).toBe(b.workforceId);
+          expect(l.annotatorId).toMatch(new RegExp(`^${b.workforceId}/annotator-\\d$`));
+          expect(l.protocol).toBe('chest-xray@1');
+          expect(l.submissionKey).toMatch(new RegExp(`^uploads/${b.workforceId}/${b.batchId}/[a-z0-9]+\\.jsonl$`));
+          if (!bytesByKey.has(l.submissionKey)) {
+            const bytes = await stack.deps.objects.getBytes(stack.deps.buckets.uploads, l.submissionKey);
+            bytesByKey.set(l.submissionKey, createHash('sha256').update(bytes!).digest('hex'));
+          }
+          expect(l.submissionSha256).toBe(bytesByKey.get(l.submissionKey));
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(500);
+  });
+
+  it('keeps a ledger from which the stored scorecards can be recomputed', async () => {
+    const { projectScorecards } = await import('../../functions/domain/index.js');
+    const ledger = await stack.deps.repo.listLedger(PROGRAM_ID);
+    const recomputed = projectScorecards(ledger, { protocolId: 'chest-xray', minGoldItems: 5 });
+    const stored = await stack.deps.repo.listScorecards(PROGRAM_ID, 'chest-xray');
+    expect(Object.values(recomputed)).toEqual(stored);
+    expect(ledger.filter((e) => e.type === 'shares.changed').length).toBeGreaterThanOrEqual(2);
+  });
+});

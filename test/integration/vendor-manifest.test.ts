@@ -1,0 +1,68 @@
+/**
+ * What a vendor can see: the manifest as downloaded through its presigned URL
+ * must hold no real case id and nothing that tells gold items from the rest.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../functions/use-cases/errors.js';
+import type { BatchRecord } from '../../functions/use-cases/ports.js';
+import { getImageUrls, getVendorBatch } from '../../functions/use-cases/vendor-portal.js';
+import { loadBatchKey } from '../../functions/use-cases/batch-key.js';
+import { downloadManifest } from '../../infra/local/demo/simulated-workforce.js';
+import type { LocalStack } from '../../infra/local/stack.js';
+import { stackWithOpenRound } from './helpers.js';
+
+describe('Vendor manifest: blinded and gold-free', () => {
+  let stack: LocalStack;
+  let batches: BatchRecord[];
+
+  beforeAll(async () => {
+    ({ stack, batches } = await stackWithOpenRound({ cases: 300 }));
+  });
+  afterAll(async () => stack?.stop());
+
+  it('holds no real case id, image key or gold marker, and gold items look like the rest', async () => {
+    const vendorBatches = batches.filter((b) => b.workforceKind === 'vendor');
+    expect(vendorBatches.length).toBeGreaterThan(0);
+    const cases = await stack.deps.repo.listCases('demo-cxr');
+    for (const b of vendorBatches) {
+      const manifest = await downloadManifest(stack.deps, b.workforceId, b.batchId);
+      const text = JSON.stringify(manifest);
+      const key = await loadBatchKey(stack.deps, b.batchId);
+      expect(key.items.some((i) => i.gold)).toBe(true);
+      expect(text).not.toMatch(/case-\d+/);
+      expect(text).not.toMatch(/gold/i);
+      expect(text).not.toMatch(/images\/case/);
+      for (const c of cases) expect(text).not.toContain(c.caseId);
+      // Every item has exactly the same shape: alias + aliased image key.
+      for (const item of manifest.items) {
+        expect(Object.keys(item).sort()).toEqual(['alias', 'image']);
+        expect(item.image).toBe(`batches/${b.batchId}/images/${item.alias}`);
+      }
+      expect(manifest.items).toHaveLength(b.itemCount);
+      // Gold items are not grouped at the start or the end: aliases are random
+      // and the order is shuffled, so positions of gold items vary.
+      const goldPositions = key.items.flatMap((i, k) => (i.gold ? [k] : []));
+      expect(goldPositions).not.toEqual(goldPositions.map((_, k) => k));
+    }
+  });
+
+  it('serves the aliased images through presigned GETs with no case metadata', async () => {
+    const b = batches.find((x) => x.workforceKind === 'vendor')!;
+    const manifest = await downloadManifest(stack.deps, b.workforceId, b.batchId);
+    const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, images: [manifest.items[0].image] });
+    const r = await fetch(urls[manifest.items[0].image]);
+    expect(r.status).toBe(200);
+    const headers = [...r.headers.entries()].map(([k, v]) => `${k}:${v}`).join('\n');
+    expect(headers).not.toMatch(/case-\d+/);
+    expect(new Uint8Array(await r.arrayBuffer()).length).toBeGreaterThan(256);
+  });
+
+  it("answers a vendor asking for another vendor's batch exactly as for a batch that does not exist", async () => {
+    const b = batches.find((x) => x.workforceId === 'vendor-a')!;
+    const other = await getVendorBatch(stack.deps, { workforceId: 'vendor-b', batchId: b.batchId }).catch((e) => e);
+    const missing = await getVendorBatch(stack.deps, { workforceId: 'vendor-b', batchId: 'no-such-batch' }).catch((e) => e);
+    expect(other).toBeInstanceOf(NotFoundError);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(other.message.replace(b.batchId, 'X')).toBe(missing.message.replace('no-such-batch', 'X'));
+  });
+});
