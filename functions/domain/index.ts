@@ -8,3 +8,4 @@ export * from './random.js';
 export * from './rebalancing.js';
 export * from './routing.js';
 export * from './scorecards.js';
+export * from './scoring/index.js';

@@ -1,12 +1,22 @@
 /**
- * Validation of an uploaded label file (JSON Lines, one label per alias). A bad
+ * Validation of an uploaded label file (JSON Lines, one line per alias). A bad
  * file is rejected with per-line, human-readable reasons; nothing is partially
- * accepted.
+ * accepted. The line schema follows the protocol's task type.
  */
-import { ClassificationLabelLine, type LineProblem, type ProtocolVersion } from './model/index.js';
+import type { z } from 'zod';
+import {
+  ClassificationLabelLine,
+  DetectionLabelLine,
+  type LabelLine,
+  type LineProblem,
+  type ProtocolVersion,
+  SegmentationLabelLine,
+  type UploadedMask,
+} from './model/index.js';
+import { parseRle3d, readNifti, encodeRle3dLabels, type RleMask3D } from './scoring/index.js';
 
 export type LabelFileResult =
-  | { ok: true; labels: ClassificationLabelLine[] }
+  | { ok: true; labels: LabelLine[]; masks: Map<string, RleMask3D[]>; lineOf: Map<string, number> }
   | { ok: false; problems: LineProblem[] };
 
 /** At most this many problems are reported (the file is rejected either way). */
@@ -15,11 +25,60 @@ export const MAX_REPORTED_PROBLEMS = 200;
 const describeIssue = (issue: { path: PropertyKey[]; message: string }): string =>
   issue.path.length ? `field "${issue.path.map(String).join('.')}": ${issue.message}` : issue.message;
 
+/** Decodes an uploaded mask to one run-length mask per label; throws with a reason. */
+export function decodeUploadedMask(mask: UploadedMask): RleMask3D[] {
+  if (mask.format === 'nifti') {
+    const bytes = Buffer.from((mask as { data: string }).data, 'base64');
+    return encodeRle3dLabels(readNifti(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
+  }
+  return parseRle3d(mask);
+}
+
+const lineSchema = (protocol: ProtocolVersion): z.ZodType<LabelLine> => {
+  switch (protocol.task.type) {
+    case 'classification':
+      return ClassificationLabelLine;
+    case 'detection':
+      return DetectionLabelLine;
+    case 'segmentation':
+      return SegmentationLabelLine;
+  }
+};
+
 /**
- * Validates a classification label file against the batch's aliases and the
- * protocol's classes. Reports: empty file, invalid UTF-8, a line that is not JSON,
- * a line outside the schema, an unknown alias, a label outside the protocol's
- * classes, a duplicate alias, and every alias with no label.
+ * Checks what the schema cannot: the label against the protocol. Returns a
+ * problem (string) or undefined; for masks, also the decoded mask.
+ */
+function checkAgainstProtocol(line: LabelLine, protocol: ProtocolVersion): { problem?: string; masks?: RleMask3D[] } {
+  const task = protocol.task;
+  if (task.type === 'classification') {
+    const label = (line as ClassificationLabelLine).label;
+    return task.classes.includes(label)
+      ? {}
+      : { problem: `label "${label}" is not in the protocol's classes [${task.classes.join(', ')}]` };
+  }
+  if (task.type === 'segmentation') {
+    let masks: RleMask3D[];
+    try {
+      masks = decodeUploadedMask((line as SegmentationLabelLine).mask);
+    } catch (e) {
+      return { problem: `mask cannot be read: ${(e as Error).message.split('\n').join(' ')}` };
+    }
+    const allowed = Object.keys(task.labels).map(Number);
+    const foreign = masks.filter((m) => m.runs.length > 0 && !allowed.includes(m.label)).map((m) => m.label);
+    if (foreign.length > 0) {
+      return { problem: `mask label(s) ${foreign.join(', ')} not in the protocol's labels [${allowed.join(', ')}]` };
+    }
+    return { masks };
+  }
+  return {};
+}
+
+/**
+ * Validates a label file against the batch's aliases and the protocol. Reports:
+ * empty file, invalid UTF-8, a line that is not JSON, a line outside the task's
+ * line schema, an unknown alias, a duplicate alias, a label outside the protocol
+ * (class, mask label, unreadable mask), and every alias with no label.
  *
  * @example validateLabelFile(bytes, { aliases, protocol }).ok
  */
@@ -37,10 +96,11 @@ export function validateLabelFile(
   if (text.trim() === '') {
     return { ok: false, problems: [{ line: 0, reason: 'file is empty: expected one JSON object per line, one per alias' }] };
   }
-  const classes = new Set(ctx.protocol.task.classes);
+  const schema = lineSchema(ctx.protocol);
   const known = new Set(ctx.aliases);
   const seen = new Map<string, number>();
-  const labels: ClassificationLabelLine[] = [];
+  const labels: LabelLine[] = [];
+  const masks = new Map<string, RleMask3D[]>();
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = i + 1;
@@ -52,7 +112,7 @@ export function validateLabelFile(
       problems.push({ line, reason: `not valid JSON (${(e as Error).message})` });
       return;
     }
-    const parsed = ClassificationLabelLine.safeParse(value);
+    const parsed = schema.safeParse(value);
     if (!parsed.success) {
       problems.push({ line, reason: `outside the label schema: ${parsed.error.issues.map(describeIssue).join('; ')}` });
       return;
@@ -68,13 +128,12 @@ export function validateLabelFile(
       return;
     }
     seen.set(l.alias, line);
-    if (!classes.has(l.label)) {
-      problems.push({
-        line,
-        reason: `label "${l.label}" is not in the protocol's classes [${[...classes].join(', ')}]`,
-      });
+    const check = checkAgainstProtocol(l, ctx.protocol);
+    if (check.problem) {
+      problems.push({ line, reason: check.problem });
       return;
     }
+    if (check.masks) masks.set(l.alias, check.masks);
     labels.push(l);
   });
   const missing = ctx.aliases.filter((a) => !seen.has(a));
@@ -92,5 +151,5 @@ export function validateLabelFile(
     }
     return { ok: false, problems: capped };
   }
-  return { ok: true, labels };
+  return { ok: true, labels, masks, lineOf: seen };
 }

@@ -7,7 +7,7 @@
  *    pending and are planned again next round.
  * 3. Append `labels.recorded` and mark the batch settled in its round.
  */
-import type { StoredLabel } from '../domain/index.js';
+import type { LabelLine, RleMask3D, StoredLabel } from '../domain/index.js';
 import { loadBatchKey } from './batch-key.js';
 import { ConflictError } from './errors.js';
 import { record } from './ledger.js';
@@ -20,15 +20,15 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
     throw new ConflictError(`batch ${batch.batchId} is ${batch.status}: only accepted or rejected batches are finalized`);
   }
   const key = await loadBatchKey(deps, batch.batchId);
-  const { submission, labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
-  const byAlias = new Map(labels.map((l) => [l.alias, l]));
+  const { submission, labels, masks, lineOf } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  const byAlias = new Map(labels.map((l, k) => [l.alias, { line: l, index: k }]));
   const now = deps.clock.now().toISOString();
   const stored: StoredLabel[] = key.items.map((item) => {
-    const l = byAlias.get(item.alias)!;
+    const { line: l } = byAlias.get(item.alias)!;
     return {
       caseId: item.caseId,
       batchId: batch.batchId,
-      label: l.label,
+      ...labelContent(l, masks.get(item.alias), lineOf.get(item.alias) ?? 1),
       workforceId: batch.workforceId,
       annotatorId: l.annotator,
       protocol: batch.protocol,
@@ -57,4 +57,18 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
   });
   await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   return { labels: stored.length, status: batch.status };
+}
+
+/** The stored form of a label line: the class, the findings, or a pointer to the mask. */
+function labelContent(l: LabelLine, masks: RleMask3D[] | undefined, line: number): Pick<StoredLabel, 'label' | 'findings' | 'maskRef'> {
+  if ('label' in l) return { label: l.label };
+  if ('findings' in l) {
+    return { label: `${l.findings.length} finding(s)`, findings: l.findings };
+  }
+  const voxels = (masks ?? []).reduce((s, m) => {
+    let n = 0;
+    for (let k = 1; k < m.runs.length; k += 2) n += m.runs[k];
+    return s + n;
+  }, 0);
+  return { label: 'mask', maskRef: { line, format: l.mask.format, voxels } };
 }

@@ -6,7 +6,7 @@
  * 3. Write the manifest: aliases and image keys only, in the key's shuffled
  *    order; gold items look exactly like the rest.
  */
-import { protocolRef } from '../domain/index.js';
+import { type ProtocolVersion, protocolRef } from '../domain/index.js';
 import { aliasImageObject, loadBatchKey, manifestObject } from './batch-key.js';
 import { NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
@@ -14,9 +14,45 @@ import type { Deps } from './ports.js';
 export interface VendorManifest {
   batchId: string;
   protocol: string;
-  task: { type: string; classes: string[] };
+  task: Record<string, unknown> & { type: string };
   upload: { format: string; line: Record<string, string> };
   items: { alias: string; image: string }[];
+}
+
+/** What the vendor must label and how to write the file; nothing about gold. */
+function describeTask(task: ProtocolVersion['task']): Pick<VendorManifest, 'task' | 'upload'> {
+  const format = 'JSON Lines (UTF-8): one object per line, one line per alias';
+  switch (task.type) {
+    case 'classification':
+      return {
+        task: { type: task.type, classes: task.classes, ordinal: task.ordinal },
+        upload: { format, line: { alias: 'the item alias', label: `one of: ${task.classes.join(', ')}`, annotator: 'your annotator id' } },
+      };
+    case 'detection':
+      return {
+        task: { type: task.type, finding: task.finding, coordinates: 'centroid x, y, z in mm (image space)' },
+        upload: {
+          format,
+          line: {
+            alias: 'the item alias',
+            annotator: 'your annotator id',
+            findings: 'array of { x, y, z (mm), diameterMm?, probability (0..1) }; [] when none',
+          },
+        },
+      };
+    case 'segmentation':
+      return {
+        task: { type: task.type, labels: task.labels },
+        upload: {
+          format,
+          line: {
+            alias: 'the item alias',
+            annotator: 'your annotator id',
+            mask: 'a goldline-rle3d/1 document (docs/mask-formats.md) or { "format": "nifti", "encoding": "base64", "data": … }',
+          },
+        },
+      };
+  }
 }
 
 export async function prepareManifest(deps: Deps, input: { batchId: string }): Promise<{ manifestKey: string; items: number }> {
@@ -38,11 +74,7 @@ export async function prepareManifest(deps: Deps, input: { batchId: string }): P
   const manifest: VendorManifest = {
     batchId: batch.batchId,
     protocol: protocolRef(protocol),
-    task: { type: protocol.task.type, classes: protocol.task.classes },
-    upload: {
-      format: 'JSON Lines (UTF-8): one object per line, one line per alias',
-      line: { alias: 'the item alias', label: `one of: ${protocol.task.classes.join(', ')}`, annotator: 'your annotator id' },
-    },
+    ...describeTask(protocol.task),
     items: key.items.map((i) => ({ alias: i.alias, image: aliasImageObject(batch.batchId, i.alias) })),
   };
   const manifestKey = manifestObject(batch.batchId);

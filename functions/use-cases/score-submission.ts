@@ -5,7 +5,7 @@
  *    verdict by the protocol's threshold.
  * 3. Store the score and append `batch.scored` (deterministic id: once per batch).
  */
-import { scoreClassificationSubmission } from '../domain/index.js';
+import { type GoldAnswer, scoreSubmissionAgainstGold } from '../domain/index.js';
 import { loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -19,14 +19,15 @@ export async function scoreSubmission(
   const existing = await deps.repo.getScore(batch.batchId);
   if (existing) return { verdict: existing.verdict, goldN: existing.goldN, accuracy: existing.accuracy };
   const key = await loadBatchKey(deps, batch.batchId);
-  const { labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
-  const score = scoreClassificationSubmission({
+  const { labels, masks } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  const score = scoreSubmissionAgainstGold({
     batchId: batch.batchId,
     workforceId: batch.workforceId,
     protocol,
     items: key.items,
-    labels: new Map(labels.map((l) => [l.alias, l.label])),
-    answers: new Map(Object.entries(key.answers)),
+    lines: new Map(labels.map((l) => [l.alias, l])),
+    masks,
+    answers: new Map(Object.entries(key.answers) as [string, GoldAnswer][]),
   });
   await deps.repo.putScore(score);
   await record(deps, {

@@ -1,6 +1,6 @@
 /** Reads back the accepted submission of a batch and checks it is unchanged. */
 import { createHash } from 'node:crypto';
-import { type ClassificationLabelLine, type ProtocolVersion, type Submission, validateLabelFile } from '../domain/index.js';
+import { type LabelLine, type ProtocolVersion, type RleMask3D, type Submission, validateLabelFile } from '../domain/index.js';
 import type { BatchKey } from './batch-key.js';
 import { IntegrityError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
@@ -10,7 +10,7 @@ export async function loadAcceptedSubmission(
   batch: BatchRecord,
   key: BatchKey,
   protocol: ProtocolVersion,
-): Promise<{ submission: Submission; labels: ClassificationLabelLine[] }> {
+): Promise<{ submission: Submission; labels: LabelLine[]; masks: Map<string, RleMask3D[]>; lineOf: Map<string, number> }> {
   if (!batch.acceptedUploadId) throw new NotFoundError(`batch ${batch.batchId} has no accepted upload`);
   const submission = (await deps.repo.listSubmissions(batch.batchId)).find((s) => s.uploadId === batch.acceptedUploadId);
   if (!submission) throw new NotFoundError(`submission ${batch.acceptedUploadId} of batch ${batch.batchId} not found`);
@@ -22,7 +22,7 @@ export async function loadAcceptedSubmission(
   }
   const v = validateLabelFile(bytes, { aliases: key.items.map((i) => i.alias), protocol });
   if (!v.ok) throw new IntegrityError(`submission ${submission.key} no longer validates: ${v.problems[0].reason}`);
-  return { submission, labels: v.labels };
+  return { submission, labels: v.labels, masks: v.masks, lineOf: v.lineOf };
 }
 
 export async function loadBatchProtocol(deps: Deps, batchId: string): Promise<{ batch: BatchRecord; protocol: ProtocolVersion }> {

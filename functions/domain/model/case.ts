@@ -20,10 +20,33 @@ export const Case = z.object({
 export type Case = z.infer<typeof Case>;
 export type CaseInput = z.input<typeof Case>;
 
-/** An expert reference label for a case: the hidden answer of a gold item. */
+/** A reference finding (detection gold): centroid and diameter in mm. */
+export const GoldFinding = z.strictObject({
+  x: z.number().finite(),
+  y: z.number().finite(),
+  z: z.number().finite(),
+  diameterMm: z.number().positive(),
+  /** LUNA16 "irrelevant finding": marks on it are neither hits nor false positives. */
+  excluded: z.boolean().default(false),
+  id: z.string().optional(),
+});
+export type GoldFinding = z.infer<typeof GoldFinding>;
+
+/**
+ * An expert reference label for a case: the hidden answer of a gold item. Its
+ * shape follows the protocol's task: a class name, `{ findings }`, or a
+ * goldline-rle3d/1 mask document.
+ */
+export const GoldAnswer = z.union([
+  z.string().min(1),
+  z.strictObject({ findings: z.array(GoldFinding) }),
+  z.looseObject({ format: z.literal('goldline-rle3d/1') }),
+]);
+export type GoldAnswer = z.infer<typeof GoldAnswer>;
+
 export const GoldLabel = z.object({
   caseId: Identifier,
-  label: z.string().min(1),
+  label: GoldAnswer,
   expertId: z.string().min(1),
 });
 export type GoldLabel = z.infer<typeof GoldLabel>;

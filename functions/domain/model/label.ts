@@ -4,7 +4,14 @@ import { z } from 'zod';
 export const StoredLabel = z.object({
   caseId: z.string(),
   batchId: z.string(),
+  /** Classification: the class. Detection: "<n> finding(s)". Segmentation: "mask". */
   label: z.string(),
+  /** Detection: the marked findings, as uploaded. */
+  findings: z
+    .array(z.object({ x: z.number(), y: z.number(), z: z.number(), diameterMm: z.number().optional(), probability: z.number() }))
+    .optional(),
+  /** Segmentation: where the mask is (the submission object and its line). */
+  maskRef: z.object({ line: z.number().int().min(1), format: z.string(), voxels: z.number().int().min(0) }).optional(),
   workforceId: z.string(),
   annotatorId: z.string(),
   protocol: z.string(),

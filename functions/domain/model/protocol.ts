@@ -43,7 +43,38 @@ export const ClassificationTask = z.object({
 });
 export type ClassificationTask = z.infer<typeof ClassificationTask>;
 
-export const Task = z.discriminatedUnion('type', [ClassificationTask]);
+/**
+ * Lesion detection by centroid and diameter (LUNA16 style): a mark hits a
+ * finding when it lies strictly inside its radius. Missing a finding at or above
+ * the critical diameter on a gold item rejects the batch.
+ */
+export const DetectionTask = z.object({
+  type: z.literal('detection'),
+  finding: z.string().min(1).default('nodule'),
+  criticalDiameterMm: z.number().positive(),
+  /** A gold item passes when its sensitivity reaches this (items with no findings: no false marks beyond the allowance). */
+  minSensitivity: z.number().min(0).max(1).default(1),
+  maxFalsePositivesPerItem: z.number().int().min(0).default(2),
+});
+export type DetectionTask = z.infer<typeof DetectionTask>;
+
+/**
+ * 3D (or 2D) segmentation: masks uploaded as NIfTI or goldline-rle3d/1. A gold
+ * item passes when every protocol label reaches the Dice floor and stays under
+ * the HD95 ceiling.
+ */
+export const SegmentationTask = z.object({
+  type: z.literal('segmentation'),
+  /** Mask label value → structure name, e.g. { "1": "liver" }. */
+  labels: z.record(z.string().regex(/^([1-9]\d?|1\d\d|2[0-4]\d|25[0-5])$/), z.string().min(1)).refine((r) => Object.keys(r).length > 0, 'at least one label'),
+  minDice: z.number().min(0).max(1),
+  maxHd95Mm: z.number().positive(),
+  /** NSD tolerance reported beside Dice and HD95. */
+  nsdToleranceMm: z.number().positive().default(2),
+});
+export type SegmentationTask = z.infer<typeof SegmentationTask>;
+
+export const Task = z.discriminatedUnion('type', [ClassificationTask, DetectionTask, SegmentationTask]);
 export type Task = z.infer<typeof Task>;
 
 export const ProtocolVersion = z
@@ -53,7 +84,11 @@ export const ProtocolVersion = z
     title: z.string().min(1),
     task: Task,
     thresholds: z.object({
-      /** Minimum gold accuracy (point estimate) for a batch to be accepted. */
+      /**
+       * Minimum share of gold items a batch must get right (classification: the
+       * label matches; detection / segmentation: the item passes the task's
+       * per-item check). Point estimate.
+       */
       goldAccuracy: z.number().min(0).max(1),
       /** Fewer gold items than this: the figure is "insufficient", not a verdict. */
       minGoldItems: z.number().int().min(1).default(5),

@@ -5,9 +5,15 @@ export const Interval = z.object({ lower: z.number(), upper: z.number() });
 
 export const GoldItemScore = z.object({
   caseId: z.string(),
-  expected: z.string(),
-  got: z.string(),
+  /** Classification: the label matches. Detection / segmentation: the item passes its check. */
   correct: z.boolean(),
+  /** Classification only: the expert's and the workforce's labels. */
+  expected: z.string().optional(),
+  got: z.string().optional(),
+  /** Per-item figures (Dice, HD95 mm, sensitivity, …); null where undefined. */
+  metrics: z.record(z.string(), z.number().nullable()).optional(),
+  /** Why the item failed (or what was notable), in words. */
+  reasons: z.array(z.string()).optional(),
 });
 export type GoldItemScore = z.infer<typeof GoldItemScore>;
 
@@ -15,12 +21,15 @@ export const BatchScore = z.object({
   batchId: z.string(),
   workforceId: z.string(),
   protocol: z.string(),
+  taskType: z.enum(['classification', 'detection', 'segmentation']).default('classification'),
   goldN: z.number().int().min(0),
   goldCorrect: z.number().int().min(0),
   /** null when undefined (n = 0); the reason is in `notes`. */
   accuracy: z.number().nullable(),
   interval: Interval.nullable(),
   kappa: z.number().nullable(),
+  /** Task-specific batch figures over gold items (mean Dice, pooled sensitivity, …). */
+  summary: z.record(z.string(), z.number().nullable()).default({}),
   verdict: z.enum(['accepted', 'rejected']),
   /** Human-readable reasons for the verdict and for any undefined figure. */
   notes: z.array(z.string()),

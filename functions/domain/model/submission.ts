@@ -10,6 +10,40 @@ export const ClassificationLabelLine = z.strictObject({
 });
 export type ClassificationLabelLine = z.infer<typeof ClassificationLabelLine>;
 
+/** A marked finding: centroid in mm (image space), optional diameter, probability. */
+export const MarkedFinding = z.strictObject({
+  x: z.number().finite(),
+  y: z.number().finite(),
+  z: z.number().finite(),
+  diameterMm: z.number().positive().finite().optional(),
+  probability: z.number().min(0).max(1).default(1),
+});
+
+/** One line of a detection label file: every finding marked on one item. */
+export const DetectionLabelLine = z.strictObject({
+  alias: z.string().min(1),
+  annotator: z.string().min(1).max(128),
+  findings: z.array(MarkedFinding).max(1000),
+});
+export type DetectionLabelLine = z.infer<typeof DetectionLabelLine>;
+
+/** A mask inline in a label line: goldline-rle3d/1, or a NIfTI-1 file in base64. */
+export const UploadedMask = z.union([
+  z.looseObject({ format: z.literal('goldline-rle3d/1') }),
+  z.strictObject({ format: z.literal('nifti'), encoding: z.literal('base64'), data: z.string().min(1) }),
+]);
+export type UploadedMask = z.infer<typeof UploadedMask>;
+
+/** One line of a segmentation label file: the mask of one item. */
+export const SegmentationLabelLine = z.strictObject({
+  alias: z.string().min(1),
+  annotator: z.string().min(1).max(128),
+  mask: UploadedMask,
+});
+export type SegmentationLabelLine = z.infer<typeof SegmentationLabelLine>;
+
+export type LabelLine = ClassificationLabelLine | DetectionLabelLine | SegmentationLabelLine;
+
 /** An upload slot: the server chose the key; size and hash are declared up front. */
 export const UploadSlot = z.object({
   batchId: z.string(),

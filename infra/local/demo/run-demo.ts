@@ -3,7 +3,7 @@
  * dispatch → workforces label and upload → lifecycles finish → report.
  * Used by `npm start` and by the integration test.
  */
-import { protocolRef, type RandomSource, type Scorecard, type Shares, seededRandomSource } from '../../../functions/domain/index.js';
+import { protocolRef, type Scorecard, type Shares, seededRandomSource } from '../../../functions/domain/index.js';
 import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
@@ -46,6 +46,13 @@ export interface RoundReport {
   sharesAfter: Shares;
 }
 
+/** FNV-1a: a stable 32-bit hash of a string. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const start = Date.now();
   while (!(await check())) {
@@ -80,7 +87,7 @@ export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions
 export async function runRound(
   stack: LocalStack,
   round: number,
-  opts: { limit: number; random: RandomSource; malformedFirstUpload?: (b: BatchRecord) => boolean },
+  opts: { limit: number; seed: number; malformedFirstUpload?: (b: BatchRecord) => boolean },
 ): Promise<RoundReport> {
   const { deps } = stack;
   const protocol = chestXrayProtocol('');
@@ -109,7 +116,9 @@ export async function runRound(
         firstUploadMalformed: opts.malformedFirstUpload?.(b) ?? false,
       },
       b.batchId,
-      opts.random,
+      // One generator per batch: labelling runs concurrently, and a shared
+      // generator would make the outcome depend on I/O timing.
+      seededRandomSource(opts.seed * 7919 + hashString(b.batchId)),
     );
   });
   await stack.idle();
@@ -143,7 +152,6 @@ export async function runRound(
 
 export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<RoundReport[]> {
   await setUpDemoProgram(stack, opts);
-  const random = seededRandomSource(opts.seed + 1);
   const cases = await stack.deps.repo.listCases(PROGRAM_ID);
   const work = cases.filter((c) => !c.goldPool).length;
   const perRound = Math.ceil(work / opts.rounds);
@@ -152,7 +160,7 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
     let firstB = true;
     const report = await runRound(stack, round, {
       limit: perRound,
-      random,
+      seed: opts.seed,
       malformedFirstUpload: (b) => {
         if (round !== 1 || b.workforceId !== 'vendor-b' || !firstB) return false;
         firstB = false;
