@@ -3,7 +3,7 @@
  * answers. Stored in the gold bucket, which no vendor path can read.
  */
 import { z } from 'zod';
-import { BatchItem } from '../domain/index.js';
+import { BatchItem, GoldAnswer } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
 
@@ -11,7 +11,7 @@ export const BatchKey = z.object({
   batchId: z.string(),
   items: z.array(BatchItem.extend({ imageKey: z.string() })),
   /** caseId → expert answer, for the gold items only. */
-  answers: z.record(z.string(), z.string()),
+  answers: z.record(z.string(), GoldAnswer),
 });
 export type BatchKey = z.infer<typeof BatchKey>;
 

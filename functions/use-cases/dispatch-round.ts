@@ -10,6 +10,7 @@
  */
 import {
   type Case,
+  type GoldAnswer,
   mixGoldItems,
   planRound,
   protocolRef,
@@ -57,7 +58,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     .sort((a, b) => a.caseId.localeCompare(b.caseId))
     .slice(0, input.limit ?? Number.POSITIVE_INFINITY);
   const goldPool = allCases.filter((c) => c.goldPool);
-  const goldAnswers = (await deps.objects.getJson<Record<string, { label: string }>>(
+  const goldAnswers = (await deps.objects.getJson<Record<string, { label: GoldAnswer }>>(
     deps.buckets.gold,
     goldSetObject(programId, protocol.protocolId),
   )) ?? {};

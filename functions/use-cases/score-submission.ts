@@ -5,7 +5,7 @@
  *    verdict by the protocol's threshold.
  * 3. Store the score and append `batch.scored` (deterministic id: once per batch).
  */
-import { type GoldAnswer, scoreSubmissionAgainstGold } from '../domain/index.js';
+import { scoreSubmissionAgainstGold } from '../domain/index.js';
 import { loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -27,7 +27,7 @@ export async function scoreSubmission(
     items: key.items,
     lines: new Map(labels.map((l) => [l.alias, l])),
     masks,
-    answers: new Map(Object.entries(key.answers) as [string, GoldAnswer][]),
+    answers: new Map(Object.entries(key.answers)),
   });
   await deps.repo.putScore(score);
   await record(deps, {

@@ -6,6 +6,7 @@ import {
   Case,
   type CaseInput,
   GoldLabel,
+  type GoldLabelInput,
   ProtocolVersion,
   type ProtocolVersionInput,
   Workforce,
@@ -44,7 +45,7 @@ export async function registerWorkforce(deps: Deps, programId: string, input: Wo
  */
 export async function ingestCases(
   deps: Deps,
-  input: { programId: string; protocolId: string; cases: readonly CaseInput[]; gold: readonly GoldLabel[] },
+  input: { programId: string; protocolId: string; cases: readonly CaseInput[]; gold: readonly GoldLabelInput[] },
 ): Promise<{ cases: number; gold: number }> {
   const cases = input.cases.map((c) => Case.parse(c));
   const gold = input.gold.map((g) => GoldLabel.parse(g));

@@ -40,7 +40,13 @@ export type GoldFinding = z.infer<typeof GoldFinding>;
 export const GoldAnswer = z.union([
   z.string().min(1),
   z.strictObject({ findings: z.array(GoldFinding) }),
-  z.looseObject({ format: z.literal('goldline-rle3d/1') }),
+  // A goldline-rle3d/1 document (docs/mask-formats.md); runs are checked by parseRle3d.
+  z.object({
+    format: z.literal('goldline-rle3d/1'),
+    dims: z.tuple([z.number(), z.number(), z.number()]),
+    spacing: z.tuple([z.number(), z.number(), z.number()]),
+    labels: z.array(z.object({ label: z.number(), runs: z.array(z.number()) })),
+  }),
 ]);
 export type GoldAnswer = z.infer<typeof GoldAnswer>;
 
@@ -50,3 +56,4 @@ export const GoldLabel = z.object({
   expertId: z.string().min(1),
 });
 export type GoldLabel = z.infer<typeof GoldLabel>;
+export type GoldLabelInput = z.input<typeof GoldLabel>;

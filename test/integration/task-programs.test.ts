@@ -1,0 +1,256 @@
+/**
+ * Detection (lung nodules, centroid + diameter, critical size 4 mm) and
+ * segmentation (3D organ masks as NIfTI or run-length files) protocols, end to
+ * end on the embedded stack like the classification one: dispatch, blinded
+ * manifests, real uploads through presigned URLs, scoring against hidden gold.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CaseInput,
+  type GoldLabelInput,
+  type Mask3D,
+  type ProtocolVersionInput,
+  encodeRle3dLabels,
+  seededRandomSource,
+  toRle3dDocument,
+  writeNifti,
+} from '../../functions/domain/index.js';
+import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
+import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
+import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
+import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
+import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { until } from './helpers.js';
+
+const CREATED = '2026-11-01T00:00:00.000Z';
+const vendors = (q: string) =>
+  ['vendor-good', 'vendor-bad'].map((id) => ({
+    workforceId: id,
+    kind: 'vendor' as const,
+    name: id,
+    capacityPerRound: 500,
+    pricePerCase: 3,
+    slaHours: 48,
+    qualifications: [q],
+  }));
+
+type Labeller = (workforceId: string, alias: string, image: unknown) => Record<string, unknown>;
+
+/** Sets up a program, dispatches round 1, lets each vendor label what it sees, waits for the lifecycles. */
+async function runProgram(
+  stack: LocalStack,
+  p: { programId: string; protocol: ProtocolVersionInput; qualification: string; cases: CaseInput[]; gold: GoldLabelInput[]; images: Map<string, unknown>; label: Labeller },
+) {
+  const { deps } = stack;
+  await registerProtocolVersion(deps, p.protocol);
+  for (const w of vendors(p.qualification)) await registerWorkforce(deps, p.programId, w);
+  for (const [key, image] of p.images) await deps.objects.putJson(deps.buckets.images, key, image);
+  await ingestCases(deps, { programId: p.programId, protocolId: p.protocol.protocolId, cases: p.cases, gold: p.gold });
+  await dispatchRound(deps, { programId: p.programId, protocolId: p.protocol.protocolId, version: 1, round: 1, actor: 'pm:test' });
+  const batches = await deps.repo.listRoundBatches(p.programId, 1);
+  await until('awaiting', async () => {
+    for (const e of stack.runner.executions.values()) if (e.status === 'FAILED') throw new Error(`${e.name}: ${e.error}`);
+    const all = await Promise.all(batches.map((b) => deps.repo.getBatch(b.batchId)));
+    return all.every((b) => b?.status === 'awaiting-submission');
+  });
+  const manifests = new Map<string, VendorManifest>();
+  for (const b of batches) {
+    const manifest = await downloadManifest(deps, b.workforceId, b.batchId);
+    manifests.set(b.batchId, manifest);
+    const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, images: manifest.items.map((i) => i.image) });
+    const lines: string[] = [];
+    for (const item of manifest.items) {
+      const image = await (await fetch(urls[item.image])).json();
+      lines.push(JSON.stringify({ alias: item.alias, annotator: `${b.workforceId}/reader-1`, ...p.label(b.workforceId, item.alias, image) }));
+    }
+    await uploadLabelFile(deps, b.workforceId, b.batchId, new TextEncoder().encode(`${lines.join('\n')}\n`));
+  }
+  for (const b of batches) await stack.runner.finished(b.batchId);
+  const out = [];
+  for (const b of batches) {
+    out.push({ batch: (await deps.repo.getBatch(b.batchId))!, score: (await deps.repo.getScore(b.batchId))!, manifest: manifests.get(b.batchId)! });
+  }
+  return out;
+}
+
+describe('Detection protocol: lung nodules by centroid and diameter', () => {
+  let stack: LocalStack;
+  let results: Awaited<ReturnType<typeof runProgram>>;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ random: seededRandomSource(5) });
+    const random = seededRandomSource(99);
+    const cases: CaseInput[] = [];
+    const gold: GoldLabelInput[] = [];
+    const images = new Map<string, unknown>();
+    for (let i = 0; i < 36; i++) {
+      const caseId = `ct-${String(i).padStart(3, '0')}`;
+      // Every study has a 6 mm nodule (critical: ≥ 4 mm) and a 3 mm one (not critical).
+      const nodules = [
+        { x: 40 + random.int(200), y: 40 + random.int(200), z: 20 + random.int(100), diameterMm: 6 },
+        { x: 40 + random.int(200), y: 40 + random.int(200), z: 20 + random.int(100), diameterMm: 3 },
+      ];
+      const imageKey = `images/${caseId}.json`;
+      images.set(imageKey, { phantom: 'chest-ct', nodules });
+      cases.push({ caseId, imageKey, modality: 'CT', bodyPart: 'CHEST', site: 'site-a', deidentified: true });
+      if (i % 3 === 0) gold.push({ caseId, label: { findings: nodules }, expertId: 'expert:dr-kim' });
+    }
+    const protocol: ProtocolVersionInput = {
+      protocolId: 'lung-nodules',
+      version: 1,
+      title: 'Lung nodule detection (LUNA16 rule)',
+      task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 },
+      thresholds: { goldAccuracy: 0.75, minGoldItems: 3 },
+      goldRate: 0.25,
+      batchSize: 12,
+      slaHours: 48,
+      routing: { rules: [], default: { pool: 'vendor', qualifications: ['ct-chest'] } },
+      createdBy: 'pm:test',
+      createdAt: CREATED,
+    };
+    results = await runProgram(stack, {
+      programId: 'demo-nodules',
+      protocol,
+      qualification: 'ct-chest',
+      cases,
+      gold,
+      images,
+      label: (w, _alias, image) => {
+        const { nodules } = image as { nodules: { x: number; y: number; z: number; diameterMm: number }[] };
+        // The careful vendor marks every nodule (1 mm off-centre); the other one misses the 6 mm nodules.
+        const seen = w === 'vendor-good' ? nodules : nodules.filter((n) => n.diameterMm < 6);
+        return { findings: seen.map((n) => ({ x: n.x + 1, y: n.y, z: n.z, diameterMm: n.diameterMm, probability: 0.9 })) };
+      },
+    });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('accepts the vendor that finds every nodule', () => {
+    const good = results.filter((r) => r.batch.workforceId === 'vendor-good');
+    expect(good.length).toBeGreaterThan(0);
+    for (const r of good) {
+      expect(r.batch.status).toBe('accepted');
+      expect(r.score.taskType).toBe('detection');
+      expect(r.score.goldN).toBeGreaterThanOrEqual(3);
+      expect(r.score.summary.sensitivity).toBe(1);
+    }
+  });
+
+  it('rejects the vendor that misses a 6 mm gold nodule, naming the critical miss', () => {
+    const bad = results.filter((r) => r.batch.workforceId === 'vendor-bad');
+    expect(bad.length).toBeGreaterThan(0);
+    for (const r of bad) {
+      expect(r.batch.status).toBe('rejected');
+      expect(r.score.notes.join('\n')).toMatch(/critical miss on gold item ct-\d+: missed a 6\.0 mm nodule \(critical size 4 mm\)/);
+      const item = r.score.items[0];
+      expect(item.correct).toBe(false);
+      expect(item.metrics?.fn).toBe(1);
+    }
+  });
+
+  it('tells the vendor what to mark without revealing gold', () => {
+    const m = results[0].manifest;
+    expect(m.task).toMatchObject({ type: 'detection', finding: 'nodule' });
+    expect(JSON.stringify(m)).not.toMatch(/ct-\d{3}|gold|diameterMm": 6/);
+  });
+});
+
+/** An ellipsoid mask on a 48×48×24 grid, 1×1×2 mm voxels, shifted by `dx` voxels in x. */
+function ellipsoid(c: { cx: number; cy: number; cz: number; rx: number; ry: number; rz: number }, dx = 0): Mask3D {
+  const dims: [number, number, number] = [48, 48, 24];
+  const data = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  for (let z = 0; z < dims[2]; z++)
+    for (let y = 0; y < dims[1]; y++)
+      for (let x = 0; x < dims[0]; x++) {
+        const v = ((x - dx - c.cx) / c.rx) ** 2 + ((y - c.cy) / c.ry) ** 2 + ((z - c.cz) / c.rz) ** 2;
+        if (v <= 1) data[x + dims[0] * (y + dims[1] * z)] = 1;
+      }
+  return { dims, spacing: [1, 1, 2], data };
+}
+
+describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', () => {
+  let stack: LocalStack;
+  let results: Awaited<ReturnType<typeof runProgram>>;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ random: seededRandomSource(8) });
+    const random = seededRandomSource(42);
+    const cases: CaseInput[] = [];
+    const gold: GoldLabelInput[] = [];
+    const images = new Map<string, unknown>();
+    for (let i = 0; i < 24; i++) {
+      const caseId = `abd-${String(i).padStart(3, '0')}`;
+      const organ = { cx: 20 + random.int(8), cy: 20 + random.int(8), cz: 10 + random.int(4), rx: 10, ry: 12, rz: 6 };
+      const imageKey = `images/${caseId}.json`;
+      images.set(imageKey, { phantom: 'abdomen-ct', dims: [48, 48, 24], spacing: [1, 1, 2], organ });
+      cases.push({ caseId, imageKey, modality: 'CT', bodyPart: 'ABDOMEN', site: 'site-b', deidentified: true });
+      if (i % 3 === 0) gold.push({ caseId, label: toRle3dDocument(encodeRle3dLabels(ellipsoid(organ))), expertId: 'expert:dr-ito' });
+    }
+    const protocol: ProtocolVersionInput = {
+      protocolId: 'liver-seg',
+      version: 1,
+      title: 'Liver segmentation on abdominal CT',
+      task: { type: 'segmentation', labels: { '1': 'liver' }, minDice: 0.85, maxHd95Mm: 5, nsdToleranceMm: 2 },
+      thresholds: { goldAccuracy: 0.75, minGoldItems: 2 },
+      goldRate: 0.25,
+      batchSize: 8,
+      slaHours: 48,
+      routing: { rules: [], default: { pool: 'vendor', qualifications: ['ct-abdomen'] } },
+      createdBy: 'pm:test',
+      createdAt: CREATED,
+    };
+    let k = 0;
+    results = await runProgram(stack, {
+      programId: 'demo-organs',
+      protocol,
+      qualification: 'ct-abdomen',
+      cases,
+      gold,
+      images,
+      label: (w, _alias, image) => {
+        const { organ } = image as { organ: Parameters<typeof ellipsoid>[0] };
+        // The careful vendor traces the organ; the other one's masks are shifted 7 mm in x.
+        const mask = ellipsoid(organ, w === 'vendor-good' ? 0 : 7);
+        // Alternate formats: NIfTI (gzip, base64) and goldline-rle3d/1.
+        if (k++ % 2 === 0) return { mask: { format: 'nifti', encoding: 'base64', data: Buffer.from(writeNifti(mask, { gzip: true })).toString('base64') } };
+        return { mask: toRle3dDocument(encodeRle3dLabels(mask)) };
+      },
+    });
+  });
+  afterAll(async () => stack?.stop());
+
+  it('accepts faithful masks, from NIfTI and run-length uploads alike', () => {
+    const good = results.filter((r) => r.batch.workforceId === 'vendor-good');
+    expect(good.length).toBeGreaterThan(0);
+    for (const r of good) {
+      expect(r.batch.status).toBe('accepted');
+      expect(r.score.taskType).toBe('segmentation');
+      expect(r.score.summary.meanDice).toBe(1);
+      for (const item of r.score.items) expect(item.metrics?.['hd95Mm:liver']).toBe(0);
+    }
+  });
+
+  it('rejects shifted organ masks, naming Dice and HD95', () => {
+    const bad = results.filter((r) => r.batch.workforceId === 'vendor-bad');
+    expect(bad.length).toBeGreaterThan(0);
+    for (const r of bad) {
+      expect(r.batch.status).toBe('rejected');
+      const notes = r.score.notes.join('\n');
+      expect(notes).toMatch(/gold items passed 0\.000 \(0\/\d+\) below threshold 0\.75/);
+      expect(notes).toMatch(/gold item abd-\d+: liver: Dice 0\.\d+ below 0\.85; liver: HD95 \d+\.\d+ mm above 5 mm/);
+    }
+  });
+
+  it('stores each accepted mask label with a pointer to its line in the uploaded file', async () => {
+    const r = results.find((x) => x.batch.status === 'accepted')!;
+    const labels = await stack.deps.repo.listBatchLabels(r.batch.batchId);
+    expect(labels.length).toBe(r.batch.itemCount);
+    for (const l of labels) {
+      expect(l.label).toBe('mask');
+      expect(l.maskRef!.line).toBeGreaterThanOrEqual(1);
+      expect(l.maskRef!.voxels).toBeGreaterThan(100);
+      expect(l.protocol).toBe('liver-seg@1');
+    }
+  });
+});
