@@ -26,7 +26,7 @@ import {
   UploadSlot,
   Workforce,
 } from '../domain/index.js';
-import type { BatchRecord, Repository, RoundRecord } from '../use-cases/ports.js';
+import type { AdjudicationRecord, BatchRecord, Repository, RoundRecord } from '../use-cases/ports.js';
 
 const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
@@ -45,6 +45,8 @@ export const keys = {
     pk: `PROGRAM#${programId}`,
     sk: `SCORECARD#${protocolId}#${workforceId}`,
   }),
+  adjudication: (id: string) => ({ pk: `ADJUDICATION#${id}`, sk: 'ADJUDICATION' }),
+  adjudicationClaim: (protocol: string, caseId: string) => ({ pk: `ADJUDICATION-CLAIM#${protocol}`, sk: `CASE#${caseId}` }),
   shares: (programId: string, protocolId: string, round: number) => ({
     pk: `PROGRAM#${programId}`,
     sk: `SHARES#${protocolId}#${pad(round, 4)}`,
@@ -139,15 +141,114 @@ export class DynamoRepository implements Repository {
   }
 
   async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
-    await this.batchPut(cases.map((c) => ({ ...keys.case(programId, c.caseId), ...c, state: 'pending' })));
+    await this.batchPut(
+      cases.map(({ excludedWorkforces, ...c }) => ({
+        ...keys.case(programId, c.caseId),
+        ...c,
+        // A string set: adding the same workforce twice (a retried requeue) counts once.
+        ...(excludedWorkforces.length ? { excludedWorkforceSet: new Set(excludedWorkforces) } : {}),
+        state: 'pending',
+      })),
+    );
   }
 
   async listCases(programId: string) {
     const items = await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#');
     return items.map((i) => {
-      const rest = strip<Record<string, unknown>>(i)!;
-      return { ...Case.parse(rest), goldPool: rest.goldPool === true, state: String(rest.state) };
+      const { excludedWorkforceSet, ...rest } = strip<Record<string, unknown>>(i)!;
+      const excludedWorkforces = excludedWorkforceSet instanceof Set ? [...(excludedWorkforceSet as Set<string>)].sort() : [];
+      return { ...Case.parse({ ...rest, excludedWorkforces }), goldPool: rest.goldPool === true, state: String(rest.state) };
     });
+  }
+
+  async requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string) {
+    const queue = caseIds.slice();
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          await this.doc.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: keys.case(programId, id),
+              UpdateExpression: 'SET #s = :pending ADD excludedWorkforceSet :w',
+              ConditionExpression: 'attribute_exists(pk) AND #s <> :labelled',
+              ExpressionAttributeNames: { '#s': 'state' },
+              ExpressionAttributeValues: { ':pending': 'pending', ':labelled': 'labelled', ':w': new Set([excludeWorkforceId]) },
+            }),
+          );
+        } catch (e) {
+          if (!isConditionFailure(e)) throw e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+  }
+
+  async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
+    const r = await this.putIfAbsent({ ...keys.adjudicationClaim(protocol, caseId), adjudicationId });
+    if (r === 'created') return true;
+    const item = await this.get(keys.adjudicationClaim(protocol, caseId));
+    return item?.adjudicationId === adjudicationId; // a retry of the same claim
+  }
+
+  createAdjudication(a: AdjudicationRecord) {
+    return this.putIfAbsent({ ...keys.adjudication(a.adjudicationId), gsi1pk: `PROGRAM#${a.programId}#ADJUDICATIONS`, gsi1sk: `${a.status}#${a.adjudicationId}`, ...a });
+  }
+
+  async getAdjudication(id: string) {
+    return strip<AdjudicationRecord & Record<string, unknown>>(await this.get(keys.adjudication(id)));
+  }
+
+  async setAdjudicationToken(id: string, token: string, deadline: string) {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.adjudication(id),
+        UpdateExpression: 'SET taskToken = :t, deadline = :d',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': token, ':d': deadline },
+      }),
+    );
+  }
+
+  async decideAdjudication(id: string, d: Pick<AdjudicationRecord, 'decidedBy' | 'decidedAt' | 'decisions'>) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.adjudication(id),
+          UpdateExpression: 'SET #s = :decided, decidedBy = :by, decidedAt = :at, decisions = :d, gsi1sk = :g',
+          ConditionExpression: 'attribute_exists(pk) AND #s = :open',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':decided': 'decided',
+            ':open': 'open',
+            ':by': d.decidedBy,
+            ':at': d.decidedAt,
+            ':d': d.decisions,
+            ':g': `decided#${id}`,
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async listOpenAdjudications(programId: string) {
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :open)',
+      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#ADJUDICATIONS`, ':open': 'open#' },
+    });
+    return items.map((i) => strip<AdjudicationRecord & Record<string, unknown>>(i)!);
+  }
+
+  async listShareRounds(programId: string, protocolId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, `SHARES#${protocolId}#`);
+    return items.map((i) => ({ round: Number(i.round), shares: Shares.parse(i.shares) }));
   }
 
   async setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string) {

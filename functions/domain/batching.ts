@@ -27,7 +27,8 @@ export function splitIntoBatches<T>(items: readonly T[], size: number): T[][] {
  * `rate` of the batch: g = round(n·r/(1−r)).
  */
 export const goldCountFor = (realCount: number, rate: number): number =>
-  rate <= 0 ? 0 : Math.round((realCount * rate) / (1 - rate));
+  // The epsilon makes exact halves (86 × 0.2 / 0.8 = 21.5) round up despite float error.
+  rate <= 0 ? 0 : Math.round((realCount * rate) / (1 - rate) + 1e-9);
 
 export interface MixGoldInput {
   caseIds: readonly string[];
@@ -35,6 +36,10 @@ export interface MixGoldInput {
   goldPool: readonly string[];
   goldRate: number;
   random: RandomSource;
+  /** Gold cases this workforce saw recently (gold reuse cap): not drawn again. */
+  recentGold?: ReadonlySet<string>;
+  /** Cases that also go to another workforce (marked privately in the key). */
+  overlap?: ReadonlySet<string>;
 }
 
 export interface MixedBatch {
@@ -54,7 +59,7 @@ export interface MixedBatch {
 export function mixGoldItems(input: MixGoldInput): MixedBatch {
   const { caseIds, goldRate, random } = input;
   const inBatch = new Set(caseIds);
-  const pool = input.goldPool.filter((id) => !inBatch.has(id));
+  const pool = input.goldPool.filter((id) => !inBatch.has(id) && !input.recentGold?.has(id));
   const wanted = goldCountFor(caseIds.length, goldRate);
   const gold = shuffled(pool, random).slice(0, wanted);
   const aliases = new Set<string>();
@@ -68,10 +73,13 @@ export function mixGoldItems(input: MixGoldInput): MixedBatch {
     }
   };
   const items: BatchItem[] = shuffled(
-    [...caseIds.map((caseId) => ({ caseId, gold: false })), ...gold.map((caseId) => ({ caseId, gold: true }))],
+    [
+      ...caseIds.map((caseId) => ({ caseId, gold: false, overlap: input.overlap?.has(caseId) ?? false })),
+      ...gold.map((caseId) => ({ caseId, gold: true, overlap: false })),
+    ],
     random,
   ).map((x) => ({ alias: alias(), ...x }));
   return gold.length < wanted
-    ? { items, note: `gold pool too small: ${gold.length} of ${wanted} gold items` }
+    ? { items, note: `gold pool too small: ${gold.length} of ${wanted} gold items (after the reuse cap)` }
     : { items };
 }

@@ -1,5 +1,7 @@
 /** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
 export * from './batching.js';
+export * from './deidentification.js';
+export * from './protocol-document.js';
 export * from './gold-scoring.js';
 export * from './label-file.js';
 export * from './model/index.js';

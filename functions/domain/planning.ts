@@ -7,11 +7,15 @@ import { type RoutingDecision, routeCase } from './routing.js';
 
 export interface RoundPlan {
   decisions: RoutingDecision[];
-  /** Cases per workforce, in input order. */
+  /** Cases per workforce, in input order (overlap cases appear under both workforces). */
   assignments: Record<string, Case[]>;
   excluded: RoutingDecision[];
   /** Cases no qualified workforce had capacity for this round, with the reason. */
   deferred: { caseId: string; reason: string }[];
+  /** Internal cases that went to a vendor because internal capacity ran out (the protocol allowed it). */
+  overflowed: { caseId: string; workforceId: string }[];
+  /** Cases also sent to a second workforce, for agreement. */
+  overlaps: { caseId: string; primary: string; secondary: string }[];
 }
 
 export interface PlanRoundInput {
@@ -31,7 +35,8 @@ const qualified = (w: Workforce, required: readonly string[]): boolean =>
  */
 export function caseCapacity(w: Workforce, protocol: ProtocolVersion): number {
   const goldRate = w.kind === 'vendor' ? protocol.goldRate : 0;
-  return Math.floor(w.capacityPerRound * (1 - goldRate));
+  // The epsilon keeps float error (90 × 0.7 = 62.99999…) from losing a case.
+  return Math.floor(w.capacityPerRound * (1 - goldRate) + 1e-9);
 }
 
 /**
@@ -68,11 +73,31 @@ export function apportion(total: number, weights: readonly number[], caps: reado
   return counts;
 }
 
+/** FNV-1a: a stable hash, so overlap selection does not depend on input order. */
+function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+interface Group {
+  pool: 'internal' | 'vendor';
+  quals: string[];
+  excluded: string[];
+  overflow: boolean;
+  cases: Case[];
+}
+
 /**
- * Plans a round. Routing is per case (see routeCase); then, per pool and per set
- * of required qualifications, the cases are apportioned: vendors by share
- * (largest remainder), internal teams by capacity. Capacity is never exceeded;
- * what does not fit is deferred with a reason.
+ * Plans a round. Routing is per case (see routeCase); then, per pool, set of
+ * required qualifications and set of excluded workforces (a workforce that
+ * missed its SLA or had the batch rejected does not get those cases back), the
+ * cases are apportioned: internal teams by capacity first, vendors by share
+ * (largest remainder). Internal cases beyond internal capacity go to vendors
+ * only where the protocol's route allows overflow. Capacity is never exceeded;
+ * what does not fit is deferred with a reason. Finally `overlapRate` of the
+ * vendor cases (chosen by a stable hash of the case id) also go to a second
+ * workforce — another vendor, else an internal team — for agreement.
  *
  * @example planRound({ cases, protocol, workforces, shares: { 'vendor-a': 0.5, 'vendor-b': 0.5 } })
  */
@@ -82,31 +107,36 @@ export function planRound(input: PlanRoundInput): RoundPlan {
   const byId = new Map(cases.map((c) => [c.caseId, c]));
   const remaining = new Map(workforces.map((w) => [w.workforceId, caseCapacity(w, protocol)]));
   const assignments: Record<string, Case[]> = Object.fromEntries(workforces.map((w) => [w.workforceId, []]));
+  const assignedTo = new Map<string, string>();
   const excluded: RoutingDecision[] = [];
   const deferred: { caseId: string; reason: string }[] = [];
+  const overflowed: { caseId: string; workforceId: string }[] = [];
 
-  // Group by pool + qualification set, keeping input order inside each group.
-  const groups = new Map<string, { pool: 'internal' | 'vendor'; quals: string[]; cases: Case[] }>();
+  const groups = new Map<string, Group>();
+  const addToGroup = (pool: Group['pool'], quals: readonly string[], c: Case, overflow: boolean) => {
+    const q = [...quals].sort();
+    const ex = [...c.excludedWorkforces].sort();
+    const key = `${pool}|${q.join(',')}|${ex.join(',')}|${overflow}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { pool, quals: q, excluded: ex, overflow, cases: [] };
+      groups.set(key, g);
+    }
+    g.cases.push(c);
+  };
   for (const d of decisions) {
     if (d.route.pool === 'exclude') {
       excluded.push(d);
       continue;
     }
-    const quals = [...d.route.qualifications].sort();
-    const key = `${d.route.pool}|${quals.join(',')}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { pool: d.route.pool, quals, cases: [] };
-      groups.set(key, g);
-    }
-    g.cases.push(byId.get(d.caseId)!);
+    addToGroup(d.route.pool, d.route.qualifications, byId.get(d.caseId)!, d.route.pool === 'internal' && d.route.overflowToVendors);
   }
 
-  for (const g of groups.values()) {
-    const candidates = workforces.filter((w) => w.kind === g.pool && qualified(w, g.quals));
-    const weights = candidates.map((w) =>
-      g.pool === 'vendor' ? (shares[w.workforceId] ?? 0) : caseCapacity(w, protocol),
+  const place = (g: Group): Case[] => {
+    const candidates = workforces.filter(
+      (w) => w.kind === g.pool && qualified(w, g.quals) && !g.excluded.includes(w.workforceId),
     );
+    const weights = candidates.map((w) => (g.pool === 'vendor' ? (shares[w.workforceId] ?? 0) : caseCapacity(w, protocol)));
     const caps = candidates.map((w) => remaining.get(w.workforceId) ?? 0);
     const counts = apportion(g.cases.length, weights, caps);
     let next = 0;
@@ -114,16 +144,65 @@ export function planRound(input: PlanRoundInput): RoundPlan {
       const take = g.cases.slice(next, next + counts[i]);
       next += counts[i];
       assignments[w.workforceId].push(...take);
+      for (const c of take) assignedTo.set(c.caseId, w.workforceId);
       remaining.set(w.workforceId, (remaining.get(w.workforceId) ?? 0) - take.length);
     });
-    const quals = g.quals.join(', ') || 'no qualifications';
-    const reason =
-      candidates.length === 0
-        ? `no active ${g.pool} workforce has qualifications [${quals}]`
-        : weights.every((w) => w <= 0)
-          ? `no qualified ${g.pool} workforce has an allocation share`
-          : `${g.pool} capacity for [${quals}] exhausted this round`;
-    for (const c of g.cases.slice(next)) deferred.push({ caseId: c.caseId, reason });
+    const left = g.cases.slice(next);
+    if (left.length > 0 && !(g.pool === 'internal' && g.overflow)) {
+      const quals = g.quals.join(', ') || 'no qualifications';
+      const reason =
+        candidates.length === 0
+          ? `no active ${g.pool} workforce has qualifications [${quals}]${g.excluded.length ? ` (excluded: ${g.excluded.join(', ')})` : ''}`
+          : weights.every((w) => w <= 0)
+            ? `no qualified ${g.pool} workforce has an allocation share`
+            : `${g.pool} capacity for [${quals}] exhausted this round`;
+      for (const c of left) deferred.push({ caseId: c.caseId, reason });
+      return [];
+    }
+    return left;
+  };
+
+  // Internal first: its overflow may become vendor work.
+  const overflow: Case[] = [];
+  const internalGroups = [...groups.values()].filter((g) => g.pool === 'internal');
+  for (const g of internalGroups) {
+    const left = place(g);
+    for (const c of left) {
+      overflow.push(c);
+      addToGroup('vendor', g.quals, c, false);
+    }
   }
-  return { decisions, assignments, excluded, deferred };
+  for (const g of [...groups.values()].filter((x) => x.pool === 'vendor')) place(g);
+  for (const c of overflow) {
+    const w = assignedTo.get(c.caseId);
+    if (w) overflowed.push({ caseId: c.caseId, workforceId: w });
+  }
+
+  // Overlap: a stable share of vendor cases also goes to a second workforce.
+  const overlaps: { caseId: string; primary: string; secondary: string }[] = [];
+  if (protocol.overlapRate > 0) {
+    const vendorIds = new Set(workforces.filter((w) => w.kind === 'vendor').map((w) => w.workforceId));
+    const decisionOf = new Map(decisions.map((d) => [d.caseId, d]));
+    const vendorCases = [...assignedTo.entries()].filter(([, w]) => vendorIds.has(w)).map(([id]) => id);
+    const wanted = Math.round(vendorCases.length * protocol.overlapRate);
+    const chosen = vendorCases.sort((a, b) => stableHash(a) - stableHash(b) || a.localeCompare(b)).slice(0, wanted);
+    for (const caseId of chosen) {
+      const primary = assignedTo.get(caseId)!;
+      const c = byId.get(caseId)!;
+      const route = decisionOf.get(caseId)!.route;
+      const quals = route.pool === 'exclude' ? [] : route.qualifications;
+      const second =
+        workforces.find(
+          (w) =>
+            w.kind === 'vendor' && w.workforceId !== primary && qualified(w, quals) &&
+            !c.excludedWorkforces.includes(w.workforceId) && (remaining.get(w.workforceId) ?? 0) > 0 && (shares[w.workforceId] ?? 0) > 0,
+        ) ??
+        workforces.find((w) => w.kind === 'internal' && qualified(w, quals) && (remaining.get(w.workforceId) ?? 0) > 0);
+      if (!second) continue;
+      assignments[second.workforceId].push(c);
+      remaining.set(second.workforceId, (remaining.get(second.workforceId) ?? 0) - 1);
+      overlaps.push({ caseId, primary, secondary: second.workforceId });
+    }
+  }
+  return { decisions, assignments, excluded, deferred, overflowed, overlaps };
 }

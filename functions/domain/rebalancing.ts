@@ -1,14 +1,22 @@
 /**
- * Rebalancing: vendor allocation shares move toward quality, within capacity,
- * and every change carries its reason.
+ * Rebalancing: vendor allocation shares move toward quality-adjusted value,
+ * within capacity; vendors below the protocol's floor go on probation or are
+ * suspended; every change carries its reason.
  */
-import type { ProtocolVersion, Scorecard, Shares, Workforce } from './model/index.js';
+import type { LedgerEvent, ProtocolVersion, Scorecard, Shares, Workforce } from './model/index.js';
 import { apportion, caseCapacity } from './planning.js';
 
 export interface ShareChange {
   workforceId: string;
   from: number;
   to: number;
+  reason: string;
+}
+
+export interface StatusChange {
+  workforceId: string;
+  from: Workforce['status'];
+  to: Workforce['status'];
   reason: string;
 }
 
@@ -24,18 +32,50 @@ export interface RebalanceInput {
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
- * First rebalancing rule. Quality is the lower Wilson bound of gold accuracy, so
- * a vendor with few gold items is not over-trusted. Among vendors with enough
- * gold, the target share is proportional to (quality − floor)⁺; shares move a
- * fraction (the protocol's learning rate) of the way to the target; vendors with
- * too little gold keep their share; suspended vendors get 0; a share never
- * implies more cases than the vendor's capacity (the excess flows to others).
+ * Probation and suspension from the lower Wilson bound of gold accuracy (only
+ * with enough gold): below `probation.suspendBelow` → suspended; below the floor
+ * → probation (more gold, less work); back above the floor → active again.
+ */
+export function reviewVendorStatus(
+  protocol: ProtocolVersion,
+  vendor: Workforce,
+  card: Scorecard | undefined,
+): StatusChange | undefined {
+  if (!card || card.insufficient || card.interval === null) return undefined;
+  const lb = card.interval.lower;
+  const { floor } = protocol.rebalancing;
+  const { suspendBelow } = protocol.probation;
+  const facts = `gold accuracy ${card.accuracy?.toFixed(3)} (n=${card.goldN}), lower bound ${lb.toFixed(3)}`;
+  let to: Workforce['status'] = vendor.status;
+  let why = '';
+  if (lb < suspendBelow && vendor.status !== 'suspended') {
+    to = 'suspended';
+    why = `${facts} below the suspension bound ${suspendBelow}`;
+  } else if (lb >= suspendBelow && lb < floor && vendor.status === 'active') {
+    to = 'probation';
+    why = `${facts} below the floor ${floor}: probation (gold rate ${protocol.probation.goldRate})`;
+  } else if (lb >= floor && vendor.status === 'probation') {
+    to = 'active';
+    why = `${facts} back above the floor ${floor}: probation ends`;
+  }
+  return to === vendor.status ? undefined : { workforceId: vendor.workforceId, from: vendor.status, to, reason: why };
+}
+
+/**
+ * Moves shares toward value. Quality is the lower Wilson bound of gold accuracy,
+ * so a vendor with few gold items is not over-trusted. The target share of a
+ * vendor with enough gold is proportional to
+ *   (quality − floor)⁺ × SLA adherence × (cheapest cost per accepted case / own)^costWeight,
+ * shares move `learningRate` of the way to the target; vendors with too little
+ * gold keep their share; suspended vendors get 0; a vendor above the floor keeps
+ * at least `minShare`; no share implies more cases than the vendor's capacity
+ * (the excess flows to vendors with headroom).
  *
  * @example rebalanceShares({ protocol, vendors, previous: { a: 0.5, b: 0.5 }, scorecards, expectedVendorCases: 400 })
  */
 export function rebalanceShares(input: RebalanceInput): { shares: Shares; changes: ShareChange[] } {
   const { protocol, vendors, previous, scorecards } = input;
-  const { floor, learningRate, minShare } = protocol.rebalancing;
+  const { floor, learningRate, minShare, costWeight } = protocol.rebalancing;
   const ids = vendors.map((v) => v.workforceId);
   const prev = ids.map((id) => previous[id] ?? 0);
   const reasons: string[] = ids.map(() => '');
@@ -47,8 +87,13 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
     return sc !== undefined && !sc.insufficient && sc.interval !== null;
   });
   const quality = ids.map((id) => scorecards[id]?.interval?.lower ?? Number.NaN);
+  const sla = ids.map((id) => scorecards[id]?.slaAdherence ?? 1);
+  const costs = ids.map((id) => scorecards[id]?.costPerAcceptedCase ?? null);
+  const known = costs.filter((c, i): c is number => c !== null && c > 0 && evidence[i]);
+  const cheapest = known.length ? Math.min(...known) : null;
+  const costFactor = costs.map((c) => (cheapest !== null && c !== null && c > 0 ? (cheapest / c) ** costWeight : 1));
   const mass = prev.reduce((s, p, i) => s + (evidence[i] ? p : 0), 0);
-  const weights = ids.map((_, i) => (evidence[i] ? Math.max(quality[i] - floor, 0) : 0));
+  const weights = ids.map((_, i) => (evidence[i] ? Math.max(quality[i] - floor, 0) * sla[i] * costFactor[i] : 0));
   const weightSum = weights.reduce((s, w) => s + w, 0);
 
   ids.forEach((id, i) => {
@@ -66,9 +111,10 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
       const above = quality[i] >= floor;
       if (above && moved < minShare) moved = minShare;
       next[i] = moved;
-      reasons[i] =
-        `gold accuracy lower bound ${quality[i].toFixed(3)} (n=${sc!.goldN}) ${above ? 'above' : 'below'} floor ${floor}: ` +
-        `target ${target.toFixed(3)}, moved ${learningRate} of the way`;
+      const parts = [`gold accuracy lower bound ${quality[i].toFixed(3)} (n=${sc!.goldN}) ${above ? 'above' : 'below'} floor ${floor}`];
+      if (sc!.slaAdherence !== null && sc!.slaAdherence < 1) parts.push(`SLA adherence ${sc!.slaAdherence.toFixed(2)}`);
+      if (costs[i] !== null && cheapest !== null && costWeight > 0) parts.push(`cost per accepted case ${costs[i]!.toFixed(2)}`);
+      reasons[i] = `${parts.join(', ')}: target ${target.toFixed(3)}, moved ${learningRate} of the way`;
     }
   });
 
@@ -79,17 +125,25 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
   if (input.expectedVendorCases > 0 && total > 0) {
     const UNITS = 1_000_000;
     const caps = vendors.map((v) =>
-      Math.floor((caseCapacity(v, protocol) / input.expectedVendorCases) * UNITS),
+      v.status === 'suspended' ? 0 : Math.floor((caseCapacity(v, protocol) / input.expectedVendorCases) * UNITS),
     );
     const capped = apportion(UNITS, shares, caps);
     const placed = capped.reduce((s, x) => s + x, 0);
     if (placed > 0) {
       capped.forEach((units, i) => {
-        const s = units / UNITS;
-        if (s + 1e-9 < shares[i]) reasons[i] += `; capped by capacity (${vendors[i].capacityPerRound}/round)`;
+        if (units / UNITS + 1e-9 < shares[i]) reasons[i] += `; capped by capacity (${vendors[i].capacityPerRound}/round)`;
       });
-      shares = capped.map((u) => u / UNITS);
+      shares = capped.map((u) => u / placed);
     }
+  }
+  // minShare holds after normalisation: pin the vendors above the floor that
+  // fell below it and scale the others into what is left.
+  const floorOk = ids.map((_, i) => evidence[i] && quality[i] >= floor && vendors[i].status !== 'suspended');
+  const low = shares.map((x, i) => floorOk[i] && x < minShare);
+  if (low.some(Boolean) && low.filter(Boolean).length * minShare < 1) {
+    const pinned = low.filter(Boolean).length * minShare;
+    const rest = shares.reduce((s, x, i) => s + (low[i] ? 0 : x), 0);
+    shares = shares.map((x, i) => (low[i] ? minShare : rest > 0 ? (x * (1 - pinned)) / rest : x));
   }
   const result: Shares = {};
   const changes: ShareChange[] = [];
@@ -99,4 +153,32 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
     if (to !== round4(prev[i])) changes.push({ workforceId: id, from: round4(prev[i]), to, reason: reasons[i] });
   });
   return { shares: result, changes };
+}
+
+/**
+ * Shares per round, recomputed from the ledger: each round's shares are the
+ * previous round's with that round's `shares.changed` events applied (round 1
+ * starts from zero, its initial shares being recorded as changes too).
+ */
+export function projectShares(events: readonly LedgerEvent[], protocolId: string): Record<number, Shares> {
+  const byRound = new Map<number, { workforceId: string; to: number }[]>();
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (e.type !== 'shares.changed' || seen.has(e.eventId) || !e.protocol.startsWith(`${protocolId}@`)) continue;
+    seen.add(e.eventId);
+    const round = Number(e.data.round);
+    const list = byRound.get(round) ?? [];
+    list.push({ workforceId: String(e.data.workforceId), to: Number(e.data.to) });
+    byRound.set(round, list);
+  }
+  const out: Record<number, Shares> = {};
+  const rounds = [...byRound.keys()].sort((a, b) => a - b);
+  if (rounds.length === 0) return out;
+  let current: Shares = {};
+  for (let r = rounds[0]; r <= rounds[rounds.length - 1]; r++) {
+    current = { ...current };
+    for (const c of byRound.get(r) ?? []) current[c.workforceId] = c.to;
+    out[r] = current;
+  }
+  return out;
 }

@@ -45,6 +45,14 @@ export function evaluateCondition(c: Case, cond: Condition): { holds: boolean; f
   }
 }
 
+/** Why a case may not reach a vendor (empty: it may). */
+export function deidentificationProblems(c: Case): string[] {
+  const out: string[] = [];
+  if (!c.deidentified) out.push('no de-identification attestation');
+  out.push(...c.deidentificationFindings);
+  return out;
+}
+
 /**
  * Routes one case: the first rule whose conditions all hold decides; otherwise the
  * default. A case without a de-identification attestation never reaches a vendor:
@@ -69,13 +77,27 @@ export function routeCase(c: Case, protocol: ProtocolVersion): RoutingDecision {
     route: protocol.routing.default,
     explanation: 'no rule matched: protocol default',
   };
-  if (decision.route.pool === 'vendor' && !c.deidentified) {
+  const problems = deidentificationProblems(c);
+  if (decision.route.pool === 'vendor' && problems.length > 0) {
+    const why = problems.join('; ');
+    if (protocol.routing.onDeidentificationFailure === 'quarantine') {
+      return {
+        ...decision,
+        route: { pool: 'exclude' },
+        gate: `quarantined: ${why}`,
+        explanation: `${decision.explanation}; de-identification gate: ${why}, so the case is quarantined`,
+      };
+    }
     return {
       ...decision,
-      route: { pool: 'internal', qualifications: decision.route.qualifications },
-      gate: 'no de-identification attestation: kept internal',
-      explanation: `${decision.explanation}; de-identification gate: no attestation, so the case stays internal`,
+      route: { pool: 'internal', qualifications: decision.route.qualifications, overflowToVendors: false },
+      gate: `kept internal: ${why}`,
+      explanation: `${decision.explanation}; de-identification gate: ${why}, so the case stays internal`,
     };
+  }
+  if (decision.route.pool === 'internal' && decision.route.overflowToVendors && problems.length > 0) {
+    // Overflow to vendors must never carry a case the gate would stop.
+    return { ...decision, route: { ...decision.route, overflowToVendors: false } };
   }
   return decision;
 }

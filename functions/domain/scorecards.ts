@@ -11,14 +11,30 @@ export interface ScorecardOptions {
   minGoldItems: number;
 }
 
-/** Builds one scorecard per workforce from ledger events (duplicates by id ignored). */
+/**
+ * Builds one scorecard per workforce from ledger events (duplicates by id
+ * ignored): gold accuracy with its Wilson interval from `batch.scored`; batches
+ * accepted / rejected and what was paid (`charge`) from the verdicts; SLA
+ * adherence = batches delivered in time / batches closed (overdue ones count
+ * against it); cost per accepted case = paid / real cases accepted.
+ */
 export function projectScorecards(events: readonly LedgerEvent[], opts: ScorecardOptions): Record<string, Scorecard> {
   const seen = new Set<string>();
-  const acc = new Map<string, { batches: Set<string>; accepted: number; rejected: number; n: number; correct: number }>();
+  type Acc = {
+    batches: Set<string>;
+    accepted: number;
+    rejected: number;
+    overdue: number;
+    n: number;
+    correct: number;
+    acceptedCases: number;
+    paid: number;
+  };
+  const acc = new Map<string, Acc>();
   const get = (w: string) => {
     let a = acc.get(w);
     if (!a) {
-      a = { batches: new Set(), accepted: 0, rejected: 0, n: 0, correct: 0 };
+      a = { batches: new Set(), accepted: 0, rejected: 0, overdue: 0, n: 0, correct: 0, acceptedCases: 0, paid: 0 };
       acc.set(w, a);
     }
     return a;
@@ -35,9 +51,16 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
       a.n += Number(e.data.goldN ?? 0);
       a.correct += Number(e.data.goldCorrect ?? 0);
     } else if (e.type === 'batch.accepted') {
-      get(w).accepted += 1;
+      const a = get(w);
+      a.accepted += 1;
+      a.acceptedCases += Number(e.data.realItems ?? 0);
+      a.paid += Number(e.data.charge ?? 0);
     } else if (e.type === 'batch.rejected') {
-      get(w).rejected += 1;
+      const a = get(w);
+      a.rejected += 1;
+      a.paid += Number(e.data.charge ?? 0);
+    } else if (e.type === 'batch.overdue') {
+      get(w).overdue += 1;
     }
   }
   const out: Record<string, Scorecard> = {};
@@ -54,6 +77,11 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
       accuracy: isDefined(wi.estimate) ? wi.estimate.value : null,
       interval: isDefined(wi.estimate) ? { lower: wi.lower, upper: wi.upper } : null,
       insufficient: a.n < opts.minGoldItems,
+      slaMisses: a.overdue,
+      slaAdherence: a.accepted + a.rejected + a.overdue > 0 ? (a.accepted + a.rejected) / (a.accepted + a.rejected + a.overdue) : null,
+      acceptedCases: a.acceptedCases,
+      paid: Math.round(a.paid * 100) / 100,
+      costPerAcceptedCase: a.acceptedCases > 0 ? Math.round((a.paid / a.acceptedCases) * 10_000) / 10_000 : null,
     };
   }
   return out;

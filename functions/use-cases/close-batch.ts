@@ -14,7 +14,8 @@ export async function markOverdue(deps: Deps, input: { batchId: string }): Promi
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
   await deps.repo.transitionBatch(batch.batchId, ['awaiting-submission', 'planned', 'overdue'], 'overdue');
-  await requeue(deps, batch.batchId, batch.programId);
+  // The SLA miss costs the workforce this work: it goes to another one.
+  await requeue(deps, batch.batchId, batch.programId, batch.workforceId);
   await record(deps, {
     eventId: `${batch.batchId}:overdue`,
     programId: batch.programId,
@@ -22,10 +23,9 @@ export async function markOverdue(deps: Deps, input: { batchId: string }): Promi
     actor: 'sla-timer',
     protocol: batch.protocol,
     subject: batch.batchId,
-    reason: `no valid submission within the SLA of ${batch.slaHours} h (deadline ${batch.slaDeadline ?? 'unknown'})`,
+    reason: `no valid submission within the SLA of ${batch.slaHours} h (deadline ${batch.slaDeadline ?? 'unknown'}); cases re-queued to another workforce`,
     data: { workforceId: batch.workforceId, slaHours: batch.slaHours },
   });
-  await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   return { status: 'overdue' };
 }
 
@@ -49,14 +49,15 @@ export async function recordFailure(
     reason: failure,
     data: { workforceId: batch.workforceId },
   });
-  await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   return { status: 'failed' };
 }
 
-async function requeue(deps: Deps, batchId: string, programId: string): Promise<void> {
+async function requeue(deps: Deps, batchId: string, programId: string, exclude?: string): Promise<void> {
   try {
     const key = await loadBatchKey(deps, batchId);
-    await deps.repo.setCaseState(programId, key.items.filter((i) => !i.gold).map((i) => i.caseId), 'pending', batchId);
+    const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
+    if (exclude) await deps.repo.requeueCases(programId, real, exclude);
+    else await deps.repo.setCaseState(programId, real, 'pending', batchId);
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
   }

@@ -11,6 +11,8 @@
 import {
   type Case,
   type GoldAnswer,
+  type ProtocolVersion,
+  type Workforce,
   mixGoldItems,
   planRound,
   protocolRef,
@@ -40,6 +42,48 @@ export interface DispatchRoundResult {
   excluded: RoutingDecision[];
   deferred: { caseId: string; reason: string }[];
   batches: { batchId: string; workforceId: string; items: number; gold: number }[];
+  overlaps: { caseId: string; primary: string; secondary: string }[];
+}
+
+/**
+ * The shares a round dispatches with. Round 1: equal shares among active
+ * vendors. Later rounds: what rebalancing stored for the round (in `approval`
+ * mode, only once a PM approved it); otherwise the previous round's shares carry
+ * over. Stored once per round (conditional), with a `shares.changed` event per
+ * vendor whose share moved, so shares can be recomputed from the ledger.
+ */
+async function sharesForRound(
+  deps: Deps,
+  ctx: { programId: string; protocol: ProtocolVersion; round: number; workforces: readonly Workforce[]; actor: string },
+): Promise<Shares> {
+  const { programId, protocol, round } = ctx;
+  const stored = await deps.repo.getShares(programId, protocol.protocolId, round);
+  if (stored) return stored;
+  let shares: Shares;
+  let reason: string;
+  if (round === 1) {
+    const vendors = ctx.workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
+    shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
+    reason = `initial equal shares among ${vendors.length} active vendor(s)`;
+  } else {
+    shares = (await deps.repo.getShares(programId, protocol.protocolId, round - 1)) ?? {};
+    reason = 'no approved rebalancing for this round: previous shares carried over';
+  }
+  if ((await deps.repo.createShares(programId, protocol.protocolId, round, shares)) === 'created' && round === 1) {
+    for (const [workforceId, to] of Object.entries(shares)) {
+      await record(deps, {
+        eventId: `${programId}:${protocol.protocolId}:r${round}:share:${workforceId}`,
+        programId,
+        type: 'shares.changed',
+        actor: ctx.actor,
+        protocol: protocolRef(protocol),
+        subject: workforceId,
+        reason,
+        data: { workforceId, from: 0, to, round },
+      });
+    }
+  }
+  return (await deps.repo.getShares(programId, protocol.protocolId, round))!;
 }
 
 export const batchIdFor = (programId: string, round: number, workforceId: string, k: number): string =>
@@ -64,30 +108,32 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   )) ?? {};
   const goldIds = goldPool.map((c) => c.caseId).filter((id) => goldAnswers[id] !== undefined);
 
-  let shares = await deps.repo.getShares(programId, protocol.protocolId, round);
-  if (!shares) {
-    const vendors = workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
-    shares = Object.fromEntries(vendors.map((v) => [v.workforceId, 1 / vendors.length]));
-    await deps.repo.createShares(programId, protocol.protocolId, round, shares);
-    shares = (await deps.repo.getShares(programId, protocol.protocolId, round))!;
-  }
-
+  const shares = await sharesForRound(deps, { programId, protocol, round, workforces, actor: input.actor });
   const plan = planRound({ cases: pending, protocol, workforces, shares });
   const imageOf = new Map<string, string>(allCases.map((c) => [c.caseId, c.imageKey]));
   const now = deps.clock.now().toISOString();
   const batches: BatchRecord[] = [];
   const keys: BatchKey[] = [];
+  const overlapIds = new Set(plan.overlaps.map((o) => o.caseId));
+  const recentGold = new Map<string, string[][]>();
   for (const w of workforces) {
     const assigned: Case[] = plan.assignments[w.workforceId] ?? [];
+    // A vendor on probation gets more gold; internal teams get none.
+    const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+    const history = w.recentGold.slice(-protocol.goldReuseCap);
     splitIntoBatches(assigned, protocol.batchSize).forEach((chunk, k) => {
       const batchId = batchIdFor(programId, round, w.workforceId, k);
       const mixed = mixGoldItems({
         caseIds: chunk.map((c) => c.caseId),
         goldPool: w.kind === 'vendor' ? goldIds : [],
-        goldRate: w.kind === 'vendor' ? protocol.goldRate : 0,
+        goldRate,
         random: deps.random,
+        // Gold reuse cap: none of the gold this vendor saw in its last N batches.
+        recentGold: new Set(protocol.goldReuseCap > 0 ? history.slice(-protocol.goldReuseCap).flat() : []),
+        overlap: overlapIds,
       });
       const gold = mixed.items.filter((i) => i.gold);
+      history.push(gold.map((g) => g.caseId));
       keys.push({
         batchId,
         items: mixed.items.map((i) => ({ ...i, imageKey: imageOf.get(i.caseId)! })),
@@ -107,11 +153,12 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
         createdAt: now,
       });
     });
+    if (w.kind === 'vendor') recentGold.set(w.workforceId, history.slice(-Math.max(protocol.goldReuseCap, 1)));
   }
 
   // The round record lists every batch before any execution starts, so the
   // last batch to settle can tell that the round is complete.
-  await deps.repo.createRound({
+  const roundCreated = await deps.repo.createRound({
     programId,
     protocolId: protocol.protocolId,
     round,
@@ -141,6 +188,13 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       data: { workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount },
     });
   }
+  // Remember each vendor's recent gold (the reuse cap) before any execution starts.
+  if (roundCreated === 'created') {
+    for (const w of workforces) {
+      const g = recentGold.get(w.workforceId);
+      if (g) await deps.repo.putWorkforce(programId, { ...w, recentGold: g });
+    }
+  }
   for (const b of batches) {
     if (!planned.has(b.batchId)) continue;
     await deps.workflows.startBatch(b.batchId, {
@@ -154,6 +208,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   for (const [w, cs] of Object.entries(plan.assignments)) routing[w] = cs.length;
   routing.excluded = plan.excluded.length;
   routing.deferred = plan.deferred.length;
+  routing.overlap = plan.overlaps.length;
+  routing.overflow = plan.overflowed.length;
   return {
     round,
     shares,
@@ -161,5 +217,6 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     excluded: plan.excluded,
     deferred: plan.deferred,
     batches: batches.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount })),
+    overlaps: plan.overlaps,
   };
 }

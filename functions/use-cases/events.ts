@@ -20,3 +20,8 @@ export const DispatchRoundEvent = z.object({
   limit: z.number().int().positive().optional(),
   actor: z.string().min(1),
 });
+export const AdjudicationRef = BatchRef.extend({ adjudicationId: z.string().min(1) });
+export const RequestAdjudicationEvent = AdjudicationRef.extend({
+  taskToken: z.string().min(1),
+  timeoutSeconds: z.number().int().min(1),
+});

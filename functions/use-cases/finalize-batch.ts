@@ -41,7 +41,22 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
   });
   await deps.repo.putLabels(stored);
   const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
-  await deps.repo.setCaseState(batch.programId, real, batch.status === 'accepted' ? 'labelled' : 'pending', batch.batchId);
+  if (batch.status === 'accepted') {
+    await deps.repo.setCaseState(batch.programId, real, 'labelled', batch.batchId);
+  } else {
+    // Rejected: the cases are redone elsewhere — never by the same workforce.
+    await deps.repo.requeueCases(batch.programId, real, batch.workforceId);
+    await record(deps, {
+      eventId: `${batch.batchId}:requeued`,
+      programId: batch.programId,
+      type: 'cases.requeued',
+      actor: 'finalizer',
+      protocol: batch.protocol,
+      subject: batch.batchId,
+      reason: `batch rejected: ${real.length} case(s) back to the queue, excluded from ${batch.workforceId}`,
+      data: { workforceId: batch.workforceId, cases: real.length },
+    });
+  }
   await record(deps, {
     eventId: `${batch.batchId}:labels`,
     programId: batch.programId,
@@ -55,7 +70,6 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
         : `${real.length} labels kept as rejected; cases re-queued`,
     data: { workforceId: batch.workforceId, labels: stored.length, submissionKey: submission.key, sha256: submission.sha256Hex },
   });
-  await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   return { labels: stored.length, status: batch.status };
 }
 

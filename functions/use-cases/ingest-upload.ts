@@ -64,19 +64,37 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
   });
   const batch = await deps.repo.getBatch(batchId);
   if (!batch) return { status: 'ignored', reason: `batch ${batchId} not found` };
-  // A repeat of an event whose processing finished: nothing to do — unless the
-  // first delivery crashed between claiming the batch and sending the token.
-  if (!created && current.status !== 'received') {
-    if (current.status === 'valid' && batch.status === 'submitted' && batch.acceptedUploadId === uploadId && batch.taskToken) {
-      await deps.callbacks.success(batch.taskToken, { uploadId, key: input.key, sha256Hex });
-    }
-    return { status: 'duplicate', uploadId };
-  }
-
   const report = async (status: UploadReport['status'], problems: LineProblem[]) => {
     const r: UploadReport = { batchId, uploadId, status, problems, checkedAt: deps.clock.now().toISOString() };
     await deps.objects.putJson(deps.buckets.exports, reportObject(workforceId, batchId, uploadId), r);
   };
+  const accepted = async () => {
+    // Each step is safe to repeat: a redelivery after a crash finishes the job.
+    await report('accepted', []);
+    await record(deps, {
+      eventId: `${batchId}:submission:${uploadId}:accepted`,
+      programId: batch.programId,
+      type: 'submission.accepted',
+      actor: 'ingest',
+      protocol: batch.protocol,
+      subject: batchId,
+      reason: 'valid label file: one label per alias, all within the schema',
+      data: { workforceId, uploadId, key: input.key, sha256Hex },
+    });
+    const fresh = await deps.repo.getBatch(batchId);
+    if (fresh?.taskToken && fresh.status === 'submitted' && !current.callbackSentAt) {
+      await deps.callbacks.success(fresh.taskToken, { uploadId, key: input.key, sha256Hex });
+      await deps.repo.updateSubmission(batchId, uploadId, { callbackSentAt: deps.clock.now().toISOString() });
+    }
+  };
+  // A repeat of an event whose processing finished: nothing to do — unless the
+  // first delivery crashed between claiming the batch and resuming it.
+  if (!created && current.status !== 'received') {
+    if (current.status === 'valid' && batch.status === 'submitted' && batch.acceptedUploadId === uploadId && !current.callbackSentAt) {
+      await accepted();
+    }
+    return { status: 'duplicate', uploadId };
+  }
 
   const problems: LineProblem[] = [];
   if (bytes.length !== slot.sizeBytes) {
@@ -121,18 +139,6 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
     return { status: 'superseded', uploadId, reason };
   }
   await deps.repo.updateSubmission(batchId, uploadId, { status: 'valid' });
-  await report('accepted', []);
-  await record(deps, {
-    eventId: `${batchId}:submission:${uploadId}:accepted`,
-    programId: batch.programId,
-    type: 'submission.accepted',
-    actor: 'ingest',
-    protocol: protocolRef(protocol),
-    subject: batchId,
-    reason: 'valid label file: one label per alias, all within the schema',
-    data: { workforceId, uploadId, key: input.key, sha256Hex },
-  });
-  const fresh = await deps.repo.getBatch(batchId);
-  if (fresh?.taskToken) await deps.callbacks.success(fresh.taskToken, { uploadId, key: input.key, sha256Hex });
+  await accepted();
   return { status: 'accepted', uploadId };
 }

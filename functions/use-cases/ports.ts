@@ -33,6 +33,29 @@ export interface RoundRecord {
   createdAt: string;
 }
 
+export interface AdjudicationNeed {
+  caseId: string;
+  kind: 'overlap-disagreement' | 'critical-miss';
+  reason: string;
+  /** The labels in question, by who gave them (workforce/annotator → label). */
+  labels: Record<string, string>;
+}
+
+export interface AdjudicationRecord {
+  adjudicationId: string;
+  programId: string;
+  batchId: string;
+  protocol: string;
+  needs: AdjudicationNeed[];
+  status: 'open' | 'decided';
+  taskToken?: string;
+  deadline?: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  decisions?: { caseId: string; label: string; note?: string }[];
+  createdAt: string;
+}
+
 export interface Repository {
   putProtocolVersion(p: ProtocolVersion): Promise<'created' | 'exists'>;
   getProtocolVersion(protocolId: string, version: number): Promise<ProtocolVersion | undefined>;
@@ -75,6 +98,25 @@ export interface Repository {
   getRound(programId: string, round: number): Promise<RoundRecord | undefined>;
   /** Idempotent: adding a batch id twice counts once (a string set). */
   markRoundBatchSettled(programId: string, round: number, batchId: string): Promise<RoundRecord>;
+
+  /**
+   * Puts cases back to pending and adds `excludeWorkforceId` to their exclusions
+   * (idempotent: a string set). Cases already labelled are left alone.
+   */
+  requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string): Promise<void>;
+
+  /** Conditional create: the first batch to claim a case for adjudication wins. */
+  claimAdjudication(protocol: string, caseId: string, adjudicationId: string): Promise<boolean>;
+  createAdjudication(a: AdjudicationRecord): Promise<'created' | 'exists'>;
+  getAdjudication(adjudicationId: string): Promise<AdjudicationRecord | undefined>;
+  setAdjudicationToken(adjudicationId: string, token: string, deadline: string): Promise<void>;
+  /** Conditional open → decided; false when already decided (a repeated callback). */
+  decideAdjudication(
+    adjudicationId: string,
+    decision: Pick<AdjudicationRecord, 'decidedBy' | 'decidedAt' | 'decisions'>,
+  ): Promise<boolean>;
+  listOpenAdjudications(programId: string): Promise<AdjudicationRecord[]>;
+  listShareRounds(programId: string, protocolId: string): Promise<{ round: number; shares: Shares }[]>;
 
   putScorecards(programId: string, cards: readonly Scorecard[]): Promise<void>;
   listScorecards(programId: string, protocolId: string): Promise<Scorecard[]>;

@@ -1,13 +1,17 @@
 /**
  * Rebalance when a round completes — primary course:
- * 1. If some batch of the round is still open, do nothing (the last one to
- *    settle does the work).
- * 2. Project scorecards from the ledger and store them (a projection: running
- *    it again writes the same cards).
- * 3. Move vendor shares toward quality within capacity; store the next round's
- *    shares once (conditional) and append one `shares.changed` per change.
+ * 1. Mark this batch settled in its round (a string set: idempotent). If some
+ *    batch of the round is still open, stop: the last one to settle does the work.
+ * 2. Project scorecards from the ledger and store them (a projection: running it
+ *    again writes the same cards).
+ * 3. Review each vendor's status (probation, suspension, recovery) and record
+ *    every change with its reason.
+ * 4. Move vendor shares toward value within capacity. `automatic`: store the next
+ *    round's shares once (conditional) with one `shares.changed` per change.
+ *    `approval`: record the proposal; a PM approves it (approveShares).
  */
-import { type Shares, projectScorecards, rebalanceShares } from '../domain/index.js';
+import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
+import { NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
@@ -15,14 +19,15 @@ import { loadBatchProtocol } from './submission-file.js';
 export interface RebalanceResult {
   roundComplete: boolean;
   nextShares?: Shares;
+  proposed?: boolean;
 }
 
 export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }): Promise<RebalanceResult> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
-  const round = await deps.repo.getRound(batch.programId, batch.round);
-  if (!round) return { roundComplete: false };
+  const round = await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   const settled = new Set(round.settledBatchIds);
   if (!round.batchIds.every((id) => settled.has(id))) return { roundComplete: false };
+  const ref = protocolRef(protocol);
 
   const ledger = await deps.repo.listLedger(batch.programId);
   const cards = projectScorecards(ledger, {
@@ -32,33 +37,105 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
   await deps.repo.putScorecards(batch.programId, Object.values(cards));
 
   const workforces = await deps.repo.listWorkforces(batch.programId);
-  const vendors = workforces.filter((w) => w.kind === 'vendor');
+  const vendors = [];
+  for (const w of workforces.filter((x) => x.kind === 'vendor')) {
+    const change = reviewVendorStatus(protocol, w, cards[w.workforceId]);
+    if (!change) {
+      vendors.push(w);
+      continue;
+    }
+    const updated = { ...w, status: change.to };
+    await deps.repo.putWorkforce(batch.programId, updated);
+    await record(deps, {
+      eventId: `${batch.programId}:${protocol.protocolId}:r${batch.round}:status:${w.workforceId}`,
+      programId: batch.programId,
+      type: 'workforce.status-changed',
+      actor: 'rebalancer',
+      protocol: ref,
+      subject: w.workforceId,
+      reason: change.reason,
+      data: { workforceId: w.workforceId, from: change.from, to: change.to, round: batch.round },
+    });
+    vendors.push(updated);
+  }
+
   const previous = (await deps.repo.getShares(batch.programId, protocol.protocolId, batch.round)) ?? {};
   const batches = await deps.repo.listRoundBatches(batch.programId, batch.round);
   const vendorCases = batches
     .filter((b) => b.workforceKind === 'vendor')
     .reduce((s, b) => s + b.itemCount - b.goldCount, 0);
-  const { shares, changes } = rebalanceShares({
-    protocol,
-    vendors,
-    previous,
-    scorecards: cards,
-    expectedVendorCases: vendorCases,
-  });
+  const { shares, changes } = rebalanceShares({ protocol, vendors, previous, scorecards: cards, expectedVendorCases: vendorCases });
   const nextRound = batch.round + 1;
-  await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares);
-  const stored = (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))!;
+
+  if (protocol.rebalancing.mode === 'approval') {
+    await record(deps, {
+      eventId: `${batch.programId}:${protocol.protocolId}:r${nextRound}:proposal`,
+      programId: batch.programId,
+      type: 'shares.proposed',
+      actor: 'rebalancer',
+      protocol: ref,
+      subject: `round ${nextRound}`,
+      reason: changes.map((c) => `${c.workforceId} ${c.from} → ${c.to}: ${c.reason}`).join(' | ') || 'no change',
+      data: { round: nextRound, shares, changes },
+    });
+    return { roundComplete: true, nextShares: shares, proposed: true };
+  }
+  if ((await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares)) === 'created') {
+    await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, changes, 'rebalancer');
+  }
+  return { roundComplete: true, nextShares: (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))! };
+}
+
+async function recordShareChanges(
+  deps: Deps,
+  programId: string,
+  protocolId: string,
+  ref: string,
+  round: number,
+  changes: { workforceId: string; from: number; to: number; reason: string }[],
+  actor: string,
+): Promise<void> {
   for (const c of changes) {
     await record(deps, {
-      eventId: `${batch.programId}:${protocol.protocolId}:r${nextRound}:share:${c.workforceId}`,
-      programId: batch.programId,
+      eventId: `${programId}:${protocolId}:r${round}:share:${c.workforceId}`,
+      programId,
       type: 'shares.changed',
-      actor: 'rebalancer',
-      protocol: batch.protocol,
+      actor,
+      protocol: ref,
       subject: c.workforceId,
       reason: c.reason,
-      data: { workforceId: c.workforceId, from: c.from, to: c.to, round: nextRound },
+      data: { workforceId: c.workforceId, from: c.from, to: c.to, round },
     });
   }
-  return { roundComplete: true, nextShares: stored };
+}
+
+/**
+ * A PM approves the proposed shares of a round (rebalancing mode `approval`):
+ * they become the round's shares, each change recorded with the PM as actor.
+ * Approving twice changes nothing.
+ */
+export async function approveShares(
+  deps: Deps,
+  input: { programId: string; protocolId: string; version: number; round: number; actor: string },
+): Promise<Shares> {
+  const ledger = await deps.repo.listLedger(input.programId);
+  const proposal = ledger.find((e) => e.eventId === `${input.programId}:${input.protocolId}:r${input.round}:proposal`);
+  if (!proposal) throw new NotFoundError(`no share proposal for round ${input.round} of ${input.protocolId}`);
+  const shares = proposal.data.shares as Shares;
+  const changes = proposal.data.changes as { workforceId: string; from: number; to: number; reason: string }[];
+  const ref = `${input.protocolId}@${input.version}`;
+  if ((await deps.repo.createShares(input.programId, input.protocolId, input.round, shares)) === 'created') {
+    await recordShareChanges(deps, input.programId, input.protocolId, proposal.protocol, input.round, changes, input.actor);
+    await record(deps, {
+      eventId: `${input.programId}:${input.protocolId}:r${input.round}:approved`,
+      programId: input.programId,
+      type: 'shares.approved',
+      actor: input.actor,
+      protocol: ref,
+      subject: `round ${input.round}`,
+      reason: `proposed shares approved (${changes.length} change(s))`,
+      data: { round: input.round, shares },
+    });
+  }
+  return (await deps.repo.getShares(input.programId, input.protocolId, input.round))!;
 }

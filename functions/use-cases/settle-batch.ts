@@ -21,6 +21,14 @@ export async function settleBatch(
   }
   const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);
   if (!moved) throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
+  const [protocolId, version] = batch.protocol.split('@');
+  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
+  // What the workforce is paid for the batch: every item it labelled (gold
+  // included: it cannot tell them apart); a rejected batch less the penalty.
+  const price = workforce?.pricePerCase ?? 0;
+  const penalty = input.verdict === 'rejected' ? (protocol?.rejectionPenalty ?? 1) : 0;
+  const charge = Math.round(batch.itemCount * price * (1 - penalty) * 100) / 100;
   await record(deps, {
     eventId: `${input.batchId}:${input.verdict}`,
     programId: batch.programId,
@@ -28,8 +36,17 @@ export async function settleBatch(
     actor: 'gold-check',
     protocol: batch.protocol,
     subject: input.batchId,
-    reason: score.notes.join('; '),
-    data: { workforceId: batch.workforceId, goldN: score.goldN, accuracy: score.accuracy },
+    reason: score.notes.join('; ') + (penalty > 0 ? `; penalty: ${penalty * 100}% of the batch price withheld` : ''),
+    data: {
+      workforceId: batch.workforceId,
+      goldN: score.goldN,
+      accuracy: score.accuracy,
+      items: batch.itemCount,
+      realItems: batch.itemCount - batch.goldCount,
+      pricePerCase: price,
+      penalty,
+      charge,
+    },
   });
   return { status: input.verdict };
 }

@@ -17,6 +17,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DynamoRepository } from '../../functions/adapters/dynamo-repository.js';
+import { RequestCounter } from '../../functions/adapters/request-counter.js';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { type RandomSource, cryptoRandomSource } from '../../functions/domain/index.js';
 import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
@@ -46,6 +47,8 @@ export interface LocalStack {
   runner: LocalWorkflowRunner;
   handlers: Record<string, Handler<unknown>>;
   endpoints: { dynamodb: string; s3: string };
+  /** AWS requests made through the stack's clients, by service and operation. */
+  requests: RequestCounter;
   tableName: string;
   /** Ingest outcomes, in delivery order (tests read them). */
   ingests: { key: string; outcome: unknown }[];
@@ -151,6 +154,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 
+  const requests = new RequestCounter();
+  requests.attach(dynamo, 'dynamodb');
+  requests.attach(s3, 's3');
+
   const tableName = localName(TABLES[0].id);
   for (const def of TABLES) {
     try {
@@ -224,6 +231,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     runner,
     handlers,
     endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint },
+    requests,
     tableName,
     ingests,
     deliverUploadEvent: (key) => track(deliver(key)),

@@ -150,8 +150,10 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         rec.output = output;
       },
       (e: Error) => {
+        // The engine wraps the Fail state's error; record the state machine's own.
+        const cause = (e as { cause?: Error }).cause ?? e;
         rec.status = 'FAILED';
-        rec.error = `${e.name}: ${e.message}`;
+        rec.error = `${cause.name}: ${cause.message}`;
       },
     );
     this.running.set(

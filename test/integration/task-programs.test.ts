@@ -15,6 +15,7 @@ import {
   toRle3dDocument,
   writeNifti,
 } from '../../functions/domain/index.js';
+import { decideAdjudication } from '../../functions/use-cases/adjudication.js';
 import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
@@ -45,6 +46,16 @@ async function runProgram(
   const { deps } = stack;
   await registerProtocolVersion(deps, p.protocol);
   for (const w of vendors(p.qualification)) await registerWorkforce(deps, p.programId, w);
+  // Internal experts adjudicate (they take no routed work here: no qualification for it).
+  await registerWorkforce(deps, p.programId, {
+    workforceId: 'radiology-team',
+    kind: 'internal',
+    name: 'Radiologists',
+    capacityPerRound: 0,
+    pricePerCase: 20,
+    slaHours: 72,
+    qualifications: ['adjudicator'],
+  });
   for (const [key, image] of p.images) await deps.objects.putJson(deps.buckets.images, key, image);
   await ingestCases(deps, { programId: p.programId, protocolId: p.protocol.protocolId, cases: p.cases, gold: p.gold });
   await dispatchRound(deps, { programId: p.programId, protocolId: p.protocol.protocolId, version: 1, round: 1, actor: 'pm:test' });
@@ -66,10 +77,29 @@ async function runProgram(
     }
     await uploadLabelFile(deps, b.workforceId, b.batchId, new TextEncoder().encode(`${lines.join('\n')}\n`));
   }
-  for (const b of batches) await stack.runner.finished(b.batchId);
+  // Critical misses on gold open an adjudication: the expert upholds the reference.
+  const adjudicated: string[] = [];
+  await until('lifecycles finished', async () => {
+    for (const a of await deps.repo.listOpenAdjudications(p.programId)) {
+      if (!a.taskToken) continue;
+      await decideAdjudication(deps, {
+        adjudicationId: a.adjudicationId,
+        workforceId: 'radiology-team',
+        expertId: 'dr-expert',
+        decisions: a.needs.map((n) => ({ caseId: n.caseId, label: 'uphold-reference', note: 'reference confirmed on review' })),
+      });
+      adjudicated.push(a.adjudicationId);
+    }
+    return [...stack.runner.executions.values()].every((e) => e.status !== 'RUNNING');
+  });
   const out = [];
   for (const b of batches) {
-    out.push({ batch: (await deps.repo.getBatch(b.batchId))!, score: (await deps.repo.getScore(b.batchId))!, manifest: manifests.get(b.batchId)! });
+    out.push({
+      batch: (await deps.repo.getBatch(b.batchId))!,
+      score: (await deps.repo.getScore(b.batchId))!,
+      manifest: manifests.get(b.batchId)!,
+      adjudication: await deps.repo.getAdjudication(`${b.batchId}-adj`),
+    });
   }
   return out;
 }
@@ -147,6 +177,16 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       expect(item.correct).toBe(false);
       expect(item.metrics?.fn).toBe(1);
     }
+  });
+
+  it('sends each gold item failed with a critical miss to an internal expert, who decides through the callback', () => {
+    for (const r of results.filter((x) => x.batch.workforceId === 'vendor-bad')) {
+      expect(r.adjudication?.status).toBe('decided');
+      expect(r.adjudication?.decidedBy).toBe('radiology-team/dr-expert');
+      expect(r.adjudication?.needs.every((n) => n.kind === 'critical-miss')).toBe(true);
+      expect(r.adjudication?.needs).toHaveLength(r.score.goldN);
+    }
+    for (const r of results.filter((x) => x.batch.workforceId === 'vendor-good')) expect(r.adjudication).toBeUndefined();
   });
 
   it('tells the vendor what to mark without revealing gold', () => {

@@ -18,6 +18,8 @@ export const BatchItem = z.object({
   alias: z.string().regex(/^[a-z0-9]{6,32}$/),
   caseId: Identifier,
   gold: z.boolean(),
+  /** Also sent to another workforce this round, for agreement (never shown to the vendor). */
+  overlap: z.boolean().default(false),
 });
 export type BatchItem = z.infer<typeof BatchItem>;
 

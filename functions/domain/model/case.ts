@@ -16,6 +16,13 @@ export const Case = z.object({
     .prefault({}),
   /** De-identification attestation: without it a case never reaches a vendor. */
   deidentified: z.boolean(),
+  /**
+   * Set by the de-identification gate at ingest: why this case may not leave
+   * (identifying DICOM attributes, no attestation, unreadable header).
+   */
+  deidentificationFindings: z.array(z.string()).default([]),
+  /** Workforces that must not get this case again (missed SLA, rejected batch). */
+  excludedWorkforces: z.array(z.string()).default([]),
 });
 export type Case = z.infer<typeof Case>;
 export type CaseInput = z.input<typeof Case>;

@@ -19,7 +19,9 @@ export const StoredLabel = z.object({
   submissionSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Labels on gold items are kept for audit but never enter a dataset. */
   gold: z.boolean(),
-  status: z.enum(['accepted', 'rejected']),
+  status: z.enum(['accepted', 'rejected', 'superseded']),
+  /** Set on an expert's adjudicated label: the adjudication that decided it. */
+  adjudicationId: z.string().optional(),
   createdAt: z.iso.datetime(),
 });
 export type StoredLabel = z.infer<typeof StoredLabel>;

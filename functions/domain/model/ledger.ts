@@ -15,6 +15,13 @@ export const LedgerEventType = z.enum([
   'batch.failed',
   'labels.recorded',
   'shares.changed',
+  'shares.proposed',
+  'shares.approved',
+  'workforce.status-changed',
+  'adjudication.requested',
+  'adjudication.decided',
+  'cases.requeued',
+  'protocol.registered',
 ]);
 export type LedgerEventType = z.infer<typeof LedgerEventType>;
 

@@ -19,7 +19,15 @@ export const Condition = z.discriminatedUnion('op', [
 export type Condition = z.infer<typeof Condition>;
 
 export const Route = z.discriminatedUnion('pool', [
-  z.object({ pool: z.literal('internal'), qualifications: z.array(z.string()).default([]) }),
+  z.object({
+    pool: z.literal('internal'),
+    qualifications: z.array(z.string()).default([]),
+    /**
+     * When internal capacity runs out, may these cases go to qualified vendors?
+     * Never for a case the de-identification gate kept inside.
+     */
+    overflowToVendors: z.boolean().default(false),
+  }),
   z.object({ pool: z.literal('vendor'), qualifications: z.array(z.string()).default([]) }),
   z.object({ pool: z.literal('exclude') }),
 ]);
@@ -95,8 +103,34 @@ export const ProtocolVersion = z
     }),
     /** Fraction of each vendor batch's items that are hidden gold. */
     goldRate: z.number().min(0).max(0.5),
-    /** Fraction of cases also sent to a second workforce, for agreement. */
+    /**
+     * Fraction of vendor-routed cases also sent to a second workforce (another
+     * vendor, or the internal team) for agreement; disagreements go to an expert.
+     */
     overlapRate: z.number().min(0).max(0.5).default(0),
+    /** A vendor never sees the same gold case again within this many of its batches. */
+    goldReuseCap: z.number().int().min(0).default(3),
+    /** Vendors on probation get more gold (and, through rebalancing, less work). */
+    probation: z
+      .object({
+        goldRate: z.number().min(0).max(0.5).default(0.25),
+        /** Lower Wilson bound below which a vendor is suspended rather than put on probation. */
+        suspendBelow: z.number().min(0).max(1).default(0.4),
+      })
+      .prefault({}),
+    /** What a rejected batch costs the vendor: fraction of the batch's price withheld as penalty. */
+    rejectionPenalty: z.number().min(0).max(1).default(1),
+    adjudication: z
+      .object({
+        /** Overlap items whose labels disagree go to an internal expert. */
+        onOverlapDisagreement: z.boolean().default(true),
+        /** A gold item failed with a critical miss goes to an internal expert. */
+        onCriticalMiss: z.boolean().default(true),
+        /** Qualification an adjudicating expert must hold. */
+        expertQualification: z.string().default('adjudicator'),
+        slaHours: z.number().positive().default(72),
+      })
+      .prefault({}),
     batchSize: z.number().int().min(1).max(10_000),
     /** Default SLA for a batch when the workforce does not set its own. */
     slaHours: z.number().positive().max(24 * 365),
@@ -105,6 +139,12 @@ export const ProtocolVersion = z
     routing: z.object({
       rules: z.array(RoutingRule),
       default: Route,
+      /**
+       * A case that fails the de-identification gate (no attestation, or
+       * identifying DICOM attributes) never reaches a vendor: it is labelled
+       * internally (`internal`) or held back for a PM (`quarantine`).
+       */
+      onDeidentificationFailure: z.enum(['internal', 'quarantine']).default('internal'),
     }),
     rebalancing: z
       .object({
@@ -114,6 +154,10 @@ export const ProtocolVersion = z
         learningRate: z.number().gt(0).max(1).default(0.5),
         /** A vendor with shares never drops below this while above the floor. */
         minShare: z.number().min(0).max(1).default(0.05),
+        /** Weight of cost per accepted case in the target (0 = quality only). */
+        costWeight: z.number().min(0).max(2).default(0.25),
+        /** `automatic`: new shares apply next round. `approval`: they wait for a PM. */
+        mode: z.enum(['automatic', 'approval']).default('automatic'),
       })
       .prefault({}),
     createdBy: z.string().min(1),

@@ -49,5 +49,15 @@ export const Scorecard = z.object({
   interval: Interval.nullable(),
   /** True when goldN is below the protocol's minimum: not a verdict. */
   insufficient: z.boolean(),
+  /** Batches closed overdue (SLA missed). */
+  slaMisses: z.number().int().min(0).default(0),
+  /** Share of closed batches delivered within the SLA; null with no closed batch. */
+  slaAdherence: z.number().nullable().default(null),
+  /** Real (non-gold) cases in accepted batches. */
+  acceptedCases: z.number().int().min(0).default(0),
+  /** What was paid: price × items of accepted batches, and of rejected ones less the penalty. */
+  paid: z.number().min(0).default(0),
+  /** paid / acceptedCases; null when nothing was accepted. */
+  costPerAcceptedCase: z.number().nullable().default(null),
 });
 export type Scorecard = z.infer<typeof Scorecard>;

@@ -74,5 +74,7 @@ export const Submission = z.object({
   status: SubmissionStatus,
   problems: z.array(LineProblem).default([]),
   receivedAt: z.iso.datetime(),
+  /** When ingest sent the task token back (so a repeated event does not resend it). */
+  callbackSentAt: z.iso.datetime().optional(),
 });
 export type Submission = z.infer<typeof Submission>;

@@ -1,0 +1,630 @@
+/**
+ * Protocol documents as a PM writes them: YAML or JSON files that are parsed and
+ * checked against the `ProtocolVersion` schema with every problem named by its
+ * path, compared version to version, and tried on sample cases before a round.
+ * Pure: text in, plain data out; nothing here reads files or throws on bad input.
+ */
+import { type Document, isNode, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { Case } from './model/case.js';
+import { ProtocolVersion, protocolRef } from './model/protocol.js';
+import { type RoutingDecision, routeCase } from './routing.js';
+
+// ---------------------------------------------------------------------------
+// Parsing and validation
+// ---------------------------------------------------------------------------
+
+export type ParseProtocolResult =
+  | {
+      ok: true;
+      protocol: ProtocolVersion;
+      /** Not fatal: fields the format does not know (ignored), YAML warnings. */
+      warnings: string[];
+    }
+  | { ok: false; problems: string[] };
+
+/** A path into a document, as zod reports it: object keys and array indexes. */
+export type DocumentPath = readonly PropertyKey[];
+
+/** Finds where a path sits in the source text, e.g. `line 12`; undefined when unknown. */
+export type Locate = (path: DocumentPath) => string | undefined;
+
+/** A document decoded from JSON or YAML text, before schema validation. */
+export type DecodedDocument =
+  | { ok: true; data: unknown; format: 'json' | 'yaml'; locate: Locate; warnings: string[] }
+  | { ok: false; format: 'json' | 'yaml'; problems: string[] };
+
+const nowhere: Locate = () => undefined;
+
+/**
+ * The format of a document: by file extension when there is one we know, else by
+ * content (a document that opens with `{` or `[` is JSON, anything else YAML).
+ */
+export function detectDocumentFormat(text: string, filename?: string): 'json' | 'yaml' {
+  const ext = filename?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
+  if (ext === 'json') return 'json';
+  if (ext === 'yaml' || ext === 'yml') return 'yaml';
+  const first = text.replace(/^\uFEFF/, '').trimStart()[0];
+  return first === '{' || first === '[' ? 'json' : 'yaml';
+}
+
+/**
+ * Decodes JSON or YAML text into plain data, with a locator that turns a path
+ * into a line number (YAML, and JSON read through the YAML parser for positions).
+ * Syntax errors come back as sentences with line and column; never throws.
+ *
+ * @example decodeDocument('a: [1, 2', { filename: 'p.yaml' }).ok // false
+ */
+export function decodeDocument(text: string, opts: { filename?: string } = {}): DecodedDocument {
+  const source = text.replace(/^\uFEFF/, '');
+  const format = detectDocumentFormat(source, opts.filename);
+  if (format === 'json') {
+    let data: unknown;
+    try {
+      data = JSON.parse(source);
+    } catch (e) {
+      // Without a .json name the guess came from a leading `{`, which a YAML flow
+      // mapping (`{a: 1}`) also has: give YAML its chance before failing.
+      if (!/\.json$/i.test(opts.filename ?? '')) {
+        const asYaml = decodeYaml(source);
+        if (asYaml.ok) return asYaml;
+      }
+      return { ok: false, format, problems: [jsonSyntaxProblem(source, (e as Error).message)] };
+    }
+    // JSON is (nearly) YAML: reading it once more through the YAML parser gives
+    // the line of every node; if that fails, problems simply carry no line.
+    const yamlView = readYaml(source);
+    return { ok: true, data, format, locate: yamlView.errors.length ? nowhere : yamlView.locate, warnings: [] };
+  }
+  return decodeYaml(source);
+}
+
+function decodeYaml(source: string): DecodedDocument {
+  const view = readYaml(source);
+  if (view.errors.length) return { ok: false, format: 'yaml', problems: view.errors };
+  let data: unknown;
+  try {
+    data = view.doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    return { ok: false, format: 'yaml', problems: [`YAML: ${(e as Error).message}`] };
+  }
+  return { ok: true, data, format: 'yaml', locate: view.locate, warnings: view.warnings };
+}
+
+function readYaml(source: string): { doc: Document; locate: Locate; errors: string[]; warnings: string[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): string => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `line ${line}, column ${col}`;
+  };
+  const errors = doc.errors.map((e) => {
+    const key = e.code === 'DUPLICATE_KEY' ? source.slice(e.pos[0]).match(/^("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/)?.[1] : undefined;
+    const what = key ? `${key.startsWith('"') ? key : `"${key.replace(/^'|'$/g, '')}"`} is given twice in the same mapping` : sentence(e.message);
+    return `YAML syntax error at ${at(e.pos[0])}: ${what}`;
+  });
+  const warnings = doc.warnings.map((w) => `YAML warning at ${at(w.pos[0])}: ${sentence(w.message)}`);
+  const locate: Locate = (path) => {
+    // A missing field is placed in the nearest enclosing mapping or list that
+    // exists; one missing at the top level needs no line.
+    for (let n = path.length; n > 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true);
+      if (!isNode(node) || !node.range) continue;
+      const line = `line ${lineCounter.linePos(node.range[0]).line}`;
+      if (n === path.length) return line;
+      return `in the ${isSeq(node) ? 'list' : 'mapping'} at ${line}`;
+    }
+    return undefined;
+  };
+  return { doc, locate, errors, warnings };
+}
+
+function jsonSyntaxProblem(source: string, message: string): string {
+  const base = sentence(message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, ''));
+  const position = message.match(/at position (\d+)/)?.[1];
+  if (position !== undefined) {
+    const before = source.slice(0, Number(position));
+    const line = before.split('\n').length;
+    const column = Number(position) - before.lastIndexOf('\n');
+    return `JSON syntax error at line ${line}, column ${column}: ${base}`;
+  }
+  const first = source.trimStart()[0];
+  if (first !== undefined && first !== '{' && first !== '[') {
+    return `JSON syntax error: ${base} (the file is read as JSON, but it does not start with { or [; a YAML file should end in .yaml)`;
+  }
+  if (/end of JSON input/.test(message)) {
+    return source.trim() === '' ? 'the document is empty' : `JSON syntax error: the document ends early (${base})`;
+  }
+  return `JSON syntax error: ${base}`;
+}
+
+const sentence = (message: string): string => message.split('\n')[0].replace(/\s+at line \d+, column \d+:?$/, '').trim();
+
+/**
+ * Parses and validates a protocol document (YAML or JSON). Every schema problem is
+ * one sentence that starts with the path of the field, e.g.
+ * `routing.rules[2].when[0].op: expected one of equals, notEquals, in, isTrue, isFalse, got "eq" (line 31)`.
+ * Never throws on bad input.
+ *
+ * @example parseProtocolDocument(text, { filename: 'chest-xray.v2.yaml' })
+ */
+export function parseProtocolDocument(text: string, opts: { filename?: string } = {}): ParseProtocolResult {
+  const decoded = decodeDocument(text, opts);
+  if (!decoded.ok) return { ok: false, problems: decoded.problems };
+  const { data, locate } = decoded;
+  if (data === null || data === undefined) return { ok: false, problems: ['the document is empty: expected a protocol (a mapping of fields such as protocolId, version, task, routing)'] };
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    return { ok: false, problems: [`the document must be a single protocol (a mapping of fields), got ${describeKind(data)}`] };
+  }
+  const parsed = ProtocolVersion.safeParse(data);
+  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues, data, locate) };
+  const unknown = unknownFields(data, parsed.data).map((path) => {
+    const where = locate(path);
+    return `${formatPath(path)}: unknown field, ignored (not part of the protocol format; check the spelling)${where ? ` (${where})` : ''}`;
+  });
+  return { ok: true, protocol: parsed.data, warnings: [...decoded.warnings, ...unknown] };
+}
+
+/**
+ * Turns zod issues into path-qualified sentences a PM can act on. `data` is the
+ * raw input (to quote the offending value), `locate` adds a line number.
+ *
+ * @example describeIssues(Case.safeParse(row).error.issues, row) // ['flags.rare: expected true or false, got "yes"']
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknown, locate: Locate = nowhere): string[] {
+  return issues.map((issue) => {
+    const where = locate(issue.path);
+    return `${formatPath(issue.path)}: ${describeIssue(issue, data)}${where ? ` (${where})` : ''}`;
+  });
+}
+
+/**
+ * `routing.rules[2].when[0].op`; keys that are not plain names are quoted
+ * (`task.labels["1"]`); the empty path is `(document)`.
+ */
+export function formatPath(path: DocumentPath): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out || '(document)';
+}
+
+const MISSING = Symbol('missing');
+
+function valueAt(data: unknown, path: DocumentPath): unknown {
+  let v: unknown = data;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object' || !(key in (v as object))) return MISSING;
+    v = (v as Record<PropertyKey, unknown>)[key];
+  }
+  return v;
+}
+
+function describeKind(v: unknown): string {
+  if (v === null) return 'null (an empty value)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the text ${show(v)}`;
+  return `${typeof v} ${show(v)}`;
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping of fields',
+  array: 'a list',
+  bigint: 'a whole number',
+  date: 'a date',
+  null: 'null',
+};
+
+const expectedName = (e: string): string => EXPECTED[e] ?? e;
+const oneOf = (values: readonly unknown[]): string =>
+  values.length === 1 ? `exactly ${formatLiteral(values[0])}` : `one of ${values.map(formatLiteral).join(', ')}`;
+const formatLiteral = (v: unknown): string => (typeof v === 'string' ? v : show(v));
+
+function bound(issue: { minimum?: unknown; maximum?: unknown; inclusive?: boolean; origin?: string; exact?: boolean }, side: 'min' | 'max'): string {
+  const limit = side === 'min' ? issue.minimum : issue.maximum;
+  const n = Number(limit);
+  switch (issue.origin) {
+    case 'string':
+      if (side === 'min' && n === 1) return 'must not be empty';
+      return `must have ${issue.exact ? 'exactly' : side === 'min' ? 'at least' : 'at most'} ${n} character${n === 1 ? '' : 's'}`;
+    case 'array':
+    case 'set':
+      if (side === 'min' && n === 1) return 'must have at least one item';
+      return `must have ${issue.exact ? 'exactly' : side === 'min' ? 'at least' : 'at most'} ${n} item${n === 1 ? '' : 's'}`;
+    default:
+      if (side === 'min') return issue.inclusive ? `must be at least ${String(limit)}` : `must be greater than ${String(limit)}`;
+      return issue.inclusive ? `must be at most ${String(limit)}` : `must be less than ${String(limit)}`;
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const value = valueAt(data, issue.path);
+  const got = value === MISSING || value === undefined ? '' : `, got ${show(value)}`;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = expectedName(issue.expected);
+      if (value === MISSING || value === undefined) return `required field is missing (expected ${expected})${spellingHint(data, issue.path)}`;
+      if (issue.expected === 'int' && typeof value === 'number') return `expected a whole number, got ${show(value)}`;
+      return `expected ${expected}, got ${describeKind(value)}`;
+    }
+    case 'invalid_value':
+      return `expected ${oneOf(issue.values)}${got}`;
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (options?.length) {
+        if (value === MISSING || value === undefined) return `required field is missing (expected ${oneOf(options)})`;
+        return `expected ${oneOf(options)}${got}`;
+      }
+      const expected = [
+        ...new Set(issue.errors.flatMap((branch) => branch.filter((i) => i.code === 'invalid_type' && i.path.length === 0).map((i) => expectedName((i as { expected: string }).expected)))),
+      ];
+      if (expected.length) return `expected ${expected.join(' or ')}${got}`;
+      return `${sentence(issue.message)}${got}`;
+    }
+    case 'too_small':
+      return `${bound(issue, 'min')}${got}`;
+    case 'too_big':
+      return `${bound(issue, 'max')}${got}`;
+    case 'invalid_format': {
+      if (issue.format === 'datetime') return `expected an ISO 8601 date-time in UTC such as 2025-03-01T09:00:00Z${got}`;
+      const custom = !/^Invalid /.test(issue.message);
+      if (issue.format === 'regex') return `${custom ? `must be ${issue.message}` : `must match ${issue.pattern ?? 'the pattern'}`}${got}`;
+      return `${custom ? issue.message : `expected ${issue.format}`}${got}`;
+    }
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}${got}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_key':
+      return `the key is not allowed: ${issue.issues.map((i) => describeIssue(i as z.core.$ZodIssue, undefined)).join('; ')}`;
+    case 'invalid_element':
+      return `an element is not valid: ${issue.issues.map((i) => describeIssue(i as z.core.$ZodIssue, undefined)).join('; ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** A missing `goldRate` beside a present `goldrate` or `gold_rate`: say so. */
+function spellingHint(data: unknown, path: DocumentPath): string {
+  const key = path[path.length - 1];
+  const parent = valueAt(data, path.slice(0, -1));
+  if (typeof key !== 'string' || parent === null || typeof parent !== 'object' || Array.isArray(parent)) return '';
+  const norm = (k: string) => k.toLowerCase().replace(/[-_\s]/g, '');
+  const near = Object.keys(parent).find((k) => k !== key && norm(k) === norm(key));
+  return near ? `; found "${near}" instead (field names are case-sensitive)` : '';
+}
+
+/**
+ * Keys of the raw input that the schema dropped: the protocol schema strips
+ * fields it does not know, so a misspelt optional field would otherwise vanish
+ * silently and its default would apply.
+ */
+function unknownFields(raw: unknown, parsed: unknown, path: PropertyKey[] = []): PropertyKey[][] {
+  if (Array.isArray(raw) && Array.isArray(parsed)) {
+    return raw.flatMap((item, i) => (i < parsed.length ? unknownFields(item, parsed[i], [...path, i]) : []));
+  }
+  if (!isPlainObject(raw) || !isPlainObject(parsed)) return [];
+  return Object.keys(raw).flatMap((key) =>
+    key in parsed ? unknownFields(raw[key], parsed[key], [...path, key]) : [[...path, key]],
+  );
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// ---------------------------------------------------------------------------
+// Diff
+// ---------------------------------------------------------------------------
+
+export interface ProtocolChange {
+  /**
+   * Where, in the notation of validation problems; elements of lists whose items
+   * carry an `id` (routing rules) are named by it: `routing.rules[id=ct-internal].route.pool`.
+   */
+  path: string;
+  kind: 'added' | 'removed' | 'changed' | 'moved';
+  /** The old value (changed, removed) or, for `moved`, the old index (0-based). */
+  from?: unknown;
+  /** The new value (changed, added) or, for `moved`, the new index (0-based). */
+  to?: unknown;
+  /** For an added or removed element of an id-keyed list: its index (0-based) in the version that has it. */
+  index?: number;
+}
+
+/** Fields that differ between any two versions and say nothing about the rules. */
+const IGNORED_TOP_LEVEL = new Set(['version', 'createdAt', 'createdBy']);
+
+/**
+ * What changed from protocol version `a` to `b`, walked over the plain JSON of
+ * both, so fields added to the schema later are compared without code changes.
+ * Lists whose items all carry a distinct `id` (routing rules) are matched by id:
+ * a rule whose place in the evaluation order changed is `moved` (the fewest
+ * moves that explain the new order); other lists are compared by index.
+ * `version`, `createdAt` and `createdBy` are ignored.
+ *
+ * @example diffProtocolVersions(v1, v2) // [{ path: 'goldRate', kind: 'changed', from: 0.1, to: 0.15 }, …]
+ */
+export function diffProtocolVersions(a: ProtocolVersion, b: ProtocolVersion): ProtocolChange[] {
+  const out: ProtocolChange[] = [];
+  const ja = toPlainJson(a) as Record<string, unknown>;
+  const jb = toPlainJson(b) as Record<string, unknown>;
+  for (const key of IGNORED_TOP_LEVEL) {
+    delete ja[key];
+    delete jb[key];
+  }
+  diffValue('', ja, jb, out);
+  return out;
+}
+
+const toPlainJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
+
+const join = (path: string, key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${JSON.stringify(key)}]`);
+
+function diffValue(path: string, a: unknown, b: unknown, out: ProtocolChange[]): void {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (keyedById(a) && keyedById(b)) diffKeyedList(path, a, b, out);
+    else diffIndexedList(path, a, b, out);
+    return;
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = [...Object.keys(a), ...Object.keys(b).filter((k) => !(k in a))];
+    for (const key of keys) {
+      const p = join(path, key);
+      if (!(key in b)) out.push({ path: p, kind: 'removed', from: a[key] });
+      else if (!(key in a)) out.push({ path: p, kind: 'added', to: b[key] });
+      else diffValue(p, a[key], b[key], out);
+    }
+    return;
+  }
+  if (!sameJson(a, b)) out.push({ path, kind: 'changed', from: a, to: b });
+}
+
+function diffIndexedList(path: string, a: unknown[], b: unknown[], out: ProtocolChange[]): void {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const p = `${path}[${i}]`;
+    if (i >= b.length) out.push({ path: p, kind: 'removed', from: a[i] });
+    else if (i >= a.length) out.push({ path: p, kind: 'added', to: b[i] });
+    else diffValue(p, a[i], b[i], out);
+  }
+}
+
+type Keyed = Record<string, unknown> & { id: string };
+
+function keyedById(list: unknown[]): list is Keyed[] {
+  if (list.length === 0) return true;
+  const ids = new Set<string>();
+  for (const item of list) {
+    if (!isPlainObject(item) || typeof item.id !== 'string' || ids.has(item.id)) return false;
+    ids.add(item.id);
+  }
+  return true;
+}
+
+function diffKeyedList(path: string, a: Keyed[], b: Keyed[], out: ProtocolChange[]): void {
+  const at = (id: string) => `${path}[id=${id}]`;
+  const indexA = new Map(a.map((item, i) => [item.id, i]));
+  const indexB = new Map(b.map((item, i) => [item.id, i]));
+  a.forEach((item, i) => {
+    if (!indexB.has(item.id)) out.push({ path: at(item.id), kind: 'removed', from: item, index: i });
+  });
+  // Rules kept in the same relative order are the longest common subsequence of
+  // the shared ids; every other shared rule moved.
+  const shared = b.filter((item) => indexA.has(item.id)).map((item) => item.id);
+  const stay = longestIncreasingRun(shared.map((id) => indexA.get(id)!)).map((k) => shared[k]);
+  const staying = new Set(stay);
+  b.forEach((item, j) => {
+    const i = indexA.get(item.id);
+    if (i === undefined) {
+      out.push({ path: at(item.id), kind: 'added', to: item, index: j });
+      return;
+    }
+    if (!staying.has(item.id)) out.push({ path: at(item.id), kind: 'moved', from: i, to: j });
+    diffValue(at(item.id), a[i], item, out);
+  });
+}
+
+/** Positions (into `xs`) of one longest strictly increasing subsequence. O(n log n). */
+function longestIncreasingRun(xs: number[]): number[] {
+  const tails: number[] = [];
+  const prev: number[] = new Array(xs.length).fill(-1);
+  xs.forEach((x, k) => {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (xs[tails[mid]] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0) prev[k] = tails[lo - 1];
+    tails[lo] = k;
+  });
+  const run: number[] = [];
+  for (let k = tails.length ? tails[tails.length - 1] : -1; k >= 0; k = prev[k]) run.unshift(k);
+  return run;
+}
+
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * One line per change, for a PM: `changed  goldRate: 0.1 → 0.15`. Positions of
+ * rules are 1-based ("position 1" is evaluated first); conditions and routes are
+ * written out (`flags.rare is true`, `internal [radiologist]`).
+ *
+ * @example formatProtocolDiff(diffProtocolVersions(v1, v2))
+ */
+export function formatProtocolDiff(changes: readonly ProtocolChange[]): string {
+  if (changes.length === 0) return 'no changes (version, createdAt and createdBy are not compared)';
+  return changes.map(formatChange).join('\n');
+}
+
+function formatChange(c: ProtocolChange): string {
+  const label = c.kind.padEnd(8);
+  if (c.kind === 'added') return `${label} ${c.path}${c.index !== undefined ? ` at position ${c.index + 1}` : ''}: ${describeValue(c.to)}`;
+  if (c.kind === 'removed') return `${label} ${c.path}${c.index !== undefined ? ` (was at position ${c.index + 1})` : ''}: ${describeValue(c.from)}`;
+  if (c.kind === 'moved') {
+    const from = Number(c.from) + 1;
+    const to = Number(c.to) + 1;
+    return `${label} ${c.path}: position ${from} → position ${to} (now evaluated ${to < from ? 'earlier' : 'later'})`;
+  }
+  return `${label} ${c.path}: ${describeValue(c.from)} → ${describeValue(c.to)}`;
+}
+
+/** A value in words: conditions, routes and rules the way a PM writes them, anything else as JSON. */
+function describeValue(v: unknown): string {
+  if (isPlainObject(v)) {
+    if (typeof v.attribute === 'string' && typeof v.op === 'string') return describeCondition(v);
+    if (typeof v.id === 'string' && Array.isArray(v.when) && isPlainObject(v.route)) {
+      const when = v.when.length ? v.when.map((c) => (isPlainObject(c) ? describeCondition(c) : show(c))).join(' and ') : 'every case';
+      return `when ${when} → ${describeRoute(v.route)}${typeof v.reason === 'string' ? ` — "${v.reason}"` : ''}`;
+    }
+    if (typeof v.pool === 'string') return describeRoute(v);
+  }
+  return JSON.stringify(v) ?? 'nothing';
+}
+
+function describeCondition(c: Record<string, unknown>): string {
+  switch (c.op) {
+    case 'isTrue':
+      return `${c.attribute} is true`;
+    case 'isFalse':
+      return `${c.attribute} is false`;
+    case 'equals':
+      return `${c.attribute} = ${JSON.stringify(c.value)}`;
+    case 'notEquals':
+      return `${c.attribute} ≠ ${JSON.stringify(c.value)}`;
+    case 'in':
+      return `${c.attribute} in ${JSON.stringify(c.values)}`;
+    default:
+      return JSON.stringify(c);
+  }
+}
+
+/** `internal [radiologist], overflowToVendors`: other route options are named when set. */
+function describeRoute(r: Record<string, unknown>): string {
+  const q = Array.isArray(r.qualifications) && r.qualifications.length ? ` [${r.qualifications.join(', ')}]` : '';
+  const options = Object.entries(r)
+    .filter(([k, v]) => k !== 'pool' && k !== 'qualifications' && v !== false && v !== undefined)
+    .map(([k, v]) => (v === true ? k : `${k}=${JSON.stringify(v)}`));
+  return `${String(r.pool)}${q}${options.map((o) => `, ${o}`).join('')}`;
+}
+
+// ---------------------------------------------------------------------------
+// Dry run
+// ---------------------------------------------------------------------------
+
+export interface DryRunSummaryRow {
+  /** A rule id, or `default`. */
+  ruleId: string;
+  /**
+   * Where the cases went: the rule's pool, or, for a vendor rule's cases the
+   * de-identification gate stopped, `internal` (or `exclude` when quarantined).
+   */
+  pool: string;
+  count: number;
+}
+
+export interface DryRunResult {
+  decisions: RoutingDecision[];
+  /**
+   * One row per rule in protocol order, then `default`, each with the rule's own
+   * pool (count 0 when it matched nothing, so dead rules show); a vendor rule with
+   * cases stopped by the de-identification gate gets an extra row per pool they went to.
+   */
+  summary: DryRunSummaryRow[];
+  /** The per-case explanations and the summary table, ready to print. */
+  text: string;
+}
+
+/**
+ * Routes every case with `routeCase` and explains each decision, as a PM checks a
+ * protocol version before a round: `case-0007 → internal (rule "adult-cxr-to-vendors"): …`.
+ *
+ * @example dryRunRouting(cases, protocol).summary // [{ ruleId: 'sensitive-stays-inside', pool: 'internal', count: 2 }, …]
+ */
+export function dryRunRouting(cases: readonly Case[], protocol: ProtocolVersion): DryRunResult {
+  const decisions = cases.map((c) => routeCase(c, protocol));
+  const rows: (DryRunSummaryRow & { gated: boolean })[] = [];
+  const declared = [...protocol.routing.rules.map((r) => ({ ruleId: r.id, pool: r.route.pool })), { ruleId: 'default', pool: protocol.routing.default.pool }];
+  for (const { ruleId, pool } of declared) {
+    const mine = decisions.filter((d) => d.ruleId === ruleId);
+    rows.push({ ruleId, pool, count: mine.filter((d) => !d.gate).length, gated: false });
+    // The gate changes where a vendor rule's cases go (internal, or excluded
+    // when the protocol quarantines them): one extra row per resulting pool.
+    const gatedPools = new Map<string, number>();
+    for (const d of mine) if (d.gate) gatedPools.set(d.route.pool, (gatedPools.get(d.route.pool) ?? 0) + 1);
+    for (const [gatedPool, count] of gatedPools) rows.push({ ruleId, pool: gatedPool, count, gated: true });
+  }
+  const summary = rows.map(({ ruleId, pool, count }) => ({ ruleId, pool, count }));
+
+  const idWidth = Math.max(0, ...cases.map((c) => c.caseId.length));
+  const lines = [`Dry run: ${cases.length} case${cases.length === 1 ? '' : 's'} through ${protocolRef(protocol)} (${protocol.title})`, ''];
+  const reasons = new Map(protocol.routing.rules.map((r) => [r.id, r.reason]));
+  for (const d of decisions) {
+    const via = d.ruleId === 'default' ? 'default' : `rule "${d.ruleId}"`;
+    // routeCase opens with `rule "id" (reason): `; the line already names the rule.
+    const opening = `rule "${d.ruleId}" (${reasons.get(d.ruleId)}): `;
+    const why = d.explanation.startsWith(opening) ? `${reasons.get(d.ruleId)} — ${d.explanation.slice(opening.length)}` : d.explanation;
+    lines.push(`${d.caseId.padEnd(idWidth)} → ${d.route.pool} (${via}): ${why}`);
+  }
+  const ruleWidth = Math.max(4, ...rows.map((r) => r.ruleId.length));
+  const poolWidth = Math.max(4, ...rows.map((r) => r.pool.length));
+  lines.push('', `${'rule'.padEnd(ruleWidth)}  ${'pool'.padEnd(poolWidth)}  cases`);
+  for (const r of rows) {
+    const gate = r.pool === 'exclude' ? 'quarantined' : `kept ${r.pool}`;
+    const note = r.gated ? `  (de-identification gate: ${gate} instead of vendor)` : r.count === 0 ? '  (matched no case)' : '';
+    lines.push(`${r.ruleId.padEnd(ruleWidth)}  ${r.pool.padEnd(poolWidth)}  ${String(r.count).padStart(5)}${note}`);
+  }
+  lines.push(`${'total'.padEnd(ruleWidth)}  ${''.padEnd(poolWidth)}  ${String(decisions.length).padStart(5)}`);
+  const byPool = new Map<string, number>();
+  for (const d of decisions) byPool.set(d.route.pool, (byPool.get(d.route.pool) ?? 0) + 1);
+  lines.push('', `by pool: ${[...byPool].map(([pool, n]) => `${pool} ${n}`).join(' · ')}`);
+  return { decisions, summary, text: lines.join('\n') };
+}
+
+// ---------------------------------------------------------------------------
+// Summary
+// ---------------------------------------------------------------------------
+
+/**
+ * A few lines that say what a valid protocol does: task, gold and overlap,
+ * batches, and the routing rules in evaluation order.
+ *
+ * @example summarizeProtocol(protocol).split('\n')[0] // 'chest-xray@2 — Chest X-ray triage …'
+ */
+export function summarizeProtocol(p: ProtocolVersion): string {
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const task = (() => {
+    switch (p.task.type) {
+      case 'classification':
+        return `classification${p.task.ordinal ? ' (ordinal)' : ''}: ${p.task.classes.join(', ')}`;
+      case 'detection':
+        return `detection of ${p.task.finding}: critical at ≥ ${p.task.criticalDiameterMm} mm, sensitivity ≥ ${p.task.minSensitivity}, ≤ ${p.task.maxFalsePositivesPerItem} false marks per item`;
+      case 'segmentation':
+        return `segmentation of ${Object.entries(p.task.labels).map(([v, name]) => `${name} (${v})`).join(', ')}: Dice ≥ ${p.task.minDice}, HD95 ≤ ${p.task.maxHd95Mm} mm`;
+    }
+  })();
+  const width = String(p.routing.rules.length).length;
+  return [
+    `${protocolRef(p)} — ${p.title}`,
+    `  task     ${task}`,
+    `  gold     ${pct(p.goldRate)} of each vendor batch; a batch passes at gold accuracy ≥ ${p.thresholds.goldAccuracy} (≥ ${p.thresholds.minGoldItems} gold items)`,
+    `  overlap  ${pct(p.overlapRate)} of vendor cases also go to a second workforce`,
+    `  batches  ${p.batchSize} cases, SLA ${p.slaHours} h, heartbeat every ${p.heartbeatHours} h`,
+    `  routing  ${p.routing.rules.length} rule${p.routing.rules.length === 1 ? '' : 's'}, first match wins:`,
+    ...p.routing.rules.map((r, i) => `    ${String(i + 1).padStart(width)}. ${r.id}: ${describeValue(r)}`),
+    `    ${'default'}: ${describeRoute(p.routing.default as Record<string, unknown>)}`,
+    `  created  by ${p.createdBy} at ${p.createdAt}`,
+  ].join('\n');
+}

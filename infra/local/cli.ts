@@ -1,0 +1,223 @@
+/**
+ * `npm run goldline -- <command>`: check protocol documents before they govern a
+ * round. Reads files, calls the pure functions of
+ * functions/domain/protocol-document.ts, prints what they say.
+ *
+ *   validate <protocol.yaml|protocol.json>
+ *   diff <old-protocol> <new-protocol>
+ *   dry-run <protocol> <cases.jsonl|cases.json>
+ *
+ * Exit codes: 0 ok, 1 invalid input (bad document, unreadable file), 2 usage.
+ */
+import { readFile } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Case } from '../../functions/domain/model/case.js';
+import { type ProtocolVersion, protocolRef } from '../../functions/domain/model/protocol.js';
+import {
+  decodeDocument,
+  describeIssues,
+  diffProtocolVersions,
+  dryRunRouting,
+  formatProtocolDiff,
+  parseProtocolDocument,
+  summarizeProtocol,
+} from '../../functions/domain/protocol-document.js';
+
+export const USAGE = `Usage: npm run goldline -- <command> [arguments]
+
+Commands:
+  validate <protocol.yaml|protocol.json>        check a protocol document; print a summary or every problem
+  diff <old-protocol> <new-protocol>            list what changed from one protocol version to the next
+  dry-run <protocol> <cases.jsonl|cases.json>   route sample cases through a protocol and explain each decision
+
+Options:
+  -h, --help   show this text
+
+Exit codes: 0 ok · 1 invalid input · 2 usage error
+Protocol format: docs/protocol-format.md · examples: examples/protocols/, examples/cases/`;
+
+export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readText: (path: string) => Promise<string>;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  readText: (path) => readFile(path, 'utf8'),
+};
+
+class InputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'InputError';
+  }
+}
+
+/**
+ * Runs one command; returns the exit code instead of exiting, so tests can call it.
+ *
+ * @example await runCli(['validate', 'examples/protocols/chest-xray.v2.yaml']) // 0
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let positionals: string[];
+  let help: boolean | undefined;
+  try {
+    ({ positionals, values: { help } } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } }));
+  } catch (e) {
+    return usageError(io, (e as Error).message);
+  }
+  const [command, ...files] = positionals;
+  if (help || command === 'help') {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  if (!command) return usageError(io, 'no command given');
+  const expected: Record<string, string[]> = {
+    validate: ['<protocol>'],
+    diff: ['<old-protocol>', '<new-protocol>'],
+    'dry-run': ['<protocol>', '<cases>'],
+  };
+  const args = expected[command];
+  if (!args) return usageError(io, `unknown command "${command}"`);
+  if (files.length !== args.length) {
+    return usageError(io, `${command} takes ${args.length === 1 ? 'one file' : `${args.length} files`}: ${command} ${args.join(' ')} (got ${files.length})`);
+  }
+  try {
+    switch (command) {
+      case 'validate':
+        return await validateCommand(files[0], io);
+      case 'diff':
+        return await diffCommand(files[0], files[1], io);
+      default:
+        return await dryRunCommand(files[0], files[1], io);
+    }
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    for (const line of e.problems) io.err(line);
+    return EXIT.invalid;
+  }
+}
+
+function usageError(io: CliIo, message: string): number {
+  io.err(`error: ${message}\n`);
+  io.err(USAGE);
+  return EXIT.usage;
+}
+
+async function readInput(path: string, io: CliIo): Promise<string> {
+  try {
+    return await io.readText(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new InputError([`cannot read ${path}: ${why}`]);
+  }
+}
+
+/** Reads and validates a protocol file; problems become an InputError naming the file. */
+async function loadProtocol(path: string, io: CliIo): Promise<ProtocolVersion> {
+  const parsed = parseProtocolDocument(await readInput(path, io), { filename: path });
+  if (!parsed.ok) {
+    const n = parsed.problems.length;
+    throw new InputError([`INVALID  ${path}: ${n} problem${n === 1 ? '' : 's'}`, ...parsed.problems.map((p) => `  - ${p}`)]);
+  }
+  for (const w of parsed.warnings) io.err(`warning: ${path}: ${w}`);
+  return parsed.protocol;
+}
+
+async function validateCommand(path: string, io: CliIo): Promise<number> {
+  const protocol = await loadProtocol(path, io);
+  io.out(`OK  ${path}`);
+  io.out(summarizeProtocol(protocol));
+  return EXIT.ok;
+}
+
+async function diffCommand(pathA: string, pathB: string, io: CliIo): Promise<number> {
+  const a = await loadProtocol(pathA, io);
+  const b = await loadProtocol(pathB, io);
+  const changes = diffProtocolVersions(a, b);
+  io.out(`${protocolRef(a)} → ${protocolRef(b)}: ${changes.length} change${changes.length === 1 ? '' : 's'}`);
+  io.out(formatProtocolDiff(changes));
+  return EXIT.ok;
+}
+
+async function dryRunCommand(protocolPath: string, casesPath: string, io: CliIo): Promise<number> {
+  const protocol = await loadProtocol(protocolPath, io);
+  const parsed = parseCasesDocument(await readInput(casesPath, io), casesPath);
+  if (!parsed.ok) {
+    const n = parsed.problems.length;
+    throw new InputError([`INVALID  ${casesPath}: ${n} problem${n === 1 ? '' : 's'}`, ...parsed.problems.map((p) => `  - ${p}`)]);
+  }
+  io.out(dryRunRouting(parsed.cases, protocol).text);
+  return EXIT.ok;
+}
+
+/**
+ * Cases from JSON Lines (one Case object per line; blank lines skipped) or a JSON
+ * array, chosen by extension (`.jsonl`/`.ndjson`, `.json`) or else by content.
+ * Every bad line is reported with its line number; duplicate case ids too.
+ *
+ * @example parseCasesDocument('{"caseId":"case-1", …}\n', 'cases.jsonl').ok
+ */
+export function parseCasesDocument(text: string, filename = ''): { ok: true; cases: Case[] } | { ok: false; problems: string[] } {
+  const source = text.replace(/^\uFEFF/, '');
+  const lower = filename.toLowerCase();
+  const asArray = lower.endsWith('.json') || (!/\.(jsonl|ndjson)$/.test(lower) && source.trimStart().startsWith('['));
+  const problems: string[] = [];
+  const cases: Case[] = [];
+  const firstSeen = new Map<string, string>();
+  const accept = (raw: unknown, where: string, issuesAt: (path: readonly PropertyKey[]) => string | undefined) => {
+    const parsed = Case.safeParse(raw);
+    if (!parsed.success) {
+      for (const p of describeIssues(parsed.error.issues, raw, issuesAt)) problems.push(`${where}: ${p}`);
+      return;
+    }
+    const seen = firstSeen.get(parsed.data.caseId);
+    if (seen) problems.push(`${where}: caseId "${parsed.data.caseId}" appears again (first at ${seen})`);
+    else firstSeen.set(parsed.data.caseId, where);
+    cases.push(parsed.data);
+  };
+
+  if (asArray) {
+    const decoded = decodeDocument(source, { filename: 'cases.json' });
+    if (!decoded.ok) return { ok: false, problems: decoded.problems };
+    if (!Array.isArray(decoded.data)) return { ok: false, problems: ['expected a JSON array of cases (or JSON Lines: one case object per line)'] };
+    decoded.data.forEach((raw, i) => {
+      const line = decoded.locate([i]);
+      accept(raw, `cases[${i}]${line ? ` (${line})` : ''}`, (path) => decoded.locate([i, ...path]));
+    });
+  } else {
+    source.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === '') return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (e) {
+        problems.push(`line ${i + 1}: not valid JSON (${(e as Error).message.replace(/, ".*" is not valid JSON$/s, '')})`);
+        return;
+      }
+      accept(raw, `line ${i + 1}`, () => undefined);
+    });
+  }
+  if (problems.length) return { ok: false, problems };
+  if (cases.length === 0) return { ok: false, problems: ['the file holds no cases'] };
+  return { ok: true, cases };
+}
+
+const entry = process.argv[1];
+const isMain = (() => {
+  try {
+    return entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+})();
+if (isMain) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -1,0 +1,377 @@
+/**
+ * Cost per case at scale: one round of 10,000 work cases end to end on the
+ * embedded stack — dispatch → one lifecycle per batch → simulated vendors fetch
+ * manifests and images through presigned GETs and upload through presigned PUTs
+ * → ingest → validate, score, settle, finalize, rebalance — counting every AWS
+ * request, state transition and Lambda invocation, priced by `estimateCost`
+ * against the target of $0.05 per 1,000 cases. Program setup (images and case
+ * ingest: a one-off PM cost) is measured and priced apart.
+ *
+ * How requests are counted (all of it is printed):
+ * - DynamoDB: every call through the stack's client, by operation, with the
+ *   capacity DynamoDB would bill measured per call (ReturnConsumedCapacity,
+ *   which dynalite computes from item sizes, plus GSI writes, which it does not:
+ *   an item carrying gsi1 keys is written again to the index at the same size).
+ *   Reads the demo harness makes only to watch the round (polling batch status,
+ *   the final report) are counted apart and left out of the cost.
+ * - S3: requests the SDK sent (presigning is not a request and is not counted),
+ *   plus the vendors' own HTTP requests, which are not SDK calls: derived as
+ *   one GET per manifest, one GET per item image and one PUT per label upload,
+ *   and cross-checked against the presigned URLs the portal issued.
+ * - Step Functions: StateEntered events of all executions (billed transitions).
+ * - Lambda: one invocation per Task state entered (AwaitSubmission's callback
+ *   state invokes its function once, then waits), one IngestUpload per upload
+ *   (S3 → EventBridge → Lambda), one DispatchRound per round, and the vendor
+ *   portal calls (batch view, image URLs, upload slot), which assume an HTTP API
+ *   with a Lambda behind it (not yet in the CDK stack). Duration is not
+ *   measurable here: it is an assumed average, printed with the result.
+ *
+ * Run: `npx tsx test/bench/run.ts round-10k`. Prints; never asserts.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { RequestCounter } from '../../functions/adapters/request-counter.js';
+import { type CostEstimate, estimateCost, formatCostReport, priceRequest, type RequestCount, UNIT_PRICES } from '../../functions/domain/cost.js';
+import { seededRandomSource } from '../../functions/domain/index.js';
+import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
+import { FUNCTIONS, STATE_MACHINES } from '../../infra/definitions.js';
+import { PROGRAM_ID, workforces } from '../../infra/local/demo/example-program.js';
+import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
+import { type LocalStack, ROOT, startLocalStack } from '../../infra/local/stack.js';
+import { functionOfState, loadAsl } from '../../infra/local/workflow-runner.js';
+import { fmtMs } from './harness.js';
+
+const SEED = 20261127;
+/**
+ * 10,000 work cases by default. `GOLDLINE_BENCH_ROUND_CASES` changes it for a
+ * quick look; the output says so when it is below 10,000.
+ */
+const ROUND_CASES = Number(process.env.GOLDLINE_BENCH_ROUND_CASES ?? 10_000);
+const GOLD_FRACTION = 0.1;
+/** Every 10th case goes to the gold pool: 11,112 cases give 10,000 work cases. */
+const PROGRAM_CASES = Math.ceil(ROUND_CASES / (1 - GOLD_FRACTION));
+/** Per workforce: enough that the whole round is planned (no case deferred). */
+const ROUND_CAPACITY = 12_000;
+const TARGET_PER_1000_CASES = 0.05;
+/**
+ * Assumed average billed Lambda duration per invocation (init included now
+ * that AWS bills it). Our handlers are I/O-bound: a few DynamoDB/S3 calls each;
+ * PrepareManifest copies ~66 objects 8 at a time.
+ */
+const ASSUMED_BILLED_SECONDS = 0.5;
+/** Memory of the vendor-portal function, which the stack does not define yet. */
+const VENDOR_API_MEMORY_MB = 256;
+
+const DATA_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
+const DATA_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+
+type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
+type Middleware = (next: Next, context: { commandName?: string }) => Next;
+interface StackClient {
+  middlewareStack: { add: (middleware: never, options: never) => void };
+}
+type Attr = Record<string, unknown>;
+
+/** Byte size of a marshalled item, roughly as DynamoDB counts it (names + values). */
+function itemBytes(item: Record<string, Attr>): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v));
+  return n;
+}
+const writeUnitsOf = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
+
+/** Sum of ConsumedCapacity in an output (one object, or one per table for batch calls). */
+function consumed(output: Record<string, unknown>): number {
+  const cc = output.ConsumedCapacity as { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
+  if (!cc) return 0;
+  return (Array.isArray(cc) ? cc : [cc]).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+}
+
+/**
+ * The bench's own meters on the stack's SDK clients (read-only use of the
+ * stack: middleware added to its clients, nothing else changed).
+ */
+class AwsMeter {
+  /** DynamoDB calls by the system (harness excluded). */
+  readonly dynamo = new RequestCounter();
+  /** DynamoDB calls the demo harness makes only to watch the round. */
+  readonly harness = new RequestCounter();
+  /** S3 requests that left the process (presigning excluded). */
+  readonly s3Sent = new RequestCounter();
+  /** Measured capacity units by operation (system only). */
+  readonly unitsByOp = new Map<string, number>();
+  readUnits = 0;
+  writeUnits = 0;
+  gsiWriteUnits = 0;
+  failedConditionalWrites = 0;
+  harnessReadUnits = 0;
+  readonly scope = new AsyncLocalStorage<'harness'>();
+
+  attach(dynamo: DynamoDBClient, s3: S3Client): void {
+    const measure: Middleware = (next, context) => async (args) => {
+      const op = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      const data = DATA_READS.has(op) || DATA_WRITES.has(op);
+      const inHarness = this.scope.getStore() === 'harness';
+      (inHarness ? this.harness : this.dynamo).add('dynamodb', op);
+      if (!data) return next(args);
+      const input = args.input;
+      try {
+        const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+        const units = consumed(result.output);
+        if (inHarness) {
+          this.harnessReadUnits += units;
+        } else if (DATA_READS.has(op)) {
+          this.readUnits += units;
+          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units);
+        } else {
+          const gsi = this.indexWriteUnits(op, input, units);
+          this.writeUnits += units + gsi;
+          this.gsiWriteUnits += gsi;
+          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units + gsi);
+        }
+        return result;
+      } catch (e) {
+        // A failed conditional write is billed as a write (1 WRU for a small item).
+        if ((e as { name?: string }).name === 'ConditionalCheckFailedException' && !inHarness) {
+          this.failedConditionalWrites += 1;
+          this.writeUnits += 1;
+          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + 1);
+        }
+        throw e;
+      }
+    };
+    (dynamo as unknown as StackClient).middlewareStack.add(
+      measure as never,
+      { step: 'serialize', priority: 'high', name: 'benchCapacityMeter', override: true } as never,
+    );
+    // Presigning stops before signing (finalizeRequest): a deserialize-step
+    // middleware sees only requests that are really sent, retries included.
+    const sent: Middleware = (next, context) => async (args) => {
+      this.s3Sent.add('s3', String(context.commandName ?? 'Unknown').replace(/Command$/, ''));
+      return next(args);
+    };
+    (s3 as unknown as StackClient).middlewareStack.add(
+      sent as never,
+      { step: 'deserialize', priority: 'low', name: 'benchS3SentCounter', override: true } as never,
+    );
+  }
+
+  /**
+   * GSI writes, which dynalite does not bill: items carrying gsi1 keys (batch
+   * records and labels, docs/data-model.md) are written to the index too.
+   */
+  private indexWriteUnits(op: string, input: Record<string, unknown>, tableUnits: number): number {
+    if (op === 'PutItem') return (input.Item as Attr | undefined)?.gsi1pk ? tableUnits : 0;
+    if (op === 'UpdateItem') return (input.Key as { sk?: { S?: string } } | undefined)?.sk?.S === 'BATCH' ? tableUnits : 0;
+    if (op === 'BatchWriteItem') {
+      let n = 0;
+      for (const reqs of Object.values(input.RequestItems as Record<string, { PutRequest?: { Item: Record<string, Attr> } }[]>)) {
+        for (const r of reqs) if (r.PutRequest?.Item.gsi1pk) n += writeUnitsOf(itemBytes(r.PutRequest.Item));
+      }
+      return n;
+    }
+    return 0;
+  }
+
+  reset(): void {
+    this.dynamo.reset();
+    this.harness.reset();
+    this.s3Sent.reset();
+    this.unitsByOp.clear();
+    this.readUnits = 0;
+    this.writeUnits = 0;
+    this.gsiWriteUnits = 0;
+    this.failedConditionalWrites = 0;
+    this.harnessReadUnits = 0;
+  }
+}
+
+/**
+ * The stack as `runRound` sees it: the same stack, but repository calls made
+ * directly by the demo harness (run-demo.ts: status polling, the report) run
+ * in the meter's harness scope. Calls from use cases it invokes (dispatch, the
+ * vendor portal) are the system's and stay counted.
+ */
+function harnessView(stack: LocalStack, meter: AwsMeter): LocalStack {
+  const repo = new Proxy(stack.deps.repo, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const caller = new Error().stack?.split('\n')[2] ?? '';
+        const call = () => (value as (...a: unknown[]) => unknown).apply(target, args);
+        return caller.includes('run-demo.') ? meter.scope.run('harness', call) : call();
+      };
+    },
+  });
+  return { ...stack, deps: { ...stack.deps, repo } };
+}
+
+const perCase = (n: number, cases: number): string => (n / cases).toFixed(4);
+const usd = (x: number): string => (x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(3)}`);
+
+function printRequestTable(
+  title: string,
+  rows: { service: string; operation: string; count: number; units?: number }[],
+  cases: number,
+): void {
+  console.log(title);
+  console.log(`  ${'service operation'.padEnd(34)}${'calls'.padStart(10)}${'per case'.padStart(10)}${'units'.padStart(10)}${'$/1000 cases'.padStart(14)}`);
+  for (const r of rows) {
+    const p = priceRequest(r.service, r.operation);
+    const unitPrice =
+      p.priceClass === 'dynamodb-write'
+        ? UNIT_PRICES.dynamoWriteRequestUnit
+        : p.priceClass === 'dynamodb-read'
+          ? UNIT_PRICES.dynamoReadRequestUnit
+          : p.priceClass === 's3-put-class'
+            ? UNIT_PRICES.s3PutClassRequest
+            : p.priceClass === 's3-get-class'
+              ? UNIT_PRICES.s3GetClassRequest
+              : 0;
+    const units = r.units ?? r.count * p.unitsPerCall;
+    console.log(
+      `  ${`${r.service} ${r.operation}`.padEnd(34)}${String(r.count).padStart(10)}${perCase(r.count, cases).padStart(10)}` +
+        `${String(Math.round(units * 10) / 10).padStart(10)}${usd((units * unitPrice * 1000) / cases).padStart(14)}`,
+    );
+  }
+}
+
+export default async function roundOf10k(): Promise<void> {
+  const stack = await startLocalStack({ random: seededRandomSource(SEED) });
+  const meter = new AwsMeter();
+  meter.attach(stack.dynamo, stack.s3);
+  try {
+    // ---- Setup: a one-off PM cost, priced apart --------------------------
+    const t0 = performance.now();
+    await setUpDemoProgram(stack, { cases: PROGRAM_CASES, goldFraction: GOLD_FRACTION, seed: SEED });
+    for (const w of workforces) await registerWorkforce(stack.deps, PROGRAM_ID, { ...w, capacityPerRound: ROUND_CAPACITY });
+    const setupMs = performance.now() - t0;
+    const setupRequests = stack.requests.snapshot();
+    const setupCost = estimateCost({
+      requests: setupRequests,
+      stateTransitions: 0,
+      lambdaInvocations: 0,
+      cases: PROGRAM_CASES,
+      dynamoCapacity: { readUnits: meter.readUnits, writeUnits: meter.writeUnits },
+    });
+    console.log(`Setup: ${PROGRAM_CASES} cases ingested (images uploaded, cases and gold stored) in ${fmtMs(setupMs)}`);
+    console.log(`  requests: ${setupRequests.map((r) => `${r.service} ${r.operation} ${r.count}`).join(' · ')}`);
+    console.log(formatCostReport(setupCost, { title: 'Setup cost (one-off, per case ingested)' }));
+
+    stack.requests.reset();
+    meter.reset();
+
+    // ---- The round --------------------------------------------------------
+    const t1 = performance.now();
+    const report = await runRound(harnessView(stack, meter), 1, { limit: ROUND_CASES, seed: SEED });
+    const roundMs = performance.now() - t1;
+
+    const batches = report.batches;
+    const items = batches.reduce((s, b) => s + b.items, 0);
+    const gold = batches.reduce((s, b) => s + b.gold, 0);
+    const cases = items - gold;
+    const statuses = new Map<string, number>();
+    for (const b of batches) statuses.set(b.status, (statuses.get(b.status) ?? 0) + 1);
+    const executions = [...stack.runner.executions.values()];
+    const execStatus = new Map<string, number>();
+    for (const e of executions) execStatus.set(e.status, (execStatus.get(e.status) ?? 0) + 1);
+
+    console.log(`\nRound 1: ${cases} cases (+${gold} hidden gold items) in ${batches.length} batches`);
+    console.log(`  routing: ${Object.entries(report.dispatch.routing).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    console.log(`  batches: ${[...statuses].map(([k, v]) => `${k} ${v}`).join(' · ')}; executions: ${[...execStatus].map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    console.log(`  wall time ${fmtMs(roundMs)} end to end · ${(cases / (roundMs / 1000)).toFixed(1)} cases/s`);
+    if (cases < ROUND_CASES) console.log(`  NOTE: only ${cases} of ${ROUND_CASES} cases were dispatched`);
+    if (ROUND_CASES < 10_000) console.log(`  NOTE: a reduced round (GOLDLINE_BENCH_ROUND_CASES=${ROUND_CASES}), not the 10,000-case figure`);
+
+    // Step Functions and Lambda.
+    const asl = loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file);
+    const memoryOf = new Map(FUNCTIONS.map((f) => [f.name, f.memoryMb]));
+    const invocations = new Map<string, number>();
+    const invoke = (fn: string, n = 1) => invocations.set(fn, (invocations.get(fn) ?? 0) + n);
+    for (const e of executions) {
+      for (const ev of e.events) {
+        const state = ev.type === 'StateEntered' && ev.state ? asl.States[ev.state] : undefined;
+        if (state?.Type === 'Task') invoke(functionOfState(state) ?? ev.state!);
+      }
+    }
+    const taskInvocations = [...invocations.values()].reduce((s, n) => s + n, 0);
+    const uploads = stack.ingests.length;
+    const labelled = batches.length; // every batch awaited a submission and was labelled once
+    invoke('IngestUpload', uploads);
+    invoke('DispatchRound', 1);
+    invoke('VendorApi (portal)', 2 * labelled + uploads);
+    const lambdaInvocations = [...invocations.values()].reduce((s, n) => s + n, 0);
+    let gbSeconds = 0;
+    for (const [fn, n] of invocations) gbSeconds += (n * (memoryOf.get(fn) ?? VENDOR_API_MEMORY_MB) * ASSUMED_BILLED_SECONDS) / 1024;
+    const transitions = stack.runner.stateTransitions;
+
+    console.log(`  state transitions ${transitions} · ${perCase(transitions, cases)} per case · ${(transitions / batches.length).toFixed(1)} per batch`);
+    console.log(
+      `  Lambda invocations: Task states ${taskInvocations} (${perCase(taskInvocations, cases)} per case); all ${lambdaInvocations} (${perCase(lambdaInvocations, cases)} per case): ` +
+        [...invocations].map(([k, v]) => `${k} ${v}`).join(' · '),
+    );
+    console.log(`  Lambda GB-seconds ${gbSeconds.toFixed(1)} (assumed ${ASSUMED_BILLED_SECONDS} s billed per invocation at each function's memory)`);
+
+    // S3: what the SDK sent, presigns apart, plus the vendors' HTTP requests.
+    const initCounts = new Map(stack.requests.snapshot().filter((r) => r.service === 's3').map((r) => [r.operation, r.count]));
+    const sentCounts = new Map(meter.s3Sent.snapshot().map((r) => [r.operation, r.count]));
+    const presignedGets = (initCounts.get('GetObject') ?? 0) - (sentCounts.get('GetObject') ?? 0);
+    const presignedPuts = (initCounts.get('PutObject') ?? 0) - (sentCounts.get('PutObject') ?? 0);
+    const vendorGets = batches.length + items; // one manifest per batch, one image per item
+    const vendorPuts = uploads;
+    console.log(
+      `  vendors' HTTP requests (not SDK calls; derived): ${vendorGets} GET (${batches.length} manifests + ${items} images), ${vendorPuts} PUT (label uploads)` +
+        ` — presigned URLs issued: ${presignedGets} GET, ${presignedPuts} PUT`,
+    );
+
+    const dynamoRows = meter.dynamo.snapshot().map((r) => ({ ...r, units: meter.unitsByOp.get(r.operation) }));
+    const s3Rows: RequestCount[] = meter.s3Sent.snapshot();
+    const vendorRows: RequestCount[] = [
+      { service: 's3', operation: 'GetObject', count: vendorGets },
+      { service: 's3', operation: 'PutObject', count: vendorPuts },
+    ];
+    console.log('');
+    printRequestTable('AWS requests of the round (system only; units = measured capacity for DynamoDB):', [...dynamoRows, ...s3Rows], cases);
+    printRequestTable("Vendors' requests with presigned URLs (billed to our bucket):", vendorRows, cases);
+    console.log(
+      `  DynamoDB capacity: ${meter.readUnits.toFixed(1)} RRU (${perCase(meter.readUnits, cases)}/case), ${meter.writeUnits} WRU (${perCase(meter.writeUnits, cases)}/case)` +
+        ` incl. ${meter.gsiWriteUnits} GSI WRU and ${meter.failedConditionalWrites} failed conditional writes`,
+    );
+    const harnessRows = meter.harness.snapshot();
+    console.log(
+      `  left out — demo harness reads (status polling, report): ${harnessRows.map((r) => `${r.operation} ${r.count}`).join(' · ') || 'none'}` +
+        ` (${meter.harnessReadUnits.toFixed(0)} RRU)`,
+    );
+
+    const cost: CostEstimate = estimateCost({
+      requests: [...meter.dynamo.snapshot(), ...s3Rows, ...vendorRows],
+      stateTransitions: transitions,
+      lambdaInvocations,
+      lambdaGbSeconds: gbSeconds,
+      lambdaArchitecture: 'arm64',
+      cases,
+      dynamoCapacity: { readUnits: meter.readUnits, writeUnits: meter.writeUnits },
+      eventBridgeOptInDataEvents: uploads,
+      httpApiRequests: 2 * labelled + uploads,
+    });
+    console.log('');
+    console.log(formatCostReport(cost, { title: `Round cost (${cases} cases)`, targetPer1000CasesDollars: TARGET_PER_1000_CASES }));
+    console.log('  not priced: KMS (S3 Bucket Keys on; DynamoDB caches its table key), CloudWatch Logs and X-Ray, storage, data transfer out to vendors');
+    const approx = estimateCost({
+      requests: [...meter.dynamo.snapshot(), ...s3Rows, ...vendorRows],
+      stateTransitions: transitions,
+      lambdaInvocations,
+      lambdaGbSeconds: gbSeconds,
+      cases,
+      eventBridgeOptInDataEvents: uploads,
+      httpApiRequests: 2 * labelled + uploads,
+      hints: { itemsPerBatchWrite: 25 },
+    });
+    console.log(`  (per-call DynamoDB approximation instead of measured capacity: ${usd(approx.per1000CasesDollars)} per 1,000 cases)`);
+  } finally {
+    await stack.stop();
+  }
+}

@@ -1,0 +1,205 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DynamoRepository, keys } from '../../../functions/adapters/dynamo-repository.js';
+import type { Submission } from '../../../functions/domain/model/index.js';
+import { makeCase, makeLedgerEvent, T0 } from '../fakes.js';
+
+const TABLE = 'goldline-main';
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+const throttled = () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+const submission = (overrides: Partial<Submission> = {}): Submission => ({
+  batchId: 'batch-1',
+  uploadId: 'up12345678',
+  key: 'uploads/vendor-a/batch-1/up12345678.jsonl',
+  sha256Hex: 'a'.repeat(64),
+  sizeBytes: 120,
+  status: 'received',
+  problems: [],
+  receivedAt: T0,
+  ...overrides,
+});
+
+describe('Class: DynamoRepository', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  let repo: DynamoRepository;
+
+  beforeEach(() => {
+    ddb.reset();
+    repo = new DynamoRepository(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  describe('Method: appendLedger', () => {
+    it('returns "appended" and writes the event under a conditional put on its deterministic key', async () => {
+      // Arrange
+      ddb.on(PutCommand).resolves({});
+      const e = makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored' });
+
+      // Act
+      const r = await repo.appendLedger(e);
+
+      // Assert
+      expect(r).toBe('appended');
+      const put = ddb.commandCalls(PutCommand)[0].args[0].input;
+      expect(put.TableName).toBe(TABLE);
+      expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
+      expect(put.Item).toMatchObject({ ...keys.ledger('prog-1', 'batch-1:scored'), eventId: 'batch-1:scored', type: 'batch.scored' });
+    });
+
+    it('returns "duplicate" when the event id is already in the ledger (ConditionalCheckFailedException)', async () => {
+      // Arrange
+      ddb.on(PutCommand).rejects(conditionFailed());
+
+      // Act
+      const r = await repo.appendLedger(makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored' }));
+
+      // Assert
+      expect(r).toBe('duplicate');
+    });
+
+    it('throws ProvisionedThroughputExceededException so the caller can retry', async () => {
+      // Arrange
+      ddb.on(PutCommand).rejects(throttled());
+
+      // Act / Assert
+      await expect(repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }))).rejects.toBeInstanceOf(
+        ProvisionedThroughputExceededException,
+      );
+    });
+  });
+
+  describe('Method: transitionBatch', () => {
+    it('returns true and sends a status update conditioned on the allowed previous statuses', async () => {
+      // Arrange
+      ddb.on(UpdateCommand).resolves({});
+
+      // Act
+      const moved = await repo.transitionBatch('batch-1', ['awaiting-submission'], 'submitted', { acceptedUploadId: 'up12345678' });
+
+      // Assert
+      expect(moved).toBe(true);
+      const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+      expect(input.Key).toEqual(keys.batch('batch-1'));
+      expect(input.ConditionExpression).toBe('attribute_exists(pk) AND (#status = :from0)');
+      expect(input.ExpressionAttributeValues).toMatchObject({ ':to': 'submitted', ':from0': 'awaiting-submission', ':f0': 'up12345678' });
+      expect(input.ExpressionAttributeNames).toMatchObject({ '#status': 'status', '#f0': 'acceptedUploadId' });
+    });
+
+    it('returns false when the batch is not in one of the allowed statuses (ConditionalCheckFailedException)', async () => {
+      // Arrange
+      ddb.on(UpdateCommand).rejects(conditionFailed());
+
+      // Act
+      const moved = await repo.transitionBatch('batch-1', ['submitted', 'accepted'], 'accepted');
+
+      // Assert
+      expect(moved).toBe(false);
+    });
+
+    it('throws other DynamoDB errors', async () => {
+      ddb.on(UpdateCommand).rejects(throttled());
+      await expect(repo.transitionBatch('batch-1', ['planned'], 'awaiting-submission')).rejects.toThrow(/provisioned throughput/);
+    });
+  });
+
+  describe('Method: createSubmission', () => {
+    it('returns created with the new submission when none is stored', async () => {
+      // Arrange
+      ddb.on(PutCommand).resolves({});
+      const s = submission();
+
+      // Act
+      const r = await repo.createSubmission(s);
+
+      // Assert
+      expect(r).toEqual({ created: true, current: s });
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+    });
+
+    it('returns the stored submission, not the new one, when the upload was already recorded', async () => {
+      // Arrange: the stored one was validated by the first delivery
+      const stored = submission({ status: 'valid', receivedAt: '2025-03-01T08:00:00.000Z' });
+      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(GetCommand).resolves({ Item: { ...keys.submission('batch-1', 'up12345678'), ...stored } });
+
+      // Act
+      const r = await repo.createSubmission(submission());
+
+      // Assert
+      expect(r).toEqual({ created: false, current: stored });
+      expect(ddb.commandCalls(GetCommand)[0].args[0].input).toMatchObject({
+        Key: keys.submission('batch-1', 'up12345678'),
+        ConsistentRead: true,
+      });
+    });
+  });
+
+  describe('Method: putCases (BatchWrite)', () => {
+    const cases = (n: number) => Array.from({ length: n }, (_, i) => ({ ...makeCase(`case-${i}`), goldPool: false }));
+
+    it('writes in chunks of 25 items', async () => {
+      // Arrange
+      ddb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
+
+      // Act
+      await repo.putCases('prog-1', cases(60));
+
+      // Assert
+      const sizes = ddb.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems![TABLE].length);
+      expect(sizes).toEqual([25, 25, 10]);
+    });
+
+    it('retries the unprocessed items until every item is written', async () => {
+      // Arrange: the first answer leaves two items unprocessed
+      vi.spyOn(Math, 'random').mockReturnValue(0);
+      const all = cases(5);
+      ddb
+        .on(BatchWriteCommand)
+        .resolvesOnce({
+          UnprocessedItems: {
+            [TABLE]: [
+              { PutRequest: { Item: { ...keys.case('prog-1', 'case-1'), caseId: 'case-1' } } },
+              { PutRequest: { Item: { ...keys.case('prog-1', 'case-3'), caseId: 'case-3' } } },
+            ],
+          },
+        })
+        .resolves({ UnprocessedItems: {} });
+
+      // Act
+      await repo.putCases('prog-1', all);
+
+      // Assert
+      const calls = ddb.commandCalls(BatchWriteCommand);
+      expect(calls).toHaveLength(2);
+      const retried = calls[1].args[0].input.RequestItems![TABLE].map((r) => r.PutRequest!.Item!.caseId);
+      expect(retried).toEqual(['case-1', 'case-3']);
+    });
+
+    it('throws after repeated answers that leave items unprocessed', async () => {
+      // Arrange
+      vi.spyOn(Math, 'random').mockReturnValue(0);
+      ddb.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+        UnprocessedItems: { [TABLE]: input.RequestItems[TABLE] },
+      }));
+
+      // Act / Assert
+      await expect(repo.putCases('prog-1', cases(3))).rejects.toThrow('BatchWrite left 3 items unprocessed after retries');
+      expect(ddb.commandCalls(BatchWriteCommand).length).toBeGreaterThan(2);
+    });
+  });
+});

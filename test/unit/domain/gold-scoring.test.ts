@@ -1,0 +1,190 @@
+import { describe, expect, it } from 'vitest';
+import { scoreClassificationSubmission } from '../../../functions/domain/gold-scoring.js';
+import { BatchItem, type ProtocolVersion } from '../../../functions/domain/model/index.js';
+import { makeProtocol } from '../fakes.js';
+
+interface Row {
+  caseId: string;
+  gold: boolean;
+  /** the expert answer (gold items only) */
+  expected?: string;
+  got: string;
+}
+
+/** Builds the score input from rows; item i gets the alias `alias000000i`. */
+function input(rows: Row[], protocol: ProtocolVersion = makeProtocol()) {
+  const items: BatchItem[] = rows.map((r, i) => BatchItem.parse({ alias: `alias${String(i).padStart(7, '0')}`, caseId: r.caseId, gold: r.gold }));
+  return {
+    batchId: 'batch-7',
+    workforceId: 'vendor-a',
+    protocol,
+    items,
+    labels: new Map(items.map((it, i) => [it.alias, rows[i].got])),
+    answers: new Map(rows.filter((r) => r.gold && r.expected !== undefined).map((r) => [r.caseId, r.expected!])),
+  };
+}
+
+/** `n` gold rows of which the first `correct` are right (classes normal / abnormal, alternating). */
+const goldRows = (n: number, correct: number): Row[] =>
+  Array.from({ length: n }, (_, i) => {
+    const expected = i % 2 === 0 ? 'normal' : 'abnormal';
+    const wrong = expected === 'normal' ? 'abnormal' : 'normal';
+    return { caseId: `gold-${i}`, gold: true, expected, got: i < correct ? expected : wrong };
+  });
+
+describe('Function: scoreClassificationSubmission', () => {
+  it('returns accuracy, the Wilson 95% interval and Cohen\'s κ of a hand-computed batch', () => {
+    // Arrange: 10 gold items, 5 normal + 5 abnormal by the expert; the vendor
+    // gets 4 of each right and swaps one of each → accuracy 8/10.
+    // κ: p_o = 0.8, both raters 5/5 → p_e = 0.5, κ = (0.8 − 0.5)/(1 − 0.5) = 0.6.
+    // Wilson (z = 1.95996) for 8/10: [0.4902, 0.9433] (Newcombe 1998, method 3).
+    const rows: Row[] = [
+      ...['normal', 'normal', 'normal', 'normal'].map((l, i) => ({ caseId: `n-${i}`, gold: true, expected: 'normal', got: l })),
+      { caseId: 'n-4', gold: true, expected: 'normal', got: 'abnormal' },
+      ...['abnormal', 'abnormal', 'abnormal', 'abnormal'].map((l, i) => ({ caseId: `a-${i}`, gold: true, expected: 'abnormal', got: l })),
+      { caseId: 'a-4', gold: true, expected: 'abnormal', got: 'normal' },
+    ];
+
+    // Act
+    const score = scoreClassificationSubmission(input(rows));
+
+    // Assert
+    expect(score).toMatchObject({ batchId: 'batch-7', workforceId: 'vendor-a', protocol: 'chest-xray@1', goldN: 10, goldCorrect: 8 });
+    expect(score.accuracy).toBe(0.8);
+    expect(score.interval!.lower).toBeCloseTo(0.490162, 5);
+    expect(score.interval!.upper).toBeCloseTo(0.943318, 5);
+    expect(score.kappa).toBeCloseTo(0.6, 12);
+  });
+
+  it('returns one item score per gold item with what was expected and what came back', () => {
+    // Act
+    const score = scoreClassificationSubmission(
+      input([
+        { caseId: 'gold-1', gold: true, expected: 'normal', got: 'normal' },
+        { caseId: 'gold-2', gold: true, expected: 'abnormal', got: 'normal' },
+      ]),
+    );
+
+    // Assert
+    expect(score.items.map(({ caseId, expected, got, correct }) => ({ caseId, expected, got, correct }))).toEqual([
+      { caseId: 'gold-1', expected: 'normal', got: 'normal', correct: true },
+      { caseId: 'gold-2', expected: 'abnormal', got: 'normal', correct: false },
+    ]);
+  });
+
+  it('returns "accepted" when gold accuracy is exactly the threshold', () => {
+    // Arrange: threshold 0.8, 8 of 10
+    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
+
+    // Act
+    const score = scoreClassificationSubmission(input(goldRows(10, 8), protocol));
+
+    // Assert
+    expect(score.verdict).toBe('accepted');
+    expect(score.notes).toContain('gold accuracy 0.800 (8/10) meets threshold 0.8');
+  });
+
+  it('returns "rejected" when gold accuracy is just below the threshold', () => {
+    // Arrange: threshold 0.8, 7 of 10
+    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
+
+    // Act
+    const score = scoreClassificationSubmission(input(goldRows(10, 7), protocol));
+
+    // Assert
+    expect(score.verdict).toBe('rejected');
+    expect(score.notes).toContain('gold accuracy 0.700 (7/10) below threshold 0.8');
+  });
+
+  it('returns "accepted" with an "insufficient gold" note when there are fewer gold items than the minimum', () => {
+    // Arrange: every gold answer wrong, but only 3 gold items where 5 are needed
+    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
+
+    // Act
+    const score = scoreClassificationSubmission(input(goldRows(3, 0), protocol));
+
+    // Assert
+    expect(score.verdict).toBe('accepted');
+    expect(score.accuracy).toBe(0);
+    expect(score.notes).toContain('insufficient gold: n=3 < minimum 5; accepted without a quality verdict');
+  });
+
+  it('returns a verdict once the gold count reaches the minimum', () => {
+    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
+    expect(scoreClassificationSubmission(input(goldRows(5, 0), protocol)).verdict).toBe('rejected');
+  });
+
+  it('returns undefined figures (null) with their reasons when the batch has no gold', () => {
+    // Act
+    const score = scoreClassificationSubmission(input([{ caseId: 'real-1', gold: false, got: 'normal' }]));
+
+    // Assert
+    expect(score.goldN).toBe(0);
+    expect(score.accuracy).toBeNull();
+    expect(score.interval).toBeNull();
+    expect(score.kappa).toBeNull();
+    expect(score.verdict).toBe('accepted');
+    expect(score.notes.some((n) => n.startsWith('accuracy undefined:'))).toBe(true);
+    expect(score.notes.some((n) => n.startsWith('insufficient gold: n=0'))).toBe(true);
+  });
+
+  it('throws naming the case when a gold item has no gold answer', () => {
+    // Arrange
+    const rows: Row[] = [...goldRows(5, 5), { caseId: 'gold-lost', gold: true, got: 'normal' }];
+
+    // Act / Assert
+    expect(() => scoreClassificationSubmission(input(rows))).toThrow('gold answer missing for case gold-lost in batch batch-7');
+  });
+
+  it('throws naming the alias when a gold item has no submitted label', () => {
+    // Arrange
+    const i = input(goldRows(5, 5));
+    const labels = new Map(i.labels);
+    labels.delete(i.items[2].alias);
+
+    // Act / Assert
+    expect(() => scoreClassificationSubmission({ ...i, labels })).toThrow(`label missing for alias ${i.items[2].alias}`);
+  });
+
+  it('returns the same score whatever the non-gold items say', () => {
+    // Arrange
+    const gold = goldRows(6, 5);
+    const realAgreeing: Row[] = Array.from({ length: 20 }, (_, k) => ({ caseId: `real-${k}`, gold: false, got: 'normal' }));
+    const realOther: Row[] = Array.from({ length: 20 }, (_, k) => ({ caseId: `real-${k}`, gold: false, got: 'abnormal' }));
+
+    // Act
+    const onlyGold = scoreClassificationSubmission(input(gold));
+    const a = scoreClassificationSubmission(input([...realAgreeing, ...gold]));
+    const b = scoreClassificationSubmission(input([...gold, ...realOther]));
+
+    // Assert
+    for (const s of [a, b]) {
+      expect(s.goldN).toBe(6);
+      expect(s.goldCorrect).toBe(5);
+      expect(s.accuracy).toBe(onlyGold.accuracy);
+      expect(s.kappa).toBe(onlyGold.kappa);
+      expect(s.items.map((x) => x.caseId)).toEqual(gold.map((g) => g.caseId));
+    }
+  });
+
+  it('returns a higher κ for near-miss grades than for far misses on an ordinal scale', () => {
+    // Arrange: grades 0..2, same accuracy (4/6) and same marginals; only the size of the misses differs
+    const protocol = makeProtocol({ task: { type: 'classification', classes: ['g0', 'g1', 'g2'], ordinal: true } });
+    const expected = ['g0', 'g1', 'g2', 'g0', 'g1', 'g2'];
+    const rows = (got: string[]): Row[] => expected.map((e, i) => ({ caseId: `gold-${i}`, gold: true, expected: e, got: got[i] }));
+    const nominal = makeProtocol({ task: { type: 'classification', classes: ['g0', 'g1', 'g2'] } });
+    const near = ['g1', 'g0', 'g2', 'g0', 'g1', 'g2'];
+    const far = ['g2', 'g1', 'g0', 'g0', 'g1', 'g2'];
+
+    // Act
+    const ordinalNear = scoreClassificationSubmission(input(rows(near), protocol));
+    const ordinalFar = scoreClassificationSubmission(input(rows(far), protocol));
+    const nominalNear = scoreClassificationSubmission(input(rows(near), nominal));
+    const nominalFar = scoreClassificationSubmission(input(rows(far), nominal));
+
+    // Assert
+    expect(ordinalNear.accuracy).toBe(ordinalFar.accuracy);
+    expect(nominalNear.kappa).toBeCloseTo(nominalFar.kappa!, 12);
+    expect(ordinalNear.kappa!).toBeGreaterThan(ordinalFar.kappa!);
+  });
+});

@@ -1,0 +1,481 @@
+/**
+ * Test data builders and in-memory fakes of the ports in
+ * functions/use-cases/ports.ts. The fakes keep what a real store would keep
+ * (conditional creates, conditional transitions, copies on read and write), so
+ * use-case tests exercise the same idempotency rules as DynamoDB and S3 do.
+ */
+import {
+  Case,
+  type CaseInput,
+  type LedgerEvent,
+  ProtocolVersion,
+  type ProtocolVersionInput,
+  Scorecard,
+  type Shares,
+  type StoredLabel,
+  type Submission,
+  type UploadSlot,
+  Workforce,
+  type WorkforceInput,
+  type BatchScore,
+} from '../../functions/domain/model/index.js';
+import { seededRandomSource } from '../../functions/domain/random.js';
+import { batchKeyObject } from '../../functions/use-cases/batch-key.js';
+import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
+import { createHash } from 'node:crypto';
+import type {
+  AdjudicationRecord,
+  BatchRecord,
+  Buckets,
+  Clock,
+  Deps,
+  ObjectStore,
+  Repository,
+  RoundRecord,
+  TaskCallbacks,
+  WorkflowStarter,
+} from '../../functions/use-cases/ports.js';
+
+export const T0 = '2025-03-01T09:00:00.000Z';
+
+// ---------------------------------------------------------------------------
+// Builders
+// ---------------------------------------------------------------------------
+
+/** A valid classification protocol (chest-xray@1); override any top-level field. */
+export function makeProtocol(overrides: Partial<ProtocolVersionInput> = {}): ProtocolVersion {
+  return ProtocolVersion.parse({
+    protocolId: 'chest-xray',
+    version: 1,
+    title: 'Chest X-ray triage',
+    task: { type: 'classification', classes: ['normal', 'abnormal'] },
+    thresholds: { goldAccuracy: 0.8, minGoldItems: 5 },
+    goldRate: 0.1,
+    batchSize: 50,
+    slaHours: 48,
+    heartbeatHours: 24,
+    routing: { rules: [], default: { pool: 'vendor' } },
+    createdBy: 'pm-alice',
+    createdAt: T0,
+    ...overrides,
+  });
+}
+
+/** A de-identified chest X-ray case; override any field. */
+export function makeCase(caseId: string, overrides: Partial<CaseInput> = {}): Case {
+  return Case.parse({
+    caseId,
+    imageKey: `images/${caseId}.dcm`,
+    modality: 'CR',
+    bodyPart: 'CHEST',
+    site: 'site-a',
+    deidentified: true,
+    ...overrides,
+  });
+}
+
+/** An active vendor with ample capacity; override any field. */
+export function makeWorkforce(workforceId: string, overrides: Partial<WorkforceInput> = {}): Workforce {
+  return Workforce.parse({
+    workforceId,
+    kind: 'vendor',
+    name: workforceId,
+    capacityPerRound: 1000,
+    pricePerCase: 2,
+    slaHours: 48,
+    ...overrides,
+  });
+}
+
+/** A scorecard with an explicit interval (the rebalancer reads its lower bound). */
+export function makeScorecard(
+  workforceId: string,
+  fields: { goldN: number; goldCorrect?: number; lower?: number; upper?: number; insufficient?: boolean },
+): Scorecard {
+  const goldCorrect = fields.goldCorrect ?? fields.goldN;
+  return Scorecard.parse({
+    workforceId,
+    protocolId: 'chest-xray',
+    batches: 1,
+    batchesAccepted: 1,
+    batchesRejected: 0,
+    goldN: fields.goldN,
+    goldCorrect,
+    accuracy: fields.goldN > 0 ? goldCorrect / fields.goldN : null,
+    interval: fields.goldN > 0 ? { lower: fields.lower ?? 0, upper: fields.upper ?? 1 } : null,
+    insufficient: fields.insufficient ?? false,
+  });
+}
+
+export const makeLedgerEvent = (overrides: Partial<LedgerEvent> & Pick<LedgerEvent, 'eventId' | 'type'>): LedgerEvent => ({
+  programId: 'prog-1',
+  at: T0,
+  actor: 'test',
+  protocol: 'chest-xray@1',
+  subject: 'batch-1',
+  reason: 'test event',
+  data: {},
+  ...overrides,
+});
+
+// ---------------------------------------------------------------------------
+// In-memory ports
+// ---------------------------------------------------------------------------
+
+const copy = <T>(x: T): T => structuredClone(x);
+
+/** A Repository kept in Maps, with the conditional semantics of the DynamoDB adapter. */
+export class InMemoryRepository implements Repository {
+  readonly protocols = new Map<string, ProtocolVersion>();
+  readonly workforces = new Map<string, Workforce>();
+  readonly cases = new Map<string, Case & { goldPool: boolean; state: string; batchId?: string }>();
+  readonly batches = new Map<string, BatchRecord>();
+  readonly slots = new Map<string, UploadSlot>();
+  readonly submissions = new Map<string, Submission>();
+  readonly scores = new Map<string, BatchScore>();
+  readonly labels = new Map<string, StoredLabel>();
+  readonly ledger = new Map<string, LedgerEvent>();
+  readonly rounds = new Map<string, RoundRecord>();
+  readonly scorecards = new Map<string, Scorecard>();
+  readonly shares = new Map<string, Shares>();
+  readonly adjudications = new Map<string, AdjudicationRecord>();
+  readonly adjudicationClaims = new Map<string, string>();
+
+  async putProtocolVersion(p: ProtocolVersion) {
+    const k = `${p.protocolId}@${p.version}`;
+    if (this.protocols.has(k)) return 'exists' as const;
+    this.protocols.set(k, copy(p));
+    return 'created' as const;
+  }
+  async getProtocolVersion(protocolId: string, version: number) {
+    const p = this.protocols.get(`${protocolId}@${version}`);
+    return p && copy(p);
+  }
+  async putWorkforce(programId: string, w: Workforce) {
+    this.workforces.set(`${programId}/${w.workforceId}`, copy(w));
+  }
+  async listWorkforces(programId: string) {
+    return [...this.workforces.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, w]) => copy(w));
+  }
+  async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
+    for (const c of cases) this.cases.set(`${programId}/${c.caseId}`, { ...copy(c), state: 'pending' });
+  }
+  async listCases(programId: string) {
+    return [...this.cases.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
+  }
+  async setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string) {
+    for (const id of caseIds) {
+      const c = this.cases.get(`${programId}/${id}`);
+      if (c) this.cases.set(`${programId}/${id}`, { ...c, state, batchId });
+    }
+  }
+  async createBatch(b: BatchRecord) {
+    if (this.batches.has(b.batchId)) return 'exists' as const;
+    this.batches.set(b.batchId, copy(b));
+    return 'created' as const;
+  }
+  async getBatch(batchId: string) {
+    const b = this.batches.get(batchId);
+    return b && copy(b);
+  }
+  async listRoundBatches(programId: string, round: number) {
+    return [...this.batches.values()].filter((b) => b.programId === programId && b.round === round).map(copy);
+  }
+  async transitionBatch(batchId: string, from: readonly BatchRecord['status'][], to: BatchRecord['status'], set: Partial<BatchRecord> = {}) {
+    const b = this.batches.get(batchId);
+    if (!b || !from.includes(b.status)) return false;
+    const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+    this.batches.set(batchId, { ...b, ...copy(defined), status: to });
+    return true;
+  }
+  async setTaskToken(batchId: string, token: string, slaDeadline: string) {
+    const b = this.batches.get(batchId);
+    if (!b) throw new Error(`batch ${batchId} not found`);
+    this.batches.set(batchId, { ...b, taskToken: token, slaDeadline });
+  }
+  async putUploadSlot(slot: UploadSlot) {
+    const k = `${slot.batchId}/${slot.uploadId}`;
+    if (this.slots.has(k)) throw new Error(`upload slot ${slot.uploadId} already exists`);
+    this.slots.set(k, copy(slot));
+  }
+  async getUploadSlot(batchId: string, uploadId: string) {
+    const s = this.slots.get(`${batchId}/${uploadId}`);
+    return s && copy(s);
+  }
+  async createSubmission(s: Submission) {
+    const k = `${s.batchId}/${s.uploadId}`;
+    const existing = this.submissions.get(k);
+    if (existing) return { created: false, current: copy(existing) };
+    this.submissions.set(k, copy(s));
+    return { created: true, current: copy(s) };
+  }
+  async updateSubmission(batchId: string, uploadId: string, set: Partial<Submission>) {
+    const k = `${batchId}/${uploadId}`;
+    const s = this.submissions.get(k);
+    if (!s) throw new Error(`submission ${uploadId} not found`);
+    const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+    this.submissions.set(k, { ...s, ...copy(defined) });
+  }
+  async listSubmissions(batchId: string) {
+    return [...this.submissions.values()].filter((s) => s.batchId === batchId).map(copy);
+  }
+  async putScore(s: BatchScore) {
+    this.scores.set(s.batchId, copy(s));
+  }
+  async getScore(batchId: string) {
+    const s = this.scores.get(batchId);
+    return s && copy(s);
+  }
+  async putLabels(labels: readonly StoredLabel[]) {
+    for (const l of labels) this.labels.set(`${l.caseId}/${l.batchId}`, copy(l));
+  }
+  async listBatchLabels(batchId: string) {
+    return [...this.labels.values()].filter((l) => l.batchId === batchId).map(copy);
+  }
+  async listCaseLabels(caseId: string) {
+    return [...this.labels.values()].filter((l) => l.caseId === caseId).map(copy);
+  }
+  async appendLedger(e: LedgerEvent) {
+    const k = `${e.programId}/${e.eventId}`;
+    if (this.ledger.has(k)) return 'duplicate' as const;
+    this.ledger.set(k, copy(e));
+    return 'appended' as const;
+  }
+  async listLedger(programId: string) {
+    return [...this.ledger.values()]
+      .filter((e) => e.programId === programId)
+      .map(copy)
+      .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+  }
+  async createRound(r: RoundRecord) {
+    const k = `${r.programId}/${r.round}`;
+    if (this.rounds.has(k)) return 'exists' as const;
+    this.rounds.set(k, { ...copy(r), settledBatchIds: [] });
+    return 'created' as const;
+  }
+  async getRound(programId: string, round: number) {
+    const r = this.rounds.get(`${programId}/${round}`);
+    return r && copy(r);
+  }
+  async markRoundBatchSettled(programId: string, round: number, batchId: string) {
+    const k = `${programId}/${round}`;
+    const r = this.rounds.get(k);
+    if (!r) throw new Error(`round ${round} not found`);
+    const settled = [...new Set([...r.settledBatchIds, batchId])].sort();
+    this.rounds.set(k, { ...r, settledBatchIds: settled });
+    return copy({ ...r, settledBatchIds: settled });
+  }
+  async requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string) {
+    for (const id of caseIds) {
+      const k = `${programId}/${id}`;
+      const c = this.cases.get(k);
+      if (!c || c.state === 'labelled') continue;
+      const excludedWorkforces = [...new Set([...c.excludedWorkforces, excludeWorkforceId])].sort();
+      this.cases.set(k, { ...c, state: 'pending', excludedWorkforces });
+    }
+  }
+  async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
+    const k = `${protocol}/${caseId}`;
+    const holder = this.adjudicationClaims.get(k);
+    if (holder === undefined) this.adjudicationClaims.set(k, adjudicationId);
+    return (holder ?? adjudicationId) === adjudicationId;
+  }
+  async createAdjudication(a: AdjudicationRecord) {
+    if (this.adjudications.has(a.adjudicationId)) return 'exists' as const;
+    this.adjudications.set(a.adjudicationId, copy(a));
+    return 'created' as const;
+  }
+  async getAdjudication(adjudicationId: string) {
+    const a = this.adjudications.get(adjudicationId);
+    return a && copy(a);
+  }
+  async setAdjudicationToken(adjudicationId: string, token: string, deadline: string) {
+    const a = this.adjudications.get(adjudicationId);
+    if (!a) throw new Error(`adjudication ${adjudicationId} not found`);
+    this.adjudications.set(adjudicationId, { ...a, taskToken: token, deadline });
+  }
+  async decideAdjudication(adjudicationId: string, decision: Pick<AdjudicationRecord, 'decidedBy' | 'decidedAt' | 'decisions'>) {
+    const a = this.adjudications.get(adjudicationId);
+    if (a?.status !== 'open') return false;
+    this.adjudications.set(adjudicationId, { ...a, ...copy(decision), status: 'decided' });
+    return true;
+  }
+  async listOpenAdjudications(programId: string) {
+    return [...this.adjudications.values()].filter((a) => a.programId === programId && a.status === 'open').map(copy);
+  }
+  async listShareRounds(programId: string, protocolId: string) {
+    const prefix = `${programId}/${protocolId}/`;
+    return [...this.shares.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, shares]) => ({ round: Number(k.slice(prefix.length)), shares: copy(shares) }))
+      .sort((x, y) => x.round - y.round);
+  }
+  async putScorecards(programId: string, cards: readonly Scorecard[]) {
+    for (const c of cards) this.scorecards.set(`${programId}/${c.protocolId}/${c.workforceId}`, copy(c));
+  }
+  async listScorecards(programId: string, protocolId: string) {
+    return [...this.scorecards.entries()].filter(([k]) => k.startsWith(`${programId}/${protocolId}/`)).map(([, c]) => copy(c));
+  }
+  async createShares(programId: string, protocolId: string, round: number, shares: Shares) {
+    const k = `${programId}/${protocolId}/${round}`;
+    if (this.shares.has(k)) return 'exists' as const;
+    this.shares.set(k, copy(shares));
+    return 'created' as const;
+  }
+  async getShares(programId: string, protocolId: string, round: number) {
+    const s = this.shares.get(`${programId}/${protocolId}/${round}`);
+    return s && copy(s);
+  }
+}
+
+/** An ObjectStore kept in a Map of `bucket/key` → bytes. */
+export class InMemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<string, Uint8Array>();
+
+  readonly contentTypes = new Map<string, string>();
+
+  async putBytes(bucket: string, key: string, body: Uint8Array, contentType: string) {
+    this.objects.set(`${bucket}/${key}`, new Uint8Array(body));
+    this.contentTypes.set(`${bucket}/${key}`, contentType);
+  }
+  async getBytes(bucket: string, key: string) {
+    const b = this.objects.get(`${bucket}/${key}`);
+    return b && new Uint8Array(b);
+  }
+  async putJson(bucket: string, key: string, value: unknown) {
+    await this.putBytes(bucket, key, new TextEncoder().encode(JSON.stringify(value)), 'application/json');
+  }
+  async getJson<T>(bucket: string, key: string) {
+    const b = await this.getBytes(bucket, key);
+    return b === undefined ? undefined : (JSON.parse(new TextDecoder().decode(b)) as T);
+  }
+  async copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string) {
+    const b = this.objects.get(`${fromBucket}/${fromKey}`);
+    if (!b) throw new Error(`no object ${fromBucket}/${fromKey}`);
+    this.objects.set(`${toBucket}/${toKey}`, new Uint8Array(b));
+    this.contentTypes.set(`${toBucket}/${toKey}`, 'application/octet-stream');
+  }
+  async presignGet(bucket: string, key: string, expiresSeconds: number) {
+    return `memory://${bucket}/${key}?get&expires=${expiresSeconds}`;
+  }
+  async presignPut(bucket: string, key: string, opts: { expiresSeconds: number }) {
+    return `memory://${bucket}/${key}?put&expires=${opts.expiresSeconds}`;
+  }
+}
+
+/** TaskCallbacks that record every call; a token is live until its first success. */
+export class RecordingCallbacks implements TaskCallbacks {
+  readonly calls: { kind: 'success' | 'heartbeat'; token: string; output?: unknown }[] = [];
+
+  async success(token: string, output: unknown) {
+    this.calls.push({ kind: 'success', token, output });
+    return 'sent' as const;
+  }
+  async heartbeat(token: string) {
+    this.calls.push({ kind: 'heartbeat', token });
+    return 'sent' as const;
+  }
+  get successes() {
+    return this.calls.filter((c) => c.kind === 'success');
+  }
+}
+
+export class RecordingWorkflows implements WorkflowStarter {
+  readonly started: { name: string; input: unknown }[] = [];
+  async startBatch(name: string, input: unknown) {
+    if (!this.started.some((s) => s.name === name)) this.started.push({ name, input });
+  }
+}
+
+export const fixedClock = (iso = T0): Clock => ({ now: () => new Date(iso) });
+
+export const BUCKETS: Buckets = { images: 'images', uploads: 'uploads', gold: 'gold', exports: 'exports' };
+
+export interface FakeDeps extends Deps {
+  repo: InMemoryRepository;
+  objects: InMemoryObjectStore;
+  callbacks: RecordingCallbacks;
+  workflows: RecordingWorkflows;
+}
+
+/** Deps over the in-memory fakes, a fixed clock and a seeded random source. */
+export function makeFakeDeps(): FakeDeps {
+  return {
+    repo: new InMemoryRepository(),
+    objects: new InMemoryObjectStore(),
+    callbacks: new RecordingCallbacks(),
+    workflows: new RecordingWorkflows(),
+    clock: fixedClock(),
+    random: seededRandomSource(7),
+    buckets: BUCKETS,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Scenario: a vendor batch waiting for its label file
+// ---------------------------------------------------------------------------
+
+export interface UploadScenario {
+  batchId: string;
+  workforceId: string;
+  uploadId: string;
+  key: string;
+  aliases: string[];
+  token: string;
+  file: Uint8Array;
+  sha256Hex: string;
+}
+
+/** A label file labelling every alias `normal`, one JSON line each. */
+export const labelFile = (aliases: readonly string[], label = 'normal'): Uint8Array =>
+  new TextEncoder().encode(aliases.map((alias) => JSON.stringify({ alias, label, annotator: 'reader-07' })).join('\n') + '\n');
+
+/**
+ * Seeds a vendor batch in `awaiting-submission` with its task token, answer key,
+ * protocol, an upload slot and the uploaded object (a valid file unless `file`).
+ */
+export async function seedUploadScenario(
+  deps: FakeDeps,
+  opts: { uploadId?: string; file?: Uint8Array; declared?: { sizeBytes: number; sha256Hex: string } } = {},
+): Promise<UploadScenario> {
+  const batchId = 'batch-0001';
+  const workforceId = 'vendor-a';
+  const uploadId = opts.uploadId ?? 'up12345678';
+  const aliases = ['k3v9x2m7qa8d', 'p4w8h2n6tr5e', 'z7c3b9f2gu4s'];
+  const token = 'task-token-batch-0001';
+  const protocol = makeProtocol();
+  await deps.repo.putProtocolVersion(protocol);
+  await deps.repo.createBatch({
+    batchId,
+    programId: 'prog-1',
+    round: 1,
+    protocol: 'chest-xray@1',
+    workforceId,
+    workforceKind: 'vendor',
+    itemCount: 3,
+    goldCount: 1,
+    slaHours: 48,
+    status: 'awaiting-submission',
+    createdAt: T0,
+    taskToken: token,
+  });
+  await deps.objects.putJson(deps.buckets.gold, batchKeyObject(batchId), {
+    batchId,
+    items: aliases.map((alias, i) => ({ alias, caseId: `case-${i}`, gold: i === 2, imageKey: `images/case-${i}.dcm` })),
+    answers: { 'case-2': 'normal' },
+  });
+  const file = opts.file ?? labelFile(aliases);
+  const sha256Hex = createHash('sha256').update(file).digest('hex');
+  const key = uploadObject(workforceId, batchId, uploadId);
+  await deps.repo.putUploadSlot({
+    batchId,
+    uploadId,
+    key,
+    workforceId,
+    sizeBytes: opts.declared?.sizeBytes ?? file.length,
+    sha256Hex: opts.declared?.sha256Hex ?? sha256Hex,
+    expiresAt: '2025-03-01T10:00:00.000Z',
+  });
+  await deps.objects.putBytes(deps.buckets.uploads, key, file, 'application/x-ndjson');
+  return { batchId, workforceId, uploadId, key, aliases, token, file, sha256Hex };
+}
