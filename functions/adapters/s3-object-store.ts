@@ -29,6 +29,16 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async getHead(bucket: string, key: string, length: number) {
+    try {
+      const r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+      return r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
   async putJson(bucket: string, key: string, value: unknown) {
     await this.putBytes(bucket, key, new TextEncoder().encode(JSON.stringify(value)), 'application/json');
   }

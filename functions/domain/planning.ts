@@ -191,13 +191,24 @@ export function planRound(input: PlanRoundInput): RoundPlan {
       const c = byId.get(caseId)!;
       const route = decisionOf.get(caseId)!.route;
       const quals = route.pool === 'exclude' ? [] : route.qualifications;
-      const second =
+      const otherVendor = () =>
         workforces.find(
           (w) =>
-            w.kind === 'vendor' && w.workforceId !== primary && qualified(w, quals) &&
-            !c.excludedWorkforces.includes(w.workforceId) && (remaining.get(w.workforceId) ?? 0) > 0 && (shares[w.workforceId] ?? 0) > 0,
-        ) ??
+            w.kind === 'vendor' &&
+            w.workforceId !== primary &&
+            qualified(w, quals) &&
+            !c.excludedWorkforces.includes(w.workforceId) &&
+            (remaining.get(w.workforceId) ?? 0) > 0 &&
+            (shares[w.workforceId] ?? 0) > 0,
+        );
+      const internalTeam = () =>
         workforces.find((w) => w.kind === 'internal' && qualified(w, quals) && (remaining.get(w.workforceId) ?? 0) > 0);
+      const second =
+        protocol.overlapWith === 'internal'
+          ? internalTeam()
+          : protocol.overlapWith === 'vendor'
+            ? otherVendor()
+            : (otherVendor() ?? internalTeam());
       if (!second) continue;
       assignments[second.workforceId].push(c);
       remaining.set(second.workforceId, (remaining.get(second.workforceId) ?? 0) - 1);

@@ -101,6 +101,10 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
     if (vendors[i].status === 'suspended') {
       next[i] = 0;
       reasons[i] = 'suspended: no work';
+    } else if (!evidence[i] && sc?.slaAdherence !== null && sc?.slaAdherence !== undefined && sc.slaAdherence < 1) {
+      // No quality evidence, but missed SLAs: the share shrinks with adherence.
+      next[i] = prev[i] + learningRate * (prev[i] * sc.slaAdherence - prev[i]);
+      reasons[i] = `SLA adherence ${sc.slaAdherence.toFixed(2)} (${sc.slaMisses} batch(es) overdue) and too little gold evidence (n=${sc.goldN}): share cut, moved ${learningRate} of the way`;
     } else if (!evidence[i]) {
       reasons[i] = `too little gold evidence (n=${sc?.goldN ?? 0} < ${protocol.thresholds.minGoldItems}): share kept`;
     } else if (weightSum === 0) {

@@ -13,7 +13,9 @@ const OPEN = ['planned', 'awaiting-submission', 'submitted'] as const;
 export async function markOverdue(deps: Deps, input: { batchId: string }): Promise<{ status: string }> {
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
-  await deps.repo.transitionBatch(batch.batchId, ['awaiting-submission', 'planned', 'overdue'], 'overdue');
+  // 'submitted' too: a valid upload that arrived as the timer fired is too late —
+  // in AWS its SendTaskSuccess is refused (the task timed out) — so the batch is overdue.
+  await deps.repo.transitionBatch(batch.batchId, ['awaiting-submission', 'planned', 'submitted', 'overdue'], 'overdue');
   // The SLA miss costs the workforce this work: it goes to another one.
   await requeue(deps, batch.batchId, batch.programId, batch.workforceId);
   await record(deps, {

@@ -128,6 +128,8 @@ export interface Repository {
 export interface ObjectStore {
   putBytes(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
   getBytes(bucket: string, key: string): Promise<Uint8Array | undefined>;
+  /** The first `length` bytes of an object (a header), or undefined if it is missing. */
+  getHead(bucket: string, key: string, length: number): Promise<Uint8Array | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void>;

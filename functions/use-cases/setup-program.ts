@@ -4,6 +4,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   Case,
+  deidentificationFindings,
+  inspectDicomHeader,
   type CaseInput,
   GoldLabel,
   type GoldLabelInput,
@@ -38,6 +40,26 @@ export async function registerWorkforce(deps: Deps, programId: string, input: Wo
   return w;
 }
 
+/** Bytes of an image read for its header: DICOM headers end well before this. */
+export const HEADER_BYTES = 256 * 1024;
+
+const looksLikeDicom = (key: string, head: Uint8Array): boolean =>
+  /\.dcm$/i.test(key) || (head.length >= 132 && new TextDecoder().decode(head.subarray(128, 132)) === 'DICM');
+
+/**
+ * The de-identification gate at ingest: reads each image's header (first
+ * 256 KiB) and, for DICOM files, records every identifying attribute of the
+ * PS3.15 basic profile still present — and an unreadable header — as a finding.
+ * Routing then keeps such a case away from vendors. A missing image is a finding
+ * too: nothing unseen leaves.
+ */
+async function gateFindings(deps: Deps, c: Case): Promise<string[]> {
+  const head = await deps.objects.getHead(deps.buckets.images, c.imageKey, HEADER_BYTES);
+  if (head === undefined) return [`image ${c.imageKey} not found: its header cannot be checked`];
+  if (!looksLikeDicom(c.imageKey, head)) return [];
+  return deidentificationFindings(inspectDicomHeader(head));
+}
+
 /**
  * Ingests case rows and expert gold labels. A case with a gold label joins the
  * gold pool (it is used as hidden gold, never dispatched as work). Gold answers
@@ -46,8 +68,18 @@ export async function registerWorkforce(deps: Deps, programId: string, input: Wo
 export async function ingestCases(
   deps: Deps,
   input: { programId: string; protocolId: string; cases: readonly CaseInput[]; gold: readonly GoldLabelInput[] },
-): Promise<{ cases: number; gold: number }> {
-  const cases = input.cases.map((c) => Case.parse(c));
+): Promise<{ cases: number; gold: number; gated: number }> {
+  const parsed = input.cases.map((c) => Case.parse(c));
+  const cases: Case[] = [];
+  const queue = parsed.slice();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let c = queue.shift(); c; c = queue.shift()) {
+        cases.push({ ...c, deidentificationFindings: [...c.deidentificationFindings, ...(await gateFindings(deps, c))] });
+      }
+    }),
+  );
+  cases.sort((a, b) => a.caseId.localeCompare(b.caseId));
   const gold = input.gold.map((g) => GoldLabel.parse(g));
   const goldIds = new Set(gold.map((g) => g.caseId));
   const object = goldSetObject(input.programId, input.protocolId);
@@ -58,5 +90,5 @@ export async function ingestCases(
     input.programId,
     cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
   );
-  return { cases: cases.length, gold: gold.length };
+  return { cases: cases.length, gold: gold.length, gated: cases.filter((c) => c.deidentificationFindings.length > 0).length };
 }

@@ -342,6 +342,10 @@ export class InMemoryObjectStore implements ObjectStore {
     const b = this.objects.get(`${bucket}/${key}`);
     return b && new Uint8Array(b);
   }
+  async getHead(bucket: string, key: string, length: number) {
+    const b = this.objects.get(`${bucket}/${key}`);
+    return b && new Uint8Array(b.subarray(0, length));
+  }
   async putJson(bucket: string, key: string, value: unknown) {
     await this.putBytes(bucket, key, new TextEncoder().encode(JSON.stringify(value)), 'application/json');
   }

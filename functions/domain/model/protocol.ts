@@ -108,6 +108,8 @@ export const ProtocolVersion = z
      * vendor, or the internal team) for agreement; disagreements go to an expert.
      */
     overlapRate: z.number().min(0).max(0.5).default(0),
+    /** Who labels the second copy of an overlap case: another vendor first (`any`), only vendors, or only internal experts. */
+    overlapWith: z.enum(['any', 'vendor', 'internal']).default('any'),
     /** A vendor never sees the same gold case again within this many of its batches. */
     goldReuseCap: z.number().int().min(0).default(3),
     /** Vendors on probation get more gold (and, through rebalancing, less work). */
