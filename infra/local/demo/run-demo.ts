@@ -44,6 +44,8 @@ export interface RoundReport {
   scorecards: Scorecard[];
   sharesBefore: Shares;
   sharesAfter: Shares;
+  /** Probation / suspension decisions taken at the end of the round, with reasons. */
+  statusChanges: { workforceId: string; to: string; reason: string }[];
 }
 
 /** FNV-1a: a stable 32-bit hash of a string. */
@@ -147,6 +149,9 @@ export async function runRound(
     scorecards: await deps.repo.listScorecards(PROGRAM_ID, ref.split('@')[0]),
     sharesBefore: dispatch.shares,
     sharesAfter: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round + 1)) ?? {},
+    statusChanges: (await deps.repo.listLedger(PROGRAM_ID))
+      .filter((e) => e.type === 'workforce.status-changed' && e.data.round === round)
+      .map((e) => ({ workforceId: e.subject, to: String(e.data.to), reason: e.reason })),
   };
 }
 
@@ -202,9 +207,12 @@ export function formatRound(r: RoundReport): string {
     const ci = c.interval ? `[${pct(c.interval.lower)}, ${pct(c.interval.upper)}]` : '';
     out.push(
       `  ${c.workforceId.padEnd(15)} ${pct(c.accuracy)} ${ci.padEnd(17)} n=${String(c.goldN).padEnd(4)} ` +
-        `batches ${c.batchesAccepted} accepted / ${c.batchesRejected} rejected${c.insufficient ? '  (insufficient gold: no verdict)' : ''}`,
+        `batches ${c.batchesAccepted} accepted / ${c.batchesRejected} rejected · ` +
+        `cost/accepted case ${c.costPerAcceptedCase === null ? 'n/a' : `$${c.costPerAcceptedCase.toFixed(2)}`}` +
+        `${c.insufficient ? '  (insufficient gold: no verdict)' : ''}`,
     );
   }
+  for (const s of r.statusChanges) out.push(`Status: ${s.workforceId} → ${s.to} (${s.reason})`);
   const shares = Object.keys({ ...r.sharesBefore, ...r.sharesAfter })
     .sort()
     .map((v) => `${v} ${pct(r.sharesBefore[v] ?? 0)} → ${pct(r.sharesAfter[v] ?? 0)}`)
