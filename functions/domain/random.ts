@@ -3,6 +3,7 @@
  * unguessable); the demo and tests use a seeded generator so runs repeat.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { seededRandom } from './scoring/uncertainty.js';
 
 export interface RandomSource {
   /** Uniform float in [0, 1). */
@@ -15,16 +16,9 @@ export interface RandomSource {
 
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
-/** mulberry32: small, fast, good enough for simulation and shuffles (not for secrets). */
+/** mulberry32 (the scoring engine's generator): for simulation and shuffles, not for secrets. */
 export function seededRandomSource(seed: number): RandomSource {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,
