@@ -61,8 +61,11 @@ const TARGET_PER_1000_CASES = 0.05;
  * PrepareManifest copies ~66 objects 8 at a time.
  */
 const ASSUMED_BILLED_SECONDS = 0.5;
-/** Memory of the vendor-portal function, which the stack does not define yet. */
+/** The vendor portal's calls, assumed served by one Lambda behind an HTTP API (not in the stack yet). */
+const VENDOR_API = 'VendorApi (portal)';
 const VENDOR_API_MEMORY_MB = 256;
+/** For a function the definitions do not list. */
+const DEFAULT_MEMORY_MB = 512;
 
 const DATA_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
 const DATA_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
@@ -288,7 +291,8 @@ export default async function roundOf10k(): Promise<void> {
 
     // Step Functions and Lambda.
     const asl = loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file);
-    const memoryOf = new Map(FUNCTIONS.map((f) => [f.name, f.memoryMb]));
+    const memoryOf = new Map<string, number>(FUNCTIONS.map((f) => [f.name, f.memoryMb]));
+    memoryOf.set(VENDOR_API, VENDOR_API_MEMORY_MB);
     const invocations = new Map<string, number>();
     const invoke = (fn: string, n = 1) => invocations.set(fn, (invocations.get(fn) ?? 0) + n);
     for (const e of executions) {
@@ -302,10 +306,15 @@ export default async function roundOf10k(): Promise<void> {
     const labelled = batches.length; // every batch awaited a submission and was labelled once
     invoke('IngestUpload', uploads);
     invoke('DispatchRound', 1);
-    invoke('VendorApi (portal)', 2 * labelled + uploads);
+    invoke(VENDOR_API, 2 * labelled + uploads);
     const lambdaInvocations = [...invocations.values()].reduce((s, n) => s + n, 0);
     let gbSeconds = 0;
-    for (const [fn, n] of invocations) gbSeconds += (n * (memoryOf.get(fn) ?? VENDOR_API_MEMORY_MB) * ASSUMED_BILLED_SECONDS) / 1024;
+    const unknownMemory: string[] = [];
+    for (const [fn, n] of invocations) {
+      const mb = memoryOf.get(fn);
+      if (mb === undefined) unknownMemory.push(fn);
+      gbSeconds += (n * (mb ?? DEFAULT_MEMORY_MB) * ASSUMED_BILLED_SECONDS) / 1024;
+    }
     const transitions = stack.runner.stateTransitions;
 
     console.log(`  state transitions ${transitions} · ${perCase(transitions, cases)} per case · ${(transitions / batches.length).toFixed(1)} per batch`);
@@ -313,7 +322,10 @@ export default async function roundOf10k(): Promise<void> {
       `  Lambda invocations: Task states ${taskInvocations} (${perCase(taskInvocations, cases)} per case); all ${lambdaInvocations} (${perCase(lambdaInvocations, cases)} per case): ` +
         [...invocations].map(([k, v]) => `${k} ${v}`).join(' · '),
     );
-    console.log(`  Lambda GB-seconds ${gbSeconds.toFixed(1)} (assumed ${ASSUMED_BILLED_SECONDS} s billed per invocation at each function's memory)`);
+    console.log(
+      `  Lambda GB-seconds ${gbSeconds.toFixed(1)} (assumed ${ASSUMED_BILLED_SECONDS} s billed per invocation at each function's memory` +
+        `${unknownMemory.length ? `; ${DEFAULT_MEMORY_MB} MB assumed for ${unknownMemory.join(', ')}` : ''})`,
+    );
 
     // S3: what the SDK sent, presigns apart, plus the vendors' HTTP requests.
     const initCounts = new Map(stack.requests.snapshot().filter((r) => r.service === 's3').map((r) => [r.operation, r.count]));
@@ -340,6 +352,13 @@ export default async function roundOf10k(): Promise<void> {
       `  DynamoDB capacity: ${meter.readUnits.toFixed(1)} RRU (${perCase(meter.readUnits, cases)}/case), ${meter.writeUnits} WRU (${perCase(meter.writeUnits, cases)}/case)` +
         ` incl. ${meter.gsiWriteUnits} GSI WRU and ${meter.failedConditionalWrites} failed conditional writes`,
     );
+    console.log(
+      `  raw stack.requests (counted at initialize: presigning and harness reads included): ` +
+        stack.requests
+          .snapshot()
+          .map((r) => `${r.service} ${r.operation} ${r.count}`)
+          .join(' · '),
+    );
     const harnessRows = meter.harness.snapshot();
     console.log(
       `  left out — demo harness reads (status polling, report): ${harnessRows.map((r) => `${r.operation} ${r.count}`).join(' · ') || 'none'}` +
@@ -359,6 +378,14 @@ export default async function roundOf10k(): Promise<void> {
     });
     console.log('');
     console.log(formatCostReport(cost, { title: `Round cost (${cases} cases)`, targetPer1000CasesDollars: TARGET_PER_1000_CASES }));
+    const acceptedCases = batches.filter((b) => b.status === 'accepted').reduce((s, b) => s + b.items - b.gold, 0);
+    console.log(
+      `  per accepted (labelled) case: ${usd((cost.totalDollars / acceptedCases) * 1000)} per 1,000 (${acceptedCases} cases labelled;` +
+        ` the ${cases - acceptedCases} cases of rejected batches go back to pending and are paid for again next round)`,
+    );
+    console.log(
+      `  round + setup (ingest of ${PROGRAM_CASES} cases, once): ${usd(((cost.totalDollars + setupCost.totalDollars) / cases) * 1000)} per 1,000 cases`,
+    );
     console.log('  not priced: KMS (S3 Bucket Keys on; DynamoDB caches its table key), CloudWatch Logs and X-Ray, storage, data transfer out to vendors');
     const approx = estimateCost({
       requests: [...meter.dynamo.snapshot(), ...s3Rows, ...vendorRows],

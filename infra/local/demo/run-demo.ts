@@ -55,11 +55,11 @@ function hashString(s: string): number {
   return h;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, pollMs = 20): Promise<void> {
   const start = Date.now();
   while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 
@@ -102,10 +102,16 @@ export async function runRound(
     actor: 'pm:demo',
   });
   const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
-  await waitFor('batches to await submissions', async () => {
-    const states = await Promise.all(batches.map((b) => deps.repo.getBatch(b.batchId)));
-    return states.every((b) => b && b.status !== 'planned');
-  });
+  // Scale with the round: every batch copies its images before it waits.
+  await waitFor(
+    'batches to await submissions',
+    async () => {
+      const states = await Promise.all(batches.map((b) => deps.repo.getBatch(b.batchId)));
+      return states.every((b) => b && b.status !== 'planned');
+    },
+    60_000 + batches.length * 2_000,
+    batches.length > 20 ? 250 : 20,
+  );
   await mapLimit(batches, 4, async (b) => {
     const fresh = await deps.repo.getBatch(b.batchId);
     if (fresh?.status !== 'awaiting-submission') return;
