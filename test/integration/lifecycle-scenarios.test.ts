@@ -267,6 +267,19 @@ describe('Lifecycle scenarios a PM would recognise', () => {
     for (const b of normal) expect(b.goldCount / b.itemCount).toBeLessThan(0.3);
   });
 
+  it('never shows a vendor the same gold case again within its last goldReuseCap (2) batches', () => {
+    for (const vendor of ['vendor-a', 'vendor-b', 'vendor-c']) {
+      const seq = [...batchesOf[1], ...batchesOf[2]]
+        .filter((b) => b.workforceId === vendor)
+        .map((b) => new Set(keys.get(b.batchId)!.items.filter((i) => i.gold).map((i) => i.caseId)));
+      for (let i = 0; i < seq.length; i++) {
+        for (let j = i + 1; j <= Math.min(i + 2, seq.length - 1); j++) {
+          expect([...seq[i]].filter((c) => seq[j].has(c))).toEqual([]);
+        }
+      }
+    }
+  });
+
   it('overlap items that disagree go to an expert through the callback; the accepted label and the ledger show who decided', async () => {
     expect(adjudicationsDecided).toBeGreaterThan(0);
     const ledger = await stack.deps.repo.listLedger(PROGRAM);
