@@ -3,6 +3,8 @@
  * 1. Store the task token and the SLA deadline on the batch.
  * 2. Move the batch from planned to awaiting-submission (a retry finds it there).
  * The execution then waits until ingest sends the token back, or the SLA ends.
+ * A batch that already holds its valid upload (an execution re-driven after a
+ * stop, or a retried state) resumes at once.
  */
 import { NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
@@ -16,5 +18,9 @@ export async function awaitSubmission(
   const slaDeadline = new Date(deps.clock.now().getTime() + input.slaSeconds * 1000).toISOString();
   await deps.repo.setTaskToken(input.batchId, input.taskToken, slaDeadline);
   await deps.repo.transitionBatch(input.batchId, ['planned', 'awaiting-submission'], 'awaiting-submission');
+  if (batch.status === 'submitted' && batch.acceptedUploadId) {
+    const s = (await deps.repo.listSubmissions(batch.batchId)).find((x) => x.uploadId === batch.acceptedUploadId);
+    if (s) await deps.callbacks.success(input.taskToken, { uploadId: s.uploadId, key: s.key, sha256Hex: s.sha256Hex });
+  }
   return { batchId: input.batchId, slaDeadline };
 }

@@ -86,6 +86,17 @@ async function sharesForRound(
   return (await deps.repo.getShares(programId, protocol.protocolId, round))!;
 }
 
+/** The input of a batch's lifecycle execution: ids and the SLA, nothing else. */
+export function batchExecutionInput(
+  b: Pick<BatchRecord, 'batchId' | 'slaHours'>,
+  protocol: Pick<ProtocolVersion, 'heartbeatHours'>,
+): { batchId: string; slaSeconds: number; heartbeatSeconds: number } {
+  const slaSeconds = Math.round(b.slaHours * 3600);
+  // Step Functions wants the heartbeat window below the timeout.
+  const heartbeatSeconds = Math.min(Math.round(protocol.heartbeatHours * 3600), slaSeconds - 1);
+  return { batchId: b.batchId, slaSeconds, heartbeatSeconds: Math.max(1, heartbeatSeconds) };
+}
+
 export const batchIdFor = (programId: string, round: number, workforceId: string, k: number): string =>
   `${programId}-r${round}-${workforceId}-${k + 1}`;
 
@@ -197,11 +208,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   }
   for (const b of batches) {
     if (!planned.has(b.batchId)) continue;
-    await deps.workflows.startBatch(b.batchId, {
-      batchId: b.batchId,
-      slaSeconds: Math.round(b.slaHours * 3600),
-      heartbeatSeconds: Math.round(Math.min(protocol.heartbeatHours, b.slaHours) * 3600) - 1,
-    });
+    await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
   }
 
   const routing: Record<string, number> = {};

@@ -3,8 +3,8 @@
  * 1. Load the batch and its answer key.
  * 2. Copy each item's image to an aliased key under the batch prefix (metadata
  *    dropped), so the vendor never sees a real case id or image key.
- * 3. Write the manifest: aliases and image keys only, in the key's shuffled
- *    order; gold items look exactly like the rest.
+ * 3. Write the manifest (last): aliases and image keys only, in the key's
+ *    shuffled order; gold items look exactly like the rest.
  */
 import { type ProtocolVersion, protocolRef } from '../domain/index.js';
 import { aliasImageObject, loadBatchKey, manifestObject } from './batch-key.js';
@@ -62,6 +62,12 @@ export async function prepareManifest(deps: Deps, input: { batchId: string }): P
   const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
   if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
   const key = await loadBatchKey(deps, batch.batchId);
+  const manifestKey = manifestObject(batch.batchId);
+  // The manifest is written last: if it exists, every image copy is done (a
+  // retried or re-driven state need not copy again).
+  if (await deps.objects.getHead(deps.buckets.images, manifestKey, 1)) {
+    return { manifestKey, items: key.items.length };
+  }
 
   const queue = key.items.slice();
   const copyNext = async (): Promise<void> => {
@@ -77,7 +83,6 @@ export async function prepareManifest(deps: Deps, input: { batchId: string }): P
     ...describeTask(protocol.task),
     items: key.items.map((i) => ({ alias: i.alias, image: aliasImageObject(batch.batchId, i.alias) })),
   };
-  const manifestKey = manifestObject(batch.batchId);
   await deps.objects.putJson(deps.buckets.images, manifestKey, manifest);
   return { manifestKey, items: manifest.items.length };
 }

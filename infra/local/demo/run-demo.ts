@@ -4,7 +4,7 @@
  * Used by `npm start` and by the integration test.
  */
 import { protocolRef, type Scorecard, type Shares, seededRandomSource } from '../../../functions/domain/index.js';
-import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
+import { batchExecutionInput, dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
 import type { LocalStack } from '../stack.js';
@@ -93,14 +93,17 @@ export async function runRound(
 ): Promise<RoundReport> {
   const { deps } = stack;
   const protocol = chestXrayProtocol('');
-  const dispatch = await dispatchRound(deps, {
-    programId: PROGRAM_ID,
-    protocolId: protocol.protocolId,
-    version: protocol.version,
-    round,
-    limit: opts.limit,
-    actor: 'pm:demo',
-  });
+  const existing = await deps.repo.getRound(PROGRAM_ID, round);
+  const dispatch = existing
+    ? await resumeRound(stack, round)
+    : await dispatchRound(deps, {
+        programId: PROGRAM_ID,
+        protocolId: protocol.protocolId,
+        version: protocol.version,
+        round,
+        limit: opts.limit,
+        actor: 'pm:demo',
+      });
   const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
   // Scale with the round: every batch copies its images before it waits.
   await waitFor(
@@ -161,8 +164,39 @@ export async function runRound(
   };
 }
 
+/**
+ * A round that was dispatched before the stack stopped (state kept in a data
+ * directory): re-drive every batch still open — its lifecycle restarts, every
+ * step being idempotent — and report as if dispatched now.
+ */
+async function resumeRound(stack: LocalStack, round: number): Promise<DispatchRoundResult> {
+  const { deps } = stack;
+  const protocol = (await deps.repo.getProtocolVersion('chest-xray', 1))!;
+  const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
+  for (const b of batches) {
+    if (['planned', 'awaiting-submission', 'submitted'].includes(b.status)) {
+      await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
+    }
+  }
+  const routing: Record<string, number> = {};
+  for (const b of batches) routing[b.workforceId] = (routing[b.workforceId] ?? 0) + b.itemCount - b.goldCount;
+  return {
+    round,
+    shares: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round)) ?? {},
+    routing,
+    excluded: [],
+    deferred: [],
+    batches: batches.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount })),
+    overlaps: [],
+  };
+}
+
 export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<RoundReport[]> {
-  await setUpDemoProgram(stack, opts);
+  if (await stack.deps.repo.getProtocolVersion('chest-xray', 1)) {
+    opts.log?.('Resuming the program kept in the data directory.');
+  } else {
+    await setUpDemoProgram(stack, opts);
+  }
   const cases = await stack.deps.repo.listCases(PROGRAM_ID);
   const work = cases.filter((c) => !c.goldPool).length;
   const perRound = Math.ceil(work / opts.rounds);

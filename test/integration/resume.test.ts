@@ -1,0 +1,48 @@
+/**
+ * `npm start -- --data-dir D`: the embedded stack keeps its state on disk, so a
+ * demo stopped mid-round can be inspected and resumed: open batches are
+ * re-driven (every lifecycle step is idempotent) and the round completes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandomSource } from '../../functions/domain/index.js';
+import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
+import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
+import { runDemo, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
+import { startLocalStack } from '../../infra/local/stack.js';
+import { until } from './helpers.js';
+
+describe('Embedded stack: state kept in a data directory', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'goldline-resume-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('resumes a round that was stopped while its batches awaited uploads', async () => {
+    // First run: set up, dispatch round 1, stop before any vendor uploads.
+    const first = await startLocalStack({ dataDir, random: seededRandomSource(3) });
+    await setUpDemoProgram(first, { cases: 200, goldFraction: 0.1, seed: 3 });
+    await dispatchRound(first.deps, { programId: PROGRAM_ID, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm:test' });
+    const batches = await first.deps.repo.listRoundBatches(PROGRAM_ID, 1);
+    await until('awaiting', async () =>
+      (await Promise.all(batches.map((b) => first.deps.repo.getBatch(b.batchId)))).every((b) => b?.status === 'awaiting-submission'),
+    );
+    await first.stop();
+
+    // Second run on the same directory: the state is there, and the round finishes.
+    const second = await startLocalStack({ dataDir, random: seededRandomSource(4) });
+    try {
+      const before = await second.deps.repo.listRoundBatches(PROGRAM_ID, 1);
+      expect(before.map((b) => b.status)).toEqual(batches.map(() => 'awaiting-submission'));
+      const lines: string[] = [];
+      const reports = await runDemo(second, { rounds: 2, cases: 200, goldFraction: 0.1, seed: 3, log: (l) => lines.push(l) });
+      expect(lines[0]).toMatch(/Resuming the program/);
+      for (const b of reports[0].batches) expect(['accepted', 'rejected']).toContain(b.status);
+      expect(reports[0].batches.map((b) => b.batchId).sort()).toEqual(batches.map((b) => b.batchId).sort());
+      expect(reports).toHaveLength(2);
+      for (const e of second.runner.executions.values()) expect(e.status).toBe('SUCCEEDED');
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+});
