@@ -8,6 +8,7 @@
 import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -143,12 +144,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const s3Address = (await s3rver.run()) as AddressInfo;
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
 
-  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS });
+  // Rounds of 10,000 cases put hundreds of requests in flight: more sockets than the SDK's 50.
+  const requestHandler = { httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) };
+  const dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: REGION, credentials: CREDENTIALS, requestHandler });
   const s3 = new S3Client({
     endpoint: s3Endpoint,
     region: REGION,
     credentials: CREDENTIALS,
     forcePathStyle: true,
+    requestHandler,
     // s3rver stores aws-chunked (streaming checksum) uploads corrupted.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
