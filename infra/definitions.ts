@@ -77,6 +77,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'RequestAdjudication', entry: 'functions/request-adjudication.ts', description: 'Parks the batch on an expert adjudication callback', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'DecideAdjudication', entry: 'functions/decide-adjudication.ts', description: "An internal expert's adjudication decision; resumes the batch", timeoutSeconds: 30, memoryMb: 256 },
   { name: 'ApplyAdjudication', entry: 'functions/apply-adjudication.ts', description: 'Makes the adjudicated label the accepted one', timeoutSeconds: 60, memoryMb: 512 },
+  { name: 'ExpireAdjudication', entry: 'functions/expire-adjudication.ts', description: 'Closes an adjudication nobody answered in time and releases its cases', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'Rebalance', entry: 'functions/rebalance.ts', description: 'Recomputes scorecards and next-round shares when a round completes', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'MarkOverdue', entry: 'functions/mark-overdue.ts', description: 'Records an SLA miss for a batch', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'RecordFailure', entry: 'functions/record-failure.ts', description: 'Records a failed batch execution with its cause', timeoutSeconds: 30, memoryMb: 256 },

@@ -62,7 +62,8 @@ type BucketName = keyof typeof BUCKETS;
 export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   DispatchRound: { table: 'readWrite', read: ['gold'], write: ['gold'], startsBatches: true, caller: 'an operator starting a round' },
   PrepareManifest: { table: 'read', read: ['gold', 'images'], write: ['images'] },
-  AwaitSubmission: { table: 'readWrite' },
+  // Resumes at once when the batch already holds its valid upload (a re-driven execution).
+  AwaitSubmission: { table: 'readWrite', resumesBatches: ['SendTaskSuccess'] },
   IngestUpload: {
     table: 'readWrite',
     read: ['uploads', 'gold'],
@@ -84,6 +85,7 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   },
   // Keeps the decision record in the exports bucket.
   ApplyAdjudication: { table: 'readWrite', write: ['exports'] },
+  ExpireAdjudication: { table: 'readWrite' },
   Rebalance: { table: 'readWrite' },
   MarkOverdue: { table: 'readWrite', read: ['gold'] },
   RecordFailure: { table: 'readWrite', read: ['gold'] },

@@ -7,12 +7,14 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
   BatchScore,
@@ -140,7 +142,10 @@ export class DynamoRepository implements Repository {
     return items.map((i) => Workforce.parse(strip(i)));
   }
 
+  /** New cases only: an existing case keeps its state, batch and exclusions (a repeated ingest changes nothing). */
   async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
+    const existing = new Set((await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#')).map((i) => String(i.caseId)));
+    cases = cases.filter((c) => !existing.has(c.caseId));
     await this.batchPut(
       cases.map(({ excludedWorkforces, ...c }) => ({
         ...keys.case(programId, c.caseId),
@@ -161,27 +166,42 @@ export class DynamoRepository implements Repository {
     });
   }
 
-  async requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string) {
+  /** Runs a conditional case update for each id; a failed condition means "leave it". */
+  private async updateCases(programId: string, caseIds: readonly string[], update: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
     const queue = caseIds.slice();
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
-          await this.doc.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: keys.case(programId, id),
-              UpdateExpression: 'SET #s = :pending ADD excludedWorkforceSet :w',
-              ConditionExpression: 'attribute_exists(pk) AND #s <> :labelled',
-              ExpressionAttributeNames: { '#s': 'state' },
-              ExpressionAttributeValues: { ':pending': 'pending', ':labelled': 'labelled', ':w': new Set([excludeWorkforceId]) },
-            }),
-          );
+          await this.doc.send(new UpdateCommand({ ...update, TableName: this.table, Key: keys.case(programId, id) }));
         } catch (e) {
           if (!isConditionFailure(e)) throw e;
         }
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
+  }
+
+  async assignCases(programId: string, caseIds: readonly string[], batchId: string) {
+    await this.updateCases(programId, caseIds, {
+      UpdateExpression: 'SET #s = :assigned, batchId = :b',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':assigned': 'assigned', ':pending': 'pending', ':b': batchId },
+    });
+  }
+
+  async requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
+    await this.updateCases(programId, caseIds, {
+      UpdateExpression: opts.exclude ? 'SET #s = :pending ADD excludedWorkforceSet :w' : 'SET #s = :pending',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':assigned': 'assigned',
+        ':b': opts.batchId,
+        ...(opts.exclude ? { ':w': new Set([opts.exclude]) } : {}),
+      },
+    });
   }
 
   async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
@@ -234,6 +254,40 @@ export class DynamoRepository implements Repository {
     } catch (e) {
       if (isConditionFailure(e)) return false;
       throw e;
+    }
+  }
+
+  async expireAdjudication(id: string) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.adjudication(id),
+          UpdateExpression: 'SET #s = :expired, gsi1sk = :g',
+          ConditionExpression: 'attribute_exists(pk) AND #s = :open',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':expired': 'expired', ':open': 'open', ':g': `expired#${id}` },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async releaseAdjudicationClaim(protocol: string, claim: string, adjudicationId: string) {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: keys.adjudicationClaim(protocol, claim),
+          ConditionExpression: 'adjudicationId = :a',
+          ExpressionAttributeValues: { ':a': adjudicationId },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
     }
   }
 

@@ -34,7 +34,8 @@ const qualified = (w: Workforce, required: readonly string[]): boolean =>
  * so a vendor with capacity C and gold rate r can take ⌊C·(1−r)⌋ real cases.
  */
 export function caseCapacity(w: Workforce, protocol: ProtocolVersion): number {
-  const goldRate = w.kind === 'vendor' ? protocol.goldRate : 0;
+  // A vendor on probation gets the higher probation gold rate.
+  const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
   // The epsilon keeps float error (90 × 0.7 = 62.99999…) from losing a case.
   return Math.floor(w.capacityPerRound * (1 - goldRate) + 1e-9);
 }

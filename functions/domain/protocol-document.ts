@@ -621,7 +621,7 @@ export function summarizeProtocol(p: ProtocolVersion): string {
     `  task     ${task}`,
     `  gold     ${pct(p.goldRate)} of each vendor batch; a batch passes at gold accuracy ≥ ${p.thresholds.goldAccuracy} (≥ ${p.thresholds.minGoldItems} gold items)`,
     `  overlap  ${pct(p.overlapRate)} of vendor cases also go to a second workforce`,
-    `  batches  ${p.batchSize} cases, SLA ${p.slaHours} h, heartbeat every ${p.heartbeatHours} h`,
+    `  batches  ${p.batchSize} cases, SLA ${p.slaHours} h, ${p.heartbeatHours === undefined ? 'no heartbeat' : `heartbeat every ${p.heartbeatHours} h`}`,
     `  routing  ${p.routing.rules.length} rule${p.routing.rules.length === 1 ? '' : 's'}, first match wins:`,
     ...p.routing.rules.map((r, i) => `    ${String(i + 1).padStart(width)}. ${r.id}: ${describeValue(r)}`),
     `    ${'default'}: ${describeRoute(p.routing.default as Record<string, unknown>)}`,

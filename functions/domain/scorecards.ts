@@ -61,6 +61,13 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
       a.paid += Number(e.data.charge ?? 0);
     } else if (e.type === 'batch.overdue') {
       get(w).overdue += 1;
+    } else if (e.type === 'batch.failed' && e.data.revokedAcceptance) {
+      // Accepted but never finalized: the acceptance did not stand.
+      const r = e.data.revokedAcceptance as { realItems?: number; charge?: number };
+      const a = get(w);
+      a.accepted -= 1;
+      a.acceptedCases -= Number(r.realItems ?? 0);
+      a.paid -= Number(r.charge ?? 0);
     }
   }
   const out: Record<string, Scorecard> = {};

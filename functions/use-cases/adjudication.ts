@@ -11,7 +11,7 @@ import { type StoredLabel, protocolRef } from '../domain/index.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
-import type { AdjudicationNeed, Deps } from './ports.js';
+import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
 
 export const adjudicationIdFor = (batchId: string): string => `${batchId}-adj`;
@@ -37,7 +37,10 @@ export async function checkAgreement(
   const adjudicationId = adjudicationIdFor(batch.batchId);
   const timeoutSeconds = Math.round(protocol.adjudication.slaHours * 3600);
   const existing = await deps.repo.getAdjudication(adjudicationId);
-  if (existing) return { needed: existing.needs.length, adjudicationId, timeoutSeconds };
+  if (existing) {
+    if (existing.status === 'open') await recordRequested(deps, existing);
+    return { needed: existing.status === 'open' ? existing.needs.length : 0, adjudicationId, timeoutSeconds };
+  }
 
   const needs: AdjudicationNeed[] = [];
   const score = await deps.repo.getScore(batch.batchId);
@@ -76,10 +79,15 @@ export async function checkAgreement(
     }
   }
   const claimed: AdjudicationNeed[] = [];
-  for (const n of needs) if (await deps.repo.claimAdjudication(ref, n.caseId, adjudicationId)) claimed.push(n);
+  // Overlap: one adjudication per case (both batches of a pair see it). A critical
+  // miss belongs to its batch: gold cases recur, and every miss is reviewed.
+  for (const n of needs) {
+    const claim = n.kind === 'critical-miss' ? `${n.caseId}#${batch.batchId}` : n.caseId;
+    if (await deps.repo.claimAdjudication(ref, claim, adjudicationId)) claimed.push(n);
+  }
   if (claimed.length === 0) return { needed: 0, adjudicationId, timeoutSeconds };
 
-  await deps.repo.createAdjudication({
+  const a: AdjudicationRecord = {
     adjudicationId,
     programId: batch.programId,
     batchId: batch.batchId,
@@ -87,18 +95,23 @@ export async function checkAgreement(
     needs: claimed,
     status: 'open',
     createdAt: deps.clock.now().toISOString(),
-  });
+  };
+  await deps.repo.createAdjudication(a);
+  await recordRequested(deps, (await deps.repo.getAdjudication(adjudicationId)) ?? a);
+  return { needed: claimed.length, adjudicationId, timeoutSeconds };
+}
+
+async function recordRequested(deps: Deps, a: AdjudicationRecord): Promise<void> {
   await record(deps, {
-    eventId: `${adjudicationId}:requested`,
-    programId: batch.programId,
+    eventId: `${a.adjudicationId}:requested`,
+    programId: a.programId,
     type: 'adjudication.requested',
     actor: 'agreement-check',
-    protocol: ref,
-    subject: adjudicationId,
-    reason: claimed.map((n) => `${n.caseId}: ${n.reason}`).join(' | '),
-    data: { batchId: batch.batchId, cases: claimed.map((n) => n.caseId), kinds: claimed.map((n) => n.kind) },
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: a.needs.map((n) => `${n.caseId}: ${n.reason}`).join(' | '),
+    data: { batchId: a.batchId, cases: a.needs.map((n) => n.caseId), kinds: a.needs.map((n) => n.kind) },
   });
-  return { needed: claimed.length, adjudicationId, timeoutSeconds };
 }
 
 /** The callback state's task: park the adjudication on its token until an expert decides. */
@@ -146,7 +159,17 @@ export async function decideAdjudication(
   if (team?.kind !== 'internal' || !team.qualifications.includes(qualification)) {
     throw new ForbiddenError(`${req.expertId} of ${req.workforceId} may not adjudicate: needs an internal team with "${qualification}"`);
   }
-  if (a.status === 'decided') return { status: 'already-decided', decidedBy: a.decidedBy ?? '' };
+  if (a.status === 'open' && a.deadline && deps.clock.now().getTime() > Date.parse(a.deadline)) {
+    // The callback has timed out (ExpireAdjudication may not have run yet): too late.
+    throw new ConflictError(`adjudication ${a.adjudicationId} passed its deadline ${a.deadline}; its cases are released`);
+  }
+  if (a.status === 'expired') {
+    throw new ConflictError(`adjudication ${a.adjudicationId} expired unanswered; its cases were released (ask the PM to re-open it)`);
+  }
+  if (a.status === 'decided') {
+    await finishDecision(deps, a);
+    return { status: 'already-decided', decidedBy: a.decidedBy ?? '' };
+  }
   const wanted = new Set(a.needs.map((n) => n.caseId));
   const given = req.decisions.map((d) => d.caseId);
   const missing = [...wanted].filter((c) => !given.includes(c));
@@ -169,23 +192,60 @@ export async function decideAdjudication(
     decidedAt: deps.clock.now().toISOString(),
     decisions: req.decisions,
   });
-  if (!ok) {
-    const now = await deps.repo.getAdjudication(a.adjudicationId);
-    return { status: 'already-decided', decidedBy: now?.decidedBy ?? '' };
-  }
+  const fresh = (await deps.repo.getAdjudication(a.adjudicationId))!;
+  await finishDecision(deps, fresh);
+  if (!ok) return { status: 'already-decided', decidedBy: fresh.decidedBy ?? '' };
+  return { status: 'decided', decidedBy };
+}
+
+/**
+ * The effects of a stored decision: its ledger event and the callback that
+ * resumes the lifecycle. Both are idempotent, so a retried decision (after a
+ * crash between the steps) completes what the first one started.
+ */
+async function finishDecision(deps: Deps, a: AdjudicationRecord): Promise<void> {
+  if (!a.decisions || !a.decidedBy) return;
+  const [workforceId, ...rest] = a.decidedBy.split('/');
   await record(deps, {
     eventId: `${a.adjudicationId}:decided`,
     programId: a.programId,
     type: 'adjudication.decided',
-    actor: decidedBy,
+    actor: a.decidedBy,
     protocol: a.protocol,
     subject: a.adjudicationId,
-    reason: req.decisions.map((d) => `${d.caseId} → "${d.label}"${d.note ? ` (${d.note})` : ''}`).join('; '),
-    data: { batchId: a.batchId, workforceId: req.workforceId, expertId: req.expertId, decisions: req.decisions },
+    reason: a.decisions.map((d) => `${d.caseId} → "${d.label}"${d.note ? ` (${d.note})` : ''}`).join('; '),
+    data: { batchId: a.batchId, workforceId, expertId: rest.join('/'), decisions: a.decisions },
   });
-  const fresh = await deps.repo.getAdjudication(a.adjudicationId);
-  if (fresh?.taskToken) await deps.callbacks.success(fresh.taskToken, { adjudicationId: a.adjudicationId });
-  return { status: 'decided', decidedBy };
+  if (a.taskToken) await deps.callbacks.success(a.taskToken, { adjudicationId: a.adjudicationId });
+}
+
+/**
+ * Expire an adjudication nobody answered within its SLA (the callback timed
+ * out): open → expired (conditional), its case claims released so a later
+ * check can open a new one, and the expiry recorded. A late decision is refused.
+ */
+export async function expireAdjudication(
+  deps: Deps,
+  input: { batchId: string; adjudicationId: string },
+): Promise<{ status: string }> {
+  const a = await deps.repo.getAdjudication(input.adjudicationId);
+  if (!a) throw new NotFoundError(`adjudication ${input.adjudicationId} not found`);
+  await record(deps, {
+    eventId: `${a.adjudicationId}:expired`,
+    programId: a.programId,
+    type: 'adjudication.expired',
+    actor: 'sla-timer',
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: `no expert decision within ${a.deadline ? `the deadline ${a.deadline}` : 'the adjudication SLA'}; cases released`,
+    data: { batchId: a.batchId, cases: a.needs.map((n) => n.caseId) },
+  });
+  if (await deps.repo.expireAdjudication(a.adjudicationId)) {
+    for (const n of a.needs) {
+      await deps.repo.releaseAdjudicationClaim(a.protocol, n.kind === 'critical-miss' ? `${n.caseId}#${a.batchId}` : n.caseId, a.adjudicationId);
+    }
+  }
+  return { status: 'expired' };
 }
 
 /**

@@ -9,6 +9,12 @@ import type { Deps } from './ports.js';
 
 export const BatchKey = z.object({
   batchId: z.string(),
+  round: z.number().int().min(1),
+  protocol: z.string(),
+  workforceId: z.string(),
+  workforceKind: z.enum(['internal', 'vendor']),
+  slaHours: z.number().positive(),
+  createdAt: z.iso.datetime(),
   items: z.array(BatchItem.extend({ imageKey: z.string() })),
   /** caseId → expert answer, for the gold items only. */
   answers: z.record(z.string(), GoldAnswer),

@@ -1,23 +1,41 @@
 /**
  * Closing a batch that produced no labels: an SLA miss (overdue) or a recorded
- * failure. Its real cases go back to pending, the miss or failure is written to
- * the ledger, and the batch counts as settled in its round.
+ * failure. The ledger event comes first (its id is deterministic, so a retry
+ * re-appends nothing); then the batch status; then its real cases still
+ * assigned to it go back to the queue. The batch counts as settled in its round
+ * once Rebalance runs after it.
  */
 import { loadBatchKey } from './batch-key.js';
 import { NotFoundError } from './errors.js';
 import { record } from './ledger.js';
-import type { Deps } from './ports.js';
+import type { BatchRecord, Deps } from './ports.js';
 
 const OPEN = ['planned', 'awaiting-submission', 'submitted'] as const;
 
-export async function markOverdue(deps: Deps, input: { batchId: string }): Promise<{ status: string }> {
+/** What a workforce is paid for a batch: every item (gold included); a rejected one less the penalty. */
+export async function batchCharge(
+  deps: Deps,
+  batch: BatchRecord,
+  verdict: 'accepted' | 'rejected',
+): Promise<{ price: number; penalty: number; charge: number }> {
+  const [protocolId, version] = batch.protocol.split('@');
+  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
+  const price = workforce?.pricePerCase ?? 0;
+  const penalty = verdict === 'rejected' ? (protocol?.rejectionPenalty ?? 1) : 0;
+  return { price, penalty, charge: Math.round(batch.itemCount * price * (1 - penalty) * 100) / 100 };
+}
+
+export async function markOverdue(
+  deps: Deps,
+  input: { batchId: string; timeout?: string },
+): Promise<{ status: string }> {
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
-  // 'submitted' too: a valid upload that arrived as the timer fired is too late —
-  // in AWS its SendTaskSuccess is refused (the task timed out) — so the batch is overdue.
-  await deps.repo.transitionBatch(batch.batchId, ['awaiting-submission', 'planned', 'submitted', 'overdue'], 'overdue');
-  // The SLA miss costs the workforce this work: it goes to another one.
-  await requeue(deps, batch.batchId, batch.programId, batch.workforceId);
+  const silent = input.timeout === 'States.HeartbeatTimeout';
+  // The miss costs a vendor this work: it goes to another workforce. An internal
+  // team keeps it (it may be the only one allowed to do it).
+  const exclude = batch.workforceKind === 'vendor' ? batch.workforceId : undefined;
   await record(deps, {
     eventId: `${batch.batchId}:overdue`,
     programId: batch.programId,
@@ -25,12 +43,28 @@ export async function markOverdue(deps: Deps, input: { batchId: string }): Promi
     actor: 'sla-timer',
     protocol: batch.protocol,
     subject: batch.batchId,
-    reason: `no valid submission within the SLA of ${batch.slaHours} h (deadline ${batch.slaDeadline ?? 'unknown'}); cases re-queued to another workforce`,
-    data: { workforceId: batch.workforceId, slaHours: batch.slaHours },
+    reason:
+      (silent
+        ? `no sign of life (an upload attempt or a slot request) within the heartbeat window`
+        : `no valid submission within the SLA of ${batch.slaHours} h (deadline ${batch.slaDeadline ?? 'unknown'})`) +
+      (exclude ? '; cases re-queued to another workforce' : '; cases re-queued'),
+    data: { workforceId: batch.workforceId, slaHours: batch.slaHours, timeout: input.timeout ?? 'States.Timeout' },
   });
+  // 'submitted' too: a valid upload that arrived as the timer fired is too late —
+  // in AWS its SendTaskSuccess is refused (the task timed out) — so the batch is overdue.
+  await deps.repo.transitionBatch(batch.batchId, ['awaiting-submission', 'planned', 'submitted', 'overdue'], 'overdue');
+  await requeue(deps, batch, exclude);
   return { status: 'overdue' };
 }
 
+/**
+ * Records a failed lifecycle. What happens to the cases depends on how far the
+ * batch got: open → failed, cases back to the queue; rejected → cases back to
+ * the queue away from that workforce (the finalize that would have done it
+ * failed); accepted but never finalized (no labels written) → the acceptance is
+ * revoked in the ledger (so scorecards do not count it) and the cases go back;
+ * accepted and finalized → the labels stand.
+ */
 export async function recordFailure(
   deps: Deps,
   input: { batchId: string; error?: string; cause?: string },
@@ -38,9 +72,13 @@ export async function recordFailure(
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
   const failure = `${input.error ?? 'Error'}: ${(input.cause ?? '').slice(0, 1000)}`;
-  await deps.repo.transitionBatch(batch.batchId, [...OPEN, 'failed'], 'failed', { failure });
-  // Accepted labels stay accepted even if a later step failed.
-  if (batch.status !== 'accepted') await requeue(deps, batch.batchId, batch.programId);
+  const finalized = (await deps.repo.listBatchLabels(batch.batchId)).length > 0;
+  const revoke = batch.status === 'accepted' && !finalized;
+  const data: Record<string, unknown> = { workforceId: batch.workforceId, statusBefore: batch.status };
+  if (revoke) {
+    const { charge } = await batchCharge(deps, batch, 'accepted');
+    data.revokedAcceptance = { realItems: batch.itemCount - batch.goldCount, charge };
+  }
   await record(deps, {
     eventId: `${batch.batchId}:failed`,
     programId: batch.programId,
@@ -48,18 +86,23 @@ export async function recordFailure(
     actor: 'workflow',
     protocol: batch.protocol,
     subject: batch.batchId,
-    reason: failure,
-    data: { workforceId: batch.workforceId },
+    reason: revoke ? `${failure}; accepted but never finalized: acceptance revoked, cases re-queued` : failure,
+    data,
   });
-  return { status: 'failed' };
+  await deps.repo.transitionBatch(batch.batchId, [...OPEN, 'failed', ...(revoke ? (['accepted'] as const) : [])], 'failed', { failure });
+  if (batch.status === 'rejected' && !finalized) {
+    await requeue(deps, batch, batch.workforceKind === 'vendor' ? batch.workforceId : undefined);
+  } else if (batch.status !== 'accepted' || revoke) {
+    await requeue(deps, batch);
+  }
+  return { status: revoke || batch.status !== 'accepted' ? 'failed' : batch.status };
 }
 
-async function requeue(deps: Deps, batchId: string, programId: string, exclude?: string): Promise<void> {
+async function requeue(deps: Deps, batch: BatchRecord, exclude?: string): Promise<void> {
   try {
-    const key = await loadBatchKey(deps, batchId);
+    const key = await loadBatchKey(deps, batch.batchId);
     const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
-    if (exclude) await deps.repo.requeueCases(programId, real, exclude);
-    else await deps.repo.setCaseState(programId, real, 'pending', batchId);
+    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude });
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
   }

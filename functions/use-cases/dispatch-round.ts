@@ -16,12 +16,13 @@ import {
   mixGoldItems,
   planRound,
   protocolRef,
+  routeCase,
   type RoutingDecision,
   type Shares,
   splitIntoBatches,
 } from '../domain/index.js';
-import { type BatchKey, batchKeyObject, goldSetObject } from './batch-key.js';
-import { InvalidInputError, NotFoundError } from './errors.js';
+import { type BatchKey, batchKeyObject, goldSetObject, loadBatchKey } from './batch-key.js';
+import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
 
@@ -57,20 +58,23 @@ async function sharesForRound(
   ctx: { programId: string; protocol: ProtocolVersion; round: number; workforces: readonly Workforce[]; actor: string },
 ): Promise<Shares> {
   const { programId, protocol, round } = ctx;
-  const stored = await deps.repo.getShares(programId, protocol.protocolId, round);
-  if (stored) return stored;
-  let shares: Shares;
-  let reason: string;
-  if (round === 1) {
-    const vendors = ctx.workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
-    shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
-    reason = `initial equal shares among ${vendors.length} active vendor(s)`;
-  } else {
-    shares = (await deps.repo.getShares(programId, protocol.protocolId, round - 1)) ?? {};
-    reason = 'no approved rebalancing for this round: previous shares carried over';
+  let stored = await deps.repo.getShares(programId, protocol.protocolId, round);
+  if (!stored) {
+    let shares: Shares;
+    if (round === 1) {
+      const vendors = ctx.workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
+      shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
+    } else {
+      // No approved rebalancing for this round: the previous shares carry over.
+      shares = (await deps.repo.getShares(programId, protocol.protocolId, round - 1)) ?? {};
+    }
+    await deps.repo.createShares(programId, protocol.protocolId, round, shares);
+    stored = (await deps.repo.getShares(programId, protocol.protocolId, round))!;
   }
-  if ((await deps.repo.createShares(programId, protocol.protocolId, round, shares)) === 'created' && round === 1) {
-    for (const [workforceId, to] of Object.entries(shares)) {
+  const reason = `initial equal shares among ${Object.keys(stored).length} active vendor(s)`;
+  if (round === 1) {
+    // Initial shares are changes from nothing; re-appending them is a no-op.
+    for (const [workforceId, to] of Object.entries(stored)) {
       await record(deps, {
         eventId: `${programId}:${protocol.protocolId}:r${round}:share:${workforceId}`,
         programId,
@@ -83,7 +87,7 @@ async function sharesForRound(
       });
     }
   }
-  return (await deps.repo.getShares(programId, protocol.protocolId, round))!;
+  return stored;
 }
 
 /** The input of a batch's lifecycle execution: ids and the SLA, nothing else. */
@@ -92,8 +96,9 @@ export function batchExecutionInput(
   protocol: Pick<ProtocolVersion, 'heartbeatHours'>,
 ): { batchId: string; slaSeconds: number; heartbeatSeconds: number } {
   const slaSeconds = Math.round(b.slaHours * 3600);
-  // Step Functions wants the heartbeat window below the timeout.
-  const heartbeatSeconds = Math.min(Math.round(protocol.heartbeatHours * 3600), slaSeconds - 1);
+  // Step Functions wants the heartbeat window below the timeout; no heartbeat
+  // set → the window is the SLA itself (only the SLA applies).
+  const heartbeatSeconds = Math.min(Math.round((protocol.heartbeatHours ?? b.slaHours) * 3600), slaSeconds - 1);
   return { batchId: b.batchId, slaSeconds, heartbeatSeconds: Math.max(1, heartbeatSeconds) };
 }
 
@@ -112,82 +117,109 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     .filter((c) => c.state === 'pending' && !c.goldPool)
     .sort((a, b) => a.caseId.localeCompare(b.caseId))
     .slice(0, input.limit ?? Number.POSITIVE_INFINITY);
-  const goldPool = allCases.filter((c) => c.goldPool);
   const goldAnswers = (await deps.objects.getJson<Record<string, { label: GoldAnswer }>>(
     deps.buckets.gold,
     goldSetObject(programId, protocol.protocolId),
   )) ?? {};
-  const goldIds = goldPool.map((c) => c.caseId).filter((id) => goldAnswers[id] !== undefined);
+  // Hidden gold obeys the same rules as work: only cases the protocol would send
+  // to this vendor (routing, qualifications, de-identification gate) may be its gold.
+  const goldCases = allCases.filter((c) => c.goldPool && goldAnswers[c.caseId] !== undefined);
+  const goldFor = (w: Workforce): string[] =>
+    w.kind !== 'vendor'
+      ? []
+      : goldCases
+          .filter((c) => {
+            const d = routeCase(c, protocol);
+            return d.route.pool === 'vendor' && d.route.qualifications.every((q) => w.qualifications.includes(q));
+          })
+          .map((c) => c.caseId);
 
+  const existing = await deps.repo.getRound(programId, round);
+  if (existing && existing.protocolId !== protocol.protocolId) {
+    throw new ConflictError(
+      `round ${round} of program ${programId} was dispatched under protocol ${existing.protocolId}: one program runs one protocol`,
+    );
+  }
   const shares = await sharesForRound(deps, { programId, protocol, round, workforces, actor: input.actor });
-  const plan = planRound({ cases: pending, protocol, workforces, shares });
-  const imageOf = new Map<string, string>(allCases.map((c) => [c.caseId, c.imageKey]));
-  const now = deps.clock.now().toISOString();
-  const batches: BatchRecord[] = [];
-  const keys: BatchKey[] = [];
-  const overlapIds = new Set(plan.overlaps.map((o) => o.caseId));
-  const recentGold = new Map<string, string[][]>();
-  for (const w of workforces) {
-    const assigned: Case[] = plan.assignments[w.workforceId] ?? [];
-    // A vendor on probation gets more gold; internal teams get none.
-    const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
-    const history = w.recentGold.slice(-protocol.goldReuseCap);
-    splitIntoBatches(assigned, protocol.batchSize).forEach((chunk, k) => {
-      const batchId = batchIdFor(programId, round, w.workforceId, k);
-      const mixed = mixGoldItems({
-        caseIds: chunk.map((c) => c.caseId),
-        goldPool: w.kind === 'vendor' ? goldIds : [],
-        goldRate,
-        random: deps.random,
-        // Gold reuse cap: none of the gold this vendor saw in its last N batches.
-        recentGold: new Set(protocol.goldReuseCap > 0 ? history.slice(-protocol.goldReuseCap).flat() : []),
-        overlap: overlapIds,
+  let planned: Pick<DispatchRoundResult, 'routing' | 'excluded' | 'deferred' | 'overlaps'> | undefined;
+
+  if (!existing) {
+    const plan = planRound({ cases: pending, protocol, workforces, shares });
+    const imageOf = new Map<string, string>(allCases.map((c) => [c.caseId, c.imageKey]));
+    const now = deps.clock.now().toISOString();
+    const keys: BatchKey[] = [];
+    const overlapIds = new Set(plan.overlaps.map((o) => o.caseId));
+    for (const w of workforces) {
+      const assigned: Case[] = plan.assignments[w.workforceId] ?? [];
+      // A vendor on probation gets more gold; internal teams get none.
+      const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+      const history = w.recentGold.map((g) => g.caseIds);
+      const pool = goldFor(w);
+      splitIntoBatches(assigned, protocol.batchSize).forEach((chunk, k) => {
+        const mixed = mixGoldItems({
+          caseIds: chunk.map((c) => c.caseId),
+          goldPool: pool,
+          goldRate,
+          random: deps.random,
+          // Gold reuse cap: none of the gold this vendor saw in its last N batches.
+          recentGold: new Set(protocol.goldReuseCap > 0 ? history.slice(-protocol.goldReuseCap).flat() : []),
+          overlap: overlapIds,
+        });
+        const gold = mixed.items.filter((i) => i.gold);
+        history.push(gold.map((g) => g.caseId));
+        keys.push({
+          batchId: batchIdFor(programId, round, w.workforceId, k),
+          round,
+          protocol: ref,
+          workforceId: w.workforceId,
+          workforceKind: w.kind,
+          slaHours: w.slaHours,
+          createdAt: now,
+          items: mixed.items.map((i) => ({ ...i, imageKey: imageOf.get(i.caseId)! })),
+          answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
+        });
       });
-      const gold = mixed.items.filter((i) => i.gold);
-      history.push(gold.map((g) => g.caseId));
-      keys.push({
-        batchId,
-        items: mixed.items.map((i) => ({ ...i, imageKey: imageOf.get(i.caseId)! })),
-        answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
-      });
-      batches.push({
-        batchId,
-        programId,
-        round,
-        protocol: ref,
-        workforceId: w.workforceId,
-        workforceKind: w.kind,
-        itemCount: mixed.items.length,
-        goldCount: gold.length,
-        slaHours: w.slaHours,
-        status: 'planned',
-        createdAt: now,
-      });
+    }
+    // 1. Answer keys (overwritable until the round commits). 2. The round record:
+    // the commit point. A retry after it rebuilds everything from the stored keys,
+    // never from a new plan.
+    for (const key of keys) await deps.objects.putJson(deps.buckets.gold, batchKeyObject(key.batchId), key);
+    await deps.repo.createRound({
+      programId,
+      protocolId: protocol.protocolId,
+      round,
+      batchIds: keys.map((k) => k.batchId),
+      settledBatchIds: [],
+      createdAt: now,
     });
-    if (w.kind === 'vendor') recentGold.set(w.workforceId, history.slice(-Math.max(protocol.goldReuseCap, 1)));
+    const routing: Record<string, number> = {};
+    for (const [w, cs] of Object.entries(plan.assignments)) routing[w] = cs.length;
+    routing.excluded = plan.excluded.length;
+    routing.deferred = plan.deferred.length;
+    routing.overlap = plan.overlaps.length;
+    routing.overflow = plan.overflowed.length;
+    planned = { routing, excluded: plan.excluded, deferred: plan.deferred, overlaps: plan.overlaps };
   }
 
-  // The round record lists every batch before any execution starts, so the
-  // last batch to settle can tell that the round is complete.
-  const roundCreated = await deps.repo.createRound({
+  // From the commit point on, everything follows the stored round and keys.
+  const committed = (await deps.repo.getRound(programId, round))!;
+  const keys = await Promise.all(committed.batchIds.map((id) => loadBatchKey(deps, id)));
+  const batches: BatchRecord[] = keys.map((k) => ({
+    batchId: k.batchId,
     programId,
-    protocolId: protocol.protocolId,
     round,
-    batchIds: batches.map((b) => b.batchId),
-    settledBatchIds: [],
-    createdAt: now,
-  });
-  const round0 = await deps.repo.getRound(programId, round);
-  const planned = new Set(round0?.batchIds ?? []);
-
+    protocol: k.protocol,
+    workforceId: k.workforceId,
+    workforceKind: k.workforceKind,
+    itemCount: k.items.length,
+    goldCount: k.items.filter((i) => i.gold).length,
+    slaHours: k.slaHours,
+    status: 'planned',
+    createdAt: k.createdAt,
+  }));
   for (const [i, b] of batches.entries()) {
-    if (!planned.has(b.batchId)) continue; // a retried dispatch keeps the first plan
-    // Key first, then the batch: a retry after a crash finds the first key and keeps it.
-    const stored = await deps.objects.getJson<BatchKey>(deps.buckets.gold, batchKeyObject(b.batchId));
-    const key = stored ?? keys[i];
-    if (!stored) await deps.objects.putJson(deps.buckets.gold, batchKeyObject(b.batchId), key);
     await deps.repo.createBatch(b);
-    await deps.repo.setCaseState(programId, key.items.filter((x) => !x.gold).map((x) => x.caseId), 'assigned', b.batchId);
+    await deps.repo.assignCases(programId, keys[i].items.filter((x) => !x.gold).map((x) => x.caseId), b.batchId);
     await record(deps, {
       eventId: `${b.batchId}:dispatched`,
       programId,
@@ -199,31 +231,28 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       data: { workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount },
     });
   }
-  // Remember each vendor's recent gold (the reuse cap) before any execution starts.
-  if (roundCreated === 'created') {
-    for (const w of workforces) {
-      const g = recentGold.get(w.workforceId);
-      if (g) await deps.repo.putWorkforce(programId, { ...w, recentGold: g });
-    }
+  // Each vendor's recent gold (the reuse cap), by batch id: writing it again is a no-op.
+  for (const w of workforces.filter((x) => x.kind === 'vendor')) {
+    const mine = keys.filter((k) => k.workforceId === w.workforceId);
+    if (mine.length === 0) continue;
+    const ids = new Set(mine.map((k) => k.batchId));
+    const recentGold = [
+      ...w.recentGold.filter((g) => !ids.has(g.batchId)),
+      ...mine.map((k) => ({ batchId: k.batchId, caseIds: k.items.filter((i) => i.gold).map((i) => i.caseId) })),
+    ].slice(-Math.max(protocol.goldReuseCap, 1));
+    await deps.repo.putWorkforce(programId, { ...w, recentGold });
   }
-  for (const b of batches) {
-    if (!planned.has(b.batchId)) continue;
-    await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
-  }
+  for (const b of batches) await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
 
-  const routing: Record<string, number> = {};
-  for (const [w, cs] of Object.entries(plan.assignments)) routing[w] = cs.length;
-  routing.excluded = plan.excluded.length;
-  routing.deferred = plan.deferred.length;
-  routing.overlap = plan.overlaps.length;
-  routing.overflow = plan.overflowed.length;
+  if (!planned) {
+    const routing: Record<string, number> = {};
+    for (const k of keys) routing[k.workforceId] = (routing[k.workforceId] ?? 0) + k.items.filter((i) => !i.gold).length;
+    planned = { routing, excluded: [], deferred: [], overlaps: [] };
+  }
   return {
     round,
     shares,
-    routing,
-    excluded: plan.excluded,
-    deferred: plan.deferred,
+    ...planned,
     batches: batches.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount })),
-    overlaps: plan.overlaps,
   };
 }

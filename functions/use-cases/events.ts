@@ -8,6 +8,7 @@ export const AwaitSubmissionEvent = BatchRef.extend({
   slaSeconds: z.number().int().min(1),
 });
 export const SettleBatchEvent = BatchRef.extend({ verdict: z.enum(['accepted', 'rejected']) });
+export const MarkOverdueEvent = BatchRef.extend({ timeout: z.string().optional() });
 export const RecordFailureEvent = BatchRef.extend({
   error: z.string().optional(),
   cause: z.string().optional(),

@@ -45,7 +45,7 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
     await deps.repo.setCaseState(batch.programId, real, 'labelled', batch.batchId);
   } else {
     // Rejected: the cases are redone elsewhere — never by the same workforce.
-    await deps.repo.requeueCases(batch.programId, real, batch.workforceId);
+    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId });
     await record(deps, {
       eventId: `${batch.batchId}:requeued`,
       programId: batch.programId,

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UPLOAD_PREFIX } from '../../infra/definitions.js';
-import { type LineProblem, protocolRef, validateLabelFile } from '../domain/index.js';
+import { type LineProblem, validateLabelFile } from '../domain/index.js';
 import { loadBatchKey, reportObject } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -87,11 +87,27 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
       await deps.repo.updateSubmission(batchId, uploadId, { callbackSentAt: deps.clock.now().toISOString() });
     }
   };
+  const rejectedEvent = (problems: LineProblem[]) =>
+    record(deps, {
+      eventId: `${batchId}:submission:${uploadId}:rejected`,
+      programId: batch.programId,
+      type: 'submission.rejected',
+      actor: 'ingest',
+      protocol: batch.protocol,
+      subject: batchId,
+      reason: `${problems.length} problem(s): ${problems.slice(0, 3).map((p) => (p.line ? `line ${p.line}: ` : '') + p.reason).join('; ')}`,
+      data: { workforceId, uploadId, key: input.key, sha256Hex },
+    });
   // A repeat of an event whose processing finished: nothing to do — unless the
   // first delivery crashed between claiming the batch and resuming it.
   if (!created && current.status !== 'received') {
     if (current.status === 'valid' && batch.status === 'submitted' && batch.acceptedUploadId === uploadId && !current.callbackSentAt) {
       await accepted();
+    }
+    if (current.status === 'rejected' && !(await deps.objects.getHead(deps.buckets.exports, reportObject(workforceId, batchId, uploadId), 1))) {
+      // The first delivery crashed before its report: write it (and the event) now.
+      await report('rejected', current.problems);
+      await rejectedEvent(current.problems);
     }
     return { status: 'duplicate', uploadId };
   }
@@ -113,30 +129,29 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
   }
 
   if (problems.length > 0) {
-    await deps.repo.updateSubmission(batchId, uploadId, { status: 'rejected', problems });
+    // The report and the ledger event first, the status last: the status marks
+    // the work as done, so a redelivery after a crash finishes it.
     await report('rejected', problems);
-    await record(deps, {
-      eventId: `${batchId}:submission:${uploadId}:rejected`,
-      programId: batch.programId,
-      type: 'submission.rejected',
-      actor: `ingest`,
-      protocol: protocolRef(protocol),
-      subject: batchId,
-      reason: `${problems.length} problem(s): ${problems.slice(0, 3).map((p) => (p.line ? `line ${p.line}: ` : '') + p.reason).join('; ')}`,
-      data: { workforceId, uploadId, key: input.key, sha256Hex },
-    });
+    await rejectedEvent(problems);
+    await deps.repo.updateSubmission(batchId, uploadId, { status: 'rejected', problems });
     if (batch.status === 'awaiting-submission' && batch.taskToken) await deps.callbacks.heartbeat(batch.taskToken);
     return { status: 'rejected', uploadId, problems };
   }
 
-  const claimed =
-    (await deps.repo.transitionBatch(batchId, ['awaiting-submission'], 'submitted', { acceptedUploadId: uploadId })) ||
-    (batch.status === 'submitted' && batch.acceptedUploadId === uploadId);
+  let claimed = await deps.repo.transitionBatch(batchId, ['awaiting-submission'], 'submitted', { acceptedUploadId: uploadId });
   if (!claimed) {
-    const reason = `batch is ${batch.status}${batch.acceptedUploadId ? ` with upload ${batch.acceptedUploadId}` : ''}: this upload is not used`;
-    await deps.repo.updateSubmission(batchId, uploadId, { status: 'superseded', problems: [{ line: 0, reason }] });
-    await report('superseded', [{ line: 0, reason }]);
-    return { status: 'superseded', uploadId, reason };
+    // Another delivery of this same upload may have claimed the batch meanwhile.
+    const now = await deps.repo.getBatch(batchId);
+    claimed = now?.status === 'submitted' && now.acceptedUploadId === uploadId;
+    if (!claimed) {
+      const reason = `batch is ${now?.status}${now?.acceptedUploadId ? ` with upload ${now.acceptedUploadId}` : ''}: this upload is not used`;
+      const mine = (await deps.repo.listSubmissions(batchId)).find((x) => x.uploadId === uploadId);
+      if (mine?.status === 'received') {
+        await report('superseded', [{ line: 0, reason }]);
+        await deps.repo.updateSubmission(batchId, uploadId, { status: 'superseded', problems: [{ line: 0, reason }] });
+      }
+      return { status: 'superseded', uploadId, reason };
+    }
   }
   await deps.repo.updateSubmission(batchId, uploadId, { status: 'valid' });
   await accepted();

@@ -47,7 +47,7 @@ export interface AdjudicationRecord {
   batchId: string;
   protocol: string;
   needs: AdjudicationNeed[];
-  status: 'open' | 'decided';
+  status: 'open' | 'decided' | 'expired';
   taskToken?: string;
   deadline?: string;
   decidedBy?: string;
@@ -99,11 +99,14 @@ export interface Repository {
   /** Idempotent: adding a batch id twice counts once (a string set). */
   markRoundBatchSettled(programId: string, round: number, batchId: string): Promise<RoundRecord>;
 
+  /** Marks pending cases as assigned to a batch; cases in any other state are left alone (idempotent). */
+  assignCases(programId: string, caseIds: readonly string[], batchId: string): Promise<void>;
   /**
-   * Puts cases back to pending and adds `excludeWorkforceId` to their exclusions
-   * (idempotent: a string set). Cases already labelled are left alone.
+   * Puts cases still assigned to `batchId` back to pending, adding `exclude` to
+   * their exclusions (a string set: idempotent). Cases labelled, or assigned to
+   * another batch (an overlap copy), are left alone.
    */
-  requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string): Promise<void>;
+  requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }): Promise<void>;
 
   /** Conditional create: the first batch to claim a case for adjudication wins. */
   claimAdjudication(protocol: string, caseId: string, adjudicationId: string): Promise<boolean>;
@@ -115,6 +118,10 @@ export interface Repository {
     adjudicationId: string,
     decision: Pick<AdjudicationRecord, 'decidedBy' | 'decidedAt' | 'decisions'>,
   ): Promise<boolean>;
+  /** Conditional open → expired; false when it was decided (or expired) first. */
+  expireAdjudication(adjudicationId: string): Promise<boolean>;
+  /** Deletes a case claim held by this adjudication (so a later check can open a new one). */
+  releaseAdjudicationClaim(protocol: string, claim: string, adjudicationId: string): Promise<void>;
   listOpenAdjudications(programId: string): Promise<AdjudicationRecord[]>;
   listShareRounds(programId: string, protocolId: string): Promise<{ round: number; shares: Shares }[]>;
 

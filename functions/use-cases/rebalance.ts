@@ -45,7 +45,7 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
       continue;
     }
     const updated = { ...w, status: change.to };
-    await deps.repo.putWorkforce(batch.programId, updated);
+    // Ledger first (deterministic id): a retry after a crash still records it.
     await record(deps, {
       eventId: `${batch.programId}:${protocol.protocolId}:r${batch.round}:status:${w.workforceId}`,
       programId: batch.programId,
@@ -56,6 +56,7 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
       reason: change.reason,
       data: { workforceId: w.workforceId, from: change.from, to: change.to, round: batch.round },
     });
+    await deps.repo.putWorkforce(batch.programId, updated);
     vendors.push(updated);
   }
 
@@ -80,10 +81,25 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
     });
     return { roundComplete: true, nextShares: shares, proposed: true };
   }
-  if ((await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares)) === 'created') {
-    await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, changes, 'rebalancer');
-  }
-  return { roundComplete: true, nextShares: (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))! };
+  await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares);
+  // The events follow what is stored (a retry re-appends the same ids), so the
+  // ledger always reproduces the stored shares.
+  const stored = (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))!;
+  await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, diffShares(previous, stored, changes), 'rebalancer');
+  return { roundComplete: true, nextShares: stored };
+}
+
+/** The changes from `before` to `after`, with the rebalancer's reasons where it gave one. */
+export function diffShares(
+  before: Shares,
+  after: Shares,
+  reasons: readonly { workforceId: string; reason: string }[],
+): { workforceId: string; from: number; to: number; reason: string }[] {
+  const why = new Map(reasons.map((r) => [r.workforceId, r.reason]));
+  return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .sort()
+    .filter((id) => (before[id] ?? 0) !== (after[id] ?? 0))
+    .map((id) => ({ workforceId: id, from: before[id] ?? 0, to: after[id] ?? 0, reason: why.get(id) ?? 'shares rebalanced' }));
 }
 
 async function recordShareChanges(
@@ -124,7 +140,9 @@ export async function approveShares(
   const shares = proposal.data.shares as Shares;
   const changes = proposal.data.changes as { workforceId: string; from: number; to: number; reason: string }[];
   const ref = `${input.protocolId}@${input.version}`;
-  if ((await deps.repo.createShares(input.programId, input.protocolId, input.round, shares)) === 'created') {
+  await deps.repo.createShares(input.programId, input.protocolId, input.round, shares);
+  const stored = (await deps.repo.getShares(input.programId, input.protocolId, input.round))!;
+  if (JSON.stringify(stored) === JSON.stringify(shares)) {
     await recordShareChanges(deps, input.programId, input.protocolId, proposal.protocol, input.round, changes, input.actor);
     await record(deps, {
       eventId: `${input.programId}:${input.protocolId}:r${input.round}:approved`,

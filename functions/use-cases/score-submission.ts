@@ -16,20 +16,22 @@ export async function scoreSubmission(
   input: { batchId: string },
 ): Promise<{ verdict: 'accepted' | 'rejected'; goldN: number; accuracy: number | null }> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
-  const existing = await deps.repo.getScore(batch.batchId);
-  if (existing) return { verdict: existing.verdict, goldN: existing.goldN, accuracy: existing.accuracy };
-  const key = await loadBatchKey(deps, batch.batchId);
-  const { labels, masks } = await loadAcceptedSubmission(deps, batch, key, protocol);
-  const score = scoreSubmissionAgainstGold({
-    batchId: batch.batchId,
-    workforceId: batch.workforceId,
-    protocol,
-    items: key.items,
-    lines: new Map(labels.map((l) => [l.alias, l])),
-    masks,
-    answers: new Map(Object.entries(key.answers)),
-  });
-  await deps.repo.putScore(score);
+  // A retry after the score was stored still appends its event (same id).
+  let score = await deps.repo.getScore(batch.batchId);
+  if (!score) {
+    const key = await loadBatchKey(deps, batch.batchId);
+    const { labels, masks } = await loadAcceptedSubmission(deps, batch, key, protocol);
+    score = scoreSubmissionAgainstGold({
+      batchId: batch.batchId,
+      workforceId: batch.workforceId,
+      protocol,
+      items: key.items,
+      lines: new Map(labels.map((l) => [l.alias, l])),
+      masks,
+      answers: new Map(Object.entries(key.answers)),
+    });
+    await deps.repo.putScore(score);
+  }
   await record(deps, {
     eventId: `${batch.batchId}:scored`,
     programId: batch.programId,

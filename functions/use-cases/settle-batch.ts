@@ -5,6 +5,7 @@
  * 2. Append `batch.accepted` / `batch.rejected` with the scorer's reasons.
  */
 import { ConflictError, NotFoundError } from './errors.js';
+import { batchCharge } from './close-batch.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 
@@ -21,14 +22,7 @@ export async function settleBatch(
   }
   const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);
   if (!moved) throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
-  const [protocolId, version] = batch.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
-  const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
-  // What the workforce is paid for the batch: every item it labelled (gold
-  // included: it cannot tell them apart); a rejected batch less the penalty.
-  const price = workforce?.pricePerCase ?? 0;
-  const penalty = input.verdict === 'rejected' ? (protocol?.rejectionPenalty ?? 1) : 0;
-  const charge = Math.round(batch.itemCount * price * (1 - penalty) * 100) / 100;
+  const { price, penalty, charge } = await batchCharge(deps, batch, input.verdict);
   await record(deps, {
     eventId: `${input.batchId}:${input.verdict}`,
     programId: batch.programId,

@@ -22,6 +22,11 @@ async function ownBatch(deps: Deps, workforceId: string, batchId: string): Promi
   return batch;
 }
 
+/** A vendor working on a waiting batch is a sign of life: the lifecycle's heartbeat. */
+async function signOfLife(deps: Deps, batch: BatchRecord): Promise<void> {
+  if (batch.status === 'awaiting-submission' && batch.taskToken) await deps.callbacks.heartbeat(batch.taskToken);
+}
+
 export interface VendorBatchView {
   batchId: string;
   status: string;
@@ -34,6 +39,7 @@ export interface VendorBatchView {
 /** The batch as its vendor sees it, with a presigned GET for the manifest. */
 export async function getVendorBatch(deps: Deps, input: { workforceId: string; batchId: string }): Promise<VendorBatchView> {
   const b = await ownBatch(deps, input.workforceId, input.batchId);
+  await signOfLife(deps, b);
   return {
     batchId: b.batchId,
     status: b.status,
@@ -82,6 +88,7 @@ export async function requestUploadSlot(
   if (b.status !== 'awaiting-submission') {
     throw new ConflictError(`batch ${b.batchId} is ${b.status}: it does not take uploads`);
   }
+  await signOfLife(deps, b);
   const uploadId = deps.random.token(24);
   const key = uploadObject(b.workforceId, b.batchId, uploadId);
   const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_URL_SECONDS * 1000).toISOString();

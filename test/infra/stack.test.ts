@@ -323,7 +323,7 @@ describe('Stack: GoldlineStack', () => {
       const sm = logicalId(stack, stack.batchLifecycle);
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
       expect(can('states:StartExecution')).toEqual(['DispatchRound']);
-      expect(can('states:SendTaskSuccess')).toEqual(['DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
+      expect(can('states:SendTaskSuccess')).toEqual(['AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
       expect(can('states:SendTaskHeartbeat')).toEqual(['IngestUpload']);
       expect(can('states:SendTaskFailure')).toEqual([]);
     });

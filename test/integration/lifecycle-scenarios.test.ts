@@ -72,7 +72,6 @@ const protocol: ProtocolVersionInput = {
   goldReuseCap: 2,
   batchSize: 20,
   slaHours: 48,
-  heartbeatHours: 24,
   probation: { goldRate: 0.4, suspendBelow: 0 },
   rejectionPenalty: 1,
   adjudication: { onOverlapDisagreement: true, onCriticalMiss: true, expertQualification: 'adjudicator', slaHours: 72 },

@@ -53,7 +53,6 @@ export function makeProtocol(overrides: Partial<ProtocolVersionInput> = {}): Pro
     goldRate: 0.1,
     batchSize: 50,
     slaHours: 48,
-    heartbeatHours: 24,
     routing: { rules: [], default: { pool: 'vendor' } },
     createdBy: 'pm-alice',
     createdAt: T0,
@@ -158,7 +157,17 @@ export class InMemoryRepository implements Repository {
     return [...this.workforces.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, w]) => copy(w));
   }
   async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
-    for (const c of cases) this.cases.set(`${programId}/${c.caseId}`, { ...copy(c), state: 'pending' });
+    // As the adapter: new cases only; an existing case keeps its state and exclusions.
+    for (const c of cases) {
+      const k = `${programId}/${c.caseId}`;
+      if (!this.cases.has(k)) this.cases.set(k, { ...copy(c), state: 'pending' });
+    }
+  }
+  async assignCases(programId: string, caseIds: readonly string[], batchId: string) {
+    for (const id of caseIds) {
+      const c = this.cases.get(`${programId}/${id}`);
+      if (c && c.state === 'pending') this.cases.set(`${programId}/${id}`, { ...c, state: 'assigned', batchId });
+    }
   }
   async listCases(programId: string) {
     return [...this.cases.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
@@ -265,14 +274,24 @@ export class InMemoryRepository implements Repository {
     this.rounds.set(k, { ...r, settledBatchIds: settled });
     return copy({ ...r, settledBatchIds: settled });
   }
-  async requeueCases(programId: string, caseIds: readonly string[], excludeWorkforceId: string) {
+  async requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
     for (const id of caseIds) {
       const k = `${programId}/${id}`;
       const c = this.cases.get(k);
-      if (!c || c.state === 'labelled') continue;
-      const excludedWorkforces = [...new Set([...c.excludedWorkforces, excludeWorkforceId])].sort();
+      if (!c || c.state !== 'assigned' || c.batchId !== opts.batchId) continue;
+      const excludedWorkforces = opts.exclude ? [...new Set([...c.excludedWorkforces, opts.exclude])].sort() : c.excludedWorkforces;
       this.cases.set(k, { ...c, state: 'pending', excludedWorkforces });
     }
+  }
+  async expireAdjudication(id: string) {
+    const a = this.adjudications.get(id);
+    if (!a || a.status !== 'open') return false;
+    this.adjudications.set(id, { ...a, status: 'expired' });
+    return true;
+  }
+  async releaseAdjudicationClaim(protocol: string, claim: string, adjudicationId: string) {
+    const k = `${protocol}/${claim}`;
+    if (this.adjudicationClaims.get(k) === adjudicationId) this.adjudicationClaims.delete(k);
   }
   async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
     const k = `${protocol}/${caseId}`;
@@ -465,6 +484,12 @@ export async function seedUploadScenario(
   });
   await deps.objects.putJson(deps.buckets.gold, batchKeyObject(batchId), {
     batchId,
+    round: 1,
+    protocol: 'chest-xray@1',
+    workforceId,
+    workforceKind: 'vendor',
+    slaHours: 48,
+    createdAt: T0,
     items: aliases.map((alias, i) => ({ alias, caseId: `case-${i}`, gold: i === 2, imageKey: `images/case-${i}.dcm` })),
     answers: { 'case-2': 'normal' },
   });

@@ -20,6 +20,7 @@ export const LedgerEventType = z.enum([
   'workforce.status-changed',
   'adjudication.requested',
   'adjudication.decided',
+  'adjudication.expired',
   'cases.requeued',
   'protocol.registered',
 ]);

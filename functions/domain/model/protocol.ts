@@ -136,8 +136,12 @@ export const ProtocolVersion = z
     batchSize: z.number().int().min(1).max(10_000),
     /** Default SLA for a batch when the workforce does not set its own. */
     slaHours: z.number().positive().max(24 * 365),
-    /** A waiting batch expects a sign of life (any upload attempt) this often. */
-    heartbeatHours: z.number().positive().default(24),
+    /**
+     * Optional: a waiting batch must show a sign of life (the vendor reads its
+     * batch, asks for an upload slot, or uploads) at least this often, else it is
+     * closed as silent. Omitted: only the SLA applies.
+     */
+    heartbeatHours: z.number().positive().optional(),
     routing: z.object({
       rules: z.array(RoutingRule),
       default: Route,
@@ -171,7 +175,7 @@ export const ProtocolVersion = z
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
       ids.add(r.id);
     }
-    if (p.heartbeatHours > p.slaHours) {
+    if (p.heartbeatHours !== undefined && p.heartbeatHours > p.slaHours) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatHours'], message: 'heartbeatHours must not exceed slaHours' });
     }
   });

@@ -15,7 +15,7 @@ export const Workforce = z.object({
   qualifications: z.array(z.string()).default([]),
   status: WorkforceStatus.default('active'),
   /** Gold case ids of this workforce's most recent batches, newest last (gold reuse cap). */
-  recentGold: z.array(z.array(z.string())).default([]),
+  recentGold: z.array(z.object({ batchId: z.string(), caseIds: z.array(z.string()) })).default([]),
 });
 export type Workforce = z.infer<typeof Workforce>;
 export type WorkforceInput = z.input<typeof Workforce>;

@@ -18,7 +18,6 @@ export const chestXrayProtocol = (createdAt: string): ProtocolVersionInput => ({
   overlapRate: 0,
   batchSize: 60,
   slaHours: 48,
-  heartbeatHours: 24,
   routing: {
     rules: [
       {

@@ -40,7 +40,7 @@ describe('Schema: ProtocolVersion', () => {
     // Assert
     expect(p.thresholds).toEqual({ goldAccuracy: 0.85, minGoldItems: 5 });
     expect(p.overlapRate).toBe(0);
-    expect(p.heartbeatHours).toBe(24);
+    expect(p.heartbeatHours).toBeUndefined();
     expect(p.rebalancing).toMatchObject({ floor: 0.7, learningRate: 0.5, minShare: 0.05 });
     expect(p.task).toEqual({ type: 'classification', classes: ['normal', 'abnormal'], ordinal: false });
     expect(p.routing.rules[0].route).toMatchObject({ pool: 'internal', qualifications: [] });

@@ -205,7 +205,7 @@ describe('Class: LocalWorkflowRunner', () => {
       expect(expired).toBe(1);
       const rec = runner.executions.get('batch-1')!;
       expect(rec.status).toBe('SUCCEEDED');
-      expect(calls.MarkOverdue).toEqual([{ batchId: 'batch-1' }]);
+      expect(calls.MarkOverdue).toEqual([{ batchId: 'batch-1', timeout: 'States.Timeout' }]);
       expect(calls.ValidateSubmission).toBeUndefined();
       expect(entered(runner).slice(-3)).toEqual(['MarkOverdue', 'RebalanceAfterOverdue', 'Overdue']);
       expect(rec.output).toMatchObject({ timeout: { Error: 'States.Timeout' } });

@@ -1,0 +1,35 @@
+/**
+ * Regression (found in review; fixed): ingestCases → repo.putCases overwrites each case item whole: state back to
+ * 'pending', excludedWorkforceSet and batchId dropped, goldPool recomputed from
+ * this call's gold list only. Re-running an ingest (a retried PM request, or a
+ * manifest that repeats earlier rows) re-queues labelled work — labelled and
+ * paid for twice — and forgets which vendors failed those cases.
+ */
+import { describe, expect, it } from 'vitest';
+import { ingestCases } from '../../functions/use-cases/setup-program.js';
+import { makeFakeDeps, makeProtocol } from '../unit/fakes.js';
+
+const PROGRAM = 'prog-1';
+
+describe('review: ingesting the same case rows again', () => {
+  it('keeps labelled cases labelled and keeps their exclusions', async () => {
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(makeProtocol());
+    const rows = ['c1', 'c2', 'g1'].map((caseId) => ({
+      caseId, imageKey: `images/${caseId}.png`, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true,
+    }));
+    for (const r of rows) await deps.objects.putBytes(deps.buckets.images, r.imageKey, new Uint8Array([0x89, 0x50]), 'image/png');
+    const gold = [{ caseId: 'g1', label: 'normal', expertId: 'dr-x' }];
+    await ingestCases(deps, { programId: PROGRAM, protocolId: 'chest-xray', cases: rows, gold });
+    // Round 1: c1 labelled; c2 rejected at vendor-b and re-queued away from it.
+    await deps.repo.setCaseState(PROGRAM, ['c1'], 'labelled', 'b1');
+    await deps.repo.setCaseState(PROGRAM, ['c2'], 'assigned', 'b2');
+    await deps.repo.requeueCases(PROGRAM, ['c2'], { batchId: 'b2', exclude: 'vendor-b' });
+
+    // The very same request is delivered again (a retried PM request / Lambda retry).
+    await ingestCases(deps, { programId: PROGRAM, protocolId: 'chest-xray', cases: rows, gold });
+
+    const byId = new Map((await deps.repo.listCases(PROGRAM)).map((c) => [c.caseId, c]));
+    expect({ c1: byId.get('c1')!.state, c2: byId.get('c2')!.excludedWorkforces }).toEqual({ c1: 'labelled', c2: ['vendor-b'] });
+  });
+});
