@@ -278,14 +278,14 @@ export class InMemoryRepository implements Repository {
     for (const id of caseIds) {
       const k = `${programId}/${id}`;
       const c = this.cases.get(k);
-      if (!c || c.state !== 'assigned' || c.batchId !== opts.batchId) continue;
+      if (c?.state !== 'assigned' || c.batchId !== opts.batchId) continue;
       const excludedWorkforces = opts.exclude ? [...new Set([...c.excludedWorkforces, opts.exclude])].sort() : c.excludedWorkforces;
       this.cases.set(k, { ...c, state: 'pending', excludedWorkforces });
     }
   }
   async expireAdjudication(id: string) {
     const a = this.adjudications.get(id);
-    if (!a || a.status !== 'open') return false;
+    if (a?.status !== 'open') return false;
     this.adjudications.set(id, { ...a, status: 'expired' });
     return true;
   }
