@@ -38,6 +38,12 @@ export interface MixGoldInput {
   random: RandomSource;
   /** Gold cases this workforce saw recently (gold reuse cap): not drawn again. */
   recentGold?: ReadonlySet<string>;
+  /**
+   * Every gold case this workforce has ever been shown. A repeated image is a
+   * tell (real cases never return to the same vendor, so anything seen twice is
+   * gold): unseen gold is always drawn first.
+   */
+  seenGold?: ReadonlySet<string>;
   /** Cases that also go to another workforce (marked privately in the key). */
   overlap?: ReadonlySet<string>;
 }
@@ -61,7 +67,10 @@ export function mixGoldItems(input: MixGoldInput): MixedBatch {
   const inBatch = new Set(caseIds);
   const pool = input.goldPool.filter((id) => !inBatch.has(id) && !input.recentGold?.has(id));
   const wanted = goldCountFor(caseIds.length, goldRate);
-  const gold = shuffled(pool, random).slice(0, wanted);
+  const order = shuffled(pool, random);
+  const unseen = order.filter((id) => !input.seenGold?.has(id));
+  const gold = [...unseen, ...order.filter((id) => input.seenGold?.has(id))].slice(0, wanted);
+  const reused = gold.filter((id) => input.seenGold?.has(id)).length;
   const aliases = new Set<string>();
   const alias = (): string => {
     for (;;) {
@@ -79,7 +88,10 @@ export function mixGoldItems(input: MixGoldInput): MixedBatch {
     ],
     random,
   ).map((x) => ({ alias: alias(), ...x }));
-  return gold.length < wanted
-    ? { items, note: `gold pool too small: ${gold.length} of ${wanted} gold items (after the reuse cap)` }
-    : { items };
+  const notes: string[] = [];
+  if (gold.length < wanted) notes.push(`gold pool too small: ${gold.length} of ${wanted} gold items (after the reuse cap)`);
+  if (reused > 0) {
+    notes.push(`${reused} gold item(s) this workforce has seen before: the unseen gold pool is exhausted, and a repeated image can tell gold apart — add gold cases`);
+  }
+  return notes.length ? { items, note: notes.join('; ') } : { items };
 }

@@ -16,6 +16,8 @@ export const BatchKey = z.object({
   slaHours: z.number().positive(),
   createdAt: z.iso.datetime(),
   items: z.array(BatchItem.extend({ imageKey: z.string() })),
+  /** What the PM should know about this batch's gold (pool too small, gold reused). */
+  note: z.string().optional(),
   /** caseId → expert answer, for the gold items only. */
   answers: z.record(z.string(), GoldAnswer),
 });

@@ -154,6 +154,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       // A vendor on probation gets more gold; internal teams get none.
       const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
       const history = w.recentGold.map((g) => g.caseIds);
+      const seen = new Set(w.goldSeen);
       const pool = goldFor(w);
       splitIntoBatches(assigned, protocol.batchSize).forEach((chunk, k) => {
         const mixed = mixGoldItems({
@@ -163,10 +164,12 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
           random: deps.random,
           // Gold reuse cap: none of the gold this vendor saw in its last N batches.
           recentGold: new Set(protocol.goldReuseCap > 0 ? history.slice(-protocol.goldReuseCap).flat() : []),
+          seenGold: seen,
           overlap: overlapIds,
         });
         const gold = mixed.items.filter((i) => i.gold);
         history.push(gold.map((g) => g.caseId));
+        for (const g of gold) seen.add(g.caseId);
         keys.push({
           batchId: batchIdFor(programId, round, w.workforceId, k),
           round,
@@ -177,6 +180,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
           createdAt: now,
           items: mixed.items.map((i) => ({ ...i, imageKey: imageOf.get(i.caseId)! })),
           answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
+          ...(mixed.note ? { note: mixed.note } : {}),
         });
       });
     }
@@ -227,7 +231,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       actor: input.actor,
       protocol: ref,
       subject: b.batchId,
-      reason: `round ${round}: ${b.itemCount} items to ${b.workforceId}`,
+      reason: `round ${round}: ${b.itemCount} items to ${b.workforceId}${keys[i].note ? `; ${keys[i].note}` : ''}`,
       data: { workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount },
     });
   }
@@ -240,7 +244,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       ...w.recentGold.filter((g) => !ids.has(g.batchId)),
       ...mine.map((k) => ({ batchId: k.batchId, caseIds: k.items.filter((i) => i.gold).map((i) => i.caseId) })),
     ].slice(-Math.max(protocol.goldReuseCap, 1));
-    await deps.repo.putWorkforce(programId, { ...w, recentGold });
+    const goldSeen = [...new Set([...w.goldSeen, ...mine.flatMap((k) => k.items.filter((i) => i.gold).map((i) => i.caseId))])].sort();
+    await deps.repo.putWorkforce(programId, { ...w, recentGold, goldSeen });
   }
   for (const b of batches) await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
 

@@ -16,6 +16,8 @@ export const Workforce = z.object({
   status: WorkforceStatus.default('active'),
   /** Gold case ids of this workforce's most recent batches, newest last (gold reuse cap). */
   recentGold: z.array(z.object({ batchId: z.string(), caseIds: z.array(z.string()) })).default([]),
+  /** Every gold case this workforce has been shown (unseen gold is drawn first). */
+  goldSeen: z.array(z.string()).default([]),
 });
 export type Workforce = z.infer<typeof Workforce>;
 export type WorkforceInput = z.input<typeof Workforce>;
