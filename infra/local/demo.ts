@@ -12,22 +12,37 @@ import { seededRandomSource } from '../../functions/domain/index.js';
 import { runDemo } from './demo/run-demo.js';
 import { startLocalStack } from './stack.js';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '2' },
-    cases: { type: 'string', default: '600' },
-    seed: { type: 'string', default: '7' },
-    'data-dir': { type: 'string' },
-    serve: { type: 'boolean', default: false },
-    verbose: { type: 'boolean', default: false },
-  },
-});
-
+const USAGE = 'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--data-dir DIR] [--serve] [--verbose]';
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      rounds: { type: 'string', default: '2' },
+      cases: { type: 'string', default: '600' },
+      seed: { type: 'string', default: '7' },
+      'data-dir': { type: 'string' },
+      serve: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+}
+try {
+  parsed = parse();
+} catch (e) {
+  console.error(`${(e as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const rounds = Number(values.rounds);
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(cases) || cases < 20 || !Number.isInteger(seed)) {
-  console.error('usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--data-dir DIR] [--serve]');
+  console.error(USAGE);
   process.exit(2);
 }
 
