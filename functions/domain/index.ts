@@ -1,4 +1,5 @@
 /** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
+export * from './agreement.js';
 export * from './batching.js';
 export * from './deidentification.js';
 export * from './protocol-document.js';

@@ -192,8 +192,9 @@ export function planRound(input: PlanRoundInput): RoundPlan {
       const c = byId.get(caseId)!;
       const route = decisionOf.get(caseId)!.route;
       const quals = route.pool === 'exclude' ? [] : route.qualifications;
-      const otherVendor = () =>
-        workforces.find(
+      // Spread overlap pairs over the eligible vendors (a stable choice per case).
+      const otherVendor = () => {
+        const eligible = workforces.filter(
           (w) =>
             w.kind === 'vendor' &&
             w.workforceId !== primary &&
@@ -202,6 +203,8 @@ export function planRound(input: PlanRoundInput): RoundPlan {
             (remaining.get(w.workforceId) ?? 0) > 0 &&
             (shares[w.workforceId] ?? 0) > 0,
         );
+        return eligible.length ? eligible[stableHash(`${caseId}:overlap`) % eligible.length] : undefined;
+      };
       const internalTeam = () =>
         workforces.find((w) => w.kind === 'internal' && qualified(w, quals) && (remaining.get(w.workforceId) ?? 0) > 0);
       const second =

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { type StoredLabel, protocolRef } from '../domain/index.js';
+import { type LabelContent, type StoredLabel, decodeUploadedMask, overlapAgreement, protocolRef } from '../domain/index.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
@@ -59,7 +59,7 @@ export async function checkAgreement(
       });
     }
   }
-  if (protocol.adjudication.onOverlapDisagreement && batch.status === 'accepted' && protocol.task.type === 'classification') {
+  if (protocol.adjudication.onOverlapDisagreement && batch.status === 'accepted') {
     const key = await loadBatchKey(deps, batch.batchId);
     for (const item of key.items.filter((i) => i.overlap && !i.gold)) {
       const labels = (await deps.repo.listCaseLabels(item.caseId)).filter(
@@ -68,12 +68,17 @@ export async function checkAgreement(
       const mine = labels.find((l) => l.batchId === batch.batchId);
       const others = labels.filter((l) => l.batchId !== batch.batchId);
       if (!mine || others.length === 0) continue;
-      if (others.every((o) => o.label === mine.label)) continue;
+      const verdicts = [];
+      for (const o of others) {
+        verdicts.push(overlapAgreement(protocol.task, await labelContent(deps, mine), await labelContent(deps, o)));
+      }
+      const disagreements = verdicts.filter((v) => !v.agree);
+      if (disagreements.length === 0) continue;
       const all = [mine, ...others];
       needs.push({
         caseId: item.caseId,
         kind: 'overlap-disagreement',
-        reason: `overlap labels disagree: ${all.map((l) => `${l.workforceId} "${l.label}"`).join(' vs ')}`,
+        reason: `overlap labels disagree: ${all.map((l) => `${l.workforceId} "${l.label}"`).join(' vs ')} (${disagreements.map((d) => d.detail).join('; ')})`,
         labels: Object.fromEntries(all.map((l) => [`${l.workforceId}/${l.annotatorId}`, l.label])),
       });
     }
@@ -99,6 +104,15 @@ export async function checkAgreement(
   await deps.repo.createAdjudication(a);
   await recordRequested(deps, (await deps.repo.getAdjudication(adjudicationId)) ?? a);
   return { needed: claimed.length, adjudicationId, timeoutSeconds };
+}
+
+/** What a stored label says, in the form the agreement test reads (masks from the uploaded file). */
+async function labelContent(deps: Deps, l: StoredLabel): Promise<LabelContent> {
+  if (!l.maskRef) return { label: l.label, findings: l.findings };
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey);
+  if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
+  const line = new TextDecoder().decode(bytes).split(/\r?\n/)[l.maskRef.line - 1];
+  return { label: l.label, masks: decodeUploadedMask(JSON.parse(line).mask) };
 }
 
 async function recordRequested(deps: Deps, a: AdjudicationRecord): Promise<void> {
@@ -182,9 +196,18 @@ export async function decideAdjudication(
         .join('; '),
     );
   }
-  const allowed: readonly string[] = protocol.task.type === 'classification' ? protocol.task.classes : REVIEW_DECISIONS;
-  const bad = req.decisions.filter((d) => !allowed.includes(d.label));
-  if (bad.length) throw new InvalidInputError(`label(s) ${bad.map((d) => `"${d.label}"`).join(', ')} not one of: ${allowed.join(', ')}`);
+  // Classification: the expert gives the class. Otherwise: a critical miss is
+  // upheld or overturned; an overlap disagreement is settled by naming whose
+  // label stands (a key of the need's labels).
+  const allowedFor = (caseId: string): readonly string[] => {
+    if (protocol.task.type === 'classification') return protocol.task.classes;
+    const need = a.needs.find((n) => n.caseId === caseId)!;
+    return need.kind === 'critical-miss' ? REVIEW_DECISIONS : Object.keys(need.labels);
+  };
+  const bad = req.decisions.filter((d) => !allowedFor(d.caseId).includes(d.label));
+  if (bad.length) {
+    throw new InvalidInputError(bad.map((d) => `${d.caseId}: "${d.label}" is not one of: ${allowedFor(d.caseId).join(', ')}`).join('; '));
+  }
 
   const decidedBy = `${req.workforceId}/${req.expertId}`;
   const ok = await deps.repo.decideAdjudication(a.adjudicationId, {
@@ -251,10 +274,11 @@ export async function expireAdjudication(
 /**
  * Apply an adjudication — primary course:
  * 1. Keep the decision record (exports bucket) and hash it.
- * 2. Classification: the expert's label becomes the accepted label of the case
- *    (lineage: the expert, the decision record and its SHA-256); the labels it
- *    decided between are marked superseded.
- * 3. Other tasks: the review decision stays in the ledger for the PM.
+ * 2. Overlap disagreements: the decided label becomes the accepted label of the
+ *    case — the expert's class (lineage: the decision record and its SHA-256), or
+ *    for findings and masks the label the expert chose (lineage: its upload) —
+ *    and the labels it decided between are marked superseded.
+ * 3. Critical misses are reviews of gold: the decision stays in the ledger.
  */
 export async function applyAdjudication(
   deps: Deps,
@@ -270,31 +294,42 @@ export async function applyAdjudication(
   const body = new TextEncoder().encode(JSON.stringify(a));
   await deps.objects.putBytes(deps.buckets.exports, key, body, 'application/json');
   const sha = createHash('sha256').update(body).digest('hex');
-  if (protocol.task.type !== 'classification') return { applied: 0 };
-
   const [team, ...rest] = a.decidedBy.split('/');
   const expert = rest.join('/');
   const labels: StoredLabel[] = [];
+  const decided: string[] = [];
   for (const d of a.decisions) {
-    for (const l of await deps.repo.listCaseLabels(d.caseId)) {
-      if (l.protocol === a.protocol && l.status === 'accepted' && !l.adjudicationId) labels.push({ ...l, status: 'superseded' });
-    }
+    const need = a.needs.find((n) => n.caseId === d.caseId);
+    // Critical misses are reviews of gold: recorded in the ledger, no label changes.
+    if (need?.kind === 'critical-miss') continue;
+    const current = (await deps.repo.listCaseLabels(d.caseId)).filter(
+      (l) => l.protocol === a.protocol && l.status === 'accepted' && !l.adjudicationId,
+    );
+    // Classification: the expert's class. Otherwise: the content of the label the expert chose.
+    const chosen = protocol.task.type === 'classification' ? undefined : current.find((l) => `${l.workforceId}/${l.annotatorId}` === d.label);
+    if (protocol.task.type !== 'classification' && !chosen) continue;
+    for (const l of current) labels.push({ ...l, status: 'superseded' });
     labels.push({
       caseId: d.caseId,
       batchId: a.adjudicationId,
-      label: d.label,
+      label: chosen ? chosen.label : d.label,
+      ...(chosen?.findings ? { findings: chosen.findings } : {}),
+      ...(chosen?.maskRef ? { maskRef: chosen.maskRef } : {}),
       workforceId: team,
       annotatorId: expert,
       protocol: a.protocol,
-      submissionKey: key,
-      submissionSha256: sha,
+      // The lineage points at what was accepted: the chosen upload, or the decision record.
+      submissionKey: chosen ? chosen.submissionKey : key,
+      submissionSha256: chosen ? chosen.submissionSha256 : sha,
       gold: false,
       status: 'accepted',
       adjudicationId: a.adjudicationId,
       createdAt: a.decidedAt ?? deps.clock.now().toISOString(),
     });
+    decided.push(d.caseId);
   }
+  if (decided.length === 0) return { applied: 0 };
   await deps.repo.putLabels(labels);
-  await deps.repo.setCaseState(a.programId, a.decisions.map((d) => d.caseId), 'labelled', a.batchId);
-  return { applied: a.decisions.length };
+  await deps.repo.setCaseState(a.programId, decided, 'labelled', a.batchId);
+  return { applied: decided.length };
 }

@@ -25,8 +25,8 @@ import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { until } from './helpers.js';
 
 const CREATED = '2026-11-01T00:00:00.000Z';
-const vendors = (q: string) =>
-  ['vendor-good', 'vendor-bad'].map((id) => ({
+const vendors = (q: string, ids = ['vendor-good', 'vendor-bad']) =>
+  ids.map((id) => ({
     workforceId: id,
     kind: 'vendor' as const,
     name: id,
@@ -41,11 +41,20 @@ type Labeller = (workforceId: string, alias: string, image: unknown) => Record<s
 /** Sets up a program, dispatches round 1, lets each vendor label what it sees, waits for the lifecycles. */
 async function runProgram(
   stack: LocalStack,
-  p: { programId: string; protocol: ProtocolVersionInput; qualification: string; cases: CaseInput[]; gold: GoldLabelInput[]; images: Map<string, unknown>; label: Labeller },
+  p: {
+    programId: string;
+    protocol: ProtocolVersionInput;
+    qualification: string;
+    vendorIds?: string[];
+    cases: CaseInput[];
+    gold: GoldLabelInput[];
+    images: Map<string, unknown>;
+    label: Labeller;
+  },
 ) {
   const { deps } = stack;
   await registerProtocolVersion(deps, p.protocol);
-  for (const w of vendors(p.qualification)) await registerWorkforce(deps, p.programId, w);
+  for (const w of vendors(p.qualification, p.vendorIds)) await registerWorkforce(deps, p.programId, w);
   // Internal experts adjudicate (they take no routed work here: no qualification for it).
   await registerWorkforce(deps, p.programId, {
     workforceId: 'radiology-team',
@@ -86,7 +95,12 @@ async function runProgram(
         adjudicationId: a.adjudicationId,
         workforceId: 'radiology-team',
         expertId: 'dr-expert',
-        decisions: a.needs.map((n) => ({ caseId: n.caseId, label: 'uphold-reference', note: 'reference confirmed on review' })),
+        // Critical misses: the reference stands. Overlap disagreements: vendor-good's label stands.
+        decisions: a.needs.map((n) => ({
+          caseId: n.caseId,
+          label: n.kind === 'critical-miss' ? 'uphold-reference' : Object.keys(n.labels).find((k) => k.startsWith('vendor-good'))!,
+          note: 'reviewed',
+        })),
       });
       adjudicated.push(a.adjudicationId);
     }
@@ -133,6 +147,8 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 },
       thresholds: { goldAccuracy: 0.75, minGoldItems: 3 },
       goldRate: 0.25,
+      overlapRate: 0.4,
+      overlapWith: 'vendor',
       batchSize: 12,
       slaHours: 48,
       routing: { rules: [], default: { pool: 'vendor', qualifications: ['ct-chest'] } },
@@ -143,13 +159,16 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       programId: 'demo-nodules',
       protocol,
       qualification: 'ct-chest',
+      vendorIds: ['vendor-good', 'vendor-bad', 'vendor-ok'],
       cases,
       gold,
       images,
       label: (w, _alias, image) => {
         const { nodules } = image as { nodules: { x: number; y: number; z: number; diameterMm: number }[] };
-        // The careful vendor marks every nodule (1 mm off-centre); the other one misses the 6 mm nodules.
-        const seen = w === 'vendor-good' ? nodules : nodules.filter((n) => n.diameterMm < 6);
+        // The careful vendor marks every nodule (1 mm off-centre); vendor-bad misses the
+        // 6 mm (critical) nodules; vendor-ok misses the 3 mm ones (passes gold, disagrees on overlap).
+        const seen =
+          w === 'vendor-good' ? nodules : w === 'vendor-bad' ? nodules.filter((n) => n.diameterMm < 6) : nodules.filter((n) => n.diameterMm >= 6);
         return { findings: seen.map((n) => ({ x: n.x + 1, y: n.y, z: n.z, diameterMm: n.diameterMm, probability: 0.9 })) };
       },
     });
@@ -186,7 +205,24 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       expect(r.adjudication?.needs.every((n) => n.kind === 'critical-miss')).toBe(true);
       expect(r.adjudication?.needs).toHaveLength(r.score.goldN);
     }
-    for (const r of results.filter((x) => x.batch.workforceId === 'vendor-good')) expect(r.adjudication).toBeUndefined();
+    for (const r of results.filter((x) => x.batch.workforceId === 'vendor-good')) {
+      expect(r.adjudication?.needs.filter((n) => n.kind === 'critical-miss') ?? []).toEqual([]);
+    }
+  });
+
+  it('sends overlap cases whose findings disagree to an expert; the label they choose becomes the accepted one', async () => {
+    const overlap = results.filter((r) => r.adjudication?.needs.some((n) => n.kind === 'overlap-disagreement'));
+    expect(overlap.length).toBeGreaterThan(0);
+    for (const r of overlap) {
+      for (const n of r.adjudication!.needs.filter((x) => x.kind === 'overlap-disagreement')) {
+        expect(n.reason).toMatch(/finding\(s\), 1 unpaired/);
+        const accepted = (await stack.deps.repo.listCaseLabels(n.caseId)).filter((l) => l.status === 'accepted');
+        expect(accepted).toHaveLength(1);
+        expect(accepted[0]).toMatchObject({ workforceId: 'radiology-team', annotatorId: 'dr-expert', label: '2 finding(s)' });
+        expect(accepted[0].findings).toHaveLength(2);
+        expect(accepted[0].submissionKey).toMatch(/^uploads\/vendor-good\//);
+      }
+    }
   });
 
   it('tells the vendor what to mark without revealing gold', () => {
