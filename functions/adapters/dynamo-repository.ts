@@ -137,6 +137,31 @@ export class DynamoRepository implements Repository {
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...keys.workforce(programId, w.workforceId), ...w } }));
   }
 
+  async updateWorkforceGold(programId: string, workforceId: string, gold: Pick<Workforce, 'recentGold' | 'goldSeen'>) {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.workforce(programId, workforceId),
+        UpdateExpression: 'SET recentGold = :r, goldSeen = :g',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':r': gold.recentGold, ':g': gold.goldSeen },
+      }),
+    );
+  }
+
+  async updateWorkforceStatus(programId: string, workforceId: string, status: Workforce['status']) {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.workforce(programId, workforceId),
+        UpdateExpression: 'SET #s = :s',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': status },
+      }),
+    );
+  }
+
   async listWorkforces(programId: string) {
     const items = await this.queryPrefix(`PROGRAM#${programId}`, 'WORKFORCE#');
     return items.map((i) => Workforce.parse(strip(i)));
@@ -465,6 +490,11 @@ export class DynamoRepository implements Repository {
   async appendLedger(e: LedgerEvent) {
     const r = await this.putIfAbsent({ ...keys.ledger(e.programId, e.eventId), ...e });
     return r === 'created' ? 'appended' : 'duplicate';
+  }
+
+  async getLedgerEvent(programId: string, eventId: string) {
+    const item = strip(await this.get(keys.ledger(programId, eventId)));
+    return item ? LedgerEvent.parse(item) : undefined;
   }
 
   async listLedger(programId: string) {

@@ -63,6 +63,11 @@ export function overlapAgreement(task: Task, a: LabelContent, b: LabelContent): 
     }
     case 'segmentation': {
       const problems: string[] = [];
+      const ga = a.masks?.[0]?.dims;
+      const gb = b.masks?.[0]?.dims;
+      if (ga && gb && ga.some((d, k) => d !== gb[k])) {
+        return { agree: false, detail: `masks on different grids [${ga.join('×')}] vs [${gb.join('×')}]` };
+      }
       for (const [value, name] of Object.entries(task.labels)) {
         const label = Number(value);
         const ma = a.masks?.find((m) => m.label === label);

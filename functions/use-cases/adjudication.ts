@@ -250,9 +250,18 @@ async function finishDecision(deps: Deps, a: AdjudicationRecord): Promise<void> 
 export async function expireAdjudication(
   deps: Deps,
   input: { batchId: string; adjudicationId: string },
-): Promise<{ status: string }> {
+): Promise<{ status: 'expired' | 'decided' }> {
   const a = await deps.repo.getAdjudication(input.adjudicationId);
   if (!a) throw new NotFoundError(`adjudication ${input.adjudicationId} not found`);
+  // A decision stored just before the timer fired (its callback came too late)
+  // still counts: the workflow goes on to apply it.
+  if (a.status === 'decided') return { status: 'decided' };
+  if (a.status === 'open' && !(await deps.repo.expireAdjudication(a.adjudicationId))) {
+    return { status: 'decided' }; // decided in the meantime
+  }
+  for (const n of a.needs) {
+    await deps.repo.releaseAdjudicationClaim(a.protocol, n.kind === 'critical-miss' ? `${n.caseId}#${a.batchId}` : n.caseId, a.adjudicationId);
+  }
   await record(deps, {
     eventId: `${a.adjudicationId}:expired`,
     programId: a.programId,
@@ -263,11 +272,6 @@ export async function expireAdjudication(
     reason: `no expert decision within ${a.deadline ? `the deadline ${a.deadline}` : 'the adjudication SLA'}; cases released`,
     data: { batchId: a.batchId, cases: a.needs.map((n) => n.caseId) },
   });
-  if (await deps.repo.expireAdjudication(a.adjudicationId)) {
-    for (const n of a.needs) {
-      await deps.repo.releaseAdjudicationClaim(a.protocol, n.kind === 'critical-miss' ? `${n.caseId}#${a.batchId}` : n.caseId, a.adjudicationId);
-    }
-  }
   return { status: 'expired' };
 }
 
@@ -296,20 +300,22 @@ export async function applyAdjudication(
   const sha = createHash('sha256').update(body).digest('hex');
   const [team, ...rest] = a.decidedBy.split('/');
   const expert = rest.join('/');
-  const labels: StoredLabel[] = [];
+  const adjudicated: StoredLabel[] = [];
+  const superseded: StoredLabel[] = [];
   const decided: string[] = [];
   for (const d of a.decisions) {
     const need = a.needs.find((n) => n.caseId === d.caseId);
     // Critical misses are reviews of gold: recorded in the ledger, no label changes.
     if (need?.kind === 'critical-miss') continue;
+    // Superseded too: a retry after a partial write must still find the labels decided between.
     const current = (await deps.repo.listCaseLabels(d.caseId)).filter(
-      (l) => l.protocol === a.protocol && l.status === 'accepted' && !l.adjudicationId,
+      (l) => l.protocol === a.protocol && (l.status === 'accepted' || l.status === 'superseded') && !l.adjudicationId,
     );
     // Classification: the expert's class. Otherwise: the content of the label the expert chose.
     const chosen = protocol.task.type === 'classification' ? undefined : current.find((l) => `${l.workforceId}/${l.annotatorId}` === d.label);
     if (protocol.task.type !== 'classification' && !chosen) continue;
-    for (const l of current) labels.push({ ...l, status: 'superseded' });
-    labels.push({
+    for (const l of current) superseded.push({ ...l, status: 'superseded' });
+    adjudicated.push({
       caseId: d.caseId,
       batchId: a.adjudicationId,
       label: chosen ? chosen.label : d.label,
@@ -329,7 +335,9 @@ export async function applyAdjudication(
     decided.push(d.caseId);
   }
   if (decided.length === 0) return { applied: 0 };
-  await deps.repo.putLabels(labels);
+  // The adjudicated labels first: if the second write fails, the retry finds them.
+  await deps.repo.putLabels(adjudicated);
+  await deps.repo.putLabels(superseded);
   await deps.repo.setCaseState(a.programId, decided, 'labelled', a.batchId);
   return { applied: decided.length };
 }

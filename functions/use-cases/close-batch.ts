@@ -60,10 +60,10 @@ export async function markOverdue(
 /**
  * Records a failed lifecycle. What happens to the cases depends on how far the
  * batch got: open → failed, cases back to the queue; rejected → cases back to
- * the queue away from that workforce (the finalize that would have done it
- * failed); accepted but never finalized (no labels written) → the acceptance is
- * revoked in the ledger (so scorecards do not count it) and the cases go back;
- * accepted and finalized → the labels stand.
+ * the queue away from that workforce; accepted but never finalized (no labels
+ * written) → failed, the acceptance withdrawn in the ledger if it was recorded
+ * there (so scorecards do not count it), cases back; accepted and finalized →
+ * the labels stand.
  */
 export async function recordFailure(
   deps: Deps,
@@ -73,9 +73,12 @@ export async function recordFailure(
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
   const failure = `${input.error ?? 'Error'}: ${(input.cause ?? '').slice(0, 1000)}`;
   const finalized = (await deps.repo.listBatchLabels(batch.batchId)).length > 0;
-  const revoke = batch.status === 'accepted' && !finalized;
+  // An acceptance is revoked only if the ledger holds it (settle may have moved
+  // the status but failed to record the event): scorecards never go below zero.
+  const acceptedInLedger = Boolean(await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:accepted`));
+  const unfinishedAccept = batch.status === 'accepted' && !finalized;
   const data: Record<string, unknown> = { workforceId: batch.workforceId, statusBefore: batch.status };
-  if (revoke) {
+  if (unfinishedAccept && acceptedInLedger) {
     const { charge } = await batchCharge(deps, batch, 'accepted');
     data.revokedAcceptance = { realItems: batch.itemCount - batch.goldCount, charge };
   }
@@ -86,16 +89,28 @@ export async function recordFailure(
     actor: 'workflow',
     protocol: batch.protocol,
     subject: batch.batchId,
-    reason: revoke ? `${failure}; accepted but never finalized: acceptance revoked, cases re-queued` : failure,
+    reason: unfinishedAccept ? `${failure}; accepted but never finalized: acceptance withdrawn, cases re-queued` : failure,
     data,
   });
-  await deps.repo.transitionBatch(batch.batchId, [...OPEN, 'failed', ...(revoke ? (['accepted'] as const) : [])], 'failed', { failure });
-  if (batch.status === 'rejected' && !finalized) {
+  if (batch.status === 'rejected') {
+    // Rejected stays rejected; its cases go elsewhere, whether or not the labels were written.
     await requeue(deps, batch, batch.workforceKind === 'vendor' ? batch.workforceId : undefined);
-  } else if (batch.status !== 'accepted' || revoke) {
-    await requeue(deps, batch);
+    await record(deps, {
+      eventId: `${batch.batchId}:requeued`,
+      programId: batch.programId,
+      type: 'cases.requeued',
+      actor: 'workflow',
+      protocol: batch.protocol,
+      subject: batch.batchId,
+      reason: `batch rejected: cases back to the queue, excluded from ${batch.workforceId}`,
+      data: { workforceId: batch.workforceId },
+    });
+    return { status: 'rejected' };
   }
-  return { status: revoke || batch.status !== 'accepted' ? 'failed' : batch.status };
+  if (batch.status === 'accepted' && finalized) return { status: 'accepted' }; // the labels stand
+  await deps.repo.transitionBatch(batch.batchId, [...OPEN, 'failed', 'accepted'], 'failed', { failure });
+  await requeue(deps, batch);
+  return { status: 'failed' };
 }
 
 async function requeue(deps: Deps, batch: BatchRecord, exclude?: string): Promise<void> {

@@ -222,8 +222,12 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     createdAt: k.createdAt,
   }));
   for (const [i, b] of batches.entries()) {
-    await deps.repo.createBatch(b);
-    await deps.repo.assignCases(programId, keys[i].items.filter((x) => !x.gold).map((x) => x.caseId), b.batchId);
+    // Assign the cases only while the batch is open: a batch already closed may
+    // have re-queued them, and they must not be pulled back into it.
+    const open =
+      (await deps.repo.createBatch(b)) === 'created' ||
+      ['planned', 'awaiting-submission'].includes((await deps.repo.getBatch(b.batchId))?.status ?? '');
+    if (open) await deps.repo.assignCases(programId, keys[i].items.filter((x) => !x.gold).map((x) => x.caseId), b.batchId);
     await record(deps, {
       eventId: `${b.batchId}:dispatched`,
       programId,
@@ -245,7 +249,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       ...mine.map((k) => ({ batchId: k.batchId, caseIds: k.items.filter((i) => i.gold).map((i) => i.caseId) })),
     ].slice(-Math.max(protocol.goldReuseCap, 1));
     const goldSeen = [...new Set([...w.goldSeen, ...mine.flatMap((k) => k.items.filter((i) => i.gold).map((i) => i.caseId))])].sort();
-    await deps.repo.putWorkforce(programId, { ...w, recentGold, goldSeen });
+    await deps.repo.updateWorkforceGold(programId, w.workforceId, { recentGold, goldSeen });
   }
   for (const b of batches) await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
 

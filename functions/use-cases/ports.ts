@@ -61,6 +61,12 @@ export interface Repository {
   getProtocolVersion(protocolId: string, version: number): Promise<ProtocolVersion | undefined>;
   putWorkforce(programId: string, w: Workforce): Promise<void>;
   listWorkforces(programId: string): Promise<Workforce[]>;
+  /**
+   * Targeted updates (never a whole-record write): dispatch and rebalance may run
+   * at the same time, and neither may undo the other's change.
+   */
+  updateWorkforceGold(programId: string, workforceId: string, gold: Pick<Workforce, 'recentGold' | 'goldSeen'>): Promise<void>;
+  updateWorkforceStatus(programId: string, workforceId: string, status: Workforce['status']): Promise<void>;
   putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]): Promise<void>;
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string })[]>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
@@ -93,6 +99,7 @@ export interface Repository {
   /** Append-only: a second append of the same eventId changes nothing. */
   appendLedger(e: LedgerEvent): Promise<'appended' | 'duplicate'>;
   listLedger(programId: string): Promise<LedgerEvent[]>;
+  getLedgerEvent(programId: string, eventId: string): Promise<LedgerEvent | undefined>;
 
   createRound(r: RoundRecord): Promise<'created' | 'exists'>;
   getRound(programId: string, round: number): Promise<RoundRecord | undefined>;

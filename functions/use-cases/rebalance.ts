@@ -56,7 +56,7 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
       reason: change.reason,
       data: { workforceId: w.workforceId, from: change.from, to: change.to, round: batch.round },
     });
-    await deps.repo.putWorkforce(batch.programId, updated);
+    await deps.repo.updateWorkforceStatus(batch.programId, w.workforceId, change.to);
     vendors.push(updated);
   }
 

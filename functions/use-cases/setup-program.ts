@@ -34,8 +34,22 @@ export async function registerProtocolVersion(deps: Deps, input: ProtocolVersion
   return p;
 }
 
+/**
+ * Registers or updates a workforce (capacity, price, SLA, qualifications). What
+ * Goldline learnt about it — probation or suspension, the gold it has seen — is
+ * kept unless the PM sets the status explicitly.
+ */
 export async function registerWorkforce(deps: Deps, programId: string, input: WorkforceInput): Promise<Workforce> {
-  const w = Workforce.parse(input);
+  const parsed = Workforce.parse(input);
+  const existing = (await deps.repo.listWorkforces(programId)).find((x) => x.workforceId === parsed.workforceId);
+  const w: Workforce = existing
+    ? {
+        ...parsed,
+        status: input.status ?? existing.status,
+        recentGold: input.recentGold ? parsed.recentGold : existing.recentGold,
+        goldSeen: input.goldSeen ? parsed.goldSeen : existing.goldSeen,
+      }
+    : parsed;
   await deps.repo.putWorkforce(programId, w);
   return w;
 }

@@ -153,6 +153,14 @@ export class InMemoryRepository implements Repository {
   async putWorkforce(programId: string, w: Workforce) {
     this.workforces.set(`${programId}/${w.workforceId}`, copy(w));
   }
+  async updateWorkforceGold(programId: string, workforceId: string, gold: Pick<Workforce, 'recentGold' | 'goldSeen'>) {
+    const w = [...this.workforces.entries()].find(([k]) => k === `${programId}/${workforceId}`);
+    if (w) this.workforces.set(w[0], { ...w[1], ...copy(gold) });
+  }
+  async updateWorkforceStatus(programId: string, workforceId: string, status: Workforce['status']) {
+    const w = [...this.workforces.entries()].find(([k]) => k === `${programId}/${workforceId}`);
+    if (w) this.workforces.set(w[0], { ...w[1], status });
+  }
   async listWorkforces(programId: string) {
     return [...this.workforces.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, w]) => copy(w));
   }
@@ -249,6 +257,9 @@ export class InMemoryRepository implements Repository {
     if (this.ledger.has(k)) return 'duplicate' as const;
     this.ledger.set(k, copy(e));
     return 'appended' as const;
+  }
+  async getLedgerEvent(programId: string, eventId: string) {
+    return (await this.listLedger(programId)).find((e) => e.eventId === eventId);
   }
   async listLedger(programId: string) {
     return [...this.ledger.values()]
