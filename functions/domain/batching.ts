@@ -46,6 +46,8 @@ export interface MixGoldInput {
   seenGold?: ReadonlySet<string>;
   /** Cases that also go to another workforce (marked privately in the key). */
   overlap?: ReadonlySet<string>;
+  /** Of those, the ones this batch holds as the second copy. */
+  overlapSecondary?: ReadonlySet<string>;
 }
 
 export interface MixedBatch {
@@ -83,8 +85,13 @@ export function mixGoldItems(input: MixGoldInput): MixedBatch {
   };
   const items: BatchItem[] = shuffled(
     [
-      ...caseIds.map((caseId) => ({ caseId, gold: false, overlap: input.overlap?.has(caseId) ?? false })),
-      ...gold.map((caseId) => ({ caseId, gold: true, overlap: false })),
+      ...caseIds.map((caseId) => ({
+        caseId,
+        gold: false,
+        overlap: input.overlap?.has(caseId) ?? false,
+        overlapSecondary: input.overlapSecondary?.has(caseId) ?? false,
+      })),
+      ...gold.map((caseId) => ({ caseId, gold: true, overlap: false, overlapSecondary: false })),
     ],
     random,
   ).map((x) => ({ alias: alias(), ...x }));

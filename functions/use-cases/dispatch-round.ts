@@ -166,6 +166,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
           recentGold: new Set(protocol.goldReuseCap > 0 ? history.slice(-protocol.goldReuseCap).flat() : []),
           seenGold: seen,
           overlap: overlapIds,
+          overlapSecondary: new Set(plan.overlaps.filter((o) => o.secondary === w.workforceId).map((o) => o.caseId)),
         });
         const gold = mixed.items.filter((i) => i.gold);
         history.push(gold.map((g) => g.caseId));
@@ -227,7 +228,9 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     const open =
       (await deps.repo.createBatch(b)) === 'created' ||
       ['planned', 'awaiting-submission'].includes((await deps.repo.getBatch(b.batchId))?.status ?? '');
-    if (open) await deps.repo.assignCases(programId, keys[i].items.filter((x) => !x.gold).map((x) => x.caseId), b.batchId);
+    // The state of an overlap case follows its first copy.
+    const own = keys[i].items.filter((x) => !x.gold && !x.overlapSecondary).map((x) => x.caseId);
+    if (open) await deps.repo.assignCases(programId, own, b.batchId);
     await record(deps, {
       eventId: `${b.batchId}:dispatched`,
       programId,

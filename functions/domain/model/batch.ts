@@ -20,6 +20,8 @@ export const BatchItem = z.object({
   gold: z.boolean(),
   /** Also sent to another workforce this round, for agreement (never shown to the vendor). */
   overlap: z.boolean().default(false),
+  /** This batch holds the second copy of an overlap case: the case's state follows the first. */
+  overlapSecondary: z.boolean().default(false),
 });
 export type BatchItem = z.infer<typeof BatchItem>;
 
