@@ -3,6 +3,7 @@
  * workforces by allocation shares, qualifications and capacity.
  */
 import type { Case, ProtocolVersion, Shares, Workforce } from './model/index.js';
+import { stableHash } from './random.js';
 import { type RoutingDecision, routeCase } from './routing.js';
 
 export interface RoundPlan {
@@ -72,13 +73,6 @@ export function apportion(total: number, weights: readonly number[], caps: reado
     open = open.filter((i) => counts[i] < caps[i]);
   }
   return counts;
-}
-
-/** FNV-1a: a stable hash, so overlap selection does not depend on input order. */
-function stableHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 interface Group {

@@ -43,3 +43,10 @@ export function shuffled<T>(items: readonly T[], random: RandomSource): T[] {
   }
   return out;
 }
+
+/** FNV-1a: a stable 32-bit hash of a string (choices that must not depend on input order or timing). */
+export function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}

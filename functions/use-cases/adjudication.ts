@@ -12,6 +12,7 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
 import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
+import { findProtocol } from './protocol-ref.js';
 import { loadBatchProtocol } from './submission-file.js';
 
 export const adjudicationIdFor = (batchId: string): string => `${batchId}-adj`;
@@ -165,8 +166,7 @@ export async function decideAdjudication(
   const req = AdjudicationDecision.parse(input);
   const a = await deps.repo.getAdjudication(req.adjudicationId);
   if (!a) throw new NotFoundError(`adjudication ${req.adjudicationId} not found`);
-  const [protocolId, version] = a.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const protocol = await findProtocol(deps, a.protocol);
   if (!protocol) throw new NotFoundError(`protocol ${a.protocol} not found`);
   const team = (await deps.repo.listWorkforces(a.programId)).find((w) => w.workforceId === req.workforceId);
   const qualification = protocol.adjudication.expertQualification;

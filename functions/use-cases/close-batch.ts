@@ -9,6 +9,7 @@ import { loadBatchKey } from './batch-key.js';
 import { NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
+import { findProtocol } from './protocol-ref.js';
 
 const OPEN = ['planned', 'awaiting-submission', 'submitted'] as const;
 
@@ -18,8 +19,7 @@ export async function batchCharge(
   batch: BatchRecord,
   verdict: 'accepted' | 'rejected',
 ): Promise<{ price: number; penalty: number; charge: number }> {
-  const [protocolId, version] = batch.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const protocol = await findProtocol(deps, batch.protocol);
   const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
   const price = workforce?.pricePerCase ?? 0;
   const penalty = verdict === 'rejected' ? (protocol?.rejectionPenalty ?? 1) : 0;

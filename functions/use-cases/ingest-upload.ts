@@ -16,6 +16,7 @@ import { type LineProblem, validateLabelFile } from '../domain/index.js';
 import { loadBatchKey, reportObject } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
+import { findProtocol } from './protocol-ref.js';
 
 export type IngestOutcome =
   | { status: 'ignored'; reason: string }
@@ -119,8 +120,7 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
   if (sha256Hex !== slot.sha256Hex) {
     problems.push({ line: 0, reason: `SHA-256 ${sha256Hex} differs from the declared ${slot.sha256Hex}` });
   }
-  const [protocolId, version] = batch.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const protocol = await findProtocol(deps, batch.protocol);
   if (!protocol) throw new Error(`protocol ${batch.protocol} not found for batch ${batchId}`);
   const key = await loadBatchKey(deps, batchId);
   if (problems.length === 0) {

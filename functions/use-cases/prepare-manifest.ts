@@ -8,8 +8,8 @@
  */
 import { type ProtocolVersion, protocolRef } from '../domain/index.js';
 import { aliasImageObject, loadBatchKey, manifestObject } from './batch-key.js';
-import { NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
+import { loadBatchProtocol } from './submission-file.js';
 
 export interface VendorManifest {
   batchId: string;
@@ -56,11 +56,7 @@ function describeTask(task: ProtocolVersion['task']): Pick<VendorManifest, 'task
 }
 
 export async function prepareManifest(deps: Deps, input: { batchId: string }): Promise<{ manifestKey: string; items: number }> {
-  const batch = await deps.repo.getBatch(input.batchId);
-  if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
-  const [protocolId, version] = batch.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
-  if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
+  const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   const key = await loadBatchKey(deps, batch.batchId);
   const manifestKey = manifestObject(batch.batchId);
   // The manifest is written last: if it exists, every image copy is done (a

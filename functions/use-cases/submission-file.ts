@@ -4,6 +4,7 @@ import { type LabelLine, type ProtocolVersion, type RleMask3D, type Submission, 
 import type { BatchKey } from './batch-key.js';
 import { IntegrityError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
+import { findProtocol } from './protocol-ref.js';
 
 export async function loadAcceptedSubmission(
   deps: Deps,
@@ -28,8 +29,7 @@ export async function loadAcceptedSubmission(
 export async function loadBatchProtocol(deps: Deps, batchId: string): Promise<{ batch: BatchRecord; protocol: ProtocolVersion }> {
   const batch = await deps.repo.getBatch(batchId);
   if (!batch) throw new NotFoundError(`batch ${batchId} not found`);
-  const [protocolId, version] = batch.protocol.split('@');
-  const protocol = await deps.repo.getProtocolVersion(protocolId, Number(version));
+  const protocol = await findProtocol(deps, batch.protocol);
   if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
   return { batch, protocol };
 }

@@ -3,7 +3,7 @@
  * dispatch → workforces label and upload → lifecycles finish → report.
  * Used by `npm start` and by the integration test.
  */
-import { protocolRef, type Scorecard, type Shares, seededRandomSource } from '../../../functions/domain/index.js';
+import { protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
 import { batchExecutionInput, dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
@@ -46,13 +46,6 @@ export interface RoundReport {
   sharesAfter: Shares;
   /** Probation / suspension decisions taken at the end of the round, with reasons. */
   statusChanges: { workforceId: string; to: string; reason: string }[];
-}
-
-/** FNV-1a: a stable 32-bit hash of a string. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, pollMs = 20): Promise<void> {
@@ -129,7 +122,7 @@ export async function runRound(
       b.batchId,
       // One generator per batch: labelling runs concurrently, and a shared
       // generator would make the outcome depend on I/O timing.
-      seededRandomSource(opts.seed * 7919 + hashString(b.batchId)),
+      seededRandomSource(opts.seed * 7919 + stableHash(b.batchId)),
     );
   });
   await stack.idle();
