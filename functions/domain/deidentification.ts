@@ -12,6 +12,8 @@
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 
+export type { GateFinding, GateRule, ImageFormat } from './deidentification/finding.js';
+
 /** Annex E options that would keep an attribute the Basic Profile removes (PS3.15 Table E.1-1). */
 export type RetainOption =
   | 'Retain Patient Characteristics Option'
