@@ -1,11 +1,18 @@
 /**
- * The answer key of a batch: alias → case, gold flags and the hidden gold
- * answers. Stored in the gold bucket, which no vendor path can read.
+ * What Goldline keeps about a dispatched batch, in the gold bucket (no vendor
+ * path can read it), split by who needs it so each step reads only its part:
+ * - `batch-aliases/<batchId>.json`: the aliases and each item's image grid —
+ *   all that ingest and validation need; nothing that names a case or gold;
+ * - `batch-keys/<batchId>.json`: alias → case, gold and overlap flags, image key;
+ * - `batch-answers/<batchId>.json`: the hidden gold answers — read by scoring only.
  */
 import { z } from 'zod';
-import { BatchItem, GoldAnswer } from '../domain/index.js';
+import { BatchItem, GoldAnswer, ImageGrid, readNiftiGrid } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
+
+export const BatchKeyItem = BatchItem.extend({ imageKey: z.string(), grid: ImageGrid.optional() });
+export type BatchKeyItem = z.infer<typeof BatchKeyItem>;
 
 export const BatchKey = z.object({
   batchId: z.string(),
@@ -15,23 +22,102 @@ export const BatchKey = z.object({
   workforceKind: z.enum(['internal', 'vendor']),
   slaHours: z.number().positive(),
   createdAt: z.iso.datetime(),
-  items: z.array(BatchItem.extend({ imageKey: z.string() })),
+  items: z.array(BatchKeyItem),
   /** What the PM should know about this batch's gold (pool too small, gold reused). */
   note: z.string().optional(),
-  /** caseId → expert answer, for the gold items only. */
-  answers: z.record(z.string(), GoldAnswer),
 });
 export type BatchKey = z.infer<typeof BatchKey>;
 
+/** The aliases of a batch and what validation checks per alias (the image grid). */
+export const BatchAliases = z.object({
+  batchId: z.string(),
+  protocol: z.string(),
+  items: z.array(z.strictObject({ alias: BatchItem.shape.alias, grid: ImageGrid.optional() })),
+});
+export type BatchAliases = z.infer<typeof BatchAliases>;
+
+/** The hidden gold answers of a batch: caseId → expert answer, gold items only. */
+export const BatchAnswers = z.object({
+  batchId: z.string(),
+  answers: z.record(z.string(), GoldAnswer),
+});
+export type BatchAnswers = z.infer<typeof BatchAnswers>;
+
+/** A batch key as dispatch builds it, answers included; stored split in three objects. */
+export type DispatchedBatchKey = z.input<typeof BatchKey> & { answers: Record<string, GoldAnswer> };
+
+export const batchAliasesObject = (batchId: string): string => `batch-aliases/${batchId}.json`;
 export const batchKeyObject = (batchId: string): string => `batch-keys/${batchId}.json`;
+export const batchAnswersObject = (batchId: string): string => `batch-answers/${batchId}.json`;
 export const manifestObject = (batchId: string): string => `batches/${batchId}/manifest.json`;
 export const aliasImageObject = (batchId: string, alias: string): string => `batches/${batchId}/images/${alias}`;
 export const goldSetObject = (programId: string, protocolId: string): string => `gold-sets/${programId}/${protocolId}.json`;
 export const reportObject = (workforceId: string, batchId: string, uploadId: string): string =>
   `reports/${workforceId}/${batchId}/${uploadId}.json`;
 
+/** Bytes read from an image for its NIfTI header (NIfTI-2: 540; gzip adds its own header). */
+const NIFTI_HEAD_BYTES = 4096;
+
+/**
+ * The grid of an image that is a NIfTI file (`.nii`, `.nii.gz`), from its header;
+ * undefined for any other image or an unreadable header.
+ */
+export async function imageGridFromHeader(deps: Deps, imageKey: string): Promise<ImageGrid | undefined> {
+  if (!/\.nii(\.gz)?$/i.test(imageKey)) return undefined;
+  const head = await deps.objects.getHead(deps.buckets.images, imageKey, NIFTI_HEAD_BYTES);
+  if (!head) return undefined;
+  try {
+    const parsed = ImageGrid.safeParse(readNiftiGrid(head));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined; // not a readable NIfTI header: the grid stays unknown
+  }
+}
+
+/**
+ * Stores a dispatched batch key as its three objects (aliases, key, answers).
+ * Items without a grid get it from their image's NIfTI header where there is one.
+ */
+export async function storeBatchKey(deps: Deps, full: DispatchedBatchKey): Promise<void> {
+  const { answers, ...rest } = full;
+  const items = await Promise.all(
+    rest.items.map(async (i) => {
+      const grid = i.grid ?? (await imageGridFromHeader(deps, i.imageKey));
+      return grid ? { ...i, grid } : i;
+    }),
+  );
+  const key: BatchKey = BatchKey.parse({ ...rest, items });
+  const aliases: BatchAliases = {
+    batchId: key.batchId,
+    protocol: key.protocol,
+    items: key.items.map((i) => (i.grid ? { alias: i.alias, grid: i.grid } : { alias: i.alias })),
+  };
+  await deps.objects.putJson(deps.buckets.gold, batchAliasesObject(key.batchId), aliases);
+  await deps.objects.putJson(deps.buckets.gold, batchAnswersObject(key.batchId), { batchId: key.batchId, answers });
+  await deps.objects.putJson(deps.buckets.gold, batchKeyObject(key.batchId), key);
+}
+
+/** The aliases of a batch with their image grids (what ingest and validation read). */
+export async function loadBatchAliases(deps: Deps, batchId: string): Promise<BatchAliases> {
+  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, batchAliasesObject(batchId));
+  if (raw === undefined) throw new NotFoundError(`aliases of batch ${batchId} not found`);
+  return BatchAliases.parse(raw);
+}
+
+/** alias → image grid, for the aliases whose grid is known. */
+export const gridsOf = (aliases: BatchAliases): Map<string, ImageGrid> =>
+  new Map(aliases.items.flatMap((i) => (i.grid ? [[i.alias, i.grid] as const] : [])));
+
+/** The key of a batch: alias → case, gold and overlap flags, image key. No answers. */
 export async function loadBatchKey(deps: Deps, batchId: string): Promise<BatchKey> {
   const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, batchKeyObject(batchId));
-  if (raw === undefined) throw new NotFoundError(`answer key of batch ${batchId} not found`);
+  if (raw === undefined) throw new NotFoundError(`key of batch ${batchId} not found`);
   return BatchKey.parse(raw);
+}
+
+/** The hidden gold answers of a batch, caseId → answer (scoring only). */
+export async function loadBatchAnswers(deps: Deps, batchId: string): Promise<Map<string, GoldAnswer>> {
+  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, batchAnswersObject(batchId));
+  if (raw === undefined) throw new NotFoundError(`gold answers of batch ${batchId} not found`);
+  return new Map(Object.entries(BatchAnswers.parse(raw).answers));
 }

@@ -21,7 +21,7 @@ import {
   type Shares,
   splitIntoBatches,
 } from '../domain/index.js';
-import { type BatchKey, batchKeyObject, goldSetObject, loadBatchKey } from './batch-key.js';
+import { type DispatchedBatchKey, goldSetObject, loadBatchKey, storeBatchKey } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
@@ -145,9 +145,9 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
 
   if (!existing) {
     const plan = planRound({ cases: pending, protocol, workforces, shares });
-    const imageOf = new Map<string, string>(allCases.map((c) => [c.caseId, c.imageKey]));
+    const imageOf = new Map(allCases.map((c) => [c.caseId, c]));
     const now = deps.clock.now().toISOString();
-    const keys: BatchKey[] = [];
+    const keys: DispatchedBatchKey[] = [];
     const overlapIds = new Set(plan.overlaps.map((o) => o.caseId));
     for (const w of workforces) {
       const assigned: Case[] = plan.assignments[w.workforceId] ?? [];
@@ -179,7 +179,10 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
           workforceKind: w.kind,
           slaHours: w.slaHours,
           createdAt: now,
-          items: mixed.items.map((i) => ({ ...i, imageKey: imageOf.get(i.caseId)! })),
+          items: mixed.items.map((i) => {
+            const c = imageOf.get(i.caseId)!;
+            return { ...i, imageKey: c.imageKey, ...(c.grid ? { grid: c.grid } : {}) };
+          }),
           answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
           ...(mixed.note ? { note: mixed.note } : {}),
         });
@@ -188,7 +191,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     // 1. Answer keys (overwritable until the round commits). 2. The round record:
     // the commit point. A retry after it rebuilds everything from the stored keys,
     // never from a new plan.
-    for (const key of keys) await deps.objects.putJson(deps.buckets.gold, batchKeyObject(key.batchId), key);
+    // Each key as three objects: aliases (ingest, validation), key (cases), answers (scoring).
+    for (const key of keys) await storeBatchKey(deps, key);
     await deps.repo.createRound({
       programId,
       protocolId: protocol.protocolId,

@@ -8,7 +8,7 @@
  * 3. Append `labels.recorded` and mark the batch settled in its round.
  */
 import type { LabelLine, RleMask3D, StoredLabel } from '../domain/index.js';
-import { loadBatchKey } from './batch-key.js';
+import { loadBatchAliases, loadBatchKey } from './batch-key.js';
 import { ConflictError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -20,7 +20,12 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
     throw new ConflictError(`batch ${batch.batchId} is ${batch.status}: only accepted or rejected batches are finalized`);
   }
   const key = await loadBatchKey(deps, batch.batchId);
-  const { submission, labels, masks, lineOf } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  const { submission, labels, masks, lineOf } = await loadAcceptedSubmission(
+    deps,
+    batch,
+    await loadBatchAliases(deps, batch.batchId),
+    protocol,
+  );
   const byAlias = new Map(labels.map((l, k) => [l.alias, { line: l, index: k }]));
   const now = deps.clock.now().toISOString();
   const stored: StoredLabel[] = key.items.map((item) => {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { UPLOAD_PREFIX } from '../../infra/definitions.js';
 import { type LineProblem, validateLabelFile } from '../domain/index.js';
-import { loadBatchKey, reportObject } from './batch-key.js';
+import { gridsOf, loadBatchAliases, reportObject } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
@@ -122,9 +122,10 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
   }
   const protocol = await findProtocol(deps, batch.protocol);
   if (!protocol) throw new Error(`protocol ${batch.protocol} not found for batch ${batchId}`);
-  const key = await loadBatchKey(deps, batchId);
+  // The batch's aliases and image grids only: ingest never reads case ids or gold answers.
+  const aliases = await loadBatchAliases(deps, batchId);
   if (problems.length === 0) {
-    const v = validateLabelFile(bytes, { aliases: key.items.map((i) => i.alias), protocol });
+    const v = validateLabelFile(bytes, { aliases: aliases.items.map((i) => i.alias), grids: gridsOf(aliases), protocol });
     if (!v.ok) problems.push(...v.problems);
   }
 

@@ -1,12 +1,12 @@
 /**
  * Score a submission against its hidden gold — primary course:
- * 1. Load the batch, protocol, answer key and the accepted submission.
+ * 1. Load the batch, protocol, batch key, gold answers and the accepted submission.
  * 2. Score the gold items (accuracy with Wilson interval, κ) and decide the
  *    verdict by the protocol's threshold.
  * 3. Store the score and append `batch.scored` (deterministic id: once per batch).
  */
 import { scoreSubmissionAgainstGold } from '../domain/index.js';
-import { loadBatchKey } from './batch-key.js';
+import { loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
@@ -20,7 +20,7 @@ export async function scoreSubmission(
   let score = await deps.repo.getScore(batch.batchId);
   if (!score) {
     const key = await loadBatchKey(deps, batch.batchId);
-    const { labels, masks } = await loadAcceptedSubmission(deps, batch, key, protocol);
+    const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
     score = scoreSubmissionAgainstGold({
       batchId: batch.batchId,
       workforceId: batch.workforceId,
@@ -28,7 +28,8 @@ export async function scoreSubmission(
       items: key.items,
       lines: new Map(labels.map((l) => [l.alias, l])),
       masks,
-      answers: new Map(Object.entries(key.answers)),
+      // The only step that reads the hidden answers.
+      answers: await loadBatchAnswers(deps, batch.batchId),
     });
     await deps.repo.putScore(score);
   }

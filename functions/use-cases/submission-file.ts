@@ -1,7 +1,7 @@
 /** Reads back the accepted submission of a batch and checks it is unchanged. */
 import { createHash } from 'node:crypto';
 import { type LabelLine, type ProtocolVersion, type RleMask3D, type Submission, validateLabelFile } from '../domain/index.js';
-import type { BatchKey } from './batch-key.js';
+import { type BatchAliases, gridsOf } from './batch-key.js';
 import { IntegrityError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
@@ -9,7 +9,7 @@ import { findProtocol } from './protocol-ref.js';
 export async function loadAcceptedSubmission(
   deps: Deps,
   batch: BatchRecord,
-  key: BatchKey,
+  aliases: BatchAliases,
   protocol: ProtocolVersion,
 ): Promise<{ submission: Submission; labels: LabelLine[]; masks: Map<string, RleMask3D[]>; lineOf: Map<string, number> }> {
   if (!batch.acceptedUploadId) throw new NotFoundError(`batch ${batch.batchId} has no accepted upload`);
@@ -21,7 +21,7 @@ export async function loadAcceptedSubmission(
   if (sha !== submission.sha256Hex || bytes.length !== submission.sizeBytes) {
     throw new IntegrityError(`submission object ${submission.key} changed since ingest (SHA-256 ${sha})`);
   }
-  const v = validateLabelFile(bytes, { aliases: key.items.map((i) => i.alias), protocol });
+  const v = validateLabelFile(bytes, { aliases: aliases.items.map((i) => i.alias), grids: gridsOf(aliases), protocol });
   if (!v.ok) throw new IntegrityError(`submission ${submission.key} no longer validates: ${v.problems[0].reason}`);
   return { submission, labels: v.labels, masks: v.masks, lineOf: v.lineOf };
 }

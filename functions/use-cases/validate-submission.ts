@@ -4,7 +4,7 @@
  * 2. Re-validate it against the batch (a changed object is an integrity failure,
  *    not retried; the Catch records it).
  */
-import { loadBatchKey } from './batch-key.js';
+import { loadBatchAliases } from './batch-key.js';
 import type { Deps } from './ports.js';
 import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
 
@@ -13,7 +13,8 @@ export async function validateSubmission(
   input: { batchId: string },
 ): Promise<{ uploadId: string; sha256Hex: string; labels: number }> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
-  const key = await loadBatchKey(deps, batch.batchId);
-  const { submission, labels } = await loadAcceptedSubmission(deps, batch, key, protocol);
+  // The aliases only: validation never reads the case ids or the gold answers.
+  const aliases = await loadBatchAliases(deps, batch.batchId);
+  const { submission, labels } = await loadAcceptedSubmission(deps, batch, aliases, protocol);
   return { uploadId: submission.uploadId, sha256Hex: submission.sha256Hex, labels: labels.length };
 }

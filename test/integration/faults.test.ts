@@ -6,7 +6,7 @@
  */
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchKeyObject, loadBatchKey } from '../../functions/use-cases/batch-key.js';
+import { batchAnswersObject, loadBatchKey } from '../../functions/use-cases/batch-key.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
@@ -67,7 +67,7 @@ describe('Faults: throttling and failures during the lifecycle', () => {
     const body = enc.encode(await labels(b));
     const key = await loadBatchKey(stack.deps, b.batchId);
     // The answer key lost its gold answers after dispatch: scoring cannot go on.
-    await stack.deps.objects.putJson(stack.deps.buckets.gold, batchKeyObject(b.batchId), { ...key, answers: {} });
+    await stack.deps.objects.putJson(stack.deps.buckets.gold, batchAnswersObject(b.batchId), { batchId: b.batchId, answers: {} });
     await uploadLabelFile(stack.deps, b.workforceId, b.batchId, body);
     const rec = await stack.runner.finished(b.batchId);
     expect(rec.status).toBe('FAILED');

@@ -20,7 +20,7 @@ import {
   type BatchScore,
 } from '../../functions/domain/model/index.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
-import { batchKeyObject } from '../../functions/use-cases/batch-key.js';
+import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
 import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
 import { createHash } from 'node:crypto';
 import type {
@@ -493,7 +493,7 @@ export async function seedUploadScenario(
     createdAt: T0,
     taskToken: token,
   });
-  await deps.objects.putJson(deps.buckets.gold, batchKeyObject(batchId), {
+  await storeBatchKey(deps, {
     batchId,
     round: 1,
     protocol: 'chest-xray@1',

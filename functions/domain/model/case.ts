@@ -2,10 +2,26 @@
 import { z } from 'zod';
 import { Identifier } from './protocol.js';
 
+/**
+ * The voxel grid of an image: dims `[nx, ny, nz]` (a 2D image has nz = 1) and
+ * voxel spacing in mm. Masks must be on it; detection coordinates (mm from the
+ * first voxel's corner) must lie within it.
+ */
+export const ImageGrid = z.strictObject({
+  dims: z.tuple([z.number().int().min(1).max(65535), z.number().int().min(1).max(65535), z.number().int().min(1).max(65535)]),
+  spacing: z.tuple([z.number().positive().max(1000), z.number().positive().max(1000), z.number().positive().max(1000)]),
+});
+export type ImageGrid = z.infer<typeof ImageGrid>;
+
 export const Case = z.object({
   caseId: Identifier,
   /** Key of the de-identified image in the images bucket. */
   imageKey: z.string().min(1),
+  /**
+   * The image's voxel grid, where the PM's manifest gives it (a NIfTI image's
+   * header gives it at dispatch otherwise). Masks and findings are checked against it.
+   */
+  grid: ImageGrid.optional(),
   modality: z.string().min(1),
   bodyPart: z.string().min(1),
   site: z.string().min(1),

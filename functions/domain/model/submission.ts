@@ -1,27 +1,44 @@
 /** Vendor submissions: label files uploaded through presigned upload slots. */
 import { z } from 'zod';
 
+/**
+ * Smallest non-zero magnitude a submitted number may have. DynamoDB's Number
+ * stores magnitudes 1e-130..1e126 only (a finding of 1e-140 made FinalizeBatch
+ * throw); nothing Goldline measures is meaningful below 1e-9, so a smaller
+ * non-zero value is refused (write 0), not silently rounded.
+ */
+export const MIN_NONZERO_MAGNITUDE = 1e-9;
+const representable = { error: `must be 0 or at least ${MIN_NONZERO_MAGNITUDE} in magnitude` };
+const isRepresentable = (v: number): boolean => v === 0 || Math.abs(v) >= MIN_NONZERO_MAGNITUDE;
+
+/** Coordinates and sizes in mm: at most 10 m, far beyond any scanner (within the image is checked with its grid). */
+export const MAX_COORDINATE_MM = 10_000;
+/** A coordinate in mm: finite, at most 10 m from the image origin, storable. */
+const Millimetres = z.number().finite().min(-MAX_COORDINATE_MM).max(MAX_COORDINATE_MM).refine(isRepresentable, representable);
+/** A probability or confidence: in [0, 1] and storable. */
+const Probability = z.number().min(0).max(1).refine(isRepresentable, representable);
+
 /** One line of an uploaded JSON Lines label file (classification). */
 export const ClassificationLabelLine = z.strictObject({
-  alias: z.string().min(1),
-  label: z.string().min(1),
+  alias: z.string().min(1).max(64),
+  label: z.string().min(1).max(256),
   annotator: z.string().min(1).max(128),
-  confidence: z.number().min(0).max(1).optional(),
+  confidence: Probability.optional(),
 });
 export type ClassificationLabelLine = z.infer<typeof ClassificationLabelLine>;
 
-/** A marked finding: centroid in mm (image space), optional diameter, probability. */
+/** A marked finding: centroid in mm (from the image's first voxel corner), optional diameter, probability. */
 export const MarkedFinding = z.strictObject({
-  x: z.number().finite(),
-  y: z.number().finite(),
-  z: z.number().finite(),
-  diameterMm: z.number().positive().finite().optional(),
-  probability: z.number().min(0).max(1).default(1),
+  x: Millimetres,
+  y: Millimetres,
+  z: Millimetres,
+  diameterMm: z.number().positive().max(MAX_COORDINATE_MM).refine(isRepresentable, representable).optional(),
+  probability: Probability.default(1),
 });
 
 /** One line of a detection label file: every finding marked on one item. */
 export const DetectionLabelLine = z.strictObject({
-  alias: z.string().min(1),
+  alias: z.string().min(1).max(64),
   annotator: z.string().min(1).max(128),
   findings: z.array(MarkedFinding).max(1000),
 });
@@ -36,7 +53,7 @@ export type UploadedMask = z.infer<typeof UploadedMask>;
 
 /** One line of a segmentation label file: the mask of one item. */
 export const SegmentationLabelLine = z.strictObject({
-  alias: z.string().min(1),
+  alias: z.string().min(1).max(64),
   annotator: z.string().min(1).max(128),
   mask: UploadedMask,
 });

@@ -8,7 +8,7 @@
  * Pure: bytes and plain objects in, plain objects out. Every malformed input
  * raises a {@link MaskFormatError} that says what is wrong and where.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import * as nifti from 'nifti-reader-js';
 import { z } from 'zod';
 import { assertMask, assertRuns, foregroundRuns, type Mask3D, type RleMask3D, voxelCount } from './segmentation.js';
@@ -44,39 +44,116 @@ function exactArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 }
 
 /**
- * Reads a NIfTI-1 or NIfTI-2 label map (`.nii`, or `.nii.gz` — gunzipped with
- * Node's zlib) into a {@link Mask3D}. Voxel order is kept as stored (x
- * fastest, as the NIfTI standard and nifti-reader-js define it); the affine is
- * not applied, so compared masks must share one grid. Spacing comes from
- * `pixdim[1..3]`, converted to mm with `xyzt_units`. Datatypes uint8, int8,
- * int16, uint16, int32, uint32, float32, float64; `scl_slope`/`scl_inter` are
- * applied when the slope is non-zero. Values must be integers in 0..255 (floats
- * within 1e-4 of one are rounded).
- *
- * Errors: not NIfTI, .hdr/.img pairs, 4D or more (a non-singleton 4th+ dim),
- * unsupported datatype, truncated data, unknown spacing, non-label values.
- *
- * @example
- * const mask = readNifti(new Uint8Array(await readFile('case01_seg.nii.gz')));
- * mask.dims // [512, 512, 256]; mask.spacing // [0.7, 0.7, 2.5]
+ * What an uploaded mask may be: the grid of the image it labels (dims exactly;
+ * spacing, when known, within 1%) or, where no grid is known, a voxel count.
+ * Decoders check it from the header, before they allocate or inflate anything.
  */
-export function readNifti(bytes: Uint8Array): Mask3D {
-  let raw = bytes;
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = gunzipSync(raw);
-    } catch (e) {
-      throw new MaskFormatError(`gzip data could not be decompressed: ${(e as Error).message}`);
+export interface MaskBound {
+  grid?: { dims: readonly [number, number, number]; spacing?: readonly [number, number, number] };
+  /** Without a grid: at most this many voxels (default {@link DEFAULT_MAX_MASK_VOXELS} for NIfTI). */
+  maxVoxels?: number;
+}
+
+/** Dense masks on an image of unknown grid: at most 2^27 voxels (512×512×512). */
+export const DEFAULT_MAX_MASK_VOXELS = 2 ** 27;
+/** Image data of one NIfTI upload: at most 256 MiB decompressed, whatever the grid. */
+export const MAX_NIFTI_DATA_BYTES = 256 * 1024 * 1024;
+/** Header plus extensions: `vox_offset` at most 1 MiB. */
+export const MAX_NIFTI_HEADER_BYTES = 1024 * 1024;
+/** Bytes a NIfTI may carry after its image data (padding some writers add). */
+export const NIFTI_TRAILING_ALLOWANCE = 64 * 1024;
+/** Relative spacing difference tolerated between a mask and its image (float32 headers, rounding). */
+const SPACING_TOLERANCE = 0.01;
+
+const gridText = (dims: readonly number[]): string => `[${dims.join('×')}]`;
+
+/**
+ * Checks a mask's declared grid against the bound; throws a {@link MaskFormatError}
+ * naming both grids. Called on the header, before any voxel is read.
+ */
+export function checkMaskGrid(
+  dims: readonly [number, number, number],
+  spacing: readonly [number, number, number] | undefined,
+  bound: MaskBound,
+): void {
+  const n = dims[0] * dims[1] * dims[2];
+  const grid = bound.grid;
+  if (grid) {
+    if (dims.some((d, k) => d !== grid.dims[k])) {
+      throw new MaskFormatError(`mask grid ${gridText(dims)} differs from the image grid ${gridText(grid.dims)}`);
     }
+    const want = grid.spacing;
+    if (want && spacing && spacing.some((s, k) => !(Math.abs(s - want[k]) <= SPACING_TOLERANCE * want[k]))) {
+      throw new MaskFormatError(`mask spacing [${spacing.join(', ')}] mm differs from the image spacing [${want.join(', ')}] mm`);
+    }
+    return;
   }
-  const buffer = exactArrayBuffer(raw);
+  if (bound.maxVoxels !== undefined && !(n <= bound.maxVoxels)) {
+    throw new MaskFormatError(`mask grid ${gridText(dims)} has ${n} voxels, more than the ${bound.maxVoxels} allowed`);
+  }
+}
+
+const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The first bytes of a gzip stream, inflated from at most 4 KiB of input (so at
+ * most ~4 MiB of output, whatever the stream holds): enough for a NIfTI header.
+ */
+function gunzipHead(bytes: Uint8Array): Uint8Array {
+  let head: Uint8Array;
+  try {
+    head = gunzipSync(bytes.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 8 * 1024 * 1024 });
+  } catch (e) {
+    throw new MaskFormatError(`gzip data could not be decompressed: ${(e as Error).message}`);
+  }
+  if (head.length === 0) throw new MaskFormatError('gzip data could not be decompressed: the stream yields no data');
+  return head;
+}
+
+/** Inflates a whole gzip stream, refusing while inflating once it passes `cap` bytes. */
+function gunzipCapped(bytes: Uint8Array, cap: number, what: string): Uint8Array {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: cap });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw new MaskFormatError(`gzip data decompresses to more than ${cap} bytes, the most ${what} can hold: refused while inflating`);
+    }
+    throw new MaskFormatError(`gzip data could not be decompressed: ${(e as Error).message}`);
+  }
+}
+
+/** Reads the header fields Goldline uses, from the header bytes only (extensions are skipped). */
+function readNiftiHeader(head: Uint8Array): nifti.NIFTI1 | nifti.NIFTI2 {
+  if (head.length < 348) throw new MaskFormatError(`not a NIfTI file: ${head.length} bytes, a NIfTI-1 header alone has 348`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const size = [view.getInt32(0, true), view.getInt32(0, false)];
+  const headerBytes = size.includes(540) ? 540 : 348;
+  if (head.length < headerBytes) throw new MaskFormatError(`NIfTI-2 header truncated: ${head.length} of 540 bytes`);
+  const buffer = exactArrayBuffer(head.subarray(0, headerBytes));
   if (!nifti.isNIFTI(buffer)) {
     if (nifti.isNIFTI(buffer, true)) {
       throw new MaskFormatError('NIfTI .hdr/.img pairs are not supported: upload a single .nii or .nii.gz file');
     }
     throw new MaskFormatError('not a NIfTI file (no "n+1"/"n+2" magic at the header end)');
   }
-  const header = nifti.readHeader(buffer);
+  try {
+    return nifti.readHeader(buffer);
+  } catch (e) {
+    throw new MaskFormatError(`NIfTI header cannot be read: ${(e as Error).message}`);
+  }
+}
+
+interface NiftiLayout {
+  header: nifti.NIFTI1 | nifti.NIFTI2;
+  dims: [number, number, number];
+  spacing: [number, number, number];
+  type: (typeof NIFTI_TYPES)[number];
+}
+
+/** The grid and datatype a NIfTI header declares, read from the header bytes alone. */
+function readNiftiLayout(head: Uint8Array): NiftiLayout {
+  if (isGzip(head)) throw new MaskFormatError('gzip inside gzip: upload the NIfTI gzipped once');
+  const header = readNiftiHeader(head);
   const ndim = header.dims[0];
   if (!(ndim >= 2 && ndim <= 7)) throw new MaskFormatError(`NIfTI dim[0] must be 2..7, got ${ndim}`);
   const extra = header.dims.slice(4, ndim + 1).filter((d) => d > 1);
@@ -88,19 +165,15 @@ export function readNifti(bytes: Uint8Array): Mask3D {
   const nx = header.dims[1];
   const ny = header.dims[2];
   const nz = ndim >= 3 ? header.dims[3] : 1;
+  if (![nx, ny, nz].every((d) => Number.isSafeInteger(d) && d >= 1)) {
+    throw new MaskFormatError(`NIfTI dims [${nx}, ${ny}, ${nz}] must be positive integers`);
+  }
   const type = NIFTI_TYPES[header.datatypeCode];
   if (!type) {
     throw new MaskFormatError(
       `NIfTI datatype ${header.datatypeCode} is not a supported label type (${Object.values(NIFTI_TYPES)
         .map((t) => t.name)
         .join(', ')})`,
-    );
-  }
-  const n = nx * ny * nz;
-  const offset = Math.floor(header.vox_offset);
-  if (offset + n * type.bytes > buffer.byteLength) {
-    throw new MaskFormatError(
-      `NIfTI image data truncated: ${n} voxels × ${type.bytes} B from offset ${offset} need ${offset + n * type.bytes} B, file has ${buffer.byteLength}`,
     );
   }
   const unit = UNIT_TO_MM[header.xyzt_units & 0x07] ?? 1;
@@ -112,6 +185,74 @@ export function readNifti(bytes: Uint8Array): Mask3D {
     }
     return v;
   }) as [number, number, number];
+  return { header, dims: [nx, ny, nz], spacing, type };
+}
+
+/**
+ * The voxel grid a NIfTI file (`.nii` or `.nii.gz`) declares, from its first
+ * bytes (4 KiB are plenty): its header only, no image data is read.
+ *
+ * @example readNiftiGrid(await getHead(imageKey, 4096)) // { dims: [512, 512, 256], spacing: [0.7, 0.7, 2.5] }
+ */
+export function readNiftiGrid(head: Uint8Array): { dims: [number, number, number]; spacing: [number, number, number] } {
+  const { dims, spacing } = readNiftiLayout(isGzip(head) ? gunzipHead(head) : head);
+  return { dims, spacing };
+}
+
+/**
+ * Reads a NIfTI-1 or NIfTI-2 label map (`.nii`, or `.nii.gz` — gunzipped with
+ * Node's zlib) into a {@link Mask3D}. Voxel order is kept as stored (x
+ * fastest, as the NIfTI standard and nifti-reader-js define it); the affine is
+ * not applied, so compared masks must share one grid. Spacing comes from
+ * `pixdim[1..3]`, converted to mm with `xyzt_units`. Datatypes uint8, int8,
+ * int16, uint16, int32, uint32, float32, float64; `scl_slope`/`scl_inter` are
+ * applied when the slope is non-zero. Values must be integers in 0..255 (floats
+ * within 1e-4 of one are rounded).
+ *
+ * Bounded: the header is read first (from at most 4 KiB of gzip input); its grid
+ * must match `bound.grid` (or hold at most `bound.maxVoxels`, default
+ * {@link DEFAULT_MAX_MASK_VOXELS}) before anything is allocated, and the gzip
+ * stream is then inflated with an output cap of exactly what that header needs
+ * (`vox_offset` + voxels × bytes per voxel + {@link NIFTI_TRAILING_ALLOWANCE}),
+ * enforced while inflating: a decompression bomb is refused, never inflated.
+ *
+ * Errors: not NIfTI, .hdr/.img pairs, 4D or more (a non-singleton 4th+ dim),
+ * unsupported datatype, truncated data, unknown spacing, non-label values, a
+ * grid other than the image's, more data than the header declares.
+ *
+ * @example
+ * const mask = readNifti(new Uint8Array(await readFile('case01_seg.nii.gz')), { grid: { dims: [512, 512, 256] } });
+ * mask.dims // [512, 512, 256]; mask.spacing // [0.7, 0.7, 2.5]
+ */
+export function readNifti(bytes: Uint8Array, bound: MaskBound = {}): Mask3D {
+  const gz = isGzip(bytes);
+  const { header, dims, spacing, type } = readNiftiLayout(gz ? gunzipHead(bytes) : bytes);
+  const [nx, ny, nz] = dims;
+  checkMaskGrid([nx, ny, nz], spacing, { maxVoxels: DEFAULT_MAX_MASK_VOXELS, ...bound });
+  const n = nx * ny * nz;
+  const dataBytes = n * type.bytes;
+  if (dataBytes > MAX_NIFTI_DATA_BYTES) {
+    throw new MaskFormatError(
+      `NIfTI image data of ${dataBytes} B (${gridText([nx, ny, nz])} ${type.name}) exceeds ${MAX_NIFTI_DATA_BYTES} B: store labels as uint8`,
+    );
+  }
+  const offset = Math.floor(header.vox_offset);
+  const headerBytes = header instanceof nifti.NIFTI2 ? 540 : 348;
+  if (!(offset >= headerBytes && offset <= MAX_NIFTI_HEADER_BYTES)) {
+    throw new MaskFormatError(`NIfTI vox_offset ${header.vox_offset} must lie in ${headerBytes}..${MAX_NIFTI_HEADER_BYTES}`);
+  }
+  const need = offset + dataBytes;
+  const cap = need + NIFTI_TRAILING_ALLOWANCE;
+  const what = `a ${gridText([nx, ny, nz])} ${type.name} NIfTI`;
+  const raw = gz ? gunzipCapped(bytes, cap, what) : bytes;
+  if (need > raw.byteLength) {
+    throw new MaskFormatError(
+      `NIfTI image data truncated: ${n} voxels × ${type.bytes} B from offset ${offset} need ${need} B, file has ${raw.byteLength}`,
+    );
+  }
+  if (raw.byteLength > cap) {
+    throw new MaskFormatError(`NIfTI file has ${raw.byteLength} B, more than the ${cap} B ${what} can hold`);
+  }
 
   const data = new Uint8Array(n);
   const slope = header.scl_slope;
@@ -119,7 +260,7 @@ export function readNifti(bytes: Uint8Array): Mask3D {
   if (type.bytes === 1 && type.name === 'uint8' && !scaled) {
     data.set(raw.subarray(offset, offset + n));
   } else {
-    const view = new DataView(buffer, offset, n * type.bytes);
+    const view = new DataView(raw.buffer, raw.byteOffset + offset, dataBytes);
     const le = header.littleEndian;
     const inter = Number.isFinite(header.scl_inter) ? header.scl_inter : 0;
     for (let i = 0; i < n; i++) {
@@ -427,13 +568,15 @@ const MAX_LISTED = 5;
  * shape, then one pass over the runs): format tag, positive integer dims and
  * ≤ 2^32 voxels, positive spacing, labels 1..255 listed once, runs as integer
  * start,length pairs with length ≥ 1, sorted, non-overlapping (touching is
- * allowed), inside the grid, and no voxel claimed by two labels.
+ * allowed), inside the grid, and no voxel claimed by two labels. With a
+ * `bound`, the dims must be the image's (and the spacing within 1%), or the
+ * voxel count at most `bound.maxVoxels`, checked before any run is read.
  *
  * @example
  * parseRle3d('{"format":"goldline-rle3d/1","dims":[4,4,2],"spacing":[1,1,2.5],"labels":[{"label":1,"runs":[5,2,9,2]}]}')
  * // [{ dims: [4, 4, 2], spacing: [1, 1, 2.5], label: 1, runs: Uint32Array [5, 2, 9, 2] }]
  */
-export function parseRle3d(input: unknown): RleMask3D[] {
+export function parseRle3d(input: unknown, bound: MaskBound = {}): RleMask3D[] {
   let value = input;
   if (typeof input === 'string') {
     try {
@@ -448,6 +591,8 @@ export function parseRle3d(input: unknown): RleMask3D[] {
   const [nx, ny, nz] = doc.dims;
   const n = nx * ny * nz;
   if (n > 0xffffffff) throw new MaskFormatError(`dims [${doc.dims}] exceed 2^32 voxels`);
+  // The grid first: a run list on another grid is refused before it is read.
+  checkMaskGrid([nx, ny, nz], doc.spacing, bound);
 
   const problems: string[] = [];
   const report = (msg: string): void => {

@@ -187,7 +187,7 @@ describe('Function: validateLabelFile', () => {
   });
 
   describe('problem cap', () => {
-    it(`returns ${MAX_REPORTED_PROBLEMS} problems and a "further problem(s)" line when there are more`, () => {
+    it(`returns ${MAX_REPORTED_PROBLEMS} problems and an "and N more" line when there are more`, () => {
       // Arrange: 250 bad lines + the 3 aliases missing = 251 problems
       const text = Array.from({ length: 250 }, (_, i) => `bad line ${i}`).join('\n');
 
@@ -197,20 +197,20 @@ describe('Function: validateLabelFile', () => {
       // Assert
       expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
       expect(problems[0].line).toBe(1);
-      expect(problems[MAX_REPORTED_PROBLEMS - 1].line).toBe(200);
-      expect(problems[MAX_REPORTED_PROBLEMS]).toEqual({ line: 0, reason: '51 further problem(s) not shown' });
+      expect(problems[MAX_REPORTED_PROBLEMS - 1].line).toBe(MAX_REPORTED_PROBLEMS);
+      expect(problems[MAX_REPORTED_PROBLEMS]).toEqual({ line: 0, reason: `and ${251 - MAX_REPORTED_PROBLEMS} more problem(s) not shown` });
     });
 
-    it('returns all problems with no "further" line at exactly the cap', () => {
-      // Arrange: 199 bad lines + the missing-aliases line = 200 problems
-      const text = Array.from({ length: 199 }, () => 'x').join('\n');
+    it('returns all problems with no "and N more" line at exactly the cap', () => {
+      // Arrange: cap − 1 bad lines + the missing-aliases line = cap problems
+      const text = Array.from({ length: MAX_REPORTED_PROBLEMS - 1 }, () => 'x').join('\n');
 
       // Act
       const problems = problemsOf(validate(text));
 
       // Assert
       expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS);
-      expect(problems.some((p) => p.reason.includes('further problem'))).toBe(false);
+      expect(problems.some((p) => p.reason.includes('more problem'))).toBe(false);
     });
   });
 });
