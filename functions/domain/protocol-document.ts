@@ -555,20 +555,31 @@ export interface DryRunResult {
  */
 export function dryRunRouting(cases: readonly Case[], protocol: ProtocolVersion): DryRunResult {
   const decisions = cases.map((c) => routeCase(c, protocol));
+  // One pass over the decisions (a dry run may hold hundreds of thousands of
+  // cases): per rule, the cases it kept in its own pool and, for the ones the
+  // de-identification gate moved, the pool each went to.
+  const tally = new Map<string, { own: number; gated: Map<string, number> }>();
+  for (const d of decisions) {
+    let t = tally.get(d.ruleId);
+    if (!t) {
+      t = { own: 0, gated: new Map() };
+      tally.set(d.ruleId, t);
+    }
+    if (d.gate) t.gated.set(d.route.pool, (t.gated.get(d.route.pool) ?? 0) + 1);
+    else t.own++;
+  }
   const rows: (DryRunSummaryRow & { gated: boolean })[] = [];
   const declared = [...protocol.routing.rules.map((r) => ({ ruleId: r.id, pool: r.route.pool })), { ruleId: 'default', pool: protocol.routing.default.pool }];
   for (const { ruleId, pool } of declared) {
-    const mine = decisions.filter((d) => d.ruleId === ruleId);
-    rows.push({ ruleId, pool, count: mine.filter((d) => !d.gate).length, gated: false });
+    const t = tally.get(ruleId);
+    rows.push({ ruleId, pool, count: t?.own ?? 0, gated: false });
     // The gate changes where a vendor rule's cases go (internal, or excluded
     // when the protocol quarantines them): one extra row per resulting pool.
-    const gatedPools = new Map<string, number>();
-    for (const d of mine) if (d.gate) gatedPools.set(d.route.pool, (gatedPools.get(d.route.pool) ?? 0) + 1);
-    for (const [gatedPool, count] of gatedPools) rows.push({ ruleId, pool: gatedPool, count, gated: true });
+    for (const [gatedPool, count] of t?.gated ?? []) rows.push({ ruleId, pool: gatedPool, count, gated: true });
   }
   const summary = rows.map(({ ruleId, pool, count }) => ({ ruleId, pool, count }));
 
-  const idWidth = Math.max(0, ...cases.map((c) => c.caseId.length));
+  const idWidth = widest(cases.map((c) => c.caseId), 0);
   const lines = [`Dry run: ${cases.length} case${cases.length === 1 ? '' : 's'} through ${protocolRef(protocol)} (${protocol.title})`, ''];
   const reasons = new Map(protocol.routing.rules.map((r) => [r.id, r.reason]));
   for (const d of decisions) {
@@ -578,8 +589,8 @@ export function dryRunRouting(cases: readonly Case[], protocol: ProtocolVersion)
     const why = d.explanation.startsWith(opening) ? `${reasons.get(d.ruleId)} — ${d.explanation.slice(opening.length)}` : d.explanation;
     lines.push(`${d.caseId.padEnd(idWidth)} → ${d.route.pool} (${via}): ${why}`);
   }
-  const ruleWidth = Math.max(4, ...rows.map((r) => r.ruleId.length));
-  const poolWidth = Math.max(4, ...rows.map((r) => r.pool.length));
+  const ruleWidth = widest(rows.map((r) => r.ruleId), 4);
+  const poolWidth = widest(rows.map((r) => r.pool), 4);
   lines.push('', `${'rule'.padEnd(ruleWidth)}  ${'pool'.padEnd(poolWidth)}  cases`);
   for (const r of rows) {
     const gate = r.pool === 'exclude' ? 'quarantined' : `kept ${r.pool}`;
@@ -591,6 +602,17 @@ export function dryRunRouting(cases: readonly Case[], protocol: ProtocolVersion)
   for (const d of decisions) byPool.set(d.route.pool, (byPool.get(d.route.pool) ?? 0) + 1);
   lines.push('', `by pool: ${[...byPool].map(([pool, n]) => `${pool} ${n}`).join(' · ')}`);
   return { decisions, summary, text: lines.join('\n') };
+}
+
+/**
+ * The length of the longest text, at least `min`. A loop, not `Math.max(...xs)`:
+ * spreading an array into a call puts every element on the stack, and a list of
+ * about 120,000 or more overflows it.
+ */
+function widest(texts: readonly string[], min: number): number {
+  let width = min;
+  for (const t of texts) if (t.length > width) width = t.length;
+  return width;
 }
 
 // ---------------------------------------------------------------------------

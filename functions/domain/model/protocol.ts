@@ -3,10 +3,144 @@
  * has used them; every batch, label and ledger event records `id@version`.
  */
 import { z } from 'zod';
+import { DeidentificationSettings } from './deidentification-settings.js';
+import { closestName } from '../spelling.js';
 
 export const Identifier = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64 characters');
+
+/**
+ * The flags a case carries (`Case.flags`, model/case.ts): the only keys a
+ * `flags.<key>` condition can name. A test keeps the two lists equal.
+ */
+export const CASE_FLAGS = ['sensitive', 'rare', 'complex'] as const;
+export type CaseFlag = (typeof CASE_FLAGS)[number];
+
+/** Case attributes a condition names directly, with their type. */
+export const FIXED_ATTRIBUTES = { modality: 'text', bodyPart: 'text', site: 'text', scanner: 'text', deidentified: 'boolean' } as const;
+
+/** A subgroup key: `ageBand`, `sex`, `site_group`. */
+export const SubgroupKey = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a letter, then letters, digits, "_" or "-", at most 64 characters');
+
+/**
+ * What the program's cases carry beyond the fixed attributes, so that a rule on
+ * a misspelt key or value is refused instead of silently never matching:
+ * the flags the program uses (a subset of `CASE_FLAGS`; omitted: all of them)
+ * and each subgroup key with the values it takes. A rule on `subgroup.<key>`
+ * needs the key declared here.
+ *
+ * @example { flags: ['sensitive', 'rare'], subgroup: { ageBand: ['0-17', '18-64', '65+'], sex: ['F', 'M'] } }
+ */
+export const AttributeDeclaration = z.strictObject({
+  flags: z.array(z.enum(CASE_FLAGS)).optional(),
+  subgroup: z.record(SubgroupKey, z.array(z.string().min(1)).min(1)).optional(),
+});
+export type AttributeDeclaration = z.infer<typeof AttributeDeclaration>;
+
+export type AttributeType = 'text' | 'boolean';
+
+/** What a condition's attribute names, or why it names nothing a case carries. */
+export type ResolvedAttribute =
+  | { ok: true; type: AttributeType; /** Declared values (subgroup keys). */ values?: readonly string[] }
+  | { ok: false; message: string };
+
+const quoteList = (xs: readonly string[]): string => xs.map((x) => JSON.stringify(x)).join(', ');
+
+/**
+ * Resolves a condition's attribute against the fixed attributes, the flags a
+ * case carries and the protocol's declaration, with a "did you mean" for a slip.
+ *
+ * @example resolveAttribute('flags.sensitve', undefined) // { ok: false, message: 'unknown attribute "flags.sensitve": did you mean "flags.sensitive"?' }
+ */
+export function resolveAttribute(attribute: string, declared: AttributeDeclaration | undefined): ResolvedAttribute {
+  const fixed = FIXED_ATTRIBUTES[attribute as keyof typeof FIXED_ATTRIBUTES];
+  if (fixed && Object.hasOwn(FIXED_ATTRIBUTES, attribute)) return { ok: true, type: fixed };
+  const flags: readonly string[] = declared?.flags ?? CASE_FLAGS;
+  const subgroup = declared?.subgroup ?? {};
+  const known = [...Object.keys(FIXED_ATTRIBUTES), ...flags.map((f) => `flags.${f}`), ...Object.keys(subgroup).map((k) => `subgroup.${k}`)];
+  const hint = (): string => {
+    const near = closestName(attribute, known) ?? closestName(attribute, CASE_FLAGS.map((f) => `flags.${f}`));
+    return near ? `: did you mean "${near}"?` : '';
+  };
+  const [root, key, ...rest] = attribute.split('.');
+  if (root === 'flags' && key !== undefined && rest.length === 0) {
+    if (!(CASE_FLAGS as readonly string[]).includes(key)) {
+      return { ok: false, message: `unknown attribute ${JSON.stringify(attribute)}${hint() || ` (a case carries the flags ${CASE_FLAGS.join(', ')})`}` };
+    }
+    if (!flags.includes(key)) {
+      return { ok: false, message: `"${attribute}" is not declared in attributes.flags (declared: ${flags.join(', ') || 'none'})` };
+    }
+    return { ok: true, type: 'boolean' };
+  }
+  if (root === 'subgroup' && key !== undefined && rest.length === 0) {
+    if (!declared?.subgroup) {
+      return {
+        ok: false,
+        message: `"${attribute}" is not declared: declare the subgroup key and its values in attributes.subgroup (e.g. attributes: { subgroup: { ${SubgroupKey.safeParse(key).success ? key : 'ageBand'}: [...] } }) before a rule uses it`,
+      };
+    }
+    const values = Object.hasOwn(subgroup, key) ? subgroup[key] : undefined;
+    if (!values) {
+      const keys = Object.keys(subgroup);
+      return { ok: false, message: `unknown attribute ${JSON.stringify(attribute)}${hint() || ''} (declared subgroup keys: ${keys.join(', ') || 'none'})` };
+    }
+    return { ok: true, type: 'text', values };
+  }
+  return {
+    ok: false,
+    message: `unknown attribute ${JSON.stringify(attribute)}${hint() || ` (known: ${Object.keys(FIXED_ATTRIBUTES).join(', ')}, flags.<flag>, subgroup.<key>)`}`,
+  };
+}
+
+/**
+ * Problems of one condition against the attribute it names: the attribute
+ * exists, the operator suits its type (a flag is true or false; text is
+ * compared with equals, notEquals or in) and compared values are of its type
+ * and, for a subgroup key, among its declared values. Paths are relative to the
+ * condition.
+ */
+export function conditionProblems(cond: Condition, declared: AttributeDeclaration | undefined): { path: (string | number)[]; message: string }[] {
+  const attr = resolveAttribute(cond.attribute, declared);
+  if (!attr.ok) return [{ path: ['attribute'], message: attr.message }];
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const checkValue = (value: unknown, path: (string | number)[]) => {
+    if (attr.type === 'boolean') {
+      if (typeof value !== 'boolean') out.push({ path, message: `${cond.attribute} is true or false, got ${JSON.stringify(value)} (or use isTrue / isFalse)` });
+      return;
+    }
+    if (typeof value !== 'string') {
+      out.push({ path, message: `${cond.attribute} is text, got ${typeof value} ${JSON.stringify(value)} (write it in quotes)` });
+      return;
+    }
+    if (attr.values && !attr.values.includes(value)) {
+      const near = closestName(value, attr.values);
+      out.push({
+        path,
+        message: `${JSON.stringify(value)} is not a declared value of ${cond.attribute} (declared: ${quoteList(attr.values)})${near ? `: did you mean ${JSON.stringify(near)}?` : ''}`,
+      });
+    }
+  };
+  switch (cond.op) {
+    case 'isTrue':
+    case 'isFalse':
+      if (attr.type !== 'boolean') {
+        out.push({ path: ['op'], message: `${cond.attribute} is text, not true or false: ${cond.op} can never be decided by it (use equals, notEquals or in)` });
+      }
+      break;
+    case 'equals':
+    case 'notEquals':
+      checkValue(cond.value, ['value']);
+      break;
+    case 'in':
+      if (attr.type === 'boolean') out.push({ path: ['op'], message: `${cond.attribute} is true or false: use isTrue or isFalse, not in` });
+      else for (const [k, v] of cond.values.entries()) checkValue(v, ['values', k]);
+      break;
+  }
+  return out;
+}
 
 /** A condition on one case attribute. Paths: `modality`, `bodyPart`, `site`, `scanner`, `subgroup.<k>`, `flags.<k>`, `deidentified`. */
 export const Condition = z.discriminatedUnion('op', [
@@ -142,6 +276,8 @@ export const ProtocolVersion = z
      * closed as silent. Omitted: only the SLA applies.
      */
     heartbeatHours: z.number().positive().optional(),
+    /** The flag and subgroup keys (and subgroup values) this program's cases carry; see `AttributeDeclaration`. */
+    attributes: AttributeDeclaration.optional(),
     routing: z.object({
       rules: z.array(RoutingRule),
       default: Route,
@@ -152,6 +288,11 @@ export const ProtocolVersion = z
        */
       onDeidentificationFailure: z.enum(['internal', 'quarantine']).default('internal'),
     }),
+    /**
+     * What the de-identification gate accepts (model/deidentification-settings.ts):
+     * PS3.15 options (default none), the root of re-generated UIDs, the form of pseudonyms.
+     */
+    deidentification: DeidentificationSettings.prefault({}),
     rebalancing: z
       .object({
         /** Quality floor on the lower Wilson bound of gold accuracy. */
@@ -174,6 +315,11 @@ export const ProtocolVersion = z
     for (const [i, r] of p.routing.rules.entries()) {
       if (ids.has(r.id)) ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'id'], message: `duplicate rule id "${r.id}"` });
       ids.add(r.id);
+      for (const [j, cond] of r.when.entries()) {
+        for (const problem of conditionProblems(cond, p.attributes)) {
+          ctx.addIssue({ code: 'custom', path: ['routing', 'rules', i, 'when', j, ...problem.path], message: problem.message });
+        }
+      }
     }
     if (p.heartbeatHours !== undefined && p.heartbeatHours > p.slaHours) {
       ctx.addIssue({ code: 'custom', path: ['heartbeatHours'], message: 'heartbeatHours must not exceed slaHours' });

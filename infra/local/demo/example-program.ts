@@ -44,6 +44,8 @@ export const chestXrayProtocol = (createdAt: string): ProtocolVersionInput => ({
     ],
     default: { pool: 'internal', qualifications: [] },
   },
+  // Rules may only name declared keys and values (a misspelt one is refused).
+  attributes: { flags: ['sensitive', 'rare', 'complex'], subgroup: { ageBand: ['0-17', '18-64', '65+'], sex: ['F', 'M'] } },
   rebalancing: { floor: 0.7, learningRate: 0.6, minShare: 0.05 },
   createdBy: 'pm:demo',
   createdAt,

@@ -52,6 +52,7 @@ const BASE: ProtocolVersionInput = {
     ],
     default: { pool: 'internal' },
   },
+  attributes: { subgroup: { ageBand: ['0-17', '18-64', '65+'] } },
   createdBy: 'pm:alice',
   createdAt: '2025-03-01T09:00:00Z',
 };
@@ -95,6 +96,8 @@ routing:
       route: { pool: vendor, qualifications: [cxr] }
       reason: routine adult chest films may be outsourced
   default: { pool: internal }
+attributes:
+  subgroup: { ageBand: ["0-17", "18-64", "65+"] }
 createdBy: pm:alice
 createdAt: "2025-03-01T09:00:00Z"
 `;
@@ -321,7 +324,7 @@ describe('Function: parseProtocolDocument', () => {
       const problems = problemsOf(`${YAML_DOC}goldRate: 0.2\n`, 'p.yaml');
 
       // Assert
-      expect(problems).toEqual(['YAML syntax error at line 33, column 1: "goldRate" is given twice in the same mapping']);
+      expect(problems).toEqual(['YAML syntax error at line 35, column 1: "goldRate" is given twice in the same mapping']);
     });
 
     it('reports JSON syntax errors with line and column', () => {
@@ -591,6 +594,20 @@ describe('Function: dryRunRouting', () => {
     expect(summary.filter((r) => r.count === 0)).toEqual([]);
     expect(decisions.some((d) => d.gate)).toBe(true);
     expect(summary.reduce((n, r) => n + r.count, 0)).toBe(12);
+  });
+  // Issue 7 finding 10: `goldline dry-run` over 150,000 cases died with "Maximum call stack size exceeded" (Math.max(...spread) of every case id).
+  it('routes 150,000 cases and writes one line per case plus the summary', () => {
+    // Arrange
+    const many = Array.from({ length: 150_000 }, (_, i) => makeCase(`case-${String(i).padStart(6, '0')}`, { flags: { sensitive: i % 10 === 0 } }));
+
+    // Act
+    const { summary, text } = dryRunRouting(many, makeProtocol());
+
+    // Assert
+    expect(summary).toContainEqual({ ruleId: 'sensitive-stays-inside', pool: 'internal', count: 15_000 });
+    expect(summary).toContainEqual({ ruleId: 'adult-cxr-to-vendors', pool: 'vendor', count: 135_000 });
+    expect(text).toMatch(/^case-149999 → vendor \(rule "adult-cxr-to-vendors"\)/m);
+    expect(text).toMatch(/^total +150000$/m);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolVersion, type ProtocolVersionInput, protocolRef } from '../../../functions/domain/model/protocol.js';
+import { Case } from '../../../functions/domain/model/case.js';
+import { CASE_FLAGS, type Condition, ProtocolVersion, type ProtocolVersionInput, protocolRef } from '../../../functions/domain/model/protocol.js';
 
 const base = (): ProtocolVersionInput => ({
   protocolId: 'chest-xray',
@@ -112,6 +113,85 @@ describe('Schema: ProtocolVersion', () => {
     const input = base() as unknown as { routing: { rules: { when: unknown[] }[] } };
     input.routing.rules[0].when = [{ attribute: 'modality', op: 'startsWith', value: 'C' }];
     expect(issuesOf(input)[0].path).toBe('routing.rules.0.when.0.op');
+  });
+
+  describe('routing attributes', () => {
+    /** `base()` with one rule holding these conditions, and the given declaration. */
+    const withConditions = (when: Condition[], attributes?: ProtocolVersionInput['attributes']): ProtocolVersionInput => ({
+      ...base(),
+      ...(attributes && { attributes }),
+      routing: { rules: [{ id: 'r', when, route: { pool: 'internal' }, reason: 'test' }], default: { pool: 'vendor' } },
+    });
+    const DECLARED = { flags: ['sensitive' as const, 'rare' as const], subgroup: { ageBand: ['0-17', '18-64', '65+'], sex: ['F', 'M'] } };
+
+    // Issue 7 finding 11: a rule on `flags.sensitve` validated OK, never matched, and dry-run sent the sensitive case to a vendor.
+    it('refuses a rule on a misspelt flag and suggests the flag meant', () => {
+      expect(issuesOf(withConditions([{ attribute: 'flags.sensitve', op: 'isTrue' }]))).toEqual([
+        { path: 'routing.rules.0.when.0.attribute', message: 'unknown attribute "flags.sensitve": did you mean "flags.sensitive"?' },
+      ]);
+    });
+
+    it('refuses an attribute a case does not carry, naming the known ones, and suggests a near fixed attribute', () => {
+      expect(issuesOf(withConditions([{ attribute: 'age', op: 'equals', value: '0-17' }]))).toEqual([
+        { path: 'routing.rules.0.when.0.attribute', message: 'unknown attribute "age" (known: modality, bodyPart, site, scanner, deidentified, flags.<flag>, subgroup.<key>)' },
+      ]);
+      expect(issuesOf(withConditions([{ attribute: 'bodypart', op: 'equals', value: 'CHEST' }]))[0].message).toBe('unknown attribute "bodypart": did you mean "bodyPart"?');
+      expect(issuesOf(withConditions([{ attribute: 'flags.pregnant', op: 'isTrue' }]))[0].message).toBe('unknown attribute "flags.pregnant" (a case carries the flags sensitive, rare, complex)');
+    });
+
+    it('refuses a rule on a subgroup key the protocol does not declare', () => {
+      expect(issuesOf(withConditions([{ attribute: 'subgroup.ageBand', op: 'equals', value: '0-17' }]))[0]).toEqual({
+        path: 'routing.rules.0.when.0.attribute',
+        message: expect.stringMatching(/^"subgroup\.ageBand" is not declared: declare the subgroup key and its values in attributes\.subgroup/),
+      });
+      expect(issuesOf(withConditions([{ attribute: 'subgroup.agBand', op: 'equals', value: '0-17' }], DECLARED))[0].message).toBe(
+        'unknown attribute "subgroup.agBand": did you mean "subgroup.ageBand"? (declared subgroup keys: ageBand, sex)',
+      );
+    });
+
+    it('refuses a flag left out of a declared flag list', () => {
+      expect(issuesOf(withConditions([{ attribute: 'flags.complex', op: 'isTrue' }], DECLARED))[0].message).toBe(
+        '"flags.complex" is not declared in attributes.flags (declared: sensitive, rare)',
+      );
+    });
+
+    it('refuses a subgroup value outside the declared values, with the nearest one', () => {
+      expect(issuesOf(withConditions([{ attribute: 'subgroup.ageBand', op: 'in', values: ['0-17', '0-18'] }], DECLARED))).toEqual([
+        { path: 'routing.rules.0.when.0.values.1', message: '"0-18" is not a declared value of subgroup.ageBand (declared: "0-17", "18-64", "65+"): did you mean "0-17"?' },
+      ]);
+    });
+
+    it('refuses an operator or a value that does not suit the attribute\'s type', () => {
+      expect(issuesOf(withConditions([{ attribute: 'modality', op: 'isFalse' }]))[0]).toEqual({
+        path: 'routing.rules.0.when.0.op',
+        message: 'modality is text, not true or false: isFalse can never be decided by it (use equals, notEquals or in)',
+      });
+      expect(issuesOf(withConditions([{ attribute: 'flags.rare', op: 'equals', value: 'yes' }]))[0].message).toBe('flags.rare is true or false, got "yes" (or use isTrue / isFalse)');
+      expect(issuesOf(withConditions([{ attribute: 'site', op: 'equals', value: 3 }]))[0].message).toBe('site is text, got number 3 (write it in quotes)');
+      expect(issuesOf(withConditions([{ attribute: 'deidentified', op: 'in', values: ['true'] }]))[0].message).toBe('deidentified is true or false: use isTrue or isFalse, not in');
+    });
+
+    it('returns the protocol when every rule names declared attributes and values', () => {
+      const input = withConditions(
+        [
+          { attribute: 'flags.rare', op: 'isTrue' },
+          { attribute: 'subgroup.ageBand', op: 'equals', value: '0-17' },
+          { attribute: 'subgroup.sex', op: 'in', values: ['F'] },
+          { attribute: 'deidentified', op: 'equals', value: true },
+        ],
+        DECLARED,
+      );
+      expect(ProtocolVersion.parse(input).attributes).toEqual(DECLARED);
+    });
+
+    it('refuses a declaration of a flag no case carries, or of a subgroup key with no values', () => {
+      const bad = { ...base(), attributes: { flags: ['urgent'], subgroup: { sex: [] } } };
+      expect(issuesOf(bad).map((i) => i.path)).toEqual(['attributes.flags.0', 'attributes.subgroup.sex']);
+    });
+
+    it('knows the same flags as a case carries', () => {
+      expect([...CASE_FLAGS].sort()).toEqual(Object.keys(Case.parse({ caseId: 'c', imageKey: 'k', modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }).flags).sort());
+    });
   });
 
   it('returns `id@version` as the protocol reference', () => {

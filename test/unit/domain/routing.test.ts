@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { Condition, RoutingRule as RoutingRuleSchema } from '../../../functions/domain/model/index.js';
+import { type Condition, type ProtocolVersion, RoutingRule as RoutingRuleSchema } from '../../../functions/domain/model/index.js';
 import { routeCase } from '../../../functions/domain/routing.js';
 import { makeCase, makeProtocol } from '../fakes.js';
 
@@ -14,8 +14,21 @@ const rule = (id: string, when: RoutingRule['when'], route: RoutingRule['route']
   reason,
 });
 
+/** The subgroup keys and values the tests' cases carry (rules may only name declared ones). */
+const SUBGROUPS = { ageBand: ['0-4', '5-17', '18-39', '40-64', '65+'], sex: ['F', 'M'] };
+
 const protocolWith = (rules: RoutingRule[], fallback: RoutingRule['route'] = { pool: 'vendor', qualifications: [] }) =>
-  makeProtocol({ routing: { rules, default: fallback } });
+  makeProtocol({ routing: { rules, default: fallback }, attributes: { subgroup: SUBGROUPS } });
+
+/**
+ * A protocol whose rules skip the protocol's attribute checks: routeCase must
+ * stay strict about types and absent attributes even for conditions that
+ * validation now refuses (a protocol stored before the checks existed).
+ */
+const uncheckedProtocolWith = (rules: RoutingRule[]): ProtocolVersion => {
+  const p = makeProtocol();
+  return { ...p, routing: { ...p.routing, rules: rules.map((r) => RoutingRuleSchema.parse(r)) } };
+};
 
 const SENSITIVE_INSIDE = rule(
   'sensitive-stays-inside',
@@ -144,7 +157,7 @@ describe('Function: routeCase', () => {
 
   describe('condition operators', () => {
     const routeWith = (cond: Condition, c = makeCase('case-1')) =>
-      routeCase(c, protocolWith([rule('r', [cond], { pool: 'exclude' })])).ruleId;
+      routeCase(c, uncheckedProtocolWith([rule('r', [cond], { pool: 'exclude' })])).ruleId;
 
     it('returns a match for `equals` only when the value is the same', () => {
       expect(routeWith({ attribute: 'bodyPart', op: 'equals', value: 'CHEST' })).toBe('r');
@@ -234,7 +247,7 @@ describe('Function: routeCase', () => {
     it('returns no match for equals, in or isTrue on an absent attribute', () => {
       // Arrange: no scanner, no subgroup
       const c = makeCase('case-1');
-      const protocol = protocolWith([
+      const protocol = uncheckedProtocolWith([
         rule('a', [{ attribute: 'scanner', op: 'equals', value: 'GE' }], { pool: 'exclude' }),
         rule('b', [{ attribute: 'subgroup.ageBand', op: 'in', values: ['0-4'] }], { pool: 'exclude' }),
         rule('c', [{ attribute: 'subgroup.consent', op: 'isTrue' }], { pool: 'exclude' }),
