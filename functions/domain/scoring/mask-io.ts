@@ -83,7 +83,7 @@ export function checkMaskGrid(
       throw new MaskFormatError(`mask grid ${gridText(dims)} differs from the image grid ${gridText(grid.dims)}`);
     }
     const want = grid.spacing;
-    if (want && spacing && spacing.some((s, k) => !(Math.abs(s - want[k]) <= SPACING_TOLERANCE * want[k]))) {
+    if (want && spacing?.some((s, k) => !(Math.abs(s - want[k]) <= SPACING_TOLERANCE * want[k]))) {
       throw new MaskFormatError(`mask spacing [${spacing.join(', ')}] mm differs from the image spacing [${want.join(', ')}] mm`);
     }
     return;

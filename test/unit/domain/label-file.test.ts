@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REPORTED_PROBLEMS, validateLabelFile } from '../../../functions/domain/label-file.js';
+import { MAX_REASON_CHARS, MAX_REPORTED_PROBLEMS, validateLabelFile } from '../../../functions/domain/label-file.js';
+import type { ImageGrid } from '../../../functions/domain/model/index.js';
+import { encodeRle3dLabels, type Mask3D, toRle3dDocument, writeNifti } from '../../../functions/domain/scoring/index.js';
 import { makeProtocol } from '../fakes.js';
 
 const protocol = makeProtocol({ task: { type: 'classification', classes: ['normal', 'abnormal', 'ungradable'] } });
@@ -211,6 +213,117 @@ describe('Function: validateLabelFile', () => {
       // Assert
       expect(problems).toHaveLength(MAX_REPORTED_PROBLEMS);
       expect(problems.some((p) => p.reason.includes('more problem'))).toBe(false);
+    });
+  });
+
+  describe('values too large to store', () => {
+    // Issue 7 finding 4: a 49 MB giant alias (or 200 × 200 KB labels) was quoted verbatim; the records overflowed DynamoDB's 400 KB item limit.
+    it('quotes at most 40 characters of an offending value, so a giant value never reaches the records', () => {
+      // Arrange: a giant alias (schema refusal) and 200 lines with 200 KB labels of a known alias
+      const giantAlias = JSON.stringify({ alias: 'a'.repeat(5_000_000), label: 'normal', annotator: 'r' });
+      const bigLabels = Array.from({ length: 200 }, () => line(A, 'x'.repeat(200_000)));
+
+      // Act
+      const one = problemsOf(validate(giantAlias));
+      const many = problemsOf(validate(bigLabels.join('\n')));
+
+      // Assert: every reason is short; the whole list stays far below 400 KB
+      for (const p of [...one, ...many]) expect(p.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
+      expect(one[0].reason).toMatch(/field "alias": Too big/);
+      expect(JSON.stringify(many).length).toBeLessThan(64 * 1024);
+      expect(many).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    });
+
+    it('quotes an unknown alias and an unknown class by a 40-character prefix', () => {
+      const r = problemsOf(validate([line('q'.repeat(64)), line(B, 'y'.repeat(200)), line(C)].join('\n')));
+
+      expect(r[0].reason).toBe(`unknown alias "${'q'.repeat(40)}…": not an item of this batch`);
+      expect(r[1].reason).toMatch(new RegExp(`^label "${'y'.repeat(40)}…" is not in the protocol's classes`));
+    });
+  });
+
+  describe('detection findings', () => {
+    const detection = makeProtocol({
+      task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 },
+    });
+    const grid: ImageGrid = { dims: [512, 512, 300], spacing: [0.7, 0.7, 1] };
+    const grids = new Map(ALIASES.map((a) => [a, grid]));
+    const findingLine = (alias: string, f: Record<string, unknown>) =>
+      JSON.stringify({ alias, annotator: 'r', findings: [{ x: 100, y: 100, z: 100, diameterMm: 6, probability: 0.9, ...f }] });
+    const check = (f: Record<string, unknown>) =>
+      validateLabelFile(bytes([findingLine(A, f), findingLine(B, {}), findingLine(C, {})].join('\n')), {
+        aliases: ALIASES,
+        protocol: detection,
+        grids,
+      });
+
+    it('accepts findings inside the image', () => {
+      expect(check({}).ok).toBe(true);
+      expect(check({ x: 0, probability: 0 }).ok).toBe(true);
+    });
+
+    // Issue 7 finding 3: x = 1e200, x = 1e-200 or probability = 1e-140 passed validation; FinalizeBatch then threw and the batch failed with 0 labels.
+    it.each([
+      ['x = 1e200', { x: 1e200 }, /field "findings\.0\.x": Too big/],
+      ['x = 1e-200', { x: 1e-200 }, /field "findings\.0\.x": must be 0 or at least 1e-9 in magnitude/],
+      ['probability = 1e-140', { probability: 1e-140 }, /field "findings\.0\.probability": must be 0 or at least 1e-9/],
+      ['diameterMm = 1e-300', { diameterMm: 1e-300 }, /field "findings\.0\.diameterMm": must be 0 or at least 1e-9/],
+      ['x beyond the image', { x: 512 * 0.7 + 5 }, /finding 1: x = 363\.4 mm lies outside the image \(512×512×300 voxels of 0\.7×0\.7×1 mm\)/],
+      ['z below the image', { z: -3 }, /finding 1: z = -3 mm lies outside the image/],
+      ['a diameter larger than the image', { diameterMm: 400 }, /finding 1: diameterMm = 400 is larger than the image/],
+    ])('refuses a finding with %s: DynamoDB could not store it, or it is not in the image', (_what, f, reason) => {
+      const problems = problemsOf(check(f)).filter((p) => p.line !== 0); // line 0: the alias now has no label
+
+      expect(problems).toEqual([{ line: 1, reason: expect.stringMatching(reason) }]);
+    });
+
+    it('holds findings of an item without a known grid to ±10 m', () => {
+      const r = validateLabelFile(bytes([findingLine(A, { x: 9_000 }), findingLine(B, {}), findingLine(C, {})].join('\n')), {
+        aliases: ALIASES,
+        protocol: detection,
+      });
+      expect(r.ok).toBe(true);
+      expect(problemsOf(check({ x: 20_000 }))[0].reason).toMatch(/Too big/);
+    });
+  });
+
+  describe('segmentation masks', () => {
+    const segmentation = makeProtocol({
+      task: { type: 'segmentation', labels: { '1': 'liver' }, minDice: 0.85, maxHd95Mm: 5, nsdToleranceMm: 2 },
+    });
+    const grid: ImageGrid = { dims: [48, 48, 24], spacing: [1, 1, 2] };
+    const grids = new Map(ALIASES.map((a) => [a, grid]));
+    const mask = (dims: [number, number, number], spacing: [number, number, number] = [1, 1, 2]): Mask3D => {
+      const data = new Uint8Array(dims[0] * dims[1] * dims[2]);
+      data.fill(1, 0, Math.min(100, data.length));
+      return { dims, spacing, data };
+    };
+    const nifti = (m: Mask3D) => ({ format: 'nifti', encoding: 'base64', data: Buffer.from(writeNifti(m, { gzip: true })).toString('base64') });
+    const rle = (m: Mask3D) => toRle3dDocument(encodeRle3dLabels(m));
+    const maskLine = (alias: string, m: unknown) => JSON.stringify({ alias, annotator: 'r', mask: m });
+
+    it('accepts masks on the image grid, as NIfTI and as run lengths', () => {
+      const text = [maskLine(A, nifti(mask([48, 48, 24]))), maskLine(B, rle(mask([48, 48, 24]))), maskLine(C, rle(mask([48, 48, 24])))];
+      const r = validateLabelFile(bytes(text.join('\n')), { aliases: ALIASES, protocol: segmentation, grids });
+      if (!r.ok) throw new Error(JSON.stringify(r.problems));
+      expect(r.masks.get(A)?.[0].dims).toEqual([48, 48, 24]);
+    });
+
+    // Issue 7 finding 2: a 10×10×10 NIfTI and a 65535×65535×1 rle3d mask for a 48×48×24 image became accepted labels (only gold was checked).
+    it('refuses a mask on another grid than its image, for every item', () => {
+      // Arrange: rle3d runs are never expanded, so a 65535×65535×1 document stays small
+      const wide = { format: 'goldline-rle3d/1', dims: [65535, 65535, 1], spacing: [1, 1, 2], labels: [{ label: 1, runs: [0, 100] }] };
+      const text = [maskLine(A, nifti(mask([10, 10, 10]))), maskLine(B, wide), maskLine(C, rle(mask([48, 48, 24], [1, 1, 3])))];
+
+      // Act
+      const problems = problemsOf(validateLabelFile(bytes(text.join('\n')), { aliases: ALIASES, protocol: segmentation, grids }));
+
+      // Assert
+      expect(problems).toEqual([
+        { line: 1, reason: 'mask cannot be read: mask grid [10×10×10] differs from the image grid [48×48×24]' },
+        { line: 2, reason: 'mask cannot be read: mask grid [65535×65535×1] differs from the image grid [48×48×24]' },
+        { line: 3, reason: 'mask cannot be read: mask spacing [1, 1, 3] mm differs from the image spacing [1, 1, 2] mm' },
+      ]);
     });
   });
 });

@@ -11,8 +11,10 @@ import {
   encodeRle3dLabels,
   MaskFormatError,
   mask2dToMask3D,
+  NIFTI_TRAILING_ALLOWANCE,
   parseRle3d,
   readNifti,
+  readNiftiGrid,
   toRle3dDocument,
   writeNifti,
 } from '../../../functions/domain/scoring/mask-io.js';
@@ -161,6 +163,70 @@ describe('Function: readNifti / writeNifti', () => {
     expect(() => readNifti(bytes)).toThrow(message);
   });
 
+  describe('bounds', () => {
+    const grid = { dims: [48, 48, 24] as [number, number, number], spacing: [1, 1, 2] as [number, number, number] };
+    const small = (): Mask3D => ({ dims: [48, 48, 24], spacing: [1, 1, 2], data: new Uint8Array(48 * 48 * 24).fill(1, 0, 500) });
+    /** 1 GiB of zeros as 1,024 gzip members of 1 MiB each (about 1 MB): what the probe uploaded. */
+    const gigabyteOfGzippedZeros = (): Buffer => {
+      const member = gzipSync(new Uint8Array(1024 * 1024), { level: 9 });
+      return Buffer.concat(Array.from({ length: 1024 }, () => member));
+    };
+
+    // Issue 7 finding 1: a 1.4 MB line (valid 48×48×24 NIfTI + 1 GiB of gzipped zeros) was inflated whole (RSS 3.2 GB) and accepted.
+    it('refuses a gzip bomb (a valid NIfTI followed by 1 GiB of zeros) while inflating, past the cap its header allows', () => {
+      // Arrange: the valid NIfTI's own gzip stream, then the zeros as further gzip members
+      const bomb = Buffer.concat([writeNifti(small(), { gzip: true }), gigabyteOfGzippedZeros()]);
+      expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+
+      // Act / Assert
+      const cap = 352 + 48 * 48 * 24 + NIFTI_TRAILING_ALLOWANCE;
+      expect(() => readNifti(bomb, { grid })).toThrow(MaskFormatError);
+      expect(() => readNifti(bomb, { grid })).toThrow(`gzip data decompresses to more than ${cap} bytes`);
+      expect(() => readNifti(bomb)).toThrow(/refused while inflating/);
+    });
+
+    it('refuses uncompressed data beyond what the header declares', () => {
+      const nii = writeNifti(small());
+      const padded = Buffer.concat([nii, new Uint8Array(NIFTI_TRAILING_ALLOWANCE + 1)]);
+
+      expect(readNifti(Buffer.concat([nii, new Uint8Array(16)]), { grid }).dims).toEqual([48, 48, 24]);
+      expect(() => readNifti(padded, { grid })).toThrow(/more than the \d+ B a \[48×48×24\] uint8 NIfTI can hold/);
+    });
+
+    // Issue 7 finding 1: a 1.41 MB gzipped NIfTI declaring 1024³ voxels took RSS to 4.2 GB before it was refused.
+    it('refuses a NIfTI whose header declares more voxels than the grid, before inflating its data', () => {
+      // Arrange: a header for 1024³ uint8 voxels, then 1 GiB of gzipped zeros as its "data"
+      const header = buildNifti({ dim: [3, 1024, 1024, 1024, 1, 1, 1, 1], datatype: 2, bitpix: 8, values: [] });
+      const bomb = Buffer.concat([gzipSync(header), gigabyteOfGzippedZeros()]);
+
+      // Act / Assert: the grid mismatch is named; without a grid the default voxel cap refuses it
+      expect(() => readNifti(bomb, { grid })).toThrow('mask grid [1024×1024×1024] differs from the image grid [48×48×24]');
+      expect(() => readNifti(bomb)).toThrow(/has 1073741824 voxels, more than the 134217728 allowed/);
+    });
+
+    it('refuses a mask whose spacing differs from the image spacing by more than 1%', () => {
+      const mask = { ...small(), spacing: [1, 1, 2.5] as [number, number, number] };
+
+      expect(() => readNifti(writeNifti(mask), { grid })).toThrow('mask spacing [1, 1, 2.5] mm differs from the image spacing [1, 1, 2] mm');
+      expect(readNifti(writeNifti(small()), { grid: { dims: grid.dims } }).dims).toEqual([48, 48, 24]);
+    });
+
+    it('refuses gzip inside gzip instead of inflating twice', () => {
+      const twice = gzipSync(writeNifti(small(), { gzip: true }));
+
+      expect(() => readNifti(twice, { grid })).toThrow('gzip inside gzip: upload the NIfTI gzipped once');
+    });
+  });
+
+  it('reads the grid from the header alone (readNiftiGrid), gzipped or not', () => {
+    const nii = writeNifti(ramp([64, 32, 16], [0.5, 0.5, 3]), { gzip: true });
+
+    const g = readNiftiGrid(nii.subarray(0, 4096));
+
+    expect(g.dims).toEqual([64, 32, 16]);
+    expect(g.spacing).toEqual([0.5, 0.5, 3]);
+  });
+
   it('rejects .hdr/.img pairs with a hint to upload a single file', () => {
     const bytes = buildNifti({ dim: [3, 1, 1, 1, 1, 1, 1, 1], datatype: 2, bitpix: 8, values: [1] });
     bytes.set([0x6e, 0x69, 0x31, 0x00], 344); // "ni1"
@@ -297,6 +363,16 @@ describe('Function: parseRle3d', () => {
 
   it('accepts an empty mask as a label with no runs', () => {
     expect(parseRle3d({ ...valid, labels: [{ label: 1, runs: [] }] })[0].runs.length).toBe(0);
+  });
+
+  // Issue 7 finding 2: a 65535×65535×1 run-length mask was accepted for a 48×48×24 image (only gold items were checked).
+  it('refuses a run-length mask on another grid than the image before reading its runs', () => {
+    const grid = { dims: [48, 48, 24] as const, spacing: [1, 1, 2] as const };
+    const huge = { ...valid, dims: [65535, 65535, 1], spacing: [1, 1, 2], labels: [{ label: 1, runs: [0, 65535 * 65535] }] };
+
+    expect(() => parseRle3d(huge, { grid })).toThrow('mask grid [65535×65535×1] differs from the image grid [48×48×24]');
+    expect(() => parseRle3d(huge, { maxVoxels: 48 * 48 * 24 })).toThrow(/has 4294836225 voxels, more than the 55296 allowed/);
+    expect(parseRle3d({ ...valid, dims: [48, 48, 24], spacing: [1, 1, 2] }, { grid })).toHaveLength(2);
   });
 
   const withRuns = (runs: number[]) => ({ ...valid, labels: [{ label: 1, runs }] });

@@ -167,6 +167,37 @@ describe('Function: ingestUpload', () => {
     });
   });
 
+  describe('a huge label file', () => {
+    /** DynamoDB's item size limit; JSON text is an upper bound of an item's size. */
+    const ITEM_LIMIT = 400 * 1024;
+    const sizeOf = (x: unknown) => Buffer.byteLength(JSON.stringify(x));
+
+    // Issue 7 finding 4: a 49 MB giant-alias line was quoted verbatim into the submission and ledger items; every ingest attempt failed, no submission.rejected.
+    it.each([
+      ['a 49 MB single line with a giant alias', () => JSON.stringify({ alias: 'k'.repeat(49 * 1024 * 1024), label: 'normal', annotator: 'r' })],
+      ['200 lines with 200 KB labels', () => Array.from({ length: 200 }, () => JSON.stringify({ alias: 'k3v9x2m7qa8d', label: 'x'.repeat(200_000), annotator: 'r' })).join('\n')],
+    ])('rejects %s and records the refusal in items that fit DynamoDB', async (_what, text) => {
+      // Arrange: correctly declared (size and SHA-256 match the slot)
+      const deps = makeFakeDeps();
+      const s = await seedUploadScenario(deps, { file: new TextEncoder().encode(text()) });
+
+      // Act
+      const r = await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
+
+      // Assert: rejected; the status, the report and the ledger event are all written, each small
+      expect(r.status).toBe('rejected');
+      const submission = deps.repo.submissions.get(`${s.batchId}/${s.uploadId}`);
+      expect(submission?.status).toBe('rejected');
+      expect(sizeOf(submission)).toBeLessThan(ITEM_LIMIT);
+      const [event] = (await deps.repo.listLedger('prog-1')).filter((e) => e.type === 'submission.rejected');
+      expect(event).toBeDefined();
+      expect(sizeOf(event)).toBeLessThan(ITEM_LIMIT);
+      const report = await reportOf(deps, s);
+      expect(report?.status).toBe('rejected');
+      expect(sizeOf(report)).toBeLessThan(ITEM_LIMIT);
+    });
+  });
+
   describe('a second valid upload', () => {
     it('returns "superseded" and sends no callback when another upload already claimed the batch', async () => {
       // Arrange
