@@ -16,6 +16,7 @@ import {
   writeNifti,
 } from '../../functions/domain/index.js';
 import { decideAdjudication } from '../../functions/use-cases/adjudication.js';
+import { loadBatchKey } from '../../functions/use-cases/batch-key.js';
 import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
@@ -50,6 +51,8 @@ async function runProgram(
     gold: GoldLabelInput[];
     images: Map<string, unknown>;
     label: Labeller;
+    /** Lines of a bad file this workforce uploads first (refused at ingest), before its real one. */
+    badFirstUpload?: (workforceId: string, batchId: string, goodLines: string[]) => Promise<string[] | undefined>;
   },
 ) {
   const { deps } = stack;
@@ -83,6 +86,11 @@ async function runProgram(
     for (const item of manifest.items) {
       const image = await (await fetch(urls[item.image])).json();
       lines.push(JSON.stringify({ alias: item.alias, annotator: `${b.workforceId}/reader-1`, ...p.label(b.workforceId, item.alias, image) }));
+    }
+    const bad = await p.badFirstUpload?.(b.workforceId, b.batchId, lines);
+    if (bad) {
+      const { uploadId } = await uploadLabelFile(deps, b.workforceId, b.batchId, new TextEncoder().encode(`${bad.join('\n')}\n`));
+      await until('bad upload refused', async () => (await deps.repo.listSubmissions(b.batchId)).some((x) => x.uploadId === uploadId && x.status === 'rejected'));
     }
     await uploadLabelFile(deps, b.workforceId, b.batchId, new TextEncoder().encode(`${lines.join('\n')}\n`));
   }
@@ -121,6 +129,7 @@ async function runProgram(
 describe('Detection protocol: lung nodules by centroid and diameter', () => {
   let stack: LocalStack;
   let results: Awaited<ReturnType<typeof runProgram>>;
+  let detectionRefused: { batchId: string } | undefined;
 
   beforeAll(async () => {
     stack = await startLocalStack({ random: seededRandomSource(5) });
@@ -137,7 +146,8 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       ];
       const imageKey = `images/${caseId}.json`;
       images.set(imageKey, { phantom: 'chest-ct', nodules });
-      cases.push({ caseId, imageKey, modality: 'CT', bodyPart: 'CHEST', site: 'site-a', deidentified: true });
+      const grid = { dims: [512, 512, 300] as [number, number, number], spacing: [0.7, 0.7, 1] as [number, number, number] };
+      cases.push({ caseId, imageKey, grid, modality: 'CT', bodyPart: 'CHEST', site: 'site-a', deidentified: true });
       if (i % 3 === 0) gold.push({ caseId, label: { findings: nodules }, expertId: 'expert:dr-kim' });
     }
     const protocol: ProtocolVersionInput = {
@@ -157,6 +167,22 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
     };
     results = await runProgram(stack, {
       programId: 'demo-nodules',
+      // vendor-good's first batch: first a file whose non-gold findings DynamoDB could not store, or lie outside the image.
+      badFirstUpload: async (w, batchId, lines) => {
+        if (w !== 'vendor-good' || detectionRefused) return undefined;
+        const key = await loadBatchKey(stack.deps, batchId);
+        const real = new Set(key.items.filter((i) => !i.gold).map((i) => i.alias));
+        const bad = [{ x: 1e200 }, { x: 1e-200 }, { probability: 1e-140 }, { z: 400 }];
+        let k = 0;
+        const out = lines.map((l) => {
+          const line = JSON.parse(l);
+          if (!real.has(line.alias) || k >= bad.length) return l;
+          line.findings = [{ x: 10, y: 10, z: 10, diameterMm: 3, probability: 0.5, ...bad[k++] }];
+          return JSON.stringify(line);
+        });
+        detectionRefused = { batchId };
+        return out;
+      },
       protocol,
       qualification: 'ct-chest',
       vendorIds: ['vendor-good', 'vendor-bad', 'vendor-ok'],
@@ -225,6 +251,22 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
     }
   });
 
+  // Issue 7 finding 3: a non-gold finding with x = 1e200, x = 1e-200 or probability = 1e-140 was accepted; FinalizeBatch threw and the batch failed with 0 labels.
+  it('refuses findings DynamoDB cannot store or outside the image at ingest; the good upload then finalizes every label', async () => {
+    const { batchId } = detectionRefused!;
+    const subs = await stack.deps.repo.listSubmissions(batchId);
+    const refused = subs.find((x) => x.status === 'rejected')!;
+    const reasons = refused.problems.map((p) => p.reason).join('\n');
+    expect(reasons).toMatch(/field "findings\.0\.x": Too big/);
+    expect(reasons).toMatch(/field "findings\.0\.x": must be 0 or at least 1e-9 in magnitude/);
+    expect(reasons).toMatch(/field "findings\.0\.probability": must be 0 or at least 1e-9 in magnitude/);
+    expect(reasons).toMatch(/finding 1: z = 400 mm lies outside the image \(512×512×300 voxels of 0\.7×0\.7×1 mm\)/);
+    expect((await stack.deps.repo.listLedger('demo-nodules')).some((e) => e.type === 'submission.rejected' && e.subject === batchId)).toBe(true);
+    const batch = (await stack.deps.repo.getBatch(batchId))!;
+    expect(batch.status).toBe('accepted');
+    expect(await stack.deps.repo.listBatchLabels(batchId)).toHaveLength(batch.itemCount);
+  });
+
   it('tells the vendor what to mark without revealing gold', () => {
     const m = results[0].manifest;
     expect(m.task).toMatchObject({ type: 'detection', finding: 'nodule' });
@@ -248,6 +290,7 @@ function ellipsoid(c: { cx: number; cy: number; cz: number; rx: number; ry: numb
 describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', () => {
   let stack: LocalStack;
   let results: Awaited<ReturnType<typeof runProgram>>;
+  let segmentationRefused: { batchId: string; aliases: string[] } | undefined;
 
   beforeAll(async () => {
     stack = await startLocalStack({ random: seededRandomSource(8) });
@@ -260,7 +303,7 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
       const organ = { cx: 20 + random.int(8), cy: 20 + random.int(8), cz: 10 + random.int(4), rx: 10, ry: 12, rz: 6 };
       const imageKey = `images/${caseId}.json`;
       images.set(imageKey, { phantom: 'abdomen-ct', dims: [48, 48, 24], spacing: [1, 1, 2], organ });
-      cases.push({ caseId, imageKey, modality: 'CT', bodyPart: 'ABDOMEN', site: 'site-b', deidentified: true });
+      cases.push({ caseId, imageKey, grid: { dims: [48, 48, 24], spacing: [1, 1, 2] }, modality: 'CT', bodyPart: 'ABDOMEN', site: 'site-b', deidentified: true });
       if (i % 3 === 0) gold.push({ caseId, label: toRle3dDocument(encodeRle3dLabels(ellipsoid(organ))), expertId: 'expert:dr-ito' });
     }
     const protocol: ProtocolVersionInput = {
@@ -279,6 +322,21 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
     let k = 0;
     results = await runProgram(stack, {
       programId: 'demo-organs',
+      // vendor-good's first batch: first a file with two non-gold masks on other grids than their images.
+      badFirstUpload: async (w, batchId, lines) => {
+        if (w !== 'vendor-good' || segmentationRefused) return undefined;
+        const key = await loadBatchKey(stack.deps, batchId);
+        const [a, b] = key.items.filter((i) => !i.gold).map((i) => i.alias);
+        const small: Mask3D = { dims: [10, 10, 10], spacing: [1, 1, 2], data: new Uint8Array(1000).fill(1, 0, 100) };
+        const wide = { format: 'goldline-rle3d/1', dims: [65535, 65535, 1], spacing: [1, 1, 2], labels: [{ label: 1, runs: [0, 100] }] };
+        segmentationRefused = { batchId, aliases: [a, b] };
+        return lines.map((l) => {
+          const line = JSON.parse(l);
+          if (line.alias === a) line.mask = { format: 'nifti', encoding: 'base64', data: Buffer.from(writeNifti(small, { gzip: true })).toString('base64') };
+          if (line.alias === b) line.mask = wide;
+          return JSON.stringify(line);
+        });
+      },
       protocol,
       qualification: 'ct-abdomen',
       cases,
@@ -316,6 +374,18 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
       expect(notes).toMatch(/gold items passed 0\.000 \(0\/\d+\) below threshold 0\.75/);
       expect(notes).toMatch(/gold item abd-\d+: liver: Dice 0\.\d+ below 0\.85; liver: HD95 \d+\.\d+ mm above 5 mm/);
     }
+  });
+
+  // Issue 7 finding 2: a 10×10×10 NIfTI and a 65535×65535×1 rle3d mask for a 48×48×24 image became accepted labels (only gold was checked).
+  it('refuses non-gold masks on another grid than their image at ingest, naming both grids', async () => {
+    const { batchId, aliases } = segmentationRefused!;
+    const refused = (await stack.deps.repo.listSubmissions(batchId)).find((x) => x.status === 'rejected')!;
+    expect(refused.problems.map((p) => p.reason)).toEqual([
+      'mask cannot be read: mask grid [10×10×10] differs from the image grid [48×48×24]',
+      'mask cannot be read: mask grid [65535×65535×1] differs from the image grid [48×48×24]',
+    ]);
+    expect(aliases).toHaveLength(2);
+    expect((await stack.deps.repo.getBatch(batchId))?.status).toBe('accepted');
   });
 
   it('stores each accepted mask label with a pointer to its line in the uploaded file', async () => {
