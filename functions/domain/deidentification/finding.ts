@@ -10,7 +10,7 @@
  */
 
 /** Image formats the gate tells apart by their leading bytes (and, for DICOM without a preamble, the `.dcm` name). */
-export type ImageFormat = 'dicom' | 'nifti' | 'png' | 'jpeg' | 'unknown';
+export type ImageFormat = 'dicom' | 'nifti' | 'png' | 'jpeg' | 'netpbm' | 'unknown';
 
 /** Why an image may not leave. */
 export type GateRule =
