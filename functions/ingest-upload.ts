@@ -12,7 +12,12 @@ const Event = S3EventNotificationEventBridgeSchema.transform((e) => ({
   // Upload keys are server-chosen from [a-z0-9./_-], so no URL decoding is needed;
   // any other key is ignored by ingest.
   key: e.detail.object.key,
+  // The version this event is about (versioned bucket): ingest reads exactly it.
+  versionId: e.detail.object['version-id'],
 }));
 
-export const makeHandler = useCaseHandler(Event as unknown as z.ZodType<{ bucket: string; key: string }>, ingestUpload);
+export const makeHandler = useCaseHandler(
+  Event as unknown as z.ZodType<{ bucket: string; key: string; versionId?: string }>,
+  ingestUpload,
+);
 export const handler = makeHandler();

@@ -12,17 +12,34 @@ import type { ObjectStore } from '../use-cases/ports.js';
 const isMissing = (e: unknown): boolean =>
   e instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((e as { name?: string })?.name ?? '');
 
+/** The headers every write-once upload PUT carries; all of them are signed, none hoisted into the query. */
+const UPLOAD_SIGNED_HEADERS = ['content-length', 'content-type', 'if-none-match', 'x-amz-checksum-sha256'] as const;
+
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly s3: S3Client) {}
+  /**
+   * @param s3 the client for every request this store sends
+   * @param presigner the client that signs URLs handed to vendors (default: `s3`);
+   *   the embedded stack points it at its S3 guard, which enforces what s3rver does not
+   */
+  constructor(
+    private readonly s3: S3Client,
+    private readonly presigner: S3Client = s3,
+  ) {}
 
   async putBytes(bucket: string, key: string, body: Uint8Array, contentType: string) {
     await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   }
 
-  async getBytes(bucket: string, key: string) {
+  async getBytes(bucket: string, key: string, versionId?: string) {
+    return (await this.getObject(bucket, key, versionId))?.bytes;
+  }
+
+  async getObject(bucket: string, key: string, versionId?: string) {
     try {
-      const r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+      const r = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }));
+      const bytes = r.Body ? await r.Body.transformToByteArray() : new Uint8Array();
+      // S3 answers "null" for an object written before versioning was enabled: no id to pin.
+      return { bytes, versionId: r.VersionId && r.VersionId !== 'null' ? r.VersionId : undefined };
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;
@@ -62,27 +79,40 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   presignGet(bucket: string, key: string, expiresSeconds: number) {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresSeconds });
+    return getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresSeconds });
   }
 
-  presignPut(
+  async presignPut(
     bucket: string,
     key: string,
     opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number },
   ) {
-    // Content-Length and x-amz-checksum-sha256 are signed into the URL, so S3
-    // refuses an upload of another size or content. (The embedded s3rver does
-    // not check signatures; ingest verifies size and hash again.)
-    return getSignedUrl(
-      this.s3,
+    // Signed as headers, not hoisted into the query string: S3 then verifies the
+    // body against x-amz-checksum-sha256 (400 BadDigest), checks the length, and
+    // refuses a second PUT to the key (412 PreconditionFailed). A hoisted checksum
+    // is only part of the signature, and a slot URL would take a second, different file.
+    const headers: Record<(typeof UPLOAD_SIGNED_HEADERS)[number], string> = {
+      'content-length': String(opts.sizeBytes),
+      'content-type': opts.contentType,
+      'if-none-match': '*',
+      'x-amz-checksum-sha256': opts.sha256Base64,
+    };
+    const url = await getSignedUrl(
+      this.presigner,
       new PutObjectCommand({
         Bucket: bucket,
         Key: key,
         ContentLength: opts.sizeBytes,
-        ChecksumSHA256: opts.sha256Base64,
         ContentType: opts.contentType,
+        IfNoneMatch: '*',
+        ChecksumSHA256: opts.sha256Base64,
       }),
-      { expiresIn: opts.expiresSeconds, signableHeaders: new Set(['content-length', 'content-type', 'x-amz-checksum-sha256']) },
+      {
+        expiresIn: opts.expiresSeconds,
+        signableHeaders: new Set(UPLOAD_SIGNED_HEADERS),
+        unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+      },
     );
+    return { url, headers };
   }
 }

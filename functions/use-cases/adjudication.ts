@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type LabelContent, type StoredLabel, decodeUploadedMask, overlapAgreement, protocolRef } from '../domain/index.js';
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
 import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
@@ -110,8 +110,12 @@ export async function checkAgreement(
 /** What a stored label says, in the form the agreement test reads (masks from the uploaded file). */
 async function labelContent(deps: Deps, l: StoredLabel): Promise<LabelContent> {
   if (!l.maskRef) return { label: l.label, findings: l.findings };
-  const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey);
+  // The ingested version (where the store keeps versions), and the recorded hash either way.
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey, l.submissionVersionId);
   if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
+  if (createHash('sha256').update(bytes).digest('hex') !== l.submissionSha256) {
+    throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
+  }
   const line = new TextDecoder().decode(bytes).split(/\r?\n/)[l.maskRef.line - 1];
   return { label: l.label, masks: decodeUploadedMask(JSON.parse(line).mask) };
 }
@@ -327,6 +331,7 @@ export async function applyAdjudication(
       // The lineage points at what was accepted: the chosen upload, or the decision record.
       submissionKey: chosen ? chosen.submissionKey : key,
       submissionSha256: chosen ? chosen.submissionSha256 : sha,
+      ...(chosen?.submissionVersionId ? { submissionVersionId: chosen.submissionVersionId } : {}),
       gold: false,
       status: 'accepted',
       adjudicationId: a.adjudicationId,

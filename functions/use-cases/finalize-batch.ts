@@ -39,6 +39,7 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
       protocol: batch.protocol,
       submissionKey: submission.key,
       submissionSha256: submission.sha256Hex,
+      ...(submission.versionId ? { submissionVersionId: submission.versionId } : {}),
       gold: item.gold,
       status: batch.status as 'accepted' | 'rejected',
       createdAt: now,

@@ -39,7 +39,11 @@ export interface UploadReport {
   checkedAt: string;
 }
 
-export async function ingestUpload(deps: Deps, input: { bucket: string; key: string }): Promise<IngestOutcome> {
+/**
+ * @param input the object the S3 event names; `versionId` (from the event, in a
+ *   versioned bucket) pins the exact version that was created.
+ */
+export async function ingestUpload(deps: Deps, input: { bucket: string; key: string; versionId?: string }): Promise<IngestOutcome> {
   const m = KEY.exec(input.key);
   if (input.bucket !== deps.buckets.uploads || !m) {
     return { status: 'ignored', reason: `not an upload slot key: ${input.bucket}/${input.key}` };
@@ -49,8 +53,10 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
   if (!slot || slot.workforceId !== workforceId || slot.key !== input.key) {
     return { status: 'ignored', reason: `no upload slot for ${input.key}` };
   }
-  const bytes = await deps.objects.getBytes(deps.buckets.uploads, input.key);
-  if (bytes === undefined) return { status: 'ignored', reason: `object ${input.key} is gone` };
+  // The version read here is recorded: every later step reads exactly it.
+  const object = await deps.objects.getObject(deps.buckets.uploads, input.key, input.versionId);
+  if (object === undefined) return { status: 'ignored', reason: `object ${input.key} is gone` };
+  const { bytes, versionId } = object;
   const sha256Hex = createHash('sha256').update(bytes).digest('hex');
 
   const { created, current } = await deps.repo.createSubmission({
@@ -59,6 +65,7 @@ export async function ingestUpload(deps: Deps, input: { bucket: string; key: str
     key: input.key,
     sha256Hex,
     sizeBytes: bytes.length,
+    ...(versionId ? { versionId } : {}),
     status: 'received',
     problems: [],
     receivedAt: deps.clock.now().toISOString(),

@@ -139,17 +139,41 @@ export interface Repository {
   getShares(programId: string, protocolId: string, round: number): Promise<Shares | undefined>;
 }
 
+/** An object as read, with the version that was read (undefined where the store keeps no versions). */
+export interface StoredObject {
+  bytes: Uint8Array;
+  versionId?: string;
+}
+
+/** A write-once PUT URL and the exact headers the PUT must carry (they are signed into it). */
+export interface PresignedPut {
+  url: string;
+  headers: Record<string, string>;
+}
+
 export interface ObjectStore {
   putBytes(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
-  getBytes(bucket: string, key: string): Promise<Uint8Array | undefined>;
+  /** The object's bytes; with `versionId`, exactly that version (undefined if it is missing). */
+  getBytes(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined>;
+  /** The object (or the given version) with the version id it has in a versioned bucket. */
+  getObject(bucket: string, key: string, versionId?: string): Promise<StoredObject | undefined>;
   /** The first `length` bytes of an object (a header), or undefined if it is missing. */
   getHead(bucket: string, key: string, length: number): Promise<Uint8Array | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void>;
   presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
-  /** A PUT URL that binds size and SHA-256 (S3 enforces them; ingest re-checks). */
-  presignPut(bucket: string, key: string, opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number }): Promise<string>;
+  /**
+   * A write-once PUT URL bound to size and SHA-256: content-length,
+   * x-amz-checksum-sha256 and `if-none-match: *` are signed headers, so S3
+   * refuses other bytes (400 BadDigest) and a second PUT to the key (412).
+   * Ingest re-checks size and hash.
+   */
+  presignPut(
+    bucket: string,
+    key: string,
+    opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number },
+  ): Promise<PresignedPut>;
 }
 
 export interface TaskCallbacks {

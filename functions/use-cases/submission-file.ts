@@ -15,7 +15,9 @@ export async function loadAcceptedSubmission(
   if (!batch.acceptedUploadId) throw new NotFoundError(`batch ${batch.batchId} has no accepted upload`);
   const submission = (await deps.repo.listSubmissions(batch.batchId)).find((s) => s.uploadId === batch.acceptedUploadId);
   if (!submission) throw new NotFoundError(`submission ${batch.acceptedUploadId} of batch ${batch.batchId} not found`);
-  const bytes = await deps.objects.getBytes(deps.buckets.uploads, submission.key);
+  // Exactly the version ingest read; where the store keeps no versions the
+  // hash check below is what binds these bytes to the ingested ones.
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, submission.key, submission.versionId);
   if (!bytes) throw new IntegrityError(`submission object ${submission.key} is missing`);
   const sha = createHash('sha256').update(bytes).digest('hex');
   if (sha !== submission.sha256Hex || bytes.length !== submission.sizeBytes) {

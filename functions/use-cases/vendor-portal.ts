@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { UploadSlot } from '../domain/index.js';
-import { manifestObject, reportObject } from './batch-key.js';
+import { Alias, Identifier, LineProblem, UploadId, UploadSlot } from '../domain/index.js';
+import { aliasImageObject, manifestObject, reportObject } from './batch-key.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { type UploadReport, uploadObject } from './ingest-upload.js';
 import type { BatchRecord, Deps } from './ports.js';
@@ -16,9 +16,24 @@ export const UPLOAD_URL_SECONDS = 900;
 /** Label files above this size are refused before a slot is issued. */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
+/**
+ * A caller's string as quoted back in an error: a bounded prefix. It is never
+ * used for anything else: every key is built from ids that parsed and were found.
+ */
+const quoted = (s: string): string => (s.length > 64 ? `${s.slice(0, 64)}…` : s);
+
+// One answer for "does not exist", "not yours" and "not even a valid id": a
+// caller learns nothing from which of them it was.
+const batchNotFound = (batchId: string) => new NotFoundError(`batch ${quoted(batchId)} not found`);
+const imageNotFound = (alias: string) => new NotFoundError(`image ${quoted(alias)} not found`);
+const uploadNotFound = (uploadId: string) => new NotFoundError(`upload ${quoted(uploadId)} not found`);
+
 async function ownBatch(deps: Deps, workforceId: string, batchId: string): Promise<BatchRecord> {
-  const batch = await deps.repo.getBatch(batchId);
-  if (!batch || batch.workforceId !== workforceId) throw new NotFoundError(`batch ${batchId} not found`);
+  const id = Identifier.safeParse(batchId);
+  const who = Identifier.safeParse(workforceId);
+  if (!id.success || !who.success) throw batchNotFound(batchId);
+  const batch = await deps.repo.getBatch(id.data);
+  if (!batch || batch.workforceId !== who.data) throw batchNotFound(batchId);
   return batch;
 }
 
@@ -50,17 +65,32 @@ export async function getVendorBatch(deps: Deps, input: { workforceId: string; b
   };
 }
 
-/** Presigned GET URLs for the aliased images of a batch (alias → URL). */
+/** The part of a stored manifest that says which aliases the batch holds. */
+const ManifestAliases = z.object({ items: z.array(z.object({ alias: Alias })) });
+
+/**
+ * Presigned GET URLs for images of the vendor's own batch, by alias (alias → URL).
+ * Each alias must parse and be an item of the batch's manifest; the key is built
+ * from the batch id and the alias, never from the caller's string.
+ *
+ * @example
+ * const urls = await getImageUrls(deps, { workforceId: 'vendor-a', batchId, aliases: manifest.items.map((i) => i.alias) });
+ */
 export async function getImageUrls(
   deps: Deps,
-  input: { workforceId: string; batchId: string; images: readonly string[] },
+  input: { workforceId: string; batchId: string; aliases: readonly string[] },
 ): Promise<Record<string, string>> {
   const b = await ownBatch(deps, input.workforceId, input.batchId);
-  const prefix = `batches/${b.batchId}/images/`;
+  const requested = [...new Set(input.aliases)];
+  const bad = requested.find((a) => !Alias.safeParse(a).success);
+  if (bad !== undefined) throw imageNotFound(bad);
+  const manifest = await deps.objects.getJson<unknown>(deps.buckets.images, manifestObject(b.batchId));
+  const items = new Set(manifest === undefined ? [] : ManifestAliases.parse(manifest).items.map((i) => i.alias));
+  const unknown = requested.find((a) => !items.has(a));
+  if (unknown !== undefined) throw imageNotFound(unknown);
   const out: Record<string, string> = {};
-  for (const key of input.images) {
-    if (!key.startsWith(prefix)) throw new NotFoundError(`image ${key} not found`);
-    out[key] = await deps.objects.presignGet(deps.buckets.images, key, MANIFEST_URL_SECONDS);
+  for (const alias of requested) {
+    out[alias] = await deps.objects.presignGet(deps.buckets.images, aliasImageObject(b.batchId, alias), MANIFEST_URL_SECONDS);
   }
   return out;
 }
@@ -73,12 +103,15 @@ export const UploadSlotRequest = z.object({
 export interface UploadSlotGrant {
   uploadId: string;
   url: string;
-  /** Headers the PUT must carry: they are signed into the URL. */
+  /** The exact headers the PUT must carry: they are signed into the URL (any other value is refused). */
   headers: Record<string, string>;
   expiresAt: string;
 }
 
-/** Issues an upload slot: a server-chosen unique key, a short-lived PUT URL bound to size and hash. */
+/**
+ * Issues an upload slot: a server-chosen unique key and a short-lived, write-once
+ * PUT URL bound to the declared size and SHA-256 (a second PUT to it is refused).
+ */
 export async function requestUploadSlot(
   deps: Deps,
   input: { workforceId: string; batchId: string } & z.input<typeof UploadSlotRequest>,
@@ -89,33 +122,44 @@ export async function requestUploadSlot(
     throw new ConflictError(`batch ${b.batchId} is ${b.status}: it does not take uploads`);
   }
   await signOfLife(deps, b);
-  const uploadId = deps.random.token(24);
+  const uploadId = UploadId.parse(deps.random.token(24));
   const key = uploadObject(b.workforceId, b.batchId, uploadId);
   const expiresAt = new Date(deps.clock.now().getTime() + UPLOAD_URL_SECONDS * 1000).toISOString();
   const slot = UploadSlot.parse({ batchId: b.batchId, uploadId, key, workforceId: b.workforceId, ...req, expiresAt });
   await deps.repo.putUploadSlot(slot);
-  const sha256Base64 = Buffer.from(req.sha256Hex, 'hex').toString('base64');
-  const contentType = 'application/x-ndjson';
-  const url = await deps.objects.presignPut(deps.buckets.uploads, key, {
+  const { url, headers } = await deps.objects.presignPut(deps.buckets.uploads, key, {
     sizeBytes: req.sizeBytes,
-    sha256Base64,
-    contentType,
+    sha256Base64: Buffer.from(req.sha256Hex, 'hex').toString('base64'),
+    contentType: 'application/x-ndjson',
     expiresSeconds: UPLOAD_URL_SECONDS,
   });
-  return { uploadId, url, headers: { 'content-type': contentType, 'x-amz-checksum-sha256': sha256Base64 }, expiresAt };
+  return { uploadId, url, headers, expiresAt };
 }
 
-/** The validation report of one upload (never contains gold answers). */
+/** A stored report, parsed as it is read back. */
+const StoredUploadReport = z.object({
+  batchId: z.string(),
+  uploadId: z.string(),
+  status: z.enum(['rejected', 'accepted', 'superseded']),
+  problems: z.array(LineProblem),
+  checkedAt: z.string(),
+});
+
+/**
+ * The validation report of one upload (never contains gold answers): only for an
+ * upload slot issued for this batch and this workforce; anything else answers
+ * exactly like an upload that does not exist.
+ */
 export async function getUploadReport(
   deps: Deps,
   input: { workforceId: string; batchId: string; uploadId: string },
 ): Promise<UploadReport | { status: 'pending' }> {
-  await ownBatch(deps, input.workforceId, input.batchId);
-  const r = await deps.objects.getJson<UploadReport>(
-    deps.buckets.exports,
-    reportObject(input.workforceId, input.batchId, input.uploadId),
-  );
-  return r ?? { status: 'pending' };
+  const b = await ownBatch(deps, input.workforceId, input.batchId);
+  const id = UploadId.safeParse(input.uploadId);
+  const slot = id.success ? await deps.repo.getUploadSlot(b.batchId, id.data) : undefined;
+  if (!slot || slot.batchId !== b.batchId || slot.workforceId !== b.workforceId) throw uploadNotFound(input.uploadId);
+  const r = await deps.objects.getJson<unknown>(deps.buckets.exports, reportObject(slot.workforceId, slot.batchId, slot.uploadId));
+  return r === undefined ? { status: 'pending' } : StoredUploadReport.parse(r);
 }
 
 /** SHA-256 of bytes as lowercase hex: what a vendor declares for a slot. */

@@ -24,6 +24,7 @@ import { type RandomSource, cryptoRandomSource } from '../../functions/domain/in
 import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
 import { BUCKETS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
+import { startS3Guard } from './s3-guard.js';
 import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
 import type { Handler } from '../../functions/adapters/handler.js';
 
@@ -47,7 +48,8 @@ export interface LocalStack {
   callbacks: LocalTaskCallbacks;
   runner: LocalWorkflowRunner;
   handlers: Record<string, Handler<unknown>>;
-  endpoints: { dynamodb: string; s3: string };
+  /** `s3Presigned`: the S3 guard in front of s3rver, where presigned URLs point (s3-guard.ts). */
+  endpoints: { dynamodb: string; s3: string; s3Presigned: string };
   /** AWS requests made through the stack's clients, by service and operation. */
   requests: RequestCounter;
   tableName: string;
@@ -143,6 +145,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   });
   const s3Address = (await s3rver.run()) as AddressInfo;
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
+  // Presigned URLs point at the guard, which enforces what s3rver does not:
+  // signatures, signed checksums, If-None-Match (docs/local-stack.md).
+  const s3Guard = await startS3Guard({ upstream: s3Endpoint, credentials: CREDENTIALS, log });
 
   // Rounds of 10,000 cases put hundreds of requests in flight: more sockets than the SDK's 50.
   const requestHandler = { httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) };
@@ -154,6 +159,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     forcePathStyle: true,
     requestHandler,
     // s3rver stores aws-chunked (streaming checksum) uploads corrupted.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  // Signs the URLs vendors use (it sends nothing itself).
+  const presigner = new S3Client({
+    endpoint: s3Guard.endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -177,7 +191,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let runner!: LocalWorkflowRunner;
   const deps: Deps = {
     repo: new DynamoRepository(dynamo, tableName),
-    objects: new S3ObjectStore(s3),
+    objects: new S3ObjectStore(s3, presigner),
     callbacks,
     workflows: { startBatch: (name, input) => runner.startBatch(name, input) },
     clock,
@@ -234,7 +248,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     callbacks,
     runner,
     handlers,
-    endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint },
+    endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint, s3Presigned: s3Guard.endpoint },
     requests,
     tableName,
     ingests,
@@ -249,6 +263,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       await runner.abortAll();
       dynamo.destroy();
       s3.destroy();
+      presigner.destroy();
+      await s3Guard.close();
       await s3rver.close();
       await new Promise<void>((res) => dyn.close(() => res()));
       if (ephemeral) rmSync(dataDir, { recursive: true, force: true });

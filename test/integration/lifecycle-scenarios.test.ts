@@ -115,10 +115,10 @@ describe('Lifecycle scenarios a PM would recognise', () => {
       const reader = readers[b.workforceId](round);
       if (reader === 'no-show') continue;
       const manifest = await downloadManifest(deps, b.workforceId, b.batchId);
-      const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, images: manifest.items.map((i) => i.image) });
+      const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, aliases: manifest.items.map((i) => i.alias) });
       const lines: string[] = [];
       for (const item of manifest.items) {
-        const bytes = new Uint8Array(await (await fetch(urls[item.image])).arrayBuffer());
+        const bytes = new Uint8Array(await (await fetch(urls[item.alias])).arrayBuffer());
         lines.push(JSON.stringify({ alias: item.alias, label: reader(bytes), annotator: `${b.workforceId}/reader-1` }));
       }
       await uploadLabelFile(deps, b.workforceId, b.batchId, enc.encode(`${lines.join('\n')}\n`));
@@ -311,7 +311,7 @@ describe('Lifecycle scenarios a PM would recognise', () => {
         for (const item of key.items) expect(stopped.has(item.caseId)).toBe(false);
         cleanSeen += key.items.filter((i) => cleanDicom.includes(i.caseId)).length;
         const manifest = await downloadManifest(stack.deps, b.workforceId, b.batchId);
-        const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, images: manifest.items.map((i) => i.image) });
+        const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, aliases: manifest.items.map((i) => i.alias) });
         for (const url of Object.values(urls)) {
           const text = Buffer.from(await (await fetch(url)).arrayBuffer()).toString('latin1');
           expect(text).not.toContain('DOE^JANE');

@@ -81,10 +81,10 @@ async function runProgram(
   for (const b of batches) {
     const manifest = await downloadManifest(deps, b.workforceId, b.batchId);
     manifests.set(b.batchId, manifest);
-    const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, images: manifest.items.map((i) => i.image) });
+    const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, aliases: manifest.items.map((i) => i.alias) });
     const lines: string[] = [];
     for (const item of manifest.items) {
-      const image = await (await fetch(urls[item.image])).json();
+      const image = await (await fetch(urls[item.alias])).json();
       lines.push(JSON.stringify({ alias: item.alias, annotator: `${b.workforceId}/reader-1`, ...p.label(b.workforceId, item.alias, image) }));
     }
     const bad = await p.badFirstUpload?.(b.workforceId, b.batchId, lines);

@@ -64,22 +64,50 @@ describe('Uploads: validation, raw files kept, idempotent events', () => {
     expect((await stack.deps.repo.getBatch(batch.batchId))!.status).toBe('awaiting-submission');
   });
 
-  it('rejects a file whose bytes differ from the size and SHA-256 declared for the slot', async () => {
+  // Issue 7 finding 6: the checksum was hoisted into the query string and nothing checked it, so any bytes were stored.
+  it('refuses a PUT whose body does not match the declared checksum (400 BadDigest) and stores nothing', async () => {
     const declared = enc(goodLines.join('\n'));
     const sent = enc(goodLines.join('\n').replace('"normal"', '"abnorm"'));
+    expect(sent.length).toBe(declared.length);
     const slot = await requestUploadSlot(stack.deps, {
       workforceId: batch.workforceId,
       batchId: batch.batchId,
       sizeBytes: declared.length,
       sha256Hex: sha256Hex(declared),
     });
-    // The local S3 does not check signatures (real S3 would refuse this PUT).
     const r = await fetch(slot.url, { method: 'PUT', headers: slot.headers, body: sent });
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toMatch(/<Code>BadDigest<\/Code>/);
     await stack.ingestIdle();
-    const sub = (await stack.deps.repo.listSubmissions(batch.batchId)).find((s) => s.uploadId === slot.uploadId)!;
-    expect(sub.status).toBe('rejected');
-    expect(sub.problems[0].reason).toMatch(/SHA-256 [0-9a-f]{64} differs from the declared/);
+    const key = `uploads/${batch.workforceId}/${batch.batchId}/${slot.uploadId}.jsonl`;
+    expect(await stack.deps.objects.getBytes(stack.deps.buckets.uploads, key)).toBeUndefined();
+    expect((await stack.deps.repo.listSubmissions(batch.batchId)).some((x) => x.uploadId === slot.uploadId)).toBe(false);
+  });
+
+  it('refuses a PUT that leaves out or changes a header the slot signed (403), and stores nothing', async () => {
+    const body = enc(goodLines.join('\n'));
+    const slot = await requestUploadSlot(stack.deps, {
+      workforceId: batch.workforceId,
+      batchId: batch.batchId,
+      sizeBytes: body.length,
+      sha256Hex: sha256Hex(body),
+    });
+    const without = (name: string) => Object.fromEntries(Object.entries(slot.headers).filter(([k]) => k !== name));
+    for (const headers of [
+      without('if-none-match'),
+      without('x-amz-checksum-sha256'),
+      { ...slot.headers, 'content-type': 'text/plain' },
+      { ...slot.headers, 'x-amz-checksum-sha256': Buffer.from(sha256Hex(enc('other')), 'hex').toString('base64') },
+    ]) {
+      const r = await fetch(slot.url, { method: 'PUT', headers, body });
+      expect(r.status).toBe(403);
+      expect(await r.text()).toMatch(/<Code>SignatureDoesNotMatch<\/Code>/);
+    }
+    // An x-amz header the URL did not sign is refused too.
+    const extra = await fetch(slot.url, { method: 'PUT', headers: { ...slot.headers, 'x-amz-meta-note': 'hi' }, body });
+    expect(extra.status).toBe(403);
+    const key = `uploads/${batch.workforceId}/${batch.batchId}/${slot.uploadId}.jsonl`;
+    expect(await stack.deps.objects.getBytes(stack.deps.buckets.uploads, key)).toBeUndefined();
   });
 
   it('scores a later good upload, once, even when its S3 event is delivered twice', async () => {
@@ -109,6 +137,87 @@ describe('Uploads: validation, raw files kept, idempotent events', () => {
     await expect(
       requestUploadSlot(stack.deps, { workforceId: batch.workforceId, batchId: batch.batchId, sizeBytes: 10, sha256Hex: 'a'.repeat(64) }),
     ).rejects.toThrow(/does not take uploads/);
+  });
+});
+
+describe('Upload slots: write-once and bound to the declared bytes', () => {
+  let stack: LocalStack;
+  let batch: BatchRecord;
+  let original: Uint8Array;
+  let forged: Uint8Array;
+  let slot: Awaited<ReturnType<typeof requestUploadSlot>>;
+  let key: string;
+
+  beforeAll(async () => {
+    const open = await stackWithOpenRound({ cases: 120, seed: 5 });
+    stack = open.stack;
+    batch = open.batches.find((b) => b.workforceKind === 'vendor')!;
+    const aliases = (await loadBatchKey(stack.deps, batch.batchId)).items.map((i) => i.alias);
+    const file = (annotator: string) =>
+      enc(`${aliases.map((alias) => JSON.stringify({ alias, label: 'normal', annotator })).join('\n')}\n`);
+    original = file('ann-1');
+    forged = file('ann-2');
+    expect(forged.length).toBe(original.length);
+    slot = await requestUploadSlot(stack.deps, {
+      workforceId: batch.workforceId,
+      batchId: batch.batchId,
+      sizeBytes: original.length,
+      sha256Hex: sha256Hex(original),
+    });
+    key = `uploads/${batch.workforceId}/${batch.batchId}/${slot.uploadId}.jsonl`;
+  });
+  afterAll(async () => stack?.stop());
+
+  const stored = async () => Buffer.from((await stack.deps.objects.getBytes(stack.deps.buckets.uploads, key))!);
+  /** A second PUT to the used slot URL: the same signed headers, another file of the same size. */
+  const putAgain = async (body: Uint8Array) => {
+    const r = await fetch(slot.url, { method: 'PUT', headers: slot.headers, body });
+    return { status: r.status, text: await r.text() };
+  };
+
+  // Issue 7 finding 6: re-uploading right after acceptance replaced the object, and ValidateSubmission failed the batch with an integrity error.
+  it('refuses a second PUT to the slot right after acceptance (412); validation, scoring and the labels see the ingested file', async () => {
+    const first = await fetch(slot.url, { method: 'PUT', headers: slot.headers, body: original });
+    expect(first.status).toBe(200);
+    await stack.ingestIdle();
+    expect((await stack.deps.repo.getBatch(batch.batchId))!.acceptedUploadId).toBe(slot.uploadId);
+
+    const again = await putAgain(forged);
+    expect(again.status).toBe(412);
+    expect(again.text).toMatch(/<Code>PreconditionFailed<\/Code>/);
+    expect((await stored()).equals(Buffer.from(original))).toBe(true);
+
+    await stack.runner.finished(batch.batchId);
+    const after = (await stack.deps.repo.getBatch(batch.batchId))!;
+    expect(['accepted', 'rejected']).toContain(after.status);
+    expect(stack.runner.executions.get(batch.batchId)!.status).toBe('SUCCEEDED');
+    const labels = await stack.deps.repo.listBatchLabels(batch.batchId);
+    expect(labels).toHaveLength(batch.itemCount);
+    for (const l of labels) expect(l).toMatchObject({ submissionKey: key, submissionSha256: sha256Hex(original), annotatorId: 'ann-1' });
+  });
+
+  // Issue 7 finding 6: a same-size different file PUT after finalize returned 200 and replaced the file the labels' SHA-256 describes.
+  it('refuses a second PUT to the slot after finalize (412), the same bytes or others, and the object and labels stay as ingested', async () => {
+    expect((await putAgain(forged)).status).toBe(412);
+    expect((await putAgain(original)).status).toBe(412);
+    expect((await stored()).equals(Buffer.from(original))).toBe(true);
+    await stack.ingestIdle();
+    expect(stack.ingests.filter((i) => i.key === key)).toHaveLength(1);
+    const labels = await stack.deps.repo.listBatchLabels(batch.batchId);
+    expect(new Set(labels.map((l) => l.submissionSha256))).toEqual(new Set([sha256Hex(original)]));
+  });
+
+  it('serializes racing PUTs to one fresh slot: exactly one is stored, the others get 412', async () => {
+    const other = (await stack.deps.repo.listRoundBatches(batch.programId, 1)).find(
+      (b) => b.workforceKind === 'vendor' && b.batchId !== batch.batchId && b.status === 'awaiting-submission',
+    )!;
+    const body = enc('{"alias":"zzzzzzzzzzzz","label":"normal","annotator":"a"}\n');
+    const race = await requestUploadSlot(stack.deps, { workforceId: other.workforceId, batchId: other.batchId, sizeBytes: body.length, sha256Hex: sha256Hex(body) });
+    const statuses = await Promise.all(
+      Array.from({ length: 4 }, () => fetch(race.url, { method: 'PUT', headers: race.headers, body }).then((r) => r.status)),
+    );
+    expect(statuses.sort()).toEqual([200, 412, 412, 412]);
+    await stack.ingestIdle();
   });
 });
 

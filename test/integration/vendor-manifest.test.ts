@@ -2,10 +2,10 @@
  * What a vendor can see: the manifest as downloaded through its presigned URL
  * must hold no real case id and nothing that tells gold items from the rest.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NotFoundError } from '../../functions/use-cases/errors.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
-import { getImageUrls, getVendorBatch } from '../../functions/use-cases/vendor-portal.js';
+import { getImageUrls, getUploadReport, getVendorBatch } from '../../functions/use-cases/vendor-portal.js';
 import { loadBatchKey } from '../../functions/use-cases/batch-key.js';
 import { downloadManifest } from '../../infra/local/demo/simulated-workforce.js';
 import type { LocalStack } from '../../infra/local/stack.js';
@@ -49,12 +49,49 @@ describe('Vendor manifest: blinded and gold-free', () => {
   it('serves the aliased images through presigned GETs with no case metadata', async () => {
     const b = batches.find((x) => x.workforceKind === 'vendor')!;
     const manifest = await downloadManifest(stack.deps, b.workforceId, b.batchId);
-    const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, images: [manifest.items[0].image] });
-    const r = await fetch(urls[manifest.items[0].image]);
+    const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, aliases: [manifest.items[0].alias] });
+    expect(new URL(urls[manifest.items[0].alias]).pathname).toBe(`/${stack.deps.buckets.images}/${manifest.items[0].image}`);
+    const r = await fetch(urls[manifest.items[0].alias]);
     expect(r.status).toBe(200);
     const headers = [...r.headers.entries()].map(([k, v]) => `${k}:${v}`).join('\n');
     expect(headers).not.toMatch(/case-\d+/);
     expect(new Uint8Array(await r.arrayBuffer()).length).toBeGreaterThan(256);
+  });
+
+  // Issue 7 finding 5: vendor-b asking for `batches/<own>/images/../../<vendor-a batch>/manifest.json` received vendor-a's manifest.
+  it("answers path tricks toward another vendor's batch like a missing batch or image, and never presigns a foreign key", async () => {
+    const mine = batches.find((x) => x.workforceId === 'vendor-b')!;
+    const theirs = batches.find((x) => x.workforceId === 'vendor-a')!;
+    const presign = vi.spyOn(stack.deps.objects, 'presignGet');
+    const presigned = () => presign.mock.calls.map(([, key]) => key);
+    const images = (batchId: string, aliases: string[]) =>
+      getImageUrls(stack.deps, { workforceId: 'vendor-b', batchId, aliases }).then(() => undefined, (e: Error) => e);
+    const reports = (batchId: string, uploadId: string) =>
+      getUploadReport(stack.deps, { workforceId: 'vendor-b', batchId, uploadId }).then(() => undefined, (e: Error) => e);
+
+    const missingImage = await images(mine.batchId, ['zzzzzzzzzzzz']);
+    const missingBatch = await images('no-such-batch', ['zzzzzzzzzzzz']);
+    const missingUpload = await reports(mine.batchId, 'nosuchupload1');
+    const answers = [
+      [await images(mine.batchId, [`batches/${mine.batchId}/images/../../${theirs.batchId}/manifest.json`]), missingImage],
+      [await images(mine.batchId, [`../../${theirs.batchId}/manifest.json`]), missingImage],
+      [await images(`${mine.batchId}/../${theirs.batchId}`, ['zzzzzzzzzzzz']), missingBatch],
+      [await images(theirs.batchId, ['zzzzzzzzzzzz']), missingBatch],
+      [await reports(mine.batchId, `../../vendor-a/${theirs.batchId}/x`), missingUpload],
+      [await reports(`../../vendor-a/${theirs.batchId}`, 'nosuchupload1'), missingBatch],
+    ];
+    for (const [trick, missing] of answers) {
+      expect(trick).toBeInstanceOf(NotFoundError);
+      expect(missing).toBeInstanceOf(NotFoundError);
+      expect(trick!.message.replace(/^(\w+) .* not found$/, '$1 X not found')).toBe(missing!.message.replace(/^(\w+) .* not found$/, '$1 X not found'));
+    }
+    expect(presigned()).toEqual([]);
+    // Its own images still work, and only its own keys are presigned.
+    const manifest = await downloadManifest(stack.deps, 'vendor-b', mine.batchId);
+    presign.mockClear();
+    expect(await images(mine.batchId, manifest.items.map((i) => i.alias))).toBeUndefined();
+    expect(presigned()).toEqual(manifest.items.map((i) => i.image));
+    presign.mockRestore();
   });
 
   it("answers a vendor asking for another vendor's batch exactly as for a batch that does not exist", async () => {

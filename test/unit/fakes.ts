@@ -358,19 +358,31 @@ export class InMemoryRepository implements Repository {
   }
 }
 
-/** An ObjectStore kept in a Map of `bucket/key` → bytes. */
+/** An ObjectStore kept in a Map of `bucket/key` → bytes, versioned like an S3 bucket with versioning on. */
 export class InMemoryObjectStore implements ObjectStore {
+  /** The latest version of each object. */
   readonly objects = new Map<string, Uint8Array>();
+
+  /** Every version of each object, oldest first. */
+  readonly versions = new Map<string, { versionId: string; bytes: Uint8Array }[]>();
 
   readonly contentTypes = new Map<string, string>();
 
+  private nextVersion = 1;
+
   async putBytes(bucket: string, key: string, body: Uint8Array, contentType: string) {
-    this.objects.set(`${bucket}/${key}`, new Uint8Array(body));
-    this.contentTypes.set(`${bucket}/${key}`, contentType);
+    const k = `${bucket}/${key}`;
+    this.objects.set(k, new Uint8Array(body));
+    this.contentTypes.set(k, contentType);
+    this.versions.set(k, [...(this.versions.get(k) ?? []), { versionId: `v${this.nextVersion++}`, bytes: new Uint8Array(body) }]);
   }
-  async getBytes(bucket: string, key: string) {
-    const b = this.objects.get(`${bucket}/${key}`);
-    return b && new Uint8Array(b);
+  async getBytes(bucket: string, key: string, versionId?: string) {
+    return (await this.getObject(bucket, key, versionId))?.bytes;
+  }
+  async getObject(bucket: string, key: string, versionId?: string) {
+    const all = this.versions.get(`${bucket}/${key}`) ?? [];
+    const v = versionId === undefined ? all.at(-1) : all.find((x) => x.versionId === versionId);
+    return v && { bytes: new Uint8Array(v.bytes), versionId: v.versionId };
   }
   async getHead(bucket: string, key: string, length: number) {
     const b = this.objects.get(`${bucket}/${key}`);
@@ -386,14 +398,21 @@ export class InMemoryObjectStore implements ObjectStore {
   async copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string) {
     const b = this.objects.get(`${fromBucket}/${fromKey}`);
     if (!b) throw new Error(`no object ${fromBucket}/${fromKey}`);
-    this.objects.set(`${toBucket}/${toKey}`, new Uint8Array(b));
-    this.contentTypes.set(`${toBucket}/${toKey}`, 'application/octet-stream');
+    await this.putBytes(toBucket, toKey, b, 'application/octet-stream');
   }
   async presignGet(bucket: string, key: string, expiresSeconds: number) {
     return `memory://${bucket}/${key}?get&expires=${expiresSeconds}`;
   }
-  async presignPut(bucket: string, key: string, opts: { expiresSeconds: number }) {
-    return `memory://${bucket}/${key}?put&expires=${opts.expiresSeconds}`;
+  async presignPut(bucket: string, key: string, opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number }) {
+    return {
+      url: `memory://${bucket}/${key}?put&expires=${opts.expiresSeconds}`,
+      headers: {
+        'content-length': String(opts.sizeBytes),
+        'content-type': opts.contentType,
+        'if-none-match': '*',
+        'x-amz-checksum-sha256': opts.sha256Base64,
+      },
+    };
   }
 }
 

@@ -13,9 +13,12 @@ export const BatchStatus = z.enum([
 ]);
 export type BatchStatus = z.infer<typeof BatchStatus>;
 
+/** A random per-batch alias: all a vendor knows of an item (and the last segment of its image key). */
+export const Alias = z.string().regex(/^[a-z0-9]{6,32}$/, 'an alias is 6 to 32 lowercase letters or digits');
+
 /** One item of a batch as Goldline sees it. The vendor sees only `alias`. */
 export const BatchItem = z.object({
-  alias: z.string().regex(/^[a-z0-9]{6,32}$/),
+  alias: Alias,
   caseId: Identifier,
   gold: z.boolean(),
   /** Also sent to another workforce this round, for agreement (never shown to the vendor). */

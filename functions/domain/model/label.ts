@@ -17,6 +17,8 @@ export const StoredLabel = z.object({
   protocol: z.string(),
   submissionKey: z.string(),
   submissionSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The version of the submission object that was ingested (absent where the store keeps no versions). */
+  submissionVersionId: z.string().optional(),
   /** Labels on gold items are kept for audit but never enter a dataset. */
   gold: z.boolean(),
   status: z.enum(['accepted', 'rejected', 'superseded']),

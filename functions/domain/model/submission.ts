@@ -61,10 +61,13 @@ export type SegmentationLabelLine = z.infer<typeof SegmentationLabelLine>;
 
 export type LabelLine = ClassificationLabelLine | DetectionLabelLine | SegmentationLabelLine;
 
+/** A server-chosen upload id (the last segment of the slot's key). */
+export const UploadId = z.string().regex(/^[a-z0-9]{8,40}$/, 'an upload id is 8 to 40 lowercase letters or digits');
+
 /** An upload slot: the server chose the key; size and hash are declared up front. */
 export const UploadSlot = z.object({
   batchId: z.string(),
-  uploadId: z.string().regex(/^[a-z0-9]{8,40}$/),
+  uploadId: UploadId,
   key: z.string(),
   workforceId: z.string(),
   sizeBytes: z.number().int().min(0),
@@ -88,6 +91,8 @@ export const Submission = z.object({
   key: z.string(),
   sha256Hex: z.string(),
   sizeBytes: z.number().int().min(0),
+  /** The S3 version ingest read (absent where the store keeps no versions): every later step reads exactly it. */
+  versionId: z.string().min(1).max(1024).optional(),
   status: SubmissionStatus,
   problems: z.array(LineProblem).default([]),
   receivedAt: z.iso.datetime(),

@@ -43,7 +43,7 @@ export async function uploadLabelFile(
   body: Uint8Array,
 ): Promise<{ uploadId: string; url: string }> {
   const slot = await requestUploadSlot(deps, { workforceId, batchId, sizeBytes: body.length, sha256Hex: sha256Hex(body) });
-  await fetchOk(slot.url, { method: 'PUT', headers: { ...slot.headers, 'content-length': String(body.length) }, body });
+  await fetchOk(slot.url, { method: 'PUT', headers: slot.headers, body });
   return { uploadId: slot.uploadId, url: slot.url };
 }
 
@@ -55,14 +55,14 @@ export async function labelBatch(
   random: RandomSource,
 ): Promise<{ uploads: number }> {
   const manifest = await downloadManifest(deps, w.workforceId, batchId);
-  const urls = await getImageUrls(deps, { workforceId: w.workforceId, batchId, images: manifest.items.map((i) => i.image) });
+  const urls = await getImageUrls(deps, { workforceId: w.workforceId, batchId, aliases: manifest.items.map((i) => i.alias) });
   const lines: string[] = [];
   const queue = manifest.items.slice();
   const seen = new Map<string, string>();
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let item = queue.shift(); item; item = queue.shift()) {
-        const bytes = new Uint8Array(await (await fetchOk(urls[item.image])).arrayBuffer());
+        const bytes = new Uint8Array(await (await fetchOk(urls[item.alias])).arrayBuffer());
         seen.set(item.alias, readSyntheticImage(bytes));
       }
     }),
