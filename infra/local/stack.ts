@@ -19,10 +19,11 @@ import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DynamoRepository } from '../../functions/adapters/dynamo-repository.js';
 import { RequestCounter } from '../../functions/adapters/request-counter.js';
+import { RequestRecorder } from '../../functions/adapters/request-recorder.js';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
 import { type RandomSource, cryptoRandomSource } from '../../functions/domain/index.js';
 import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
-import { BUCKETS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
+import { BUCKETS, FUNCTIONS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
 import { startS3Guard } from './s3-guard.js';
 import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
@@ -52,6 +53,11 @@ export interface LocalStack {
   endpoints: { dynamodb: string; s3: string; s3Presigned: string };
   /** AWS requests made through the stack's clients, by service and operation. */
   requests: RequestCounter;
+  /**
+   * Which function made which S3 and DynamoDB request (IAM action and resource),
+   * and what it presigned: compared with the synthesized grants in test/infra/iam.test.ts.
+   */
+  accesses: RequestRecorder;
   tableName: string;
   /** Ingest outcomes, in delivery order (tests read them). */
   ingests: { key: string; outcome: unknown }[];
@@ -175,8 +181,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const requests = new RequestCounter();
   requests.attach(dynamo, 'dynamodb');
   requests.attach(s3, 's3');
-
   const tableName = localName(TABLES[0].id);
+  const accesses = new RequestRecorder({
+    buckets: Object.fromEntries(Object.entries(bucketNames).map(([logical, physical]) => [physical, logical])),
+    tables: Object.fromEntries(TABLES.map((t) => [localName(t.id), t.id])),
+  });
+  accesses.attach(dynamo, 'dynamodb');
+  accesses.attach(s3, 's3');
+  accesses.attach(presigner, 's3'); // presigns are made with the presigner client
+
   for (const def of TABLES) {
     try {
       await dynamo.send(new CreateTableCommand(createTableInput(def, localName(def.id))));
@@ -198,7 +211,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     random: opts.random ?? cryptoRandomSource,
     buckets: bucketNames,
   };
+  // Each handler runs as its function, so the requests it makes are recorded under its name.
   const handlers = await loadHandlers(ROOT, () => deps);
+  for (const f of FUNCTIONS) handlers[f.name] = accesses.bind(f.name, handlers[f.name]);
   runner = new LocalWorkflowRunner(loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file), handlers, callbacks);
 
   // S3 → EventBridge → IngestUpload: the rule matches Object Created in the
@@ -250,6 +265,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     handlers,
     endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint, s3Presigned: s3Guard.endpoint },
     requests,
+    accesses,
     tableName,
     ingests,
     deliverUploadEvent: (key) => track(deliver(key)),
