@@ -1,238 +1,178 @@
 /**
- * The de-identification gate's header inspection: which attributes of the
- * DICOM PS3.15 Annex E Basic Application Level Confidentiality Profile that
- * identify a person, an institution, a device or a care episode are still
- * present in a DICOM Part 10 file, and whether the case may go to a vendor.
+ * The de-identification gate's DICOM inspection, driven by DICOM PS3.15
+ * Annex E Table E.1-1 (all 621 rows, bundled as data: `deidentification/`)
+ * and by what the program accepts (`DeidentificationSettings`, the protocol's
+ * `deidentification` block).
  *
  * Pure: bytes in, plain data out. Never throws on bad input: a file that is
- * not readable DICOM is a finding (`ok: false`), and the verdict treats it as
- * unsafe. Results name attributes, never their values, because findings are
- * stored on the case, logged and shown to PMs; echoing a patient's name there
- * would leak the very thing the gate exists to stop.
+ * not readable DICOM is `ok: false` with a reason, and the verdict treats it as
+ * unsafe. Findings name attributes (tag and name), never their values: they are
+ * stored on the case, logged and shown to PMs.
+ *
+ * How each Basic Profile action is enforced, for every attribute the table
+ * lists, wherever it occurs (top level or inside sequence items, at any depth
+ * up to {@link MAX_SEQUENCE_DEPTH}):
+ * - **Combinations** (`X/Z`, `X/D`, `X/Z/D`, `Z/D`, `X/Z/U*`) are read at their
+ *   strictest, the first letter: the gate cannot know which IOD or Type the
+ *   de-identifier applied, and the stricter action always satisfies the profile
+ *   where the IOD allows it.
+ * - **X** (remove): present with a value is a finding. Present but empty (only
+ *   padding, `\` and person-name separators; a sequence with no items) passes:
+ *   it carries nothing.
+ * - **Z** (zero length, or a dummy): must be empty. The gate cannot tell a dummy
+ *   from an original by looking at it, and zero length is always allowed for Z,
+ *   so asking for it costs a de-identifier nothing. A program whose
+ *   de-identifier writes pseudonyms declares their form (`pseudonymPattern`); a
+ *   value matching it in full passes.
+ * - **D** (a non-zero-length dummy): the attribute must stay present with a
+ *   value, so emptiness cannot be asked for. Its value is taken for the
+ *   de-identifier's dummy only when the file declares the Basic Profile (code
+ *   113100 in De-identification Method Code Sequence (0012,0064)) with Patient
+ *   Identity Removed (0012,0062) YES, or when it matches `pseudonymPattern`;
+ *   otherwise it is presumed original and is a finding.
+ * - **U** (a new, consistent UID): checked only when the program requires
+ *   re-generated UIDs (`requireRegeneratedUids.root`): a UID outside that root
+ *   is a finding. Otherwise presence proves nothing and UIDs pass.
+ * - **Options**: an attribute the table keeps (K) or cleans (C) under an option
+ *   passes when the file declares that option in (0012,0064) (with Patient
+ *   Identity Removed YES) AND the program lists it in `acceptedOptions`. A
+ *   cleaned (C) value is trusted as cleaned: no program can check that from the
+ *   value. Each finding lists every option that would allow it, and whether the
+ *   file declared it and the program accepts it.
+ * - **Pixels**: Burned In Annotation (0028,0301) YES is a finding unless Clean
+ *   Pixel Data (113101) is declared and accepted; Recognizable Visual Features
+ *   (0028,0302) YES likewise, with Clean Recognizable Visual Features (113102).
+ *   An absent attribute is not a finding: the attestation covers it.
+ * - **Private attributes** (odd groups, at any depth): a finding per group
+ *   unless Retain Safe Private (113111) is declared and accepted. The gate has
+ *   no list of "safe" private attributes, so under that option it trusts the
+ *   de-identifier's declaration for all of them.
+ *
+ * Known limits: private sequences of defined length in implicit VR, and UN
+ * values of defined length, are not parsed into items (dicom-parser has no
+ * dictionary to tell them from bytes), so standard attributes nested in them
+ * are not seen; they are private (blocked) or carry a value (a finding) unless
+ * an option accepts them.
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
+import type { GateFinding } from './deidentification/finding.js';
+import {
+  type ProfileAttribute,
+  PRIVATE_ATTRIBUTES,
+  isPrivateTag,
+  profileAttribute,
+} from './deidentification/profile.js';
+import {
+  DEIDENTIFICATION_OPTIONS,
+  type DeidentificationOption,
+  DeidentificationSettings,
+  type DeidentificationSettingsInput,
+} from './model/deidentification-settings.js';
 
 export type { GateFinding, GateRule, ImageFormat } from './deidentification/finding.js';
+export { PROFILE_ATTRIBUTES, PRIVATE_ATTRIBUTES, type ProfileAttribute, profileAttribute } from './deidentification/profile.js';
 
-/** Annex E options that would keep an attribute the Basic Profile removes (PS3.15 Table E.1-1). */
-export type RetainOption =
-  | 'Retain Patient Characteristics Option'
-  | 'Retain Institution Identity Option'
-  | 'Retain Device Identity Option';
-
-/** One row of {@link IDENTIFYING_ATTRIBUTES}. */
-export interface IdentifyingAttribute {
-  /** dicom-parser's tag form, `xGGGGEEEE`, lower-case hex. */
-  tag: string;
-  /** DICOM keyword (PS3.6). */
-  keyword: string;
-  /** DICOM attribute name (PS3.6). */
-  name: string;
-  /** Value representation (PS3.6); a person name (PN) is empty when only its separators are left. */
-  vr: string;
-  /** Basic Profile action in PS3.15 Table E.1-1 (X remove, Z empty, D dummy; `X/Z` etc.: by IOD type). */
-  action: string;
-  /** Why the attribute identifies someone or something. */
-  why: string;
-  /** The Annex E option that would keep it; Goldline accepts none of them (see below). */
-  retainedBy?: RetainOption;
-}
-
-const row = (
-  tag: string,
-  keyword: string,
-  name: string,
-  vr: string,
-  action: string,
-  why: string,
-  retainedBy?: RetainOption,
-): IdentifyingAttribute => ({ tag, keyword, name, vr, action, why, ...(retainedBy ? { retainedBy } : {}) });
-
-const PATIENT_CHARACTERISTICS: RetainOption = 'Retain Patient Characteristics Option';
-const INSTITUTION: RetainOption = 'Retain Institution Identity Option';
-const DEVICE: RetainOption = 'Retain Device Identity Option';
-
-/**
- * The attributes the gate checks: the identity-bearing rows of DICOM PS3.15
- * Annex E, Table E.1-1 "Application Level Confidentiality Profile Attributes"
- * (https://dicom.nema.org/medical/dicom/current/output/chtml/part15/chapter_E.html#table_E.1-1),
- * cross-checked against its machine-readable extraction
- * `standard/confidentiality_profile_attributes.json` in innolitics/dicom-standard.
- * Every row is one the Basic Profile removes (X) or empties (Z), or removes
- * unless the IOD needs it (X/Z, X/Z/D).
- *
- * How to read it:
- * - A row is breached when the element is present with a non-empty value
- *   (after padding, multi-value and person-name separators are set aside).
- *   An empty PatientName, as a de-identifier that must keep the Type 2
- *   attribute leaves it, is fine.
- * - Z and X/Z/D also allow a "dummy" value. The gate cannot tell a dummy from a
- *   real name, so it fails closed: Goldline asks de-identifiers for empty values.
- * - The Retain Patient Characteristics, Institution Identity and Device Identity
- *   options are not accepted: Goldline carries the subgroup attributes it needs
- *   (sex, age band, site, scanner) in its own manifest, and vendors need none of
- *   these to label. To accept an option later, filter the rows by `retainedBy`.
- *   (EthnicGroup is in the Basic Profile, action X, retained only by that option.)
- *
- * Not checked here, on purpose:
- * - UIDs (action U): a de-identifier replaces them, so presence proves nothing.
- * - Dates and times other than birth: the Retain Longitudinal Temporal
- *   Information options keep them legitimately.
- * - Free-text descriptions and comments: the Clean Descriptors option keeps
- *   cleaned text, which a presence check cannot judge.
- * - Attributes whose Basic Profile action is D (a dummy must be present).
- * - Private attributes, and identity burned into pixels: the attestation
- *   covers those (Clean Pixel Data, Retain Safe Private options).
- *
- * @example
- * IDENTIFYING_ATTRIBUTES.find((a) => a.keyword === 'PatientName')
- * // { tag: 'x00100010', keyword: 'PatientName', name: "Patient's Name", vr: 'PN', action: 'Z', why: 'names the patient' }
- */
-export const IDENTIFYING_ATTRIBUTES: readonly IdentifyingAttribute[] = Object.freeze([
-  // The patient: names, identifiers, contact details, relatives.
-  row('x00100010', 'PatientName', "Patient's Name", 'PN', 'Z', 'names the patient'),
-  row('x00100020', 'PatientID', 'Patient ID', 'LO', 'Z', "the hospital's identifier for the patient"),
-  row('x00100021', 'IssuerOfPatientID', 'Issuer of Patient ID', 'LO', 'X', 'names the hospital that issued the patient ID'),
-  row('x00100030', 'PatientBirthDate', "Patient's Birth Date", 'DA', 'Z', 'a direct identifier (HIPAA Safe Harbor)'),
-  row('x00100032', 'PatientBirthTime', "Patient's Birth Time", 'TM', 'X', 'narrows the birth date to the minute'),
-  row('x00100050', 'PatientInsurancePlanCodeSequence', "Patient's Insurance Plan Code Sequence", 'SQ', 'X', "identifies the patient's insurance plan"),
-  row('x00101000', 'OtherPatientIDs', 'Other Patient IDs', 'LO', 'X', 'other identifiers for the patient'),
-  row('x00101001', 'OtherPatientNames', 'Other Patient Names', 'PN', 'X', 'other names of the patient'),
-  row('x00101002', 'OtherPatientIDsSequence', 'Other Patient IDs Sequence', 'SQ', 'X', 'other identifiers for the patient'),
-  row('x00101005', 'PatientBirthName', "Patient's Birth Name", 'PN', 'X', "the patient's name at birth"),
-  row('x00101040', 'PatientAddress', "Patient's Address", 'LO', 'X', 'where the patient lives'),
-  row('x00101050', 'InsurancePlanIdentification', 'Insurance Plan Identification', 'LO', 'X', "identifies the patient's insurance (retired, still in old files)"),
-  row('x00101060', 'PatientMotherBirthName', "Patient's Mother's Birth Name", 'PN', 'X', "names the patient's mother"),
-  row('x00101080', 'MilitaryRank', 'Military Rank', 'LO', 'X', 'narrows the patient to a small group'),
-  row('x00101081', 'BranchOfService', 'Branch of Service', 'LO', 'X', 'narrows the patient to a small group'),
-  row('x00101090', 'MedicalRecordLocator', 'Medical Record Locator', 'LO', 'X', "points to the patient's medical record"),
-  row('x00101100', 'ReferencedPatientPhotoSequence', 'Referenced Patient Photo Sequence', 'SQ', 'X', "references a photograph of the patient"),
-  row('x00102150', 'CountryOfResidence', 'Country of Residence', 'LO', 'X', 'where the patient lives'),
-  row('x00102152', 'RegionOfResidence', 'Region of Residence', 'LO', 'X', 'where the patient lives'),
-  row('x00102154', 'PatientTelephoneNumbers', "Patient's Telephone Numbers", 'SH', 'X', 'reaches the patient'),
-  row('x00102155', 'PatientTelecomInformation', "Patient's Telecom Information", 'LT', 'X', 'reaches the patient'),
-  row('x00102180', 'Occupation', 'Occupation', 'SH', 'X', 'narrows the patient to a small group'),
-  row('x001021f0', 'PatientReligiousPreference', "Patient's Religious Preference", 'LO', 'X', 'a sensitive personal characteristic'),
-  row('x00102297', 'ResponsiblePerson', 'Responsible Person', 'PN', 'X', 'names a relative or guardian'),
-  row('x00102299', 'ResponsibleOrganization', 'Responsible Organization', 'LO', 'X', 'names the organization responsible for the patient'),
-  row('x00081120', 'ReferencedPatientSequence', 'Referenced Patient Sequence', 'SQ', 'X', "links to the patient's record"),
-  row('x00380010', 'AdmissionID', 'Admission ID', 'LO', 'X', "the hospital's identifier for the admission"),
-  row('x00380060', 'ServiceEpisodeID', 'Service Episode ID', 'LO', 'X', "the hospital's identifier for the episode of care"),
-  row('x00380300', 'CurrentPatientLocation', 'Current Patient Location', 'LO', 'X', 'where the patient is'),
-  row('x00380400', 'PatientInstitutionResidence', "Patient's Institution Residence", 'LO', 'X', 'where the patient lives'),
-  // The patient's characteristics: quasi-identifiers the Basic Profile removes.
-  row('x00100040', 'PatientSex', "Patient's Sex", 'CS', 'Z', 'a quasi-identifier (kept as a subgroup in the manifest)', PATIENT_CHARACTERISTICS),
-  row('x00101010', 'PatientAge', "Patient's Age", 'AS', 'X', 'a quasi-identifier; ages over 89 identify (HIPAA)', PATIENT_CHARACTERISTICS),
-  row('x00101020', 'PatientSize', "Patient's Size", 'DS', 'X', 'a quasi-identifier', PATIENT_CHARACTERISTICS),
-  row('x00101030', 'PatientWeight', "Patient's Weight", 'DS', 'X', 'a quasi-identifier', PATIENT_CHARACTERISTICS),
-  row('x00102160', 'EthnicGroup', 'Ethnic Group', 'SH', 'X', 'a sensitive quasi-identifier', PATIENT_CHARACTERISTICS),
-  // Staff: they name people other than the patient, and point back to the hospital.
-  row('x00080090', 'ReferringPhysicianName', "Referring Physician's Name", 'PN', 'Z', 'names the referring physician'),
-  row('x00080092', 'ReferringPhysicianAddress', "Referring Physician's Address", 'ST', 'X', 'locates the referring physician'),
-  row('x00080094', 'ReferringPhysicianTelephoneNumbers', "Referring Physician's Telephone Numbers", 'SH', 'X', 'reaches the referring physician'),
-  row('x00080096', 'ReferringPhysicianIdentificationSequence', 'Referring Physician Identification Sequence', 'SQ', 'X', 'identifies the referring physician'),
-  row('x0008009c', 'ConsultingPhysicianName', "Consulting Physician's Name", 'PN', 'Z', 'names a consulting physician'),
-  row('x00081048', 'PhysiciansOfRecord', 'Physician(s) of Record', 'PN', 'X', 'names the physicians of record'),
-  row('x00081049', 'PhysiciansOfRecordIdentificationSequence', 'Physician(s) of Record Identification Sequence', 'SQ', 'X', 'identifies the physicians of record'),
-  row('x00081050', 'PerformingPhysicianName', "Performing Physician's Name", 'PN', 'X', 'names the performing physician'),
-  row('x00081052', 'PerformingPhysicianIdentificationSequence', 'Performing Physician Identification Sequence', 'SQ', 'X', 'identifies the performing physician'),
-  row('x00081060', 'NameOfPhysiciansReadingStudy', 'Name of Physician(s) Reading Study', 'PN', 'X', 'names the reading physicians'),
-  row('x00081062', 'PhysiciansReadingStudyIdentificationSequence', 'Physician(s) Reading Study Identification Sequence', 'SQ', 'X', 'identifies the reading physicians'),
-  row('x00081070', 'OperatorsName', "Operators' Name", 'PN', 'X/Z/D', 'names the technologists'),
-  row('x00321032', 'RequestingPhysician', 'Requesting Physician', 'PN', 'X', 'names the requesting physician'),
-  row('x00321033', 'RequestingService', 'Requesting Service', 'LO', 'X', 'names the requesting department'),
-  row('x00400006', 'ScheduledPerformingPhysicianName', "Scheduled Performing Physician's Name", 'PN', 'X', 'names a physician'),
-  row('x00401010', 'NamesOfIntendedRecipientsOfResults', 'Names of Intended Recipients of Results', 'PN', 'X', 'names the recipients of the results'),
-  row('x00401102', 'PersonAddress', "Person's Address", 'ST', 'X', 'locates a person'),
-  row('x00401103', 'PersonTelephoneNumbers', "Person's Telephone Numbers", 'LO', 'X', 'reaches a person'),
-  row('x00402008', 'OrderEnteredBy', 'Order Entered By', 'PN', 'X', 'names who entered the order'),
-  row('x00402010', 'OrderCallbackPhoneNumber', 'Order Callback Phone Number', 'SH', 'X', 'reaches the ordering staff'),
-  row('x00404037', 'HumanPerformerName', "Human Performer's Name", 'PN', 'X', 'names a person who performed the procedure'),
-  row('x0016004d', 'CameraOwnerName', 'Camera Owner Name', 'UT', 'X', 'names the owner of the camera'),
-  row('x300e0008', 'ReviewerName', 'Reviewer Name', 'PN', 'X/Z', 'names the reviewer'),
-  // The institution.
-  row('x00080080', 'InstitutionName', 'Institution Name', 'LO', 'X/Z/D', 'names the hospital (with dates and modality, narrows the patient)', INSTITUTION),
-  row('x00080081', 'InstitutionAddress', 'Institution Address', 'ST', 'X', 'locates the hospital', INSTITUTION),
-  row('x00080082', 'InstitutionCodeSequence', 'Institution Code Sequence', 'SQ', 'X/Z/D', 'identifies the hospital', INSTITUTION),
-  row('x00081040', 'InstitutionalDepartmentName', 'Institutional Department Name', 'LO', 'X', "names the hospital's department", INSTITUTION),
-  // The device: a serial number or station name ties the image to one hospital's scanner.
-  row('x00081010', 'StationName', 'Station Name', 'SH', 'X/Z/D', 'names the scanner, often after the hospital', DEVICE),
-  row('x00181000', 'DeviceSerialNumber', 'Device Serial Number', 'LO', 'X/Z/D', 'ties the image to one scanner', DEVICE),
-  row('x00181004', 'PlateID', 'Plate ID', 'LO', 'X', 'ties the image to one imaging plate', DEVICE),
-  row('x00181005', 'GeneratorID', 'Generator ID', 'LO', 'X', 'ties the image to one generator', DEVICE),
-  row('x00181007', 'CassetteID', 'Cassette ID', 'LO', 'X', 'ties the image to one cassette', DEVICE),
-  row('x00181008', 'GantryID', 'Gantry ID', 'LO', 'X', 'ties the image to one gantry', DEVICE),
-  row('x00181009', 'UniqueDeviceIdentifier', 'Unique Device Identifier', 'UT', 'X', 'ties the image to one device', DEVICE),
-  row('x00400241', 'PerformedStationAETitle', 'Performed Station AE Title', 'AE', 'X', "names the hospital's network node", DEVICE),
-  row('x00400242', 'PerformedStationName', 'Performed Station Name', 'SH', 'X', 'names the scanner', DEVICE),
-  row('x00400243', 'PerformedLocation', 'Performed Location', 'SH', 'X', 'locates the scanner'),
-  // The care episode: identifiers that link back to the hospital's records.
-  row('x00080050', 'AccessionNumber', 'Accession Number', 'SH', 'Z', "links to the hospital's order and report"),
-  row('x00200010', 'StudyID', 'Study ID', 'SH', 'Z', "the hospital's identifier for the study"),
-  row('x00320012', 'StudyIDIssuer', 'Study ID Issuer', 'LO', 'X', 'names who issued the study ID (retired, still in old files)'),
-  row('x00400009', 'ScheduledProcedureStepID', 'Scheduled Procedure Step ID', 'SH', 'X', "links to the hospital's worklist"),
-  row('x00400253', 'PerformedProcedureStepID', 'Performed Procedure Step ID', 'SH', 'X', "links to the hospital's worklist"),
-  row('x00401001', 'RequestedProcedureID', 'Requested Procedure ID', 'SH', 'X', "links to the hospital's order"),
-  row('x00402016', 'PlacerOrderNumberImagingServiceRequest', 'Placer Order Number / Imaging Service Request', 'LO', 'Z', "links to the hospital's order"),
-  row('x00402017', 'FillerOrderNumberImagingServiceRequest', 'Filler Order Number / Imaging Service Request', 'LO', 'Z', "links to the hospital's order"),
-]);
-
-const BY_TAG: ReadonlyMap<string, IdentifyingAttribute> = new Map(IDENTIFYING_ATTRIBUTES.map((a) => [a.tag, a]));
+/** Deeper sequence nesting than this is refused: no real header needs it, and walking it is unbounded work. */
+export const MAX_SEQUENCE_DEPTH = 64;
 
 /** Tags read besides the table. */
 const TAG = {
   transferSyntax: 'x00020010',
   modality: 'x00080060',
+  codeValue: 'x00080100',
+  codingSchemeDesignator: 'x00080102',
   patientIdentityRemoved: 'x00120062',
   deidentificationMethod: 'x00120063',
+  deidentificationMethodCodeSequence: 'x00120064',
+  burnedInAnnotation: 'x00280301',
+  recognizableVisualFeatures: 'x00280302',
   pixelData: 'x7fe00010',
 } as const;
 
+/** CID 7050 code of the Basic Application Confidentiality Profile. */
+const BASIC_PROFILE_CODE = '113100';
+
 const DEFLATED_EXPLICIT_LE = '1.2.840.10008.1.2.1.99';
 
-/** An identifying attribute found in a header: which one, never its value. */
-export interface IdentifyingFinding {
-  tag: string;
-  keyword: string;
+/** An option that would allow what a finding reports, and where the file and the program stand on it. */
+export interface OptionStatus {
+  option: DeidentificationOption;
+  /** CID 7050 code, e.g. `113108`. */
+  code: string;
+  /** e.g. `Retain Patient Characteristics Option`. */
   name: string;
+  /** Under the option the attribute is kept (K) or cleaned (C); pixel options clean (C). */
+  action: 'K' | 'C';
+  /** The file lists it in (0012,0064), with Patient Identity Removed YES. */
+  declared: boolean;
+  /** The program lists it in `acceptedOptions`. */
+  accepted: boolean;
+}
+
+/** A DICOM finding, with the attribute and the profile's requirement spelled out. */
+export interface DicomFinding extends GateFinding {
+  format: 'dicom';
+  /** dicom-parser form, `x00100010`; for a private group, `x0019xxxx`. */
+  tag: string;
+  /** PS3.6 attribute name as Table E.1-1 gives it, e.g. `Patient's Name`. */
+  name: string;
+  /** Basic Profile action as the table gives it (`Z`, `X/Z/D`…); absent for pixel flags. */
+  basicProfile?: string;
+  /** Options that would allow it; empty when none does. */
+  options: OptionStatus[];
 }
 
 /** What the header says about identity; or why it could not be read. */
 export type DicomHeaderInspection =
   | {
       ok: true;
-      /** Identifying attributes present with a value, in {@link IDENTIFYING_ATTRIBUTES} order; each once. */
-      identifying: IdentifyingFinding[];
-      /** Patient Identity Removed (0012,0062) is YES: the de-identifier's own claim, evidence only. */
+      /** Everything that stops the file from leaving, ordered by tag; each attribute once. */
+      findings: DicomFinding[];
+      /** Patient Identity Removed (0012,0062) is YES: the de-identifier's own claim. */
       patientIdentityRemoved: boolean;
+      /** Options the file declares in (0012,0064); none unless Patient Identity Removed is YES. */
+      declaredOptions: DeidentificationOption[];
+      /** The file declares the Basic Profile (113100) with Patient Identity Removed YES. */
+      basicProfileDeclared: boolean;
       /** De-identification Method (0012,0063), as written (values joined by `\`). */
       deidentificationMethod?: string;
       modality?: string;
       /** Transfer Syntax UID (0002,0010). */
       transferSyntax?: string;
+      /** The bytes reached Pixel Data (7FE0,0010): everything before it was read. */
+      reachedPixelData: boolean;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /** The bytes end inside the header: more of the file may make it readable. */
+      truncated: boolean;
+    };
 
 /**
- * Inspects a DICOM Part 10 file's header for identifying attributes.
+ * Inspects a DICOM Part 10 file's header against PS3.15 Table E.1-1 and the
+ * program's settings (default: the Basic Profile, no option accepted).
  *
  * Parsing stops at Pixel Data (7FE0,0010), so a 500 MB image costs what its
- * header costs; nothing the table checks is lost, since a data set is in tag
- * order and every row's tag sorts before it. Nested sequences are searched too: Annex E applies to
- * attributes wherever they occur. Explicit and implicit VR little endian (and
- * explicit big endian) are read; deflated files are refused, because their
- * header can only be read by inflating the whole file, pixel data included,
- * which is unbounded work for a gate.
+ * header costs. Explicit and implicit VR little endian and explicit VR big
+ * endian are read; deflated files are refused, because their header can only be
+ * read by inflating the whole file, pixel data included, which is unbounded
+ * work for a gate.
  *
  * @example
- * const inspection = inspectDicomHeader(bytes);
- * if (inspection.ok) inspection.identifying.map((f) => f.keyword); // ['PatientName', 'AccessionNumber']
+ * const inspection = inspectDicomHeader(bytes, { acceptedOptions: ['retainPatientCharacteristics'] });
+ * if (inspection.ok) inspection.findings.map((f) => f.location); // ["(0010,0010) Patient's Name"]
  * else inspection.reason; // 'no DICM marker at byte 128: not a DICOM Part 10 file'
  */
-export function inspectDicomHeader(bytes: Uint8Array): DicomHeaderInspection {
+export function inspectDicomHeader(
+  bytes: Uint8Array,
+  settingsInput: DeidentificationSettingsInput = {},
+): DicomHeaderInspection {
+  const settings = DeidentificationSettings.parse(settingsInput);
   if (bytes.length < 132 || !hasDicmMarker(bytes)) {
     return {
       ok: false,
+      truncated: false,
       reason:
         bytes.length === 0
           ? 'the file is empty'
@@ -242,9 +182,9 @@ export function inspectDicomHeader(bytes: Uint8Array): DicomHeaderInspection {
 
   const metaEnd = declaredMetaEnd(bytes);
   if (metaEnd !== undefined && metaEnd > bytes.length) {
-    return { ok: false, reason: 'the header is truncated: the file ends inside its file meta information' };
+    return { ok: false, truncated: true, reason: 'the header is truncated: the file ends inside its file meta information' };
   }
-  if (metaEnd === bytes.length) return { ok: false, reason: 'the file has file meta information but no data set' };
+  if (metaEnd === bytes.length) return { ok: false, truncated: true, reason: 'the file has file meta information but no data set' };
 
   let dataSet: DataSet;
   try {
@@ -255,33 +195,54 @@ export function inspectDicomHeader(bytes: Uint8Array): DicomHeaderInspection {
       },
     });
   } catch (e) {
-    return { ok: false, reason: describeParseFailure(e) };
+    return describeParseFailure(e);
   }
 
   // dicom-parser skips over a value without checking that it fits the buffer:
   // a file cut short inside its header parses "successfully" and must not pass.
-  const overrun = findOverrun(dataSet);
-  if (overrun) return { ok: false, reason: `the header is truncated: ${overrun} runs past the end of the file` };
+  const overrun = findOverrun(dataSet, 0);
+  if (overrun === DEPTH_EXCEEDED) {
+    return { ok: false, truncated: false, reason: `sequences are nested deeper than ${MAX_SEQUENCE_DEPTH} levels` };
+  }
+  if (overrun) return { ok: false, truncated: true, reason: `the header is truncated: ${overrun} runs past the end of the file` };
 
-  const present = new Set<string>();
-  collectIdentifying(dataSet, present);
-  const identifying = IDENTIFYING_ATTRIBUTES.filter((a) => present.has(a.tag)).map(({ tag, keyword, name }) => ({
-    tag,
-    keyword,
-    name,
-  }));
+  const patientIdentityRemoved = readText(dataSet, TAG.patientIdentityRemoved)?.toUpperCase() === 'YES';
+  const codes = patientIdentityRemoved ? declaredCodes(dataSet) : new Set<string>();
+  const declaredOptions = (Object.keys(DEIDENTIFICATION_OPTIONS) as DeidentificationOption[]).filter((o) =>
+    codes.has(DEIDENTIFICATION_OPTIONS[o].code),
+  );
+  const judge = new Judge(settings, new Set(declaredOptions), codes.has(BASIC_PROFILE_CODE));
+  judge.walk(dataSet);
 
   const method = readText(dataSet, TAG.deidentificationMethod);
   const modality = readText(dataSet, TAG.modality);
   const transferSyntax = readText(dataSet, TAG.transferSyntax);
   return {
     ok: true,
-    identifying,
-    patientIdentityRemoved: readText(dataSet, TAG.patientIdentityRemoved)?.toUpperCase() === 'YES',
+    findings: judge.findings(),
+    patientIdentityRemoved,
+    declaredOptions,
+    basicProfileDeclared: codes.has(BASIC_PROFILE_CODE),
     ...(method !== undefined ? { deidentificationMethod: method } : {}),
     ...(modality !== undefined ? { modality } : {}),
     ...(transferSyntax !== undefined ? { transferSyntax } : {}),
+    reachedPixelData: dataSet.elements[TAG.pixelData] !== undefined,
   };
+}
+
+/**
+ * The gate's findings for one DICOM file: each finding, or the one reason the
+ * header cannot be read.
+ *
+ * @example
+ * dicomFindings(inspectDicomHeader(new Uint8Array(0)))
+ * // [{ format: 'dicom', rule: 'unreadable', message: 'image is not a readable DICOM file: the file is empty' }]
+ */
+export function dicomFindings(inspection: DicomHeaderInspection): GateFinding[] {
+  if (!inspection.ok) {
+    return [{ format: 'dicom', rule: 'unreadable', message: `image is not a readable DICOM file: ${inspection.reason}` }];
+  }
+  return inspection.findings;
 }
 
 /**
@@ -291,22 +252,21 @@ export function inspectDicomHeader(bytes: Uint8Array): DicomHeaderInspection {
  *
  * @example
  * deidentificationFindings(inspectDicomHeader(bytes))
- * // ['header still carries PatientName (0010,0010)', 'header still carries AccessionNumber (0008,0050)']
+ * // ["header still carries Patient's Name (0010,0010): Basic Profile action Z: empty it; no option keeps it"]
  */
 export function deidentificationFindings(inspection: DicomHeaderInspection): string[] {
-  if (!inspection.ok) return [`image is not a readable DICOM file: ${inspection.reason}`];
-  return inspection.identifying.map((f) => `header still carries ${f.keyword} ${formatTag(f.tag)}`);
+  return dicomFindings(inspection).map((f) => f.message);
 }
 
 /**
  * The gate's verdict: a case is vendor-safe only when someone attested its
- * de-identification AND its header is readable AND no identifying attribute
- * is left. Patient Identity Removed = YES does not count on its own: it is the
+ * de-identification AND its header is readable AND nothing in it is a finding.
+ * Patient Identity Removed = YES does not count on its own: it is the
  * de-identifier's claim, and the header is checked regardless.
  *
  * @example
  * deidentificationVerdict(inspectDicomHeader(bytes), false)
- * // { vendorSafe: false, reasons: ['header still carries PatientName (0010,0010)', 'no de-identification attestation'] }
+ * // { vendorSafe: false, reasons: ["header still carries Patient's Name (0010,0010): …", 'no de-identification attestation'] }
  */
 export function deidentificationVerdict(
   inspection: DicomHeaderInspection,
@@ -327,6 +287,203 @@ export function formatTag(tag: string): string {
   return `(${hex.slice(0, 4)},${hex.slice(4)})`;
 }
 
+/**
+ * Whether the gate reads an image as DICOM: a Part 10 file (`DICM` at byte
+ * 128), or any file named `.dcm` (one without the marker is then refused as
+ * unreadable, not passed unseen).
+ *
+ * @example isDicomImage(bytes, 'images/case-1.dcm') // true
+ */
+export function isDicomImage(head: Uint8Array, key: string): boolean {
+  return hasDicmMarker(head) || /\.dcm$/i.test(key);
+}
+
+// ---------------------------------------------------------------- judging
+
+const ACTION_WORDS = {
+  X: 'remove it',
+  Z: 'empty it',
+  D: 'replace it with a dummy',
+  U: 'replace it with a new UID',
+} as const;
+
+/** Walks a data set and collects findings: each attribute reported once, wherever it first fails. */
+class Judge {
+  private readonly found = new Map<string, DicomFinding>();
+  private readonly privateGroups = new Map<string, { count: number; first: string }>();
+  private readonly pseudonym: RegExp | undefined;
+
+  constructor(
+    private readonly settings: DeidentificationSettings,
+    private readonly declared: ReadonlySet<DeidentificationOption>,
+    private readonly basicDeclared: boolean,
+  ) {
+    this.pseudonym = settings.pseudonymPattern ? new RegExp(`^(?:${settings.pseudonymPattern})$`, 'u') : undefined;
+  }
+
+  walk(dataSet: DataSet): void {
+    for (const element of Object.values(dataSet.elements)) {
+      if (element.tag === TAG.pixelData) continue;
+      if (isPrivateTag(element.tag)) this.notePrivate(element.tag);
+      else this.check(dataSet, element);
+      // Depth is bounded by findOverrun, which runs first over the same tree.
+      for (const item of element.items ?? []) if (item.dataSet) this.walk(item.dataSet);
+    }
+  }
+
+  findings(): DicomFinding[] {
+    const privateOption = this.status(PRIVATE_ATTRIBUTES.options);
+    const privateKept = privateOption.some((s) => s.declared && s.accepted);
+    for (const [group, { count, first }] of privateKept ? [] : this.privateGroups) {
+      const tag = `x${group}xxxx`;
+      this.found.set(`private:${group}`, {
+        format: 'dicom',
+        rule: 'private-attribute',
+        tag,
+        name: PRIVATE_ATTRIBUTES.name,
+        basicProfile: PRIVATE_ATTRIBUTES.basicProfile,
+        options: privateOption,
+        location: `${formatTag(tag)} ${PRIVATE_ATTRIBUTES.name}`,
+        message:
+          `header carries ${count} private attribute(s) in group ${formatTag(tag)} (first ${formatTag(first)}): ` +
+          `Basic Profile action ${PRIVATE_ATTRIBUTES.basicProfile}: ${ACTION_WORDS.X}; ${describeOptions(privateOption)}`,
+      });
+    }
+    return [...this.found.values()].sort((a, b) => a.tag.localeCompare(b.tag) || a.rule.localeCompare(b.rule));
+  }
+
+  private notePrivate(tag: string): void {
+    const group = tag.slice(1, 5);
+    const seen = this.privateGroups.get(group);
+    if (seen) seen.count++;
+    else this.privateGroups.set(group, { count: 1, first: tag });
+  }
+
+  private check(dataSet: DataSet, element: Element): void {
+    if (element.tag === TAG.burnedInAnnotation || element.tag === TAG.recognizableVisualFeatures) {
+      this.checkPixelFlag(dataSet, element);
+      return;
+    }
+    const attribute = profileAttribute(element.tag);
+    if (!attribute || this.found.has(`${attribute.tag}`)) return;
+    const options = this.status(attribute.options);
+    if (options.some((s) => s.declared && s.accepted)) return;
+
+    if (attribute.enforced === 'U') {
+      this.checkUid(dataSet, element, attribute, options);
+      return;
+    }
+    if (!hasValue(dataSet, element)) return;
+    if (attribute.enforced === 'Z' && this.isPseudonym(dataSet, element)) return;
+    if (attribute.enforced === 'D' && (this.basicDeclared || this.isPseudonym(dataSet, element))) return;
+
+    const requirement =
+      attribute.enforced === 'Z' && this.pseudonym
+        ? `${ACTION_WORDS.Z}, or write a pseudonym of the program's pattern`
+        : attribute.enforced === 'D'
+          ? `${ACTION_WORDS.D}; the file does not declare the Basic Profile (${BASIC_PROFILE_CODE}) with Patient Identity Removed (0012,0062) YES${this.pseudonym ? ' and the value is not of the pseudonym pattern' : ''}, so the value is taken for the original`
+          : ACTION_WORDS[attribute.enforced];
+    this.add(attribute, element.tag, 'identifying-attribute', `header still carries`, requirement, options);
+  }
+
+  private checkUid(dataSet: DataSet, element: Element, attribute: ProfileAttribute, options: OptionStatus[]): void {
+    const root = this.settings.requireRegeneratedUids?.root;
+    if (!root) return;
+    const text = dataSet.string(element.tag) ?? '';
+    const uids = text.split('\\').map((u) => u.replace(/[\0 ]+$/g, '').trim()).filter((u) => u.length > 0);
+    if (uids.every((u) => u.startsWith(root))) return;
+    this.add(
+      attribute,
+      element.tag,
+      'uid-not-regenerated',
+      `header keeps an original UID in`,
+      `${ACTION_WORDS.U} under the program's root ${root}`,
+      options,
+    );
+  }
+
+  private checkPixelFlag(dataSet: DataSet, element: Element): void {
+    if (dataSet.string(element.tag)?.trim().toUpperCase() !== 'YES') return;
+    const burnedIn = element.tag === TAG.burnedInAnnotation;
+    const option: DeidentificationOption = burnedIn ? 'cleanPixelData' : 'cleanRecognizableVisualFeatures';
+    const options = this.status([{ option, action: 'C' }]);
+    if (options[0].declared && options[0].accepted) return;
+    const name = burnedIn ? 'Burned In Annotation' : 'Recognizable Visual Features';
+    const what = burnedIn ? 'the pixels carry burned-in text that may identify the patient' : 'the image shows features that may recognise the patient';
+    this.found.set(element.tag, {
+      format: 'dicom',
+      rule: burnedIn ? 'burned-in-annotation' : 'recognizable-visual-features',
+      tag: element.tag,
+      name,
+      options,
+      location: `${formatTag(element.tag)} ${name}`,
+      message: `${name} ${formatTag(element.tag)} is YES: ${what}; ${describeOptions(options)}`,
+    });
+  }
+
+  private add(
+    attribute: ProfileAttribute,
+    tag: string,
+    rule: DicomFinding['rule'],
+    lead: string,
+    requirement: string,
+    options: OptionStatus[],
+  ): void {
+    const shownTag = formatTag(tag);
+    const action = attribute.basicProfile === attribute.enforced ? attribute.enforced : `${attribute.basicProfile}, read as ${attribute.enforced}`;
+    this.found.set(attribute.tag, {
+      format: 'dicom',
+      rule,
+      tag,
+      name: attribute.name,
+      basicProfile: attribute.basicProfile,
+      options,
+      location: `${shownTag} ${attribute.name}`,
+      message: `${lead} ${attribute.name} ${shownTag}: Basic Profile action ${action}: ${requirement}; ${describeOptions(options)}`,
+    });
+  }
+
+  private status(options: readonly { option: DeidentificationOption; action: 'K' | 'C' }[]): OptionStatus[] {
+    return options.map(({ option, action }) => ({
+      option,
+      code: DEIDENTIFICATION_OPTIONS[option].code,
+      name: DEIDENTIFICATION_OPTIONS[option].name,
+      action,
+      declared: this.declared.has(option),
+      accepted: this.settings.acceptedOptions.includes(option),
+    }));
+  }
+
+  /** Every value of a text attribute matches the program's pseudonym pattern in full. */
+  private isPseudonym(dataSet: DataSet, element: Element): boolean {
+    if (!this.pseudonym || element.items) return false;
+    const values = (dataSet.string(element.tag) ?? '').split('\\').map((v) => v.trim()).filter((v) => v.length > 0);
+    return values.length > 0 && values.every((v) => this.pseudonym!.test(v));
+  }
+}
+
+/** `allowed under X (113108, keep: declared in the file, not accepted by the program)`, or that no option keeps it. */
+function describeOptions(options: readonly OptionStatus[]): string {
+  if (options.length === 0) return 'no option keeps it';
+  const each = options.map(
+    (s) =>
+      `${s.name} (${s.code}, ${s.action === 'K' ? 'keep' : 'clean'}: ${s.declared ? 'declared' : 'not declared'} in the file, ` +
+      `${s.accepted ? 'accepted' : 'not accepted'} by the program)`,
+  );
+  return `allowed only under ${each.join(' or ')}`;
+}
+
+/** CID 7050 codes (scheme DCM) in De-identification Method Code Sequence (0012,0064). */
+function declaredCodes(dataSet: DataSet): Set<string> {
+  const codes = new Set<string>();
+  for (const item of dataSet.elements[TAG.deidentificationMethodCodeSequence]?.items ?? []) {
+    const code = item.dataSet ? readText(item.dataSet, TAG.codeValue) : undefined;
+    const scheme = item.dataSet ? readText(item.dataSet, TAG.codingSchemeDesignator) : undefined;
+    if (code && scheme === 'DCM') codes.add(code);
+  }
+  return codes;
+}
+
 // ---------------------------------------------------------------- reading
 
 class DeflatedTransferSyntaxError extends Error {
@@ -338,19 +495,27 @@ function hasDicmMarker(bytes: Uint8Array): boolean {
 }
 
 /** dicom-parser throws strings, Errors, or `{ exception, dataSet }`; make one sentence of any. */
-function describeParseFailure(e: unknown): string {
+function describeParseFailure(e: unknown): { ok: false; reason: string; truncated: boolean } {
   const cause = typeof e === 'object' && e !== null && 'exception' in e ? (e as { exception: unknown }).exception : e;
   if (cause instanceof DeflatedTransferSyntaxError) {
-    return `deflated transfer syntax (${DEFLATED_EXPLICIT_LE}) is not accepted; re-encode the file uncompressed`;
+    return {
+      ok: false,
+      truncated: false,
+      reason: `deflated transfer syntax (${DEFLATED_EXPLICIT_LE}) is not accepted; re-encode the file uncompressed`,
+    };
   }
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/missing required meta header attribute 0002,0010/.test(message)) {
-    return 'the file meta information has no Transfer Syntax UID (0002,0010)';
+    return { ok: false, truncated: false, reason: 'the file meta information has no Transfer Syntax UID (0002,0010)' };
   }
-  if (/past end of buffer|buffer overr|cannot be greater than or equal to/.test(message)) {
-    return 'the header is truncated: the file ends in the middle of an element';
+  // An item or value that claims more bytes than are left: the file ends inside it.
+  if (/past end of buffer|buffer overr|cannot be greater than or equal to|eof encountered|maxP ?osition/i.test(message)) {
+    return { ok: false, truncated: true, reason: 'the header is truncated: the file ends in the middle of an element' };
   }
-  return `the header cannot be parsed (${message.replace(/^dicomParser[.:]\s*/, '')})`;
+  if (cause instanceof RangeError) {
+    return { ok: false, truncated: false, reason: `the header cannot be parsed (${message})` };
+  }
+  return { ok: false, truncated: false, reason: `the header cannot be parsed (${message.replace(/^dicomParser[.:]\s*/, '')})` };
 }
 
 /**
@@ -366,28 +531,21 @@ function declaredMetaEnd(bytes: Uint8Array): number | undefined {
 }
 
 const UNDEFINED_LENGTH = 0xffffffff;
+const DEPTH_EXCEEDED = 'depth';
 
-/** The first element (outside Pixel Data) whose value would end past the buffer, as `(gggg,eeee)`. */
-function findOverrun(dataSet: DataSet): string | undefined {
+/** The first element (outside Pixel Data) whose value would end past the buffer, as `(gggg,eeee)`; or too deep a nesting. */
+function findOverrun(dataSet: DataSet, depth: number): string | undefined {
+  if (depth > MAX_SEQUENCE_DEPTH) return DEPTH_EXCEEDED;
   const size = dataSet.byteArray.length;
   for (const element of Object.values(dataSet.elements)) {
     if (element.tag === TAG.pixelData) continue;
     if (element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > size) return formatTag(element.tag);
     for (const item of element.items ?? []) {
-      const inner = item.dataSet ? findOverrun(item.dataSet) : undefined;
+      const inner = item.dataSet ? findOverrun(item.dataSet, depth + 1) : undefined;
       if (inner) return inner;
     }
   }
   return undefined;
-}
-
-/** Adds to `present` the table's tags that carry a value here or in any nested item. */
-function collectIdentifying(dataSet: DataSet, present: Set<string>): void {
-  for (const element of Object.values(dataSet.elements)) {
-    const attribute = BY_TAG.get(element.tag);
-    if (attribute && hasValue(dataSet, element, attribute.vr)) present.add(element.tag);
-    for (const item of element.items ?? []) if (item.dataSet) collectIdentifying(item.dataSet, present);
-  }
 }
 
 const NUL = 0x00;
@@ -398,18 +556,19 @@ const EQUALS = 0x3d; // separates person-name representations
 
 /**
  * Whether an element carries a value: a sequence with at least one item, or
- * text with anything besides padding (space, NUL) and separators. `\` alone is
- * two empty values; `^^^^` an empty person name.
+ * anything besides padding (space, NUL) and separators (`\`, and the
+ * person-name `^` and `=`). `\` alone is two empty values; `^^^^` an empty
+ * person name. Implicit VR gives no VR to tell a person name from other text,
+ * so the separators count as empty everywhere; a value made of nothing else
+ * identifies no one whatever its VR.
  */
-function hasValue(dataSet: DataSet, element: Element, vr: string): boolean {
+function hasValue(dataSet: DataSet, element: Element): boolean {
   if (element.items) return element.items.length > 0;
   const bytes = dataSet.byteArray;
   const end = Math.min(element.dataOffset + element.length, bytes.length);
-  const personName = vr === 'PN';
   for (let i = element.dataOffset; i < end; i++) {
     const b = bytes[i];
-    if (b === NUL || b === SPACE || b === BACKSLASH) continue;
-    if (personName && (b === CARET || b === EQUALS)) continue;
+    if (b === NUL || b === SPACE || b === BACKSLASH || b === CARET || b === EQUALS) continue;
     return true;
   }
   return false;

@@ -4,9 +4,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   Case,
-  deidentificationFindings,
-  inspectDicomHeader,
   type CaseInput,
+  DeidentificationSettings,
   GoldLabel,
   type GoldLabelInput,
   ProtocolVersion,
@@ -15,7 +14,8 @@ import {
   type WorkforceInput,
 } from '../domain/index.js';
 import { goldSetObject } from './batch-key.js';
-import { ConflictError } from './errors.js';
+import { gateCase } from './deidentification-gate.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -54,42 +54,34 @@ export async function registerWorkforce(deps: Deps, programId: string, input: Wo
   return w;
 }
 
-/** Bytes of an image read for its header: DICOM headers end well before this. */
-export const HEADER_BYTES = 256 * 1024;
-
-const looksLikeDicom = (key: string, head: Uint8Array): boolean =>
-  /\.dcm$/i.test(key) || (head.length >= 132 && new TextDecoder().decode(head.subarray(128, 132)) === 'DICM');
-
-/**
- * The de-identification gate at ingest: reads each image's header (first
- * 256 KiB) and, for DICOM files, records every identifying attribute of the
- * PS3.15 basic profile still present — and an unreadable header — as a finding.
- * Routing then keeps such a case away from vendors. A missing image is a finding
- * too: nothing unseen leaves.
- */
-async function gateFindings(deps: Deps, c: Case): Promise<string[]> {
-  const head = await deps.objects.getHead(deps.buckets.images, c.imageKey, HEADER_BYTES);
-  if (head === undefined) return [`image ${c.imageKey} not found: its header cannot be checked`];
-  if (!looksLikeDicom(c.imageKey, head)) return [];
-  return deidentificationFindings(inspectDicomHeader(head));
-}
-
 /**
  * Ingests case rows and expert gold labels. A case with a gold label joins the
  * gold pool (it is used as hidden gold, never dispatched as work). Gold answers
  * go to the gold bucket only.
+ *
+ * The de-identification gate (`deidentification-gate.ts`) reads every image
+ * object of each case and records what it finds on the case; routing then keeps
+ * such a case away from vendors. It judges with the `deidentification` settings
+ * of `protocolVersion` when given, else with the Basic Profile and no option.
  */
 export async function ingestCases(
   deps: Deps,
-  input: { programId: string; protocolId: string; cases: readonly CaseInput[]; gold: readonly GoldLabelInput[] },
+  input: {
+    programId: string;
+    protocolId: string;
+    protocolVersion?: number;
+    cases: readonly CaseInput[];
+    gold: readonly GoldLabelInput[];
+  },
 ): Promise<{ cases: number; gold: number; gated: number }> {
+  const settings = await gateSettings(deps, input.protocolId, input.protocolVersion);
   const parsed = input.cases.map((c) => Case.parse(c));
   const cases: Case[] = [];
   const queue = parsed.slice();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
-        cases.push({ ...c, deidentificationFindings: [...c.deidentificationFindings, ...(await gateFindings(deps, c))] });
+        cases.push({ ...c, deidentificationFindings: [...c.deidentificationFindings, ...(await gateCase(deps, c, settings))] });
       }
     }),
   );
@@ -105,4 +97,12 @@ export async function ingestCases(
     cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
   );
   return { cases: cases.length, gold: gold.length, gated: cases.filter((c) => c.deidentificationFindings.length > 0).length };
+}
+
+/** The gate's settings: the named protocol version's, or the strictest (no option accepted). */
+async function gateSettings(deps: Deps, protocolId: string, version: number | undefined): Promise<DeidentificationSettings> {
+  if (version === undefined) return DeidentificationSettings.parse({});
+  const protocol = await deps.repo.getProtocolVersion(protocolId, version);
+  if (!protocol) throw new NotFoundError(`protocol ${protocolId}@${version} not found`);
+  return protocol.deidentification;
 }

@@ -320,7 +320,7 @@ describe('Lifecycle scenarios a PM would recognise', () => {
     }
     expect(cleanSeen).toBeGreaterThan(0); // de-identified DICOM may go out
     const cases = new Map((await stack.deps.repo.listCases(PROGRAM)).map((c) => [c.caseId, c]));
-    for (const id of identifiable) expect(cases.get(id)!.deidentificationFindings.join('; ')).toMatch(/PatientName \(0010,0010\).*PatientID \(0010,0020\)|PatientID.*PatientName/);
+    for (const id of identifiable) expect(cases.get(id)!.deidentificationFindings.join('; ')).toMatch(/Patient's Name \(0010,0010\).*Patient ID \(0010,0020\)|Patient ID \(0010,0020\).*Patient's Name \(0010,0010\)/);
   });
 
   it('repeated S3 events and repeated callbacks change nothing', async () => {

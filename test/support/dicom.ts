@@ -6,7 +6,8 @@
  * group (0002,xxxx) always in explicit VR little endian with its group length,
  * then the data set in the chosen transfer syntax, elements in ascending tag
  * order, every value padded to even length (space for text, NUL for UI and
- * binary). Sequences are written with defined lengths (PS3.5 §7.5.1).
+ * binary). Sequences are written with defined lengths (PS3.5 §7.5.1), or with
+ * undefined lengths and delimitation items when asked.
  *
  * Its dictionary is its own on purpose: it does not borrow the VRs of the
  * module under test, so a wrong VR there cannot be confirmed by a matching
@@ -14,15 +15,16 @@
  */
 
 /** Transfer syntaxes the writer can produce. */
-export type DicomTransferSyntax = 'explicit-le' | 'implicit-le';
+export type DicomTransferSyntax = 'explicit-le' | 'implicit-le' | 'explicit-be';
 
 /** One sequence item: attribute (keyword or tag) → value. */
 export type DicomItem = { [attribute: string]: DicomValue };
 /**
  * A text or numeric value as DICOM writes it (multiple values joined by `\`),
- * or sequence items; with `vr` for a tag the writer's dictionary lacks.
+ * or sequence items; with `vr` for a tag the writer's dictionary lacks (and
+ * bytes for a binary VR: OB, OW, UN…).
  */
-export type DicomValue = string | DicomItem[] | { vr: string; value: string | DicomItem[] };
+export type DicomValue = string | DicomItem[] | { vr: string; value: string | DicomItem[] | Uint8Array };
 
 export interface DicomSpec {
   /** Attribute (keyword like `PatientName`, or tag like `x00100010`, `00100010`, `(0010,0010)`) → value. */
@@ -34,11 +36,14 @@ export interface DicomSpec {
   pixels?: Uint8Array;
   rows?: number;
   columns?: number;
+  /** Write sequences and their items with undefined length and delimitation items (PS3.5 §7.5.2), as many scanners do. */
+  undefinedLengthSequences?: boolean;
 }
 
 const TRANSFER_SYNTAX_UID: Record<DicomTransferSyntax, string> = {
   'explicit-le': '1.2.840.10008.1.2.1',
   'implicit-le': '1.2.840.10008.1.2',
+  'explicit-be': '1.2.840.10008.1.2.2',
 };
 
 /** Secondary Capture Image Storage: the SOP class that fits any test image. */
@@ -54,7 +59,9 @@ const DICTIONARY: Record<string, readonly [string, string]> = {
   SOPClassUID: ['00080016', 'UI'],
   SOPInstanceUID: ['00080018', 'UI'],
   StudyDate: ['00080020', 'DA'],
+  ContentDate: ['00080023', 'DA'],
   StudyTime: ['00080030', 'TM'],
+  ContentTime: ['00080033', 'TM'],
   AccessionNumber: ['00080050', 'SH'],
   Modality: ['00080060', 'CS'],
   InstitutionName: ['00080080', 'LO'],
@@ -68,15 +75,18 @@ const DICTIONARY: Record<string, readonly [string, string]> = {
   CodeMeaning: ['00080104', 'LO'],
   StationName: ['00081010', 'SH'],
   StudyDescription: ['00081030', 'LO'],
+  ProcedureCodeSequence: ['00081032', 'SQ'],
   InstitutionalDepartmentName: ['00081040', 'LO'],
   PhysiciansOfRecord: ['00081048', 'PN'],
   PerformingPhysicianName: ['00081050', 'PN'],
   NameOfPhysiciansReadingStudy: ['00081060', 'PN'],
   OperatorsName: ['00081070', 'PN'],
+  ReferencedStudySequence: ['00081110', 'SQ'],
   ReferencedPatientSequence: ['00081120', 'SQ'],
   ReferencedImageSequence: ['00081140', 'SQ'],
   ReferencedSOPClassUID: ['00081150', 'UI'],
   ReferencedSOPInstanceUID: ['00081155', 'UI'],
+  AnatomicRegionSequence: ['00082218', 'SQ'],
   PatientName: ['00100010', 'PN'],
   PatientID: ['00100020', 'LO'],
   IssuerOfPatientID: ['00100021', 'LO'],
@@ -98,8 +108,10 @@ const DICTIONARY: Record<string, readonly [string, string]> = {
   PatientTelephoneNumbers: ['00102154', 'SH'],
   EthnicGroup: ['00102160', 'SH'],
   PatientComments: ['00104000', 'LT'],
+  ClinicalTrialSubjectID: ['00120040', 'LO'],
   PatientIdentityRemoved: ['00120062', 'CS'],
   DeidentificationMethod: ['00120063', 'LO'],
+  DeidentificationMethodCodeSequence: ['00120064', 'SQ'],
   BodyPartExamined: ['00180015', 'CS'],
   DeviceSerialNumber: ['00181000', 'LO'],
   StudyInstanceUID: ['0020000D', 'UI'],
@@ -115,8 +127,13 @@ const DICTIONARY: Record<string, readonly [string, string]> = {
   BitsStored: ['00280101', 'US'],
   HighBit: ['00280102', 'US'],
   PixelRepresentation: ['00280103', 'US'],
+  BurnedInAnnotation: ['00280301', 'CS'],
+  RecognizableVisualFeatures: ['00280302', 'CS'],
+  RedPaletteColorLookupTableData: ['00281201', 'OW'],
   RequestingPhysician: ['00321032', 'PN'],
   AdmissionID: ['00380010', 'LO'],
+  VerifyingObserverName: ['0040A075', 'PN'],
+  IconImageSequence: ['00880200', 'SQ'],
   PixelData: ['7FE00010', 'OW'],
 };
 
@@ -149,7 +166,11 @@ interface Attribute {
  */
 export function buildDicom(spec: DicomSpec): Uint8Array {
   const transferSyntax = spec.transferSyntax ?? 'explicit-le';
-  const explicit = transferSyntax === 'explicit-le';
+  const encoding: Encoding = {
+    explicit: transferSyntax !== 'implicit-le',
+    littleEndian: transferSyntax !== 'explicit-be',
+    undefinedLength: spec.undefinedLengthSequences ?? false,
+  };
 
   const attributes = new Map<string, Attribute>();
   const put = (key: string, value: DicomValue | Uint8Array) => {
@@ -168,7 +189,7 @@ export function buildDicom(spec: DicomSpec): Uint8Array {
 
   const sopClass = attributes.get('00080016')!.value as string;
   const sopInstance = attributes.get('00080018')!.value as string;
-  const dataSet = encodeDataSet([...attributes.values()], explicit);
+  const dataSet = encodeDataSet([...attributes.values()], encoding);
 
   const meta = encodeDataSet(
     [
@@ -179,12 +200,12 @@ export function buildDicom(spec: DicomSpec): Uint8Array {
       { group: 2, element: 0x0012, vr: 'UI', value: IMPLEMENTATION_CLASS_UID },
       { group: 2, element: 0x0013, vr: 'SH', value: 'GOLDLINE_TEST' },
     ],
-    true,
+    META_ENCODING,
   );
   // (0002,0000) counts the meta bytes that follow it (PS3.10 Table 7.1-1).
   const groupLength = new Uint8Array(4);
   new DataView(groupLength.buffer).setUint32(0, meta.length, true);
-  const metaGroupLength = encodeElement({ group: 2, element: 0, vr: 'UL', value: groupLength }, true);
+  const metaGroupLength = encodeElement({ group: 2, element: 0, vr: 'UL', value: groupLength }, META_ENCODING);
 
   return concat([new Uint8Array(128), ascii('DICM'), metaGroupLength, meta, dataSet]);
 }
@@ -236,68 +257,95 @@ function parseTag(key: string): string {
 const tagKey = (a: Attribute) =>
   (a.group.toString(16).padStart(4, '0') + a.element.toString(16).padStart(4, '0')).toUpperCase();
 
-function encodeDataSet(attributes: Attribute[], explicit: boolean): Uint8Array {
-  const sorted = [...attributes].sort((a, b) => a.group - b.group || a.element - b.element);
-  return concat(sorted.map((a) => encodeElement(a, explicit)));
+/** How a data set is written: the transfer syntax, and how sequences are delimited. */
+interface Encoding {
+  explicit: boolean;
+  littleEndian: boolean;
+  undefinedLength: boolean;
 }
 
-function encodeElement(attribute: Attribute, explicit: boolean): Uint8Array {
+/** File meta information is always explicit VR little endian (PS3.10 §7.1). */
+const META_ENCODING: Encoding = { explicit: true, littleEndian: true, undefinedLength: false };
+
+const UNDEFINED_LENGTH = 0xffffffff;
+
+function encodeDataSet(attributes: Attribute[], encoding: Encoding): Uint8Array {
+  const sorted = [...attributes].sort((a, b) => a.group - b.group || a.element - b.element);
+  return concat(sorted.map((a) => encodeElement(a, encoding)));
+}
+
+function encodeElement(attribute: Attribute, encoding: Encoding): Uint8Array {
   const { group, element, vr } = attribute;
-  const value = encodeValue(attribute, explicit);
+  const { explicit, littleEndian } = encoding;
+  const value = encodeValue(attribute, encoding);
   const longLength = LONG_LENGTH_VRS.has(vr);
   if (explicit && !longLength && value.length > 0xfffe) {
     throw new Error(`buildDicom: a ${vr} value is limited to 65534 bytes`);
   }
+  // A sequence of undefined length ends with a Sequence Delimitation Item (FFFE,E0DD) (PS3.5 §7.5.2).
+  const delimited = vr === 'SQ' && encoding.undefinedLength;
+  const trailer = delimited ? delimiter(0xe0dd, littleEndian) : new Uint8Array(0);
   const headerLength = !explicit ? 8 : longLength ? 12 : 8;
-  const out = new Uint8Array(headerLength + value.length);
+  const out = new Uint8Array(headerLength + value.length + trailer.length);
   const view = new DataView(out.buffer);
-  view.setUint16(0, group, true);
-  view.setUint16(2, element, true);
+  view.setUint16(0, group, littleEndian);
+  view.setUint16(2, element, littleEndian);
+  const length = delimited ? UNDEFINED_LENGTH : value.length;
   if (!explicit) {
-    view.setUint32(4, value.length, true);
+    view.setUint32(4, length, littleEndian);
   } else {
     out.set(ascii(vr), 4);
-    if (longLength) view.setUint32(8, value.length, true); // bytes 6–7 reserved, zero
-    else view.setUint16(6, value.length, true);
+    if (longLength) view.setUint32(8, length, littleEndian); // bytes 6–7 reserved, zero
+    else view.setUint16(6, length, littleEndian);
   }
   out.set(value, headerLength);
+  out.set(trailer, headerLength + value.length);
   return out;
 }
 
-function encodeValue(attribute: Attribute, explicit: boolean): Uint8Array {
+function encodeValue(attribute: Attribute, encoding: Encoding): Uint8Array {
   const { vr, value } = attribute;
   if (value instanceof Uint8Array) return padEven(value, 0x00);
   if (Array.isArray(value)) {
     if (vr !== 'SQ') throw new Error(`buildDicom: items given for a ${vr} attribute`);
-    return concat(value.map((item) => encodeItem(item, explicit)));
+    return concat(value.map((item) => encodeItem(item, encoding)));
   }
   if (vr === 'SQ') throw new Error('buildDicom: a sequence takes an array of items');
-  if (vr === 'US' || vr === 'UL') return encodeUnsigned(value, vr === 'US' ? 2 : 4);
+  if (vr === 'US' || vr === 'UL') return encodeUnsigned(value, vr === 'US' ? 2 : 4, encoding.littleEndian);
   if (BINARY_VRS.has(vr)) throw new Error(`buildDicom: give ${vr} values as bytes`);
   return padEven(ascii(value), vr === 'UI' ? 0x00 : 0x20);
 }
 
-/** An item (FFFE,E000) with a defined length; no VR even in explicit syntax (PS3.5 §7.5.2). */
-function encodeItem(item: DicomItem, explicit: boolean): Uint8Array {
+/** An item (FFFE,E000); no VR even in explicit syntax (PS3.5 §7.5.2). Undefined length ends it with (FFFE,E00D). */
+function encodeItem(item: DicomItem, encoding: Encoding): Uint8Array {
   const body = encodeDataSet(
     Object.entries(item).map(([key, value]) => resolve(key, value)),
-    explicit,
+    encoding,
   );
   const header = new Uint8Array(8);
   const view = new DataView(header.buffer);
-  view.setUint16(0, 0xfffe, true);
-  view.setUint16(2, 0xe000, true);
-  view.setUint32(4, body.length, true);
-  return concat([header, body]);
+  view.setUint16(0, 0xfffe, encoding.littleEndian);
+  view.setUint16(2, 0xe000, encoding.littleEndian);
+  view.setUint32(4, encoding.undefinedLength ? UNDEFINED_LENGTH : body.length, encoding.littleEndian);
+  return concat(encoding.undefinedLength ? [header, body, delimiter(0xe00d, encoding.littleEndian)] : [header, body]);
 }
 
-function encodeUnsigned(text: string, width: 2 | 4): Uint8Array {
+/** An Item (E00D) or Sequence (E0DD) Delimitation Item: tag (FFFE,eeee), length 0. */
+function delimiter(element: number, littleEndian: boolean): Uint8Array {
+  const out = new Uint8Array(8);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, 0xfffe, littleEndian);
+  view.setUint16(2, element, littleEndian);
+  return out;
+}
+
+function encodeUnsigned(text: string, width: 2 | 4, littleEndian: boolean): Uint8Array {
   const values = text === '' ? [] : text.split('\\').map(Number);
   const out = new Uint8Array(values.length * width);
   const view = new DataView(out.buffer);
   values.forEach((v, i) => {
-    if (width === 2) view.setUint16(i * 2, v, true);
-    else view.setUint32(i * 4, v, true);
+    if (width === 2) view.setUint16(i * 2, v, littleEndian);
+    else view.setUint32(i * 4, v, littleEndian);
   });
   return out;
 }

@@ -18,6 +18,12 @@ export const Case = z.object({
   /** Key of the de-identified image in the images bucket. */
   imageKey: z.string().min(1),
   /**
+   * The other image objects of the case when it is a series (one DICOM file per
+   * slice or frame), in the images bucket. The de-identification gate checks
+   * every one, and `imageKey`.
+   */
+  seriesKeys: z.array(z.string().min(1)).max(5000).optional(),
+  /**
    * The image's voxel grid, where the PM's manifest gives it (a NIfTI image's
    * header gives it at dispatch otherwise). Masks and findings are checked against it.
    */
