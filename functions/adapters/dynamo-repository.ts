@@ -96,7 +96,7 @@ export class DynamoRepository implements Repository {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const r = await this.doc.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
-      out.push(...(r.Items ?? []));
+      for (const item of r.Items ?? []) out.push(item);
       ExclusiveStartKey = r.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return out;
