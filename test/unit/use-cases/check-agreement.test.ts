@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { StoredLabel } from '../../../functions/domain/index.js';
+import { checkAgreement } from '../../../functions/use-cases/adjudication.js';
+import { storeBatchKey } from '../../../functions/use-cases/batch-key.js';
+import { IntegrityError } from '../../../functions/use-cases/errors.js';
+import { type FakeDeps, makeFakeDeps, makeProtocol, T0 } from '../fakes.js';
+
+const PROTOCOL = 'liver-seg@1';
+const CASE = 'case-7';
+const DIMS = [4, 4, 1];
+
+/** One segmentation line: label 1 on the voxel run [start, start + length). */
+const maskLine = (alias: string, start: number, length: number) =>
+  `${JSON.stringify({
+    alias,
+    annotator: 'reader-1',
+    mask: { format: 'goldline-rle3d/1', dims: DIMS, spacing: [1, 1, 1], labels: [{ label: 1, runs: [start, length] }] },
+  })}\n`;
+
+/**
+ * Two accepted batches label overlap case-7 with the same mask; each label points
+ * at line 1 of its uploaded file and the version that was ingested.
+ */
+async function overlapPair(): Promise<{ deps: FakeDeps; labels: StoredLabel[] }> {
+  const deps = makeFakeDeps();
+  await deps.repo.putProtocolVersion(
+    makeProtocol({
+      protocolId: 'liver-seg',
+      task: { type: 'segmentation', labels: { '1': 'liver' }, minDice: 0.8, maxHd95Mm: 5 },
+      overlapRate: 0.5,
+    }),
+  );
+  const labels: StoredLabel[] = [];
+  for (const [batchId, workforceId, alias] of [
+    ['batch-a', 'vendor-a', 'aaaaaaaaaaaa'],
+    ['batch-b', 'vendor-b', 'bbbbbbbbbbbb'],
+  ] as const) {
+    await deps.repo.createBatch({
+      batchId,
+      programId: 'prog-1',
+      round: 1,
+      protocol: PROTOCOL,
+      workforceId,
+      workforceKind: 'vendor',
+      itemCount: 1,
+      goldCount: 0,
+      slaHours: 48,
+      status: 'accepted',
+      createdAt: T0,
+    });
+    await storeBatchKey(deps, {
+      batchId,
+      round: 1,
+      protocol: PROTOCOL,
+      workforceId,
+      workforceKind: 'vendor',
+      slaHours: 48,
+      createdAt: T0,
+      items: [{ alias, caseId: CASE, gold: false, overlap: true, overlapSecondary: workforceId === 'vendor-b', imageKey: 'images/case-7.nii' }],
+      answers: {},
+    });
+    const key = `uploads/${workforceId}/${batchId}/up${workforceId.slice(-1).repeat(10)}.jsonl`;
+    const file = new TextEncoder().encode(maskLine(alias, 0, 8));
+    await deps.objects.putBytes(deps.buckets.uploads, key, file, 'application/x-ndjson');
+    const { versionId } = (await deps.objects.getObject(deps.buckets.uploads, key))!;
+    const label: StoredLabel = {
+      caseId: CASE,
+      batchId,
+      label: 'mask',
+      maskRef: { line: 1, format: 'goldline-rle3d/1', voxels: 8 },
+      workforceId,
+      annotatorId: 'reader-1',
+      protocol: PROTOCOL,
+      submissionKey: key,
+      submissionSha256: createHash('sha256').update(file).digest('hex'),
+      ...(versionId ? { submissionVersionId: versionId } : {}),
+      gold: false,
+      status: 'accepted',
+      createdAt: T0,
+    };
+    labels.push(label);
+  }
+  await deps.repo.putLabels(labels);
+  return { deps, labels };
+}
+
+describe('Function: checkAgreement', () => {
+  // Issue 7 finding 6: later steps read the latest object, so a file written to the key after ingest changed what CheckAgreement compared.
+  it('compares overlap masks from the ingested versions of the uploads, not from later writes to the keys', async () => {
+    // Arrange: vendor-b's key later holds a disjoint mask (a re-upload that S3's write-once rule would refuse)
+    const { deps, labels } = await overlapPair();
+    await deps.objects.putBytes(deps.buckets.uploads, labels[1].submissionKey, new TextEncoder().encode(maskLine('bbbbbbbbbbbb', 8, 8)), 'application/x-ndjson');
+
+    // Act
+    const r = await checkAgreement(deps, { batchId: 'batch-a' });
+
+    // Assert: the ingested masks are identical, so no adjudication is needed
+    expect(r.needed).toBe(0);
+  });
+
+  it('refuses a mask file changed since ingest when no version was recorded (the SHA-256 is re-checked)', async () => {
+    // Arrange: as on the embedded stack, no version ids
+    const { deps, labels } = await overlapPair();
+    const unversioned = labels.map(({ submissionVersionId: _, ...l }) => l);
+    await deps.repo.putLabels(unversioned);
+    await deps.objects.putBytes(deps.buckets.uploads, labels[1].submissionKey, new TextEncoder().encode(maskLine('bbbbbbbbbbbb', 8, 8)), 'application/x-ndjson');
+
+    // Act
+    const e = await checkAgreement(deps, { batchId: 'batch-a' }).catch((x: unknown) => x);
+
+    // Assert
+    expect(e).toBeInstanceOf(IntegrityError);
+    expect((e as Error).message).toBe(`submission object ${labels[1].submissionKey} changed since ingest`);
+  });
+});
