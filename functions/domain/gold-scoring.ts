@@ -102,7 +102,7 @@ function verdictFor(
   let verdict: 'accepted' | 'rejected';
   if (extra.blockers.length > 0) {
     verdict = 'rejected';
-    notes.push(...extra.blockers);
+    for (const b of extra.blockers) notes.push(b);
   } else if (n < protocol.thresholds.minGoldItems) {
     verdict = 'accepted';
     notes.push(`insufficient gold: n=${n} < minimum ${protocol.thresholds.minGoldItems}; accepted without a quality verdict`);

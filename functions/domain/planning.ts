@@ -138,8 +138,10 @@ export function planRound(input: PlanRoundInput): RoundPlan {
     candidates.forEach((w, i) => {
       const take = g.cases.slice(next, next + counts[i]);
       next += counts[i];
-      assignments[w.workforceId].push(...take);
-      for (const c of take) assignedTo.set(c.caseId, w.workforceId);
+      for (const c of take) {
+        assignments[w.workforceId].push(c);
+        assignedTo.set(c.caseId, w.workforceId);
+      }
       remaining.set(w.workforceId, (remaining.get(w.workforceId) ?? 0) - take.length);
     });
     const left = g.cases.slice(next);

@@ -4,11 +4,11 @@
  * path, compared version to version, and tried on sample cases before a round.
  * Pure: text in, plain data out; nothing here reads files or throws on bad input.
  */
-import { type Document, isNode, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Case } from './model/case.js';
 import { ProtocolVersion, protocolRef } from './model/protocol.js';
-import { type RoutingDecision, routeCase } from './routing.js';
+import { type RoutingDecision, routeCase, undeclaredCaseAttributes } from './routing.js';
 
 // ---------------------------------------------------------------------------
 // Parsing and validation
@@ -34,6 +34,33 @@ export type DecodedDocument =
   | { ok: true; data: unknown; format: 'json' | 'yaml'; locate: Locate; warnings: string[] }
   | { ok: false; format: 'json' | 'yaml'; problems: string[] };
 
+/**
+ * Bounds on a document, checked before and while it is decoded so that no text
+ * can take unbounded memory or time: its size in UTF-8 bytes (checked before
+ * parsing), how deep mappings and lists nest, and how many values it holds once
+ * YAML aliases are expanded (a "billion laughs" document is a few lines).
+ */
+export interface DocumentLimits {
+  maxBytes: number;
+  maxDepth: number;
+  maxValues: number;
+}
+
+/**
+ * A protocol is a few kilobytes (the commented v1 example is about 6 KB) and
+ * nests 7 levels (`routing.rules[0].when[0].values[0]`); these leave ample room.
+ */
+export const PROTOCOL_DOCUMENT_LIMITS: DocumentLimits = { maxBytes: 1024 * 1024, maxDepth: 32, maxValues: 100_000 };
+
+/**
+ * YAML aliases resolved per anchor, weighted by the aliases inside it (the `yaml`
+ * library's own guard against exponential expansion; its default is 100).
+ */
+const MAX_YAML_ALIAS_COUNT = 1000;
+
+/** Above this size a JSON document is not re-read through the YAML parser for line numbers (problems name the path only). */
+const LOCATE_MAX_CHARS = 4 * 1024 * 1024;
+
 const nowhere: Locate = () => undefined;
 
 /**
@@ -48,50 +75,171 @@ export function detectDocumentFormat(text: string, filename?: string): 'json' | 
   return first === '{' || first === '[' ? 'json' : 'yaml';
 }
 
+/** UTF-8 length of a string without encoding it; stops counting once past `limit`. */
+export function utf8ByteLength(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length && bytes <= limit; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
 /**
  * Decodes JSON or YAML text into plain data, with a locator that turns a path
  * into a line number (YAML, and JSON read through the YAML parser for positions).
- * Syntax errors come back as sentences with line and column; never throws.
+ * Syntax errors come back as sentences with line and column; a document over
+ * the limits (size, nesting, values after alias expansion) or holding a number
+ * that is not finite (`1e400`, `.inf`, `.nan`) is refused with the path and line.
+ * Never throws.
  *
  * @example decodeDocument('a: [1, 2', { filename: 'p.yaml' }).ok // false
  */
-export function decodeDocument(text: string, opts: { filename?: string } = {}): DecodedDocument {
+export function decodeDocument(text: string, opts: { filename?: string; limits?: DocumentLimits } = {}): DecodedDocument {
+  const limits = opts.limits ?? PROTOCOL_DOCUMENT_LIMITS;
   const source = text.replace(/^\uFEFF/, '');
   const format = detectDocumentFormat(source, opts.filename);
-  if (format === 'json') {
-    let data: unknown;
-    try {
-      data = JSON.parse(source);
-    } catch (e) {
-      // Without a .json name the guess came from a leading `{`, which a YAML flow
-      // mapping (`{a: 1}`) also has: give YAML its chance before failing.
-      if (!/\.json$/i.test(opts.filename ?? '')) {
-        const asYaml = decodeYaml(source);
-        if (asYaml.ok) return asYaml;
-      }
-      return { ok: false, format, problems: [jsonSyntaxProblem(source, (e as Error).message)] };
-    }
-    // JSON is (nearly) YAML: reading it once more through the YAML parser gives
-    // the line of every node; if that fails, problems simply carry no line.
-    const yamlView = readYaml(source);
-    return { ok: true, data, format, locate: yamlView.errors.length ? nowhere : yamlView.locate, warnings: [] };
+  // Before any parsing: a UTF-8 character is 1 to 4 bytes, so the length in
+  // code units bounds the byte count from below.
+  if (source.length > limits.maxBytes || utf8ByteLength(source, limits.maxBytes) > limits.maxBytes) {
+    return { ok: false, format, problems: [`the document is larger than the limit of ${count(limits.maxBytes)} bytes: it is not read`] };
   }
-  return decodeYaml(source);
+  try {
+    const decoded = format === 'json' ? decodeJson(source, opts.filename) : decodeYaml(source);
+    if (!decoded.ok) return decoded;
+    const problems = boundsProblems(decoded.data, limits, decoded.view);
+    if (problems.length) return { ok: false, format: decoded.format, problems };
+    return { ok: true, data: decoded.data, format: decoded.format, locate: decoded.view.locate, warnings: decoded.warnings };
+  } catch (e) {
+    // The checks above leave nothing that should throw; this is the last guard
+    // of "never throws" (e.g. a stack overflow inside a parser).
+    return { ok: false, format, problems: [`the document could not be read: ${e instanceof RangeError ? 'it nests too deeply' : sentence(String((e as Error)?.message ?? e))}`] };
+  }
 }
 
-function decodeYaml(source: string): DecodedDocument {
+/** Where nodes are: a line for a path, and the source text of a scalar (to quote `1e400` as written). */
+interface SourceView {
+  locate: Locate;
+  sourceAt: (path: DocumentPath) => string | undefined;
+}
+
+const noView: SourceView = { locate: nowhere, sourceAt: () => undefined };
+
+type Decoded = { ok: true; data: unknown; format: 'json' | 'yaml'; view: SourceView; warnings: string[] } | { ok: false; format: 'json' | 'yaml'; problems: string[] };
+
+function decodeJson(source: string, filename: string | undefined): Decoded {
+  let data: unknown;
+  try {
+    data = JSON.parse(source);
+  } catch (e) {
+    // Without a .json name the guess came from a leading `{`, which a YAML flow
+    // mapping (`{a: 1}`) also has: give YAML its chance before failing.
+    if (!/\.json$/i.test(filename ?? '')) {
+      const asYaml = decodeYaml(source);
+      if (asYaml.ok) return asYaml;
+    }
+    return { ok: false, format: 'json', problems: [jsonSyntaxProblem(source, (e as Error).message)] };
+  }
+  // JSON is (nearly) YAML: reading it once more through the YAML parser gives
+  // the line of every node. Done only when a line is asked for (a problem), and
+  // only for documents of a reasonable size; without it problems carry no line.
+  let view: SourceView | undefined;
+  const lazy = (): SourceView => {
+    if (view) return view;
+    view = noView;
+    if (source.length > LOCATE_MAX_CHARS) return view;
+    try {
+      const yamlView = readYaml(source);
+      if (!yamlView.errors.length) view = yamlView;
+    } catch {
+      view = noView;
+    }
+    return view;
+  };
+  return { ok: true, data, format: 'json', view: { locate: (path) => lazy().locate(path), sourceAt: (path) => lazy().sourceAt(path) }, warnings: [] };
+}
+
+function decodeYaml(source: string): Decoded {
   const view = readYaml(source);
   if (view.errors.length) return { ok: false, format: 'yaml', problems: view.errors };
   let data: unknown;
   try {
-    data = view.doc.toJS({ maxAliasCount: 1000 });
+    data = view.doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
   } catch (e) {
-    return { ok: false, format: 'yaml', problems: [`YAML: ${(e as Error).message}`] };
+    const message = (e as Error).message;
+    if (/Excessive alias count/.test(message)) {
+      return { ok: false, format: 'yaml', problems: ['YAML: the aliases (*name) expand the document too much: refused as a possible resource exhaustion attack; repeat the values instead'] };
+    }
+    if (e instanceof RangeError) return { ok: false, format: 'yaml', problems: ['YAML: the document nests too deeply to be read'] };
+    return { ok: false, format: 'yaml', problems: [`YAML: ${sentence(message)}`] };
   }
-  return { ok: true, data, format: 'yaml', locate: view.locate, warnings: view.warnings };
+  return { ok: true, data, format: 'yaml', view, warnings: view.warnings };
 }
 
-function readYaml(source: string): { doc: Document; locate: Locate; errors: string[]; warnings: string[] } {
+/**
+ * Walks the decoded data once, without recursion: nesting depth, the number of
+ * values (YAML aliases count each time they are used, so a self-referencing
+ * alias or an exponential one is stopped here), and numbers that are not finite.
+ * JSON.parse and YAML turn `1e400` into Infinity, YAML `.inf` / `.nan` into
+ * Infinity / NaN; none of them is a meaningful protocol value.
+ */
+function boundsProblems(data: unknown, limits: DocumentLimits, view: SourceView): string[] {
+  const problems: string[] = [];
+  // Each entry points at its parent: paths are built only for a problem.
+  interface Entry {
+    value: unknown;
+    key: PropertyKey;
+    parent: Entry | undefined;
+    depth: number;
+  }
+  const pathOf = (e: Entry): PropertyKey[] => {
+    const path: PropertyKey[] = [];
+    for (let x: Entry | undefined = e; x?.parent; x = x.parent) path.push(x.key);
+    return path.reverse();
+  };
+  const where = (path: DocumentPath) => {
+    const at = view.locate(path);
+    return at ? ` (${at})` : '';
+  };
+  const stack: Entry[] = [{ value: data, key: '', parent: undefined, depth: 0 }];
+  let values = 0;
+  while (stack.length) {
+    const entry = stack.pop()!;
+    const { value } = entry;
+    if (++values > limits.maxValues) {
+      return [`the document holds more than ${count(limits.maxValues)} values (YAML aliases, *name, count each time they are used): it is not read`];
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      const path = pathOf(entry);
+      const written = view.sourceAt(path) ?? String(value);
+      problems.push(`${formatPath(path)}: ${written} is not a finite number${where(path)}`);
+      if (problems.length >= 20) break;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (entry.depth >= limits.maxDepth) {
+      const path = pathOf(entry);
+      return [`${formatPath(path)}: the document nests deeper than ${limits.maxDepth} levels here${where(path)}: it is not read`];
+    }
+    const depth = entry.depth + 1;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: entry, depth });
+    } else {
+      const keys = Object.keys(value);
+      for (let k = keys.length - 1; k >= 0; k--) stack.push({ value: (value as Record<string, unknown>)[keys[k]], key: keys[k], parent: entry, depth });
+    }
+  }
+  return problems;
+}
+
+function readYaml(source: string): SourceView & { doc: Document; errors: string[]; warnings: string[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number): string => {
@@ -99,16 +247,24 @@ function readYaml(source: string): { doc: Document; locate: Locate; errors: stri
     return `line ${line}, column ${col}`;
   };
   const errors = doc.errors.map((e) => {
-    const key = e.code === 'DUPLICATE_KEY' ? source.slice(e.pos[0]).match(/^("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/)?.[1] : undefined;
+    if (/Maximum call stack size exceeded/.test(e.message)) return `YAML syntax error at ${at(e.pos[0])}: the document nests too deeply to be read`;
+    const key = e.code === 'DUPLICATE_KEY' ? source.slice(e.pos[0], e.pos[0] + 300).match(/^("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/)?.[1] : undefined;
     const what = key ? `${key.startsWith('"') ? key : `"${key.replace(/^'|'$/g, '')}"`} is given twice in the same mapping` : sentence(e.message);
     return `YAML syntax error at ${at(e.pos[0])}: ${what}`;
   });
   const warnings = doc.warnings.map((w) => `YAML warning at ${at(w.pos[0])}: ${sentence(w.message)}`);
+  const nodeAt = (path: DocumentPath): unknown => {
+    try {
+      return doc.getIn(path as unknown[], true);
+    } catch {
+      return undefined;
+    }
+  };
   const locate: Locate = (path) => {
     // A missing field is placed in the nearest enclosing mapping or list that
     // exists; one missing at the top level needs no line.
     for (let n = path.length; n > 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as unknown[], true);
+      const node = nodeAt(path.slice(0, n));
       if (!isNode(node) || !node.range) continue;
       const line = `line ${lineCounter.linePos(node.range[0]).line}`;
       if (n === path.length) return line;
@@ -116,7 +272,13 @@ function readYaml(source: string): { doc: Document; locate: Locate; errors: stri
     }
     return undefined;
   };
-  return { doc, locate, errors, warnings };
+  const sourceAt = (path: DocumentPath): string | undefined => {
+    const node = nodeAt(path);
+    if (!isScalar(node) || !node.range) return undefined;
+    const written = source.slice(node.range[0], node.range[1]).trim();
+    return written.length > 40 ? `${written.slice(0, 37)}…` : written;
+  };
+  return { doc, locate, sourceAt, errors, warnings };
 }
 
 function jsonSyntaxProblem(source: string, message: string): string {
@@ -211,9 +373,32 @@ function describeKind(v: unknown): string {
   return `${typeof v} ${show(v)}`;
 }
 
+/**
+ * A value as JSON, cut at 60 characters. Written out piece by piece and only as
+ * far as needed, so a huge, deeply nested or cyclic value costs nothing; numbers
+ * that JSON cannot hold show as themselves (`Infinity`, not `null`).
+ */
 function show(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = preview(v, 61, 0);
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+function preview(v: unknown, budget: number, depth: number): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > budget ? v.slice(0, budget) : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  if (depth > budget) return '…';
+  const open = Array.isArray(v) ? '[' : '{';
+  let out = open;
+  const keys = Array.isArray(v) ? null : Object.keys(v);
+  const n = keys ? keys.length : (v as unknown[]).length;
+  for (let i = 0; i < n && out.length <= budget; i++) {
+    const item = keys ? (v as Record<string, unknown>)[keys[i]] : (v as unknown[])[i];
+    if (keys && item === undefined) continue;
+    if (out.length > 1) out += ',';
+    if (keys) out += `${JSON.stringify(keys[i])}:`;
+    out += item === undefined ? 'null' : preview(item, budget - out.length, depth + 1);
+  }
+  return `${out}${open === '[' ? ']' : '}'}`;
 }
 
 const EXPECTED: Record<string, string> = {
@@ -543,7 +728,12 @@ export interface DryRunResult {
    * cases stopped by the de-identification gate gets an extra row per pool they went to.
    */
   summary: DryRunSummaryRow[];
-  /** The per-case explanations and the summary table, ready to print. */
+  /**
+   * Cases carrying attribute values the protocol does not declare (see
+   * `undeclaredCaseAttributes`): no rule can name those values, so check them.
+   */
+  undeclared: { caseId: string; problems: string[] }[];
+  /** The per-case explanations, the summary table and the undeclared values, ready to print. */
   text: string;
 }
 
@@ -601,7 +791,16 @@ export function dryRunRouting(cases: readonly Case[], protocol: ProtocolVersion)
   const byPool = new Map<string, number>();
   for (const d of decisions) byPool.set(d.route.pool, (byPool.get(d.route.pool) ?? 0) + 1);
   lines.push('', `by pool: ${[...byPool].map(([pool, n]) => `${pool} ${n}`).join(' · ')}`);
-  return { decisions, summary, text: lines.join('\n') };
+  const undeclared: DryRunResult['undeclared'] = [];
+  for (const c of cases) {
+    const problems = undeclaredCaseAttributes(c, protocol);
+    if (problems.length) undeclared.push({ caseId: c.caseId, problems });
+  }
+  if (undeclared.length) {
+    lines.push('', `Cases with attribute values the protocol does not declare (${undeclared.length}): no rule can name these values`);
+    for (const u of undeclared) for (const p of u.problems) lines.push(`  ${u.caseId.padEnd(idWidth)}  ${p}`);
+  }
+  return { decisions, summary, undeclared, text: lines.join('\n') };
 }
 
 /**

@@ -90,7 +90,7 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
   const sla = ids.map((id) => scorecards[id]?.slaAdherence ?? 1);
   const costs = ids.map((id) => scorecards[id]?.costPerAcceptedCase ?? null);
   const known = costs.filter((c, i): c is number => c !== null && c > 0 && evidence[i]);
-  const cheapest = known.length ? Math.min(...known) : null;
+  const cheapest = known.length ? known.reduce((a, b) => Math.min(a, b)) : null;
   const costFactor = costs.map((c) => (cheapest !== null && c !== null && c > 0 ? (cheapest / c) ** costWeight : 1));
   const mass = prev.reduce((s, p, i) => s + (evidence[i] ? p : 0), 0);
   const weights = ids.map((_, i) => (evidence[i] ? Math.max(quality[i] - floor, 0) * sla[i] * costFactor[i] : 0));

@@ -3,6 +3,7 @@
  * match wins, explicit default last), behind the de-identification gate.
  */
 import type { Case, Condition, ProtocolVersion, Route } from './model/index.js';
+import { closestName } from './spelling.js';
 
 export interface RoutingDecision {
   caseId: string;
@@ -13,6 +14,8 @@ export interface RoutingDecision {
   explanation: string;
   /** Set when the de-identification gate overrode the rule. */
   gate?: string;
+  /** The gate held the case back for a PM (the protocol quarantines): see functions/use-cases/quarantine.ts. */
+  quarantined?: true;
 }
 
 /** Reads a dotted attribute path (`flags.sensitive`, `subgroup.sex`) from a case. */
@@ -49,7 +52,10 @@ export function evaluateCondition(c: Case, cond: Condition): { holds: boolean; f
 export function deidentificationProblems(c: Case): string[] {
   const out: string[] = [];
   if (!c.deidentified) out.push('no de-identification attestation');
-  out.push(...c.deidentificationFindings);
+  for (const f of c.deidentificationFindings) out.push(f);
+  // A PM's release overrides the problems it lists, for the image it was given on.
+  const release = c.quarantineRelease;
+  if (release && release.imageKey === c.imageKey) return out.filter((p) => !release.overrides.includes(p));
   return out;
 }
 
@@ -85,6 +91,7 @@ export function routeCase(c: Case, protocol: ProtocolVersion): RoutingDecision {
         ...decision,
         route: { pool: 'exclude' },
         gate: `quarantined: ${why}`,
+        quarantined: true,
         explanation: `${decision.explanation}; de-identification gate: ${why}, so the case is quarantined`,
       };
     }
@@ -100,4 +107,40 @@ export function routeCase(c: Case, protocol: ProtocolVersion): RoutingDecision {
     return { ...decision, route: { ...decision.route, overflowToVendors: false } };
   }
   return decision;
+}
+
+/**
+ * A case's attribute values that the protocol does not declare (`attributes`):
+ * a subgroup key it does not list, a subgroup value outside the key's declared
+ * values, a flag set that is not in a declared flag list. Rules can only name
+ * declared values, so such a case silently falls through to later rules or the
+ * default: a PM should see it before a round. Empty when nothing is declared.
+ *
+ * @example undeclaredCaseAttributes(makeCase('c', { subgroup: { ageBand: '0-18' } }), protocol)
+ *   // ['subgroup.ageBand="0-18" is not a declared value (declared: "0-17", "18-64", "65+"): did you mean "0-17"?']
+ */
+export function undeclaredCaseAttributes(c: Case, protocol: ProtocolVersion): string[] {
+  const declared = protocol.attributes;
+  const out: string[] = [];
+  if (declared?.subgroup) {
+    const keys = Object.keys(declared.subgroup);
+    for (const [key, value] of Object.entries(c.subgroup)) {
+      const values = Object.hasOwn(declared.subgroup, key) ? declared.subgroup[key] : undefined;
+      if (!values) {
+        const near = closestName(key, keys);
+        out.push(`subgroup.${key} is not a declared subgroup key (declared: ${keys.join(', ')})${near ? `: did you mean subgroup.${near}?` : ''}`);
+      } else if (!values.includes(value)) {
+        const near = closestName(value, values);
+        out.push(
+          `subgroup.${key}=${JSON.stringify(value)} is not a declared value (declared: ${values.map((v) => JSON.stringify(v)).join(', ')})${near ? `: did you mean ${JSON.stringify(near)}?` : ''}`,
+        );
+      }
+    }
+  }
+  if (declared?.flags) {
+    for (const [flag, set] of Object.entries(c.flags)) {
+      if (set && !(declared.flags as readonly string[]).includes(flag)) out.push(`flags.${flag}=true but the protocol does not declare flags.${flag} (declared: ${declared.flags.join(', ') || 'none'})`);
+    }
+  }
+  return out;
 }

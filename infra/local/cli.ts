@@ -9,21 +9,30 @@
  *
  * Exit codes: 0 ok, 1 invalid input (bad document, unreadable file), 2 usage.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Case } from '../../functions/domain/model/case.js';
 import { type ProtocolVersion, protocolRef } from '../../functions/domain/model/protocol.js';
 import {
+  type DocumentLimits,
   decodeDocument,
   describeIssues,
   diffProtocolVersions,
   dryRunRouting,
   formatProtocolDiff,
+  PROTOCOL_DOCUMENT_LIMITS,
   parseProtocolDocument,
   summarizeProtocol,
 } from '../../functions/domain/protocol-document.js';
+
+/**
+ * A cases file may be large (a dry run over a whole program's cases: 150,000
+ * cases are about 25 MB of JSON Lines) but not unbounded. Nesting is the same
+ * as a protocol's: a case is a flat record.
+ */
+export const CASES_DOCUMENT_LIMITS: DocumentLimits = { maxBytes: 256 * 1024 * 1024, maxDepth: 32, maxValues: 50_000_000 };
 
 export const USAGE = `Usage: npm run goldline -- <command> [arguments]
 
@@ -43,13 +52,29 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
-  readText: (path: string) => Promise<string>;
+  /** Reads a UTF-8 file; refuses (FileTooLargeError) one over `maxBytes` without reading it. */
+  readText: (path: string, maxBytes: number) => Promise<string>;
+}
+
+/** A file over the size a command reads. */
+export class FileTooLargeError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`the file is ${bytes.toLocaleString('en-US')} bytes, over the limit of ${maxBytes.toLocaleString('en-US')} bytes: it is not read`);
+    this.name = 'FileTooLargeError';
+  }
 }
 
 const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
-  readText: (path) => readFile(path, 'utf8'),
+  readText: async (path, maxBytes) => {
+    const { size } = await stat(path);
+    if (size > maxBytes) throw new FileTooLargeError(size, maxBytes);
+    return readFile(path, 'utf8');
+  },
 };
 
 class InputError extends Error {
@@ -110,9 +135,9 @@ function usageError(io: CliIo, message: string): number {
   return EXIT.usage;
 }
 
-async function readInput(path: string, io: CliIo): Promise<string> {
+async function readInput(path: string, io: CliIo, maxBytes: number): Promise<string> {
   try {
-    return await io.readText(path);
+    return await io.readText(path, maxBytes);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
@@ -122,7 +147,7 @@ async function readInput(path: string, io: CliIo): Promise<string> {
 
 /** Reads and validates a protocol file; problems become an InputError naming the file. */
 async function loadProtocol(path: string, io: CliIo): Promise<ProtocolVersion> {
-  const parsed = parseProtocolDocument(await readInput(path, io), { filename: path });
+  const parsed = parseProtocolDocument(await readInput(path, io, PROTOCOL_DOCUMENT_LIMITS.maxBytes), { filename: path });
   if (!parsed.ok) {
     const n = parsed.problems.length;
     throw new InputError([`INVALID  ${path}: ${n} problem${n === 1 ? '' : 's'}`, ...parsed.problems.map((p) => `  - ${p}`)]);
@@ -149,7 +174,7 @@ async function diffCommand(pathA: string, pathB: string, io: CliIo): Promise<num
 
 async function dryRunCommand(protocolPath: string, casesPath: string, io: CliIo): Promise<number> {
   const protocol = await loadProtocol(protocolPath, io);
-  const parsed = parseCasesDocument(await readInput(casesPath, io), casesPath);
+  const parsed = parseCasesDocument(await readInput(casesPath, io, CASES_DOCUMENT_LIMITS.maxBytes), casesPath);
   if (!parsed.ok) {
     const n = parsed.problems.length;
     throw new InputError([`INVALID  ${casesPath}: ${n} problem${n === 1 ? '' : 's'}`, ...parsed.problems.map((p) => `  - ${p}`)]);
@@ -171,26 +196,35 @@ export function parseCasesDocument(text: string, filename = ''): { ok: true; cas
   const asArray = lower.endsWith('.json') || (!/\.(jsonl|ndjson)$/.test(lower) && source.trimStart().startsWith('['));
   const problems: string[] = [];
   const cases: Case[] = [];
-  const firstSeen = new Map<string, string>();
-  const accept = (raw: unknown, where: string, issuesAt: (path: readonly PropertyKey[]) => string | undefined) => {
+  const firstSeen = new Map<string, () => string>();
+  // `where` is a function: finding a line in a large JSON document costs a
+  // second parse, paid only when there is a problem to report.
+  const accept = (raw: unknown, where: () => string, issuesAt: (path: readonly PropertyKey[]) => string | undefined) => {
     const parsed = Case.safeParse(raw);
     if (!parsed.success) {
-      for (const p of describeIssues(parsed.error.issues, raw, issuesAt)) problems.push(`${where}: ${p}`);
+      const at = where();
+      for (const p of describeIssues(parsed.error.issues, raw, issuesAt)) problems.push(`${at}: ${p}`);
       return;
     }
     const seen = firstSeen.get(parsed.data.caseId);
-    if (seen) problems.push(`${where}: caseId "${parsed.data.caseId}" appears again (first at ${seen})`);
+    if (seen) problems.push(`${where()}: caseId "${parsed.data.caseId}" appears again (first at ${seen()})`);
     else firstSeen.set(parsed.data.caseId, where);
     cases.push(parsed.data);
   };
 
   if (asArray) {
-    const decoded = decodeDocument(source, { filename: 'cases.json' });
+    const decoded = decodeDocument(source, { filename: 'cases.json', limits: CASES_DOCUMENT_LIMITS });
     if (!decoded.ok) return { ok: false, problems: decoded.problems };
     if (!Array.isArray(decoded.data)) return { ok: false, problems: ['expected a JSON array of cases (or JSON Lines: one case object per line)'] };
     decoded.data.forEach((raw, i) => {
-      const line = decoded.locate([i]);
-      accept(raw, `cases[${i}]${line ? ` (${line})` : ''}`, (path) => decoded.locate([i, ...path]));
+      accept(
+        raw,
+        () => {
+          const line = decoded.locate([i]);
+          return `cases[${i}]${line ? ` (${line})` : ''}`;
+        },
+        (path) => decoded.locate([i, ...path]),
+      );
     });
   } else {
     source.split(/\r?\n/).forEach((line, i) => {
@@ -202,7 +236,7 @@ export function parseCasesDocument(text: string, filename = ''): { ok: true; cas
         problems.push(`line ${i + 1}: not valid JSON (${(e as Error).message.replace(/, ".*" is not valid JSON$/s, '')})`);
         return;
       }
-      accept(raw, `line ${i + 1}`, () => undefined);
+      accept(raw, () => `line ${i + 1}`, () => undefined);
     });
   }
   if (problems.length) return { ok: false, problems };

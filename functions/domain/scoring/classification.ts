@@ -57,6 +57,17 @@ const isMissing = (v: CategoryLabel | null | undefined): v is null | undefined =
  * @example sortedLabelUnion([3, 1], [2, null, 1]) // [1, 2, 3]
  */
 export function sortedLabelUnion(...arrays: readonly (readonly (CategoryLabel | null | undefined)[])[]): CategoryLabel[] {
+  return sortedLabelUnionOf(arrays);
+}
+
+/**
+ * `sortedLabelUnion` over a list of arrays of any length (one per item or per
+ * rater): spreading such a list into the variadic call overflows the stack at
+ * about 120,000 arrays.
+ *
+ * @example sortedLabelUnionOf([['a'], ['b', null]]) // ['a', 'b']
+ */
+export function sortedLabelUnionOf(arrays: readonly (readonly (CategoryLabel | null | undefined)[])[]): CategoryLabel[] {
   const seen = new Set<CategoryLabel>();
   for (const arr of arrays) for (const v of arr) if (!isMissing(v)) seen.add(v);
   return [...seen].sort(compareLabels);
@@ -406,7 +417,7 @@ export function krippendorffAlpha(
   options: KrippendorffAlphaOptions = {},
 ): KrippendorffAlphaResult {
   const units = assertRectangular(data, 'krippendorffAlpha');
-  const observed = sortedLabelUnion(...data);
+  const observed = sortedLabelUnionOf(data);
   const scale = options.scale ?? observed;
   checkScaleForLevel(scale, level, options.scale !== undefined);
   const index = indexLabels(scale, 'krippendorffAlpha');

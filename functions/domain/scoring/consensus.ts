@@ -3,7 +3,7 @@
  * vote with explicit, reported ties, and Dawid–Skene EM with per-annotator
  * confusion matrices.
  */
-import { AgreementInputError, compareLabels, type CategoryLabel, sortedLabelUnion } from './classification.js';
+import { AgreementInputError, compareLabels, type CategoryLabel, sortedLabelUnion, sortedLabelUnionOf } from './classification.js';
 import { type MetricResult, metric, undefinedMetric } from './metric-result.js';
 
 /**
@@ -63,7 +63,7 @@ export function majorityVote(
   options: MajorityVoteOptions = {},
 ): MajorityVoteResult {
   const tieBreak = options.tieBreak ?? 'abstain';
-  const order = options.order ?? sortedLabelUnion(...labelsPerItem);
+  const order = options.order ?? sortedLabelUnionOf(labelsPerItem);
   const rank = new Map<CategoryLabel, number>();
   order.forEach((l, i) => {
     rank.set(l, i);

@@ -351,7 +351,7 @@ export function matchIoUMatrix(
     const detTaken = new Set(pairs.map((p) => p.det));
     for (const p of pairs) gtTaken[p.gt] = true;
     const rest = detOrder.filter((d) => !detTaken.has(d));
-    pairs.push(...greedyPass(rest, ignoredGts, ious, gtIgnore, t, gtTaken));
+    for (const p of greedyPass(rest, ignoredGts, ious, gtIgnore, t, gtTaken)) pairs.push(p);
   }
 
   const rank = new Array<number>(nDet);

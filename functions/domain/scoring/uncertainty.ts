@@ -12,6 +12,7 @@ import {
   type MeasurementLevel,
   type RatingMatrix,
   sortedLabelUnion,
+  sortedLabelUnionOf,
 } from './classification.js';
 import { isDefined, type MetricResult, metric, undefinedMetric } from './metric-result.js';
 
@@ -267,7 +268,7 @@ export function bootstrapAlpha(
   // Validate once on the full data (ragged rows, scale, level) with the caller's
   // options, then fix the scale so every resample uses the same value set.
   krippendorffAlpha(data, level, { scale: options.scale });
-  const scale = options.scale ?? sortedLabelUnion(...data);
+  const scale = options.scale ?? sortedLabelUnionOf(data);
   const columns = Array.from({ length: units }, (_, u) => u);
   return bootstrapInterval(
     columns,

@@ -195,6 +195,20 @@ describe('Function: planRound', () => {
       expect(plan.deferred).toEqual([]);
     });
 
+    // Issue 7 finding 10 (sweep): planRound pushed a workforce's whole share with push(...take), which overflows the stack past ~120,000 cases.
+    it('returns a round of 150,000 cases to one vendor without overflowing the stack', () => {
+      // Act
+      const plan = planRound({
+        cases: cases(150_000),
+        protocol: makeProtocol(),
+        workforces: [makeWorkforce('vendor-a', { capacityPerRound: 200_000 })],
+        shares: { 'vendor-a': 1 },
+      });
+
+      // Assert
+      expect(plan.assignments['vendor-a']).toHaveLength(150_000);
+    });
+
     it('returns each workforce its cases in input order', () => {
       // Arrange
       const all = cases(10);

@@ -294,6 +294,33 @@ describe('Function: parseProtocolDocument', () => {
       ]);
     });
 
+    // Issue 7 finding 11: `version: 1e400`, `.nan` and `.inf` were reported as "expected a number, got number null".
+    it('refuses a number that is not finite, quoting it as written, with its path and line', () => {
+      // Act
+      const yaml = problemsOf(YAML_DOC.replace('version: 1', 'version: 1e400').replace('goldRate: 0.1', 'goldRate: .nan').replace('slaHours: 48', 'slaHours: -.inf'), 'p.yaml');
+      const json = problemsOf(JSON.stringify({ ...BASE, version: 1 }).replace('"version":1', '"version":1e400'), 'p.json');
+
+      // Assert
+      expect(yaml).toEqual([
+        'version: 1e400 is not a finite number (line 2)',
+        'goldRate: .nan is not a finite number (line 9)',
+        'slaHours: -.inf is not a finite number (line 11)',
+      ]);
+      expect(json).toEqual(['version: 1e400 is not a finite number (line 1)']);
+    });
+
+    it('refuses a non-finite number anywhere, even in a field the format does not know', () => {
+      expect(problemsOf(`${YAML_DOC}notes: { weight: .inf }\n`, 'p.yaml')).toEqual(['notes.weight: .inf is not a finite number (line 35)']);
+    });
+
+    it('reports a misspelt routing attribute with its line and the attribute meant', () => {
+      // Act
+      const problems = problemsOf(YAML_DOC.replace('attribute: flags.sensitive', 'attribute: flags.sensitve'), 'p.yaml');
+
+      // Assert
+      expect(problems).toEqual(['routing.rules[0].when[0].attribute: unknown attribute "flags.sensitve": did you mean "flags.sensitive"? (line 16)']);
+    });
+
     it('reports a segmentation label value outside 1..255 by its key', () => {
       // Arrange
       const doc = { ...BASE, task: { type: 'segmentation', labels: { '300': 'liver' }, minDice: 0.8, maxHd95Mm: 5 } };
@@ -563,6 +590,33 @@ describe('Function: dryRunRouting', () => {
     expect(text).toMatch(/^adult-cxr-to-vendors +internal +1 +\(de-identification gate: kept internal instead of vendor\)$/m);
     expect(text).toMatch(/^total +5$/m);
     expect(text).toMatch(/^by pool: vendor 2 · internal 3$/m);
+  });
+
+  it('reports the cases whose subgroup values or flags the protocol does not declare', () => {
+    // Arrange
+    const protocol = makeProtocol({ attributes: { flags: ['sensitive'], subgroup: { ageBand: ['0-17', '18-64', '65+'] } } });
+    const odd = [
+      makeCase('case-1', { subgroup: { ageBand: '18-64' } }),
+      makeCase('case-2', { subgroup: { ageBand: '0-18' } }),
+      makeCase('case-3', { subgroup: { agBand: '65+' }, flags: { rare: true } }),
+    ];
+
+    // Act
+    const { undeclared, text } = dryRunRouting(odd, protocol);
+
+    // Assert
+    expect(undeclared).toEqual([
+      { caseId: 'case-2', problems: ['subgroup.ageBand="0-18" is not a declared value (declared: "0-17", "18-64", "65+"): did you mean "0-17"?'] },
+      {
+        caseId: 'case-3',
+        problems: [
+          'subgroup.agBand is not a declared subgroup key (declared: ageBand): did you mean subgroup.ageBand?',
+          'flags.rare=true but the protocol does not declare flags.rare (declared: sensitive)',
+        ],
+      },
+    ]);
+    expect(text).toContain('Cases with attribute values the protocol does not declare (2): no rule can name these values');
+    expect(text).toMatch(/^ {2}case-2 {2}subgroup\.ageBand="0-18" is not a declared value/m);
   });
 
   it('counts quarantined cases under the pool they went to when the protocol quarantines them', () => {

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, EXIT, parseCasesDocument, runCli } from '../../../infra/local/cli.js';
+import { readFileSync } from 'node:fs';
+import { CASES_DOCUMENT_LIMITS, type CliIo, EXIT, FileTooLargeError, parseCasesDocument, runCli } from '../../../infra/local/cli.js';
 
 const V1 = 'examples/protocols/chest-xray.v1.yaml';
 const V2 = 'examples/protocols/chest-xray.v2.yaml';
@@ -41,9 +42,10 @@ function memoryIo(files: Record<string, string> = {}): CliIo & { stdout: string[
     stderr,
     out: (t) => stdout.push(t),
     err: (t) => stderr.push(t),
-    readText: async (path) => {
-      if (path in files) return files[path];
-      throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    readText: async (path, maxBytes) => {
+      if (!(path in files)) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      if (Buffer.byteLength(files[path]) > maxBytes) throw new FileTooLargeError(Buffer.byteLength(files[path]), maxBytes);
+      return files[path];
     },
   };
 }
@@ -172,9 +174,41 @@ describe('Function: runCli (in process)', () => {
     expect(io.stderr).toEqual(['cannot read missing.yaml: no such file']);
   });
 
+  // Issue 7 finding 10: `goldline dry-run` over 150,000 cases died with "Maximum call stack size exceeded"; a JSON array of them took 2 GB to read.
+  it.each(['cases.jsonl', 'cases.json'])('routes 150,000 cases from %s and prints every decision and the totals', async (name) => {
+    // Arrange
+    const rows = Array.from({ length: 150_000 }, (_, i) => ({ caseId: `case-${String(i).padStart(6, '0')}`, ...CASE, flags: { sensitive: i % 10 === 0 } }));
+    const text = name.endsWith('.jsonl') ? rows.map((r) => JSON.stringify(r)).join('\n') : JSON.stringify(rows);
+    const io = memoryIo({ 'p.yaml': readFileSync(V2, 'utf8'), [name]: text });
+
+    // Act
+    const code = await runCli(['dry-run', 'p.yaml', name], io);
+
+    // Assert
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(EXIT.ok);
+    const out = io.stdout.join('\n');
+    expect(out).toMatch(/^Dry run: 150000 cases through chest-xray@2/);
+    expect(out).toMatch(/^case-149999 → vendor \(rule "adult-cxr-to-vendors"\)/m);
+    expect(out).toMatch(/^sensitive-stays-inside +internal +15000$/m);
+    expect(out).toMatch(/^total +150000$/m);
+  });
+
+  it('exits 1 without reading a protocol or cases file over its size limit', async () => {
+    // Arrange
+    const io = memoryIo({ 'big.yaml': `# ${'x'.repeat(2 * 1024 * 1024)}\n` });
+
+    // Act
+    const code = await runCli(['validate', 'big.yaml'], io);
+
+    // Assert
+    expect(code).toBe(EXIT.invalid);
+    expect(io.stderr).toEqual(['cannot read big.yaml: the file is 2,097,155 bytes, over the limit of 1,048,576 bytes: it is not read']);
+    expect(CASES_DOCUMENT_LIMITS.maxBytes).toBeGreaterThan(150_000 * 200);
+  });
+
   it('prints warnings about unknown fields on stderr and still exits 0', async () => {
     // Arrange
-    const { readFileSync } = await import('node:fs');
     const text = readFileSync(V1, 'utf8').replace('goldRate: 0.10', 'goldRate: 0.10\ngoldrate: 0.2');
     const io = memoryIo({ 'p.yaml': text });
 

@@ -53,6 +53,14 @@ describe('Module: consensus', () => {
       expect(items[0].agreement.value).toBeCloseTo(2 / 3, 12);
     });
 
+    // Issue 7 finding 10 (sweep): the label scale came from sortedLabelUnion(...labelsPerItem), which overflows the stack past ~120,000 items.
+    it('returns a vote for each of 200,000 items', () => {
+      const { items } = majorityVote(Array.from({ length: 200_000 }, (_, i) => (i % 2 ? ['a', 'a', 'b'] : ['b', 'b'])));
+
+      expect(items).toHaveLength(200_000);
+      expect(items[1]).toMatchObject({ label: 'a', votes: 2 });
+    });
+
     it('abstains on a tie by default and reports the tied labels and item', () => {
       const result = majorityVote([['a', 'a'], ['b', 'a']]);
 
