@@ -63,4 +63,21 @@ describe('Handler: ingest-upload', () => {
     expect(r).toEqual({ status: 'accepted', uploadId: s.uploadId });
     expect(deps.callbacks.successes.map((c) => c.token)).toEqual([s.token]);
   });
+
+  it('ingests the version the event names (versioned bucket) and records it on the submission', async () => {
+    // Arrange: the event is about the first version; another was written to the key since
+    const deps = makeFakeDeps();
+    const s = await seedUploadScenario(deps);
+    const { versionId } = (await deps.objects.getObject(deps.buckets.uploads, s.key))!;
+    await deps.objects.putBytes(deps.buckets.uploads, s.key, new TextEncoder().encode('not json\n'), 'application/x-ndjson');
+    const event = objectCreated(deps.buckets.uploads, s.key);
+    const handler = makeHandler(() => deps);
+
+    // Act
+    const r = await handler({ ...event, detail: { ...event.detail, object: { ...event.detail.object, 'version-id': versionId } } });
+
+    // Assert
+    expect(r).toEqual({ status: 'accepted', uploadId: s.uploadId });
+    expect(deps.repo.submissions.get(`${s.batchId}/${s.uploadId}`)).toMatchObject({ versionId, sha256Hex: s.sha256Hex });
+  });
 });
