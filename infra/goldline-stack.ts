@@ -52,30 +52,54 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 type BucketName = keyof typeof BUCKETS;
 
 /**
+ * Objects a grant covers: a whole bucket, or the keys under one prefix of it
+ * (`gold/batch-aliases/`: the bucket, a slash, then the prefix with its own
+ * trailing slash). The gold bucket is granted by prefix only.
+ */
+export type ObjectScope = BucketName | `${BucketName}/${string}/`;
+
+/**
  * What each handler's use case touches (functions/use-cases/*.ts), and nothing
- * more. `read` = GetObject (+ ListBucket, so a missing key is NoSuchKey rather
- * than AccessDenied: the use cases treat "not there yet" as a normal answer);
- * `write` = PutObject. The gold bucket holds the answer keys: only the workflow
- * steps that score or close a batch, ingest (which validates aliases against
- * the batch key) and dispatch (which writes the keys) may read it.
+ * more; test/infra/iam.test.ts runs the scenario suite on the embedded stack and
+ * fails if a function makes a request its grants here do not allow.
+ * `table`: read = GetItem + Query; readWrite adds PutItem, UpdateItem and
+ * BatchWriteItem; `deletesItems` adds DeleteItem. `read` = GetObject (+ ListBucket
+ * on the bucket, so a missing key is NoSuchKey rather than AccessDenied: the use
+ * cases treat "not there yet" as a normal answer); `write` = PutObject.
+ *
+ * The gold bucket, by prefix (functions/use-cases/batch-key.ts): `batch-aliases/`
+ * (aliases and image grids: all that ingest and validation need), `batch-keys/`
+ * (alias → case, flags; no answers), `batch-answers/` (the gold answers: scoring
+ * only) and `gold-sets/` (the program's gold pool: dispatch only). The functions
+ * that parse vendor files (IngestUpload, ValidateSubmission) read `batch-aliases/`
+ * and nothing else of it.
  */
 export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
-  DispatchRound: { table: 'readWrite', read: ['gold'], write: ['gold'], startsBatches: true, caller: 'an operator starting a round' },
-  PrepareManifest: { table: 'read', read: ['gold', 'images'], write: ['images'] },
+  // Plans from the gold pool, writes the three parts of each batch key; on a retry
+  // rebuilds from the stored keys; reads NIfTI image headers for each item's grid.
+  DispatchRound: {
+    table: 'readWrite',
+    read: ['gold/gold-sets/', 'gold/batch-keys/', 'images'],
+    write: ['gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/'],
+    startsBatches: true,
+    caller: 'an operator starting a round',
+  },
+  PrepareManifest: { table: 'read', read: ['gold/batch-keys/', 'images'], write: ['images/batches/'] },
   // Resumes at once when the batch already holds its valid upload (a re-driven execution).
   AwaitSubmission: { table: 'readWrite', resumesBatches: ['SendTaskSuccess'] },
+  // Parses untrusted vendor files: the batch's aliases only, never a case id or an answer.
   IngestUpload: {
     table: 'readWrite',
-    read: ['uploads', 'gold'],
-    write: ['exports'],
+    read: ['uploads/uploads/', 'gold/batch-aliases/', 'exports/reports/'],
+    write: ['exports/reports/'],
     resumesBatches: ['SendTaskSuccess', 'SendTaskHeartbeat'],
   },
-  ValidateSubmission: { table: 'read', read: ['gold', 'uploads'] },
-  ScoreSubmission: { table: 'readWrite', read: ['gold', 'uploads'] },
+  ValidateSubmission: { table: 'read', read: ['gold/batch-aliases/', 'uploads/uploads/'] },
+  ScoreSubmission: { table: 'readWrite', read: ['gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'uploads/uploads/'] },
   SettleBatch: { table: 'readWrite' },
-  FinalizeBatch: { table: 'readWrite', read: ['gold', 'uploads'] },
-  // Reads the batch key for its overlap items.
-  CheckAgreement: { table: 'readWrite', read: ['gold'] },
+  FinalizeBatch: { table: 'readWrite', read: ['gold/batch-aliases/', 'gold/batch-keys/', 'uploads/uploads/'] },
+  // Overlap items from the batch key; masks of overlap labels from their uploads.
+  CheckAgreement: { table: 'readWrite', read: ['gold/batch-keys/', 'uploads/uploads/'] },
   // Resumes at once when the expert decided before the token was stored.
   RequestAdjudication: { table: 'readWrite', resumesBatches: ['SendTaskSuccess'] },
   DecideAdjudication: {
@@ -84,23 +108,32 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
     caller: 'an internal expert deciding an adjudication (expert tool or API)',
   },
   // Keeps the decision record in the exports bucket.
-  ApplyAdjudication: { table: 'readWrite', write: ['exports'] },
-  ExpireAdjudication: { table: 'readWrite' },
+  ApplyAdjudication: { table: 'readWrite', write: ['exports/adjudications/'] },
+  // Releases the cases' adjudication claims (deletes the claim items).
+  ExpireAdjudication: { table: 'readWrite', deletesItems: true },
   Rebalance: { table: 'readWrite' },
-  MarkOverdue: { table: 'readWrite', read: ['gold'] },
-  RecordFailure: { table: 'readWrite', read: ['gold'] },
+  MarkOverdue: { table: 'readWrite', read: ['gold/batch-keys/'] },
+  RecordFailure: { table: 'readWrite', read: ['gold/batch-keys/'] },
 };
 
 export interface FunctionAccess {
   table: 'read' | 'readWrite';
-  read?: readonly BucketName[];
-  write?: readonly BucketName[];
+  /** dynamodb:DeleteItem as well (with readWrite). */
+  deletesItems?: boolean;
+  read?: readonly ObjectScope[];
+  write?: readonly ObjectScope[];
   /** states:StartExecution on the batch lifecycle (and its ARN in the environment). */
   startsBatches?: boolean;
   /** Task-token callbacks it sends to the batch lifecycle. */
   resumesBatches?: readonly ('SendTaskSuccess' | 'SendTaskHeartbeat')[];
   /** Who invokes it synchronously, for a function no workflow state or event rule invokes. */
   caller?: string;
+}
+
+/** The bucket and key prefix ('' = every key) of a scope. */
+export function parseScope(scope: ObjectScope): { bucket: BucketName; prefix: string } {
+  const slash = scope.indexOf('/');
+  return slash < 0 ? { bucket: scope as BucketName, prefix: '' } : { bucket: scope.slice(0, slash) as BucketName, prefix: scope.slice(slash + 1) };
 }
 
 export interface GoldlineStackProps extends StackProps {
@@ -335,29 +368,39 @@ export class GoldlineStack extends Stack {
     });
     const role = defaults.role;
 
-    // Table: named actions on the table and its declared indexes only.
-    const tableResources = [
-      this.table.tableArn,
-      ...MAIN_TABLE.globalSecondaryIndexes.map((g) => `${this.table.tableArn}/index/${g.indexName}`),
-    ];
-    const tableActions = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
+    // Table: named item actions on the table; Query alone on its declared indexes.
+    const tableActions = ['dynamodb:GetItem', 'dynamodb:Query'];
     if (access.table === 'readWrite') tableActions.push('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: tableActions, resources: tableResources }));
+    if (access.deletesItems) tableActions.push('dynamodb:DeleteItem');
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: tableActions, resources: [this.table.tableArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: MAIN_TABLE.globalSecondaryIndexes.map((g) => `${this.table.tableArn}/index/${g.indexName}`),
+      }),
+    );
 
-    // Buckets: objects by action, ListBucket for reads.
-    for (const name of access.read ?? []) {
-      const b = this.buckets[name];
-      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [b.arnForObjects('*')] }));
-      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [b.bucketArn] }));
+    // Buckets: objects by action and key prefix, ListBucket for reads.
+    const objects = (scope: ObjectScope): string => {
+      const { bucket, prefix } = parseScope(scope);
+      if (bucket === 'gold' && prefix === '') throw new Error(`${def.name}: grant the gold bucket by prefix (gold/<prefix>/), never whole`);
+      return this.buckets[bucket].arnForObjects(`${prefix}*`);
+    };
+    for (const scope of access.read ?? []) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects(scope)] }));
     }
-    for (const name of access.write ?? []) {
-      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.buckets[name].arnForObjects('*')] }));
+    for (const bucket of new Set((access.read ?? []).map((x) => parseScope(x).bucket))) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.buckets[bucket].bucketArn] }));
     }
-    for (const name of new Set([...(access.read ?? []), ...(access.write ?? [])])) {
+    for (const scope of access.write ?? []) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [objects(scope)] }));
+    }
+    for (const scope of new Set([...(access.read ?? []), ...(access.write ?? [])])) {
+      const { bucket, prefix } = parseScope(scope);
       ack(
         role,
-        `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.buckets[name])}.Arn>/*]`,
-        `${def.name} reads or writes objects of the ${name} bucket by keys it computes at run time (batch ids, upload ids); S3 object ARNs can only name them with a key wildcard. Actions are named one by one, and other buckets are not granted.`,
+        `AwsSolutions-IAM5[Resource::<${this.logicalIdOf(this.buckets[bucket])}.Arn>/${prefix}*]`,
+        `${def.name} reads or writes objects ${prefix ? `under ${prefix} in` : 'of'} the ${bucket} bucket by keys it computes at run time (batch ids, upload ids); S3 object ARNs can only name them with a key wildcard. Actions are named one by one, and other buckets${prefix ? ' and prefixes' : ''} are not granted.`,
       );
     }
 

@@ -18,6 +18,7 @@ import {
   UPLOAD_PREFIX,
 } from '../../infra/definitions.js';
 import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
+import { allows, grantsOfRole, type TemplateJson } from '../support/iam-grants.js';
 
 type BucketName = keyof typeof BUCKETS;
 type Json = Record<string, unknown>;
@@ -31,18 +32,22 @@ interface Statement {
 
 const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
-/** The functions that may read the answer keys (DESIGN.md: gold never reaches a vendor path). */
-const GOLD_READERS = [
-  'DispatchRound',
-  'PrepareManifest',
-  'IngestUpload',
-  'ValidateSubmission',
-  'ScoreSubmission',
-  'FinalizeBatch',
-  'CheckAgreement', // overlap items come from the batch key
-  'MarkOverdue',
-  'RecordFailure',
-];
+/**
+ * Who may read each part of the gold bucket (functions/use-cases/batch-key.ts;
+ * DESIGN.md: gold never reaches a vendor path), by an example key of each prefix.
+ */
+const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
+  'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
+  'batch-keys/': {
+    key: 'batch-keys/p-r1-vendor-a-1.json',
+    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), the dispatch retry.
+    readers: ['DispatchRound', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
+  },
+  'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['ScoreSubmission'] },
+  'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['DispatchRound'] },
+};
+/** The functions that parse files a vendor wrote. */
+const VENDOR_FILE_PARSERS = ['IngestUpload', 'ValidateSubmission'];
 
 const asArray = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
 const logicalId = (stack: Stack, c: { node: { defaultChild?: unknown } }): string =>
@@ -308,15 +313,33 @@ describe('Stack: GoldlineStack', () => {
   });
 
   describe('least privilege', () => {
-    it('lets only the functions that need the answer keys read the gold bucket', () => {
+    /** Whether a function's role may GetObject this key of the gold bucket. */
+    const readsGold = (fn: string, key: string): boolean =>
+      allows(grantsOfRole(template.toJSON() as TemplateJson, roleOf(fn)), 's3:GetObject', `{${bucketIds().gold}.Arn}/${key}`);
+
+    it('lets only the functions that need each part of the gold bucket read it', () => {
+      for (const [prefix, { key, readers }] of Object.entries(GOLD_READERS)) {
+        const can = FUNCTIONS.filter((f) => readsGold(f.name, key)).map((f) => f.name);
+        expect(can.sort(), prefix).toEqual([...readers].sort());
+      }
+      // Nothing outside those prefixes, for anyone.
+      for (const f of FUNCTIONS) expect(readsGold(f.name, 'other/object.json'), f.name).toBe(false);
       const gold = bucketIds().gold;
-      const readers = FUNCTIONS.filter((f) => grants(roleOf(f.name), 's3:GetObject', gold)).map((f) => f.name);
-      expect(readers.sort()).toEqual([...GOLD_READERS].sort());
       // Nor can anything else in the stack (the state machine, the backup role).
       const others = Object.entries(template.findResources('AWS::IAM::Role'))
         .map(([id]) => id)
         .filter((id) => !FUNCTIONS.some((f) => roleOf(f.name) === id));
       for (const id of others) expect(grants(id, 's3:GetObject', gold), id).toBe(false);
+    });
+
+    // Finding 13 (issue 7): nine functions could read the whole gold bucket, IngestUpload among them, which parses untrusted vendor files and loaded the gold answers only to learn the batch's aliases.
+    it('keeps the gold answers out of reach of the functions that parse vendor files', () => {
+      for (const fn of VENDOR_FILE_PARSERS) {
+        expect(readsGold(fn, GOLD_READERS['batch-aliases/'].key), fn).toBe(true);
+        for (const key of ['batch-answers/p-r1-vendor-a-1.json', 'gold-sets/p/chest-xray.json', 'batch-keys/p-r1-vendor-a-1.json']) {
+          expect(readsGold(fn, key), `${fn} may read ${key}`).toBe(false);
+        }
+      }
     });
 
     it('lets only DispatchRound start batch executions, and only the callback senders resume them', () => {
