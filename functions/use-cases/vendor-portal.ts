@@ -70,8 +70,9 @@ const ManifestAliases = z.object({ items: z.array(z.object({ alias: Alias })) })
 
 /**
  * Presigned GET URLs for images of the vendor's own batch, by alias (alias → URL).
- * Each alias must parse and be an item of the batch's manifest; the key is built
- * from the batch id and the alias, never from the caller's string.
+ * Each alias must parse as an alias and be an item of the batch's own manifest;
+ * only then is the key built, by `aliasImageObject` from the stored batch id and
+ * that alias. Anything else answers like an image that does not exist.
  *
  * @example
  * const urls = await getImageUrls(deps, { workforceId: 'vendor-a', batchId, aliases: manifest.items.map((i) => i.alias) });
