@@ -31,4 +31,15 @@ describe('Function: overlapAgreement', () => {
     expect(overlapAgreement(segmentation, { masks: [mask([])] }, { masks: [mask([])] }).agree).toBe(true);
     expect(overlapAgreement(segmentation, { masks: [mask([0, 10])] }, { masks: [] }).agree).toBe(false);
   });
+
+  // Second review: masks on different grids made diceRle throw MaskShapeError, so CheckAgreement failed the batch instead of sending the case to an expert.
+  it('returns a disagreement for an expert, not a crash, when two masks are on different grids', () => {
+    const a: RleMask3D = { dims: [10, 10, 1], spacing: [1, 1, 1], label: 1, runs: Uint32Array.from([0, 50]) };
+    const b: RleMask3D = { dims: [5, 5, 1], spacing: [2, 2, 1], label: 1, runs: Uint32Array.from([0, 12]) };
+    let verdict: { agree: boolean } | undefined;
+    expect(() => {
+      verdict = overlapAgreement(segmentation, { masks: [a] }, { masks: [b] });
+    }).not.toThrow();
+    expect(verdict?.agree).toBe(false);
+  });
 });

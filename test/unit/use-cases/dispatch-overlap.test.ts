@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
-import { PROGRAM, program } from '../../review/scenario.js';
+import { PROGRAM, program } from '../../support/scenario.js';
 
 describe('Use case: dispatchRound (overlap copies)', () => {
   it('sends overlap cases to two workforces; the case state follows the first copy only', async () => {

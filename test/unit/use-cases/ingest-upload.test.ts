@@ -262,3 +262,41 @@ describe('Function: ingestUpload', () => {
     });
   });
 });
+
+describe('Function: ingestUpload, delivered twice or after a crash', () => {
+  // Found in review: the second of two concurrent deliveries lost the claim race and marked the accepted upload superseded, overwriting the vendor's report.
+  it('calls neither of two concurrent deliveries of one valid upload superseded', async () => {
+    const deps = makeFakeDeps();
+    const s = await seedUploadScenario(deps);
+    const outcomes = await Promise.all([
+      ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key }),
+      ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key }),
+    ]);
+    expect(await deps.repo.getBatch(s.batchId)).toMatchObject({ status: 'submitted', acceptedUploadId: s.uploadId });
+    const report = await deps.objects.getJson<UploadReport>(deps.buckets.exports, reportObject(s.workforceId, s.batchId, s.uploadId));
+    expect({
+      submission: deps.repo.submissions.get(`${s.batchId}/${s.uploadId}`)!.status,
+      report: report!.status,
+      outcomes: outcomes.map((o) => o.status),
+    }).toEqual({ submission: 'valid', report: 'accepted', outcomes: expect.arrayContaining(['accepted']) });
+    expect(outcomes.map((o) => o.status)).not.toContain('superseded');
+    // One resume reaches the workflow (a second SendTaskSuccess would be refused as stale).
+    expect(deps.callbacks.successes.length).toBeGreaterThanOrEqual(1);
+  });
+
+  // Found in review: a bad file whose first delivery died after 'rejected' but before the report took the duplicate branch on redelivery: no reasons, no submission.rejected.
+  it('writes the report and submission.rejected on redelivery of a bad file whose first delivery crashed before the report', async () => {
+    const deps = makeFakeDeps();
+    const s = await seedUploadScenario(deps, { file: new TextEncoder().encode('not json\n') });
+    const putJson = deps.objects.putJson.bind(deps.objects);
+    vi.spyOn(deps.objects, 'putJson').mockRejectedValueOnce(new Error('SlowDown')).mockImplementation(putJson);
+    await expect(ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key })).rejects.toThrow('SlowDown');
+
+    await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key }); // Lambda async retry
+
+    const report = await deps.objects.getJson<UploadReport>(deps.buckets.exports, reportObject(s.workforceId, s.batchId, s.uploadId));
+    expect(report?.status).toBe('rejected');
+    const ledger = await deps.repo.listLedger('prog-1');
+    expect(ledger.map((e) => e.type)).toContain('submission.rejected');
+  });
+});

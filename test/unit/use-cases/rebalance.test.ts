@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { projectShares } from '../../../functions/domain/rebalancing.js';
 import { approveShares, rebalanceAfterBatch } from '../../../functions/use-cases/rebalance.js';
+import { failLedgerOnce } from '../../support/scenario.js';
 import { makeFakeDeps, makeLedgerEvent, makeProtocol, makeWorkforce, T0 } from '../fakes.js';
 
 const PROGRAM = 'prog-1';
@@ -75,5 +77,64 @@ describe('Use case: rebalanceAfterBatch', () => {
     await expect(
       approveShares(deps, { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 5, actor: 'pm:alice' }),
     ).rejects.toThrow(/no share proposal for round 5/);
+  });
+});
+
+/** Round 1 of two vendor batches, both about to settle; vendor-b is below the 0.7 floor. */
+async function roundReady() {
+  const deps = makeFakeDeps();
+  await deps.repo.putProtocolVersion(makeProtocol());
+  await deps.repo.putWorkforce(PROGRAM, makeWorkforce('vendor-a'));
+  await deps.repo.putWorkforce(PROGRAM, makeWorkforce('vendor-b'));
+  const ids = ['b-a', 'b-b'];
+  for (const [i, id] of ids.entries()) {
+    await deps.repo.createBatch({
+      batchId: id, programId: PROGRAM, round: 1, protocol: 'chest-xray@1', workforceId: i === 0 ? 'vendor-a' : 'vendor-b',
+      workforceKind: 'vendor', itemCount: 44, goldCount: 4, slaHours: 48, status: 'accepted', createdAt: T0,
+    });
+  }
+  await deps.repo.createRound({ programId: PROGRAM, protocolId: 'chest-xray', round: 1, batchIds: ids, settledBatchIds: [], createdAt: T0 });
+  await deps.repo.createShares(PROGRAM, 'chest-xray', 1, { 'vendor-a': 0.5, 'vendor-b': 0.5 });
+  // Round 1's initial shares, as dispatch records them.
+  for (const w of ['vendor-a', 'vendor-b']) {
+    await deps.repo.appendLedger(makeLedgerEvent({
+      eventId: `${PROGRAM}:chest-xray:r1:share:${w}`, programId: PROGRAM, type: 'shares.changed', subject: w,
+      data: { workforceId: w, from: 0, to: 0.5, round: 1 },
+    }));
+  }
+  const scored = (w: string, n: number, correct: number) =>
+    makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: { workforceId: w, goldN: n, goldCorrect: correct } });
+  await deps.repo.appendLedger(scored('vendor-a', 40, 40));
+  await deps.repo.appendLedger(scored('vendor-b', 40, 26)); // lower bound ≈ 0.50: probation
+  await rebalanceAfterBatch(deps, { batchId: 'b-a' });
+  return deps;
+}
+
+const failOnce = failLedgerOnce;
+
+describe('Use case: rebalanceAfterBatch, retried after a crash', () => {
+  // Found in review: the stored projection (workforce status) guarded the ledger event, so a crash between the two writes lost workforce.status-changed for good.
+  it('still records the status change in the ledger when retried after a crash between the projection and the ledger', async () => {
+    const deps = await roundReady();
+    failOnce(deps, 'workforce.status-changed');
+    await expect(rebalanceAfterBatch(deps, { batchId: 'b-b' })).rejects.toThrow();
+    await rebalanceAfterBatch(deps, { batchId: 'b-b' }); // Step Functions retries the task
+
+    const vendorB = (await deps.repo.listWorkforces(PROGRAM)).find((w) => w.workforceId === 'vendor-b')!;
+    expect(vendorB.status).toBe('probation');
+    const events = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'workforce.status-changed');
+    expect(events.map((e) => e.subject)).toEqual(['vendor-b']);
+  });
+
+  // Found in review: createShares guarded shares.changed the same way, so the ledger could no longer recompute the stored shares.
+  it('still records the share changes when retried after a crash, so projectShares equals the stored shares', async () => {
+    const deps = await roundReady();
+    failOnce(deps, 'shares.changed');
+    await expect(rebalanceAfterBatch(deps, { batchId: 'b-b' })).rejects.toThrow();
+    await rebalanceAfterBatch(deps, { batchId: 'b-b' });
+
+    const stored = await deps.repo.getShares(PROGRAM, 'chest-xray', 2);
+    expect(stored).toBeDefined();
+    expect(projectShares(await deps.repo.listLedger(PROGRAM), 'chest-xray')[2]).toEqual(stored);
   });
 });

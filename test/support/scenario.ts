@@ -1,5 +1,6 @@
-/** Shared set-up for the review tests: a small program on the in-memory fakes. */
-import type { CaseInput, ProtocolVersionInput, WorkforceInput } from '../../functions/domain/model/index.js';
+/** Shared set-up for use-case tests: a small program on the in-memory fakes, and a ledger that fails once. */
+import { vi } from 'vitest';
+import type { CaseInput, LedgerEvent, ProtocolVersionInput, WorkforceInput } from '../../functions/domain/model/index.js';
 import { goldSetObject } from '../../functions/use-cases/batch-key.js';
 import { type FakeDeps, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../unit/fakes.js';
 
@@ -30,4 +31,20 @@ export async function program(opts: {
   );
   await deps.objects.putJson(deps.buckets.gold, goldSetObject(PROGRAM, protocol.protocolId), answers);
   return deps;
+}
+
+/**
+ * Makes the first `appendLedger` of an event of this type fail, as a throttled
+ * or timed-out write would, after which appends go through again.
+ */
+export function failLedgerOnce(deps: FakeDeps, type: LedgerEvent['type']): void {
+  const append = deps.repo.appendLedger.bind(deps.repo);
+  let failed = false;
+  vi.spyOn(deps.repo, 'appendLedger').mockImplementation(async (e) => {
+    if (!failed && e.type === type) {
+      failed = true;
+      throw new Error('ProvisionedThroughputExceededException');
+    }
+    return append(e);
+  });
 }

@@ -1,18 +1,12 @@
-/**
- * Regression (found in review; fixed): ingestCases → repo.putCases overwrites each case item whole: state back to
- * 'pending', excludedWorkforceSet and batchId dropped, goldPool recomputed from
- * this call's gold list only. Re-running an ingest (a retried PM request, or a
- * manifest that repeats earlier rows) re-queues labelled work — labelled and
- * paid for twice — and forgets which vendors failed those cases.
- */
 import { describe, expect, it } from 'vitest';
-import { ingestCases } from '../../functions/use-cases/setup-program.js';
-import { makeFakeDeps, makeProtocol } from '../unit/fakes.js';
+import { ingestCases } from '../../../functions/use-cases/setup-program.js';
+import { makeFakeDeps, makeProtocol } from '../fakes.js';
 
 const PROGRAM = 'prog-1';
 
-describe('review: ingesting the same case rows again', () => {
-  it('keeps labelled cases labelled and keeps their exclusions', async () => {
+describe('Use case: ingestCases', () => {
+  // Found in review: putCases overwrote each case whole, so a repeated ingest re-queued labelled work and forgot which vendors had failed the cases.
+  it('keeps labelled cases labelled and keeps their exclusions when the same rows are ingested again', async () => {
     const deps = makeFakeDeps();
     await deps.repo.putProtocolVersion(makeProtocol());
     const rows = ['c1', 'c2', 'g1'].map((caseId) => ({

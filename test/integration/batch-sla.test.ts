@@ -1,19 +1,9 @@
-/**
- * Regression (found in review): AwaitSubmission set HeartbeatSecondsPath = protocol.heartbeatHours (24 h in
- * the demo) while the only SendTaskHeartbeat in the code is sent when a vendor
- * uploads a *bad* file (ingest-upload.ts). A vendor that is simply labelling —
- * 48 h SLA, no upload yet — is timed out at 24 h: the Catch sends
- * States.HeartbeatTimeout to MarkOverdue, which closes the batch as an SLA miss
- * ("no valid submission within the SLA of 48 h"), re-queues the work away from
- * the vendor and counts against its SLA adherence. The internal team (72 h SLA)
- * is hit the same way.
- */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import type { LocalStack } from '../../infra/local/stack.js';
-import { stackWithOpenRound } from '../integration/helpers.js';
+import { stackWithOpenRound } from './helpers.js';
 
-describe('review: SLA vs heartbeat on AwaitSubmission', () => {
+describe('Batch SLA on the embedded stack: AwaitSubmission', () => {
   let stack: LocalStack;
   let batches: BatchRecord[];
 
@@ -22,6 +12,7 @@ describe('review: SLA vs heartbeat on AwaitSubmission', () => {
   });
   afterAll(async () => stack?.stop());
 
+  // Found in review: AwaitSubmission timed out on protocol.heartbeatHours (24 h) though nothing sends heartbeats while a vendor labels, closing 48 h batches as overdue at 24 h.
   it('keeps a batch open until its SLA when the vendor has not uploaded yet', async () => {
     const b = batches.find((x) => x.workforceKind === 'vendor')!;
     expect(b.slaHours).toBe(48);
