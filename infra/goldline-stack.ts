@@ -65,7 +65,8 @@ export type ObjectScope = BucketName | `${BucketName}/${string}/`;
  * `table`: read = GetItem + Query; readWrite adds PutItem, UpdateItem and
  * BatchWriteItem; `deletesItems` adds DeleteItem. `read` = GetObject (+ ListBucket
  * on the bucket, so a missing key is NoSuchKey rather than AccessDenied: the use
- * cases treat "not there yet" as a normal answer); `write` = PutObject.
+ * cases treat "not there yet" as a normal answer), and GetObjectVersion in the
+ * uploads bucket (every step reads the version ingest recorded); `write` = PutObject.
  *
  * The gold bucket, by prefix (functions/use-cases/batch-key.ts): `batch-aliases/`
  * (aliases and image grids: all that ingest and validation need), `batch-keys/`
@@ -387,7 +388,9 @@ export class GoldlineStack extends Stack {
       return this.buckets[bucket].arnForObjects(`${prefix}*`);
     };
     for (const scope of access.read ?? []) {
-      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [objects(scope)] }));
+      // An upload is read at the version ingest recorded: GetObject with a VersionId needs s3:GetObjectVersion.
+      const actions = parseScope(scope).bucket === 'uploads' ? ['s3:GetObject', 's3:GetObjectVersion'] : ['s3:GetObject'];
+      role.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [objects(scope)] }));
     }
     for (const bucket of new Set((access.read ?? []).map((x) => parseScope(x).bucket))) {
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.buckets[bucket].bucketArn] }));

@@ -342,6 +342,15 @@ describe('Stack: GoldlineStack', () => {
       }
     });
 
+    // Issue 7 finding 6: every step after ingest reads the upload version ingest recorded, and GetObject with a VersionId needs s3:GetObjectVersion (IAM is not checked locally, where s3rver keeps no versions).
+    it('lets every function that reads uploads read the version ingest recorded (s3:GetObjectVersion)', () => {
+      const policy = (fn: string) => grantsOfRole(template.toJSON() as TemplateJson, roleOf(fn));
+      const upload = `{${bucketIds().uploads}.Arn}/uploads/vendor-a/p-r1-vendor-a-1/abcdefgh12.jsonl`;
+      const readers = FUNCTIONS.filter((f) => allows(policy(f.name), 's3:GetObject', upload)).map((f) => f.name);
+      expect(readers).toEqual(expect.arrayContaining(['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement']));
+      for (const fn of readers) expect(allows(policy(fn), 's3:GetObjectVersion', upload), fn).toBe(true);
+    });
+
     it('lets only DispatchRound start batch executions, and only the callback senders resume them', () => {
       const sm = logicalId(stack, stack.batchLifecycle);
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
