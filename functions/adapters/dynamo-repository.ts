@@ -21,6 +21,7 @@ import {
   Case,
   LedgerEvent,
   ProtocolVersion,
+  type QuarantineRelease,
   Scorecard,
   Shares,
   StoredLabel,
@@ -60,6 +61,13 @@ const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> 
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
   return rest as T;
 };
+
+/** A stored case item as the domain's Case, with its work state. */
+function caseFromItem(i: Record<string, unknown>) {
+  const { excludedWorkforceSet, ...rest } = strip<Record<string, unknown>>(i)!;
+  const excludedWorkforces = excludedWorkforceSet instanceof Set ? [...(excludedWorkforceSet as Set<string>)].sort() : [];
+  return { ...Case.parse({ ...rest, excludedWorkforces }), goldPool: rest.goldPool === true, state: String(rest.state) };
+}
 
 const isConditionFailure = (e: unknown): boolean =>
   e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -184,11 +192,41 @@ export class DynamoRepository implements Repository {
 
   async listCases(programId: string) {
     const items = await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#');
-    return items.map((i) => {
-      const { excludedWorkforceSet, ...rest } = strip<Record<string, unknown>>(i)!;
-      const excludedWorkforces = excludedWorkforceSet instanceof Set ? [...(excludedWorkforceSet as Set<string>)].sort() : [];
-      return { ...Case.parse({ ...rest, excludedWorkforces }), goldPool: rest.goldPool === true, state: String(rest.state) };
+    return items.map(caseFromItem);
+  }
+
+  async getCase(programId: string, caseId: string) {
+    const item = await this.get(keys.case(programId, caseId));
+    return item && caseFromItem(item);
+  }
+
+  async replaceCaseImage(programId: string, caseId: string, set: { from: string; imageKey: string; deidentificationFindings: string[] }) {
+    return this.conditionalCaseUpdate(programId, caseId, {
+      UpdateExpression: 'SET imageKey = :to, deidentificationFindings = :f REMOVE quarantineRelease',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND imageKey = :from',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':to': set.imageKey, ':f': set.deidentificationFindings, ':pending': 'pending', ':from': set.from },
     });
+  }
+
+  async releaseCase(programId: string, caseId: string, release: QuarantineRelease) {
+    return this.conditionalCaseUpdate(programId, caseId, {
+      UpdateExpression: 'SET quarantineRelease = :r',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND imageKey = :image',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':r': release, ':pending': 'pending', ':image': release.imageKey },
+    });
+  }
+
+  /** One conditional case update; false when its condition does not hold. */
+  private async conditionalCaseUpdate(programId: string, caseId: string, update: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
+    try {
+      await this.doc.send(new UpdateCommand({ ...update, TableName: this.table, Key: keys.case(programId, caseId) }));
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
   }
 
   /** Runs a conditional case update for each id; a failed condition means "leave it". */

@@ -70,6 +70,8 @@ export type DicomInspector = (part10: Uint8Array) => GateFinding[];
 export interface OtherFormatOptions {
   /** Judges a DICOM data set embedded in a NIfTI extension, wrapped as a Part 10 file (the program's settings applied). */
   inspectDicom: DicomInspector;
+  /** How many bytes the read that returned `head` asked for: a shorter head is the whole image (no second read). */
+  headRequested?: number;
 }
 
 /** Formats this module reads (DICOM is the DICOM gate's). */
@@ -98,7 +100,7 @@ export function detectOtherFormat(head: Uint8Array): OtherFormat {
  * // [{ format: 'nifti', rule: 'identifying-text', location: 'descrip', message: 'NIfTI descrip holds free text (14 bytes) …' }]
  */
 export async function inspectOtherFormat(read: ImagePrefixReader, head: Uint8Array, options: OtherFormatOptions): Promise<GateFinding[]> {
-  const source = new PrefixSource(read, head);
+  const source = new PrefixSource(read, head, options.headRequested);
   const format = detectOtherFormat(head);
   try {
     switch (format) {
@@ -130,7 +132,8 @@ export async function inspectOtherFormat(read: ImagePrefixReader, head: Uint8Arr
  * @example await inspectOtherFormatBytes(pngBytes, { inspectDicom }) // []
  */
 export function inspectOtherFormatBytes(bytes: Uint8Array, options: OtherFormatOptions): Promise<GateFinding[]> {
-  return inspectOtherFormat(async (n) => bytes.subarray(0, n), bytes.subarray(0, Math.min(bytes.length, 256 * 1024)), options);
+  const first = 256 * 1024;
+  return inspectOtherFormat(async (n) => bytes.subarray(0, n), bytes.subarray(0, first), { ...options, headRequested: first });
 }
 
 // ------------------------------------------------------------------ reading
@@ -160,16 +163,15 @@ class PrefixSource {
   private bytes: Uint8Array;
   private requested: number;
   private ended = false;
-  /** Bytes fetched in all, for tests of "never reads more than needed". */
-  fetched: number;
 
   constructor(
     private readonly read: ImagePrefixReader,
     head: Uint8Array,
+    headRequested?: number,
   ) {
     this.bytes = head;
-    this.requested = Math.max(head.length, 1);
-    this.fetched = head.length;
+    this.requested = Math.max(headRequested ?? head.length, 1);
+    this.ended = headRequested !== undefined && head.length < headRequested;
   }
 
   /** At least the first `n` bytes, or all there are when the image is shorter. */
@@ -181,7 +183,6 @@ class PrefixSource {
       const want = Math.min(Math.max(n, this.requested * 2), MAX_INSPECTED_BYTES);
       const got = await this.read(want);
       if (got === undefined) throw new FormatError(format, 'the image disappeared while it was read');
-      this.fetched += got.length;
       this.requested = want;
       if (got.length < want) this.ended = true;
       this.bytes = got;

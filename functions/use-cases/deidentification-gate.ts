@@ -58,12 +58,17 @@ export type ImageHeadReader = (length: number) => Promise<Uint8Array | undefined
  * await gateCase(deps, c, protocol.deidentification)
  * // ["header still carries Patient's Name (0010,0010): Basic Profile action Z: empty it; no option keeps it"]
  */
-export async function gateCase(deps: Deps, c: Case, settings: DeidentificationSettings): Promise<string[]> {
+export async function gateCase(deps: Deps, c: Case, settings: DeidentificationSettings, attested: string[] = []): Promise<string[]> {
   const keys = [c.imageKey, ...(c.seriesKeys ?? []).filter((k) => k !== c.imageKey)];
   const out: string[] = [];
   for (const key of keys) {
     const findings = await inspectImage((n) => deps.objects.getHead(deps.buckets.images, key, n), key, settings);
-    for (const f of findings) out.push(keys.length > 1 ? `${key}: ${f.message}` : f.message);
+    for (const f of findings) {
+      const message = keys.length > 1 ? `${key}: ${f.message}` : f.message;
+      // An explicit attestation covers what the gate cannot inspect, never what it can; `attested` collects it for the ledger.
+      if (f.rule === 'uninspectable-format' && c.uninspectedFormatAttestation) attested.push(message);
+      else out.push(message);
+    }
   }
   return out;
 }

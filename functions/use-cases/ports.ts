@@ -8,6 +8,7 @@ import type {
   Case,
   LedgerEvent,
   ProtocolVersion,
+  QuarantineRelease,
   RandomSource,
   Scorecard,
   Shares,
@@ -71,6 +72,19 @@ export interface Repository {
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string })[]>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
   setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
+  /** One case of a program, or undefined. */
+  getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string }) | undefined>;
+  /**
+   * Conditional: gives a pending case whose image is `from` a new image and its
+   * gate findings, and drops any quarantine release (it was given on the old
+   * image). False, changing nothing, when the case is not pending or its image is not `from`.
+   */
+  replaceCaseImage(programId: string, caseId: string, set: { from: string; imageKey: string; deidentificationFindings: string[] }): Promise<boolean>;
+  /**
+   * Conditional: records a PM's release on a pending case whose image is the
+   * release's. False, changing nothing, otherwise (assigned meanwhile, or replaced).
+   */
+  releaseCase(programId: string, caseId: string, release: QuarantineRelease): Promise<boolean>;
 
   /** Conditional create; `exists` when a batch with this id is already there. */
   createBatch(b: BatchRecord): Promise<'created' | 'exists'>;

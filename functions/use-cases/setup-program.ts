@@ -1,6 +1,7 @@
 /**
  * Program setup by a PM: protocol versions, workforces, cases and gold labels.
  */
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   Case,
@@ -10,12 +11,14 @@ import {
   type GoldLabelInput,
   ProtocolVersion,
   type ProtocolVersionInput,
+  undeclaredCaseAttributes,
   Workforce,
   type WorkforceInput,
 } from '../domain/index.js';
 import { goldSetObject } from './batch-key.js';
 import { gateCase } from './deidentification-gate.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 
 /**
@@ -73,15 +76,19 @@ export async function ingestCases(
     cases: readonly CaseInput[];
     gold: readonly GoldLabelInput[];
   },
-): Promise<{ cases: number; gold: number; gated: number }> {
+): Promise<{ cases: number; gold: number; gated: number; undeclared: { caseId: string; problems: string[] }[] }> {
   const settings = await gateSettings(deps, input.protocolId, input.protocolVersion);
-  const parsed = input.cases.map((c) => Case.parse(c));
+  // A quarantine release is given only by a PM through quarantine.ts (and recorded in the ledger), never by a manifest.
+  const parsed = input.cases.map((c) => ({ ...Case.parse(c), quarantineRelease: undefined }));
   const cases: Case[] = [];
+  const attestedParts = new Map<string, string[]>();
   const queue = parsed.slice();
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
-        cases.push({ ...c, deidentificationFindings: [...c.deidentificationFindings, ...(await gateCase(deps, c, settings))] });
+        const attested: string[] = [];
+        cases.push({ ...c, deidentificationFindings: [...c.deidentificationFindings, ...(await gateCase(deps, c, settings, attested))] });
+        if (attested.length > 0) attestedParts.set(c.caseId, attested);
       }
     }),
   );
@@ -96,7 +103,41 @@ export async function ingestCases(
     input.programId,
     cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
   );
-  return { cases: cases.length, gold: gold.length, gated: cases.filter((c) => c.deidentificationFindings.length > 0).length };
+  // What passed on an attestation instead of an inspection is flagged in the ledger, with who vouched for it.
+  for (const c of cases) {
+    const parts = attestedParts.get(c.caseId);
+    if (!parts || !c.uninspectedFormatAttestation) continue;
+    await record(deps, {
+      eventId: `${input.programId}:${c.caseId}:format-attested:${createHash('sha256').update(JSON.stringify([c.imageKey, parts])).digest('hex').slice(0, 16)}`,
+      programId: input.programId,
+      type: 'case.format-attested',
+      actor: c.uninspectedFormatAttestation.by,
+      protocol: input.protocolVersion === undefined ? input.protocolId : `${input.protocolId}@${input.protocolVersion}`,
+      subject: c.caseId,
+      reason: c.uninspectedFormatAttestation.reason,
+      data: { caseId: c.caseId, imageKey: c.imageKey, uninspected: parts },
+    });
+  }
+  return {
+    cases: cases.length,
+    gold: gold.length,
+    gated: cases.filter((c) => c.deidentificationFindings.length > 0).length,
+    undeclared: await undeclaredAttributes(deps, input.protocolId, input.protocolVersion, cases),
+  };
+}
+
+/**
+ * Cases whose attribute values the protocol version does not declare (a
+ * subgroup value no routing rule can name): reported to the PM, not refused —
+ * the manifest or the protocol's `attributes` needs a look before a round.
+ */
+async function undeclaredAttributes(deps: Deps, protocolId: string, version: number | undefined, cases: readonly Case[]) {
+  const protocol = version === undefined ? undefined : await deps.repo.getProtocolVersion(protocolId, version);
+  if (!protocol) return [];
+  return cases.flatMap((c) => {
+    const problems = undeclaredCaseAttributes(c, protocol);
+    return problems.length ? [{ caseId: c.caseId, problems }] : [];
+  });
 }
 
 /** The gate's settings: the named protocol version's, or the strictest (no option accepted). */

@@ -10,6 +10,7 @@ import {
   type LedgerEvent,
   ProtocolVersion,
   type ProtocolVersionInput,
+  type QuarantineRelease,
   Scorecard,
   type Shares,
   type StoredLabel,
@@ -179,6 +180,25 @@ export class InMemoryRepository implements Repository {
   }
   async listCases(programId: string) {
     return [...this.cases.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
+  }
+  async getCase(programId: string, caseId: string) {
+    const c = this.cases.get(`${programId}/${caseId}`);
+    return c && copy(c);
+  }
+  async replaceCaseImage(programId: string, caseId: string, set: { from: string; imageKey: string; deidentificationFindings: string[] }) {
+    const k = `${programId}/${caseId}`;
+    const c = this.cases.get(k);
+    if (c?.state !== 'pending' || c.imageKey !== set.from) return false;
+    const { quarantineRelease: _dropped, ...rest } = c;
+    this.cases.set(k, { ...rest, imageKey: set.imageKey, deidentificationFindings: [...set.deidentificationFindings] });
+    return true;
+  }
+  async releaseCase(programId: string, caseId: string, release: QuarantineRelease) {
+    const k = `${programId}/${caseId}`;
+    const c = this.cases.get(k);
+    if (c?.state !== 'pending' || c.imageKey !== release.imageKey) return false;
+    this.cases.set(k, { ...c, quarantineRelease: copy(release) });
+    return true;
   }
   async setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string) {
     for (const id of caseIds) {

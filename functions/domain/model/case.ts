@@ -13,6 +13,21 @@ export const ImageGrid = z.strictObject({
 });
 export type ImageGrid = z.infer<typeof ImageGrid>;
 
+/**
+ * A PM's release of a quarantined case (functions/use-cases/quarantine.ts): it
+ * overrides exactly the problems it lists, for the image it names. A problem it
+ * does not list, or another image (a replacement), quarantines the case again.
+ */
+export const QuarantineRelease = z.strictObject({
+  /** `pm:<name>`: the person who released it. */
+  by: z.string().regex(/^pm:[A-Za-z0-9._@-]{1,64}$/, 'pm:<name> (letters, digits, ".", "_", "@" or "-")'),
+  reason: z.string().trim().min(1).max(2000),
+  at: z.iso.datetime(),
+  imageKey: z.string().min(1),
+  overrides: z.array(z.string()).min(1),
+});
+export type QuarantineRelease = z.infer<typeof QuarantineRelease>;
+
 export const Case = z.object({
   caseId: Identifier,
   /** Key of the de-identified image in the images bucket. */
@@ -43,6 +58,16 @@ export const Case = z.object({
    * (identifying DICOM attributes, no attestation, unreadable header).
    */
   deidentificationFindings: z.array(z.string()).default([]),
+  /**
+   * An explicit attestation for an image, or part of one, the gate cannot
+   * inspect (an unknown format, a NIfTI extension or JPEG segment it cannot
+   * read): who vouches that it carries nothing identifying, and why. The gate
+   * then lets that part pass, and ingest records it in the ledger
+   * (`case.format-attested`). It covers nothing the gate can read.
+   */
+  uninspectedFormatAttestation: z.strictObject({ by: z.string().min(1).max(200), reason: z.string().min(1).max(2000) }).optional(),
+  /** A PM's release of the case from quarantine (see {@link QuarantineRelease}). */
+  quarantineRelease: QuarantineRelease.optional(),
   /** Workforces that must not get this case again (missed SLA, rejected batch). */
   excludedWorkforces: z.array(z.string()).default([]),
 });

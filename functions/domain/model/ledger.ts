@@ -23,6 +23,9 @@ export const LedgerEventType = z.enum([
   'adjudication.expired',
   'cases.requeued',
   'protocol.registered',
+  'case.quarantine-released',
+  'case.image-replaced',
+  'case.format-attested',
 ]);
 export type LedgerEventType = z.infer<typeof LedgerEventType>;
 
