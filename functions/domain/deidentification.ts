@@ -48,11 +48,12 @@
  *   no list of "safe" private attributes, so under that option it trusts the
  *   de-identifier's declaration for all of them.
  *
- * Known limits: private sequences of defined length in implicit VR, and UN
- * values of defined length, are not parsed into items (dicom-parser has no
- * dictionary to tell them from bytes), so standard attributes nested in them
- * are not seen; they are private (blocked) or carry a value (a finding) unless
- * an option accepts them.
+ * Sequences dicom-parser leaves as bytes — a private sequence in implicit VR
+ * (it has no dictionary to tell one from other bytes) and a sequence encoded
+ * as UN (PS3.5 §6.2.2: implicit VR little endian inside) — are parsed here
+ * when their value opens with an item, so what they hold is judged too. A
+ * value that does not parse as items stays opaque bytes: a private attribute
+ * (blocked unless Retain Safe Private applies) or a value.
  */
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import type { GateFinding } from './deidentification/finding.js';
@@ -321,13 +322,26 @@ class Judge {
     this.pseudonym = settings.pseudonymPattern ? new RegExp(`^(?:${settings.pseudonymPattern})$`, 'u') : undefined;
   }
 
-  walk(dataSet: DataSet): void {
+  walk(dataSet: DataSet, depth = 0): void {
     for (const element of Object.values(dataSet.elements)) {
       if (element.tag === TAG.pixelData) continue;
       if (isPrivateTag(element.tag)) this.notePrivate(element.tag);
       else this.check(dataSet, element);
-      // Depth is bounded by findOverrun, which runs first over the same tree.
-      for (const item of element.items ?? []) if (item.dataSet) this.walk(item.dataSet);
+      // findOverrun bounds the depth dicom-parser parsed; items parsed here are bounded here.
+      const items = element.items?.flatMap((i) => (i.dataSet ? [i.dataSet] : [])) ?? opaqueItems(dataSet, element);
+      if (items.length > 0 && depth >= MAX_SEQUENCE_DEPTH) {
+        this.found.set('depth', {
+          format: 'dicom',
+          rule: 'unreadable',
+          tag: element.tag,
+          name: 'Sequence',
+          options: [],
+          location: formatTag(element.tag),
+          message: `image is not a readable DICOM file: sequences are nested deeper than ${MAX_SEQUENCE_DEPTH} levels`,
+        });
+        continue;
+      }
+      for (const item of items) this.walk(item, depth + 1);
     }
   }
 
@@ -471,6 +485,34 @@ function describeOptions(options: readonly OptionStatus[]): string {
       `${s.accepted ? 'accepted' : 'not accepted'} by the program)`,
   );
   return `allowed only under ${each.join(' or ')}`;
+}
+
+/**
+ * The items of a value dicom-parser left as bytes although it is a sequence: a
+ * private sequence in implicit VR, or one encoded as UN. Both are implicit VR
+ * little endian inside; the value must open with an Item tag (FFFE,E000).
+ * Empty when the value is not a sequence or does not parse as one.
+ */
+function opaqueItems(dataSet: DataSet, element: Element): DataSet[] {
+  const bytes = dataSet.byteArray;
+  const start = element.dataOffset;
+  const end = element.hadUndefinedLength ? bytes.length : start + element.length;
+  if (end > bytes.length || end - start < 8) return [];
+  if (!(bytes[start] === 0xfe && bytes[start + 1] === 0xff && bytes[start + 2] === 0x00 && bytes[start + 3] === 0xe0)) return [];
+  try {
+    const sequence = {
+      tag: element.tag,
+      dataOffset: start,
+      length: element.hadUndefinedLength ? UNDEFINED_LENGTH : element.length,
+    } as Element;
+    const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, bytes, start);
+    dicomParser.readSequenceItemsImplicit(stream, sequence);
+    // Depth is judged by the walk; an item whose values run past the buffer stays opaque.
+    const whole = (d: DataSet) => [undefined, DEPTH_EXCEEDED].includes(findOverrun(d, 0));
+    return (sequence.items ?? []).flatMap((i) => (i.dataSet && whole(i.dataSet) ? [i.dataSet] : []));
+  } catch {
+    return [];
+  }
 }
 
 /** CID 7050 codes (scheme DCM) in De-identification Method Code Sequence (0012,0064). */

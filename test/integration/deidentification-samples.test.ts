@@ -11,6 +11,7 @@
  *   explicit LE, implicit LE and explicit big endian;
  * - MR_truncated.dcm — the same MR, cut inside its pixel data (the header is whole);
  * - test-SR.dcm — a structured report: no pixel data, nested content sequences;
+ * - priv_SQ.dcm — implicit VR, a private sequence holding a standard attribute;
  * - rtplan_truncated.dcm — an RT plan cut inside its header;
  * - image_dfl.dcm — deflated explicit VR little endian.
  * None of them is de-identified (none declares Patient Identity Removed), so
@@ -36,6 +37,7 @@ const FILES = [
   'MR_small_bigendian.dcm',
   'MR_truncated.dcm',
   'test-SR.dcm',
+  'priv_SQ.dcm',
   'rtplan_truncated.dcm',
   'image_dfl.dcm',
 ] as const;
@@ -192,6 +194,10 @@ describe('De-identification gate: real DICOM samples from Debian python3-pydicom
         'Content Date (0008,0023)',
       ]),
     );
+  });
+
+  it('priv_SQ.dcm: finds the Referring Physician\'s Name inside a private sequence dicom-parser leaves as bytes', () => {
+    expect(places('priv-sq')).toEqual(["Referring Physician's Name (0008,0090)", '(3F03,XXXX)']);
   });
 
   it('rtplan_truncated.dcm and image_dfl.dcm: refused as unreadable, each with its reason', () => {

@@ -449,6 +449,53 @@ describe('Function: inspectDicomHeader', () => {
     });
   });
 
+  describe('sequences dicom-parser leaves as bytes', () => {
+    /** One implicit-VR little-endian item holding Patient's Name, as UN-encoded and implicit private sequences carry it. */
+    const implicitItem = (name: string) => {
+      const value = new TextEncoder().encode(name.length % 2 ? `${name} ` : name);
+      const out = new Uint8Array(16 + value.length);
+      const view = new DataView(out.buffer);
+      view.setUint16(0, 0xfffe, true);
+      view.setUint16(2, 0xe000, true);
+      view.setUint32(4, 8 + value.length, true);
+      view.setUint16(8, 0x0010, true);
+      view.setUint16(10, 0x0010, true);
+      view.setUint32(12, value.length, true);
+      out.set(value, 16);
+      return out;
+    };
+    const keptPrivate = { acceptedOptions: ['retainSafePrivate' as const] };
+
+    it.each([false, true])('judges what a private sequence holds in implicit VR, even under Retain Safe Private (undefined lengths: %s)', (undefinedLengthSequences) => {
+      const bytes = buildDicom({
+        elements: {
+          ...DEIDENTIFIED,
+          ...declaring('retainSafePrivate'),
+          '00090010': { vr: 'LO', value: 'ACME RESEARCH 1.0' },
+          '00091001': { vr: 'SQ', value: [{ PatientName: 'Doe^Jane' }] },
+        },
+        transferSyntax: 'implicit-le',
+        undefinedLengthSequences,
+      });
+
+      expect(findingsIn(bytes, keptPrivate)).toEqual(['identifying-attribute (0010,0010)']);
+    });
+
+    it.each(['explicit-le', 'explicit-be'] as const)('judges what a sequence encoded as UN holds (%s)', (syntax) => {
+      const bytes = deidentified(syntax, { OtherPatientIDsSequence: { vr: 'UN', value: implicitItem('Doe^Jane') } });
+
+      expect(findingsIn(bytes)).toEqual(['identifying-attribute (0010,0010)', 'identifying-attribute (0010,1002)']);
+    });
+
+    it('leaves a value that only opens like an item as opaque bytes', () => {
+      const broken = implicitItem('Doe^Jane').slice(0, 12);
+      const bytes = deidentified('explicit-le', { ...declaring('retainSafePrivate'), '00091001': { vr: 'UN', value: broken } });
+
+      expect(findingsIn(bytes, keptPrivate)).toEqual([]);
+      expect(findingsIn(bytes)).toEqual(['private-attribute (0009,XXXX)']);
+    });
+  });
+
   it('reports every finding once, ordered by tag, each attribute once however often it occurs', () => {
     const bytes = deidentified('explicit-le', {
       AccessionNumber: 'A2024-991',
