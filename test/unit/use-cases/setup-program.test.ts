@@ -26,4 +26,26 @@ describe('Use case: ingestCases', () => {
     const byId = new Map((await deps.repo.listCases(PROGRAM)).map((c) => [c.caseId, c]));
     expect({ c1: byId.get('c1')!.state, c2: byId.get('c2')!.excludedWorkforces }).toEqual({ c1: 'labelled', c2: ['vendor-b'] });
   });
+
+  it('reports the cases whose subgroup values the protocol version does not declare, and stores them all', async () => {
+    // Arrange
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(makeProtocol({ attributes: { subgroup: { ageBand: ['0-17', '18-64', '65+'] } } }));
+    const rows = [
+      { caseId: 'c1', subgroup: { ageBand: '18-64' } },
+      { caseId: 'c2', subgroup: { ageBand: '18-65' } },
+      { caseId: 'c3', subgroup: { agegroup: 'adult' } },
+    ].map((r) => ({ ...r, imageKey: `images/${r.caseId}.png`, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }));
+    for (const r of rows) await deps.objects.putBytes(deps.buckets.images, r.imageKey, new Uint8Array([0x89, 0x50]), 'image/png');
+
+    // Act
+    const result = await ingestCases(deps, { programId: PROGRAM, protocolId: 'chest-xray', protocolVersion: 1, cases: rows, gold: [] });
+
+    // Assert
+    expect(result.undeclared).toEqual([
+      { caseId: 'c2', problems: ['subgroup.ageBand="18-65" is not a declared value (declared: "0-17", "18-64", "65+"): did you mean "18-64"?'] },
+      { caseId: 'c3', problems: ['subgroup.agegroup is not a declared subgroup key (declared: ageBand)'] },
+    ]);
+    expect((await deps.repo.listCases(PROGRAM)).map((c) => c.caseId)).toEqual(['c1', 'c2', 'c3']);
+  });
 });
