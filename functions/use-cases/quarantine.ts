@@ -93,7 +93,7 @@ const ReplaceInput = z.strictObject({
   protocol: ProtocolRef,
   caseId: Identifier,
   by: QuarantineRelease.shape.by,
-  image: z.instanceof(Uint8Array).refine((b) => b.length > 0, 'the image is empty').refine((b) => b.length <= MAX_REPLACEMENT_BYTES, 'the image is larger than 2 GiB'),
+  image: z.custom<Uint8Array>((b) => b instanceof Uint8Array, 'the image must be bytes').refine((b) => b.length > 0, 'the image is empty').refine((b) => b.length <= MAX_REPLACEMENT_BYTES, 'the image is larger than 2 GiB'),
 });
 export type ReplaceQuarantinedInput = z.input<typeof ReplaceInput>;
 
