@@ -15,7 +15,18 @@
  * - rtplan_truncated.dcm — an RT plan cut inside its header;
  * - image_dfl.dcm — deflated explicit VR little endian.
  * None of them is de-identified (none declares Patient Identity Removed), so
- * the gate must name what identifies in each; that is what these tests state.
+ * the gate must name what identifies in each. What it says (Basic Profile, no
+ * option accepted, UIDs not required):
+ * - CT_small: 32 findings — patient name, ID, sex, age, weight, Other Patient IDs
+ *   Sequence; study/series/acquisition/content dates and times; institution,
+ *   station; study description, image comments, contrast agent; 9 GE private groups;
+ *   with re-generated UIDs required, 6 more (its UIDs are the original ones);
+ * - MR_small (all three syntaxes) and MR_truncated: the same 16 findings;
+ * - test-SR: patient name, dates, the verifying observer and the content tree
+ *   (D attributes kept, and the file declares no Basic Profile);
+ * - priv_SQ: a Referring Physician's Name inside its private sequence, and the
+ *   private group;
+ * - rtplan_truncated: unreadable, truncated; image_dfl: refused, deflated.
  * When the files are missing, the test installs the package if it runs as root
  * with apt-get (as in CI), and otherwise fails with the command to run.
  */

@@ -126,7 +126,11 @@ export function profileAttribute(tag: string): ProfileAttribute | undefined {
   return BY_TAG.get(tag) ?? REPEATING.find((r) => r.pattern.test(tag))?.attribute;
 }
 
-/** A tag of an odd group: private (PS3.5 §7.8). */
+/**
+ * A tag of an odd group: private (PS3.5 §7.8).
+ *
+ * @example isPrivateTag('x00091001') // true
+ */
 export function isPrivateTag(tag: string): boolean {
   return Number.parseInt(tag.slice(4, 5), 16) % 2 === 1;
 }
