@@ -36,7 +36,8 @@ export const FIRST_READ_BYTES = 256 * 1024;
 /**
  * The most the gate reads to find the end of one DICOM header: 64 MiB (the
  * reads double from {@link FIRST_READ_BYTES}: 256 KiB, 512 KiB, … 64 MiB, nine
- * ranged GETs at most). A header (everything before Pixel Data) longer than
+ * ranged GETs at most; each starts at byte 0, as the port's `getHead` does, so a
+ * header costs at most twice its own bytes). A header (everything before Pixel Data) longer than
  * this is refused rather than read on: it is malformed or carries large
  * embedded objects (documents, overlays, private blobs) a person must look at
  * anyway, and a Lambda must hold what it parses in memory.
