@@ -92,6 +92,21 @@ export function resourceOf(a: RecordedAccess, ids: TemplateIds): string {
   return r.kind === 'bucket' ? `{${b}.Arn}` : `{${b}.Arn}/${r.key}`;
 }
 
+/**
+ * The accesses as AWS would see them. The uploads bucket is versioned in AWS and
+ * every step reads the version that was ingested (the S3 event's version-id, then
+ * the submission's): the same GetObject names a VersionId there and needs
+ * s3:GetObjectVersion. The embedded s3rver keeps no versions, so locally the
+ * request carries none.
+ */
+export function asInAws(accesses: readonly RecordedAccess[]): RecordedAccess[] {
+  return accesses.flatMap((a) =>
+    a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads' && a.via === 'call'
+      ? [a, { ...a, action: 's3:GetObjectVersion' }]
+      : [a],
+  );
+}
+
 /** Whether the grants allow `action` on `resource`: an unconditional Allow matches and no Deny does. */
 export function allows(grants: readonly Grant[], action: string, resource: string): boolean {
   const matches = (g: Grant) => g.actions.some((p) => globMatch(p, action)) && g.resources.some((p) => globMatch(p, resource));
@@ -115,6 +130,8 @@ export interface GrantCheck {
   unused: string[];
   /** What each function used, one line per (function, action, resource, via). */
   used: string[];
+  /** Requests made outside any function (tests, the demo, vendor-portal and setup use cases no deployed function serves yet). */
+  outside: string[];
 }
 
 const SERVICES = /^(s3|dynamodb):/i;
@@ -136,6 +153,9 @@ export function checkGrants(template: TemplateJson, ids: TemplateIds, accesses: 
     return g;
   };
   const missing = new Map<string, { keys: Set<string> }>();
+  const outside = new Set(
+    accesses.filter((a) => a.fn === undefined).map((a) => `${a.action} on ${describeResource(a)}${a.via === 'presign' ? ' (presigned)' : ''}`),
+  );
   const used = new Set<string>();
   const attributed = accesses.filter((a): a is RecordedAccess & { fn: string } => a.fn !== undefined);
   for (const a of attributed) {
@@ -163,5 +183,6 @@ export function checkGrants(template: TemplateJson, ids: TemplateIds, accesses: 
     missing: [...missing.entries()].map(([line, m]) => (m.keys.size ? `${line}, e.g. ${[...m.keys].slice(0, 2).join(', ')}` : line)).sort(),
     unused,
     used: [...used].sort(),
+    outside: [...outside].sort(),
   };
 }
