@@ -31,8 +31,8 @@ export function editDistance(a: string, b: string): number {
 /**
  * The candidate closest to `word`, when it is close enough to be a slip: at most
  * one edit for short words, about one edit per four characters for longer ones
- * (a changed letter case is an edit: `bodypart` finds `bodyPart`). Ties go to
- * the earlier candidate. Words longer than 200 characters are not compared.
+ * (a changed letter case is an edit: `bodypart` finds `bodyPart`), and never
+ * a candidate that shares nothing with the word. Ties go to the earlier candidate. Words longer than 200 characters are not compared.
  *
  * @example closestName('flags.sensitve', ['flags.sensitive', 'flags.rare']) // 'flags.sensitive'
  */
@@ -44,7 +44,8 @@ export function closestName(word: string, candidates: readonly string[]): string
     const limit = Math.max(1, Math.floor(Math.max(word.length, c.length) / 4));
     if (Math.abs(c.length - word.length) > limit) continue;
     const d = editDistance(word, c);
-    if (d <= limit && d < bestDistance) {
+    // Replacing every character is not a slip ("X" is not a misspelt "F").
+    if (d <= limit && d < Math.min(word.length, c.length) && d < bestDistance) {
       best = c;
       bestDistance = d;
     }
