@@ -407,6 +407,7 @@ const EXPECTED: Record<string, string> = {
   int: 'a whole number',
   boolean: 'true or false',
   object: 'a mapping of fields',
+  record: 'a mapping of keys to values',
   array: 'a list',
   bigint: 'a whole number',
   date: 'a date',

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CASES_DOCUMENT_LIMITS, type CliIo, EXIT, FileTooLargeError, parseCasesDocument, runCli } from '../../../infra/local/cli.js';
@@ -231,6 +232,26 @@ describe('Function: parseCasesDocument', () => {
 
     // Assert
     expect(result).toEqual({ ok: false, problems: ['cases[1] (line 10): flags.rare: expected true or false, got the text "yes" (line 18)'] });
+  });
+
+  it('returns problems, never throws, for arbitrary text, deep nesting and non-finite numbers', () => {
+    // Act / Assert
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200, unit: 'binary' }), fc.constantFrom('cases.jsonl', 'cases.json', 'cases.txt'), (text, name) => {
+        const result = parseCasesDocument(text, name);
+        expect(result.ok || result.problems.length > 0).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    const deep = `{"caseId": "case-1", "subgroup": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const shallow = parseCasesDocument(deep, 'cases.jsonl');
+    expect(shallow.ok).toBe(false);
+    if (!shallow.ok) expect(shallow.problems).toContain('line 1: subgroup: expected a mapping of keys to values, got a list');
+    expect(parseCasesDocument(`[${deep}]`, 'cases.json')).toEqual({ ok: false, problems: [expect.stringMatching(/^\[0\]\.subgroup\[0\](\[0\])+: the document nests deeper than 32 levels here: it is not read$/)] });
+    expect(parseCasesDocument(JSON.stringify([{ caseId: 'case-1', ...CASE }]).replace('"site-a"', '1e400'), 'cases.json')).toEqual({
+      ok: false,
+      problems: ['[0].site: 1e400 is not a finite number (line 1)'],
+    });
   });
 
   it('reports a case id that appears twice, with both places', () => {
