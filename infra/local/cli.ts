@@ -6,6 +6,7 @@
  *   validate <protocol.yaml|protocol.json>
  *   diff <old-protocol> <new-protocol>
  *   dry-run <protocol> <cases.jsonl|cases.json>
+ *   quarantine list|release|replace …   (infra/local/cli-quarantine.ts)
  *
  * Exit codes: 0 ok, 1 invalid input (bad document, unreadable file), 2 usage.
  */
@@ -40,6 +41,7 @@ Commands:
   validate <protocol.yaml|protocol.json>        check a protocol document; print a summary or every problem
   diff <old-protocol> <new-protocol>            list what changed from one protocol version to the next
   dry-run <protocol> <cases.jsonl|cases.json>   route sample cases through a protocol and explain each decision
+  quarantine list|release|replace …             resolve cases the de-identification gate held back (quarantine --help)
 
 Options:
   -h, --help   show this text
@@ -90,6 +92,8 @@ class InputError extends Error {
  * @example await runCli(['validate', 'examples/protocols/chest-xray.v2.yaml']) // 0
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // `quarantine …` has its own options and opens the embedded stack: infra/local/cli-quarantine.ts (loaded only when used).
+  if (argv[0] === 'quarantine') return (await import('./cli-quarantine.js')).runQuarantineCli(argv.slice(1), io);
   let positionals: string[];
   let help: boolean | undefined;
   try {
