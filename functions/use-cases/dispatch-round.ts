@@ -44,6 +44,11 @@ export interface DispatchRoundResult {
   deferred: { caseId: string; reason: string }[];
   batches: { batchId: string; workforceId: string; items: number; gold: number }[];
   overlaps: { caseId: string; primary: string; secondary: string }[];
+  /**
+   * A retry after the commit point (the round record) reconciles the store with
+   * it: the batch records it had to rebuild from their stored answer keys.
+   */
+  rebuiltBatchRecords: string[];
 }
 
 /**
@@ -226,12 +231,20 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     status: 'planned',
     createdAt: k.createdAt,
   }));
+  // Reconcile with the commit point: every batch the round lists gets its batch
+  // record (rebuilt from its answer key if a crash came first) and its execution.
+  const rebuiltBatchRecords: string[] = [];
+  const toStart: BatchRecord[] = [];
   for (const [i, b] of batches.entries()) {
+    const created = (await deps.repo.createBatch(b)) === 'created';
+    if (created && existing) rebuiltBatchRecords.push(b.batchId);
+    const status = created ? 'planned' : (await deps.repo.getBatch(b.batchId))?.status;
+    // A batch past `planned` has its execution (idempotent by name in AWS; the
+    // embedded stack restarts lost ones itself, infra/local/resume.ts).
+    if (status === 'planned') toStart.push(b);
     // Assign the cases only while the batch is open: a batch already closed may
     // have re-queued them, and they must not be pulled back into it.
-    const open =
-      (await deps.repo.createBatch(b)) === 'created' ||
-      ['planned', 'awaiting-submission'].includes((await deps.repo.getBatch(b.batchId))?.status ?? '');
+    const open = status === 'planned' || status === 'awaiting-submission';
     // The state of an overlap case follows its first copy.
     const own = keys[i].items.filter((x) => !x.gold && !x.overlapSecondary).map((x) => x.caseId);
     if (open) await deps.repo.assignCases(programId, own, b.batchId);
@@ -258,7 +271,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     const goldSeen = [...new Set([...w.goldSeen, ...mine.flatMap((k) => k.items.filter((i) => i.gold).map((i) => i.caseId))])].sort();
     await deps.repo.updateWorkforceGold(programId, w.workforceId, { recentGold, goldSeen });
   }
-  for (const b of batches) await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
+  for (const b of toStart) await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
 
   if (!planned) {
     const routing: Record<string, number> = {};
@@ -269,6 +282,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     round,
     shares,
     ...planned,
+    rebuiltBatchRecords,
     batches: batches.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount })),
   };
 }

@@ -9,7 +9,7 @@
 import './polyfills.js';
 import { parseArgs } from 'node:util';
 import { seededRandomSource } from '../../functions/domain/index.js';
-import { runDemo } from './demo/run-demo.js';
+import { DemoResumeError, runDemo } from './demo/run-demo.js';
 import { startLocalStack } from './stack.js';
 
 const USAGE = 'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--data-dir DIR] [--serve] [--verbose]';
@@ -59,7 +59,8 @@ try {
   await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, log: (l) => console.log(l) });
   console.log(`\nState transitions: ${stack.runner.stateTransitions} · done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
-  console.error(`demo failed: ${(e as Error).stack ?? e}`);
+  // A data directory the demo cannot resume from: say why, plainly, and fail.
+  console.error(e instanceof DemoResumeError ? `cannot resume: ${e.message}` : `demo failed: ${(e as Error).stack ?? e}`);
   await stack.stop();
   process.exit(1);
 }

@@ -26,6 +26,7 @@ import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
 import { BUCKETS, FUNCTIONS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
 import { startS3Guard } from './s3-guard.js';
+import { CrashPoints, crashPlanFromEnv } from './crash-points.js';
 import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
 import type { Handler } from '../../functions/adapters/handler.js';
 
@@ -65,6 +66,11 @@ export interface LocalStack {
   deliverUploadEvent(key: string): Promise<unknown>;
   /** Waits until no upload event is being handled and no execution is running. */
   idle(): Promise<void>;
+  /**
+   * Runs work the demo does itself (setup, dispatch, a vendor's labelling) as a
+   * named step: the crash points (GOLDLINE_CRASH_AT, crash-points.ts) count its writes.
+   */
+  step<T>(step: string, work: () => Promise<T>): Promise<T>;
   /** Waits until all upload events delivered so far have been handled. */
   ingestIdle(): Promise<void>;
   stop(): Promise<void>;
@@ -181,6 +187,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const requests = new RequestCounter();
   requests.attach(dynamo, 'dynamodb');
   requests.attach(s3, 's3');
+  // Off unless GOLDLINE_CRASH_AFTER_WRITES / GOLDLINE_CRASH_AT is set (the crash-point test).
+  const crashPoints = new CrashPoints(crashPlanFromEnv(process.env), process.env.GOLDLINE_CRASH_TRACE === '1');
+  crashPoints.attach(dynamo, 'dynamodb');
+  crashPoints.attach(s3, 's3');
   const tableName = localName(TABLES[0].id);
   const accesses = new RequestRecorder({
     buckets: Object.fromEntries(Object.entries(bucketNames).map(([logical, physical]) => [physical, logical])),
@@ -205,8 +215,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const deps: Deps = {
     repo: new DynamoRepository(dynamo, tableName),
     objects: new S3ObjectStore(s3, presigner),
-    callbacks,
-    workflows: { startBatch: (name, input) => runner.startBatch(name, input) },
+    // Recorded as states:SendTask* / StartExecution of the function that calls them.
+    callbacks: accesses.recordingCallbacks(callbacks, 'batchLifecycle'),
+    workflows: accesses.recordingStarter({ startBatch: (name, input) => runner.startBatch(name, input) }, 'batchLifecycle'),
     clock,
     random: opts.random ?? cryptoRandomSource,
     buckets: bucketNames,
@@ -214,6 +225,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   // Each handler runs as its function, so the requests it makes are recorded under its name.
   const handlers = await loadHandlers(ROOT, () => deps);
   for (const f of FUNCTIONS) handlers[f.name] = accesses.bind(f.name, handlers[f.name]);
+  for (const f of FUNCTIONS) handlers[f.name] = crashPoints.bind(f.name, handlers[f.name]);
   runner = new LocalWorkflowRunner(loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file), handlers, callbacks);
 
   // S3 → EventBridge → IngestUpload: the rule matches Object Created in the
@@ -269,6 +281,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     tableName,
     ingests,
     deliverUploadEvent: (key) => track(deliver(key)),
+    step: (step, work) => crashPoints.within(step, step, work),
     ingestIdle,
     async idle() {
       await ingestIdle();

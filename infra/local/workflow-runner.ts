@@ -65,6 +65,8 @@ export async function loadHandlers(root: string, deps: () => Deps): Promise<Reco
 
 export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly machine: StateMachine;
+  private readonly asl: Asl;
+  private readonly redriven = new Map<string, StateMachine>();
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Promise<void>>();
@@ -121,13 +123,19 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       throw new UnboundTaskStateError(`Task state(s) without a local handler: ${unbound.join(', ')}`);
     }
     this.machine = new StateMachine(asl as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    this.asl = asl;
   }
 
-  async startBatch(name: string, input: unknown): Promise<void> {
+  /**
+   * Starts an execution; `startAt` restarts one that was lost with the process
+   * (the local engine keeps no execution state on disk) at the state its batch
+   * reached, as a Step Functions redrive would.
+   */
+  async startBatch(name: string, input: unknown, opts: { startAt?: string } = {}): Promise<void> {
     if (this.executions.has(name)) return; // same name: one execution, as in AWS
     const rec: ExecutionRecord = { name, status: 'RUNNING', events: [] };
     this.executions.set(name, rec);
-    const execution = this.machine.run(input as never, {
+    const execution = this.machineFrom(opts.startAt).run(input as never, {
       overrides: {
         taskResourceLocalHandlers: this.overrides as never,
         retryIntervalOverrides: this.retryIntervalOverrides,
@@ -163,6 +171,18 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         this.aborts.delete(name);
       }),
     );
+  }
+
+  private machineFrom(startAt: string | undefined): StateMachine {
+    if (startAt === undefined || startAt === this.asl.StartAt) return this.machine;
+    if (!this.asl.States[startAt]) throw new Error(`no state ${startAt} in the state machine`);
+    let m = this.redriven.get(startAt);
+    if (!m) {
+      // The same states as the validated machine; states before `startAt` are unreachable by design.
+      m = new StateMachine({ ...this.asl, StartAt: startAt } as never, { validationOptions: { noValidate: true } });
+      this.redriven.set(startAt, m);
+    }
+    return m;
   }
 
   /** State transitions so far, over all executions (a Step Functions cost driver). */

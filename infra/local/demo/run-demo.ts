@@ -3,10 +3,13 @@
  * dispatch → workforces label and upload → lifecycles finish → report.
  * Used by `npm start` and by the integration test.
  */
+import { z } from 'zod';
 import { protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
-import { batchExecutionInput, dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
+import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
+import { goldSetObject } from '../../../functions/use-cases/batch-key.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
+import { redeliverPendingUploads, redriveRound } from '../resume.js';
 import type { LocalStack } from '../stack.js';
 import {
   PROGRAM_ID,
@@ -82,21 +85,35 @@ export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions
 export async function runRound(
   stack: LocalStack,
   round: number,
-  opts: { limit: number; seed: number; malformedFirstUpload?: (b: BatchRecord) => boolean },
+  opts: { limit: number; seed: number; malformedFirstUpload?: (b: BatchRecord) => boolean; log?: (line: string) => void },
 ): Promise<RoundReport> {
   const { deps } = stack;
   const protocol = chestXrayProtocol('');
   const existing = await deps.repo.getRound(PROGRAM_ID, round);
-  const dispatch = existing
-    ? await resumeRound(stack, round)
-    : await dispatchRound(deps, {
-        programId: PROGRAM_ID,
-        protocolId: protocol.protocolId,
-        version: protocol.version,
-        round,
-        limit: opts.limit,
-        actor: 'pm:demo',
-      });
+  // A round dispatched before a stop is dispatched again: from its round record
+  // (the commit point) this reconciles the store and plans nothing new.
+  const dispatch = await stack.step('dispatch', () =>
+    dispatchRound(deps, {
+      programId: PROGRAM_ID,
+      protocolId: protocol.protocolId,
+      version: protocol.version,
+      round,
+      limit: opts.limit,
+      actor: 'pm:demo',
+    }),
+  );
+  if (existing) {
+    if (dispatch.rebuiltBatchRecords.length > 0) {
+      opts.log?.(
+        `Resume: round ${round} lists ${dispatch.batches.length} batches, ${dispatch.rebuiltBatchRecords.length} without a batch record: ` +
+          `rebuilt ${dispatch.rebuiltBatchRecords.join(', ')} from their answer keys.`,
+      );
+    }
+    const restarted = await redriveRound(stack, (await deps.repo.getRound(PROGRAM_ID, round))!);
+    if (restarted.length > 0) {
+      opts.log?.(`Resume: round ${round}: restarted ${restarted.length} batch execution(s) lost with the process: ${restarted.join(', ')}.`);
+    }
+  }
   const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
   // Scale with the round: every batch copies its images before it waits.
   await waitFor(
@@ -111,18 +128,20 @@ export async function runRound(
   await mapLimit(batches, 4, async (b) => {
     const fresh = await deps.repo.getBatch(b.batchId);
     if (fresh?.status !== 'awaiting-submission') return;
-    await labelBatch(
-      deps,
-      {
-        workforceId: b.workforceId,
-        accuracy: simulatedAccuracy[b.workforceId] ?? 0.9,
-        annotators: [1, 2, 3].map((i) => `${b.workforceId}/annotator-${i}`),
-        firstUploadMalformed: opts.malformedFirstUpload?.(b) ?? false,
-      },
-      b.batchId,
-      // One generator per batch: labelling runs concurrently, and a shared
-      // generator would make the outcome depend on I/O timing.
-      seededRandomSource(opts.seed * 7919 + stableHash(b.batchId)),
+    await stack.step('vendor', () =>
+      labelBatch(
+        deps,
+        {
+          workforceId: b.workforceId,
+          accuracy: simulatedAccuracy[b.workforceId] ?? 0.9,
+          annotators: [1, 2, 3].map((i) => `${b.workforceId}/annotator-${i}`),
+          firstUploadMalformed: opts.malformedFirstUpload?.(b) ?? false,
+        },
+        b.batchId,
+        // One generator per batch: labelling runs concurrently, and a shared
+        // generator would make the outcome depend on I/O timing.
+        seededRandomSource(opts.seed * 7919 + stableHash(b.batchId)),
+      ),
     );
   });
   await stack.idle();
@@ -157,41 +176,86 @@ export async function runRound(
   };
 }
 
-/**
- * A round that was dispatched before the stack stopped (state kept in a data
- * directory): re-drive every batch still open — its lifecycle restarts, every
- * step being idempotent — and report as if dispatched now.
- */
-async function resumeRound(stack: LocalStack, round: number): Promise<DispatchRoundResult> {
-  const { deps } = stack;
-  const protocol = (await deps.repo.getProtocolVersion('chest-xray', 1))!;
-  const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
-  for (const b of batches) {
-    if (['planned', 'awaiting-submission', 'submitted'].includes(b.status)) {
-      await deps.workflows.startBatch(b.batchId, batchExecutionInput(b, protocol));
-    }
-  }
-  const routing: Record<string, number> = {};
-  for (const b of batches) routing[b.workforceId] = (routing[b.workforceId] ?? 0) + b.itemCount - b.goldCount;
-  return {
-    round,
-    shares: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round)) ?? {},
-    routing,
-    excluded: [],
-    deferred: [],
-    batches: batches.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount })),
-    overlaps: [],
-  };
+/** A data directory the demo cannot resume from; the message says why and what to do. */
+export class DemoResumeError extends Error {
+  override readonly name = 'DemoResumeError';
 }
 
+/** The options the program in a data directory was set up with (kept beside it). */
+const SetupOptions = z.object({ cases: z.number().int(), goldFraction: z.number(), seed: z.number().int() });
+const setupOptionsObject = `demo/${PROGRAM_ID}/setup-options.json`;
+
+/** What the store holds of the demo program's setup, against what setup writes. */
+async function setupProgress(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed'>) {
+  const { deps } = stack;
+  const expected = syntheticCases(opts.cases, opts.goldFraction, seededRandomSource(opts.seed));
+  const protocol = (await deps.repo.getProtocolVersion('chest-xray', 1)) !== undefined;
+  const stored = new Set((await deps.repo.listWorkforces(PROGRAM_ID)).map((w) => w.workforceId));
+  const caseIds = new Set((await deps.repo.listCases(PROGRAM_ID)).map((c) => c.caseId));
+  const goldSet = (await deps.objects.getJson<Record<string, unknown>>(deps.buckets.gold, goldSetObject(PROGRAM_ID, 'chest-xray'))) ?? {};
+  const held = {
+    protocol,
+    workforces: workforces.filter((w) => stored.has(w.workforceId)).length,
+    cases: expected.cases.filter((c) => caseIds.has(c.caseId)).length,
+    gold: expected.gold.filter((g) => goldSet[g.caseId] !== undefined).length,
+  };
+  const complete =
+    protocol && held.workforces === workforces.length && held.cases === expected.cases.length && held.gold === expected.gold.length;
+  const summary =
+    `protocol ${protocol ? 'registered' : 'missing'}, workforces ${held.workforces}/${workforces.length}, ` +
+    `cases ${held.cases}/${expected.cases.length}, gold labels ${held.gold}/${expected.gold.length}`;
+  return { complete, empty: !protocol && stored.size === 0 && caseIds.size === 0, extraCases: caseIds.size - held.cases, summary };
+}
+
+/**
+ * Sets the program up, or — on a data directory that holds one — resumes it:
+ * a setup that did not finish is completed (decided by what the store holds,
+ * each setup step being idempotent), uploads whose ingest never finished are
+ * delivered again, and each round is reconciled with its round record and its
+ * lost executions restarted. A directory it cannot resume from stops it with a
+ * DemoResumeError, never with an empty run.
+ */
 export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<RoundReport[]> {
-  if (await stack.deps.repo.getProtocolVersion('chest-xray', 1)) {
-    opts.log?.('Resuming the program kept in the data directory.');
-  } else {
-    await setUpDemoProgram(stack, opts);
+  const { deps } = stack;
+  const kept = await deps.objects.getJson<unknown>(deps.buckets.exports, setupOptionsObject);
+  const progress = await setupProgress(stack, opts);
+  const resuming = kept !== undefined || !progress.empty;
+  if (resuming) opts.log?.('Resuming the program kept in the data directory.');
+  if (kept !== undefined) {
+    const k = SetupOptions.parse(kept);
+    if (k.cases !== opts.cases || k.seed !== opts.seed || k.goldFraction !== opts.goldFraction) {
+      throw new DemoResumeError(
+        `the data directory holds the program set up with --cases ${k.cases} --seed ${k.seed}; ` +
+          'run again with those options, or use another --data-dir',
+      );
+    }
   }
-  const cases = await stack.deps.repo.listCases(PROGRAM_ID);
+  if (progress.extraCases > 0) {
+    throw new DemoResumeError(
+      `the data directory holds ${progress.extraCases} case(s) that --cases ${opts.cases} --seed ${opts.seed} does not set up: ` +
+        'run again with the options it was set up with, or use another --data-dir',
+    );
+  }
+  if (!progress.complete) {
+    if (resuming) opts.log?.(`Resume: the program's setup had not finished (${progress.summary}): completing it.`);
+    await stack.step('setup', async () => {
+      const { cases, goldFraction, seed } = opts;
+      if (kept === undefined) await deps.objects.putJson(deps.buckets.exports, setupOptionsObject, { cases, goldFraction, seed });
+      await setUpDemoProgram(stack, opts);
+    });
+    const after = await setupProgress(stack, opts);
+    if (!after.complete) throw new DemoResumeError(`the program's setup did not complete (${after.summary})`);
+  }
+  const cases = await deps.repo.listCases(PROGRAM_ID);
   const work = cases.filter((c) => !c.goldPool).length;
+  if (work === 0) throw new DemoResumeError('the program holds no cases to label: nothing to run');
+  if (resuming) {
+    // S3 events die with the process: find uploads whose ingest never finished.
+    const redelivered = await redeliverPendingUploads(stack);
+    if (redelivered.length > 0) {
+      opts.log?.(`Resume: ${redelivered.length} upload(s) whose ingest had not finished, delivered again: ${redelivered.join(', ')}.`);
+    }
+  }
   const perRound = Math.ceil(work / opts.rounds);
   const reports: RoundReport[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
@@ -199,6 +263,7 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
     const report = await runRound(stack, round, {
       limit: perRound,
       seed: opts.seed,
+      log: opts.log,
       malformedFirstUpload: (b) => {
         if (round !== 1 || b.workforceId !== 'vendor-b' || !firstB) return false;
         firstB = false;

@@ -1,0 +1,145 @@
+/**
+ * Crash points of the embedded stack: the whole process is killed (SIGKILL, as
+ * a power cut would) at the N-th AWS write request, or at a named point, so a
+ * test can resume the demo from a crash in every step. Off unless set:
+ *   GOLDLINE_CRASH_AFTER_WRITES=N   killed just before its N-th DynamoDB/S3 write request
+ *   GOLDLINE_CRASH_AT=<step>:<k>    killed just before the k-th write request made in <step>
+ *   GOLDLINE_CRASH_AT=<step>:<Operation>:<k>  … before the k-th such request (PutItem, CopyObject, …) in <step>
+ *   GOLDLINE_CRASH_AT=<step>:entry  killed when <step> first starts
+ *   GOLDLINE_CRASH_TRACE=1          print every write request (number, step, function, operation, key)
+ *                                   on stderr, to choose points
+ * Before dying the process prints one line on stderr, which names the step:
+ *   `GOLDLINE_CRASH write #<n> in <step> (<function>) <service> <operation>`
+ * Steps are the lifecycle functions grouped as a PM reads them (STEP_OF_FUNCTION),
+ * plus what the demo runs itself: `setup`, `dispatch`, `vendor`.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { writeSync } from 'node:fs';
+
+/** The step a function's work belongs to. */
+export const STEP_OF_FUNCTION: Readonly<Record<string, string>> = {
+  DispatchRound: 'dispatch',
+  PrepareManifest: 'manifest',
+  AwaitSubmission: 'await',
+  IngestUpload: 'ingest',
+  ValidateSubmission: 'validate',
+  ScoreSubmission: 'score',
+  SettleBatch: 'score',
+  FinalizeBatch: 'finalize',
+  CheckAgreement: 'adjudication',
+  RequestAdjudication: 'adjudication',
+  DecideAdjudication: 'adjudication',
+  ApplyAdjudication: 'adjudication',
+  ExpireAdjudication: 'adjudication',
+  Rebalance: 'rebalance',
+  MarkOverdue: 'overdue',
+  RecordFailure: 'failure',
+};
+
+const WRITES: Readonly<Record<string, ReadonlySet<string>>> = {
+  dynamodb: new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']),
+  s3: new Set(['PutObject', 'CopyObject', 'DeleteObject', 'DeleteObjects', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
+};
+
+export type CrashPlan =
+  | { kind: 'write'; n: number }
+  | { kind: 'step-write'; step: string; operation?: string; k: number }
+  | { kind: 'step-entry'; step: string };
+
+/** The crash plan set in the environment, or undefined (no crash). Throws on a malformed value. */
+export function crashPlanFromEnv(env: NodeJS.ProcessEnv): CrashPlan | undefined {
+  const n = env.GOLDLINE_CRASH_AFTER_WRITES;
+  const at = env.GOLDLINE_CRASH_AT;
+  if (n !== undefined && n !== '') {
+    if (!/^[1-9]\d*$/.test(n)) throw new Error(`GOLDLINE_CRASH_AFTER_WRITES must be a positive integer, got "${n}"`);
+    return { kind: 'write', n: Number(n) };
+  }
+  if (at !== undefined && at !== '') {
+    const m = /^([a-z]+):(?:entry|(?:([A-Z][A-Za-z]+):)?([1-9]\d*))$/.exec(at);
+    if (!m) throw new Error(`GOLDLINE_CRASH_AT must be <step>:<k>, <step>:<Operation>:<k> or <step>:entry, got "${at}"`);
+    if (m[3] === undefined) return { kind: 'step-entry', step: m[1] };
+    return { kind: 'step-write', step: m[1], ...(m[2] ? { operation: m[2] } : {}), k: Number(m[3]) };
+  }
+  return undefined;
+}
+
+type Next = (args: unknown) => Promise<unknown>;
+type Middleware = (next: Next, context: Record<string, unknown>) => Next;
+interface MiddlewareClient {
+  middlewareStack: { add: (middleware: never, options: never) => void };
+}
+
+interface StepContext {
+  step: string;
+  fn: string;
+}
+
+/** The key a write request targets, for the trace: the S3 key, or the DynamoDB item's pk/sk. */
+function targetOf(input: Record<string, unknown>): string {
+  if (typeof input.Key === 'string') return String(input.Key);
+  const item = (input.Item ?? input.Key) as Record<string, unknown> | undefined;
+  const attr = (v: unknown): string => String((v as { S?: string } | undefined)?.S ?? v ?? '');
+  if (item) return `${attr(item.pk)} ${attr(item.sk)}`;
+  return Object.keys((input.RequestItems ?? {}) as object).join(',');
+}
+
+export class CrashPoints {
+  private readonly current = new AsyncLocalStorage<StepContext>();
+  private writes = 0;
+  private readonly stepWrites = new Map<string, number>();
+
+  constructor(
+    private readonly plan: CrashPlan | undefined,
+    private readonly trace = false,
+  ) {}
+
+  /** Runs `work` as part of `step` (on behalf of function `fn`): its writes count for that step. */
+  within<T>(step: string, fn: string, work: () => Promise<T>): Promise<T> {
+    if (this.plan?.kind === 'step-entry' && this.plan.step === step) this.die(`entry of ${step} (${fn})`);
+    return this.current.run({ step, fn }, work);
+  }
+
+  /** A handler whose work belongs to the step of its function. */
+  bind<E, O>(fn: string, handler: (event: E) => Promise<O>): (event: E) => Promise<O> {
+    const step = STEP_OF_FUNCTION[fn] ?? fn;
+    return (event) => this.within(step, fn, () => handler(event));
+  }
+
+  /** Adds the counting middleware to a client (a no-op without a plan). */
+  attach<C extends MiddlewareClient>(client: C, service: 'dynamodb' | 's3'): C {
+    if (!this.plan && !this.trace) return client;
+    const middleware: Middleware = (next, context) => async (args) => {
+      const op = String(context.commandName ?? '').replace(/Command$/, '');
+      if (WRITES[service].has(op)) this.countWrite(service, op, (args as { input?: Record<string, unknown> }).input ?? {});
+      return next(args);
+    };
+    client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'goldlineCrashPoints', override: true } as never);
+    return client;
+  }
+
+  private countWrite(service: string, op: string, input: Record<string, unknown>): void {
+    const ctx = this.current.getStore() ?? { step: 'other', fn: 'none' };
+    this.writes++;
+    const inStep = this.bump(ctx.step);
+    const ofOp = this.bump(`${ctx.step}:${op}`);
+    if (this.trace) writeSync(2, `GOLDLINE_WRITE #${this.writes} ${ctx.step}:${inStep} ${ctx.step}:${op}:${ofOp} (${ctx.fn}) ${targetOf(input)}\n`);
+    const p = this.plan;
+    const hit =
+      (p?.kind === 'write' && p.n === this.writes) ||
+      (p?.kind === 'step-write' && p.step === ctx.step && p.k === (p.operation ? (p.operation === op ? ofOp : -1) : inStep));
+    if (hit) this.die(`write #${this.writes} in ${ctx.step} (${ctx.fn}) ${service} ${op} ${targetOf(input)}`);
+  }
+
+  private bump(counter: string): number {
+    const n = (this.stepWrites.get(counter) ?? 0) + 1;
+    this.stepWrites.set(counter, n);
+    return n;
+  }
+
+  private die(where: string): never {
+    writeSync(2, `GOLDLINE_CRASH ${where}\n`);
+    process.kill(process.pid, 'SIGKILL');
+    // SIGKILL ends the process before this line; never continue the request.
+    throw new Error('unreachable: the process was killed');
+  }
+}

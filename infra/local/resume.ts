@@ -1,0 +1,110 @@
+/**
+ * What the embedded stack loses when its process dies, and how a resume finds
+ * it again from the store. In AWS, S3 events are redelivered and Step Functions
+ * executions outlive any Lambda; locally both live in the process
+ * (LOCAL-STACK.md), so after a crash:
+ * - upload events are re-found by listing the uploads bucket for files whose
+ *   ingest never finished, and delivered to IngestUpload again;
+ * - batch executions are restarted at the state the batch record says the
+ *   batch reached (every lifecycle step is idempotent).
+ */
+import { ListObjectsCommand } from '@aws-sdk/client-s3';
+import { reportObject } from '../../functions/use-cases/batch-key.js';
+import { batchExecutionInput } from '../../functions/use-cases/dispatch-round.js';
+import type { BatchRecord, RoundRecord } from '../../functions/use-cases/ports.js';
+import { findProtocol } from '../../functions/use-cases/protocol-ref.js';
+import { UPLOAD_PREFIX } from '../definitions.js';
+import type { LocalStack } from './stack.js';
+
+/** Every key under a prefix (ListObjects v1: s3rver's v2 fails above 1,000 keys). */
+async function listKeys(stack: LocalStack, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let marker: string | undefined;
+  for (;;) {
+    const page = await stack.s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    if (!page.IsTruncated || keys.length === 0) return keys;
+    marker = page.NextMarker ?? keys[keys.length - 1];
+  }
+}
+
+/**
+ * Upload files whose ingest did not finish: no submission record, a submission
+ * still `received`, a valid one whose batch was never resumed with it, or a
+ * rejected one without its report. Delivers each to IngestUpload again (ingest
+ * is idempotent) and waits until all are handled. Returns the keys delivered.
+ */
+export async function redeliverPendingUploads(stack: LocalStack): Promise<string[]> {
+  const { repo, objects, buckets } = stack.deps;
+  const pending: string[] = [];
+  const byBatch = new Map<string, Awaited<ReturnType<typeof repo.listSubmissions>>>();
+  for (const key of await listKeys(stack, buckets.uploads, UPLOAD_PREFIX)) {
+    const m = /^uploads\/([^/]+)\/([^/]+)\/([^/]+)\.jsonl$/.exec(key);
+    if (!m) continue; // not an upload slot key: ingest would ignore it
+    const [, workforceId, batchId, uploadId] = m;
+    if (!byBatch.has(batchId)) byBatch.set(batchId, await repo.listSubmissions(batchId));
+    const s = byBatch.get(batchId)?.find((x) => x.uploadId === uploadId);
+    const unfinished =
+      !s ||
+      s.status === 'received' ||
+      (s.status === 'valid' && !s.callbackSentAt) ||
+      (s.status === 'rejected' && !(await objects.getHead(buckets.exports, reportObject(workforceId, batchId, uploadId), 1)));
+    if (unfinished) pending.push(key);
+  }
+  for (const key of pending) void stack.deliverUploadEvent(key);
+  await stack.ingestIdle();
+  return pending;
+}
+
+/** The state a lost execution restarts at, from its batch's status; undefined: nothing to restart. */
+export function redriveState(b: Pick<BatchRecord, 'status'>): { startAt?: string; extra?: Record<string, unknown> } {
+  switch (b.status) {
+    case 'planned':
+    case 'awaiting-submission':
+      return {}; // from the start: the manifest step skips work already done, the task parks again
+    case 'submitted':
+    case 'accepted':
+    case 'rejected':
+      return { startAt: 'ValidateSubmission' }; // validate, score, settle, finalize, agree, rebalance
+    case 'overdue':
+      return { startAt: 'MarkOverdue', extra: { timeout: { Error: 'States.Timeout', Cause: 'SLA missed (restarted after a stop)' } } };
+    case 'failed':
+      return { startAt: 'RecordFailure', extra: { error: { Error: 'ExecutionLost', Cause: 'restarted after a stop' } } };
+  }
+}
+
+/**
+ * Restarts the executions of a round's batches that were lost with the process:
+ * every batch not yet settled in its round, at the state its status says it
+ * reached; and, when every batch settled but the round's rebalancing did not
+ * finish (no shares for the next round), the last step of one of them.
+ * Returns the batch ids restarted.
+ */
+export async function redriveRound(stack: LocalStack, round: RoundRecord): Promise<string[]> {
+  const { repo } = stack.deps;
+  const settled = new Set(round.settledBatchIds);
+  const restarted: string[] = [];
+  const start = async (b: BatchRecord, startAt: string | undefined, extra: Record<string, unknown> = {}) => {
+    if (stack.runner.executions.has(b.batchId)) return; // running (or ran) in this process
+    const protocol = await findProtocol(stack.deps, b.protocol);
+    if (!protocol) throw new Error(`protocol ${b.protocol} of batch ${b.batchId} not found`);
+    await stack.runner.startBatch(b.batchId, { ...batchExecutionInput(b, protocol), ...extra }, { startAt });
+    restarted.push(b.batchId);
+  };
+  const batches: BatchRecord[] = [];
+  for (const id of round.batchIds) {
+    const b = await repo.getBatch(id);
+    if (!b) throw new Error(`round ${round.round} lists batch ${id}, which has no batch record: reconcile the round first`);
+    batches.push(b);
+  }
+  for (const b of batches) {
+    if (settled.has(b.batchId)) continue;
+    const { startAt, extra } = redriveState(b);
+    await start(b, startAt, extra);
+  }
+  const last = batches[batches.length - 1];
+  if (last && batches.every((b) => settled.has(b.batchId)) && !(await repo.getShares(round.programId, round.protocolId, round.round + 1))) {
+    await start(last, 'Rebalance');
+  }
+  return restarted;
+}

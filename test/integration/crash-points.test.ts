@@ -1,0 +1,173 @@
+/**
+ * Crash points: the demo (`tsx infra/local/demo.ts --data-dir D`) is killed with
+ * SIGKILL at chosen points in every step — setup, dispatch, manifest, the
+ * vendor's upload, ingest, score, finalize, adjudication, rebalance — then run
+ * again on the same directory to completion, and the store must hold together:
+ * every case labelled exactly once or back in the queue, every batch the round
+ * lists recorded and settled, no double-counted scorecard entry, every accepted
+ * upload with its ledger event and its report, no upload left unprocessed.
+ * The kill comes from the embedded stack itself (infra/local/crash-points.ts).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { projectScorecards } from '../../functions/domain/index.js';
+import { reportObject } from '../../functions/use-cases/batch-key.js';
+import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
+import { ROOT, startLocalStack } from '../../infra/local/stack.js';
+
+const CASES = 40;
+const ROUNDS = 2;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the demo in its own process; a run that hangs is killed and fails the test. */
+function runDemo(dataDir: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      // `--import tsx`, not the tsx CLI: the CLI runs a child process and hides its signal.
+      ['--import', 'tsx', join(ROOT, 'infra/local/demo.ts'), '--data-dir', dataDir, '--cases', String(CASES), '--rounds', String(ROUNDS)],
+      { cwd: ROOT, env: { ...process.env, GOLDLINE_CRASH_AT: '', GOLDLINE_CRASH_AFTER_WRITES: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`demo did not finish within 90 s\n${stdout}\n${stderr}`));
+    }, 90_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The invariants a resumed program must satisfy; returns what is wrong (empty: consistent). */
+async function checkInvariants(dataDir: string): Promise<string[]> {
+  const stack = await startLocalStack({ dataDir });
+  const { repo, objects, buckets } = stack.deps;
+  const wrong: string[] = [];
+  try {
+    const cases = await repo.listCases(PROGRAM_ID);
+    if (cases.length !== CASES) wrong.push(`${cases.length} cases stored, ${CASES} set up`);
+    const work = cases.filter((c) => !c.goldPool);
+    // Every case labelled exactly once (one accepted label) or back in the queue (none).
+    for (const c of work) {
+      const accepted = (await repo.listCaseLabels(c.caseId)).filter((l) => l.status === 'accepted' && !l.gold);
+      if (c.state === 'labelled' && accepted.length !== 1) wrong.push(`${c.caseId} labelled with ${accepted.length} accepted labels`);
+      else if (c.state === 'pending' && accepted.length !== 0) wrong.push(`${c.caseId} pending with ${accepted.length} accepted labels`);
+      else if (c.state !== 'labelled' && c.state !== 'pending') wrong.push(`${c.caseId} left ${c.state}`);
+    }
+    if (!work.some((c) => c.state === 'labelled')) wrong.push('no case was labelled: the program ran empty');
+
+    const ledger = await repo.listLedger(PROGRAM_ID);
+    const eventIds = new Set(ledger.map((e) => e.eventId));
+    const goldScored = new Map<string, number>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      const r = await repo.getRound(PROGRAM_ID, round);
+      if (!r) {
+        wrong.push(`round ${round} has no round record`);
+        continue;
+      }
+      if (r.batchIds.length === 0) wrong.push(`round ${round} has no batches`);
+      const settled = new Set(r.settledBatchIds);
+      for (const batchId of r.batchIds) {
+        const b = await repo.getBatch(batchId);
+        if (!b) {
+          wrong.push(`round ${round} lists ${batchId}, which has no batch record`);
+          continue;
+        }
+        if (!settled.has(batchId)) wrong.push(`${batchId} (${b.status}) is not settled in round ${round}`);
+        if (b.status !== 'accepted' && b.status !== 'rejected') {
+          wrong.push(`${batchId} ended ${b.status}${b.failure ? `: ${b.failure}` : ''}`);
+          continue;
+        }
+        const upload = b.acceptedUploadId ?? '';
+        if (!eventIds.has(`${batchId}:submission:${upload}:accepted`)) wrong.push(`${batchId}: no submission.accepted for ${upload}`);
+        if (!eventIds.has(`${batchId}:${b.status}`)) wrong.push(`${batchId}: no batch.${b.status} event`);
+        if (!eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: no labels.recorded event (not finalized)`);
+        const report = await objects.getJson<{ status: string }>(buckets.exports, reportObject(b.workforceId, batchId, upload));
+        if (report?.status !== 'accepted') wrong.push(`${batchId}: validation report of ${upload} is ${report?.status ?? 'missing'}`);
+        const score = await repo.getScore(batchId);
+        if (!score) wrong.push(`${batchId} has no score`);
+        goldScored.set(b.workforceId, (goldScored.get(b.workforceId) ?? 0) + (score?.goldN ?? 0));
+        if ((await repo.listBatchLabels(batchId)).length !== b.itemCount) wrong.push(`${batchId}: labels missing`);
+      }
+    }
+    // Scorecards: a projection of the ledger, each gold item scored counted once.
+    const stored = await repo.listScorecards(PROGRAM_ID, 'chest-xray');
+    const recomputed = Object.values(projectScorecards(ledger, { protocolId: 'chest-xray', minGoldItems: 5 }));
+    if (JSON.stringify(recomputed) !== JSON.stringify(stored)) wrong.push('stored scorecards differ from the ledger recompute');
+    for (const card of stored) {
+      if (card.goldN !== (goldScored.get(card.workforceId) ?? 0)) {
+        wrong.push(`${card.workforceId}: scorecard counts ${card.goldN} gold items, batches scored ${goldScored.get(card.workforceId) ?? 0}`);
+      }
+    }
+    // No upload left behind: every uploaded file has a finished submission and a report.
+    const listed = await stack.s3.send(new ListObjectsCommand({ Bucket: buckets.uploads, Prefix: 'uploads/' }));
+    for (const o of listed.Contents ?? []) {
+      const [, workforceId, batchId, file] = (o.Key ?? '').split('/');
+      const uploadId = file.replace(/\.jsonl$/, '');
+      const sub = (await repo.listSubmissions(batchId)).find((s) => s.uploadId === uploadId);
+      if (!sub || sub.status === 'received') wrong.push(`upload ${o.Key} was never processed (${sub?.status ?? 'no submission'})`);
+      else if (!(await objects.getJson(buckets.exports, reportObject(workforceId, batchId, uploadId)))) wrong.push(`upload ${o.Key} has no report`);
+    }
+  } finally {
+    await stack.stop();
+  }
+  return wrong;
+}
+
+/**
+ * Where to kill (GOLDLINE_CRASH_AT, infra/local/crash-points.ts): `<step>:<Operation>:<k>`
+ * is the k-th such write request of the step, `<step>:entry` its first start, a
+ * bare number the N-th write request of the run. `GOLDLINE_CRASH_TRACE=1 npm start`
+ * lists every write with these names, to choose new points.
+ */
+const POINTS = [
+  'setup:PutItem:3', // workforces half registered
+  'setup:BatchWriteItem:1', // images and gold stored, no case ingested (finding 7)
+  'dispatch:PutObject:2', // batch keys half written, no round record yet
+  'dispatch:PutItem:7', // round record and the first batch record written, the others not (finding 8)
+  'manifest:CopyObject:3', // aliased images half copied
+  'vendor:PutItem:1', // an upload slot being granted
+  'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
+  'ingest:UpdateItem:3', // batches claimed by their uploads, no report or ledger event yet (finding 9)
+  'score:UpdateItem:1', // scored, verdict being settled
+  'finalize:UpdateItem:2', // labels written, case states half set
+  'adjudication:entry', // the demo's protocol has no overlap: its agreement check writes nothing
+  'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
+  '250', // round 2
+];
+
+describe('Crash points: the demo killed in every step resumes to a consistent store', () => {
+  it.each(POINTS)('resumes to a consistent store after a kill at %s', async (point) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'goldline-crash-'));
+    try {
+      const env: Record<string, string> = /^\d+$/.test(point) ? { GOLDLINE_CRASH_AFTER_WRITES: point } : { GOLDLINE_CRASH_AT: point };
+      const killed = await runDemo(dataDir, env);
+      const hit = /GOLDLINE_CRASH (.*)/.exec(killed.stderr)?.[1];
+      console.log(`kill at ${point}: ${hit ?? 'point never reached'}`);
+      expect(hit, `the demo was not killed at ${point}:\n${killed.stdout}\n${killed.stderr}`).toBeDefined();
+      expect(killed.signal).toBe('SIGKILL');
+
+      const resumed = await runDemo(dataDir, {});
+      expect(resumed.code, `resume failed:\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+      expect(resumed.stdout).toContain(`━━ Round ${ROUNDS} ━━`);
+      expect(await checkInvariants(dataDir)).toEqual([]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
