@@ -73,6 +73,9 @@ import {
 export type { GateFinding, GateRule, ImageFormat } from './deidentification/finding.js';
 export { PROFILE_ATTRIBUTES, PRIVATE_ATTRIBUTES, type ProfileAttribute, profileAttribute } from './deidentification/profile.js';
 
+/** The longest value the gate tries as a pseudonym (a PN component group is at most 64 characters). */
+export const MAX_PSEUDONYM_LENGTH = 64;
+
 /** Deeper sequence nesting than this is refused: no real header needs it, and walking it is unbounded work. */
 export const MAX_SEQUENCE_DEPTH = 64;
 
@@ -468,11 +471,16 @@ class Judge {
     }));
   }
 
-  /** Every value of a text attribute matches the program's pseudonym pattern in full. */
+  /**
+   * Every value of a text attribute matches the program's pseudonym pattern in
+   * full. Values longer than {@link MAX_PSEUDONYM_LENGTH} are no pseudonym: the
+   * file, not the PM, chooses the input, and a long one could make a
+   * backtracking pattern run for minutes.
+   */
   private isPseudonym(dataSet: DataSet, element: Element): boolean {
-    if (!this.pseudonym || element.items) return false;
+    if (!this.pseudonym || element.items || element.length > MAX_PSEUDONYM_LENGTH * 8) return false;
     const values = (dataSet.string(element.tag) ?? '').split('\\').map((v) => v.trim()).filter((v) => v.length > 0);
-    return values.length > 0 && values.every((v) => this.pseudonym!.test(v));
+    return values.length > 0 && values.every((v) => v.length <= MAX_PSEUDONYM_LENGTH && this.pseudonym!.test(v));
   }
 }
 

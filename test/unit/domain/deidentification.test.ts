@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DicomHeaderInspection,
+  MAX_PSEUDONYM_LENGTH,
   MAX_SEQUENCE_DEPTH,
   PROFILE_ATTRIBUTES,
   type ProfileAttribute,
@@ -285,6 +286,20 @@ describe('Function: inspectDicomHeader', () => {
       ]);
       // A pattern never excuses an X attribute.
       expect(findingsIn(deidentified('explicit-le', { OtherPatientIDs: 'LIDC-IDRI-0001' }), settings)).toEqual(['identifying-attribute (0010,1000)']);
+    });
+
+    it('never tries a value longer than a pseudonym can be against the pattern', () => {
+      // (a+)+$ backtracks exponentially on "aaa…b": the file chooses the value, so its length is bounded first.
+      const settings = { pseudonymPattern: '(a+)+' };
+      const long = 'a'.repeat(MAX_PSEUDONYM_LENGTH);
+
+      expect(findingsIn(deidentified('explicit-le', { PatientID: long }), settings)).toEqual([]);
+      expect(findingsIn(deidentified('explicit-le', { PatientID: 'a'.repeat(MAX_PSEUDONYM_LENGTH + 1) }), settings)).toEqual([
+        'identifying-attribute (0010,0020)',
+      ]);
+      expect(findingsIn(deidentified('explicit-le', { PatientName: `${'a'.repeat(4000)}b` }), settings)).toEqual([
+        'identifying-attribute (0010,0010)',
+      ]);
     });
 
     it('U: a UID outside the program root is a finding when re-generated UIDs are required, at any depth, and passes under Retain UIDs', () => {
