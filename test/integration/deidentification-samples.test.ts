@@ -35,6 +35,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseInput, ProtocolVersionInput } from '../../functions/domain/index.js';
+import { NotFoundError } from '../../functions/use-cases/errors.js';
 import { ingestCases, registerProtocolVersion } from '../../functions/use-cases/setup-program.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { buildDicom } from '../support/dicom.js';
@@ -280,5 +281,14 @@ describe('De-identification gate at ingest: series and long headers on the embed
       expect.stringMatching(/^images\/series-1\/3\.dcm: header still carries Requesting Physician \(0032,1032\)/),
       'images/series-1/4.dcm: image images/series-1/4.dcm not found: its header cannot be checked',
     ]);
+  });
+
+  it('refuses to ingest under a protocol version that does not exist, storing nothing', async () => {
+    const { deps } = stack;
+
+    await expect(
+      ingestCases(deps, { programId: 'no-protocol', protocolId: 'samples', protocolVersion: 99, cases: [caseOf('c-1', 'images/x.dcm')], gold: [] }),
+    ).rejects.toThrow(new NotFoundError('protocol samples@99 not found'));
+    expect(await deps.repo.listCases('no-protocol')).toEqual([]);
   });
 });
