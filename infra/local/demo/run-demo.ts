@@ -77,7 +77,13 @@ export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions
   await mapLimit(data.images, 16, (img) =>
     deps.objects.putBytes(deps.buckets.images, img.key, img.bytes, 'image/x-portable-graymap'),
   );
-  await ingestCases(deps, { programId: PROGRAM_ID, protocolId: protocol.protocolId, cases: data.cases, gold: data.gold });
+  await ingestCases(deps, {
+    programId: PROGRAM_ID,
+    protocolId: protocol.protocolId,
+    protocolVersion: protocol.version, // the gate judges with this version's `deidentification` settings
+    cases: data.cases,
+    gold: data.gold,
+  });
   return { protocol, data };
 }
 
