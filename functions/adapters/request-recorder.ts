@@ -11,14 +11,16 @@
  * action on that key. Presigns are recorded with `via: 'presign'`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TaskCallbacks, WorkflowStarter } from '../use-cases/ports.js';
 
-export type RecordedService = 's3' | 'dynamodb';
+export type RecordedService = 's3' | 'dynamodb' | 'states';
 
 /** The resource a request touched, by logical name (as definitions.ts names it). */
 export type RecordedResource =
   | { kind: 'bucket'; bucket: string }
   | { kind: 'object'; bucket: string; key: string }
-  | { kind: 'table'; table: string; index?: string };
+  | { kind: 'table'; table: string; index?: string }
+  | { kind: 'stateMachine'; stateMachine: string };
 
 export interface RecordedAccess {
   /** FunctionDefinition name, or undefined for a call made outside any function (tests, demo, operators' use cases). */
@@ -92,6 +94,34 @@ export class RequestRecorder {
     return client;
   }
 
+  /**
+   * Task-token callbacks that record `states:SendTask*` on the state machine
+   * (the embedded stack serves them in process, with no SDK client to attach to).
+   */
+  recordingCallbacks(callbacks: TaskCallbacks, stateMachine: string): TaskCallbacks {
+    const resource: RecordedResource = { kind: 'stateMachine', stateMachine };
+    return {
+      success: (token, output) => {
+        this.note('states:SendTaskSuccess', 'SendTaskSuccess', resource);
+        return callbacks.success(token, output);
+      },
+      heartbeat: (token) => {
+        this.note('states:SendTaskHeartbeat', 'SendTaskHeartbeat', resource);
+        return callbacks.heartbeat(token);
+      },
+    };
+  }
+
+  /** A workflow starter that records `states:StartExecution` on the state machine. */
+  recordingStarter(starter: WorkflowStarter, stateMachine: string): WorkflowStarter {
+    return {
+      startBatch: (name, input) => {
+        this.note('states:StartExecution', 'StartExecution', { kind: 'stateMachine', stateMachine });
+        return starter.startBatch(name, input);
+      },
+    };
+  }
+
   /** Distinct accesses, in a stable order. */
   accesses(): RecordedAccess[] {
     return [...this.seen.values()].sort((a, b) => accessKey(a).localeCompare(accessKey(b)));
@@ -99,6 +129,10 @@ export class RequestRecorder {
 
   reset(): void {
     this.seen.clear();
+  }
+
+  private note(action: string, operation: string, resource: RecordedResource): void {
+    this.add({ fn: this.current.getStore(), service: 'states', action, operation, resource, via: 'call' });
   }
 
   private add(a: RecordedAccess): void {
@@ -159,6 +193,13 @@ export class RequestRecorder {
 
 function accessKey(a: RecordedAccess): string {
   const r = a.resource;
-  const res = r.kind === 'table' ? `table:${r.table}/${r.index ?? ''}` : r.kind === 'bucket' ? `bucket:${r.bucket}` : `object:${r.bucket}/${r.key}`;
+  const res =
+    r.kind === 'table'
+      ? `table:${r.table}/${r.index ?? ''}`
+      : r.kind === 'bucket'
+        ? `bucket:${r.bucket}`
+        : r.kind === 'stateMachine'
+          ? `stateMachine:${r.stateMachine}`
+          : `object:${r.bucket}/${r.key}`;
   return [a.fn ?? '', a.service, a.action, res, a.via, a.operation].join('\u0000');
 }

@@ -39,6 +39,8 @@ export interface TemplateIds {
   buckets: Readonly<Record<string, string>>;
   /** Table id (definitions.ts) → logical id. */
   tables: Readonly<Record<string, string>>;
+  /** State machine key (STATE_MACHINES) → logical id. */
+  stateMachines: Readonly<Record<string, string>>;
 }
 
 const asArray = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
@@ -84,6 +86,7 @@ const globMatch = (pattern: string, value: string): boolean => globRe(pattern).t
 /** The ARN (in resolveResource's notation) a recorded access needs. */
 export function resourceOf(a: RecordedAccess, ids: TemplateIds): string {
   const r = a.resource;
+  if (r.kind === 'stateMachine') return `{${ids.stateMachines[r.stateMachine] ?? `unknown-state-machine:${r.stateMachine}`}}`;
   if (r.kind === 'table') {
     const t = ids.tables[r.table] ?? `unknown-table:${r.table}`;
     return r.index ? `{${t}.Arn}/index/${r.index}` : `{${t}.Arn}`;
@@ -117,6 +120,7 @@ export function allows(grants: readonly Grant[], action: string, resource: strin
 /** `gold batch-aliases/`: the bucket and the first segment of the key, as people say it. */
 export function describeResource(a: RecordedAccess): string {
   const r = a.resource;
+  if (r.kind === 'stateMachine') return `state machine ${r.stateMachine}`;
   if (r.kind === 'table') return `table ${r.table}${r.index ? ` index ${r.index}` : ''}`;
   if (r.kind === 'bucket') return `bucket ${r.bucket}`;
   const slash = r.key.indexOf('/');
@@ -126,7 +130,7 @@ export function describeResource(a: RecordedAccess): string {
 export interface GrantCheck {
   /** Used but not granted, one line per (function, action, bucket prefix | table): a failure. */
   missing: string[];
-  /** Granted (S3 and DynamoDB actions) but never used in the scenarios: listed, not a failure. */
+  /** Granted (S3, DynamoDB and Step Functions actions) but never used in the scenarios: listed, not a failure. */
   unused: string[];
   /** What each function used, one line per (function, action, resource, via). */
   used: string[];
@@ -134,7 +138,7 @@ export interface GrantCheck {
   outside: string[];
 }
 
-const SERVICES = /^(s3|dynamodb):/i;
+const SERVICES = /^(s3|dynamodb|states):/i;
 
 /**
  * Compares recorded accesses of functions with the template's grants. Accesses

@@ -131,6 +131,30 @@ describe('Class: RequestRecorder', () => {
     });
   });
 
+  describe('Method: recordingCallbacks', () => {
+    it('records a task-token callback as states:SendTask* on the state machine, then sends it', async () => {
+      // Arrange
+      const sent: string[] = [];
+      const callbacks = recorder.recordingCallbacks(
+        { success: async (t) => (sent.push(`success ${t}`), 'sent'), heartbeat: async (t) => (sent.push(`heartbeat ${t}`), 'sent') },
+        'batchLifecycle',
+      );
+
+      // Act
+      await recorder.runAs('IngestUpload', async () => {
+        await callbacks.heartbeat('tok-1');
+        await callbacks.success('tok-1', {});
+      });
+
+      // Assert
+      expect(sent).toEqual(['heartbeat tok-1', 'success tok-1']);
+      expect(recorder.accesses().map((a) => [a.fn, a.action, a.resource])).toEqual([
+        ['IngestUpload', 'states:SendTaskHeartbeat', { kind: 'stateMachine', stateMachine: 'batchLifecycle' }],
+        ['IngestUpload', 'states:SendTaskSuccess', { kind: 'stateMachine', stateMachine: 'batchLifecycle' }],
+      ]);
+    });
+  });
+
   describe('Method: bind', () => {
     it('keeps each handler’s name for requests made after it awaited other work', async () => {
       // Arrange
