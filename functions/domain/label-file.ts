@@ -11,6 +11,7 @@
  * whatever the file holds. Masks are decoded within their image grid (no
  * decompression bomb, no run list beyond the grid).
  */
+import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import {
   ClassificationLabelLine,
@@ -62,6 +63,53 @@ export const quote = (value: string): string =>
 
 const clip = (reason: string): string =>
   reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS - 1)}…` : reason;
+
+/**
+ * The most bytes one line may have, by task: far above any real label (a
+ * gzipped NIfTI mask of a 512×512×512 grid is a few MB in base64), far below
+ * what would let one line exhaust memory when parsed. Segmentation lines are
+ * further held to what the batch's largest image grid can need.
+ */
+export const MAX_LINE_BYTES: Record<ProtocolVersion['task']['type'], number> = {
+  classification: 64 * 1024,
+  detection: 1024 * 1024,
+  segmentation: 8 * 1024 * 1024,
+};
+
+/**
+ * The most bytes a mask line on an n-voxel grid can need: a goldline-rle3d/1
+ * document holds at most 2n run numbers (disjoint runs of length ≥ 1) of at most
+ * digits(n) characters and a comma each; a NIfTI holds at most 1 MiB of header
+ * and 8 bytes a voxel, gzip adds ~1%, base64 a third. Plus 64 KiB for the rest.
+ */
+export function maskLineBytes(voxels: number): number {
+  const rle = 2 * voxels * (String(voxels).length + 1);
+  const nifti = Math.ceil(((1024 * 1024 + 8 * voxels) * 1.01 * 4) / 3);
+  return Math.max(rle, nifti) + 64 * 1024;
+}
+
+/** The line cap of a file: by task; for masks, also by the batch's largest grid. */
+function lineCap(ctx: LabelFileContext): number {
+  const type = ctx.protocol.task.type;
+  if (type !== 'segmentation') return MAX_LINE_BYTES[type];
+  const largest = ctx.aliases.reduce((max, a) => {
+    const g = ctx.grids?.get(a);
+    return Math.max(max, g ? g.dims[0] * g.dims[1] * g.dims[2] : DEFAULT_MAX_MASK_VOXELS);
+  }, 1);
+  return Math.min(MAX_LINE_BYTES.segmentation, maskLineBytes(largest));
+}
+
+/** Lines of a file as byte ranges (split at LF, a CR before it dropped; a leading BOM skipped), 1-based. */
+function* lineSpans(bytes: Uint8Array): Generator<{ line: number; start: number; end: number }> {
+  let start = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    let next = bytes.indexOf(0x0a, start);
+    if (next === -1) next = bytes.length;
+    const end = next > start && bytes[next - 1] === 0x0d ? next - 1 : next;
+    yield { line, start, end };
+    start = next + 1;
+  }
+}
 
 const describeIssue = (issue: { path: PropertyKey[]; message: string }): string =>
   issue.path.length ? `field "${issue.path.map(String).join('.')}": ${issue.message}` : issue.message;
@@ -172,55 +220,60 @@ export function validateLabelFile(bytes: Uint8Array, ctx: LabelFileContext): Lab
     if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ line: p.line, reason: clip(p.reason) });
     else more++;
   };
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, problems: [{ line: 0, reason: 'file is not valid UTF-8 text' }] };
-  }
-  if (text.trim() === '') {
-    return { ok: false, problems: [{ line: 0, reason: 'file is empty: expected one JSON object per line, one per alias' }] };
-  }
+  // Checked on the bytes, without decoding the whole file into one string.
+  if (!isUtf8(bytes)) return { ok: false, problems: [{ line: 0, reason: 'file is not valid UTF-8 text' }] };
   const schema = lineSchema(ctx.protocol);
+  const cap = lineCap(ctx);
   const known = new Set(ctx.aliases);
   const seen = new Map<string, number>();
   const labels: LabelLine[] = [];
   const masks = new Map<string, RleMask3D[]>();
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '') return; // blank lines (incl. the trailing newline) are allowed
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let blank = true;
+  for (const { line, start, end } of lineSpans(bytes)) {
+    if (end - start > cap) {
+      // Refused before it is decoded or parsed: one line cannot hold more than one item's label.
+      blank = false;
+      push({ line, reason: `line has ${end - start} bytes, more than the ${cap} a ${ctx.protocol.task.type} label line may hold` });
+      continue;
+    }
+    const raw = decoder.decode(bytes.subarray(start, end));
+    if (raw.trim() === '') continue; // blank lines (incl. the trailing newline) are allowed
+    blank = false;
     let value: unknown;
     try {
       value = JSON.parse(raw);
     } catch (e) {
       push({ line, reason: `not valid JSON (${(e as Error).message})` });
-      return;
+      continue;
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       push({ line, reason: `outside the label schema: ${parsed.error.issues.map(describeIssue).join('; ')}` });
-      return;
+      continue;
     }
     const l = parsed.data;
     if (!known.has(l.alias)) {
       push({ line, reason: `unknown alias ${quote(l.alias)}: not an item of this batch` });
-      return;
+      continue;
     }
     const first = seen.get(l.alias);
     if (first !== undefined) {
       push({ line, reason: `duplicate alias ${quote(l.alias)} (first labelled on line ${first})` });
-      return;
+      continue;
     }
     seen.set(l.alias, line);
     const check = checkAgainstProtocol(l, ctx.protocol, ctx.grids?.get(l.alias));
     if (check.problem) {
       push({ line, reason: check.problem });
-      return;
+      continue;
     }
     if (check.masks) masks.set(l.alias, check.masks);
     labels.push(l);
-  });
+  }
+  if (blank) {
+    return { ok: false, problems: [{ line: 0, reason: 'file is empty: expected one JSON object per line, one per alias' }] };
+  }
   const missing = ctx.aliases.filter((a) => !seen.has(a));
   if (missing.length > 0) {
     const shown = missing.slice(0, 20).join(', ');

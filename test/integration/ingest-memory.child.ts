@@ -23,6 +23,8 @@ const PROGRAM = 'prog-mem';
 const BATCH = 'prog-mem-r1-vendor-a-1';
 const ALIASES = ['k3v9x2m7qa8d', 'p4w8h2n6tr5e', 'z7c3b9f2gu4s'];
 const GRID = { dims: [48, 48, 24] as [number, number, number], spacing: [1, 1, 2] as [number, number, number] };
+/** A 512×512×512 image: its masks may fill the whole segmentation line ceiling. */
+const LARGE_GRID = { dims: [512, 512, 512] as [number, number, number], spacing: [0.7, 0.7, 0.7] as [number, number, number] };
 
 /** 1 GiB of zeros as 1,024 gzip members of 1 MiB (about 1 MB in all). */
 const gigabyteOfGzippedZeros = (): Buffer => {
@@ -54,10 +56,23 @@ const small = () => {
   return writeNifti({ dims: [48, 48, 24], spacing: [1, 1, 2], data }, { gzip: true });
 };
 
+/** One goldline-rle3d/1 line whose runs list fills the line up to just under 8 MiB. */
+function* rleLine(value: (k: number) => string): Iterable<string> {
+  yield `{"alias":"${ALIASES[0]}","annotator":"r","mask":{"format":"goldline-rle3d/1","dims":[48,48,24],"spacing":[1,1,2],"labels":[{"label":1,"runs":[`;
+  const budget = 8 * 1024 * 1024 - 4096;
+  let size = 0;
+  for (let k = 0; size < budget; k++) {
+    const part = `${k ? ',' : ''}${value(k)}`;
+    size += part.length;
+    yield part;
+  }
+  yield ']}]}}';
+}
+
 /** The upload, as chunks: written to a file and streamed to S3, so the setup never holds it whole. */
 type Chunks = () => Iterable<string | Uint8Array>;
 
-const CASES: Record<string, { task: 'segmentation' | 'classification'; grid: boolean; file: Chunks }> = {
+const CASES: Record<string, { task: 'segmentation' | 'classification'; grid: boolean | 'large'; file: Chunks }> = {
   // A 1.4 MB line: a valid 48×48×24 NIfTI followed by 1 GiB of gzipped zeros.
   'nifti-bomb': { task: 'segmentation', grid: true, file: () => [niftiLine(ALIASES[0], Buffer.concat([small(), gigabyteOfGzippedZeros()]))] },
   'nifti-bomb-no-grid': { task: 'segmentation', grid: false, file: () => [niftiLine(ALIASES[0], Buffer.concat([small(), gigabyteOfGzippedZeros()]))] },
@@ -72,6 +87,11 @@ const CASES: Record<string, { task: 'segmentation' | 'classification'; grid: boo
     grid: false,
     file: () => [niftiLine(ALIASES[0], Buffer.concat([gzipSync(niftiHeader(1024, 1024, 1024)), gigabyteOfGzippedZeros()]))],
   },
+  // Lines of just under 8 MiB (the segmentation line ceiling): 4 million runs, numbers then strings;
+  // on a 48×48×24 grid (refused by the grid's line cap) and on a grid too large for it to apply.
+  'rle-runs-8mib': { task: 'segmentation', grid: true, file: () => rleLine((k) => String(k % 10)) },
+  'rle-runs-8mib-large-grid': { task: 'segmentation', grid: 'large', file: () => rleLine((k) => String(k % 10)) },
+  'rle-strings-8mib-large-grid': { task: 'segmentation', grid: 'large', file: () => rleLine(() => '"a"') },
   // A correctly declared 49 MB single-line file with a giant alias.
   'giant-alias': {
     task: 'classification',
@@ -98,12 +118,30 @@ function writeUpload(chunks: Chunks): { path: string; sizeBytes: number; sha256H
   const fd = openSync(path, 'w');
   const hash = createHash('sha256');
   let sizeBytes = 0;
-  for (const c of [...chunks(), '\n']) {
-    const b = typeof c === 'string' ? Buffer.from(c) : c;
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const write = (b: Uint8Array) => {
     writeSync(fd, b);
     hash.update(b);
     sizeBytes += b.length;
+  };
+  const flush = () => {
+    if (pending.length) write(Buffer.from(pending.join('')));
+    pending = [];
+    pendingChars = 0;
+  };
+  for (const c of chunks()) {
+    if (typeof c !== 'string') {
+      flush();
+      write(c);
+      continue;
+    }
+    pending.push(c);
+    pendingChars += c.length;
+    if (pendingChars >= 1024 * 1024) flush();
   }
+  pending.push('\n');
+  flush();
   closeSync(fd);
   return { path, sizeBytes, sha256Hex: hash.digest('hex') };
 }
@@ -152,7 +190,13 @@ async function main(name: string): Promise<void> {
       workforceKind: 'vendor',
       slaHours: 48,
       createdAt: T0,
-      items: ALIASES.map((alias, i) => ({ alias, caseId: `case-${i}`, gold: false, imageKey: `images/case-${i}.json`, ...(c.grid ? { grid: GRID } : {}) })),
+      items: ALIASES.map((alias, i) => ({
+        alias,
+        caseId: `case-${i}`,
+        gold: false,
+        imageKey: `images/case-${i}.json`,
+        ...(c.grid ? { grid: c.grid === 'large' ? LARGE_GRID : GRID } : {}),
+      })),
       answers: {},
     });
     const upload = writeUpload(c.file);

@@ -52,10 +52,23 @@ describe('IngestUpload: peak memory on hostile uploads', () => {
     expect(r.maxRssMb).toBeLessThan(ingestMemoryMb);
   }, 200_000);
 
+  it.each([
+    ['rle-runs-8mib', /^line has 8384659 bytes, more than the 2073341 a segmentation label line may hold$/],
+    ['rle-runs-8mib-large-grid', /mask grid \[48×48×24\] differs from the image grid \[512×512×512\]/],
+    ['rle-strings-8mib-large-grid', /runs must be an array of numbers/],
+  ])(`refuses the 8 MiB run list %s (a line the size of the segmentation ceiling) with peak RSS under ${ingestMemoryMb} MB`, (name, reason) => {
+    const r = ingestInChild(name);
+
+    expect(r.status).toBe('rejected');
+    expect(r.reasons?.[0]).toMatch(reason);
+    expect(r.ledgerRejected).toBe(1);
+    expect(r.maxRssMb).toBeLessThan(ingestMemoryMb);
+  }, 200_000);
+
   // Issue 7 finding 4: a 49 MB giant-alias line (or 200 × 200 KB labels) overflowed DynamoDB's item limit; ingest failed every attempt, no submission.rejected.
   it.each([
-    ['giant-alias', /field "alias": Too big/],
-    ['huge-labels', /field "label": Too big/],
+    ['giant-alias', /^line has 5138\d{4} bytes, more than the 65536 a classification label line may hold$/],
+    ['huge-labels', /^line has 2000\d\d bytes, more than the 65536 a classification label line may hold$/],
   ])(`rejects the huge file %s on real DynamoDB, status, report and ledger written, peak RSS under ${ingestMemoryMb} MB`, (name, reason) => {
     const r = ingestInChild(name);
 

@@ -554,9 +554,22 @@ const Rle3dSchema = z.object({
   format: z.literal(RLE3D_FORMAT, { error: `format must be "${RLE3D_FORMAT}"` }),
   dims: z.tuple([positiveInt, positiveInt, positiveInt]),
   spacing: z.tuple([positiveMm, positiveMm, positiveMm]),
+  // Bounded issues whatever the size: one issue for a runs list holding a non-number
+  // (not one per element), and the label count checked before the entries.
   labels: z
-    .array(z.object({ label: z.number().int().min(1).max(255), runs: z.array(z.number()) }))
-    .min(1, { error: 'labels must list at least one label (an empty mask is a label with no runs)' }),
+    .array(z.unknown())
+    .min(1, { error: 'labels must list at least one label (an empty mask is a label with no runs)' })
+    .max(255, { error: 'labels must list each label 1..255 at most once (at most 255 entries)' })
+    .pipe(
+      z.array(
+        z.object({
+          label: z.number().int().min(1).max(255),
+          runs: z.custom<number[]>((v) => Array.isArray(v) && v.every((x) => typeof x === 'number'), {
+            error: 'runs must be an array of numbers',
+          }),
+        }),
+      ),
+    ),
 });
 
 /** At most this many run problems are listed in one error message. */
@@ -607,6 +620,11 @@ export function parseRle3d(input: unknown, bound: MaskBound = {}): RleMask3D[] {
     const r = entry.runs;
     if (r.length % 2 !== 0) {
       report(`${where}: runs must be start,length pairs (got ${r.length} numbers)`);
+      return;
+    }
+    if (r.length > 2 * n) {
+      // Disjoint runs of length ≥ 1 cannot outnumber the voxels: refused before any is read.
+      report(`${where}: ${r.length / 2} runs, more than the ${n} voxels of dims [${doc.dims}] can hold`);
       return;
     }
     let end = 0;

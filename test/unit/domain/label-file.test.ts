@@ -220,7 +220,7 @@ describe('Function: validateLabelFile', () => {
     // Issue 7 finding 4: a 49 MB giant alias (or 200 × 200 KB labels) was quoted verbatim; the records overflowed DynamoDB's 400 KB item limit.
     it('quotes at most 40 characters of an offending value, so a giant value never reaches the records', () => {
       // Arrange: a giant alias (schema refusal) and 200 lines with 200 KB labels of a known alias
-      const giantAlias = JSON.stringify({ alias: 'a'.repeat(5_000_000), label: 'normal', annotator: 'r' });
+      const giantAlias = JSON.stringify({ alias: 'a'.repeat(60_000), label: 'normal', annotator: 'r' });
       const bigLabels = Array.from({ length: 200 }, () => line(A, 'x'.repeat(200_000)));
 
       // Act
@@ -230,8 +230,15 @@ describe('Function: validateLabelFile', () => {
       // Assert: every reason is short; the whole list stays far below 400 KB
       for (const p of [...one, ...many]) expect(p.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
       expect(one[0].reason).toMatch(/field "alias": Too big/);
+      expect(many[0].reason).toBe(`line has ${bigLabels[0].length} bytes, more than the 65536 a classification label line may hold`);
       expect(JSON.stringify(many).length).toBeLessThan(64 * 1024);
       expect(many).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    });
+
+    it('refuses a line longer than its task allows before decoding or parsing it', () => {
+      const r = problemsOf(validate([line(A), `{"alias":"${'k'.repeat(70_000)}"}`, line(C)].join('\n')));
+
+      expect(r[0]).toEqual({ line: 2, reason: 'line has 70012 bytes, more than the 65536 a classification label line may hold' });
     });
 
     it('quotes an unknown alias and an unknown class by a 40-character prefix', () => {
@@ -307,6 +314,15 @@ describe('Function: validateLabelFile', () => {
       const r = validateLabelFile(bytes(text.join('\n')), { aliases: ALIASES, protocol: segmentation, grids });
       if (!r.ok) throw new Error(JSON.stringify(r.problems));
       expect(r.masks.get(A)?.[0].dims).toEqual([48, 48, 24]);
+    });
+
+    it('holds a mask line to what its image grid can need, refused before it is parsed', () => {
+      const runs = Array.from({ length: 400_000 }, (_, k) => 2 * k).join(',');
+      const long = `{"alias":"${A}","annotator":"r","mask":{"format":"goldline-rle3d/1","dims":[48,48,24],"spacing":[1,1,2],"labels":[{"label":1,"runs":[${runs}]}]}}`;
+
+      const problems = problemsOf(validateLabelFile(bytes(long), { aliases: ALIASES, protocol: segmentation, grids }));
+
+      expect(problems[0]).toEqual({ line: 1, reason: `line has ${long.length} bytes, more than the 2073341 a segmentation label line may hold` });
     });
 
     // Issue 7 finding 2: a 10×10×10 NIfTI and a 65535×65535×1 rle3d mask for a 48×48×24 image became accepted labels (only gold was checked).

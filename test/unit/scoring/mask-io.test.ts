@@ -375,6 +375,25 @@ describe('Function: parseRle3d', () => {
     expect(parseRle3d({ ...valid, dims: [48, 48, 24], spacing: [1, 1, 2] }, { grid })).toHaveLength(2);
   });
 
+  it('refuses a run list longer than its grid can hold before reading a run', () => {
+    const runs = Array.from({ length: 66 }, (_, k) => k); // 33 runs on a 32-voxel grid
+
+    expect(() => parseRle3d({ ...valid, labels: [{ label: 1, runs }] })).toThrow('labels[0] (label 1): 33 runs, more than the 32 voxels of dims [4,4,2] can hold');
+  });
+
+  it('names a run list holding non-numbers once, however long it is', () => {
+    const e = (() => {
+      try {
+        parseRle3d({ ...valid, labels: [{ label: 1, runs: Array.from({ length: 100_000 }, () => 'a') }] });
+      } catch (x) {
+        return x as Error;
+      }
+    })();
+
+    expect(e).toBeInstanceOf(MaskFormatError);
+    expect(e?.message.match(/runs must be an array of numbers/g)).toHaveLength(1);
+  });
+
   const withRuns = (runs: number[]) => ({ ...valid, labels: [{ label: 1, runs }] });
   it.each([
     ['not JSON', '{"format":', /not JSON/],

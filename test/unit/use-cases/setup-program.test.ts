@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ingestCases } from '../../../functions/use-cases/setup-program.js';
+import { buildPng, tEXt } from '../../support/images.js';
 import { makeFakeDeps, makeProtocol } from '../fakes.js';
 
 const PROGRAM = 'prog-1';
@@ -47,5 +48,32 @@ describe('Use case: ingestCases', () => {
       { caseId: 'c3', problems: ['subgroup.agegroup is not a declared subgroup key (declared: ageBand)'] },
     ]);
     expect((await deps.repo.listCases(PROGRAM)).map((c) => c.caseId)).toEqual(['c1', 'c2', 'c3']);
+  });
+  it('passes an image the gate cannot inspect only on an explicit attestation, flagged in the ledger with who vouched', async () => {
+    // Arrange: a GIF (no format the gate reads) twice, and a PNG with a text chunk, attested too.
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(makeProtocol());
+    const gif = new TextEncoder().encode('GIF89a\x01\x00\x01\x00');
+    const png = buildPng([tEXt('Author', 'DOE^JANE')]);
+    await deps.objects.putBytes(deps.buckets.images, 'images/a.gif', gif, 'image/gif');
+    await deps.objects.putBytes(deps.buckets.images, 'images/b.gif', gif, 'image/gif');
+    await deps.objects.putBytes(deps.buckets.images, 'images/c.png', png, 'image/png');
+    const attestation = { by: 'pm:ana', reason: 'exported from our own viewer: pixels only' };
+    const row = (caseId: string, imageKey: string, attested: boolean) => ({
+      caseId, imageKey, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true, ...(attested ? { uninspectedFormatAttestation: attestation } : {}),
+    });
+
+    // Act
+    await ingestCases(deps, { programId: PROGRAM, protocolId: 'chest-xray', protocolVersion: 1, cases: [row('a', 'images/a.gif', false), row('b', 'images/b.gif', true), row('c', 'images/c.png', true)], gold: [] });
+
+    // Assert
+    const byId = new Map((await deps.repo.listCases(PROGRAM)).map((c) => [c.caseId, c.deidentificationFindings]));
+    expect(byId.get('a')).toEqual([expect.stringContaining('explicit attestation')]);
+    expect(byId.get('b')).toEqual([]);
+    expect(byId.get('c')).toEqual([expect.stringContaining('tEXt "Author"')]);
+    const flagged = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'case.format-attested');
+    expect(flagged).toEqual([
+      expect.objectContaining({ subject: 'b', actor: 'pm:ana', reason: attestation.reason, protocol: 'chest-xray@1', data: expect.objectContaining({ imageKey: 'images/b.gif', uninspected: [expect.any(String)] }) }),
+    ]);
   });
 });
