@@ -135,10 +135,11 @@ describe('Class: RequestRecorder', () => {
     it('records a task-token callback as states:SendTask* on the state machine, then sends it', async () => {
       // Arrange
       const sent: string[] = [];
-      const callbacks = recorder.recordingCallbacks(
-        { success: async (t) => (sent.push(`success ${t}`), 'sent'), heartbeat: async (t) => (sent.push(`heartbeat ${t}`), 'sent') },
-        'batchLifecycle',
-      );
+      const send = (kind: string) => async (token: string) => {
+        sent.push(`${kind} ${token}`);
+        return 'sent' as const;
+      };
+      const callbacks = recorder.recordingCallbacks({ success: send('success'), heartbeat: send('heartbeat') }, 'batchLifecycle');
 
       // Act
       await recorder.runAs('IngestUpload', async () => {
