@@ -121,7 +121,7 @@ async function registerTeams(stack: LocalStack, programId: string, qualification
   });
 }
 
-/** The demo's round 1 (a malformed first upload from vendor-b), dispatched through DispatchRound; one S3 event delivered again. */
+/** The demo's round 1 (a malformed first upload from vendor-b), dispatched through DispatchRound; an accepted and a rejected upload's S3 events delivered again. */
 async function demoRound(stack: LocalStack): Promise<BatchRecord[]> {
   const seed = 7;
   await setUpDemoProgram(stack, { cases: 120, goldFraction: 0.1, seed });
