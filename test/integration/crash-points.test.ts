@@ -136,14 +136,12 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
  * lists every write with these names, to choose new points.
  */
 const POINTS = [
+  // and, in the regressions below: setup:BatchWriteItem:1, dispatch:PutItem:7, ingest:UpdateItem:3
   'setup:PutItem:3', // workforces half registered
-  'setup:BatchWriteItem:1', // images and gold stored, no case ingested (finding 7)
   'dispatch:PutObject:2', // batch keys half written, no round record yet
-  'dispatch:PutItem:7', // round record and the first batch record written, the others not (finding 8)
   'manifest:CopyObject:3', // aliased images half copied
   'vendor:PutItem:1', // an upload slot being granted
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
-  'ingest:UpdateItem:3', // batches claimed by their uploads, no report or ledger event yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled
   'finalize:UpdateItem:2', // labels written, case states half set
   'adjudication:entry', // the demo's protocol has no overlap: its agreement check writes nothing
@@ -151,23 +149,51 @@ const POINTS = [
   '250', // round 2
 ];
 
+/** Kills the demo at `point`, resumes it on the same directory, and checks the store; returns the resume's output. */
+async function killAndResume(point: string): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'goldline-crash-'));
+  try {
+    const env: Record<string, string> = /^\d+$/.test(point) ? { GOLDLINE_CRASH_AFTER_WRITES: point } : { GOLDLINE_CRASH_AT: point };
+    const killed = await runDemo(dataDir, env);
+    const hit = /GOLDLINE_CRASH (.*)/.exec(killed.stderr)?.[1];
+    console.log(`kill at ${point}: ${hit ?? 'point never reached'}`);
+    expect(hit, `the demo was not killed at ${point}:\n${killed.stdout}\n${killed.stderr}`).toBeDefined();
+    expect(killed.signal).toBe('SIGKILL');
+
+    const resumed = await runDemo(dataDir, {});
+    expect(resumed.code, `resume failed:\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+    expect(resumed.stdout).toContain(`━━ Round ${ROUNDS} ━━`);
+    expect(await checkInvariants(dataDir)).toEqual([]);
+    return resumed.stdout;
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 describe('Crash points: the demo killed in every step resumes to a consistent store', () => {
   it.each(POINTS)('resumes to a consistent store after a kill at %s', async (point) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'goldline-crash-'));
-    try {
-      const env: Record<string, string> = /^\d+$/.test(point) ? { GOLDLINE_CRASH_AFTER_WRITES: point } : { GOLDLINE_CRASH_AT: point };
-      const killed = await runDemo(dataDir, env);
-      const hit = /GOLDLINE_CRASH (.*)/.exec(killed.stderr)?.[1];
-      console.log(`kill at ${point}: ${hit ?? 'point never reached'}`);
-      expect(hit, `the demo was not killed at ${point}:\n${killed.stdout}\n${killed.stderr}`).toBeDefined();
-      expect(killed.signal).toBe('SIGKILL');
+    await killAndResume(point);
+  }, 180_000);
+});
 
-      const resumed = await runDemo(dataDir, {});
-      expect(resumed.code, `resume failed:\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
-      expect(resumed.stdout).toContain(`━━ Round ${ROUNDS} ━━`);
-      expect(await checkInvariants(dataDir)).toEqual([]);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+describe('Resume after a crash: regressions', () => {
+  // Issue 7 finding 7: killed after the images were stored and before the cases were ingested, the resume printed "Resuming…", routed 0 cases in both rounds and exited 0.
+  it('completes a setup killed after the images were stored, before the cases were ingested', async () => {
+    const out = await killAndResume('setup:BatchWriteItem:1');
+    expect(out).toMatch(/Resume: the program's setup had not finished \(.*cases 0\/40.*\): completing it\./);
+    for (const routing of out.match(/^Routing: .*$/gm) ?? []) expect(routing).toMatch(/vendor-a [1-9]/);
+  }, 180_000);
+
+  // Issue 7 finding 8: killed during round-1 dispatch, the round record listed its batches but only one batch record existed; the resume re-drove only that one and the vendor batches' cases slid into round 2.
+  it('rebuilds the batch records its round record lists when dispatch is killed between them', async () => {
+    const out = await killAndResume('dispatch:PutItem:7');
+    expect(out).toMatch(/Resume: round 1 lists 3 batches, 2 without a batch record: rebuilt .*vendor-a-1.*vendor-b-1/);
+    expect(out).toMatch(/demo-cxr-r1-vendor-a-1 .*accepted|demo-cxr-r1-vendor-a-1 .*rejected/);
+  }, 180_000);
+
+  // Issue 7 finding 9: killed at the first ingest, accepted batches had no submission.accepted event and no validation report after the resume: the embedded stack never redelivered S3 events after a restart.
+  it('delivers again the uploads whose ingest was killed, so every accepted upload has its event and report', async () => {
+    const out = await killAndResume('ingest:UpdateItem:3');
+    expect(out).toMatch(/Resume: \d+ upload\(s\) whose ingest had not finished, delivered again: uploads\//);
   }, 180_000);
 });
