@@ -76,13 +76,15 @@ export async function imageGridFromHeader(deps: Deps, imageKey: string): Promise
 
 /**
  * Stores a dispatched batch key as its three objects (aliases, key, answers).
- * Items without a grid get it from their image's NIfTI header where there is one.
+ * With `imageGrids` (detection and segmentation: masks and findings are checked
+ * against the grid), items without a grid get it from their image's NIfTI header
+ * where there is one.
  */
-export async function storeBatchKey(deps: Deps, full: DispatchedBatchKey): Promise<void> {
+export async function storeBatchKey(deps: Deps, full: DispatchedBatchKey, opts: { imageGrids?: boolean } = {}): Promise<void> {
   const { answers, ...rest } = full;
   const items = await Promise.all(
     rest.items.map(async (i) => {
-      const grid = i.grid ?? (await imageGridFromHeader(deps, i.imageKey));
+      const grid = i.grid ?? (opts.imageGrids ? await imageGridFromHeader(deps, i.imageKey) : undefined);
       return grid ? { ...i, grid } : i;
     }),
   );

@@ -197,7 +197,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     // the commit point. A retry after it rebuilds everything from the stored keys,
     // never from a new plan.
     // Each key as three objects: aliases (ingest, validation), key (cases), answers (scoring).
-    for (const key of keys) await storeBatchKey(deps, key);
+    for (const key of keys) await storeBatchKey(deps, key, { imageGrids: protocol.task.type !== 'classification' });
     await deps.repo.createRound({
       programId,
       protocolId: protocol.protocolId,

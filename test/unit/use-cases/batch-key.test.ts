@@ -5,6 +5,7 @@ import {
   batchAnswersObject,
   batchKeyObject,
   goldSetObject,
+  imageGridFromHeader,
   loadBatchAliases,
   loadBatchAnswers,
   loadBatchKey,
@@ -52,6 +53,21 @@ describe('Module: batch-key (aliases, key and answers stored apart)', () => {
       expect(await deps.objects.getJson(deps.buckets.gold, batchAnswersObject('b-1'))).toEqual({ batchId: 'b-1', answers: { 'gold-1': 'abnormal' } });
       expect((await loadBatchKey(deps, 'b-1')).items.map((i) => i.caseId)).toEqual(['case-1', 'gold-1']);
       expect(await loadBatchAnswers(deps, 'b-1')).toEqual(new Map([['gold-1', 'abnormal']]));
+    });
+  });
+
+  describe('Function: imageGridFromHeader', () => {
+    it('reads the grid of a NIfTI image from its first 4 KiB, and nothing for other images', async () => {
+      const deps = makeFakeDeps();
+      const image = writeNifti({ dims: [64, 64, 32], spacing: [0.5, 0.5, 1.5], data: new Uint8Array(64 * 64 * 32) }, { gzip: true });
+      await deps.objects.putBytes(deps.buckets.images, 'images/a.nii.gz', image, 'application/octet-stream');
+      await deps.objects.putBytes(deps.buckets.images, 'images/b.dcm', image, 'application/dicom');
+      await deps.objects.putBytes(deps.buckets.images, 'images/c.nii', new Uint8Array(400), 'application/octet-stream');
+
+      expect(await imageGridFromHeader(deps, 'images/a.nii.gz')).toEqual({ dims: [64, 64, 32], spacing: [0.5, 0.5, 1.5] });
+      expect(await imageGridFromHeader(deps, 'images/b.dcm')).toBeUndefined();
+      expect(await imageGridFromHeader(deps, 'images/c.nii')).toBeUndefined(); // not a NIfTI: the grid stays unknown
+      expect(await imageGridFromHeader(deps, 'images/missing.nii')).toBeUndefined();
     });
   });
 
