@@ -19,6 +19,7 @@ import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
 import { runCli } from '../../infra/local/cli.js';
+import { runQuarantineCli } from '../../infra/local/cli-quarantine.js';
 import { chestXrayProtocol, workforces } from '../../infra/local/demo/example-program.js';
 import { downloadManifest } from '../../infra/local/demo/simulated-workforce.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
@@ -196,5 +197,28 @@ describe('Quarantine on the embedded stack, resolved from the CLI', () => {
     expect(view.imageDigests).toContain(sha(HELD_BACK['case-png-text']));
     expect(view.imageDigests).toContain(sha(cleanPng(99)));
     expect(view.imageDigests).not.toContain(sha(HELD_BACK['case-jpeg-comment']));
+  });
+});
+
+describe('goldline quarantine: usage', () => {
+  const run = async (...args: string[]) => {
+    const err: string[] = [];
+    const code = await runQuarantineCli(args, { out: () => undefined, err: (t) => err.push(t) }, async () => {
+      throw new Error('the stack must not be opened for a usage error');
+    });
+    return { code, err: err.join('\n') };
+  };
+
+  it('refuses a release without a reason or a pm: name, a missing data directory and an unknown command, before opening anything', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'goldline-empty-'));
+    try {
+      expect(await run('release', 'case-1', '--by', 'pm:ana', '--data-dir', empty)).toEqual({ code: 2, err: expect.stringContaining('needs --reason') });
+      expect(await run('list')).toEqual({ code: 2, err: expect.stringContaining('--data-dir DIR is required') });
+      expect(await run('promote', 'case-1', '--data-dir', empty)).toEqual({ code: 2, err: expect.stringContaining('unknown quarantine command "promote"') });
+      expect(await run('replace', 'case-1', '--data-dir', empty)).toEqual({ code: 2, err: expect.stringContaining('a case id and an image file') });
+      expect(await run('list', '--data-dir', empty)).toEqual({ code: 1, err: expect.stringContaining('no Goldline state in') });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -306,6 +306,30 @@ describe('Property: the format inspectors on arbitrary bytes', () => {
     );
   });
 
+  it('never echo the text they find: a value placed in any field, chunk or segment is absent from every finding', async () => {
+    const secret = fc.stringMatching(/^[A-Za-z][A-Za-z^ ]{7,30}[A-Za-z]$/);
+    await fc.assert(
+      fc.asyncProperty(secret, fc.constantFrom('descrip', 'aux_file', 'intent_name', 'db_name', 'png', 'zTXt', 'com', 'xmp', 'mrs'), async (value, where) => {
+        const bytes =
+          where === 'png'
+            ? buildPng([tEXt('Author', value)])
+            : where === 'zTXt'
+              ? buildPng([zTXt('Comment', deflateSync(text(value)))])
+              : where === 'com'
+                ? buildJpeg([segment(0xfe, text(value))])
+                : where === 'xmp'
+                  ? buildJpeg([segment(0xe1, join(text('http://ns.adobe.com/xap/1.0/\0'), text(value)))])
+                  : where === 'mrs'
+                    ? buildNifti({ extensions: [{ ecode: 44, data: text(JSON.stringify({ PatientName: value, [value]: value })) }] })
+                    : buildNifti({ fields: { [where]: value.slice(0, 16) } });
+        const findings = await inspect(bytes);
+        expect(findings.length).toBeGreaterThan(0);
+        expect(JSON.stringify(findings)).not.toContain(where === 'descrip' || where === 'aux_file' || where === 'intent_name' || where === 'db_name' ? value.slice(0, 16) : value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never throw on a NIfTI header with arbitrary fields and extensions, plain or gzipped', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 348, maxLength: 1200 }), fc.boolean(), async (noise, gz) => {
