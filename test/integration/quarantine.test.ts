@@ -137,6 +137,7 @@ describe('Quarantine on the embedded stack, resolved from the CLI', () => {
     expect(cases.filter((c) => c.state === 'pending').map((c) => c.caseId).sort()).toEqual(Object.keys(HELD_BACK).sort());
   });
 
+  // Issue 8: a quarantined case had no way out; the PM could neither see its findings nor replace or release it.
   it('lets a PM list, replace and release quarantined cases from the CLI; the ledger names who and why; round 2 sends them to vendors', async () => {
     // Arrange: the CLI opens the data directory itself, so the test's stack lets go of it.
     await stack!.stop();

@@ -51,6 +51,7 @@ describe('Function: inspectOtherFormat — NIfTI', () => {
     expect(await locations(buildNifti({ fields: { descrip: 'FSL6.0 Jane Doe' } }))).toEqual(['descrip']);
   });
 
+  // Issue 8: the gate read DICOM only; a NIfTI with a patient name in `descrip` reached vendors unseen.
   it('blocks a NIfTI with a patient name in descrip, naming the field and never the value', async () => {
     // Arrange
     const bytes = buildNifti({ fields: { descrip: PATIENT } });
@@ -148,6 +149,7 @@ describe('Function: inspectOtherFormat — gzipped NIfTI', () => {
     expect(await inspect(gzipSync(buildNifti({ voxels: 4096 })))).toEqual([]);
   });
 
+  // Issue 7 finding 1 applied to the gate: an uncapped gunzip of a .nii.gz is a memory bomb.
   it('refuses a gzip bomb (a header declaring 1 GiB before its voxels) before inflating past the cap', async () => {
     // Arrange: vox_offset 1 GiB, all zeros — about 1 MB gzipped.
     const header = buildNifti({ voxels: 0 });
@@ -182,6 +184,7 @@ describe('Function: inspectOtherFormat — PNG', () => {
     expect(await inspect(buildPng([chunk('pHYs', new Uint8Array(9)), chunk('gAMA', new Uint8Array(4))]))).toEqual([]);
   });
 
+  // Issue 8: the gate read DICOM only; a PNG's text chunks reached vendors unseen.
   it('blocks a PNG with a tEXt chunk, naming a registered keyword and never the text', async () => {
     const findings = await inspect(buildPng([tEXt('Author', PATIENT)]));
     expect(findings).toEqual([expect.objectContaining({ format: 'png', rule: 'identifying-text', location: 'tEXt "Author"' })]);
@@ -244,6 +247,7 @@ describe('Function: inspectOtherFormat — JPEG', () => {
     expect(await inspect(buildJpeg([segment(0xe2, text('ICC_PROFILE\0\x01\x01'))]))).toEqual([]);
   });
 
+  // Issue 8: the gate read DICOM only; a JPEG comment reached vendors unseen.
   it('blocks a JPEG with a comment (COM), never echoing it', async () => {
     const findings = await inspect(buildJpeg([segment(0xfe, text(PATIENT))]));
     expect(findings).toEqual([expect.objectContaining({ format: 'jpeg', rule: 'identifying-text', location: 'COM' })]);
