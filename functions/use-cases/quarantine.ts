@@ -12,7 +12,8 @@
  *
  * Primary courses:
  * - {@link listQuarantined}: the protocol version; every pending case routing
- *   quarantines (work and gold), each with its problems.
+ *   quarantines (work and gold), each with its problems; and every release the
+ *   ledger records (who, when, why, what it overrode).
  * - {@link replaceQuarantinedImage}: check the case is quarantined → store the new
  *   image under a key built from the program id, case id and the image's
  *   SHA-256 → gate it as ingest does (the protocol's settings) → ledger
@@ -68,7 +69,12 @@ export interface QuarantineList {
   /** What the protocol does with a case the gate stops: only `quarantine` holds cases here. */
   onDeidentificationFailure: 'internal' | 'quarantine';
   cases: QuarantinedCase[];
+  /** Every release recorded in the ledger, oldest first: who, when, why, and what it overrode. */
+  releases: { caseId: string; by: string; at: string; reason: string; overrides: string[] }[];
 }
+
+/** The data of a `case.quarantine-released` event, as {@link releaseQuarantinedCase} writes it. */
+const ReleasedEventData = z.object({ caseId: Identifier, overrides: z.array(z.string()) });
 
 /** `id@version`, as batches and ledger events name a protocol. */
 const ProtocolRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}@[1-9]\d{0,8}$/, 'a protocol reference id@version (e.g. chest-xray@1)');
@@ -112,7 +118,14 @@ export async function listQuarantined(deps: Deps, input: ListQuarantinedInput): 
     .map((c) => describeIfQuarantined(c, protocol))
     .filter((c): c is QuarantinedCase => c !== undefined)
     .sort((a, b) => a.caseId.localeCompare(b.caseId));
-  return { protocol: ref, onDeidentificationFailure: protocol.routing.onDeidentificationFailure, cases };
+  const releases = (await deps.repo.listLedger(programId))
+    .filter((e) => e.type === 'case.quarantine-released')
+    .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId))
+    .map((e) => {
+      const data = ReleasedEventData.parse(e.data);
+      return { caseId: data.caseId, by: e.actor, at: e.at, reason: e.reason, overrides: data.overrides };
+    });
+  return { protocol: ref, onDeidentificationFailure: protocol.routing.onDeidentificationFailure, cases, releases };
 }
 
 /**

@@ -134,6 +134,10 @@ export async function runQuarantineCli(argv: readonly string[], io: QuarantineCl
           io.out(`  ${c.caseId}  ${c.imageKey}  rule ${c.ruleId}${c.goldPool ? '  (gold)' : ''}`);
           for (const p of c.problems) io.out(`      - ${p}`);
         }
+        if (list.releases.length > 0) {
+          io.out(`Released (from the ledger): ${list.releases.length}`);
+          for (const r of list.releases) io.out(`  ${r.caseId}  by ${r.by} at ${r.at}: ${r.reason} (overrides ${r.overrides.length} finding(s))`);
+        }
         return EXIT.ok;
       }
       case 'release': {

@@ -176,6 +176,8 @@ describe('Quarantine on the embedded stack, resolved from the CLI', () => {
     expect(notQuarantined.err).toContain('case case-clean-0 is not quarantined');
     expect(afterList.out).toContain('1 case(s)');
     expect(afterList.out).toContain('case-jpeg-comment');
+    expect(afterList.out).toContain('Released (from the ledger): 1');
+    expect(afterList.out).toContain('case-png-text  by pm:ana');
 
     // Assert: the ledger and round 2, on the same data directory.
     stack = await startLocalStack({ dataDir, random: seededRandomSource(4) });

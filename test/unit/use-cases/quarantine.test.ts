@@ -91,7 +91,9 @@ describe('Use case: releaseQuarantinedCase', () => {
     expect(result.overrides).toHaveLength(1);
     const c = (await deps.repo.getCase(PROGRAM, 'case-text'))!;
     expect(routeCase(c, protocol).route.pool).toBe('vendor');
-    expect((await listQuarantined(deps, { programId: PROGRAM, protocol: REF })).cases.map((x) => x.caseId)).toEqual(['case-comment']);
+    const after = await listQuarantined(deps, { programId: PROGRAM, protocol: REF });
+    expect(after.cases.map((x) => x.caseId)).toEqual(['case-comment']);
+    expect(after.releases).toEqual([{ caseId: 'case-text', by: 'pm:ana', at: expect.any(String), reason: 'Author is the scanner vendor name', overrides: result.overrides }]);
   });
 
   it('refuses a case that is not quarantined, and a release without a pm: name or a reason', async () => {
