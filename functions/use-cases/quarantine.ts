@@ -180,7 +180,9 @@ export async function replaceQuarantinedImage(
   const imageKey = `replacements/${programId}/${caseId}/${sha256}.${extensionOf(image)}`;
   await deps.objects.putBytes(deps.buckets.images, imageKey, image, 'application/octet-stream');
   // The attestation for an uninspectable format was given on the old image: the new one is judged without it.
-  const candidate: Case = { ...c, imageKey, seriesKeys: undefined, uninspectedFormatAttestation: undefined, quarantineRelease: undefined };
+  // The other files of a series are gated again with it: a finding in one of them keeps the case in quarantine.
+  const seriesKeys = c.seriesKeys?.filter((k) => k !== c.imageKey);
+  const candidate: Case = { ...c, imageKey, seriesKeys, uninspectedFormatAttestation: undefined, quarantineRelease: undefined };
   const findings = await gateCase(deps, candidate, protocol.deidentification);
   const after: Case = { ...candidate, deidentificationFindings: findings };
   const decision = routeCase(after, protocol);

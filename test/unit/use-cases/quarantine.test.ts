@@ -191,6 +191,28 @@ describe('Use case: replaceQuarantinedImage', () => {
     expect(routeCase({ ...released, imageKey: 'images/other' }, protocol).quarantined).toBe(true);
   });
 
+  it('gates the other files of a series with the new image: a finding in one of them keeps the case in quarantine', async () => {
+    // Arrange: a series whose first file has a text chunk and whose second has a comment.
+    const deps = makeFakeDeps();
+    await seedProgram(deps);
+    await deps.objects.putBytes(deps.buckets.images, 'images/s-1', buildPng([tEXt('Author', 'x')]), 'image/png');
+    await deps.objects.putBytes(deps.buckets.images, 'images/s-2', buildJpeg([segment(0xfe, text('x'))]), 'image/jpeg');
+    await ingestCases(deps, {
+      programId: PROGRAM,
+      protocolId: 'chest-xray',
+      protocolVersion: 1,
+      cases: [{ caseId: 'case-series', imageKey: 'images/s-1', seriesKeys: ['images/s-1', 'images/s-2'], modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }],
+      gold: [],
+    });
+
+    // Act
+    const result = await replaceQuarantinedImage(deps, { programId: PROGRAM, protocol: REF, caseId: 'case-series', by: 'pm:ana', image: buildPng() });
+
+    // Assert
+    expect(result.quarantined).toBe(true);
+    expect(result.problems).toEqual([expect.stringMatching(/^images\/s-2: .*COM/)]);
+  });
+
   it('refuses an empty image', async () => {
     const deps = makeFakeDeps();
     await seedProgram(deps);
