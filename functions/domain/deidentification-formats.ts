@@ -93,11 +93,12 @@ export function detectOtherFormat(head: Uint8Array): OtherFormat {
 
 /**
  * Inspects a non-DICOM image for anything that may identify a person. Returns no
- * finding when the image may leave; never throws.
+ * finding when the image may leave. Bad bytes never throw (they are findings); a
+ * failing reader does, since that is no property of the image and may be retried.
  *
  * @example
  * await inspectOtherFormat((n) => store.getHead(bucket, key, n), head, { inspectDicom })
- * // [{ format: 'nifti', rule: 'identifying-text', location: 'descrip', message: 'NIfTI descrip holds free text (14 bytes) …' }]
+ * // [{ format: 'nifti', rule: 'identifying-text', location: 'descrip', message: 'NIfTI-1 descrip holds free text (14 characters): …' }]
  */
 export async function inspectOtherFormat(read: ImagePrefixReader, head: Uint8Array, options: OtherFormatOptions): Promise<GateFinding[]> {
   const source = new PrefixSource(read, head, options.headRequested);
@@ -126,8 +127,7 @@ export async function inspectOtherFormat(read: ImagePrefixReader, head: Uint8Arr
 }
 
 /**
- * Inspects bytes already in memory (a whole file, or a NIfTI extension's DICOM): the
- * same rules, no reads.
+ * Inspects a whole file already in memory (tests, tools): the same rules, no reads.
  *
  * @example await inspectOtherFormatBytes(pngBytes, { inspectDicom }) // []
  */
