@@ -4,7 +4,7 @@
  * path, compared version to version, and tried on sample cases before a round.
  * Pure: text in, plain data out; nothing here reads files or throws on bad input.
  */
-import { type Document, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Case } from './model/case.js';
 import { ProtocolVersion, protocolRef } from './model/protocol.js';
@@ -47,10 +47,14 @@ export interface DocumentLimits {
 }
 
 /**
- * A protocol is a few kilobytes (the commented v1 example is about 6 KB) and
- * nests 7 levels (`routing.rules[0].when[0].values[0]`); these leave ample room.
+ * A protocol is a few kilobytes (the commented v1 example is about 7 KB; a rule
+ * is about 300 bytes) and nests 7 levels (`routing.rules[0].when[0].values[0]`);
+ * these leave ample room. The byte cap also bounds the YAML parser's own cost,
+ * which grows with the number of nodes: the worst 256 KiB documents (a flat list
+ * of 130,000 numbers, 130,000-deep brackets, aliases) are refused in a few
+ * seconds within a 160 MB heap; at 1 MiB they took about 8 s and 550 MB.
  */
-export const PROTOCOL_DOCUMENT_LIMITS: DocumentLimits = { maxBytes: 1024 * 1024, maxDepth: 32, maxValues: 100_000 };
+export const PROTOCOL_DOCUMENT_LIMITS: DocumentLimits = { maxBytes: 256 * 1024, maxDepth: 32, maxValues: 100_000 };
 
 /**
  * YAML aliases resolved per anchor, weighted by the aliases inside it (the `yaml`
@@ -104,17 +108,20 @@ const count = (n: number): string => n.toLocaleString('en-US');
  */
 export function decodeDocument(text: string, opts: { filename?: string; limits?: DocumentLimits } = {}): DecodedDocument {
   const limits = opts.limits ?? PROTOCOL_DOCUMENT_LIMITS;
+  // Before anything else touches the text: a UTF-8 character is 1 to 4 bytes,
+  // so the length in code units bounds the byte count from below.
+  if (text.length > limits.maxBytes + 3 || utf8ByteLength(text, limits.maxBytes + 3) > limits.maxBytes + 3) {
+    return { ok: false, format: detectDocumentFormat(text.slice(0, 100), opts.filename), problems: [`the document is larger than the limit of ${count(limits.maxBytes)} bytes: it is not read`] };
+  }
   const source = text.replace(/^\uFEFF/, '');
   const format = detectDocumentFormat(source, opts.filename);
-  // Before any parsing: a UTF-8 character is 1 to 4 bytes, so the length in
-  // code units bounds the byte count from below.
-  if (source.length > limits.maxBytes || utf8ByteLength(source, limits.maxBytes) > limits.maxBytes) {
+  if (utf8ByteLength(source, limits.maxBytes) > limits.maxBytes) {
     return { ok: false, format, problems: [`the document is larger than the limit of ${count(limits.maxBytes)} bytes: it is not read`] };
   }
   try {
     const decoded = format === 'json' ? decodeJson(source, opts.filename) : decodeYaml(source);
     if (!decoded.ok) return decoded;
-    const problems = boundsProblems(decoded.data, limits, decoded.view);
+    const problems = boundsProblems(decoded.data, limits, decoded.view, decoded.format === 'yaml');
     if (problems.length) return { ok: false, format: decoded.format, problems };
     return { ok: true, data: decoded.data, format: decoded.format, locate: decoded.view.locate, warnings: decoded.warnings };
   } catch (e) {
@@ -178,7 +185,7 @@ function decodeYaml(source: string): Decoded {
       return { ok: false, format: 'yaml', problems: ['YAML: the aliases (*name) expand the document too much: refused as a possible resource exhaustion attack; repeat the values instead'] };
     }
     if (e instanceof RangeError) return { ok: false, format: 'yaml', problems: ['YAML: the document nests too deeply to be read'] };
-    return { ok: false, format: 'yaml', problems: [`YAML: ${sentence(message)}`] };
+    return { ok: false, format: 'yaml', problems: [`YAML: ${clip(sentence(message))}`] };
   }
   return { ok: true, data, format: 'yaml', view, warnings: view.warnings };
 }
@@ -190,7 +197,7 @@ function decodeYaml(source: string): Decoded {
  * JSON.parse and YAML turn `1e400` into Infinity, YAML `.inf` / `.nan` into
  * Infinity / NaN; none of them is a meaningful protocol value.
  */
-function boundsProblems(data: unknown, limits: DocumentLimits, view: SourceView): string[] {
+function boundsProblems(data: unknown, limits: DocumentLimits, view: SourceView, locateDeep: boolean): string[] {
   const problems: string[] = [];
   // Each entry points at its parent: paths are built only for a problem.
   interface Entry {
@@ -226,7 +233,9 @@ function boundsProblems(data: unknown, limits: DocumentLimits, view: SourceView)
     if (value === null || typeof value !== 'object') continue;
     if (entry.depth >= limits.maxDepth) {
       const path = pathOf(entry);
-      return [`${formatPath(path)}: the document nests deeper than ${limits.maxDepth} levels here${where(path)}: it is not read`];
+      // A JSON document is not re-parsed just to place this: the YAML parser
+      // that finds lines gives up on deep nesting after costly work.
+      return [`${formatPath(path)}: the document nests deeper than ${limits.maxDepth} levels here${locateDeep ? where(path) : ''}: it is not read`];
     }
     const depth = entry.depth + 1;
     if (Array.isArray(value)) {
@@ -239,20 +248,46 @@ function boundsProblems(data: unknown, limits: DocumentLimits, view: SourceView)
   return problems;
 }
 
+/** Keys given twice in the same mapping (scalar keys compared by value), in document order; iterative. */
+function duplicateKeys(root: unknown): { key: unknown; offset: number }[] {
+  const found: { key: unknown; offset: number }[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : isNode(pair.key) ? pair.key.toString() : pair.key;
+        if (seen.has(key)) found.push({ key, offset: isNode(pair.key) && pair.key.range ? pair.key.range[0] : (node.range?.[0] ?? 0) });
+        seen.add(key);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
+}
+
 function readYaml(source: string): SourceView & { doc: Document; errors: string[]; warnings: string[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // The library's own duplicate-key check (uniqueKeys) compares every key with
+  // every other: 20,000 keys took it 40 s. duplicateKeys does it with a set.
+  // logLevel 'error': the library would otherwise print process warnings (e.g.
+  // about a mapping used as a key) to the reader's stderr.
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   const at = (offset: number): string => {
     const { line, col } = lineCounter.linePos(offset);
     return `line ${line}, column ${col}`;
   };
   const errors = doc.errors.map((e) => {
     if (/Maximum call stack size exceeded/.test(e.message)) return `YAML syntax error at ${at(e.pos[0])}: the document nests too deeply to be read`;
-    const key = e.code === 'DUPLICATE_KEY' ? source.slice(e.pos[0], e.pos[0] + 300).match(/^("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/)?.[1] : undefined;
-    const what = key ? `${key.startsWith('"') ? key : `"${key.replace(/^'|'$/g, '')}"`} is given twice in the same mapping` : sentence(e.message);
-    return `YAML syntax error at ${at(e.pos[0])}: ${what}`;
+    return `YAML syntax error at ${at(e.pos[0])}: ${clip(sentence(e.message))}`;
   });
-  const warnings = doc.warnings.map((w) => `YAML warning at ${at(w.pos[0])}: ${sentence(w.message)}`);
+  if (!errors.length) {
+    for (const d of duplicateKeys(doc.contents)) errors.push(`YAML syntax error at ${at(d.offset)}: ${show(d.key)} is given twice in the same mapping`);
+  }
+  const warnings = doc.warnings.map((w) => `YAML warning at ${at(w.pos[0])}: ${clip(sentence(w.message))}`);
   const nodeAt = (path: DocumentPath): unknown => {
     try {
       return doc.getIn(path as unknown[], true);
@@ -282,7 +317,7 @@ function readYaml(source: string): SourceView & { doc: Document; errors: string[
 }
 
 function jsonSyntaxProblem(source: string, message: string): string {
-  const base = sentence(message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, ''));
+  const base = clip(sentence(message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')));
   const position = message.match(/at position (\d+)/)?.[1];
   if (position !== undefined) {
     const before = source.slice(0, Number(position));
@@ -299,6 +334,9 @@ function jsonSyntaxProblem(source: string, message: string): string {
   }
   return `JSON syntax error: ${base}`;
 }
+
+/** The parser quotes whole tokens, which may be most of the document: keep a sentence short. */
+const clip = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const sentence = (message: string): string => message.split('\n')[0].replace(/\s+at line \d+, column \d+:?$/, '').trim();
 
@@ -319,12 +357,26 @@ export function parseProtocolDocument(text: string, opts: { filename?: string } 
     return { ok: false, problems: [`the document must be a single protocol (a mapping of fields), got ${describeKind(data)}`] };
   }
   const parsed = ProtocolVersion.safeParse(data);
-  if (!parsed.success) return { ok: false, problems: describeIssues(parsed.error.issues, data, locate) };
-  const unknown = unknownFields(data, parsed.data).map((path) => {
-    const where = locate(path);
-    return `${formatPath(path)}: unknown field, ignored (not part of the protocol format; check the spelling)${where ? ` (${where})` : ''}`;
-  });
-  return { ok: true, protocol: parsed.data, warnings: [...decoded.warnings, ...unknown] };
+  if (!parsed.success) return { ok: false, problems: firstOf(withoutEchoes(parsed.error.issues), (issues) => describeIssues(issues, data, locate), 'problem') };
+  const unknown = firstOf(unknownFields(data, parsed.data), (paths) =>
+    paths.map((path) => {
+      const where = locate(path);
+      return `${formatPath(path)}: unknown field, ignored (not part of the protocol format; check the spelling)${where ? ` (${where})` : ''}`;
+    }),
+    'unknown field',
+  );
+  return { ok: true, protocol: parsed.data, warnings: [...decoded.warnings.slice(0, MAX_REPORTED), ...unknown] };
+}
+
+/** At most this many problems (or warnings) are described, plus one line saying how many more there are. */
+const MAX_REPORTED = 50;
+
+/** Describes the first MAX_REPORTED items (finding a line is not free in a large mapping) and counts the rest. */
+function firstOf<T>(items: readonly T[], describe: (items: readonly T[]) => string[], noun: string): string[] {
+  const out = describe(items.slice(0, MAX_REPORTED));
+  const more = items.length - MAX_REPORTED;
+  if (more > 0) out.push(`… and ${count(more)} more ${noun}${more === 1 ? '' : 's'} not shown`);
+  return out;
 }
 
 /**
@@ -334,10 +386,20 @@ export function parseProtocolDocument(text: string, opts: { filename?: string } 
  * @example describeIssues(Case.safeParse(row).error.issues, row) // ['flags.rare: expected true or false, got "yes"']
  */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], data: unknown, locate: Locate = nowhere): string[] {
-  return issues.map((issue) => {
+  return withoutEchoes(issues).map((issue) => {
     const where = locate(issue.path);
     return `${formatPath(issue.path)}: ${describeIssue(issue, data)}${where ? ` (${where})` : ''}`;
   });
+}
+
+/**
+ * zod 4 goes on checking a value of the wrong type: `[]` where `z.string().min(1)`
+ * is expected gives "expected text" and "must have at least one item". Once a
+ * value has the wrong type, other complaints about the same path are noise.
+ */
+function withoutEchoes(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const wrongType = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => JSON.stringify(i.path.map(String))));
+  return issues.filter((i) => i.code === 'invalid_type' || !wrongType.has(JSON.stringify(i.path.map(String))));
 }
 
 /**

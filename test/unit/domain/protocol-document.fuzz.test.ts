@@ -4,7 +4,10 @@
  * it never throws, and input that could take unbounded memory or time (huge
  * files, deep nesting, exponential YAML aliases) is refused by a named limit.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -109,8 +112,8 @@ describe('Fuzz: parseProtocolDocument', () => {
   it('refuses nesting deeper than the limit, in JSON, YAML flow and YAML block style, with the path', () => {
     fc.assert(
       fc.property(fc.integer({ min: PROTOCOL_DOCUMENT_LIMITS.maxDepth + 1, max: 20_000 }), fc.constantFrom('json', 'flow', 'block'), (depth, style) => {
-        // Block style indents one more space per level: 1,000 levels are 0.5 MB.
-        const blockDepth = Math.min(depth, 1_000);
+        // Block style indents one more space per level: 600 levels are about 180 KB.
+        const blockDepth = Math.min(depth, 600);
         const text =
           style === 'json'
             ? `{"title": ${'['.repeat(depth)}${']'.repeat(depth)}}`
@@ -149,17 +152,33 @@ describe('Fuzz: parseProtocolDocument', () => {
   });
 
   it('refuses a document over the byte limit before parsing it, counting UTF-8 bytes', () => {
-    const refusal = { ok: false, problems: ['the document is larger than the limit of 1,048,576 bytes: it is not read'] };
+    const refusal = { ok: false, problems: ['the document is larger than the limit of 262,144 bytes: it is not read'] };
     // 64 MiB of "[": parsed, it would nest 64 million deep.
     expect(parseProtocolDocument('['.repeat(64 * 1024 * 1024), { filename: 'p.json' })).toEqual(refusal);
-    // 400,000 characters of "€" are 1.2 MB: under the limit in characters, over it in bytes.
-    const euros = `title: "${'€'.repeat(400_000)}"\n`;
-    expect(utf8ByteLength(euros)).toBe(400_000 * 3 + 10);
+    // 100,000 characters of "€" are 300 KB: under the limit in characters, over it in bytes.
+    const euros = `title: "${'€'.repeat(100_000)}"\n`;
+    expect(utf8ByteLength(euros)).toBe(100_000 * 3 + 10);
     expect(parseProtocolDocument(euros, { filename: 'p.yaml' })).toEqual(refusal);
     // Just under the limit is read (and refused for what it says, not for its size).
     const under = `# ${'x'.repeat(PROTOCOL_DOCUMENT_LIMITS.maxBytes - 10)}\n`;
     expect(expectClearResult(under, 'p.yaml')).toMatchObject({ ok: false, problems: [expect.stringMatching(/^the document is empty/)] });
   });
+
+  it('reads the worst documents under the byte cap within a 160 MB heap', () => {
+    // Act: a child Node whose heap is capped; running out of it kills the child.
+    const child = join(dirname(fileURLToPath(import.meta.url)), 'protocol-document.memory.child.ts');
+    const r = spawnSync(process.execPath, ['--max-old-space-size=160', '--import', 'tsx', child], { encoding: 'utf8', timeout: 300_000 });
+
+    // Assert
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const outcomes = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; bytes: number; ok: boolean; first: string });
+    expect(outcomes.map((o) => o.name)).toEqual(['flat list', 'deep flow', 'deep JSON', 'wide alias', 'many keys']);
+    for (const o of outcomes) {
+      expect(o.bytes).toBeLessThanOrEqual(PROTOCOL_DOCUMENT_LIMITS.maxBytes);
+      expect(o.ok).toBe(false);
+    }
+  }, 300_000);
 
   it('counts UTF-8 bytes the way an encoder does', () => {
     fc.assert(

@@ -346,6 +346,30 @@ describe('Function: parseProtocolDocument', () => {
       expect(problems[0]).toMatch(/^YAML syntax error at line \d+, column \d+: \S/);
     });
 
+    it('reports a key given twice in a nested mapping, at the second one', () => {
+      // Act
+      const problems = problemsOf(YAML_DOC.replace('  goldAccuracy: 0.85\n', '  goldAccuracy: 0.85\n  goldAccuracy: 0.9\n'), 'p.yaml');
+
+      // Assert
+      expect(problems).toEqual(['YAML syntax error at line 9, column 3: "goldAccuracy" is given twice in the same mapping']);
+    });
+
+    it('describes at most 50 problems or warnings and counts the rest', () => {
+      // Arrange: 120 misspelt extra fields, and a list of 80 classes that are not text
+      const extra = Array.from({ length: 120 }, (_, i) => `extra${i}: 1`).join('\n');
+      const classes = `[${Array(80).fill('[]').join(', ')}]`;
+
+      // Act
+      const warned = parseProtocolDocument(`${YAML_DOC}${extra}\n`, { filename: 'p.yaml' });
+      const refused = problemsOf(YAML_DOC.replace('classes: [normal, abnormal]', `classes: ${classes}`), 'p.yaml');
+
+      // Assert
+      expect(warned.ok && warned.warnings.length).toBe(51);
+      expect(warned.ok && warned.warnings[50]).toBe('… and 70 more unknown fields not shown');
+      expect(refused).toHaveLength(51);
+      expect(refused[50]).toBe('… and 30 more problems not shown');
+    });
+
     it('reports a key given twice in YAML', () => {
       // Act
       const problems = problemsOf(`${YAML_DOC}goldRate: 0.2\n`, 'p.yaml');

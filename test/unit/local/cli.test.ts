@@ -204,7 +204,7 @@ describe('Function: runCli (in process)', () => {
 
     // Assert
     expect(code).toBe(EXIT.invalid);
-    expect(io.stderr).toEqual(['cannot read big.yaml: the file is 2,097,155 bytes, over the limit of 1,048,576 bytes: it is not read']);
+    expect(io.stderr).toEqual(['cannot read big.yaml: the file is 2,097,155 bytes, over the limit of 262,144 bytes: it is not read']);
     expect(CASES_DOCUMENT_LIMITS.maxBytes).toBeGreaterThan(150_000 * 200);
   });
 
