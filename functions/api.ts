@@ -1,0 +1,40 @@
+/**
+ * Lambda entry of the HTTP API (API Gateway HTTP API, payload 2.0): the same
+ * application the embedded stack serves on 127.0.0.1 (functions/api/app.ts).
+ * API Gateway's JWT authorizer checks the token first; the application checks
+ * it again against the user pool's JWKS (issuer, audience, expiry, RS256).
+ *
+ * Environment: API_AUTH_ISSUER (https://cognito-idp.<region>.amazonaws.com/<poolId>),
+ * API_AUTH_AUDIENCE (the app client id), optionally API_AUTH_JWKS_URL (default
+ * `<issuer>/.well-known/jwks.json`), and the tables and buckets of deps.ts.
+ */
+import { handle } from 'hono/aws-lambda';
+import { z } from 'zod';
+import { defaultDeps } from './adapters/deps.js';
+import type { Handler } from './adapters/handler.js';
+import { createApi } from './api/app.js';
+import type { AuthConfig } from './api/auth.js';
+import type { Deps } from './use-cases/ports.js';
+
+const AuthEnv = z.object({
+  API_AUTH_ISSUER: z.url(),
+  API_AUTH_AUDIENCE: z.string().min(1),
+  API_AUTH_JWKS_URL: z.url().optional(),
+});
+
+/** The token issuer the API trusts, from the environment the CDK stack sets. */
+export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const e = AuthEnv.parse(env);
+  return { issuer: e.API_AUTH_ISSUER, audience: e.API_AUTH_AUDIENCE, jwksUrl: e.API_AUTH_JWKS_URL ?? `${e.API_AUTH_ISSUER}/.well-known/jwks.json` };
+}
+
+/** The API as a Lambda handler; the app (and its JWKS cache) is built on the first request and kept. */
+export function makeHandler(deps: () => Deps = defaultDeps): Handler<unknown> {
+  let lambda: ReturnType<typeof handle> | undefined;
+  return async (event) => {
+    lambda ??= handle(createApi({ deps, auth: authFromEnv() }));
+    return lambda(event as Parameters<typeof lambda>[0]);
+  };
+}
+
+export const handler = makeHandler();
