@@ -19,6 +19,7 @@ import {
 import {
   BatchScore,
   Case,
+  type CaseAssignment,
   LedgerEvent,
   ProtocolVersion,
   type QuarantineRelease,
@@ -29,7 +30,17 @@ import {
   UploadSlot,
   Workforce,
 } from '../domain/index.js';
-import type { AdjudicationRecord, BatchRecord, Repository, RoundRecord } from '../use-cases/ports.js';
+import { InvalidInputError } from '../use-cases/errors.js';
+import type {
+  AdjudicationRecord,
+  BatchRecord,
+  Page,
+  PageKey,
+  PageRequest,
+  Repository,
+  RoundRecord,
+  WorkforceTermsPatch,
+} from '../use-cases/ports.js';
 
 const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
@@ -54,7 +65,34 @@ export const keys = {
     pk: `PROGRAM#${programId}`,
     sk: `SHARES#${protocolId}#${pad(round, 4)}`,
   }),
+  /** The program registry: one item per program, written with its workforces. */
+  program: (programId: string) => ({ pk: 'PROGRAMS', sk: `PROGRAM#${programId}` }),
+  /** A workforce's batches across programs, newest first (a pointer: the batch item holds the record). */
+  workforceBatch: (workforceId: string, createdAt: string, batchId: string) => ({
+    pk: `WORKFORCE#${workforceId}`,
+    sk: `BATCH#${createdAt}#${batchId}`,
+  }),
 };
+
+/**
+ * A page's start key, checked to be one this listing itself returned: exactly
+ * these attributes, strings, and `expected` where given (the partition of the
+ * listing — a cursor from another workforce's listing is refused).
+ */
+function checkPageKey(after: PageKey | undefined, expected: Record<string, string | RegExp>): Record<string, string> | undefined {
+  if (after === undefined) return undefined;
+  const names = Object.keys(expected).sort();
+  const given = Object.keys(after).sort();
+  const ok =
+    names.length === given.length &&
+    names.every((n, i) => {
+      const v = after[given[i]];
+      const want = expected[n];
+      return n === given[i] && typeof v === 'string' && (typeof want === 'string' ? v === want : want.test(v));
+    });
+  if (!ok) throw new InvalidInputError('the cursor does not belong to this listing');
+  return after as Record<string, string>;
+}
 
 const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> | undefined): T | undefined => {
   if (!item) return undefined;
@@ -142,6 +180,8 @@ export class DynamoRepository implements Repository {
   }
 
   async putWorkforce(programId: string, w: Workforce) {
+    // The registry entry first (a repeat overwrites it with the same item).
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...keys.program(programId), programId } }));
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...keys.workforce(programId, w.workforceId), ...w } }));
   }
 
@@ -387,7 +427,11 @@ export class DynamoRepository implements Repository {
     await Promise.all(Array.from({ length: 16 }, worker));
   }
 
-  createBatch(b: BatchRecord) {
+  async createBatch(b: BatchRecord) {
+    // The workforce's pointer first: a retry after a crash writes the same item again.
+    await this.doc.send(
+      new PutCommand({ TableName: this.table, Item: { ...keys.workforceBatch(b.workforceId, b.createdAt, b.batchId), batchId: b.batchId } }),
+    );
     return this.putIfAbsent({
       ...keys.batch(b.batchId),
       gsi1pk: `PROGRAM#${b.programId}#ROUND#${pad(b.round, 4)}`,
@@ -586,5 +630,99 @@ export class DynamoRepository implements Repository {
   async getShares(programId: string, protocolId: string, round: number) {
     const item = await this.get(keys.shares(programId, protocolId, round));
     return item ? Shares.parse(item.shares) : undefined;
+  }
+
+  async listPrograms() {
+    const items = await this.queryPrefix('PROGRAMS', 'PROGRAM#');
+    return items.map((i) => String(i.programId)).sort();
+  }
+
+  async listRounds(programId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'ROUND#');
+    return items.map((i) => this.toRound(i)!);
+  }
+
+  /** One Query page; `next` only when DynamoDB says there may be more. */
+  private async queryPage(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, start: Record<string, string> | undefined) {
+    const r = await this.doc.send(
+      new QueryCommand({ ...input, TableName: this.table, Limit: page.limit, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    return { items: r.Items ?? [], next: r.LastEvaluatedKey as PageKey | undefined };
+  }
+
+  async listWorkforceBatches(workforceId: string, page: PageRequest): Promise<Page<BatchRecord>> {
+    const pk = `WORKFORCE#${workforceId}`;
+    const start = checkPageKey(page.after, { pk, sk: /^BATCH#/ });
+    const r = await this.queryPage(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': pk, ':p': 'BATCH#' },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+      page,
+      start,
+    );
+    const batches = await Promise.all(r.items.map((i) => this.getBatch(String(i.batchId))));
+    // A pointer whose batch record is not written yet (a dispatch in progress) is skipped.
+    const items: BatchRecord[] = [];
+    for (const b of batches) if (b?.workforceId === workforceId) items.push(b);
+    return { items, ...(r.next ? { next: r.next } : {}) };
+  }
+
+  async listRoundBatchesPage(programId: string, round: number, page: PageRequest): Promise<Page<BatchRecord>> {
+    const gsi1pk = `PROGRAM#${programId}#ROUND#${pad(round, 4)}`;
+    const start = checkPageKey(page.after, { pk: /^BATCH#/, sk: /^BATCH$/, gsi1pk, gsi1sk: /^BATCH#/ });
+    const r = await this.queryPage(
+      { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': gsi1pk } },
+      page,
+      start,
+    );
+    return { items: r.items.map((i) => strip<BatchRecord & Record<string, unknown>>(i)!), ...(r.next ? { next: r.next } : {}) };
+  }
+
+  async listProgramScorecards(programId: string) {
+    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'SCORECARD#');
+    return items.map((i) => Scorecard.parse(strip(i)));
+  }
+
+  async listAdjudications(programId: string) {
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#ADJUDICATIONS` },
+    });
+    return items.map((i) => strip<AdjudicationRecord & Record<string, unknown>>(i)!);
+  }
+
+  async updateWorkforceTerms(programId: string, workforceId: string, patch: WorkforceTermsPatch) {
+    const entries = Object.entries(patch).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return (await this.listWorkforces(programId)).find((w) => w.workforceId === workforceId);
+    try {
+      const r = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.workforce(programId, workforceId),
+          UpdateExpression: `SET ${entries.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#f${i}`, k])),
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([, v], i) => [`:f${i}`, v])),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Workforce.parse(strip(r.Attributes));
+    } catch (e) {
+      if (isConditionFailure(e)) return undefined;
+      throw e;
+    }
+  }
+
+  setCaseAssignment(programId: string, caseId: string, assignment: CaseAssignment) {
+    return this.conditionalCaseUpdate(programId, caseId, {
+      UpdateExpression: 'SET assignment = :a',
+      ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
+      ExpressionAttributeNames: { '#s': 'state' },
+      ExpressionAttributeValues: { ':a': assignment, ':pending': 'pending' },
+    });
   }
 }

@@ -28,7 +28,7 @@ export interface PlanRoundInput {
 }
 
 const qualified = (w: Workforce, required: readonly string[]): boolean =>
-  w.status !== 'suspended' && required.every((q) => w.qualifications.includes(q));
+  w.status !== 'suspended' && !w.paused && required.every((q) => w.qualifications.includes(q));
 
 /**
  * Capacity for real cases this round: hidden gold items take vendor capacity too,

@@ -6,6 +6,7 @@ import type {
   Batch,
   BatchScore,
   Case,
+  CaseAssignment,
   LedgerEvent,
   ProtocolVersion,
   QuarantineRelease,
@@ -151,6 +152,50 @@ export interface Repository {
   /** Conditional create of a round's shares (computed once). */
   createShares(programId: string, protocolId: string, round: number, shares: Shares): Promise<'created' | 'exists'>;
   getShares(programId: string, protocolId: string, round: number): Promise<Shares | undefined>;
+
+  // --- Queries behind the HTTP API (issue 9): pages, program-wide lists, targeted updates ---
+
+  /** Program ids in the registry (a program is registered with its first workforce). */
+  listPrograms(): Promise<string[]>;
+  /** Every round record of a program, oldest first. */
+  listRounds(programId: string): Promise<RoundRecord[]>;
+  /** One page of a workforce's batches across programs, newest first (`after`: the previous page's `next`). */
+  listWorkforceBatches(workforceId: string, page: PageRequest): Promise<Page<BatchRecord>>;
+  /** One page of a round's batches, by batch id. */
+  listRoundBatchesPage(programId: string, round: number, page: PageRequest): Promise<Page<BatchRecord>>;
+  /** Every scorecard of a program, all protocols. */
+  listProgramScorecards(programId: string): Promise<Scorecard[]>;
+  /** Every adjudication of a program, whatever its status. */
+  listAdjudications(programId: string): Promise<AdjudicationRecord[]>;
+  /**
+   * Targeted update of a workforce's terms and pause (never its status, gold or
+   * history, which dispatch and rebalance write). Undefined when there is no such workforce.
+   */
+  updateWorkforceTerms(programId: string, workforceId: string, patch: WorkforceTermsPatch): Promise<Workforce | undefined>;
+  /**
+   * Conditional: records a PM's explicit assignment on a pending case. False,
+   * changing nothing, when the case is missing or not pending.
+   */
+  setCaseAssignment(programId: string, caseId: string, assignment: CaseAssignment): Promise<boolean>;
+}
+
+/** The terms a PM may change on a workforce (functions/use-cases/workforces.ts). */
+export type WorkforceTermsPatch = Partial<Pick<Workforce, 'pricePerCase' | 'capacityPerRound' | 'slaHours' | 'qualifications' | 'paused'>>;
+
+/**
+ * Where a page starts: the previous page's `next`, exactly as the store returned
+ * it. Opaque to use cases; an adapter refuses a key that is not one of its own
+ * for this listing (InvalidInputError).
+ */
+export type PageKey = Record<string, string | number>;
+export interface PageRequest {
+  limit: number;
+  after?: PageKey;
+}
+export interface Page<T> {
+  items: T[];
+  /** Absent on the last page. */
+  next?: PageKey;
 }
 
 /** An object as read, with the version that was read (undefined where the store keeps no versions). */

@@ -49,6 +49,7 @@ export async function registerWorkforce(deps: Deps, programId: string, input: Wo
     ? {
         ...parsed,
         status: input.status ?? existing.status,
+        paused: input.paused ?? existing.paused,
         recentGold: input.recentGold ? parsed.recentGold : existing.recentGold,
         goldSeen: input.goldSeen ? parsed.goldSeen : existing.goldSeen,
       }
@@ -79,7 +80,8 @@ export async function ingestCases(
 ): Promise<{ cases: number; gold: number; gated: number; undeclared: { caseId: string; problems: string[] }[] }> {
   const settings = await gateSettings(deps, input.protocolId, input.protocolVersion);
   // A quarantine release is given only by a PM through quarantine.ts (and recorded in the ledger), never by a manifest.
-  const parsed = input.cases.map((c) => ({ ...Case.parse(c), quarantineRelease: undefined }));
+  // Nor is an explicit assignment (assignments.ts): a manifest carries neither.
+  const parsed = input.cases.map((c) => ({ ...Case.parse(c), quarantineRelease: undefined, assignment: undefined }));
   const cases: Case[] = [];
   const attestedParts = new Map<string, string[]>();
   const queue = parsed.slice();

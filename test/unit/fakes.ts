@@ -4,8 +4,10 @@
  * (conditional creates, conditional transitions, copies on read and write), so
  * use-case tests exercise the same idempotency rules as DynamoDB and S3 do.
  */
+import { InvalidInputError } from '../../functions/use-cases/errors.js';
 import {
   Case,
+  type CaseAssignment,
   type CaseInput,
   type LedgerEvent,
   ProtocolVersion,
@@ -31,7 +33,11 @@ import type {
   Clock,
   Deps,
   ObjectStore,
+  Page,
+  PageKey,
+  PageRequest,
   Repository,
+  WorkforceTermsPatch,
   RoundRecord,
   TaskCallbacks,
   WorkflowStarter,
@@ -376,6 +382,66 @@ export class InMemoryRepository implements Repository {
     const s = this.shares.get(`${programId}/${protocolId}/${round}`);
     return s && copy(s);
   }
+  async listPrograms() {
+    // As the adapter's registry: a program is registered with its first workforce.
+    return [...new Set([...this.workforces.keys()].map((k) => k.split('/')[0]))].sort();
+  }
+  async listRounds(programId: string) {
+    return [...this.rounds.values()].filter((r) => r.programId === programId).sort((a, b) => a.round - b.round).map(copy);
+  }
+  async listWorkforceBatches(workforceId: string, page: PageRequest): Promise<Page<BatchRecord>> {
+    // The adapter's keys and order (newest first), so cursors behave alike.
+    const pk = `WORKFORCE#${workforceId}`;
+    const all = [...this.batches.values()]
+      .filter((b) => b.workforceId === workforceId)
+      .map((b) => ({ b, key: { pk, sk: `BATCH#${b.createdAt}#${b.batchId}` } }))
+      .sort((x, y) => (x.key.sk < y.key.sk ? 1 : x.key.sk > y.key.sk ? -1 : 0));
+    const after = fakePageKey(page.after, ['pk', 'sk'], (k) => k.pk === pk && k.sk.startsWith('BATCH#'));
+    const rest = after ? all.filter((x) => x.key.sk < after.sk) : all;
+    const items = rest.slice(0, page.limit);
+    return { items: items.map((x) => copy(x.b)), ...(rest.length > page.limit ? { next: items.at(-1)!.key } : {}) };
+  }
+  async listRoundBatchesPage(programId: string, round: number, page: PageRequest): Promise<Page<BatchRecord>> {
+    const gsi1pk = `PROGRAM#${programId}#ROUND#${String(round).padStart(4, '0')}`;
+    const all = [...this.batches.values()]
+      .filter((b) => b.programId === programId && b.round === round)
+      .map((b) => ({ b, key: { pk: `BATCH#${b.batchId}`, sk: 'BATCH', gsi1pk, gsi1sk: `BATCH#${b.batchId}` } }))
+      .sort((x, y) => (x.key.gsi1sk < y.key.gsi1sk ? -1 : 1));
+    const after = fakePageKey(page.after, ['gsi1pk', 'gsi1sk', 'pk', 'sk'], (k) => k.gsi1pk === gsi1pk && k.sk === 'BATCH');
+    const rest = after ? all.filter((x) => x.key.gsi1sk > after.gsi1sk) : all;
+    const items = rest.slice(0, page.limit);
+    return { items: items.map((x) => copy(x.b)), ...(rest.length > page.limit ? { next: items.at(-1)!.key } : {}) };
+  }
+  async listProgramScorecards(programId: string) {
+    return [...this.scorecards.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
+  }
+  async listAdjudications(programId: string) {
+    return [...this.adjudications.values()].filter((a) => a.programId === programId).map(copy);
+  }
+  async updateWorkforceTerms(programId: string, workforceId: string, patch: WorkforceTermsPatch) {
+    const k = `${programId}/${workforceId}`;
+    const w = this.workforces.get(k);
+    if (!w) return undefined;
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+    this.workforces.set(k, { ...w, ...copy(defined) });
+    return copy(this.workforces.get(k)!);
+  }
+  async setCaseAssignment(programId: string, caseId: string, assignment: CaseAssignment) {
+    const k = `${programId}/${caseId}`;
+    const c = this.cases.get(k);
+    if (c?.state !== 'pending') return false;
+    this.cases.set(k, { ...c, assignment: copy(assignment) });
+    return true;
+  }
+}
+
+/** A page start key as the adapter checks it: exactly these string attributes, of this listing. */
+function fakePageKey(after: PageKey | undefined, names: string[], belongs: (k: Record<string, string>) => boolean) {
+  if (after === undefined) return undefined;
+  const given = Object.keys(after).sort();
+  const ok = given.length === names.length && given.every((n, i) => n === names[i] && typeof after[n] === 'string');
+  if (!ok || !belongs(after as Record<string, string>)) throw new InvalidInputError('the cursor does not belong to this listing');
+  return after as Record<string, string>;
 }
 
 /** An ObjectStore kept in a Map of `bucket/key` → bytes, versioned like an S3 bucket with versioning on. */

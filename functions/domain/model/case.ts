@@ -28,6 +28,21 @@ export const QuarantineRelease = z.strictObject({
 });
 export type QuarantineRelease = z.infer<typeof QuarantineRelease>;
 
+/**
+ * A PM's explicit assignment of a pending case to a workforce (an override of
+ * the shares, functions/use-cases/assignments.ts): the next round sends the case
+ * there, as long as routing, the de-identification gate and the workforce's
+ * qualifications, exclusions and capacity still allow it.
+ */
+export const CaseAssignment = z.strictObject({
+  workforceId: Identifier,
+  reason: z.string().trim().min(1).max(2000),
+  /** `<role>:<name>`: who assigned it. */
+  by: z.string().min(1).max(200),
+  at: z.iso.datetime(),
+});
+export type CaseAssignment = z.infer<typeof CaseAssignment>;
+
 export const Case = z.object({
   caseId: Identifier,
   /** Key of the de-identified image in the images bucket. */
@@ -68,6 +83,8 @@ export const Case = z.object({
   uninspectedFormatAttestation: z.strictObject({ by: z.string().min(1).max(200), reason: z.string().min(1).max(2000) }).optional(),
   /** A PM's release of the case from quarantine (see {@link QuarantineRelease}). */
   quarantineRelease: QuarantineRelease.optional(),
+  /** A PM's explicit assignment (see {@link CaseAssignment}); never from a manifest. */
+  assignment: CaseAssignment.optional(),
   /** Workforces that must not get this case again (missed SLA, rejected batch). */
   excludedWorkforces: z.array(z.string()).default([]),
 });

@@ -26,6 +26,12 @@ export const LedgerEventType = z.enum([
   'case.quarantine-released',
   'case.image-replaced',
   'case.format-attested',
+  'workforce.changed',
+  'workforce.paused',
+  'workforce.resumed',
+  'case.assigned',
+  'shares.refused',
+  'cases.ingested',
 ]);
 export type LedgerEventType = z.infer<typeof LedgerEventType>;
 

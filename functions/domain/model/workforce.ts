@@ -14,6 +14,11 @@ export const Workforce = z.object({
   slaHours: z.number().positive(),
   qualifications: z.array(z.string()).default([]),
   status: WorkforceStatus.default('active'),
+  /**
+   * Paused by a PM: no new work (planning skips it) until resumed. Apart from
+   * `status`, which the rebalancer owns (probation, suspension).
+   */
+  paused: z.boolean().default(false),
   /** Gold case ids of this workforce's most recent batches, newest last (gold reuse cap). */
   recentGold: z.array(z.object({ batchId: z.string(), caseIds: z.array(z.string()) })).default([]),
   /** Every gold case this workforce has been shown (unseen gold is drawn first). */

@@ -1,0 +1,195 @@
+/**
+ * Contract tests for the Repository port's query methods (issue 9): the same
+ * suite runs against the DynamoDB adapter on dynalite (in process, 127.0.0.1)
+ * and against the in-memory fake the use-case tests rely on, so what the fake
+ * shows about pages, cursors and conditional updates holds for the real store.
+ */
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRepository } from '../../../functions/adapters/dynamo-repository.js';
+import { InvalidInputError } from '../../../functions/use-cases/errors.js';
+import type { BatchRecord, Repository } from '../../../functions/use-cases/ports.js';
+import { MAIN_TABLE } from '../../../infra/definitions.js';
+import { createTableInput } from '../../../infra/local/stack.js';
+import { InMemoryRepository, makeCase, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
+
+const batch = (batchId: string, overrides: Partial<BatchRecord> = {}): BatchRecord => ({
+  batchId,
+  programId: 'prog-1',
+  round: 1,
+  protocol: 'chest-xray@1',
+  workforceId: 'vendor-a',
+  workforceKind: 'vendor',
+  itemCount: 10,
+  goldCount: 1,
+  slaHours: 48,
+  status: 'awaiting-submission',
+  createdAt: T0,
+  ...overrides,
+});
+
+let server: ReturnType<typeof dynalite>;
+let client: DynamoDBClient;
+let tables = 0;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((res) => server.close(() => res()));
+});
+
+/** A fresh DynamoDB table (same definition as the stack) per test. */
+async function dynamoRepository(): Promise<Repository> {
+  const name = `contract-${++tables}`;
+  await client.send(new CreateTableCommand(createTableInput(MAIN_TABLE, name)));
+  return new DynamoRepository(client, name);
+}
+
+const implementations: [string, () => Promise<Repository>][] = [
+  ['DynamoRepository on dynalite', dynamoRepository],
+  ['InMemoryRepository', async () => new InMemoryRepository()],
+];
+
+describe.each(implementations)('Port: Repository (queries) — %s', (_name, make) => {
+  describe('Method: listWorkforceBatches', () => {
+    it('pages through only this workforce\'s batches, newest first, and refuses another workforce\'s cursor', async () => {
+      // Arrange
+      const repo = await make();
+      for (let i = 0; i < 5; i++) await repo.createBatch(batch(`b-a-${i}`, { createdAt: `2025-03-0${i + 1}T09:00:00.000Z` }));
+      await repo.createBatch(batch('b-b-0', { workforceId: 'vendor-b' }));
+
+      // Act
+      const seen: string[] = [];
+      let after: Record<string, string | number> | undefined;
+      let pages = 0;
+      do {
+        const page = await repo.listWorkforceBatches('vendor-a', { limit: 2, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((b) => b.batchId));
+        after = page.next;
+        pages++;
+      } while (after && pages < 10);
+      const first = await repo.listWorkforceBatches('vendor-a', { limit: 2 });
+
+      // Assert
+      expect(seen).toEqual(['b-a-4', 'b-a-3', 'b-a-2', 'b-a-1', 'b-a-0']);
+      expect(first.next).toBeDefined();
+      await expect(repo.listWorkforceBatches('vendor-b', { limit: 2, after: first.next })).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(repo.listWorkforceBatches('vendor-a', { limit: 2, after: { pk: 'WORKFORCE#vendor-a' } })).rejects.toBeInstanceOf(InvalidInputError);
+    });
+
+    it('lists a batch created twice (a retried dispatch) once', async () => {
+      const repo = await make();
+      await repo.createBatch(batch('b-1'));
+      await repo.createBatch(batch('b-1'));
+
+      const page = await repo.listWorkforceBatches('vendor-a', { limit: 10 });
+
+      expect(page.items.map((b) => b.batchId)).toEqual(['b-1']);
+    });
+  });
+
+  describe('Method: listRoundBatchesPage', () => {
+    it('pages through a round\'s batches by id and refuses a cursor of another round', async () => {
+      const repo = await make();
+      for (const id of ['b-3', 'b-1', 'b-2']) await repo.createBatch(batch(id));
+      await repo.createBatch(batch('b-9', { round: 2 }));
+
+      const p1 = await repo.listRoundBatchesPage('prog-1', 1, { limit: 2 });
+      const p2 = await repo.listRoundBatchesPage('prog-1', 1, { limit: 2, after: p1.next });
+
+      expect(p1.items.map((b) => b.batchId)).toEqual(['b-1', 'b-2']);
+      expect(p2.items.map((b) => b.batchId)).toEqual(['b-3']);
+      expect(p2.next).toBeUndefined();
+      await expect(repo.listRoundBatchesPage('prog-1', 2, { limit: 2, after: p1.next })).rejects.toBeInstanceOf(InvalidInputError);
+    });
+  });
+
+  describe('Method: listPrograms / listRounds / listProgramScorecards', () => {
+    it('lists the programs with workforces, their rounds in order and every scorecard of a program', async () => {
+      const repo = await make();
+      await repo.putWorkforce('prog-2', makeWorkforce('vendor-a'));
+      await repo.putWorkforce('prog-1', makeWorkforce('vendor-a'));
+      await repo.putWorkforce('prog-1', makeWorkforce('vendor-b'));
+      for (const round of [2, 1]) {
+        await repo.createRound({ programId: 'prog-1', protocolId: 'chest-xray', round, batchIds: [`b-${round}`], settledBatchIds: [], createdAt: T0 });
+      }
+      await repo.markRoundBatchSettled('prog-1', 1, 'b-1');
+      await repo.putScorecards('prog-1', [makeScorecard('vendor-a', { goldN: 6 }), { ...makeScorecard('vendor-b', { goldN: 6 }), protocolId: 'knee' }]);
+
+      expect(await repo.listPrograms()).toEqual(['prog-1', 'prog-2']);
+      const rounds = await repo.listRounds('prog-1');
+      expect(rounds.map((r) => [r.round, r.settledBatchIds])).toEqual([
+        [1, ['b-1']],
+        [2, []],
+      ]);
+      expect((await repo.listProgramScorecards('prog-1')).map((c) => `${c.protocolId}/${c.workforceId}`).sort()).toEqual([
+        'chest-xray/vendor-a',
+        'knee/vendor-b',
+      ]);
+    });
+  });
+
+  describe('Method: updateWorkforceTerms', () => {
+    it('changes only the named terms, keeps status and gold history, and answers undefined for an unknown workforce', async () => {
+      const repo = await make();
+      await repo.putWorkforce('prog-1', makeWorkforce('vendor-a', { status: 'probation', goldSeen: ['g-1'] }));
+
+      const updated = await repo.updateWorkforceTerms('prog-1', 'vendor-a', { pricePerCase: 3.5, paused: true });
+      const missing = await repo.updateWorkforceTerms('prog-1', 'vendor-x', { pricePerCase: 1 });
+
+      expect(updated).toMatchObject({ pricePerCase: 3.5, paused: true, status: 'probation', goldSeen: ['g-1'], capacityPerRound: 1000 });
+      expect((await repo.listWorkforces('prog-1'))[0]).toEqual(updated);
+      expect(missing).toBeUndefined();
+      expect(await repo.listWorkforces('prog-1')).toHaveLength(1);
+    });
+  });
+
+  describe('Method: setCaseAssignment', () => {
+    it('records an assignment on a pending case only', async () => {
+      const repo = await make();
+      await repo.putCases('prog-1', [
+        { ...makeCase('c-1'), goldPool: false },
+        { ...makeCase('c-2'), goldPool: false },
+      ]);
+      await repo.assignCases('prog-1', ['c-2'], 'b-1');
+      const assignment = { workforceId: 'vendor-b', reason: 'sharper on pediatric films', by: 'pm:alice', at: T0 };
+
+      expect(await repo.setCaseAssignment('prog-1', 'c-1', assignment)).toBe(true);
+      expect(await repo.setCaseAssignment('prog-1', 'c-2', assignment)).toBe(false);
+      expect(await repo.setCaseAssignment('prog-1', 'c-404', assignment)).toBe(false);
+
+      expect((await repo.getCase('prog-1', 'c-1'))?.assignment).toEqual(assignment);
+      expect((await repo.getCase('prog-1', 'c-2'))?.assignment).toBeUndefined();
+      expect(await repo.getCase('prog-1', 'c-404')).toBeUndefined();
+    });
+  });
+
+  describe('Method: listAdjudications', () => {
+    it('lists a program\'s adjudications whatever their status', async () => {
+      const repo = await make();
+      for (const id of ['a-1', 'a-2']) {
+        await repo.createAdjudication({ adjudicationId: id, programId: 'prog-1', batchId: 'b-1', protocol: 'chest-xray@1', needs: [], status: 'open', createdAt: T0 });
+      }
+      await repo.decideAdjudication('a-1', { decidedBy: 'radiology/dr-lead', decidedAt: T0, decisions: [] });
+
+      const all = await repo.listAdjudications('prog-1');
+
+      expect(all.map((a) => [a.adjudicationId, a.status]).sort()).toEqual([
+        ['a-1', 'decided'],
+        ['a-2', 'open'],
+      ]);
+      expect(await repo.listAdjudications('prog-2')).toEqual([]);
+    });
+  });
+});
