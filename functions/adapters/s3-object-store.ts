@@ -78,8 +78,10 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  presignGet(bucket: string, key: string, expiresSeconds: number) {
-    return getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresSeconds });
+  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string) {
+    return getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }), {
+      expiresIn: expiresSeconds,
+    });
   }
 
   async presignPut(

@@ -221,7 +221,8 @@ export interface ObjectStore {
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void>;
-  presignGet(bucket: string, key: string, expiresSeconds: number): Promise<string>;
+  /** A presigned GET; with `versionId`, of exactly that version (a versioned bucket). */
+  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string): Promise<string>;
   /**
    * A write-once PUT URL bound to size and SHA-256: content-length,
    * x-amz-checksum-sha256 and `if-none-match: *` are signed headers, so S3

@@ -486,8 +486,8 @@ export class InMemoryObjectStore implements ObjectStore {
     if (!b) throw new Error(`no object ${fromBucket}/${fromKey}`);
     await this.putBytes(toBucket, toKey, b, 'application/octet-stream');
   }
-  async presignGet(bucket: string, key: string, expiresSeconds: number) {
-    return `memory://${bucket}/${key}?get&expires=${expiresSeconds}`;
+  async presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string) {
+    return `memory://${bucket}/${key}?get&expires=${expiresSeconds}${versionId ? `&versionId=${versionId}` : ''}`;
   }
   async presignPut(bucket: string, key: string, opts: { sizeBytes: number; sha256Base64: string; contentType: string; expiresSeconds: number }) {
     return {
