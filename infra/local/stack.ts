@@ -26,6 +26,7 @@ import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
 import { BUCKETS, FUNCTIONS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
 import { startS3Guard } from './s3-guard.js';
+import { atomicObjectWrites } from './s3rver-atomic.js';
 import { CrashPoints, crashPlanFromEnv } from './crash-points.js';
 import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
 import type { Handler } from '../../functions/adapters/handler.js';
@@ -155,6 +156,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     directory: join(dataDir, 's3'),
     configureBuckets: Object.values(bucketNames).map((name) => ({ name })),
   });
+  atomicObjectWrites(s3rver); // s3rver writes in place: a GET beside a PUT could read half an object
   const s3Address = (await s3rver.run()) as AddressInfo;
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
   // Presigned URLs point at the guard, which enforces what s3rver does not:
