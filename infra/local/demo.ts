@@ -3,6 +3,8 @@
  *   --rounds N     rounds to run (default 2)
  *   --cases N      synthetic cases (default 600, 10% of them gold)
  *   --seed N       random seed (default 7)
+ *   --overlap R    share of vendor cases also sent to a second workforce (0..0.5, default 0);
+ *                  disagreements go to the internal expert
  *   --data-dir D   keep the stack's state in D (inspect it later)
  *   --serve        keep the stack running after the demo (Ctrl-C stops)
  */
@@ -12,7 +14,8 @@ import { seededRandomSource } from '../../functions/domain/index.js';
 import { DemoResumeError, runDemo } from './demo/run-demo.js';
 import { startLocalStack } from './stack.js';
 
-const USAGE = 'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--data-dir DIR] [--serve] [--verbose]';
+const USAGE =
+  'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--overlap 0..0.5] [--data-dir DIR] [--serve] [--verbose]';
 let parsed: ReturnType<typeof parse>;
 function parse() {
   return parseArgs({
@@ -20,6 +23,7 @@ function parse() {
       rounds: { type: 'string', default: '2' },
       cases: { type: 'string', default: '600' },
       seed: { type: 'string', default: '7' },
+      overlap: { type: 'string', default: '0' },
       'data-dir': { type: 'string' },
       serve: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -41,7 +45,15 @@ if (values.help) {
 const rounds = Number(values.rounds);
 const cases = Number(values.cases);
 const seed = Number(values.seed);
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(cases) || cases < 20 || !Number.isInteger(seed)) {
+const overlapRate = Number(values.overlap);
+if (
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  !Number.isInteger(cases) ||
+  cases < 20 ||
+  !Number.isInteger(seed) ||
+  !(overlapRate >= 0 && overlapRate <= 0.5)
+) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -56,7 +68,7 @@ console.log('Goldline demo on the embedded stack');
 console.log(`  DynamoDB (dynalite) ${stack.endpoints.dynamodb} · S3 (s3rver) ${stack.endpoints.s3}`);
 console.log(`  ${cases} synthetic chest X-ray cases (10% gold), ${rounds} rounds, seed ${seed}`);
 try {
-  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, log: (l) => console.log(l) });
+  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, overlapRate, log: (l) => console.log(l) });
   console.log(`\nState transitions: ${stack.runner.stateTransitions} · done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   // A data directory the demo cannot resume from: say why, plainly, and fail.

@@ -9,6 +9,8 @@
  *   batch reached (every lifecycle step is idempotent).
  */
 import { ListObjectsCommand } from '@aws-sdk/client-s3';
+import type { ProtocolVersion } from '../../functions/domain/index.js';
+import { adjudicationIdFor } from '../../functions/use-cases/adjudication.js';
 import { reportObject } from '../../functions/use-cases/batch-key.js';
 import { batchExecutionInput } from '../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord, RoundRecord } from '../../functions/use-cases/ports.js';
@@ -56,20 +58,37 @@ export async function redeliverPendingUploads(stack: LocalStack): Promise<string
   return pending;
 }
 
-/** The state a lost execution restarts at, from its batch's status; undefined: nothing to restart. */
-export function redriveState(b: Pick<BatchRecord, 'status'>): { startAt?: string; extra?: Record<string, unknown> } {
+/**
+ * The state a lost execution restarts at, read from the store: the batch's
+ * status, whether it was finalized (`labels.recorded`), and its adjudication.
+ * A step already done is not run again where running it again would undo a
+ * later one (a re-finalize would revive labels an adjudication superseded).
+ */
+export async function redriveState(
+  stack: LocalStack,
+  b: BatchRecord,
+  protocol: ProtocolVersion,
+): Promise<{ startAt?: string; extra?: Record<string, unknown> }> {
+  const { repo } = stack.deps;
   switch (b.status) {
     case 'planned':
     case 'awaiting-submission':
       return {}; // from the start: the manifest step skips work already done, the task parks again
-    case 'submitted':
-    case 'accepted':
-    case 'rejected':
-      return { startAt: 'ValidateSubmission' }; // validate, score, settle, finalize, agree, rebalance
     case 'overdue':
       return { startAt: 'MarkOverdue', extra: { timeout: { Error: 'States.Timeout', Cause: 'SLA missed (restarted after a stop)' } } };
     case 'failed':
       return { startAt: 'RecordFailure', extra: { error: { Error: 'ExecutionLost', Cause: 'restarted after a stop' } } };
+    case 'submitted':
+      return { startAt: 'ValidateSubmission' };
+    case 'accepted':
+    case 'rejected': {
+      if (!(await repo.getLedgerEvent(b.programId, `${b.batchId}:labels`))) return { startAt: 'ValidateSubmission' };
+      const adjudicationId = adjudicationIdFor(b.batchId);
+      const a = await repo.getAdjudication(adjudicationId);
+      if (!a || a.status === 'open') return { startAt: 'CheckAgreement' }; // opens it, or parks on the open one again
+      const agreement = { needed: a.needs.length, adjudicationId, timeoutSeconds: Math.round(protocol.adjudication.slaHours * 3600) };
+      return { startAt: a.status === 'decided' ? 'ApplyAdjudication' : 'ExpireAdjudication', extra: { agreement } };
+    }
   }
 }
 
@@ -99,7 +118,9 @@ export async function redriveRound(stack: LocalStack, round: RoundRecord): Promi
   }
   for (const b of batches) {
     if (settled.has(b.batchId)) continue;
-    const { startAt, extra } = redriveState(b);
+    const protocol = await findProtocol(stack.deps, b.protocol);
+    if (!protocol) throw new Error(`protocol ${b.protocol} of batch ${b.batchId} not found`);
+    const { startAt, extra } = await redriveState(stack, b, protocol);
     await start(b, startAt, extra);
   }
   const last = batches[batches.length - 1];

@@ -8,14 +8,18 @@ import type { RandomSource } from '../../../functions/domain/index.js';
 
 export const PROGRAM_ID = 'demo-cxr';
 
-export const chestXrayProtocol = (createdAt: string): ProtocolVersionInput => ({
+/**
+ * The demo's protocol. `overlapRate` (default 0) sends that share of vendor cases
+ * to a second workforce too; disagreements then go to an internal expert.
+ */
+export const chestXrayProtocol = (createdAt: string, opts: { overlapRate?: number } = {}): ProtocolVersionInput => ({
   protocolId: 'chest-xray',
   version: 1,
   title: 'Chest X-ray triage: normal vs abnormal',
   task: { type: 'classification', classes: ['normal', 'abnormal'] },
   thresholds: { goldAccuracy: 0.85, minGoldItems: 5 },
   goldRate: 0.1,
-  overlapRate: 0,
+  overlapRate: opts.overlapRate ?? 0,
   batchSize: 60,
   slaHours: 48,
   routing: {
@@ -59,7 +63,7 @@ export const workforces: WorkforceInput[] = [
     capacityPerRound: 200,
     pricePerCase: 12,
     slaHours: 72,
-    qualifications: ['radiologist', 'cxr'],
+    qualifications: ['radiologist', 'cxr', 'adjudicator'],
   },
   {
     workforceId: 'vendor-a',

@@ -8,12 +8,14 @@ import { protocolRef, type Scorecard, type Shares, seededRandomSource, stableHas
 import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { goldSetObject } from '../../../functions/use-cases/batch-key.js';
+import { adjudicationIdFor, decideAdjudication } from '../../../functions/use-cases/adjudication.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
 import { redeliverPendingUploads, redriveRound } from '../resume.js';
 import type { LocalStack } from '../stack.js';
 import {
   PROGRAM_ID,
   chestXrayProtocol,
+  readSyntheticImage,
   simulatedAccuracy,
   syntheticCases,
   workforces,
@@ -25,6 +27,8 @@ export interface DemoOptions {
   cases: number;
   goldFraction: number;
   seed: number;
+  /** Share of vendor cases also sent to a second workforce (default 0); disagreements go to the expert. */
+  overlapRate?: number;
   log?: (line: string) => void;
 }
 
@@ -49,6 +53,8 @@ export interface RoundReport {
   sharesAfter: Shares;
   /** Probation / suspension decisions taken at the end of the round, with reasons. */
   statusChanges: { workforceId: string; to: string; reason: string }[];
+  /** The round's adjudications the internal expert decided. */
+  adjudicated: { adjudicationId: string; cases: number; decidedBy: string }[];
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, pollMs = 20): Promise<void> {
@@ -68,10 +74,13 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Pro
   );
 }
 
-export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed'>) {
+export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed' | 'overlapRate'>) {
   const { deps } = stack;
   const random = seededRandomSource(opts.seed);
-  const protocol = await registerProtocolVersion(deps, chestXrayProtocol(new Date(Date.UTC(2026, 10, 1)).toISOString()));
+  const protocol = await registerProtocolVersion(
+    deps,
+    chestXrayProtocol(new Date(Date.UTC(2026, 10, 1)).toISOString(), { overlapRate: opts.overlapRate }),
+  );
   for (const w of workforces) await registerWorkforce(deps, PROGRAM_ID, w);
   const data = syntheticCases(opts.cases, opts.goldFraction, random);
   await mapLimit(data.images, 16, (img) =>
@@ -85,6 +94,36 @@ export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions
     gold: data.gold,
   });
   return { protocol, data };
+}
+
+/**
+ * The internal expert (radiology-team, which holds the adjudicator
+ * qualification): until `done` settles, decides every open adjudication by
+ * reading the cases' images.
+ */
+async function adjudicateWhileRunning(stack: LocalStack, done: Promise<unknown>): Promise<void> {
+  const { deps } = stack;
+  let finished = false;
+  done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const imageOf = new Map<string, string>();
+  while (!finished) {
+    for (const a of await deps.repo.listOpenAdjudications(PROGRAM_ID)) {
+      if (imageOf.size === 0) for (const c of await deps.repo.listCases(PROGRAM_ID)) imageOf.set(c.caseId, c.imageKey);
+      const decisions: { caseId: string; label: string; note: string }[] = [];
+      for (const n of a.needs) {
+        const bytes = await deps.objects.getBytes(deps.buckets.images, imageOf.get(n.caseId) ?? '');
+        if (bytes) decisions.push({ caseId: n.caseId, label: readSyntheticImage(bytes), note: 'read by the internal expert' });
+      }
+      if (decisions.length === 0) continue;
+      await stack.step('adjudication', () =>
+        decideAdjudication(deps, { adjudicationId: a.adjudicationId, workforceId: 'radiology-team', expertId: 'dr-lee', decisions }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Runs one round end to end and reports it. */
@@ -131,7 +170,7 @@ export async function runRound(
     60_000 + batches.length * 2_000,
     batches.length > 20 ? 250 : 20,
   );
-  await mapLimit(batches, 4, async (b) => {
+  const labelled = mapLimit(batches, 4, async (b) => {
     const fresh = await deps.repo.getBatch(b.batchId);
     if (fresh?.status !== 'awaiting-submission') return;
     await stack.step('vendor', () =>
@@ -150,10 +189,16 @@ export async function runRound(
       ),
     );
   });
-  await stack.idle();
+  // Executions wait on the expert for overlap disagreements: decide while they run.
+  const settled = labelled.then(() => stack.idle());
+  await adjudicateWhileRunning(stack, settled);
+  await settled;
 
   const outcomes: BatchOutcome[] = [];
+  const adjudicated: RoundReport['adjudicated'] = [];
   for (const b of await deps.repo.listRoundBatches(PROGRAM_ID, round)) {
+    const a = await deps.repo.getAdjudication(adjudicationIdFor(b.batchId));
+    if (a?.status === 'decided') adjudicated.push({ adjudicationId: a.adjudicationId, cases: a.needs.length, decidedBy: a.decidedBy ?? '' });
     const score = await deps.repo.getScore(b.batchId);
     const subs = await deps.repo.listSubmissions(b.batchId);
     outcomes.push({
@@ -176,6 +221,7 @@ export async function runRound(
     scorecards: await deps.repo.listScorecards(PROGRAM_ID, ref.split('@')[0]),
     sharesBefore: dispatch.shares,
     sharesAfter: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round + 1)) ?? {},
+    adjudicated,
     statusChanges: (await deps.repo.listLedger(PROGRAM_ID))
       .filter((e) => e.type === 'workforce.status-changed' && e.data.round === round)
       .map((e) => ({ workforceId: e.subject, to: String(e.data.to), reason: e.reason })),
@@ -188,7 +234,12 @@ export class DemoResumeError extends Error {
 }
 
 /** The options the program in a data directory was set up with (kept beside it). */
-const SetupOptions = z.object({ cases: z.number().int(), goldFraction: z.number(), seed: z.number().int() });
+const SetupOptions = z.object({
+  cases: z.number().int(),
+  goldFraction: z.number(),
+  seed: z.number().int(),
+  overlapRate: z.number().default(0),
+});
 const setupOptionsObject = `demo/${PROGRAM_ID}/setup-options.json`;
 
 /** What the store holds of the demo program's setup, against what setup writes. */
@@ -229,9 +280,9 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
   if (resuming) opts.log?.('Resuming the program kept in the data directory.');
   if (kept !== undefined) {
     const k = SetupOptions.parse(kept);
-    if (k.cases !== opts.cases || k.seed !== opts.seed || k.goldFraction !== opts.goldFraction) {
+    if (k.cases !== opts.cases || k.seed !== opts.seed || k.goldFraction !== opts.goldFraction || k.overlapRate !== (opts.overlapRate ?? 0)) {
       throw new DemoResumeError(
-        `the data directory holds the program set up with --cases ${k.cases} --seed ${k.seed}; ` +
+        `the data directory holds the program set up with --cases ${k.cases} --seed ${k.seed} --overlap ${k.overlapRate}; ` +
           'run again with those options, or use another --data-dir',
       );
     }
@@ -245,8 +296,10 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
   if (!progress.complete) {
     if (resuming) opts.log?.(`Resume: the program's setup had not finished (${progress.summary}): completing it.`);
     await stack.step('setup', async () => {
-      const { cases, goldFraction, seed } = opts;
-      if (kept === undefined) await deps.objects.putJson(deps.buckets.exports, setupOptionsObject, { cases, goldFraction, seed });
+      const { cases, goldFraction, seed, overlapRate = 0 } = opts;
+      if (kept === undefined) {
+        await deps.objects.putJson(deps.buckets.exports, setupOptionsObject, { cases, goldFraction, seed, overlapRate });
+      }
       await setUpDemoProgram(stack, opts);
     });
     const after = await setupProgress(stack, opts);
@@ -316,6 +369,7 @@ export function formatRound(r: RoundReport): string {
         `${c.insufficient ? '  (insufficient gold: no verdict)' : ''}`,
     );
   }
+  for (const a of r.adjudicated) out.push(`Adjudicated: ${a.adjudicationId} (${a.cases} overlap disagreement(s), decided by ${a.decidedBy})`);
   for (const s of r.statusChanges) out.push(`Status: ${s.workforceId} → ${s.to} (${s.reason})`);
   const shares = Object.keys({ ...r.sharesBefore, ...r.sharesAfter })
     .sort()
