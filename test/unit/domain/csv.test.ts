@@ -25,13 +25,13 @@ describe('Function: csvCell', () => {
       fc.property(fc.array(fc.array(fc.string(), { minLength: 2, maxLength: 2 }), { maxLength: 5 }), (rows) => {
         const back = parseCsv(bytes(toCsv(['a', 'b'], rows)), { maxBytes: 1e6 });
         expect(back.rows).toHaveLength(rows.length);
-        back.rows.forEach((r, i) =>
-          r.cells.forEach((cell, j) => {
+        for (const [i, r] of back.rows.entries()) {
+          for (const [j, cell] of r.cells.entries()) {
             expect(cell).not.toMatch(/^[=+\-@\t\r]/);
             // Text that could not start a formula comes back exactly; the rest with one quote in front.
             expect(cell).toBe(/^[=+\-@\t\r]/.test(rows[i][j]) ? `'${rows[i][j]}` : rows[i][j]);
-          }),
-        );
+          }
+        }
       }),
     );
   });
