@@ -34,6 +34,7 @@ export const STEP_OF_FUNCTION: Readonly<Record<string, string>> = {
   Rebalance: 'rebalance',
   MarkOverdue: 'overdue',
   RecordFailure: 'failure',
+  Api: 'api',
 };
 
 const WRITES: Readonly<Record<string, ReadonlySet<string>>> = {

@@ -32,8 +32,8 @@ async function listKeys(stack: LocalStack, bucket: string, prefix: string): Prom
 
 /**
  * Upload files whose ingest did not finish: no submission record, a submission
- * still `received`, a valid one whose batch was never resumed with it, or a
- * rejected one without its report. Delivers each to IngestUpload again (ingest
+ * still `received`, a valid one whose batch it claimed was never resumed with it
+ * (the batch still `submitted`), or a rejected one without its report. Delivers each to IngestUpload again (ingest
  * is idempotent) and waits until all are handled. Returns the keys delivered.
  */
 export async function redeliverPendingUploads(stack: LocalStack): Promise<string[]> {
@@ -49,7 +49,7 @@ export async function redeliverPendingUploads(stack: LocalStack): Promise<string
     const unfinished =
       !s ||
       s.status === 'received' ||
-      (s.status === 'valid' && !s.callbackSentAt) ||
+      (s.status === 'valid' && !s.callbackSentAt && (await repo.getBatch(batchId))?.status === 'submitted') ||
       (s.status === 'rejected' && !(await objects.getHead(buckets.exports, reportObject(workforceId, batchId, uploadId), 1)));
     if (unfinished) pending.push(key);
   }

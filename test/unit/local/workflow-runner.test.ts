@@ -344,3 +344,29 @@ describe('Class: LocalWorkflowRunner', () => {
     });
   });
 });
+
+describe('Method: startBatch with startAt (an execution lost with the process)', () => {
+  it('restarts the lifecycle at the given state and runs it to the end from there', async () => {
+    // Arrange
+    const { runner, calls } = setup();
+
+    // Act
+    await runner.startBatch('batch-1', INPUT, { startAt: 'ValidateSubmission' });
+    const rec = await runner.finished('batch-1');
+
+    // Assert
+    expect(rec.status).toBe('SUCCEEDED');
+    expect(entered(runner)[0]).toBe('ValidateSubmission');
+    expect(calls.PrepareManifest).toBeUndefined();
+    expect(calls.AwaitSubmission).toBeUndefined();
+    expect(calls.Rebalance).toHaveLength(1);
+  });
+
+  it('refuses a state the machine does not have', async () => {
+    // Arrange
+    const { runner } = setup();
+
+    // Act / Assert
+    await expect(runner.startBatch('batch-1', INPUT, { startAt: 'NoSuchState' })).rejects.toThrow('no state NoSuchState in the state machine');
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { crashPlanFromEnv, STEP_OF_FUNCTION } from '../../../infra/local/crash-points.js';
+import { FUNCTIONS } from '../../../infra/definitions.js';
+
+describe('Function: crashPlanFromEnv', () => {
+  it('returns no plan when neither variable is set', () => {
+    expect(crashPlanFromEnv({})).toBeUndefined();
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: '', GOLDLINE_CRASH_AFTER_WRITES: '' })).toBeUndefined();
+  });
+
+  it('reads the N-th write of the run, the k-th write of a step, of an operation in a step, and a step entry', () => {
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AFTER_WRITES: '150' })).toEqual({ kind: 'write', n: 150 });
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest:3' })).toEqual({ kind: 'step-write', step: 'ingest', k: 3 });
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'dispatch:PutItem:7' })).toEqual({
+      kind: 'step-write',
+      step: 'dispatch',
+      operation: 'PutItem',
+      k: 7,
+    });
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'adjudication:entry' })).toEqual({ kind: 'step-entry', step: 'adjudication' });
+  });
+
+  it('refuses a malformed value with the forms it accepts', () => {
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AFTER_WRITES: '0' })).toThrow(/must be a positive integer, got "0"/);
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest' })).toThrow(/<step>:<k>, <step>:<Operation>:<k> or <step>:entry, got "ingest"/);
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest:putitem:1' })).toThrow(/got "ingest:putitem:1"/);
+  });
+});
+
+describe('Constant: STEP_OF_FUNCTION', () => {
+  it('names the step of every function the stack runs, so no write is counted outside a step', () => {
+    expect(FUNCTIONS.map((f) => f.name).filter((n) => !STEP_OF_FUNCTION[n])).toEqual([]);
+  });
+});
