@@ -11,7 +11,7 @@
  *    `approval`: record the proposal; a PM approves it (approveShares).
  */
 import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
-import { NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
@@ -137,6 +137,10 @@ export async function approveShares(
   const ledger = await deps.repo.listLedger(input.programId);
   const proposal = ledger.find((e) => e.eventId === `${input.programId}:${input.protocolId}:r${input.round}:proposal`);
   if (!proposal) throw new NotFoundError(`no share proposal for round ${input.round} of ${input.protocolId}`);
+  // A refused proposal (shares.ts) never becomes shares.
+  if (ledger.some((e) => e.eventId === `${input.programId}:${input.protocolId}:r${input.round}:refused`)) {
+    throw new ConflictError(`the proposed shares of round ${input.round} were refused`);
+  }
   const shares = proposal.data.shares as Shares;
   const changes = proposal.data.changes as { workforceId: string; from: number; to: number; reason: string }[];
   const ref = `${input.protocolId}@${input.version}`;
