@@ -19,6 +19,9 @@ import type { Deps } from '../use-cases/ports.js';
 import { type AuthConfig, authenticate } from './auth.js';
 import { type ApiApp, type ApiEnv, BEARER } from './context.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
+import { registerAdjudicationRoutes } from './routes/adjudications.js';
+import { registerPmRoutes } from './routes/pm.js';
+import { registerQaRoutes } from './routes/qa.js';
 import { registerWorkRoutes } from './routes/work.js';
 
 export type { ApiApp, ApiEnv } from './context.js';
@@ -106,6 +109,9 @@ export function createApi(opts: ApiOptions): ApiApp {
   );
 
   registerWorkRoutes(app, deps);
+  registerAdjudicationRoutes(app, deps);
+  registerPmRoutes(app, deps);
+  registerQaRoutes(app, deps);
 
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',

@@ -76,12 +76,21 @@ export function zodProblem(error: ZodError, where?: string): Problem {
   return makeProblem(400, 'invalid-request', detail, { errors });
 }
 
+/** A refusal a route builds itself (e.g. a 409 carrying a diff): sent as it is. */
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+}
+
 /**
  * Maps what a use case throws to a problem. Client errors keep their message
  * (they say what was wrong); anything else is a 500 that says nothing of its
  * internals (the caller gets a reference to quote, the log gets the error).
  */
 export function errorProblem(err: unknown, reference: string): Problem {
+  if (err instanceof ProblemError) return err.problem;
   if (err instanceof ZodError) return zodProblem(err);
   if (err instanceof NotFoundError) return makeProblem(404, 'not-found', err.message);
   if (err instanceof ConflictError) return makeProblem(409, 'conflict', err.message);

@@ -155,8 +155,10 @@ describe('API: authentication and problem details', () => {
   });
 
   it('answers an internal failure with a 500 problem that says nothing of its internals, and logs it', async () => {
+    const failing = makeFakeDeps();
+    failing.repo.getBatch = () => Promise.reject(new Error('dynamo exploded at table goldline-main'));
     const broken = createApi({
-      deps: { ...deps, repo: { ...deps.repo, getBatch: () => Promise.reject(new Error('dynamo exploded at table goldline-main')) } } as FakeDeps,
+      deps: failing,
       auth: issuer.config,
       log: (l) => logged.push(l),
     });
