@@ -7,12 +7,16 @@
  *   diff <old-protocol> <new-protocol>
  *   dry-run <protocol> <cases.jsonl|cases.json>
  *   quarantine list|release|replace …   (infra/local/cli-quarantine.ts)
+ *   pm|vendor|expert|qa|me …            the HTTP API, by role (infra/cli/program.ts)
+ *
+ * Also the `goldline` bin (bin/goldline.js runs `main`).
  *
  * Exit codes: 0 ok, 1 invalid input (bad document, unreadable file), 2 usage.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { processIo as httpProcessIo } from '../cli/io.js';
 import { parseArgs } from 'node:util';
 import { Case } from '../../functions/domain/model/case.js';
 import { type ProtocolVersion, protocolRef } from '../../functions/domain/model/protocol.js';
@@ -42,6 +46,14 @@ Commands:
   diff <old-protocol> <new-protocol>            list what changed from one protocol version to the next
   dry-run <protocol> <cases.jsonl|cases.json>   route sample cases through a protocol and explain each decision
   quarantine list|release|replace …             resolve cases the de-identification gate held back (quarantine --help)
+
+Over the HTTP API (profile .goldline/local.json, written by \`npm start -- --serve\`; each has -h):
+  pm protocol|dry-run|workforce|cases|round|assign|shares|quarantine …   program manager
+  vendor batches|batch show|download|submit|report … --as vendor-a       vendor
+  expert batches|…|adjudications list|show|decide …                     internal expert
+  qa scorecards|batches|ledger|trace|export …                           QA lead
+  me                                                                    who your token says you are
+  global options: --endpoint URL --token JWT --as USER --profile FILE --program ID --json
 
 Options:
   -h, --help   show this text
@@ -92,6 +104,11 @@ class InputError extends Error {
  * @example await runCli(['validate', 'examples/protocols/chest-xray.v2.yaml']) // 0
  */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  // The role commands talk to the API: infra/cli/program.ts (loaded only when used).
+  if ((HTTP_GROUPS as readonly string[]).includes(argv[0])) {
+    const { runGoldline } = await import('../cli/program.js');
+    return runGoldline(argv, io === processIo ? undefined : { ...httpProcessIo, out: io.out, err: io.err });
+  }
   // `quarantine …` has its own options and opens the embedded stack: infra/local/cli-quarantine.ts (loaded only when used).
   if (argv[0] === 'quarantine') return (await import('./cli-quarantine.js')).runQuarantineCli(argv.slice(1), io);
   let positionals: string[];
@@ -248,6 +265,14 @@ export function parseCasesDocument(text: string, filename = ''): { ok: true; cas
   return { ok: true, cases };
 }
 
+/** The role groups of the HTTP commands (infra/cli/program.ts HTTP_GROUPS; kept here so offline runs do not load it). */
+const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me'] as const;
+
+/** Runs the command line and sets the exit code (the entry of `npm run goldline` and the `goldline` bin). */
+export async function main(argv: readonly string[]): Promise<void> {
+  process.exitCode = await runCli(argv);
+}
+
 const entry = process.argv[1];
 const isMain = (() => {
   try {
@@ -256,6 +281,4 @@ const isMain = (() => {
     return false;
   }
 })();
-if (isMain) {
-  process.exitCode = await runCli(process.argv.slice(2));
-}
+if (isMain) await main(process.argv.slice(2));
