@@ -4,12 +4,14 @@
  * API Gateway's JWT authorizer checks the token first; the application checks
  * it again against the user pool's JWKS (issuer, audience, expiry, RS256).
  *
- * Environment: API_AUTH_ISSUER (https://cognito-idp.<region>.amazonaws.com/<poolId>),
- * API_AUTH_AUDIENCE (the app client id), optionally API_AUTH_JWKS_URL (default
+ * Environment (names in infra/definitions.ts `API.env`, set by infra/api-construct.ts):
+ * GOLDLINE_JWT_ISSUER (https://cognito-idp.<region>.amazonaws.com/<poolId>),
+ * GOLDLINE_JWT_AUDIENCE (the app client id), optionally GOLDLINE_JWKS_URL (default
  * `<issuer>/.well-known/jwks.json`), and the tables and buckets of deps.ts.
  */
 import { handle } from 'hono/aws-lambda';
 import { z } from 'zod';
+import { API } from '../infra/definitions.js';
 import { defaultDeps } from './adapters/deps.js';
 import type { Handler } from './adapters/handler.js';
 import { createApi } from './api/app.js';
@@ -17,15 +19,16 @@ import type { AuthConfig } from './api/auth.js';
 import type { Deps } from './use-cases/ports.js';
 
 const AuthEnv = z.object({
-  API_AUTH_ISSUER: z.url(),
-  API_AUTH_AUDIENCE: z.string().min(1),
-  API_AUTH_JWKS_URL: z.url().optional(),
+  [API.env.issuer]: z.url(),
+  [API.env.audience]: z.string().min(1),
+  [API.env.jwksUrl]: z.url().optional(),
 });
 
 /** The token issuer the API trusts, from the environment the CDK stack sets. */
 export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const e = AuthEnv.parse(env);
-  return { issuer: e.API_AUTH_ISSUER, audience: e.API_AUTH_AUDIENCE, jwksUrl: e.API_AUTH_JWKS_URL ?? `${e.API_AUTH_ISSUER}/.well-known/jwks.json` };
+  const issuer = e[API.env.issuer];
+  return { issuer, audience: e[API.env.audience], jwksUrl: e[API.env.jwksUrl] ?? `${issuer}/.well-known/jwks.json` };
 }
 
 /** The API as a Lambda handler; the app (and its JWKS cache) is built on the first request and kept. */

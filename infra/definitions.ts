@@ -81,6 +81,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'Rebalance', entry: 'functions/rebalance.ts', description: 'Recomputes scorecards and next-round shares when a round completes', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'MarkOverdue', entry: 'functions/mark-overdue.ts', description: 'Records an SLA miss for a batch', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'RecordFailure', entry: 'functions/record-failure.ts', description: 'Records a failed batch execution with its cause', timeoutSeconds: 30, memoryMb: 256 },
+  // API Gateway HTTP APIs give an integration at most 30 s: the function stops first, so the caller gets its answer.
+  { name: 'Api', entry: 'functions/api.ts', description: 'The HTTP API (/v1) of every role, over the use cases', timeoutSeconds: 29, memoryMb: 1024 },
 ];
 
 export interface StateMachineDefinition {
@@ -95,3 +97,32 @@ export const STATE_MACHINES = {
 
 /** `${NameFunctionArn}` placeholders an ASL file may use, by function name. */
 export const functionArnPlaceholder = (name: string): string => `${name}FunctionArn`;
+
+/**
+ * The HTTP API (functions/api.ts) behind API Gateway, and the Cognito user pool
+ * that signs its callers in (infra/api-construct.ts). The embedded stack serves
+ * the same application with its own issuer (infra/local/issuer.ts).
+ */
+export const API = {
+  /** Every route lives under this prefix; API Gateway forwards `${basePath}/{proxy+}` with its JWT authorizer. */
+  basePath: '/v1',
+  /** The OpenAPI document: served without a token (it describes routes and schemas, and holds no data or secret). */
+  openApiPath: '/v1/openapi.json',
+  /** User pool groups: a caller's roles (`cognito:groups` in the ID token). */
+  groups: ['pm', 'qa', 'expert', 'vendor'],
+  /** Custom attribute naming the workforce a vendor or expert acts for (`custom:workforceId` in the ID token). */
+  workforceAttribute: 'workforceId',
+  /** Where the function learns which tokens to trust (it verifies every JWT itself, as the authorizer does). */
+  env: {
+    issuer: 'GOLDLINE_JWT_ISSUER',
+    audience: 'GOLDLINE_JWT_AUDIENCE',
+    jwksUrl: 'GOLDLINE_JWKS_URL',
+    /** Name of the DispatchRound function: the dispatch route invokes it (the API itself never reads gold). */
+    dispatchFunction: 'GOLDLINE_DISPATCH_ROUND_FUNCTION',
+  },
+  /**
+   * Default-stage throttling, for all callers together: requests per second and
+   * burst. A round of a few hundred cases is a few dozen requests per vendor.
+   */
+  throttle: { rateLimit: 50, burstLimit: 100 },
+} as const;

@@ -24,6 +24,7 @@ import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
+import { GoldlineApi } from './api-construct.js';
 import {
   BUCKETS,
   FUNCTIONS,
@@ -83,7 +84,7 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
     read: ['gold/gold-sets/', 'gold/batch-keys/', 'images'],
     write: ['gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/'],
     startsBatches: true,
-    caller: 'an operator starting a round',
+    caller: "an operator starting a round, or the API's dispatch route",
   },
   PrepareManifest: { table: 'read', read: ['gold/batch-keys/', 'images'], write: ['images/batches/'] },
   // Resumes at once when the batch already holds its valid upload (a re-driven execution).
@@ -115,6 +116,18 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   Rebalance: { table: 'readWrite' },
   MarkOverdue: { table: 'readWrite', read: ['gold/batch-keys/'] },
   RecordFailure: { table: 'readWrite', read: ['gold/batch-keys/'] },
+  // The HTTP API (functions/api/): batch views (manifests; aliased images and case images by presigned GET; the
+  // de-identification gate reads case images at ingest), upload slots (presigned PUT), case-image slots, reports,
+  // competing uploads of an adjudication (by version). A vendor's request on a waiting batch is its heartbeat; an
+  // expert's decision resumes the batch. Never the gold bucket: dispatch runs in DispatchRound, which the API
+  // invokes (infra/api-construct.ts). test/infra/api.test.ts checks these against the routes' requests.
+  Api: {
+    table: 'readWrite',
+    read: ['images', 'uploads/uploads/', 'exports/reports/'],
+    write: ['images/images/', 'uploads/uploads/'],
+    resumesBatches: ['SendTaskSuccess', 'SendTaskHeartbeat'],
+    caller: 'API Gateway (the HTTP API, for a signed-in caller who waits for the answer)',
+  },
 };
 
 export interface FunctionAccess {
@@ -161,6 +174,8 @@ export class GoldlineStack extends Stack {
   readonly functions: Record<string, NodejsFunction>;
   readonly batchLifecycle: StateMachine;
   readonly ingestDeadLetters: Queue;
+  /** User pool, app client and HTTP API in front of the Api function. */
+  readonly api: GoldlineApi;
 
   constructor(scope: Construct, id: string, props: GoldlineStackProps = {}) {
     super(scope, id, props);
@@ -334,7 +349,13 @@ export class GoldlineStack extends Stack {
       }),
     );
 
+    // ---- HTTP API and sign-in (infra/api-construct.ts) -------------------
+    this.api = new GoldlineApi(this, 'Front', { key: this.key, handler: this.functions.Api, dispatchRound: this.functions.DispatchRound });
+
     // ---- Outputs ----------------------------------------------------------
+    for (const def of FUNCTIONS) {
+      new CfnOutput(this, `${def.name}FunctionName`, { value: this.functions[def.name].functionName, description: def.description });
+    }
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: `${MAIN_TABLE.envVar}` });
     for (const name of Object.keys(BUCKETS) as BucketName[]) {
       new CfnOutput(this, `${BUCKETS[name].id}BucketName`, { value: this.buckets[name].bucketName, description: BUCKETS[name].purpose });

@@ -355,8 +355,8 @@ describe('Stack: GoldlineStack', () => {
       const sm = logicalId(stack, stack.batchLifecycle);
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
       expect(can('states:StartExecution')).toEqual(['DispatchRound']);
-      expect(can('states:SendTaskSuccess')).toEqual(['AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
-      expect(can('states:SendTaskHeartbeat')).toEqual(['IngestUpload']);
+      expect(can('states:SendTaskSuccess')).toEqual(['Api', 'AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
+      expect(can('states:SendTaskHeartbeat')).toEqual(['Api', 'IngestUpload']);
       expect(can('states:SendTaskFailure')).toEqual([]);
     });
 

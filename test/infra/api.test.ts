@@ -1,0 +1,336 @@
+/**
+ * The front door of the deployed stack (infra/api-construct.ts): the user pool
+ * and its groups, the app client, the HTTP API with its JWT authorizer,
+ * throttling and access logs, the API function's environment, grants and the
+ * outputs. The grants are also checked against what the API function really
+ * does: its Lambda entry (functions/api.ts), called with API Gateway payload 2.0
+ * events on the embedded stack, works a vendor batch, and every S3 and DynamoDB
+ * request it makes (presigns included) must be granted in the template.
+ */
+import { createHash } from 'node:crypto';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authFromEnv } from '../../functions/api.js';
+import { ROLES } from '../../functions/api/auth.js';
+import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
+import type { BatchRecord } from '../../functions/use-cases/ports.js';
+import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
+import { ACCESS_LOG_FIELDS } from '../../infra/api-construct.js';
+import { API, BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
+import { GoldlineStack } from '../../infra/goldline-stack.js';
+import { readSyntheticImage } from '../../infra/local/demo/example-program.js';
+import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
+import type { LocalStack } from '../../infra/local/stack.js';
+import { allows, asInAws, checkGrants, grantsOfRole, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
+import { stackWithOpenRound, until } from '../integration/helpers.js';
+
+type Json = Record<string, unknown>;
+type Resource = { Type: string; Properties: Json; DeletionPolicy?: string };
+type BucketName = keyof typeof BUCKETS;
+
+function synthesize() {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  const stack = new GoldlineStack(app, 'Goldline');
+  const id = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as CfnElement);
+  const template = Template.fromStack(stack);
+  const ids: TemplateIds = {
+    roles: Object.fromEntries(FUNCTIONS.map((f) => [f.name, id(stack.functions[f.name].role!)])),
+    buckets: Object.fromEntries((Object.keys(BUCKETS) as BucketName[]).map((n) => [n, id(stack.buckets[n])])),
+    tables: { [MAIN_TABLE.id]: id(stack.table) },
+    stateMachines: { batchLifecycle: id(stack.batchLifecycle) },
+  };
+  return { stack, template, json: template.toJSON() as TemplateJson & { Outputs: Record<string, { Value: unknown }> }, ids, id };
+}
+
+describe('Stack: the HTTP API and its sign-in', () => {
+  let s: ReturnType<typeof synthesize>;
+  let resources: Record<string, Resource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const one = (type: string): [string, Resource] => {
+    const found = ofType(type);
+    expect(found, type).toHaveLength(1);
+    return found[0];
+  };
+
+  beforeAll(() => {
+    s = synthesize();
+    resources = s.json.Resources as Record<string, Resource>;
+  });
+
+  describe('user pool', () => {
+    it('has one group per role the API knows, and nothing else', () => {
+      const groups = ofType('AWS::Cognito::UserPoolGroup').map(([, r]) => r.Properties.GroupName);
+      expect([...groups].sort()).toEqual([...ROLES].sort());
+      expect([...API.groups].sort()).toEqual([...ROLES].sort());
+      for (const [, g] of ofType('AWS::Cognito::UserPoolGroup')) expect(g.Properties.UserPoolId).toEqual({ Ref: s.id(s.stack.api.userPool) });
+    });
+
+    it('lets only administrators create accounts, offers TOTP MFA, asks for strong passwords and enforces threat protection', () => {
+      const [, pool] = one('AWS::Cognito::UserPool');
+      const p = pool.Properties;
+      expect(p.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
+      expect(p.MfaConfiguration).toBe('OPTIONAL');
+      expect(p.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+      expect((p.Policies as Json).PasswordPolicy).toMatchObject({
+        MinimumLength: 14,
+        RequireLowercase: true,
+        RequireUppercase: true,
+        RequireNumbers: true,
+        RequireSymbols: true,
+        TemporaryPasswordValidityDays: 3,
+      });
+      expect(p.UserPoolTier).toBe('PLUS');
+      expect(p.UserPoolAddOns).toEqual({ AdvancedSecurityMode: 'ENFORCED' });
+      expect(p.DeletionProtection).toBe('ACTIVE');
+      expect(pool.DeletionPolicy).toBe('Retain');
+    });
+
+    it('carries the workforce id as a custom attribute the ID token holds', () => {
+      const [, pool] = one('AWS::Cognito::UserPool');
+      const schema = pool.Properties.Schema as { Name: string; AttributeDataType: string; Mutable: boolean }[];
+      expect(schema).toContainEqual(expect.objectContaining({ Name: API.workforceAttribute, AttributeDataType: 'String', Mutable: true }));
+    });
+
+    // A client that may write custom:workforceId would let a vendor rename its own workforce (UpdateUserAttributes with its own token) and read another vendor's batches.
+    it("lets nobody change their own workforce id: the app client reads custom:workforceId but cannot write it", () => {
+      const [, client] = one('AWS::Cognito::UserPoolClient');
+      const c = client.Properties;
+      expect(c.ReadAttributes).toContain(`custom:${API.workforceAttribute}`);
+      expect(c.WriteAttributes).toEqual(['email']);
+    });
+
+    it('has a public app client without a secret or OAuth flows, signing in with SRP', () => {
+      const [, client] = one('AWS::Cognito::UserPoolClient');
+      const c = client.Properties;
+      expect(c.GenerateSecret).toBe(false);
+      expect([...(c.ExplicitAuthFlows as string[])].sort()).toEqual(['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH', 'ALLOW_USER_SRP_AUTH']);
+      expect(c.AllowedOAuthFlows).toBeUndefined();
+      expect(c.CallbackURLs).toBeUndefined();
+      expect(c.PreventUserExistenceErrors).toBe('ENABLED');
+      expect(c.EnableTokenRevocation).toBe(true);
+    });
+  });
+
+  describe('HTTP API', () => {
+    const issuerOf = (): unknown => resources[one('AWS::ApiGatewayV2::Authorizer')[0]].Properties.JwtConfiguration;
+
+    it('checks the ID token of the user pool (issuer) and app client (audience) in a JWT authorizer', () => {
+      const [, authorizer] = one('AWS::ApiGatewayV2::Authorizer');
+      expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+      const jwt = issuerOf() as { Issuer: unknown; Audience: unknown[] };
+      expect(jwt.Issuer).toEqual({ 'Fn::GetAtt': [s.id(s.stack.api.userPool), 'ProviderURL'] });
+      expect(jwt.Audience).toEqual([{ Ref: s.id(s.stack.api.client) }]);
+    });
+
+    it('puts the authorizer on every route but the OpenAPI document, and routes nothing outside /v1', () => {
+      const [authorizerId] = one('AWS::ApiGatewayV2::Authorizer');
+      const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual([`ANY ${API.basePath}/{proxy+}`, `GET ${API.openApiPath}`]);
+      for (const r of routes) {
+        expect(String(r.RouteKey)).toMatch(new RegExp(`^[A-Z]+ ${API.basePath}/`));
+        if (r.RouteKey === `GET ${API.openApiPath}`) {
+          expect(r.AuthorizationType).toBe('NONE');
+        } else {
+          expect(r.AuthorizationType, String(r.RouteKey)).toBe('JWT');
+          expect(r.AuthorizerId).toEqual({ Ref: authorizerId });
+        }
+      }
+    });
+
+    it('sends every route to the API function (payload 2.0), with no CORS', () => {
+      const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([id, r]) => ({ id, p: r.Properties }));
+      expect(integrations).toHaveLength(1);
+      expect(integrations[0].p).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      expect(JSON.stringify(integrations[0].p.IntegrationUri)).toContain(`"${s.id(s.stack.functions.Api)}"`);
+      for (const [, r] of ofType('AWS::ApiGatewayV2::Route')) expect(r.Properties.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrations[0].id }]] });
+      const [, api] = one('AWS::ApiGatewayV2::Api');
+      expect(api.Properties.CorsConfiguration).toBeUndefined();
+    });
+
+    it('throttles the default stage, which deploys itself', () => {
+      const [, stage] = one('AWS::ApiGatewayV2::Stage');
+      expect(stage.Properties).toMatchObject({
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: API.throttle.rateLimit, ThrottlingBurstLimit: API.throttle.burstLimit },
+      });
+    });
+
+    it('logs every request as a line of JSON to a KMS-encrypted log group kept a year, naming the caller by sub and never the token', () => {
+      const [, stage] = one('AWS::ApiGatewayV2::Stage');
+      const settings = stage.Properties.AccessLogSettings as { DestinationArn: { 'Fn::GetAtt': [string, string] }; Format: string };
+      const logGroup = resources[settings.DestinationArn['Fn::GetAtt'][0]];
+      expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [s.id(s.stack.key), 'Arn'] }, RetentionInDays: 365 });
+      const format = JSON.parse(settings.Format) as Record<string, string>;
+      expect(format).toEqual(ACCESS_LOG_FIELDS);
+      expect(format).toMatchObject({ requestId: '$context.requestId', sub: '$context.authorizer.claims.sub', status: '$context.status' });
+      expect(settings.Format).not.toMatch(/header|authorization|querystring|body/i);
+    });
+  });
+
+  describe('API function', () => {
+    const envOf = () =>
+      (resources[s.id(s.stack.functions.Api)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    it('gets the issuer, audience and JWKS URL of the user pool, and the name of DispatchRound', () => {
+      const env = envOf();
+      const pool = `"${s.id(s.stack.api.userPool)}"`;
+      expect(env[API.env.issuer]).toEqual({ 'Fn::GetAtt': [s.id(s.stack.api.userPool), 'ProviderURL'] });
+      expect(env[API.env.audience]).toEqual({ Ref: s.id(s.stack.api.client) });
+      expect(JSON.stringify(env[API.env.jwksUrl])).toContain(pool);
+      expect(JSON.stringify(env[API.env.jwksUrl])).toContain('/.well-known/jwks.json');
+      expect(env[API.env.dispatchFunction]).toEqual({ Ref: s.id(s.stack.functions.DispatchRound) });
+    });
+
+    // The stack set GOLDLINE_JWT_* while functions/api.ts read API_AUTH_*: the deployed API would have refused to start.
+    it('reads its token issuer from exactly the variables the stack sets', () => {
+      const names = Object.keys(envOf());
+      for (const n of [API.env.issuer, API.env.audience, API.env.jwksUrl]) expect(names).toContain(n);
+      const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
+      const env = { [API.env.issuer]: issuer, [API.env.audience]: 'client123', [API.env.jwksUrl]: `${issuer}/.well-known/jwks.json` };
+      expect(authFromEnv(env)).toEqual({ issuer, audience: 'client123', jwksUrl: `${issuer}/.well-known/jwks.json` });
+    });
+
+    it('may read no part of the gold bucket, start no batch, and invoke DispatchRound alone', () => {
+      const grants = grantsOfRole(s.json, s.ids.roles.Api);
+      const gold = `{${s.ids.buckets.gold}.Arn}`;
+      for (const key of ['batch-answers/b.json', 'gold-sets/p/chest-xray.json', 'batch-keys/b.json', 'batch-aliases/b.json']) {
+        expect(allows(grants, 's3:GetObject', `${gold}/${key}`), key).toBe(false);
+        expect(allows(grants, 's3:PutObject', `${gold}/${key}`), key).toBe(false);
+      }
+      expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(false);
+      const invokable = FUNCTIONS.filter((f) => allows(grants, 'lambda:InvokeFunction', `{${s.id(s.stack.functions[f.name])}.Arn}`)).map((f) => f.name);
+      expect(invokable).toEqual(['DispatchRound']);
+      expect(grants.filter((g) => g.actions.includes('lambda:InvokeFunction')).flatMap((g) => g.resources)).toEqual([`{${s.id(s.stack.functions.DispatchRound)}.Arn}`]);
+    });
+  });
+
+  it('outputs the API URL, the user pool and client ids, the issuer and every function name', () => {
+    const outputs = s.json.Outputs;
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toContain(`"${s.id(s.stack.api.httpApi)}"`);
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toMatch(new RegExp(`${API.basePath}"\\]\\]\\}$`));
+    expect(outputs.UserPoolId.Value).toEqual({ Ref: s.id(s.stack.api.userPool) });
+    expect(outputs.UserPoolClientId.Value).toEqual({ Ref: s.id(s.stack.api.client) });
+    expect(outputs.TokenIssuer.Value).toEqual({ 'Fn::GetAtt': [s.id(s.stack.api.userPool), 'ProviderURL'] });
+    for (const f of FUNCTIONS) expect(outputs[`${f.name}FunctionName`]?.Value, f.name).toEqual({ Ref: s.id(s.stack.functions[f.name]) });
+  });
+});
+
+/** An API Gateway HTTP API (payload 2.0) event for the `/v1/{proxy+}` route. */
+function apiGatewayEvent(method: string, path: string, token?: string, body?: unknown): Json {
+  const headers: Record<string, string> = { host: '127.0.0.1', 'user-agent': 'vitest' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const routeKey = `ANY ${API.basePath}/{proxy+}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: '127.0.0.1',
+      domainPrefix: 'local',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
+      requestId: `req-${Math.random().toString(36).slice(2)}`,
+      routeKey,
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 0,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+  };
+}
+
+describe('IAM: the API function, called as API Gateway calls it on the embedded stack, is granted every request it makes', () => {
+  let stack: LocalStack;
+  let batches: BatchRecord[];
+  let issuer: LocalIssuer;
+  let saved: Record<string, string | undefined>;
+  let synthesized: ReturnType<typeof synthesize>;
+  let accesses: RecordedAccess[];
+
+  const call = async (method: string, path: string, user: string, body?: unknown) => {
+    const r = (await stack.handlers.Api(apiGatewayEvent(method, path, await issuer.issueToken(user), body))) as { statusCode: number; body: string };
+    return { status: r.statusCode, json: JSON.parse(r.body) as Json };
+  };
+
+  beforeAll(async () => {
+    synthesized = synthesize();
+    issuer = await startIssuer();
+    // The environment infra/api-construct.ts gives the function, pointed at the embedded issuer.
+    saved = Object.fromEntries(Object.values(API.env).map((n) => [n, process.env[n]]));
+    process.env[API.env.issuer] = issuer.config.issuer;
+    process.env[API.env.audience] = issuer.config.audience;
+    process.env[API.env.jwksUrl] = issuer.config.jwksUrl;
+    ({ stack, batches } = await stackWithOpenRound({ cases: 120 }));
+
+    // A vendor works its batch: view, manifest, images, a slot, the PUT, the report.
+    const b = batches.find((x) => x.workforceId === 'vendor-a')!;
+    const me = await call('GET', '/v1/me', 'vendor-a');
+    expect(me).toMatchObject({ status: 200, json: { workforceId: 'vendor-a' } });
+    const view = await call('GET', `/v1/batches/${b.batchId}`, 'vendor-a');
+    expect(view.status).toBe(200);
+    const manifest = (await (await fetch(view.json.manifestUrl as string)).json()) as VendorManifest;
+    const urls = await call('POST', `/v1/batches/${b.batchId}/image-urls`, 'vendor-a', { aliases: manifest.items.map((i) => i.alias) });
+    expect(urls.status).toBe(200);
+    const byAlias = urls.json.urls as Record<string, string>;
+    const lines: string[] = [];
+    for (const item of manifest.items) {
+      const image = new Uint8Array(await (await fetch(byAlias[item.alias])).arrayBuffer());
+      lines.push(JSON.stringify({ alias: item.alias, label: readSyntheticImage(image), annotator: 'vendor-a/reader-1' }));
+    }
+    const file = new TextEncoder().encode(`${lines.join('\n')}\n`);
+    const slot = await call('POST', `/v1/batches/${b.batchId}/uploads`, 'vendor-a', {
+      sizeBytes: file.length,
+      sha256Hex: createHash('sha256').update(file).digest('hex'),
+    });
+    expect(slot.status).toBe(201);
+    const put = await fetch(slot.json.url as string, { method: 'PUT', headers: slot.json.headers as Record<string, string>, body: file });
+    expect(put.status).toBe(200);
+    await until('the validation report', async () => {
+      const r = await call('GET', `/v1/batches/${b.batchId}/uploads/${slot.json.uploadId}`, 'vendor-a');
+      return r.status === 200 && r.json.status !== 'pending';
+    });
+    await stack.ingestIdle();
+    accesses = asInAws(stack.accesses.accesses()).filter((a) => a.fn === 'Api');
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const [n, v] of Object.entries(saved ?? {})) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+    await stack?.stop();
+    await issuer?.close();
+  });
+
+  it('records the requests of the routes it served, presigns included', () => {
+    const seen = new Set(accesses.map((a) => `${a.via} ${a.action} ${a.resource.kind === 'object' ? a.resource.bucket : a.resource.kind}`));
+    for (const x of ['call dynamodb:GetItem table', 'call s3:GetObject images', 'presign s3:GetObject images', 'presign s3:PutObject uploads', 'call s3:GetObject exports']) {
+      expect([...seen], x).toContain(x);
+    }
+  });
+
+  it('grants every one of them in the synthesized template', () => {
+    const check = checkGrants(synthesized.json, synthesized.ids, accesses);
+    console.log(`IAM check — the API function used:\n  ${check.used.join('\n  ')}`);
+    expect(check.missing).toEqual([]);
+  });
+
+  it('fails, naming the action, when the API function may not write upload slots', () => {
+    const copy = structuredClone(synthesized.json);
+    const role = synthesized.ids.roles.Api;
+    for (const res of Object.values(copy.Resources)) {
+      if (res.Type !== 'AWS::IAM::Policy' || !JSON.stringify(res.Properties?.Roles).includes(`"${role}"`)) continue;
+      const doc = res.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      doc.Statement = doc.Statement.filter((st) => ![st.Action].flat().includes('s3:PutObject'));
+    }
+    expect(checkGrants(copy, synthesized.ids, accesses).missing.join('\n')).toMatch(/^Api needs s3:PutObject on bucket uploads uploads\//m);
+  });
+});
