@@ -64,6 +64,24 @@ describe('API: a vendor works a batch over HTTP', () => {
     return last;
   }
 
+  it('lists only its own batches, with a cursor that pages through them', async () => {
+    const own = batches.filter((b) => b.workforceId === 'vendor-a').map((b) => b.batchId).sort();
+    const r = await get('/v1/batches', 'vendor-a');
+    expect(r.status).toBe(200);
+    const page = (await r.json()) as { items: { batchId: string }[]; next?: string };
+    expect(page.items.map((b) => b.batchId).sort()).toEqual(own);
+    const first = (await (await get('/v1/batches?limit=1', 'vendor-a')).json()) as { items: { batchId: string }[]; next?: string };
+    expect(first.items).toHaveLength(1);
+    if (own.length > 1) {
+      expect(first.next).toBeDefined();
+      const second = (await (await get(`/v1/batches?limit=1&cursor=${first.next}`, 'vendor-a')).json()) as { items: { batchId: string }[] };
+      expect(second.items[0].batchId).not.toBe(first.items[0].batchId);
+    }
+    const bad = await get('/v1/batches?cursor=%21%21', 'vendor-a');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { path: string }[] }).errors[0].path).toBe('query.cursor');
+  });
+
   it('reads its batch, downloads the manifest and an image, uploads through a slot and reads the report', async () => {
     const b = batchOf('vendor-a');
     const r = await get(`/v1/batches/${b.batchId}`, 'vendor-a');

@@ -7,6 +7,7 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../../use-cases/ports.js';
+import { ListWorkforceBatchesInput, listWorkforceBatches } from '../../use-cases/work-queries.js';
 import { UploadSlotRequest, getImageUrls, getUploadReport, getVendorBatch, requestUploadSlot } from '../../use-cases/vendor-portal.js';
 import type { Role } from '../auth.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
@@ -29,6 +30,18 @@ const VendorBatch = z
     manifestUrl: z.string().openapi({ description: 'Presigned GET of the blinded manifest (aliases and aliased image keys)' }),
   })
   .openapi('WorkBatch');
+
+const WorkBatchSummary = z
+  .object({
+    batchId: z.string(),
+    status: z.string(),
+    protocol: z.string(),
+    round: z.number().int(),
+    items: z.number().int(),
+    createdAt: z.string(),
+    slaDeadline: z.string().optional(),
+  })
+  .openapi('WorkBatchSummary');
 
 const ImageUrlsRequest = z
   .strictObject({ aliases: z.array(z.string().min(1).max(64)).min(1).max(1000) })
@@ -58,6 +71,27 @@ const UploadReport = z
 export function registerWorkRoutes(app: ApiApp, deps: () => Deps): void {
   const tags = ['work (vendor, expert)'];
   const middleware = requireRole(...WORK_ROLES);
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/batches',
+      operationId: 'listWorkBatches',
+      tags,
+      summary: 'Your own batches, newest first (cursor pagination)',
+      security: BEARER,
+      middleware,
+      request: { query: ListWorkforceBatchesInput.omit({ workforceId: true }) },
+      responses: {
+        200: json(
+          'A page of your batches; `next` is the cursor of the next page',
+          z.object({ items: z.array(WorkBatchSummary), next: z.string().optional() }).openapi('WorkBatches'),
+        ),
+        ...problemResponses(400, 401, 403),
+      },
+    }),
+    async (c) => c.json(await listWorkforceBatches(deps(), { ...c.req.valid('query'), workforceId: workforceOf(c) }), 200),
+  );
 
   app.openapi(
     createRoute({
