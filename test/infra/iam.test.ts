@@ -1,10 +1,12 @@
 /**
  * IAM, checked locally: the scenario suite runs on one embedded stack, which
- * records every S3 and DynamoDB request each function makes (and every URL it
- * presigns); the synthesized template must grant each function every action on
- * every bucket prefix and table it used. A missing grant fails with the
+ * records every S3, DynamoDB and Step Functions request each function makes (and
+ * every URL it presigns); the synthesized template must grant each function every
+ * action on every bucket prefix, table and state machine it used. A missing grant fails with the
  * function, action and resource named; grants never used are listed.
  */
+// First: the scenario suite loads the API, whose zod-openapi extension must be in place before any schema is built.
+import { runScenarioSuite, type ScenarioSuiteResult } from '../support/scenario-suite.js';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,6 @@ import { BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
 import { GoldlineStack } from '../../infra/goldline-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { asInAws, checkGrants, type PolicyStatement, resolveResource, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
-import { runScenarioSuite, type ScenarioSuiteResult } from '../support/scenario-suite.js';
 
 type BucketName = keyof typeof BUCKETS;
 

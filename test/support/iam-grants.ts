@@ -98,13 +98,13 @@ export function resourceOf(a: RecordedAccess, ids: TemplateIds): string {
 /**
  * The accesses as AWS would see them. The uploads bucket is versioned in AWS and
  * every step reads the version that was ingested (the S3 event's version-id, then
- * the submission's): the same GetObject names a VersionId there and needs
- * s3:GetObjectVersion. The embedded s3rver keeps no versions, so locally the
- * request carries none.
+ * the submission's, and the expert's presigned GETs of competing uploads): the
+ * same GetObject names a VersionId there and needs s3:GetObjectVersion. The
+ * embedded s3rver keeps no versions, so locally the request carries none.
  */
 export function asInAws(accesses: readonly RecordedAccess[]): RecordedAccess[] {
   return accesses.flatMap((a) =>
-    a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads' && a.via === 'call'
+    a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads'
       ? [a, { ...a, action: 's3:GetObjectVersion' }]
       : [a],
   );

@@ -7,10 +7,16 @@
  * program where a vendor misses its SLA, an answer key is damaged (the batch
  * fails and is recorded) and an adjudication nobody answers expires.
  *
- * The operator and the expert act through the deployed functions
- * (`stack.handlers.DispatchRound`, `DecideAdjudication`); vendors act through the
- * vendor-portal use cases, which no deployed function serves yet.
+ * The operator dispatches through the deployed DispatchRound function (the API's
+ * dispatch route invokes it in AWS); vendors, internal teams and the expert work
+ * through the HTTP API (functions/api/app.ts) served on 127.0.0.1, every request
+ * of it running as the Api function, as its Lambda does; the expert decides some
+ * adjudications through DecideAdjudication. The demo's round runs as the demo does.
  */
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import { serve } from '@hono/node-server';
+import { createApi } from '../../functions/api/app.js';
 import {
   type CaseInput,
   type GoldLabelInput,
@@ -25,10 +31,9 @@ import {
 import type { DispatchRoundResult } from '../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
-import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
 import { chestXrayProtocol, PROGRAM_ID as DEMO_PROGRAM } from '../../infra/local/demo/example-program.js';
 import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
-import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
+import { type LocalUser, startIssuer } from '../../infra/local/issuer.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { until } from '../integration/helpers.js';
 
@@ -62,35 +67,107 @@ async function dispatch(stack: LocalStack, programId: string, protocolId: string
   return batches;
 }
 
-/** A vendor (or team) reads its batch through presigned GETs and uploads one line per alias. */
-async function label(stack: LocalStack, b: BatchRecord, line: (alias: string, image: Uint8Array) => Record<string, unknown>): Promise<void> {
-  const { deps } = stack;
-  const manifest = await downloadManifest(deps, b.workforceId, b.batchId);
+/** The HTTP API on 127.0.0.1, each request run as the Api function; tokens from an embedded issuer. */
+interface Api {
+  call(user: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const WORKFORCES = ['vendor-a', 'vendor-b', 'vendor-c', 'vendor-good', 'vendor-bad', 'vendor-ok', 'vendor-gamer'];
+
+async function startApi(stack: LocalStack): Promise<Api> {
+  const users: Record<string, LocalUser> = {
+    ...Object.fromEntries(WORKFORCES.map((w) => [w, { username: w, groups: ['vendor'], workforceId: w } satisfies LocalUser])),
+    // The internal team labels its own batches and adjudicates, through the same routes.
+    'radiology-team': { username: 'dr-scenario', groups: ['expert'], workforceId: 'radiology-team' },
+  };
+  const issuer = await startIssuer({ users });
+  const app = createApi({ deps: stack.deps, auth: issuer.config, log: () => undefined });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: (req, env) => stack.accesses.runAs('Api', async () => app.fetch(req, env)), hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    async call(user, method, path, body) {
+      const r = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${await issuer.issueToken(user)}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      if (!r.ok) throw new Error(`${method} ${path} as ${user}: ${r.status} ${await r.text()}`);
+      return r.json();
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close(() => resolve());
+      });
+      await issuer.close();
+    },
+  };
+}
+
+async function fetchOk(url: string, init?: RequestInit): Promise<Response> {
+  const r = await fetch(url, init);
+  if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${new URL(url).pathname}: ${r.status} ${await r.text()}`);
+  return r;
+}
+
+/**
+ * A workforce works its batch through the API: the batch view, the manifest and
+ * the images by presigned GET, one line per alias, an upload slot and a real PUT,
+ * then its validation report.
+ */
+async function label(api: Api, b: BatchRecord, line: (alias: string, image: Uint8Array) => Record<string, unknown>): Promise<void> {
+  const who = b.workforceId;
+  const view = (await api.call(who, 'GET', `/v1/batches/${b.batchId}`)) as { manifestUrl: string };
+  const manifest = (await (await fetchOk(view.manifestUrl)).json()) as { items: { alias: string }[] };
   const aliases = manifest.items.map((i) => i.alias);
-  const urls = await getImageUrls(deps, { workforceId: b.workforceId, batchId: b.batchId, aliases });
+  const { urls } = (await api.call(who, 'POST', `/v1/batches/${b.batchId}/image-urls`, { aliases })) as { urls: Record<string, string> };
   const lines: string[] = [];
   for (const alias of aliases) {
-    const r = await fetch(urls[alias]);
-    if (!r.ok) throw new Error(`GET image ${alias} of ${b.batchId}: ${r.status}`);
-    lines.push(JSON.stringify({ alias, annotator: `${b.workforceId}/reader-1`, ...line(alias, new Uint8Array(await r.arrayBuffer())) }));
+    const image = new Uint8Array(await (await fetchOk(urls[alias])).arrayBuffer());
+    lines.push(JSON.stringify({ alias, annotator: `${who}/reader-1`, ...line(alias, image) }));
   }
-  await uploadLabelFile(deps, b.workforceId, b.batchId, enc.encode(`${lines.join('\n')}\n`));
+  const body = enc.encode(`${lines.join('\n')}\n`);
+  const sha256Hex = createHash('sha256').update(body).digest('hex');
+  const slot = (await api.call(who, 'POST', `/v1/batches/${b.batchId}/uploads`, { sizeBytes: body.length, sha256Hex })) as {
+    uploadId: string;
+    url: string;
+    headers: Record<string, string>;
+  };
+  await fetchOk(slot.url, { method: 'PUT', headers: slot.headers, body });
+  await until(`report of ${slot.uploadId}`, async () => {
+    const report = (await api.call(who, 'GET', `/v1/batches/${b.batchId}/uploads/${slot.uploadId}`)) as { status: string };
+    return report.status !== 'pending';
+  });
 }
 
 const json = (bytes: Uint8Array): Record<string, unknown> => JSON.parse(new TextDecoder().decode(bytes));
 
-/** The expert decides every open adjudication of a program (through the deployed function) until its lifecycles end. */
-async function decideUntilDone(stack: LocalStack, programId: string, batches: BatchRecord[], pick: (need: { kind: string; labels: Record<string, string> }) => string) {
+/**
+ * The expert decides every open adjudication of a program until its lifecycles
+ * end: through the API (reading the competing labels first), or through the
+ * deployed DecideAdjudication function.
+ */
+async function decideUntilDone(
+  stack: LocalStack,
+  programId: string,
+  batches: BatchRecord[],
+  pick: (need: { kind: string; labels: Record<string, string> }) => string,
+  api?: Api,
+) {
   let decided = 0;
   await until(`${programId} lifecycles finished`, async () => {
     for (const a of await stack.deps.repo.listOpenAdjudications(programId)) {
       if (!a.taskToken) continue;
-      await stack.handlers.DecideAdjudication({
-        adjudicationId: a.adjudicationId,
-        workforceId: 'radiology-team',
-        expertId: 'dr-scenario',
-        decisions: a.needs.map((n) => ({ caseId: n.caseId, label: pick(n), note: 'reviewed' })),
-      });
+      const decisions = a.needs.map((n) => ({ caseId: n.caseId, label: pick(n), note: 'reviewed' }));
+      if (api) {
+        await api.call('radiology-team', 'GET', `/v1/adjudications/${a.adjudicationId}`);
+        await api.call('radiology-team', 'POST', `/v1/adjudications/${a.adjudicationId}/decision`, { decisions });
+      } else {
+        await stack.handlers.DecideAdjudication({ adjudicationId: a.adjudicationId, workforceId: 'radiology-team', expertId: 'dr-scenario', decisions });
+      }
       decided++;
     }
     return batches.every((b) => stack.runner.executions.get(b.batchId)?.status !== 'RUNNING');
@@ -124,7 +201,7 @@ async function registerTeams(stack: LocalStack, programId: string, qualification
 /** The demo's round 1 (a malformed first upload from vendor-b), dispatched through DispatchRound; an accepted and a rejected upload's S3 events delivered again. */
 async function demoRound(stack: LocalStack): Promise<BatchRecord[]> {
   const seed = 7;
-  await setUpDemoProgram(stack, { cases: 120, goldFraction: 0.1, seed });
+  await setUpDemoProgram(stack, { cases: 80, goldFraction: 0.1, seed });
   const protocol = chestXrayProtocol(CREATED);
   const work = (await stack.deps.repo.listCases(DEMO_PROGRAM)).filter((c) => !c.goldPool).length;
   await dispatch(stack, DEMO_PROGRAM, protocol.protocolId, 1, work);
@@ -150,7 +227,7 @@ async function demoRound(stack: LocalStack): Promise<BatchRecord[]> {
 }
 
 /** Lung nodules (task-programs.test.ts): critical misses on gold and overlap disagreements go to the expert. */
-async function detectionProgram(stack: LocalStack): Promise<{ batches: BatchRecord[]; decided: number }> {
+async function detectionProgram(stack: LocalStack, api: Api): Promise<{ batches: BatchRecord[]; decided: number }> {
   const programId = 'iam-nodules';
   const random = seededRandomSource(99);
   const cases: CaseInput[] = [];
@@ -187,7 +264,7 @@ async function detectionProgram(stack: LocalStack): Promise<{ batches: BatchReco
   await ingestCases(stack.deps, { programId, protocolId: protocol.protocolId, cases, gold });
   const batches = await dispatch(stack, programId, protocol.protocolId);
   for (const b of batches) {
-    await label(stack, b, (_alias, image) => {
+    await label(api, b, (_alias, image) => {
       const { nodules } = json(image) as { nodules: { x: number; y: number; z: number; diameterMm: number }[] };
       const w = b.workforceId;
       const seen = w === 'vendor-good' ? nodules : w === 'vendor-bad' ? nodules.filter((n) => n.diameterMm < 6) : nodules.filter((n) => n.diameterMm >= 6);
@@ -219,7 +296,7 @@ function ellipsoid(c: { cx: number; cy: number; cz: number; rx: number; ry: numb
  * learnt to spot) and shifts the rest, so it passes gold and its overlap masks
  * disagree with vendor-good's: CheckAgreement reads both masks from the uploads.
  */
-async function segmentationProgram(stack: LocalStack): Promise<{ batches: BatchRecord[]; decided: number }> {
+async function segmentationProgram(stack: LocalStack, api: Api): Promise<{ batches: BatchRecord[]; decided: number }> {
   const programId = 'iam-organs';
   const random = seededRandomSource(42);
   const cases: CaseInput[] = [];
@@ -259,7 +336,7 @@ async function segmentationProgram(stack: LocalStack): Promise<{ batches: BatchR
   const batches = await dispatch(stack, programId, protocol.protocolId);
   let k = 0;
   for (const b of batches) {
-    await label(stack, b, (_alias, image) => {
+    await label(api, b, (_alias, image) => {
       const gzip = image[0] === 0x1f && image[1] === 0x8b;
       const { organ, tell } = gzip ? { organ: undefined, tell: false } : (json(image) as { organ: Parameters<typeof ellipsoid>[0]; tell?: boolean });
       const mask = organ ? ellipsoid(organ, b.workforceId === 'vendor-good' || tell ? 0 : 7) : readNifti(image);
@@ -268,8 +345,12 @@ async function segmentationProgram(stack: LocalStack): Promise<{ batches: BatchR
       return { mask: toRle3dDocument(encodeRle3dLabels(mask)) };
     });
   }
-  const decided = await decideUntilDone(stack, programId, batches, (n) =>
-    n.kind === 'critical-miss' ? 'uphold-reference' : Object.keys(n.labels).find((key) => key.startsWith('vendor-good'))!,
+  const decided = await decideUntilDone(
+    stack,
+    programId,
+    batches,
+    (n) => (n.kind === 'critical-miss' ? 'uphold-reference' : Object.keys(n.labels).find((key) => key.startsWith('vendor-good'))!),
+    api,
   );
   return { batches: await stack.deps.repo.listRoundBatches(programId, 1), decided };
 }
@@ -294,7 +375,7 @@ const read = (bytes: Uint8Array, threshold: number) => (bytes.subarray(bytes.len
  * dispatch (scoring fails → RecordFailure), vendor-a misses faint findings that
  * the internal team's overlap copies show (an adjudication nobody answers → ExpireAdjudication).
  */
-async function classificationProgram(stack: LocalStack): Promise<{ batches: BatchRecord[] }> {
+async function classificationProgram(stack: LocalStack, api: Api): Promise<{ batches: BatchRecord[] }> {
   const programId = 'iam-cxr';
   const { deps } = stack;
   const protocol: ProtocolVersionInput = {
@@ -350,7 +431,7 @@ async function classificationProgram(stack: LocalStack): Promise<{ batches: Batc
   for (const b of batches) {
     const threshold = readers[b.workforceId];
     if (threshold === undefined) continue; // vendor-c: no-show
-    await label(stack, b, (_alias, image) => ({ label: read(image, threshold) }));
+    await label(api, b, (_alias, image) => ({ label: read(image, threshold) }));
   }
   // Everything that can finish does; the rest waits on vendor-c's upload or an expert.
   await until('iam-cxr settled or parked', async () => {
@@ -368,10 +449,18 @@ async function classificationProgram(stack: LocalStack): Promise<{ batches: Batc
 export async function runScenarioSuite(stack: LocalStack): Promise<ScenarioSuiteResult> {
   const brief = (bs: BatchRecord[]) => bs.map((b) => ({ batchId: b.batchId, workforceId: b.workforceId, status: b.status }));
   const demo = await demoRound(stack);
-  const detection = await detectionProgram(stack);
-  const segmentation = await segmentationProgram(stack);
-  const classification = await classificationProgram(stack);
-  await stack.idle();
+  const api = await startApi(stack);
+  let detection: Awaited<ReturnType<typeof detectionProgram>>;
+  let segmentation: Awaited<ReturnType<typeof segmentationProgram>>;
+  let classification: Awaited<ReturnType<typeof classificationProgram>>;
+  try {
+    detection = await detectionProgram(stack, api);
+    segmentation = await segmentationProgram(stack, api);
+    classification = await classificationProgram(stack, api);
+    await stack.idle();
+  } finally {
+    await api.close();
+  }
   const ledger = [DEMO_PROGRAM, 'iam-nodules', 'iam-organs', 'iam-cxr'].map((p) => stack.deps.repo.listLedger(p));
   const events = (await Promise.all(ledger)).flat();
   return {
