@@ -113,6 +113,14 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerPmRoutes(app, deps);
   registerQaRoutes(app, deps);
 
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: OPENAPI_PATH,
+    operationId: 'getOpenApiDocument',
+    tags: ['identity'],
+    summary: 'This document (no token needed)',
+    responses: { 200: { description: 'The OpenAPI 3.1 document', content: { 'application/json': { schema: z.looseObject({}) } } } },
+  });
   app.doc31(OPENAPI_PATH, {
     openapi: '3.1.0',
     info: {

@@ -1,0 +1,50 @@
+/**
+ * Every route of the API and the roles that may call it: the authorization
+ * matrix the tests check the application against (test/unit/api/authorization-matrix.test.ts).
+ * Written apart from the routes on purpose: a route the application serves
+ * without a row here, or a row the application does not serve, fails that test.
+ */
+import type { Role } from './auth.js';
+
+export interface RouteRow {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI path syntax (`{param}`). */
+  path: string;
+  /** Roles that may call it; `public` needs no token; `any` is any signed-in role. */
+  roles: readonly Role[] | 'public' | 'any';
+}
+
+const WORK: Role[] = ['vendor', 'expert'];
+const PM: Role[] = ['pm'];
+const PM_QA: Role[] = ['pm', 'qa'];
+const EXPERT: Role[] = ['expert'];
+
+export const ROUTE_TABLE: readonly RouteRow[] = [
+  { method: 'get', path: '/v1/openapi.json', roles: 'public' },
+  { method: 'get', path: '/v1/me', roles: 'any' },
+  // vendor and expert work
+  { method: 'get', path: '/v1/batches', roles: WORK },
+  { method: 'get', path: '/v1/batches/{batchId}', roles: WORK },
+  { method: 'post', path: '/v1/batches/{batchId}/image-urls', roles: WORK },
+  { method: 'post', path: '/v1/batches/{batchId}/uploads', roles: WORK },
+  { method: 'get', path: '/v1/batches/{batchId}/uploads/{uploadId}', roles: WORK },
+  // expert adjudication
+  { method: 'get', path: '/v1/adjudications', roles: EXPERT },
+  { method: 'get', path: '/v1/adjudications/{adjudicationId}', roles: EXPERT },
+  { method: 'post', path: '/v1/adjudications/{adjudicationId}/decision', roles: EXPERT },
+  // program manager
+  { method: 'post', path: '/v1/protocols', roles: PM },
+  { method: 'get', path: '/v1/protocols/{protocolId}/versions/{version}', roles: PM_QA },
+  { method: 'get', path: '/v1/protocols/{protocolId}/diff', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/dry-run', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/workforces', roles: PM_QA },
+  { method: 'put', path: '/v1/programs/{programId}/workforces/{workforceId}', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/cases', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/rounds', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/rounds/{round}', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/rounds/{round}/shares/approve', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/quarantine', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/quarantine/{caseId}/release', roles: PM },
+  // QA (PMs read them too)
+  { method: 'get', path: '/v1/programs/{programId}/batches', roles: PM_QA },
+];
