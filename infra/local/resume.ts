@@ -33,8 +33,9 @@ async function listKeys(stack: LocalStack, bucket: string, prefix: string): Prom
 /**
  * Upload files whose ingest did not finish: no submission record, a submission
  * still `received`, a valid one whose batch it claimed was never resumed with it
- * (the batch still `submitted`), or a rejected one without its report. Delivers each to IngestUpload again (ingest
- * is idempotent) and waits until all are handled. Returns the keys delivered.
+ * (the batch still `submitted`), or a rejected one without its report. Delivers
+ * each to IngestUpload again (ingest is idempotent) and waits until all are
+ * handled. Returns the keys delivered.
  */
 export async function redeliverPendingUploads(stack: LocalStack): Promise<string[]> {
   const { repo, objects, buckets } = stack.deps;

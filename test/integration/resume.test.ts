@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
-import { runDemo, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
+import { DemoResumeError, runDemo, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { startLocalStack } from '../../infra/local/stack.js';
 import { until } from './helpers.js';
 
@@ -43,6 +43,28 @@ describe('Embedded stack: state kept in a data directory', () => {
       for (const e of second.runner.executions.values()) expect(e.status).toBe('SUCCEEDED');
     } finally {
       await second.stop();
+    }
+  }, 120_000);
+
+  it('refuses to resume a program set up with other options, says which, and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldline-resume-options-'));
+    try {
+      const first = await startLocalStack({ dataDir: dir, random: seededRandomSource(5) });
+      await runDemo(first, { rounds: 1, cases: 20, goldFraction: 0.1, seed: 5 }).finally(() => first.stop());
+
+      const second = await startLocalStack({ dataDir: dir, random: seededRandomSource(5) });
+      try {
+        const ledgerBefore = (await second.deps.repo.listLedger(PROGRAM_ID)).length;
+        const resumed = runDemo(second, { rounds: 1, cases: 30, goldFraction: 0.1, seed: 5 });
+        await expect(resumed).rejects.toThrow(DemoResumeError);
+        await expect(resumed).rejects.toThrow('the data directory holds the program set up with --cases 20 --seed 5 --overlap 0');
+        expect(await second.deps.repo.listCases(PROGRAM_ID)).toHaveLength(20);
+        expect(await second.deps.repo.listLedger(PROGRAM_ID)).toHaveLength(ledgerBefore);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
+import { NotFoundError } from '../../../functions/use-cases/errors.js';
 import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { goldSetObject } from '../../../functions/use-cases/batch-key.js';
@@ -15,12 +16,13 @@ import type { LocalStack } from '../stack.js';
 import {
   PROGRAM_ID,
   chestXrayProtocol,
-  readSyntheticImage,
   simulatedAccuracy,
   syntheticCases,
   workforces,
 } from './example-program.js';
-import { labelBatch } from './simulated-workforce.js';
+import { DEMO_USERS } from '../issuer.js';
+import { type ApiServer, startApiServer } from '../api-server.js';
+import { type ExpertDesk, type WorkPortal, apiExpertDesk, apiPortal, inProcessPortal, labelBatch, readImageAt } from './simulated-workforce.js';
 
 export interface DemoOptions {
   rounds: number;
@@ -29,6 +31,11 @@ export interface DemoOptions {
   seed: number;
   /** Share of vendor cases also sent to a second workforce (default 0); disagreements go to the expert. */
   overlapRate?: number;
+  /**
+   * The Goldline API the simulated vendors and the expert act through, each with
+   * its own token (a server over the stack is started for the run when absent).
+   */
+  api?: ApiServer;
   log?: (line: string) => void;
 }
 
@@ -96,31 +103,71 @@ export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions
   return { protocol, data };
 }
 
+/** How the simulated workforces reach their work: through the API with their own tokens, or (benchmarks) in process. */
+export interface DemoAccess {
+  portalFor(workforceId: string): WorkPortal;
+  expert: ExpertDesk;
+}
+
+/** Access through the API: each workforce uses the token of the demo user of its workforce id; the expert its own. */
+export async function apiAccess(api: ApiServer): Promise<DemoAccess> {
+  // Long demos (many rounds, --serve) outlive the default hour.
+  const token = (user: string) => api.issuer.issueToken(user, { expiresIn: 12 * 3600 });
+  const tokens = new Map<string, string>();
+  for (const [name, u] of Object.entries(DEMO_USERS)) if ('workforceId' in u) tokens.set(u.workforceId, await token(name));
+  return {
+    portalFor(workforceId) {
+      const t = tokens.get(workforceId);
+      if (!t) throw new Error(`no demo user works for ${workforceId}`);
+      return apiPortal(api.url, t);
+    },
+    expert: apiExpertDesk(api.url, await token('expert')),
+  };
+}
+
+/** The same use cases called in process (benchmarks measure the workflow, not HTTP). */
+function inProcessAccess(stack: LocalStack): DemoAccess {
+  const { deps } = stack;
+  return {
+    portalFor: (workforceId) => inProcessPortal(deps, workforceId),
+    expert: {
+      async open(programId) {
+        const imageOf = new Map((await deps.repo.listCases(programId)).map((c) => [c.caseId, c.imageKey]));
+        return Promise.all(
+          (await deps.repo.listOpenAdjudications(programId)).map(async (a) => ({
+            adjudicationId: a.adjudicationId,
+            cases: await Promise.all(
+              a.needs.map(async (n) => ({ caseId: n.caseId, imageUrl: await deps.objects.presignGet(deps.buckets.images, imageOf.get(n.caseId) ?? '', 600) })),
+            ),
+          })),
+        );
+      },
+      async decide(adjudicationId, decisions) {
+        await decideAdjudication(deps, { adjudicationId, workforceId: 'radiology-team', expertId: 'dr-lead', decisions });
+      },
+    },
+  };
+}
+
 /**
  * The internal expert (radiology-team, which holds the adjudicator
  * qualification): until `done` settles, decides every open adjudication by
  * reading the cases' images.
  */
-async function adjudicateWhileRunning(stack: LocalStack, done: Promise<unknown>): Promise<void> {
-  const { deps } = stack;
+async function adjudicateWhileRunning(stack: LocalStack, done: Promise<unknown>, desk: ExpertDesk): Promise<void> {
   let finished = false;
   done.then(
     () => (finished = true),
     () => (finished = true),
   );
-  const imageOf = new Map<string, string>();
   while (!finished) {
-    for (const a of await deps.repo.listOpenAdjudications(PROGRAM_ID)) {
-      if (imageOf.size === 0) for (const c of await deps.repo.listCases(PROGRAM_ID)) imageOf.set(c.caseId, c.imageKey);
+    for (const a of await desk.open(PROGRAM_ID)) {
       const decisions: { caseId: string; label: string; note: string }[] = [];
-      for (const n of a.needs) {
-        const bytes = await deps.objects.getBytes(deps.buckets.images, imageOf.get(n.caseId) ?? '');
-        if (bytes) decisions.push({ caseId: n.caseId, label: readSyntheticImage(bytes), note: 'read by the internal expert' });
+      for (const n of a.cases) {
+        if (n.imageUrl) decisions.push({ caseId: n.caseId, label: await readImageAt(n.imageUrl), note: 'read by the internal expert' });
       }
       if (decisions.length === 0) continue;
-      await stack.step('adjudication', () =>
-        decideAdjudication(deps, { adjudicationId: a.adjudicationId, workforceId: 'radiology-team', expertId: 'dr-lee', decisions }),
-      );
+      await stack.step('adjudication', () => desk.decide(a.adjudicationId, decisions));
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -130,23 +177,30 @@ async function adjudicateWhileRunning(stack: LocalStack, done: Promise<unknown>)
 export async function runRound(
   stack: LocalStack,
   round: number,
-  opts: { limit: number; seed: number; malformedFirstUpload?: (b: BatchRecord) => boolean; log?: (line: string) => void },
+  opts: { limit: number; seed: number; malformedFirstUpload?: (b: BatchRecord) => boolean; log?: (line: string) => void; access?: DemoAccess },
 ): Promise<RoundReport> {
   const { deps } = stack;
+  const access = opts.access ?? inProcessAccess(stack);
   const protocol = chestXrayProtocol('');
   const existing = await deps.repo.getRound(PROGRAM_ID, round);
   // A round dispatched before a stop is dispatched again: from its round record
   // (the commit point) this reconciles the store and plans nothing new.
-  const dispatch = await stack.step('dispatch', () =>
-    dispatchRound(deps, {
-      programId: PROGRAM_ID,
-      protocolId: protocol.protocolId,
-      version: protocol.version,
-      round,
-      limit: opts.limit,
-      actor: 'pm:demo',
-    }),
-  );
+  const dispatch = await stack
+    .step('dispatch', () =>
+      dispatchRound(deps, {
+        programId: PROGRAM_ID,
+        protocolId: protocol.protocolId,
+        version: protocol.version,
+        round,
+        limit: opts.limit,
+        actor: 'pm:demo',
+      }),
+    )
+    .catch((e: Error) => {
+      // A round record whose batches cannot be rebuilt (an answer key gone): say so, stop.
+      if (existing && e instanceof NotFoundError) throw new DemoResumeError(`round ${round} cannot be reconciled: ${e.message}`);
+      throw e;
+    });
   if (existing) {
     if (dispatch.rebuiltBatchRecords.length > 0) {
       opts.log?.(
@@ -175,7 +229,7 @@ export async function runRound(
     if (fresh?.status !== 'awaiting-submission') return;
     await stack.step('vendor', () =>
       labelBatch(
-        deps,
+        access.portalFor(b.workforceId),
         {
           workforceId: b.workforceId,
           accuracy: simulatedAccuracy[b.workforceId] ?? 0.9,
@@ -191,7 +245,7 @@ export async function runRound(
   });
   // Executions wait on the expert for overlap disagreements: decide while they run.
   const settled = labelled.then(() => stack.idle());
-  await adjudicateWhileRunning(stack, settled);
+  await adjudicateWhileRunning(stack, settled, access.expert);
   await settled;
 
   const outcomes: BatchOutcome[] = [];
@@ -273,6 +327,15 @@ async function setupProgress(stack: LocalStack, opts: Pick<DemoOptions, 'cases' 
  * DemoResumeError, never with an empty run.
  */
 export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<RoundReport[]> {
+  const api = opts.api ?? (await startApiServer({ deps: stack.deps }));
+  try {
+    return await runDemoThrough(stack, opts, await apiAccess(api));
+  } finally {
+    if (!opts.api) await api.close();
+  }
+}
+
+async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: DemoAccess): Promise<RoundReport[]> {
   const { deps } = stack;
   const kept = await deps.objects.getJson<unknown>(deps.buckets.exports, setupOptionsObject);
   const progress = await setupProgress(stack, opts);
@@ -323,6 +386,7 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
       limit: perRound,
       seed: opts.seed,
       log: opts.log,
+      access,
       malformedFirstUpload: (b) => {
         if (round !== 1 || b.workforceId !== 'vendor-b' || !firstB) return false;
         firstB = false;
