@@ -104,7 +104,12 @@ const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> 
 function caseFromItem(i: Record<string, unknown>) {
   const { excludedWorkforceSet, ...rest } = strip<Record<string, unknown>>(i)!;
   const excludedWorkforces = excludedWorkforceSet instanceof Set ? [...(excludedWorkforceSet as Set<string>)].sort() : [];
-  return { ...Case.parse({ ...rest, excludedWorkforces }), goldPool: rest.goldPool === true, state: String(rest.state) };
+  return {
+    ...Case.parse({ ...rest, excludedWorkforces }),
+    goldPool: rest.goldPool === true,
+    state: String(rest.state),
+    ...(typeof rest.batchId === 'string' ? { batchId: rest.batchId } : {}),
+  };
 }
 
 const isConditionFailure = (e: unknown): boolean =>

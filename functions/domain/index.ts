@@ -1,5 +1,6 @@
 /** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
 export * from './agreement.js';
+export * from './assignment.js';
 export * from './batching.js';
 export * from './csv.js';
 export * from './deidentification.js';

@@ -4,6 +4,7 @@
  */
 import type { Case, ProtocolVersion, Shares, Workforce } from './model/index.js';
 import { stableHash } from './random.js';
+import { assignmentProblem } from './assignment.js';
 import { type RoutingDecision, routeCase } from './routing.js';
 
 export interface RoundPlan {
@@ -17,6 +18,10 @@ export interface RoundPlan {
   overflowed: { caseId: string; workforceId: string }[];
   /** Cases also sent to a second workforce, for agreement. */
   overlaps: { caseId: string; primary: string; secondary: string }[];
+  /** Cases placed by a PM's explicit assignment (`Case.assignment`), before any share. */
+  explicit: { caseId: string; workforceId: string }[];
+  /** Assignments that could not be honoured (the case was routed as usual), with why. */
+  ignoredAssignments: { caseId: string; workforceId: string; reason: string }[];
 }
 
 export interface PlanRoundInput {
@@ -107,6 +112,32 @@ export function planRound(input: PlanRoundInput): RoundPlan {
   const deferred: { caseId: string; reason: string }[] = [];
   const overflowed: { caseId: string; workforceId: string }[] = [];
 
+  // A PM's explicit assignment comes first, where routing, the gate and the
+  // workforce still allow it (assignment.ts); otherwise the case routes as usual.
+  const explicit: RoundPlan['explicit'] = [];
+  const ignoredAssignments: RoundPlan['ignoredAssignments'] = [];
+  const placed = new Set<string>();
+  for (const d of decisions) {
+    const c = byId.get(d.caseId)!;
+    if (!c.assignment) continue;
+    const id = c.assignment.workforceId;
+    const w = workforces.find((x) => x.workforceId === id);
+    const problem = assignmentProblem(c, d, w, id);
+    if (problem || !w) {
+      ignoredAssignments.push({ caseId: c.caseId, workforceId: id, reason: problem ?? `workforce ${id} is not registered` });
+      continue;
+    }
+    placed.add(c.caseId);
+    if ((remaining.get(id) ?? 0) <= 0) {
+      deferred.push({ caseId: c.caseId, reason: `assigned to ${id} by ${c.assignment.by}: ${id} has no capacity left this round` });
+      continue;
+    }
+    assignments[id].push(c);
+    assignedTo.set(c.caseId, id);
+    remaining.set(id, (remaining.get(id) ?? 0) - 1);
+    explicit.push({ caseId: c.caseId, workforceId: id });
+  }
+
   const groups = new Map<string, Group>();
   const addToGroup = (pool: Group['pool'], quals: readonly string[], c: Case, overflow: boolean) => {
     const q = [...quals].sort();
@@ -120,6 +151,7 @@ export function planRound(input: PlanRoundInput): RoundPlan {
     g.cases.push(c);
   };
   for (const d of decisions) {
+    if (placed.has(d.caseId)) continue;
     if (d.route.pool === 'exclude') {
       excluded.push(d);
       continue;
@@ -215,5 +247,5 @@ export function planRound(input: PlanRoundInput): RoundPlan {
       overlaps.push({ caseId, primary, secondary: second.workforceId });
     }
   }
-  return { decisions, assignments, excluded, deferred, overflowed, overlaps };
+  return { decisions, assignments, excluded, deferred, overflowed, overlaps, explicit, ignoredAssignments };
 }

@@ -73,8 +73,8 @@ export interface Repository {
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string })[]>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
   setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
-  /** One case of a program, or undefined. */
-  getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string }) | undefined>;
+  /** One case of a program (with the batch it was last placed in), or undefined. */
+  getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string }) | undefined>;
   /**
    * Conditional: gives a pending case whose image is `from` a new image and its
    * gate findings, and drops any quarantine release (it was given on the old

@@ -171,6 +171,7 @@ describe.each(implementations)('Port: Repository (queries) — %s', (_name, make
 
       expect((await repo.getCase('prog-1', 'c-1'))?.assignment).toEqual(assignment);
       expect((await repo.getCase('prog-1', 'c-2'))?.assignment).toBeUndefined();
+      expect((await repo.getCase('prog-1', 'c-2'))?.batchId).toBe('b-1');
       expect(await repo.getCase('prog-1', 'c-404')).toBeUndefined();
     });
   });
