@@ -7,9 +7,15 @@
  * events on the embedded stack, works a vendor batch, and every S3 and DynamoDB
  * request it makes (presigns included) must be granted in the template.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFromEnv } from '../../functions/api.js';
 import { ROLES } from '../../functions/api/auth.js';
@@ -18,11 +24,12 @@ import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/api-construct.js';
 import { API, BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
-import { GoldlineStack } from '../../infra/goldline-stack.js';
+import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
 import { readSyntheticImage } from '../../infra/local/demo/example-program.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { allows, asInAws, checkGrants, grantsOfRole, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
+import { ESM_BUNDLING } from '../../infra/secure-defaults.js';
 import { stackWithOpenRound, until } from '../integration/helpers.js';
 
 type Json = Record<string, unknown>;
@@ -333,4 +340,52 @@ describe('IAM: the API function, called as API Gateway calls it on the embedded 
     }
     expect(checkGrants(copy, synthesized.ids, accesses).missing.join('\n')).toMatch(/^Api needs s3:PutObject on bucket uploads uploads\//m);
   });
+});
+
+describe('Bundle: the API function as Lambda loads it', () => {
+  // pm.ts called .openapi() on a domain schema built before @hono/zod-openapi extended zod: the bundled entry threw at load.
+  it('loads in a fresh Node process and answers API Gateway events (OpenAPI document open, other routes 401 without a token)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'goldline-api-bundle-'));
+    try {
+      const outfile = join(dir, 'index.mjs');
+      // The options CDK bundles every function with (infra/secure-defaults.ts), through esbuild itself: one function, not seventeen.
+      await build({
+        entryPoints: [join(ROOT, FUNCTIONS.find((f) => f.name === 'Api')!.entry)],
+        outfile,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: ESM_BUNDLING.target,
+        mainFields: ESM_BUNDLING.mainFields,
+        banner: { js: ESM_BUNDLING.banner ?? '' },
+        logLevel: 'silent',
+      });
+      const events = [apiGatewayEvent('GET', API.openApiPath), apiGatewayEvent('GET', '/v1/me')];
+      const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(outfile).href)});
+        const out = [];
+        for (const e of ${JSON.stringify(events)}) { const r = await handler(e); out.push({ status: r.statusCode, type: r.headers['content-type'], body: JSON.parse(r.body) }); }
+        console.log(JSON.stringify(out));`;
+      const issuer = 'https://127.0.0.1:9/goldline-test-issuer';
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: 'us-east-1',
+        [API.env.issuer]: issuer,
+        [API.env.audience]: 'test-client',
+        [API.env.jwksUrl]: `${issuer}/.well-known/jwks.json`,
+        [MAIN_TABLE.envVar]: 'table',
+        ...Object.fromEntries(Object.values(BUCKETS).map((b) => [b.envVar, `bucket-${b.id.toLowerCase()}`])),
+      };
+      const [doc, me] = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as {
+        status: number;
+        type: string;
+        body: Json;
+      }[];
+      expect(doc.status).toBe(200);
+      expect(doc.body.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.body.paths as Json)).toContain('/v1/me');
+      expect(me).toMatchObject({ status: 401, type: 'application/problem+json', body: { type: 'urn:goldline:problem:unauthenticated' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -11,7 +11,9 @@ import { problemResponses } from '../problem.js';
 import { json } from './common.js';
 
 const Loose = z.looseObject({});
-const ProgramParams = z.object({ programId: Identifier.openapi({ example: 'demo-cxr' }) });
+// Domain schemas may be built before @hono/zod-openapi extends zod (the Lambda entry and the embedded stack load
+// the domain first) and then have no .openapi: describe a clone made here.
+const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const BatchesQuery = ListProgramBatchesInput.omit({ programId: true });
 
 export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
