@@ -127,7 +127,7 @@ export function decodeDocument(text: string, opts: { filename?: string; limits?:
   } catch (e) {
     // The checks above leave nothing that should throw; this is the last guard
     // of "never throws" (e.g. a stack overflow inside a parser).
-    return { ok: false, format, problems: [`the document could not be read: ${e instanceof RangeError ? 'it nests too deeply' : sentence(String((e as Error)?.message ?? e))}`] };
+    return { ok: false, format, problems: [`the document could not be read: ${e instanceof RangeError ? 'it nests too deeply' : clip(sentence(String((e as Error)?.message ?? e)))}`] };
   }
 }
 
