@@ -11,20 +11,7 @@ import type { Role } from '../../../functions/api/auth.js';
 import { ROUTE_TABLE, type RouteRow } from '../../../functions/api/route-table.js';
 import { DEMO_USERS, type LocalIssuer, startIssuer } from '../../../infra/local/issuer.js';
 import { makeFakeDeps, seedUploadScenario } from '../fakes.js';
-
-/** Values for path parameters: well-formed, naming nothing that exists. */
-const SAMPLE: Record<string, string> = {
-  batchId: 'batch-0001',
-  uploadId: 'up12345678',
-  adjudicationId: 'batch-0001-adj',
-  protocolId: 'chest-xray',
-  version: '1',
-  programId: 'prog-1',
-  workforceId: 'vendor-c',
-  round: '1',
-  caseId: 'case-00001',
-};
-export const concretePath = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => SAMPLE[name] ?? 'x');
+import { concretePath } from './sample-requests.js';
 
 const CALLERS = ['pm', 'qa', 'expert', 'vendor-a', 'vendor-b', 'no token', 'expired token', 'other issuer', 'alg none'] as const;
 type Caller = (typeof CALLERS)[number];

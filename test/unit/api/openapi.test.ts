@@ -32,11 +32,14 @@ describe('API: OpenAPI document', () => {
     );
     expect(listed.sort()).toEqual(ROUTE_TABLE.map((r) => `${r.method} ${r.path}`).sort());
     for (const row of ROUTE_TABLE) {
-      const op = (doc.paths?.[row.path] as Record<string, OpenAPIV3_1.OperationObject>)[row.method];
-      expect(op.operationId, row.path).toBeTruthy();
+      const paths: Record<string, unknown> = doc.paths ?? {};
+      const op = paths[row.path] as Record<string, OpenAPIV3_1.OperationObject>;
+      expect(op, row.path).toBeDefined();
+      const operation = op[row.method];
+      expect(operation.operationId, row.path).toBeTruthy();
       if (row.roles === 'public') continue;
-      expect(op.security, row.path).toEqual([{ bearer: [] }]);
-      expect(Object.keys(op.responses ?? {}), row.path).toContain('401');
+      expect(operation.security, row.path).toEqual([{ bearer: [] }]);
+      expect(Object.keys(operation.responses ?? {}), row.path).toContain('401');
     }
   });
 
