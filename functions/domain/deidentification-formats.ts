@@ -629,6 +629,7 @@ async function inspectPng(source: PrefixSource): Promise<GateFinding[]> {
   const findings: GateFinding[] = [];
   let at = 8;
   let sawEnd = false;
+  let sawData = false;
   for (let first = true; at + 8 <= b.length; first = false) {
     const length = view.getUint32(at);
     const type = latin1(b.subarray(at + 4, at + 8));
@@ -643,9 +644,11 @@ async function inspectPng(source: PrefixSource): Promise<GateFinding[]> {
       break;
     }
     if (first && type !== 'IHDR') throw new FormatError('png', 'the PNG is corrupt: it does not start with IHDR');
+    if (type === 'IDAT') sawData = true;
     findings.push(...pngChunkFindings(type, data));
   }
   if (!sawEnd) throw new FormatError('png', 'the PNG is truncated: it ends before its IEND chunk');
+  if (!sawData) throw new FormatError('png', 'the PNG holds no image: no IDAT chunk before IEND');
   const trailing = b.length - at;
   if (trailing > 0 && b.subarray(at).some((x) => x !== 0)) {
     findings.push({ format: 'png', rule: 'uninspectable-format', location: 'after IEND', message: `the PNG has ${trailing} bytes after its end (IEND) that the gate cannot inspect: remove them` });
@@ -821,6 +824,7 @@ async function inspectJpeg(source: PrefixSource): Promise<GateFinding[]> {
   const findings: GateFinding[] = [];
   let at = 2;
   let sawEnd = false;
+  let sawScan = false;
   while (at < b.length) {
     if (b[at] !== 0xff) throw new FormatError('jpeg', `the JPEG is corrupt: no marker at byte ${at}`);
     let marker = b[at + 1];
@@ -831,6 +835,7 @@ async function inspectJpeg(source: PrefixSource): Promise<GateFinding[]> {
       sawEnd = true;
       break;
     }
+    if (marker === 0xda) sawScan = true;
     if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // RSTn, TEM: no length
     if (at + 2 > b.length) break;
     const length = view.getUint16(at);
@@ -841,6 +846,7 @@ async function inspectJpeg(source: PrefixSource): Promise<GateFinding[]> {
     if (marker === 0xda) at = skipEntropyCoded(b, at);
   }
   if (!sawEnd) throw new FormatError('jpeg', 'the JPEG is truncated: it ends before its end-of-image marker (EOI)');
+  if (!sawScan) throw new FormatError('jpeg', 'the JPEG holds no image: no scan (SOS) before its end (EOI)');
   const trailing = b.length - at;
   if (trailing > 0 && b.subarray(at).some((x) => x !== 0)) {
     findings.push({ format: 'jpeg', rule: 'uninspectable-format', location: 'after EOI', message: `the JPEG has ${trailing} bytes after its end (EOI) that the gate cannot inspect: remove them` });
@@ -889,18 +895,22 @@ function jpegSegmentFindings(marker: number, data: Uint8Array): GateFinding[] {
 
 // ------------------------------------------------------------------ Netpbm
 
-/** Netpbm (P1–P6): the header is whitespace-separated numbers; `#` starts a comment to the end of the line. */
+/**
+ * Netpbm (P1–P6): the header is whitespace-separated numbers (width, height and,
+ * but for bitmaps, maxval); `#` starts a comment to the end of the line. Then one
+ * whitespace byte and the raster: binary (P4–P6) of a size the header fixes, or
+ * plain (P1–P3) digits and whitespace. Anything else in the file is a finding.
+ */
 async function inspectNetpbm(source: PrefixSource): Promise<GateFinding[]> {
-  // The header is short; 64 KiB holds any real one (comments included).
-  const b = await source.upTo(64 * 1024, 'netpbm', 'the Netpbm header');
-  const bitmap = b[1] === 0x31 || b[1] === 0x34; // P1, P4: no maxval
-  const needed = bitmap ? 2 : 3;
+  const b = await source.whole('netpbm', 'the Netpbm file');
+  const kind = b[1] - 0x30; // 1..6
+  const bitmap = kind === 1 || kind === 4; // no maxval
+  const values: number[] = [];
   let at = 2;
-  let numbers = 0;
   let comments = 0;
   let commentBytes = 0;
-  while (numbers < needed) {
-    if (at >= b.length) throw new FormatError('netpbm', 'the Netpbm header is truncated or longer than 64 KiB: it cannot be read');
+  while (values.length < (bitmap ? 2 : 3)) {
+    if (at >= b.length) throw new FormatError('netpbm', 'the Netpbm header is truncated: it cannot be read');
     const c = b[at];
     if (isSpace(c)) at++;
     else if (c === 0x23) {
@@ -912,20 +922,41 @@ async function inspectNetpbm(source: PrefixSource): Promise<GateFinding[]> {
       }
       at = end;
     } else if (c >= 0x30 && c <= 0x39) {
+      const from = at;
       while (at < b.length && b[at] >= 0x30 && b[at] <= 0x39) at++;
-      numbers++;
+      values.push(at - from > 9 ? Number.POSITIVE_INFINITY : Number(latin1(b.subarray(from, at))));
     } else throw new FormatError('netpbm', `the Netpbm header is malformed at byte ${at}: it cannot be read`);
   }
-  return comments === 0
-    ? []
-    : [
-        {
-          format: 'netpbm',
-          rule: 'identifying-text',
-          location: 'header comment',
-          message: `the Netpbm header holds ${comments} comment line(s) (${commentBytes} bytes) of free text: remove them`,
-        },
-      ];
+  const [width, height, maxval = 1] = values;
+  if (!(width >= 1 && height >= 1 && maxval >= 1 && maxval <= 65535)) {
+    throw new FormatError('netpbm', 'the Netpbm header declares an empty image or a maxval outside 1–65535: it cannot be read');
+  }
+  if (at >= b.length || !isSpace(b[at])) throw new FormatError('netpbm', 'the Netpbm header does not end in a whitespace byte before the raster: it cannot be read');
+  const raster = b.subarray(at + 1);
+  const findings: GateFinding[] = [];
+  if (comments > 0) {
+    findings.push({
+      format: 'netpbm',
+      rule: 'identifying-text',
+      location: 'header comment',
+      message: `the Netpbm header holds ${comments} comment line(s) (${commentBytes} bytes) of free text: remove them`,
+    });
+  }
+  if (kind <= 3) {
+    // Plain rasters are text: only digits and whitespace belong there.
+    if (raster.some((x) => !isSpace(x) && (x < 0x30 || x > 0x39))) {
+      findings.push({ format: 'netpbm', rule: 'identifying-text', location: 'raster', message: 'the plain Netpbm raster holds characters other than digits and whitespace: remove them' });
+    }
+    return findings;
+  }
+  const bytesPerSample = maxval > 255 ? 2 : 1;
+  const expected = kind === 4 ? Math.ceil(width / 8) * height : width * height * bytesPerSample * (kind === 6 ? 3 : 1);
+  if (raster.length < expected) throw new FormatError('netpbm', `the Netpbm raster is truncated: ${raster.length} of ${expected} bytes`);
+  const trailing = raster.subarray(expected);
+  if (trailing.some((x) => x !== 0)) {
+    findings.push({ format: 'netpbm', rule: 'uninspectable-format', location: 'after the raster', message: `the Netpbm file has ${trailing.length} bytes after its raster that the gate cannot inspect: remove them` });
+  }
+  return findings;
 }
 
 function dedupe(findings: GateFinding[]): GateFinding[] {

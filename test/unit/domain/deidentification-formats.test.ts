@@ -272,6 +272,15 @@ describe('Function: inspectOtherFormat — JPEG', () => {
     expect(await locations(withComment)).toEqual(['COM', 'after EOI']);
   });
 
+  // Found by the fuzz property below: SOI followed at once by EOI (no image at all) passed as a clean JPEG.
+  it('refuses a JPEG with no scan, and a PNG with no IDAT, as holding no image', async () => {
+    expect(await inspect(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]))).toEqual([expect.objectContaining({ format: 'jpeg', rule: 'unreadable', message: expect.stringContaining('no scan') })]);
+    const png = buildPng();
+    const idat = png.indexOf(0x49, 33); // the IDAT chunk follows the 33 bytes of signature and IHDR
+    const noIdat = join(png.subarray(0, idat - 4), png.subarray(png.length - 12));
+    expect(await inspect(noIdat)).toEqual([expect.objectContaining({ format: 'png', rule: 'unreadable', message: expect.stringContaining('no IDAT') })]);
+  });
+
   it('refuses a JPEG cut before EOI', async () => {
     const jpeg = buildJpeg([segment(0xfe, text('x'))]);
     expect((await inspect(jpeg.subarray(0, jpeg.length - 2))).map((f) => f.rule)).toEqual(['unreadable']);
@@ -282,6 +291,13 @@ describe('Function: inspectOtherFormat — Netpbm and unknown formats', () => {
   it('passes a PGM without comments (the demo images) and blocks one with a comment', async () => {
     expect(await inspect(join(text('P5\n2 2\n255\n'), new Uint8Array(4)))).toEqual([]);
     expect(await locations(join(text('P5\n# patient DOE^JANE\n2 2\n255\n'), new Uint8Array(4)))).toEqual(['header comment']);
+  });
+
+  it('refuses a truncated PGM raster, and flags bytes after it or text in a plain raster', async () => {
+    expect((await inspect(join(text('P5\n2 2\n255\n'), new Uint8Array(3)))).map((f) => f.rule)).toEqual(['unreadable']);
+    expect(await locations(join(text('P5\n2 2\n255\n'), new Uint8Array(4), text('DOE')))).toEqual(['after the raster']);
+    expect(await locations(text('P2\n2 1\n9\n1 2 DOE\n'))).toEqual(['raster']);
+    expect(await inspect(text('P2\n2 1\n9\n1 2\n'))).toEqual([]);
   });
 
   it('asks for an explicit attestation for a format it cannot inspect', async () => {
