@@ -6,16 +6,25 @@
  *   --overlap R    share of vendor cases also sent to a second workforce (0..0.5, default 0);
  *                  disagreements go to the internal expert
  *   --data-dir D   keep the stack's state in D (inspect it later)
- *   --serve        keep the stack running after the demo (Ctrl-C stops)
+ *   --serve        keep the stack and the API serving after the demo (Ctrl-C stops) and
+ *                  write the profile (.goldline/local.json: endpoint + a token per demo user)
+ *   --profile F    where --serve writes the profile (default .goldline/local.json)
+ *
+ * The simulated vendors and the internal expert act through the Goldline API
+ * (infra/local/api-server.ts) with their own tokens from the embedded issuer.
  */
 import './polyfills.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { DemoResumeError, runDemo } from './demo/run-demo.js';
+import { startApiServer } from './api-server.js';
+import { DEMO_USERS } from './issuer.js';
 import { startLocalStack } from './stack.js';
 
 const USAGE =
-  'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--overlap 0..0.5] [--data-dir DIR] [--serve] [--verbose]';
+  'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--overlap 0..0.5] [--data-dir DIR] [--serve [--profile FILE]] [--verbose]';
 let parsed: ReturnType<typeof parse>;
 function parse() {
   return parseArgs({
@@ -26,6 +35,7 @@ function parse() {
       overlap: { type: 'string', default: '0' },
       'data-dir': { type: 'string' },
       serve: { type: 'boolean', default: false },
+      profile: { type: 'string', default: '.goldline/local.json' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -46,15 +56,14 @@ const rounds = Number(values.rounds);
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 const overlapRate = Number(values.overlap);
-if (
-  !Number.isInteger(rounds) ||
-  rounds < 1 ||
-  !Number.isInteger(cases) ||
-  cases < 20 ||
-  !Number.isInteger(seed) ||
-  !(overlapRate >= 0 && overlapRate <= 0.5)
-) {
-  console.error(USAGE);
+const wrong = [
+  !(Number.isInteger(rounds) && rounds >= 1) && `--rounds must be a whole number ≥ 1 (got "${values.rounds}")`,
+  !(Number.isInteger(cases) && cases >= 20) && `--cases must be a whole number ≥ 20 (got "${values.cases}")`,
+  !Number.isInteger(seed) && `--seed must be a whole number (got "${values.seed}")`,
+  !(overlapRate >= 0 && overlapRate <= 0.5) && `--overlap must be a number from 0 to 0.5 (got "${values.overlap}")`,
+].filter((w): w is string => typeof w === 'string');
+if (wrong.length > 0) {
+  console.error(`${wrong.map((w) => `error: ${w}`).join('\n')}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -65,20 +74,38 @@ const stack = await startLocalStack({
   log: values.verbose ? (l) => console.log(`  · ${l}`) : undefined,
 });
 console.log('Goldline demo on the embedded stack');
-console.log(`  DynamoDB (dynalite) ${stack.endpoints.dynamodb} · S3 (s3rver) ${stack.endpoints.s3}`);
+const api = await startApiServer({ deps: stack.deps });
+console.log(`  DynamoDB (dynalite) ${stack.endpoints.dynamodb} · S3 (s3rver) ${stack.endpoints.s3} · Goldline API ${api.url}/v1`);
 console.log(`  ${cases} synthetic chest X-ray cases (10% gold), ${rounds} rounds, seed ${seed}`);
 try {
-  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, overlapRate, log: (l) => console.log(l) });
+  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, overlapRate, api, log: (l) => console.log(l) });
   console.log(`\nState transitions: ${stack.runner.stateTransitions} · done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   // A data directory the demo cannot resume from: say why, plainly, and fail.
   console.error(e instanceof DemoResumeError ? `cannot resume: ${e.message}` : `demo failed: ${(e as Error).stack ?? e}`);
+  await api.close();
   await stack.stop();
   process.exit(1);
 }
 if (values.serve) {
-  console.log('Serving; press Ctrl-C to stop.');
-  process.on('SIGINT', () => void stack.stop().then(() => process.exit(0)));
+  // One token per demo user, valid 12 h, for the CLI and curl.
+  const tokens: Record<string, string> = {};
+  for (const user of Object.keys(DEMO_USERS)) tokens[user] = await api.issuer.issueToken(user, { expiresIn: 12 * 3600 });
+  const profile = values.profile;
+  await mkdir(dirname(profile), { recursive: true });
+  await writeFile(profile, `${JSON.stringify({ endpoint: api.url, program: 'demo-cxr', tokens }, null, 2)}\n`, { mode: 0o600 });
+  console.log(`
+Serving the Goldline API at ${api.url}/v1 (OpenAPI 3.1: ${api.url}/v1/openapi.json).
+Wrote ${profile}: the endpoint and a token (12 h) for each demo user: ${Object.keys(tokens).join(', ')}.
+  npx goldline vendor batches --as vendor-a          # the CLI reads ${profile}
+  npx goldline qa scorecards
+  npx goldline pm round status 1
+  TOKEN=$(node -p "require('./${profile.replace(/^\.\//, '')}').tokens['vendor-a']")
+  curl -s -H "Authorization: Bearer $TOKEN" ${api.url}/v1/batches
+Press Ctrl-C to stop.`);
+  process.on('SIGINT', () => void api.close().then(() => stack.stop()).then(() => process.exit(0)));
+  process.on('SIGTERM', () => void api.close().then(() => stack.stop()).then(() => process.exit(0)));
 } else {
+  await api.close();
   await stack.stop();
 }
