@@ -39,6 +39,9 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/programs/{programId}/dry-run', roles: PM },
   { method: 'get', path: '/v1/programs/{programId}/workforces', roles: PM_QA },
   { method: 'put', path: '/v1/programs/{programId}/workforces/{workforceId}', roles: PM },
+  { method: 'patch', path: '/v1/programs/{programId}/workforces/{workforceId}', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/share-proposals', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/rounds/{round}/shares/refuse', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/cases', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/rounds', roles: PM },
   { method: 'get', path: '/v1/programs/{programId}/rounds/{round}', roles: PM_QA },
@@ -47,4 +50,9 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/programs/{programId}/quarantine/{caseId}/release', roles: PM },
   // QA (PMs read them too)
   { method: 'get', path: '/v1/programs/{programId}/batches', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/scorecards', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/ledger', roles: PM_QA },
+  { method: 'get', path: '/v1/cases/{caseId}/trace', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/exports/scorecards', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/exports/labels', roles: PM_QA },
 ];

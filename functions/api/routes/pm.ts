@@ -16,6 +16,8 @@ import { listQuarantined, releaseQuarantinedCase } from '../../use-cases/quarant
 import { approveShares } from '../../use-cases/rebalance.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../use-cases/setup-program.js';
 import { getRoundStatus } from '../../use-cases/work-queries.js';
+import { ListShareProposalsInput, RefuseSharesInput, listShareProposals, refuseShares } from '../../use-cases/shares.js';
+import { WorkforcePatch, changeWorkforce, listWorkforces } from '../../use-cases/workforces.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { ProblemError, makeProblem, problemResponses } from '../problem.js';
 import { actorFor, json } from './common.js';
@@ -220,8 +222,7 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps): void {
     }),
     async (c) => {
       const { programId } = c.req.valid('param');
-      const items = (await deps().repo.listWorkforces(programId)).map(({ recentGold: _r, goldSeen: _g, ...w }) => w);
-      return c.json({ items }, 200);
+      return c.json((await listWorkforces(deps(), { programId })) as unknown as { items: z.infer<typeof Loose>[] }, 200);
     },
   );
 
@@ -242,6 +243,61 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps): void {
       const terms = c.req.valid('json');
       const { recentGold: _r, goldSeen: _g, ...w } = await registerWorkforce(deps(), programId, { workforceId, ...terms });
       return c.json(w, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/v1/programs/{programId}/workforces/{workforceId}',
+      operationId: 'changeWorkforce',
+      tags,
+      summary: 'Change some terms of a workforce, or pause/resume it (recorded in the ledger with you as actor)',
+      security: BEARER,
+      middleware: pm,
+      request: { params: ProgramParams.extend({ workforceId: Identifier }), body: body(WorkforcePatch.openapi('WorkforcePatch')) },
+      responses: { 200: json('What changed', Loose.openapi('WorkforceChange')), ...problemResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { programId, workforceId } = c.req.valid('param');
+      const patch = c.req.valid('json');
+      const r = await changeWorkforce(deps(), { programId, workforceId, patch, actor: actorFor(c) });
+      return c.json(r as unknown as z.infer<typeof Loose>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/share-proposals',
+      operationId: 'listShareProposals',
+      tags,
+      summary: 'Proposed shares per round (pending, approved, refused, lapsed) with their changes and who decided',
+      security: BEARER,
+      middleware: pmOrQa,
+      request: { params: z.object(ListShareProposalsInput.shape) },
+      responses: { 200: json('Proposals', z.object({ items: z.array(Loose) }).openapi('ShareProposals')), ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => c.json((await listShareProposals(deps(), c.req.valid('param'))) as unknown as { items: z.infer<typeof Loose>[] }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/programs/{programId}/rounds/{round}/shares/refuse',
+      operationId: 'refuseShares',
+      tags,
+      summary: "Refuse a round's proposed shares with a reason (the round keeps the previous shares)",
+      security: BEARER,
+      middleware: pm,
+      request: { params: RoundParams, body: body(RefuseSharesInput.pick({ protocolId: true, reason: true }).openapi('RefuseShares')) },
+      responses: { 200: json('Refused', Loose.openapi('SharesRefused')), ...problemResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const { programId, round } = c.req.valid('param');
+      const { protocolId, reason } = c.req.valid('json');
+      const r = await refuseShares(deps(), { programId, round, protocolId, reason, actor: actorFor(c) });
+      return c.json(r as unknown as z.infer<typeof Loose>, 200);
     },
   );
 

@@ -1,20 +1,43 @@
 /**
- * QA lead routes (PMs may read them too): a program's batches with their scores
- * (accuracy, Wilson interval, κ, per-gold-item results).
+ * QA lead routes (PMs may read them too): scorecards, a program's batches with
+ * their scores (accuracy, Wilson interval, κ, per-gold-item results), the ledger
+ * in time order with filters, a case's full trace, and CSV/JSON exports of
+ * scorecards and accepted labels.
  */
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { Identifier } from '../../domain/index.js';
-import { ListProgramBatchesInput, listProgramBatches } from '../../use-cases/work-queries.js';
 import type { Deps } from '../../use-cases/ports.js';
-import { type ApiApp, BEARER, requireRole } from '../context.js';
+import {
+  type ExportFile,
+  ExportInput,
+  GetScorecardsInput,
+  QueryLedgerInput,
+  TraceCaseInput,
+  exportAcceptedLabels,
+  exportScorecards,
+  getScorecards,
+  queryLedger,
+  traceCase,
+} from '../../use-cases/qa-queries.js';
+import { ListProgramBatchesInput, listProgramBatches } from '../../use-cases/work-queries.js';
+import { type ApiApp, type ApiEnv, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
 import { json } from './common.js';
 
 const Loose = z.looseObject({});
-// Domain schemas may be built before @hono/zod-openapi extends zod (the Lambda entry and the embedded stack load
-// the domain first) and then have no .openapi: describe a clone made here.
-const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
-const BatchesQuery = ListProgramBatchesInput.omit({ programId: true });
+type LooseT = z.infer<typeof Loose>;
+const ProgramParams = z.object({ programId: Identifier.openapi({ example: 'demo-cxr' }) });
+const Page = (name: string) => z.object({ items: z.array(Loose), next: z.string().optional() }).openapi(name);
+const FormatQuery = ExportInput.omit({ programId: true });
+const exportResponse = {
+  description: 'The file (Content-Disposition names it)',
+  content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: z.string() } },
+};
+
+/** An export as a download. */
+const download = (c: Context<ApiEnv>, file: ExportFile) =>
+  c.body(file.body, 200, { 'content-type': file.contentType, 'content-disposition': `attachment; filename="${file.filename.replace(/[^\w.-]/g, '_')}"` });
 
 export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
   const tags = ['qa'];
@@ -29,16 +52,92 @@ export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
       summary: "A program's batches with their scores, round by round (cursor pagination)",
       security: BEARER,
       middleware: qa,
-      request: { params: ProgramParams, query: BatchesQuery },
-      responses: {
-        200: json('A page of batches; `next` is the cursor of the next page', z.object({ items: z.array(Loose), next: z.string().optional() }).openapi('ScoredBatches')),
-        ...problemResponses(400, 401, 403),
-      },
+      request: { params: ProgramParams, query: ListProgramBatchesInput.omit({ programId: true }) },
+      responses: { 200: json('A page of batches; `next` is the cursor of the next page', Page('ScoredBatches')), ...problemResponses(400, 401, 403) },
     }),
     async (c) => {
       const { programId } = c.req.valid('param');
       const r = await listProgramBatches(deps(), { programId, ...c.req.valid('query') });
-      return c.json(r as unknown as { items: z.infer<typeof Loose>[]; next?: string }, 200);
+      return c.json(r as unknown as { items: LooseT[]; next?: string }, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/scorecards',
+      operationId: 'getScorecards',
+      tags,
+      summary: 'Scorecards per protocol and workforce: gold accuracy with its Wilson 95% interval, n, batches, cost',
+      security: BEARER,
+      middleware: qa,
+      request: { params: z.object(GetScorecardsInput.shape) },
+      responses: { 200: json('Scorecards', z.object({ programId: z.string(), items: z.array(Loose) }).openapi('Scorecards')), ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => c.json((await getScorecards(deps(), c.req.valid('param'))) as unknown as { programId: string; items: LooseT[] }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/ledger',
+      operationId: 'queryLedger',
+      tags,
+      summary: 'The ledger in time order, filtered by case, batch, workforce and event kind (cursor pagination)',
+      security: BEARER,
+      middleware: qa,
+      request: { params: ProgramParams, query: QueryLedgerInput.omit({ programId: true }) },
+      responses: { 200: json('A page of events', Page('LedgerPage')), ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const { programId } = c.req.valid('param');
+      const r = await queryLedger(deps(), { programId, ...c.req.valid('query') });
+      return c.json(r as unknown as { items: LooseT[]; next?: string }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/cases/{caseId}/trace',
+      operationId: 'traceCase',
+      tags,
+      summary: "A case's full trace: batches, labels with lineage, adjudications, ledger events",
+      security: BEARER,
+      middleware: qa,
+      request: { params: TraceCaseInput.pick({ caseId: true }), query: TraceCaseInput.pick({ programId: true }) },
+      responses: { 200: json('The trace', Loose.openapi('CaseTrace')), ...problemResponses(400, 401, 403, 404) },
+    }),
+    async (c) => c.json((await traceCase(deps(), { ...c.req.valid('query'), ...c.req.valid('param') })) as unknown as LooseT, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/exports/scorecards',
+      operationId: 'exportScorecards',
+      tags,
+      summary: "The program's scorecards as CSV or JSON",
+      security: BEARER,
+      middleware: qa,
+      request: { params: ProgramParams, query: FormatQuery },
+      responses: { 200: exportResponse, ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => download(c, await exportScorecards(deps(), { ...c.req.valid('param'), ...c.req.valid('query') })),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/exports/labels',
+      operationId: 'exportAcceptedLabels',
+      tags,
+      summary: "The program's accepted labels with their lineage, as CSV or JSON",
+      security: BEARER,
+      middleware: qa,
+      request: { params: ProgramParams, query: FormatQuery },
+      responses: { 200: exportResponse, ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => download(c, await exportAcceptedLabels(deps(), { ...c.req.valid('param'), ...c.req.valid('query') })),
   );
 }
