@@ -2,6 +2,7 @@
 export * from './agreement.js';
 export * from './assignment.js';
 export * from './batching.js';
+export * from './case-manifest.js';
 export * from './csv.js';
 export * from './deidentification.js';
 export * from './protocol-document.js';
