@@ -162,7 +162,7 @@ function parseCsvManifest(body: Uint8Array): ManifestCase[] {
   if (problems.length) throw new ManifestError(problems);
 
   const out: ManifestCase[] = [];
-  csv.rows.forEach((row, i) => {
+  csv.rows.forEach((row) => {
     const cell = (name: string): string | undefined => {
       const k = csv.header.indexOf(name);
       const v = k < 0 ? undefined : row.cells[k].trim();
