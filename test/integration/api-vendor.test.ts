@@ -114,6 +114,35 @@ describe('API: a vendor works a batch over HTTP', () => {
     expect(JSON.stringify(accepted)).not.toMatch(/gold|case-\d+/i);
   });
 
+  it("lets QA read the round, the scored batch, the scorecards, the ledger and a CSV export after the vendor's upload", async () => {
+    const b = batchOf('vendor-a');
+    await until('the batch to settle', async () => {
+      const r = await get('/v1/programs/demo-cxr/rounds/1', 'qa');
+      const round = (await r.json()) as { batches: { batchId: string; status: string }[] };
+      return round.batches.some((x) => x.batchId === b.batchId && x.status === 'accepted');
+    });
+    const scored = (await (await get('/v1/programs/demo-cxr/batches?round=1', 'qa')).json()) as {
+      items: { batchId: string; score?: { accuracy: number | null; items: unknown[] } }[];
+    };
+    const mine = scored.items.find((x) => x.batchId === b.batchId);
+    expect(mine?.score?.items.length).toBeGreaterThan(0);
+    // Scorecards are projected when the whole round has settled (the other batches are still open here).
+    const cards = await get('/v1/programs/demo-cxr/scorecards', 'qa');
+    expect(cards.status).toBe(200);
+    expect(await cards.json()).toEqual({ programId: 'demo-cxr', items: await stack.deps.repo.listProgramScorecards('demo-cxr') });
+    const ledger = await get(`/v1/programs/demo-cxr/ledger?batchId=${b.batchId}`, 'qa');
+    expect(ledger.status).toBe(200);
+    const events = ((await ledger.json()) as { items: { at: string }[] }).items;
+    expect(events.length).toBeGreaterThan(0);
+    expect(events.map((e) => e.at)).toEqual(events.map((e) => e.at).sort());
+    const csv = await get('/v1/programs/demo-cxr/exports/scorecards?format=csv', 'qa');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\n')[0]).toMatch(/^protocolId,workforceId,/);
+    // A vendor may read none of it.
+    expect((await get('/v1/programs/demo-cxr/scorecards', 'vendor-a')).status).toBe(403);
+  });
+
   it('refuses a PUT of other bytes than the slot was asked for', async () => {
     const b = batchOf('vendor-a');
     const body = new TextEncoder().encode('{"alias":"x"}\n');
