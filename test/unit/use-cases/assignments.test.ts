@@ -92,6 +92,22 @@ describe('Use case: assignCases', () => {
     expect(paused.refused[0].reason).toBe('vendor-a is paused');
   });
 
+  it('is given by a PM only: an assignment in ingested case rows is dropped', async () => {
+    const deps = makeFakeDeps();
+    await seed(deps);
+    await deps.objects.putBytes(deps.buckets.images, 'images/case-x.png', buildPng(), 'image/png');
+
+    await ingestCases(deps, {
+      programId: PROGRAM,
+      protocolId: 'chest-xray',
+      protocolVersion: 1,
+      cases: [{ caseId: 'case-x', imageKey: 'images/case-x.png', modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true, assignment: { workforceId: 'vendor-b', reason: 'r', by: 'pm:mallory', at: '2025-03-01T09:00:00.000Z' } }],
+      gold: [],
+    });
+
+    expect((await deps.repo.getCase(PROGRAM, 'case-x'))?.assignment).toBeUndefined();
+  });
+
   it('needs the protocol named before the first round, and refuses a case named twice', async () => {
     const deps = makeFakeDeps();
     await seed(deps);
