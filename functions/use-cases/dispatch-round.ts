@@ -49,6 +49,8 @@ export interface DispatchRoundResult {
    * it: the batch records it had to rebuild from their stored answer keys.
    */
   rebuiltBatchRecords: string[];
+  /** A PM's explicit assignments (assignments.ts) this plan honoured, and those it could not, with why (absent on a retry). */
+  assignments?: { honoured: { caseId: string; workforceId: string }[]; ignored: { caseId: string; workforceId: string; reason: string }[] };
 }
 
 /**
@@ -146,7 +148,7 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     );
   }
   const shares = await sharesForRound(deps, { programId, protocol, round, workforces, actor: input.actor });
-  let planned: Pick<DispatchRoundResult, 'routing' | 'excluded' | 'deferred' | 'overlaps'> | undefined;
+  let planned: Pick<DispatchRoundResult, 'routing' | 'excluded' | 'deferred' | 'overlaps' | 'assignments'> | undefined;
 
   if (!existing) {
     const plan = planRound({ cases: pending, protocol, workforces, shares });
@@ -212,7 +214,13 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     routing.deferred = plan.deferred.length;
     routing.overlap = plan.overlaps.length;
     routing.overflow = plan.overflowed.length;
-    planned = { routing, excluded: plan.excluded, deferred: plan.deferred, overlaps: plan.overlaps };
+    planned = {
+      routing,
+      excluded: plan.excluded,
+      deferred: plan.deferred,
+      overlaps: plan.overlaps,
+      ...(plan.explicit.length || plan.ignoredAssignments.length ? { assignments: { honoured: plan.explicit, ignored: plan.ignoredAssignments } } : {}),
+    };
   }
 
   // From the commit point on, everything follows the stored round and keys.

@@ -136,6 +136,7 @@ describe('Use case: dispatchRound honours assignments', () => {
     expect(vendorB).toHaveLength(1);
     const key = await loadBatchKey(deps, vendorB[0].batchId);
     expect(key.items.filter((i) => !i.gold).map((i) => i.caseId).sort()).toEqual(['case-3', 'case-4']);
+    expect(result.assignments?.honoured).toEqual(preview.explicit);
     expect(preview.explicit).toEqual([
       { caseId: 'case-3', workforceId: 'vendor-b' },
       { caseId: 'case-4', workforceId: 'vendor-b' },
@@ -145,5 +146,18 @@ describe('Use case: dispatchRound honours assignments', () => {
       'vendor-a': result.routing['vendor-a'],
       'vendor-b': result.routing['vendor-b'],
     });
+  });
+
+  it('routes an assigned case as usual when its workforce was paused since, and says so', async () => {
+    const deps = makeFakeDeps();
+    await seed(deps);
+    await assignCases(deps, { programId: PROGRAM, protocol: REF, caseIds: ['case-3'], workforceId: 'vendor-b', reason: 'second opinion', actor: 'pm:alice' });
+    await deps.repo.updateWorkforceTerms(PROGRAM, 'vendor-b', { paused: true });
+
+    const result = await dispatchRound(deps, { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm:alice' });
+
+    expect(result.assignments).toEqual({ honoured: [], ignored: [{ caseId: 'case-3', workforceId: 'vendor-b', reason: 'vendor-b is paused' }] });
+    expect(result.batches.map((b) => b.workforceId)).not.toContain('vendor-b');
+    expect((await deps.repo.getCase(PROGRAM, 'case-3'))?.state).toBe('assigned');
   });
 });
