@@ -10,7 +10,7 @@
  * The operator dispatches through the deployed DispatchRound function (the API's
  * dispatch route invokes it in AWS); vendors, internal teams and the expert work
  * through the HTTP API (functions/api/app.ts) served on 127.0.0.1, every request
- * of it running as the Api function, as its Lambda does; the expert decides some
+ * running as the API function its route goes to in AWS; the expert decides some
  * adjudications through DecideAdjudication. The demo's round runs as the demo does.
  */
 import type { AddressInfo } from 'node:net';
@@ -31,6 +31,7 @@ import {
 import type { DispatchRoundResult } from '../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
+import { API } from '../../infra/definitions.js';
 import { chestXrayProtocol, PROGRAM_ID as DEMO_PROGRAM } from '../../infra/local/demo/example-program.js';
 import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { type LocalUser, startIssuer } from '../../infra/local/issuer.js';
@@ -67,10 +68,22 @@ async function dispatch(stack: LocalStack, programId: string, protocolId: string
   return batches;
 }
 
-/** The HTTP API on 127.0.0.1, each request run as the Api function; tokens from an embedded issuer. */
+/** The HTTP API on 127.0.0.1, each request run as the function its route goes to in AWS; tokens from an embedded issuer. */
 interface Api {
   call(user: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
   close(): Promise<void>;
+}
+
+/**
+ * The function API Gateway sends a request to: the work routes (`API.workRoutes`,
+ * `{proxy+}` matching any rest of the path) go to WorkApi where the API is split
+ * so, everything else to Api.
+ */
+function apiFunctionFor(path: string): string {
+  const workRoutes = (API as { workRoutes?: readonly string[] }).workRoutes;
+  if (!workRoutes) return 'Api';
+  const matches = (route: string) => (route.endsWith('/{proxy+}') ? path.startsWith(route.slice(0, -'{proxy+}'.length)) : path === route);
+  return workRoutes.some(matches) ? 'WorkApi' : 'Api';
 }
 
 const WORKFORCES = ['vendor-a', 'vendor-b', 'vendor-c', 'vendor-good', 'vendor-bad', 'vendor-ok', 'vendor-gamer'];
@@ -84,7 +97,10 @@ async function startApi(stack: LocalStack): Promise<Api> {
   const issuer = await startIssuer({ users });
   const app = createApi({ deps: stack.deps, auth: issuer.config, log: () => undefined });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: (req, env) => stack.accesses.runAs('Api', async () => app.fetch(req, env)), hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+    const s = serve(
+      { fetch: (req, env) => stack.accesses.runAs(apiFunctionFor(new URL(req.url).pathname), async () => app.fetch(req, env)), hostname: '127.0.0.1', port: 0 },
+      () => resolve(s),
+    );
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
