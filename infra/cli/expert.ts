@@ -14,13 +14,12 @@ const EXPERT = 'expert';
 
 interface AdjudicationSummary {
   adjudicationId: string;
-  programId?: string;
-  batchId?: string;
-  status?: string;
-  cases?: number;
-  needs?: unknown[];
-  createdAt?: string;
-  slaDeadline?: string;
+  programId: string;
+  batchId: string;
+  protocol: string;
+  createdAt: string;
+  deadline?: string;
+  cases: { caseId: string; kind: string; reason: string }[];
 }
 
 /** `CASE=LABEL` pairs, one per case of the adjudication. */
@@ -46,8 +45,8 @@ export function registerExpertCommands(root: Command, io: GoldlineIo): void {
       if (r.items.length === 0) return io.out('no open adjudications');
       io.out(
         table(
-          ['adjudication', 'program', 'batch', 'cases', 'created', 'SLA deadline'],
-          r.items.map((a) => [a.adjudicationId, a.programId, a.batchId, a.cases ?? a.needs?.length, a.createdAt, a.slaDeadline]),
+          ['adjudication', 'program', 'batch', 'cases', 'created', 'deadline'],
+          r.items.map((a) => [a.adjudicationId, a.programId, a.batchId, a.cases.length, a.createdAt, a.deadline]),
         ),
       );
     });

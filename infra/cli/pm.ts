@@ -116,28 +116,26 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     });
   workforce
     .command('change <workforceId>')
-    .description("change a workforce's terms (the rest stay as they are)")
-    .option('--name <name>', 'display name')
+    .description("change some of a workforce's terms (recorded in the ledger with you as actor)")
     .option('--capacity <cases>', 'cases per round', positiveInt('--capacity'))
     .option('--price <usd>', 'price per case', nonNegative('--price'))
     .option('--sla <hours>', 'batch SLA in hours', positiveInt('--sla', 24 * 365))
     .option('--qualifications <list>', 'comma-separated; replaces the list', list)
-    .action(async (workforceId: string, o: { name?: string; capacity?: number; price?: number; sla?: number; qualifications?: string[] }, cmd: Command) => {
+    .action(async (workforceId: string, o: { capacity?: number; price?: number; sla?: number; qualifications?: string[] }, cmd: Command) => {
       const patch = {
-        ...(o.name !== undefined ? { name: o.name } : {}),
         ...(o.capacity !== undefined ? { capacityPerRound: o.capacity } : {}),
         ...(o.price !== undefined ? { pricePerCase: o.price } : {}),
         ...(o.sla !== undefined ? { slaHours: o.sla } : {}),
         ...(o.qualifications !== undefined ? { qualifications: o.qualifications } : {}),
       };
-      if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give --name, --capacity, --price, --sla or --qualifications');
+      if (Object.keys(patch).length === 0) throw new UsageError('nothing to change: give --capacity, --price, --sla or --qualifications');
       await changeWorkforce(await contextOf(cmd, io, PM), workforceId, patch);
     });
-  for (const [name, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [name, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
     workforce
       .command(`${name} <workforceId>`)
-      .description(paused ? 'stop sending the workforce new batches' : 'send the workforce batches again')
-      .action(async (workforceId: string, _o: unknown, cmd: Command) => changeWorkforce(await contextOf(cmd, io, PM), workforceId, { paused }));
+      .description(status === 'paused' ? 'send the workforce no new work from the next round on' : 'send the workforce work again')
+      .action(async (workforceId: string, _o: unknown, cmd: Command) => changeWorkforce(await contextOf(cmd, io, PM), workforceId, { status }));
   }
 
   const cases = pm.command('cases').description("the program's cases");
@@ -208,10 +206,15 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     .description('proposed shares and whether they are approved')
     .action(async (_o: unknown, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ items: ShareProposal[] }>('GET', programPath(ctx, '/shares'));
+      const r = await ctx.api.call<{ items: ShareProposal[] }>('GET', programPath(ctx, '/share-proposals'));
       if (ctx.json) return ctx.printJson(r);
       if (r.items.length === 0) return io.out('no share proposals');
-      io.out(table(['round', 'protocol', 'status', 'shares'], r.items.map((p) => [p.round, p.protocol ?? p.protocolId, p.status, formatShares(p.shares)])));
+      io.out(
+        table(
+          ['round', 'protocol', 'status', 'proposed', 'decided by'],
+          r.items.map((p) => [p.round, p.protocol, p.status, formatShares(p.proposed), p.decidedBy]),
+        ),
+      );
     });
   for (const verb of ['approve', 'refuse'] as const) {
     shares
@@ -219,12 +222,13 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       .description(verb === 'approve' ? "approve a round's proposed shares (rebalancing mode approval)" : "refuse a round's proposed shares (the previous shares carry over)")
       .requiredOption('--round <n>', 'the round the shares are for', positiveInt('--round', 100_000))
       .requiredOption('--protocol <id@version>', 'the protocol version')
-      .option('--reason <text>', 'why (recorded)')
+      .option('--reason <text>', 'why (recorded; required to refuse)')
       .action(async (o: { round: number; protocol: string; reason?: string }, cmd: Command) => {
         const ctx = await contextOf(cmd, io, PM);
         const { protocolId, version } = protocolRefOption(o.protocol);
+        if (verb === 'refuse' && !o.reason?.trim()) throw new UsageError('refusing shares needs --reason "…" (it is recorded in the ledger)');
         const r = await ctx.api.call<{ shares?: Record<string, number> }>('POST', programPath(ctx, `/rounds/${o.round}/shares/${verb}`), {
-          body: { protocolId, version, ...(o.reason ? { reason: o.reason } : {}) },
+          body: verb === 'approve' ? { protocolId, version } : { protocolId, reason: o.reason },
         });
         if (ctx.json) return ctx.printJson(r);
         io.out(verb === 'approve' ? `round ${o.round} shares approved: ${formatShares(r.shares ?? {})}` : `round ${o.round} shares refused`);
@@ -273,26 +277,20 @@ async function putWorkforce(ctx: CommandContext, workforceId: string, terms: Rec
   return ctx.api.call<Workforce>('PUT', programPath(ctx, `/workforces/${enc(workforceId)}`), { body: terms });
 }
 
-/** Reads the workforce's current terms and sets them again with `patch` applied. */
+/** A targeted change of a workforce (PATCH): prints what changed, from → to. */
 async function changeWorkforce(ctx: CommandContext, workforceId: string, patch: Record<string, unknown>): Promise<void> {
-  const { items } = await ctx.api.call<{ items: Workforce[] }>('GET', programPath(ctx, '/workforces'));
-  const w = items.find((x) => x.workforceId === workforceId);
-  if (!w) throw new UsageError(`program ${ctx.program()} has no workforce "${workforceId}" (it has: ${items.map((x) => x.workforceId).join(', ') || 'none'})`);
-  const next = await putWorkforce(ctx, workforceId, {
-    kind: w.kind,
-    name: w.name,
-    capacityPerRound: w.capacityPerRound,
-    pricePerCase: w.pricePerCase,
-    ...(w.slaHours !== undefined ? { slaHours: w.slaHours } : {}),
-    ...(w.qualifications !== undefined ? { qualifications: w.qualifications } : {}),
-    ...(w.paused !== undefined ? { paused: w.paused } : {}),
-    ...patch,
-  });
+  const r = await ctx.api.call<{ workforce: Workforce; changes: Record<string, { from: unknown; to: unknown }> }>(
+    'PATCH',
+    programPath(ctx, `/workforces/${enc(workforceId)}`),
+    { body: patch },
+  );
   if (ctx.json) {
-    ctx.printJson(next);
+    ctx.printJson(r);
     return;
   }
-  ctx.io.out(`workforce ${next.workforceId}: capacity ${next.capacityPerRound}/round, $${next.pricePerCase}/case${next.paused ? ', paused' : ''}`);
+  const changes = Object.entries(r.changes);
+  if (changes.length === 0) ctx.io.out(`workforce ${workforceId}: nothing changed`);
+  for (const [field, c] of changes) ctx.io.out(`workforce ${workforceId}: ${field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
 }
 
 interface RoundLike {
@@ -312,10 +310,10 @@ interface RoundStatus {
 }
 interface ShareProposal {
   round: number;
-  protocol?: string;
-  protocolId?: string;
+  protocol: string;
   status: string;
-  shares: Record<string, number>;
+  proposed: Record<string, number>;
+  decidedBy?: string;
 }
 
 const formatShares = (s: Record<string, number>) =>

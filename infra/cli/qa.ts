@@ -101,7 +101,9 @@ export function registerQaCommands(root: Command, io: GoldlineIo): void {
     .description("a case's full trace: routing, batches, labels with lineage, adjudications, events")
     .action(async (caseId: string, _o: unknown, cmd: Command) => {
       const ctx = await contextOf(cmd, io, QA);
-      ctx.printJson(await ctx.api.call('GET', programPath(ctx, `/cases/${enc(caseId)}/trace`)));
+      const opts = cmd.optsWithGlobals<{ program?: string }>();
+      const programId = opts.program ?? ctx.connection.program;
+      ctx.printJson(await ctx.api.call('GET', `/v1/cases/${enc(caseId)}/trace`, { query: { programId } }));
     });
 
   qa.command('export <what>')
