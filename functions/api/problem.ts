@@ -95,9 +95,21 @@ export function errorProblem(err: unknown, reference: string): Problem {
   if (err instanceof NotFoundError) return makeProblem(404, 'not-found', err.message);
   if (err instanceof ConflictError) return makeProblem(409, 'conflict', err.message);
   if (err instanceof ForbiddenError) return makeProblem(403, 'forbidden', err.message);
-  if (err instanceof InvalidInputError) return makeProblem(400, 'invalid-request', err.message, { errors: [] });
+  if (err instanceof InvalidInputError) return makeProblem(400, 'invalid-request', err.message, { errors: inputErrors(err.message) });
   if (err instanceof IntegrityError) return makeProblem(409, 'conflict', err.message);
   return makeProblem(500, 'internal', `internal error (reference ${reference})`);
+}
+
+/**
+ * A use case's refusal as field errors: use cases say `field: what is wrong`
+ * (several joined by `; `); without a field name the request as a whole is named.
+ */
+export function inputErrors(message: string): { path: string; message: string }[] {
+  const parts = message.split('; ').slice(0, 50);
+  return parts.map((part) => {
+    const m = /^([A-Za-z_][\w.[\]-]{0,100}): (.+)$/s.exec(part);
+    return m ? { path: m[1], message: m[2] } : { path: 'request', message: part };
+  });
 }
 
 export function sendProblem(c: Context, p: Problem): Response {

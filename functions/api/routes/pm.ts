@@ -18,6 +18,9 @@ import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../u
 import { getRoundStatus } from '../../use-cases/work-queries.js';
 import { ListShareProposalsInput, RefuseSharesInput, listShareProposals, refuseShares } from '../../use-cases/shares.js';
 import { WorkforcePatch, changeWorkforce, listWorkforces } from '../../use-cases/workforces.js';
+import { AssignCasesInput, assignCases } from '../../use-cases/assignments.js';
+import { CompleteCaseIngestInput, completeCaseIngest, ingestCaseManifest } from '../../use-cases/case-ingest.js';
+import { PlanRoundPreviewInput, planRoundPreview } from '../../use-cases/round-planning.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { ProblemError, makeProblem, problemResponses } from '../problem.js';
 import { actorFor, json } from './common.js';
@@ -323,6 +326,103 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps): void {
       const { programId } = c.req.valid('param');
       const req = c.req.valid('json');
       return c.json(await ingestCases(deps(), { programId, ...req }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/programs/{programId}/cases/manifest',
+      operationId: 'ingestCaseManifest',
+      tags,
+      summary: 'Take a case manifest (JSON or CSV: header row, flags.* and subgroup.* columns) and get one presigned PUT slot per new case image',
+      description: 'Send the manifest as the body with Content-Type application/json or text/csv. Upload each image to its slot, then complete the ingest.',
+      security: BEARER,
+      middleware: pm,
+      request: {
+        params: ProgramParams,
+        query: z.strictObject({ protocol: ProtocolRef }),
+        body: {
+          required: true,
+          content: { 'application/json': { schema: z.any().openapi({ description: 'The JSON manifest' }) }, 'text/csv': { schema: z.string() } },
+        },
+      },
+      responses: { 201: json('The ingest id and an image slot per new case', Loose.openapi('ManifestAccepted')), ...problemResponses(400, 401, 403, 404, 413, 415) },
+    }),
+    async (c) => {
+      const { programId } = c.req.valid('param');
+      const { protocol } = c.req.valid('query');
+      const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      let format: 'json' | 'csv';
+      let text: string;
+      if (type === 'text/csv') {
+        format = 'csv';
+        text = await c.req.text();
+      } else if (type === 'application/json') {
+        format = 'json';
+        text = JSON.stringify(c.req.valid('json'));
+      } else {
+        throw new ProblemError(makeProblem(415, 'unsupported-media-type', 'send the manifest as application/json or text/csv'));
+      }
+      const r = await ingestCaseManifest(deps(), { programId, protocol, format, body: text, actor: actorFor(c) });
+      return c.json(r as unknown as z.infer<typeof Loose>, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/programs/{programId}/cases/manifest/{ingestId}/complete',
+      operationId: 'completeCaseIngest',
+      tags,
+      summary: 'Ingest the cases whose images were uploaded: the de-identification gate runs, and each case gets its verdict',
+      security: BEARER,
+      middleware: pm,
+      request: { params: ProgramParams.extend({ ingestId: CompleteCaseIngestInput.shape.ingestId }) },
+      responses: { 200: json('Per-case verdicts, and cases still awaiting their image', Loose.openapi('IngestCompleted')), ...problemResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const { programId, ingestId } = c.req.valid('param');
+      const r = await completeCaseIngest(deps(), { programId, ingestId, actor: actorFor(c) });
+      return c.json(r as unknown as z.infer<typeof Loose>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/programs/{programId}/assignments',
+      operationId: 'assignCases',
+      tags,
+      summary: 'Assign chosen pending cases to a workforce with a reason (an explicit override of the shares; the gate still holds)',
+      security: BEARER,
+      middleware: pm,
+      request: { params: ProgramParams, body: body(AssignCasesInput.omit({ programId: true, actor: true }).openapi('AssignCases')) },
+      responses: { 200: json('Assigned and refused cases (with why)', Loose.openapi('CasesAssigned')), ...problemResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { programId } = c.req.valid('param');
+      const r = await assignCases(deps(), { programId, ...c.req.valid('json'), actor: actorFor(c) });
+      return c.json(r as unknown as z.infer<typeof Loose>, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/round-preview',
+      operationId: 'planRoundPreview',
+      tags,
+      summary: 'Plan the next round without dispatching it: shares, per-workforce counts, and where each case would go and why',
+      security: BEARER,
+      middleware: pm,
+      request: { params: ProgramParams, query: PlanRoundPreviewInput.omit({ programId: true }) },
+      responses: { 200: json('The plan', Loose.openapi('RoundPreview')), ...problemResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const { programId } = c.req.valid('param');
+      const r = await planRoundPreview(deps(), { programId, ...c.req.valid('query') });
+      return c.json(r as unknown as z.infer<typeof Loose>, 200);
     },
   );
 

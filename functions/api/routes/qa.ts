@@ -27,7 +27,9 @@ import { json } from './common.js';
 
 const Loose = z.looseObject({});
 type LooseT = z.infer<typeof Loose>;
-const ProgramParams = z.object({ programId: Identifier.openapi({ example: 'demo-cxr' }) });
+// Domain schemas may be built before @hono/zod-openapi extends zod (the Lambda entry and the embedded stack load
+// the domain first) and then have no .openapi: describe a clone made here.
+const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const Page = (name: string) => z.object({ items: z.array(Loose), next: z.string().optional() }).openapi(name);
 const FormatQuery = ExportInput.omit({ programId: true });
 const exportResponse = {

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiApp, createApi } from '../../../functions/api/app.js';
 import { type LocalIssuer, startIssuer } from '../../../infra/local/issuer.js';
+import { createHash } from 'node:crypto';
+import { buildPng } from '../../support/images.js';
 import { type FakeDeps, makeFakeDeps } from '../fakes.js';
 
 const v1 = readFileSync('examples/protocols/chest-xray.v1.yaml', 'utf8');
@@ -88,5 +90,26 @@ describe('API: PM routes', () => {
     expect(r.status).toBeLessThan(500);
     const ledger = await deps.repo.listLedger('prog-1');
     expect(ledger.every((e) => e.actor === 'pm:alice' || !e.actor.startsWith('pm:'))).toBe(true);
+  });
+
+  it('takes a CSV case manifest as text/csv and answers an image slot per case; another media type is a 415', async () => {
+    const png = buildPng();
+    const csv = [
+      'caseId,modality,bodyPart,site,deidentified,image,imageSizeBytes,imageSha256',
+      `case-9,CR,CHEST,site-a,true,case-9.png,${png.length},${createHash('sha256').update(png).digest('hex')}`,
+    ].join('\n');
+    const post = (type: string, text: string) =>
+      app.request('/v1/programs/prog-1/cases/manifest?protocol=chest-xray@1', { method: 'POST', headers: { authorization: `Bearer ${pm}`, 'content-type': type }, body: text });
+    const r = await post('text/csv', csv);
+    expect(r.status).toBe(201);
+    const accepted = (await r.json()) as { ingestId: string; slots: { caseId: string; headers: Record<string, string> }[] };
+    expect(accepted.slots.map((x) => x.caseId)).toEqual(['case-9']);
+    expect(accepted.slots[0].headers['content-length']).toBe(String(png.length));
+    const wrong = await post('text/plain', csv);
+    expect(wrong.status).toBe(415);
+    expect(wrong.headers.get('content-type')).toBe('application/problem+json');
+    const bad = await post('text/csv', csv.replace(',true,', ',sure,'));
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
   });
 });

@@ -9,6 +9,7 @@ export const SAMPLE_PARAMS: Record<string, string> = {
   workforceId: 'vendor-c',
   round: '1',
   caseId: 'case-00001',
+  ingestId: 'ingest0000000001',
 };
 
 /** A route's OpenAPI path with its parameters filled in. */
