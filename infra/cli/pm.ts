@@ -99,16 +99,16 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--capacity <cases>', 'cases per round', positiveInt('--capacity'))
     .requiredOption('--price <usd>', 'price per case', nonNegative('--price'))
-    .option('--sla <hours>', 'batch SLA in hours', positiveInt('--sla', 24 * 365))
+    .requiredOption('--sla <hours>', 'batch SLA in hours', positiveInt('--sla', 24 * 365))
     .option('--qualifications <list>', 'comma-separated (e.g. cxr,radiologist)', list)
-    .action(async (workforceId: string, o: { kind: string; name: string; capacity: number; price: number; sla?: number; qualifications?: string[] }, cmd: Command) => {
+    .action(async (workforceId: string, o: { kind: string; name: string; capacity: number; price: number; sla: number; qualifications?: string[] }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
       const w = await putWorkforce(ctx, workforceId, {
         kind: o.kind,
         name: o.name,
         capacityPerRound: o.capacity,
         pricePerCase: o.price,
-        ...(o.sla ? { slaHours: o.sla } : {}),
+        slaHours: o.sla,
         ...(o.qualifications ? { qualifications: o.qualifications } : {}),
       });
       if (ctx.json) return ctx.printJson(w);
