@@ -435,10 +435,16 @@ export function formatRound(r: RoundReport): string {
   }
   for (const a of r.adjudicated) out.push(`Adjudicated: ${a.adjudicationId} (${a.cases} overlap disagreement(s), decided by ${a.decidedBy})`);
   for (const s of r.statusChanges) out.push(`Status: ${s.workforceId} → ${s.to} (${s.reason})`);
-  const shares = Object.keys({ ...r.sharesBefore, ...r.sharesAfter })
-    .sort()
-    .map((v) => `${v} ${pct(r.sharesBefore[v] ?? 0)} → ${pct(r.sharesAfter[v] ?? 0)}`)
-    .join(' · ');
-  out.push(`Vendor shares for round ${r.round + 1}: ${shares}`);
+  // Shares are printed only where rebalancing stored them: a round with nothing
+  // to settle (an extra round after every case is labelled) computes none.
+  if (Object.keys(r.sharesAfter).length === 0) {
+    out.push(`Vendor shares for round ${r.round + 1}: not computed (no batch of round ${r.round} settled into a rebalancing)`);
+  } else {
+    const shares = Object.keys({ ...r.sharesBefore, ...r.sharesAfter })
+      .sort()
+      .map((v) => `${v} ${pct(r.sharesBefore[v] ?? 0)} → ${pct(r.sharesAfter[v] ?? 0)}`)
+      .join(' · ');
+    out.push(`Vendor shares for round ${r.round + 1}: ${shares}`);
+  }
   return out.join('\n');
 }
