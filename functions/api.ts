@@ -9,6 +9,7 @@
  * GOLDLINE_JWT_AUDIENCE (the app client id), optionally GOLDLINE_JWKS_URL (default
  * `<issuer>/.well-known/jwks.json`), and the tables and buckets of deps.ts.
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { handle } from 'hono/aws-lambda';
 import { z } from 'zod';
 import { API } from '../infra/definitions.js';
@@ -16,6 +17,7 @@ import { defaultDeps } from './adapters/deps.js';
 import type { Handler } from './adapters/handler.js';
 import { createApi } from './api/app.js';
 import type { AuthConfig } from './api/auth.js';
+import { type RoundDispatcher, lambdaDispatcher } from './api/lambda-dispatch.js';
 import type { Deps } from './use-cases/ports.js';
 
 const AuthEnv = z.object({
@@ -31,13 +33,29 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   return { issuer, audience: e[API.env.audience], jwksUrl: e[API.env.jwksUrl] ?? `${issuer}/.well-known/jwks.json` };
 }
 
-/** The API as a Lambda handler; the app (and its JWKS cache) is built on the first request and kept. */
-export function makeHandler(deps: () => Deps = defaultDeps): Handler<unknown> {
+/**
+ * The API as a Lambda handler; the app (and its JWKS cache) is built on the
+ * first request and kept. Rounds are dispatched by `dispatcher` when given
+ * (in AWS: by invoking DispatchRound), else in process (the embedded stack).
+ */
+export function makeHandler(deps: () => Deps = defaultDeps, dispatcher?: () => RoundDispatcher | undefined): Handler<unknown> {
   let lambda: ReturnType<typeof handle> | undefined;
   return async (event) => {
-    lambda ??= handle(createApi({ deps, auth: authFromEnv() }));
+    lambda ??= handle(createApi({ deps, auth: authFromEnv(), dispatchRound: dispatcher?.() }));
     return lambda(event as Parameters<typeof lambda>[0]);
   };
 }
 
-export const handler = makeHandler();
+/** Names the DispatchRound function the dispatch route invokes (set by the stack). */
+export const DISPATCH_FUNCTION_ENV = 'GOLDLINE_DISPATCH_ROUND_FUNCTION';
+
+/**
+ * DispatchRound, invoked by name, so the API function itself need not read gold
+ * or start executions; without the variable the use case runs in process.
+ */
+function dispatcherFromEnv(env: NodeJS.ProcessEnv = process.env): RoundDispatcher | undefined {
+  const name = env[DISPATCH_FUNCTION_ENV];
+  return name ? lambdaDispatcher(new LambdaClient({}), name) : undefined;
+}
+
+export const handler = makeHandler(defaultDeps, dispatcherFromEnv);

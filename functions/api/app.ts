@@ -18,6 +18,8 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { Deps } from '../use-cases/ports.js';
 import { type AuthConfig, authenticate } from './auth.js';
 import { type ApiApp, type ApiEnv, BEARER } from './context.js';
+import type { RoundDispatcher } from './lambda-dispatch.js';
+import { dispatchRound } from '../use-cases/dispatch-round.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
 import { registerPmRoutes } from './routes/pm.js';
@@ -41,6 +43,11 @@ export interface ApiOptions {
   auth: AuthConfig;
   /** Keys to verify tokens with instead of fetching `auth.jwksUrl` (tests). */
   keys?: JWTVerifyGetKey;
+  /**
+   * How a round is dispatched: in AWS by invoking the DispatchRound function
+   * (lambda-dispatch.ts); by default the use case runs in process (the embedded stack).
+   */
+  dispatchRound?: RoundDispatcher;
   /** Where 500s are logged with their reference (never sent to the caller). */
   log?: (line: string) => void;
 }
@@ -110,7 +117,7 @@ export function createApi(opts: ApiOptions): ApiApp {
 
   registerWorkRoutes(app, deps);
   registerAdjudicationRoutes(app, deps);
-  registerPmRoutes(app, deps);
+  registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
 
   app.openAPIRegistry.registerPath({

@@ -8,7 +8,6 @@ import { isDeepStrictEqual } from 'node:util';
 import { createRoute, z } from '@hono/zod-openapi';
 import { Case, GoldLabel, Identifier, Workforce } from '../../domain/index.js';
 import { diffProtocolVersions, dryRunRouting, formatProtocolDiff, parseProtocolDocument } from '../../domain/protocol-document.js';
-import { dispatchRound } from '../../use-cases/dispatch-round.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../use-cases/errors.js';
 import type { Deps } from '../../use-cases/ports.js';
 import { findProtocol } from '../../use-cases/protocol-ref.js';
@@ -22,6 +21,7 @@ import { AssignCasesInput, assignCases } from '../../use-cases/assignments.js';
 import { CompleteCaseIngestInput, completeCaseIngest, ingestCaseManifest } from '../../use-cases/case-ingest.js';
 import { PlanRoundPreviewInput, planRoundPreview } from '../../use-cases/round-planning.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
+import type { RoundDispatcher } from '../lambda-dispatch.js';
 import { ProblemError, makeProblem, problemResponses } from '../problem.js';
 import { actorFor, json } from './common.js';
 
@@ -91,7 +91,7 @@ const DiffQuery = z.strictObject({
 
 const body = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } });
 
-export function registerPmRoutes(app: ApiApp, deps: () => Deps): void {
+export function registerPmRoutes(app: ApiApp, deps: () => Deps, dispatch: RoundDispatcher): void {
   const tags = ['program manager'];
   const pm = requireRole('pm');
   const pmOrQa = requireRole('pm', 'qa');
@@ -441,7 +441,7 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps): void {
     async (c) => {
       const { programId } = c.req.valid('param');
       const req = c.req.valid('json');
-      const r = await dispatchRound(deps(), { programId, ...req, actor: actorFor(c) });
+      const r = await dispatch({ programId, ...req, actor: actorFor(c) });
       return c.json(r as unknown as z.infer<typeof Loose>, 201);
     },
   );
