@@ -11,7 +11,10 @@
  * Before dying the process prints one line on stderr, which names the step:
  *   `GOLDLINE_CRASH write #<n> in <step> (<function>) <service> <operation>`
  * Steps are the lifecycle functions grouped as a PM reads them (STEP_OF_FUNCTION),
- * plus what the demo runs itself: `setup`, `dispatch`, `vendor`.
+ * plus what the demo runs itself: `setup`, `dispatch`, `vendor`. A write made
+ * outside any of them counts as `api`: in the demo that is the HTTP API's work
+ * (vendors' upload slots, the expert's decisions), served in the same process
+ * but from its own sockets, so no step context reaches it.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { writeSync } from 'node:fs';
@@ -119,7 +122,7 @@ export class CrashPoints {
   }
 
   private countWrite(service: string, op: string, input: Record<string, unknown>): void {
-    const ctx = this.current.getStore() ?? { step: 'other', fn: 'none' };
+    const ctx = this.current.getStore() ?? { step: 'api', fn: 'http' };
     this.writes++;
     const inStep = this.bump(ctx.step);
     const ofOp = this.bump(`${ctx.step}:${op}`);

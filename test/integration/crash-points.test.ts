@@ -151,7 +151,7 @@ const POINTS = [
   'setup:PutItem:3', // workforces half registered
   'dispatch:PutObject:2', // batch keys half written, no round record yet
   'manifest:CopyObject:3', // aliased images half copied
-  'vendor:PutItem:1', // an upload slot being granted
+  'api:PutItem:1', // a vendor's upload slot being granted (through the HTTP API)
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled
   'finalize:UpdateItem:2', // labels written, case states half set
@@ -182,8 +182,8 @@ async function killAndResume(point: string, args: readonly string[] = []): Promi
 
 /** Points in adjudication: the demo run with overlap (`--overlap 0.5`), so vendors disagree and the expert decides. */
 const ADJUDICATION_POINTS = [
-  'adjudication:PutItem:3', // cases claimed, the adjudication record being created
-  'adjudication:UpdateItem:2', // the expert's decision being stored
+  'adjudication:PutItem:3', // disagreeing cases being claimed for the expert
+  'api:UpdateItem:1', // the expert's decision being stored (through the HTTP API)
   'adjudication:BatchWriteItem:2', // adjudicated labels written, the labels decided between not yet superseded
 ];
 
