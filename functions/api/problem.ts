@@ -67,10 +67,15 @@ export function makeProblem(status: number, slug: ProblemSlug, detail: string, e
 
 /** The problem for a zod error: 400 with one `{ path, message }` per issue (`where` prefixes the path: body, query, path). */
 export function zodProblem(error: ZodError, where?: string): Problem {
-  const errors = error.issues.slice(0, 50).map((i) => ({
-    path: where ? (i.path.length ? `${where}.${fieldPath(i.path)}` : where) : fieldPath(i.path),
-    message: i.message,
-  }));
+  const at = (path: readonly PropertyKey[]) => (where ? (path.length ? `${where}.${fieldPath(path)}` : where) : fieldPath(path));
+  // An unknown field is named in the path itself, one error per field.
+  const errors = error.issues
+    .flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ path: at([...i.path, k]), message: `unknown field "${k.slice(0, 64)}"` }))
+        : [{ path: at(i.path), message: i.message }],
+    )
+    .slice(0, 50);
   const first = errors[0];
   const detail = first ? `${first.path}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}` : 'invalid input';
   return makeProblem(400, 'invalid-request', detail, { errors });
