@@ -8,11 +8,17 @@
  * deployed API and the embedded one (infra/local/api-server.ts) enforce the
  * same rules.
  *
- * The function itself, and its grants, come from the stack (FUNCTIONS and
- * ACCESS): this construct adds only what the API needs around it.
+ * One application, two functions (FUNCTIONS `Api` and `WorkApi`, each with its
+ * own grants in ACCESS): API Gateway sends the routes vendors call
+ * (`API.workRoutes`: their batches, uploads, reports, and `/v1/me`) to WorkApi,
+ * which may not touch the gold bucket, and everything else under `/v1` to Api
+ * (PM, QA and adjudication routes: gold ingest needs the gold pool; dispatch
+ * invokes DispatchRound).
+ * A vendor's token sent to an Api route is refused by the role check before any
+ * body is read. This construct adds only what the API needs around them.
  *
  * @example
- * const api = new GoldlineApi(this, 'Front', { key, handler: functions.Api, dispatchRound: functions.DispatchRound });
+ * const api = new GoldlineApi(this, 'Front', { key, handler: functions.Api, workHandler: functions.WorkApi, dispatchRound: functions.DispatchRound });
  * api.userPool.userPoolId; // where people are created and put in groups (docs/deploy.md)
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -42,9 +48,11 @@ import { encryptedLogGroup } from './secure-defaults.js';
 export interface GoldlineApiProps {
   /** The stack key: encrypts the access-log group. */
   readonly key: IKey;
-  /** The API function (FUNCTIONS entry `Api`, granted by the stack's ACCESS). */
+  /** The API function of the PM, QA and adjudication routes (FUNCTIONS entry `Api`). */
   readonly handler: LambdaFunction;
-  /** DispatchRound: the dispatch route invokes it, so the API function needs no access to gold. */
+  /** The API function of the routes vendors call (FUNCTIONS entry `WorkApi`): no gold. */
+  readonly workHandler: LambdaFunction;
+  /** DispatchRound: the dispatch route invokes it, so neither API function reads batch keys or starts executions. */
   readonly dispatchRound: IFunction;
 }
 
@@ -152,14 +160,15 @@ export class GoldlineApi extends Construct {
     });
     this.issuer = this.userPool.userPoolProviderUrl;
 
-    // ---- The function's environment and its one invocation --------------
-    const fn = props.handler;
-    fn.addEnvironment(API.env.issuer, this.issuer);
-    fn.addEnvironment(API.env.audience, this.client.userPoolClientId);
-    fn.addEnvironment(API.env.jwksUrl, `${this.issuer}/.well-known/jwks.json`);
-    fn.addEnvironment(API.env.dispatchFunction, props.dispatchRound.functionName);
-    // The unqualified ARN only (no `:*` version wildcard): the route invokes $LATEST.
-    fn.role!.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.dispatchRound.functionArn] }));
+    // ---- Which tokens the functions trust ---------------------------------
+    for (const fn of [props.handler, props.workHandler]) {
+      fn.addEnvironment(API.env.issuer, this.issuer);
+      fn.addEnvironment(API.env.audience, this.client.userPoolClientId);
+      fn.addEnvironment(API.env.jwksUrl, `${this.issuer}/.well-known/jwks.json`);
+    }
+    // The PM function invokes DispatchRound, its unqualified ARN only (no `:*` version wildcard).
+    props.handler.addEnvironment(API.env.dispatchFunction, props.dispatchRound.functionName);
+    props.handler.role!.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.dispatchRound.functionArn] }));
 
     // ---- HTTP API ---------------------------------------------------------
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -169,14 +178,17 @@ export class GoldlineApi extends Construct {
       createDefaultStage: false,
       // No CORS: the callers are the goldline CLI, curl and scripts, not browser pages of another origin.
     });
-    const integration = new HttpLambdaIntegration('ApiFunction', fn);
+    const integration = new HttpLambdaIntegration('ApiFunction', props.handler);
+    const work = new HttpLambdaIntegration('WorkApiFunction', props.workHandler);
     const authorizer = new HttpJwtAuthorizer('CognitoIdToken', this.issuer, {
       authorizerName: 'cognito-id-token',
       jwtAudience: [this.client.userPoolClientId],
       identitySource: ['$request.header.Authorization'],
     });
+    // API Gateway picks the most specific route: /v1/batches/{proxy+} over /v1/{proxy+}.
     this.httpApi.addRoutes({ path: `${API.basePath}/{proxy+}`, methods: [HttpMethod.ANY], integration, authorizer });
-    const openApi = this.httpApi.addRoutes({ path: API.openApiPath, methods: [HttpMethod.GET], integration, authorizer: new HttpNoneAuthorizer() });
+    for (const path of API.workRoutes) this.httpApi.addRoutes({ path, methods: [HttpMethod.ANY], integration: work, authorizer });
+    const openApi = this.httpApi.addRoutes({ path: API.openApiPath, methods: [HttpMethod.GET], integration: work, authorizer: new HttpNoneAuthorizer() });
     for (const route of openApi) {
       ack(
         route,

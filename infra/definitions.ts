@@ -81,8 +81,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'Rebalance', entry: 'functions/rebalance.ts', description: 'Recomputes scorecards and next-round shares when a round completes', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'MarkOverdue', entry: 'functions/mark-overdue.ts', description: 'Records an SLA miss for a batch', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'RecordFailure', entry: 'functions/record-failure.ts', description: 'Records a failed batch execution with its cause', timeoutSeconds: 30, memoryMb: 256 },
-  // API Gateway HTTP APIs give an integration at most 30 s: the function stops first, so the caller gets its answer.
-  { name: 'Api', entry: 'functions/api.ts', description: 'The HTTP API (/v1) of every role, over the use cases', timeoutSeconds: 29, memoryMb: 1024 },
+  // The HTTP API runs as two functions of one application, split by route (API.workRoutes): the one vendors'
+  // requests reach has no access to gold. API Gateway gives an integration at most 30 s: each stops first.
+  { name: 'Api', entry: 'functions/api.ts', description: 'HTTP API: PM, QA and adjudication routes (case and gold ingest)', timeoutSeconds: 29, memoryMb: 1024 },
+  { name: 'WorkApi', entry: 'functions/api.ts', description: "HTTP API: vendors' and experts' batch routes (no gold)", timeoutSeconds: 29, memoryMb: 512 },
 ];
 
 export interface StateMachineDefinition {
@@ -108,6 +110,12 @@ export const API = {
   basePath: '/v1',
   /** The OpenAPI document: served without a token (it describes routes and schemas, and holds no data or secret). */
   openApiPath: '/v1/openapi.json',
+  /**
+   * Routes API Gateway sends to the WorkApi function (every method): what vendors
+   * call. Everything else under basePath goes to the Api function, which answers
+   * a vendor's token with 403 before it reads a body.
+   */
+  workRoutes: ['/v1/me', '/v1/batches', '/v1/batches/{proxy+}'],
   /** User pool groups: a caller's roles (`cognito:groups` in the ID token). */
   groups: ['pm', 'qa', 'expert', 'vendor'],
   /** Custom attribute naming the workforce a vendor or expert acts for (`custom:workforceId` in the ID token). */
@@ -117,7 +125,7 @@ export const API = {
     issuer: 'GOLDLINE_JWT_ISSUER',
     audience: 'GOLDLINE_JWT_AUDIENCE',
     jwksUrl: 'GOLDLINE_JWKS_URL',
-    /** Name of the DispatchRound function: the dispatch route invokes it (the API itself never reads gold). */
+    /** Name of the DispatchRound function, which the dispatch route invokes (the API functions start no batch). */
     dispatchFunction: 'GOLDLINE_DISPATCH_ROUND_FUNCTION',
   },
   /**

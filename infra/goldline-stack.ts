@@ -116,17 +116,28 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   Rebalance: { table: 'readWrite' },
   MarkOverdue: { table: 'readWrite', read: ['gold/batch-keys/'] },
   RecordFailure: { table: 'readWrite', read: ['gold/batch-keys/'] },
-  // The HTTP API (functions/api/): batch views (manifests; aliased images and case images by presigned GET; the
-  // de-identification gate reads case images at ingest), upload slots (presigned PUT), case-image slots, reports,
-  // competing uploads of an adjudication (by version). A vendor's request on a waiting batch is its heartbeat; an
-  // expert's decision resumes the batch. Never the gold bucket: dispatch runs in DispatchRound, which the API
-  // invokes (infra/api-construct.ts). test/infra/api.test.ts checks these against the routes' requests.
+  // The HTTP API's PM, QA and expert routes (functions/api/routes/pm.ts, qa.ts, adjudications.ts): case and gold
+  // ingest (the gate reads case images; gold labels merge into the gold pool; a manifest's pending ingest waits under
+  // case-ingests/ while its images arrive through presigned PUT slots under images/), an adjudication's competing
+  // uploads (by version) and images by presigned GET, an expert's decision (resumes the batch). Dispatch runs in
+  // DispatchRound, which the route invokes (infra/api-construct.ts): no batch key or answer, no batch start here.
+  // No vendor request reaches it past the role check (vendors' routes go to WorkApi: API.workRoutes).
   Api: {
     table: 'readWrite',
-    read: ['images', 'uploads/uploads/', 'exports/reports/'],
-    write: ['images/images/', 'uploads/uploads/'],
-    resumesBatches: ['SendTaskSuccess', 'SendTaskHeartbeat'],
-    caller: 'API Gateway (the HTTP API, for a signed-in caller who waits for the answer)',
+    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/'],
+    resumesBatches: ['SendTaskSuccess'],
+    caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
+  },
+  // The HTTP API's vendor and expert batch routes (functions/api/routes/work.ts over vendor-portal.ts): manifests
+  // and aliased images (presigned GET), upload slots (presigned PUT), reports; a request on a waiting batch is its
+  // heartbeat. Nothing of the gold bucket. test/infra/api.test.ts checks both API functions against their requests.
+  WorkApi: {
+    table: 'readWrite',
+    read: ['images/batches/', 'exports/reports/'],
+    write: ['uploads/uploads/'],
+    resumesBatches: ['SendTaskHeartbeat'],
+    caller: 'API Gateway (the HTTP API, for a signed-in vendor or expert who waits for the answer)',
   },
 };
 
@@ -350,7 +361,12 @@ export class GoldlineStack extends Stack {
     );
 
     // ---- HTTP API and sign-in (infra/api-construct.ts) -------------------
-    this.api = new GoldlineApi(this, 'Front', { key: this.key, handler: this.functions.Api, dispatchRound: this.functions.DispatchRound });
+    this.api = new GoldlineApi(this, 'Front', {
+      key: this.key,
+      handler: this.functions.Api,
+      workHandler: this.functions.WorkApi,
+      dispatchRound: this.functions.DispatchRound,
+    });
 
     // ---- Outputs ----------------------------------------------------------
     for (const def of FUNCTIONS) {

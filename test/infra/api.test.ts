@@ -1,11 +1,12 @@
 /**
  * The front door of the deployed stack (infra/api-construct.ts): the user pool
  * and its groups, the app client, the HTTP API with its JWT authorizer,
- * throttling and access logs, the API function's environment, grants and the
- * outputs. The grants are also checked against what the API function really
- * does: its Lambda entry (functions/api.ts), called with API Gateway payload 2.0
- * events on the embedded stack, works a vendor batch, and every S3 and DynamoDB
- * request it makes (presigns included) must be granted in the template.
+ * throttling and access logs, the two API functions' environment, grants and
+ * the outputs. The grants are also checked against what the functions really
+ * do: their Lambda entry (functions/api.ts), called with API Gateway payload 2.0
+ * events on the embedded stack, ingests cases and gold (Api) and works a vendor
+ * batch (WorkApi) of a round DispatchRound dispatched; every S3, DynamoDB and Step Functions
+ * request each makes (presigns included) must be granted to it in the template.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,17 +21,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFromEnv } from '../../functions/api.js';
 import { ROLES } from '../../functions/api/auth.js';
 import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
-import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/api-construct.js';
 import { API, BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
 import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
-import { readSyntheticImage } from '../../infra/local/demo/example-program.js';
+import { PROGRAM_ID, readSyntheticImage } from '../../infra/local/demo/example-program.js';
+import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
-import type { LocalStack } from '../../infra/local/stack.js';
+import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { allows, asInAws, checkGrants, grantsOfRole, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
+import { seededRandomSource } from '../../functions/domain/index.js';
 import { ESM_BUNDLING } from '../../infra/secure-defaults.js';
-import { stackWithOpenRound, until } from '../integration/helpers.js';
+import { until } from '../integration/helpers.js';
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties: Json; DeletionPolicy?: string };
@@ -133,7 +135,9 @@ describe('Stack: the HTTP API and its sign-in', () => {
     it('puts the authorizer on every route but the OpenAPI document, and routes nothing outside /v1', () => {
       const [authorizerId] = one('AWS::ApiGatewayV2::Authorizer');
       const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
-      expect(routes.map((r) => r.RouteKey).sort()).toEqual([`ANY ${API.basePath}/{proxy+}`, `GET ${API.openApiPath}`]);
+      expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+        [`ANY ${API.basePath}/{proxy+}`, ...API.workRoutes.map((p) => `ANY ${p}`), `GET ${API.openApiPath}`].sort(),
+      );
       for (const r of routes) {
         expect(String(r.RouteKey)).toMatch(new RegExp(`^[A-Z]+ ${API.basePath}/`));
         if (r.RouteKey === `GET ${API.openApiPath}`) {
@@ -145,12 +149,19 @@ describe('Stack: the HTTP API and its sign-in', () => {
       }
     });
 
-    it('sends every route to the API function (payload 2.0), with no CORS', () => {
+    it("sends vendors' routes to WorkApi and every other /v1 route to Api (payload 2.0), with no CORS", () => {
       const integrations = ofType('AWS::ApiGatewayV2::Integration').map(([id, r]) => ({ id, p: r.Properties }));
-      expect(integrations).toHaveLength(1);
-      expect(integrations[0].p).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
-      expect(JSON.stringify(integrations[0].p.IntegrationUri)).toContain(`"${s.id(s.stack.functions.Api)}"`);
-      for (const [, r] of ofType('AWS::ApiGatewayV2::Route')) expect(r.Properties.Target).toEqual({ 'Fn::Join': ['', ['integrations/', { Ref: integrations[0].id }]] });
+      expect(integrations).toHaveLength(2);
+      const integrationOf = (fn: 'Api' | 'WorkApi') => {
+        const i = integrations.find((x) => JSON.stringify(x.p.IntegrationUri).includes(`"${s.id(s.stack.functions[fn])}"`))!;
+        expect(i.p).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+        return { 'Fn::Join': ['', ['integrations/', { Ref: i.id }]] };
+      };
+      const workPaths: string[] = [...API.workRoutes, API.openApiPath];
+      for (const [, r] of ofType('AWS::ApiGatewayV2::Route')) {
+        const path = String(r.Properties.RouteKey).split(' ')[1];
+        expect(r.Properties.Target, path).toEqual(integrationOf(workPaths.includes(path) ? 'WorkApi' : 'Api'));
+      }
       const [, api] = one('AWS::ApiGatewayV2::Api');
       expect(api.Properties.CorsConfiguration).toBeUndefined();
     });
@@ -177,18 +188,20 @@ describe('Stack: the HTTP API and its sign-in', () => {
     });
   });
 
-  describe('API function', () => {
-    const envOf = () =>
-      (resources[s.id(s.stack.functions.Api)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  describe('API functions', () => {
+    const envOf = (fn: 'Api' | 'WorkApi' = 'Api') =>
+      (resources[s.id(s.stack.functions[fn])].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
-    it('gets the issuer, audience and JWKS URL of the user pool, and the name of DispatchRound', () => {
-      const env = envOf();
-      const pool = `"${s.id(s.stack.api.userPool)}"`;
-      expect(env[API.env.issuer]).toEqual({ 'Fn::GetAtt': [s.id(s.stack.api.userPool), 'ProviderURL'] });
-      expect(env[API.env.audience]).toEqual({ Ref: s.id(s.stack.api.client) });
-      expect(JSON.stringify(env[API.env.jwksUrl])).toContain(pool);
-      expect(JSON.stringify(env[API.env.jwksUrl])).toContain('/.well-known/jwks.json');
-      expect(env[API.env.dispatchFunction]).toEqual({ Ref: s.id(s.stack.functions.DispatchRound) });
+    it('get the issuer, audience and JWKS URL of the user pool; the PM function also the name of DispatchRound', () => {
+      expect(envOf('Api')[API.env.dispatchFunction]).toEqual({ Ref: s.id(s.stack.functions.DispatchRound) });
+      expect(envOf('WorkApi')[API.env.dispatchFunction]).toBeUndefined();
+      for (const fn of ['Api', 'WorkApi'] as const) {
+        const env = envOf(fn);
+        expect(env[API.env.issuer], fn).toEqual({ 'Fn::GetAtt': [s.id(s.stack.api.userPool), 'ProviderURL'] });
+        expect(env[API.env.audience], fn).toEqual({ Ref: s.id(s.stack.api.client) });
+        expect(JSON.stringify(env[API.env.jwksUrl]), fn).toContain(`"${s.id(s.stack.api.userPool)}"`);
+        expect(JSON.stringify(env[API.env.jwksUrl]), fn).toContain('/.well-known/jwks.json');
+      }
     });
 
     // The stack set GOLDLINE_JWT_* while functions/api.ts read API_AUTH_*: the deployed API would have refused to start.
@@ -200,17 +213,34 @@ describe('Stack: the HTTP API and its sign-in', () => {
       expect(authFromEnv(env)).toEqual({ issuer, audience: 'client123', jwksUrl: `${issuer}/.well-known/jwks.json` });
     });
 
-    it('may read no part of the gold bucket, start no batch, and invoke DispatchRound alone', () => {
+    const gold = () => `{${s.ids.buckets.gold}.Arn}`;
+    const GOLD_KEYS = ['batch-answers/b.json', 'gold-sets/p/chest-xray.json', 'batch-keys/b.json', 'batch-aliases/b.json', 'other/x.json'];
+
+    it("lets the function vendors' requests reach read or write nothing of the gold bucket, nor start a batch", () => {
+      const grants = grantsOfRole(s.json, s.ids.roles.WorkApi);
+      for (const key of GOLD_KEYS) {
+        for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/${key}`), `${action} ${key}`).toBe(false);
+      }
+      expect(allows(grants, 's3:ListBucket', `{${s.ids.buckets.gold}.Arn}`)).toBe(false);
+      expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(false);
+      // Its images: the batches' manifests and aliased copies, not the case images under their own keys.
+      expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/batches/b/manifest.json`)).toBe(true);
+      expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/images/case-0001.pgm`)).toBe(false);
+    });
+
+    it("lets the PM function merge gold labels into the gold pool, but never touch a batch's key or answers, nor start one", () => {
       const grants = grantsOfRole(s.json, s.ids.roles.Api);
-      const gold = `{${s.ids.buckets.gold}.Arn}`;
-      for (const key of ['batch-answers/b.json', 'gold-sets/p/chest-xray.json', 'batch-keys/b.json', 'batch-aliases/b.json']) {
-        expect(allows(grants, 's3:GetObject', `${gold}/${key}`), key).toBe(false);
-        expect(allows(grants, 's3:PutObject', `${gold}/${key}`), key).toBe(false);
+      for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/gold-sets/p/chest-xray.json`), action).toBe(true);
+      for (const key of ['batch-answers/b.json', 'batch-keys/b.json', 'batch-aliases/b.json', 'other/x.json']) {
+        for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/${key}`), `${action} ${key}`).toBe(false);
       }
       expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(false);
-      const invokable = FUNCTIONS.filter((f) => allows(grants, 'lambda:InvokeFunction', `{${s.id(s.stack.functions[f.name])}.Arn}`)).map((f) => f.name);
-      expect(invokable).toEqual(['DispatchRound']);
-      expect(grants.filter((g) => g.actions.includes('lambda:InvokeFunction')).flatMap((g) => g.resources)).toEqual([`{${s.id(s.stack.functions.DispatchRound)}.Arn}`]);
+    });
+
+    it('lets the PM function invoke DispatchRound (its dispatch route), and nothing else invoke any function', () => {
+      const invokes = (fn: string) => grantsOfRole(s.json, s.ids.roles[fn]).filter((g) => g.actions.some((a) => a.startsWith('lambda:')));
+      expect(invokes('Api').map((g) => [g.actions, g.resources])).toEqual([[['lambda:InvokeFunction'], [`{${s.id(s.stack.functions.DispatchRound)}.Arn}`]]]);
+      expect(invokes('WorkApi')).toEqual([]);
     });
   });
 
@@ -226,7 +256,8 @@ describe('Stack: the HTTP API and its sign-in', () => {
 });
 
 /** An API Gateway HTTP API (payload 2.0) event for the `/v1/{proxy+}` route. */
-function apiGatewayEvent(method: string, path: string, token?: string, body?: unknown): Json {
+function apiGatewayEvent(method: string, target: string, token?: string, body?: unknown): Json {
+  const [path, query = ''] = target.split('?');
   const headers: Record<string, string> = { host: '127.0.0.1', 'user-agent': 'vitest' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -235,7 +266,7 @@ function apiGatewayEvent(method: string, path: string, token?: string, body?: un
     version: '2.0',
     routeKey,
     rawPath: path,
-    rawQueryString: '',
+    rawQueryString: query,
     headers,
     requestContext: {
       accountId: '000000000000',
@@ -254,37 +285,72 @@ function apiGatewayEvent(method: string, path: string, token?: string, body?: un
   };
 }
 
-describe('IAM: the API function, called as API Gateway calls it on the embedded stack, is granted every request it makes', () => {
+describe('IAM: the API functions, called as API Gateway calls them on the embedded stack, are granted every request they make', () => {
   let stack: LocalStack;
-  let batches: BatchRecord[];
   let issuer: LocalIssuer;
   let saved: Record<string, string | undefined>;
   let synthesized: ReturnType<typeof synthesize>;
   let accesses: RecordedAccess[];
 
+  /** A request as API Gateway routes it: vendors' routes to WorkApi, every other one to Api. */
   const call = async (method: string, path: string, user: string, body?: unknown) => {
-    const r = (await stack.handlers.Api(apiGatewayEvent(method, path, await issuer.issueToken(user), body))) as { statusCode: number; body: string };
+    const route = path.split('?')[0];
+    const work = API.workRoutes.some((r) => route === r || (r.endsWith('/{proxy+}') && route.startsWith(r.replace('{proxy+}', ''))));
+    const handler = stack.handlers[work ? 'WorkApi' : 'Api'];
+    const r = (await handler(apiGatewayEvent(method, path, await issuer.issueToken(user), body))) as { statusCode: number; body: string };
     return { status: r.statusCode, json: JSON.parse(r.body) as Json };
   };
 
   beforeAll(async () => {
     synthesized = synthesize();
     issuer = await startIssuer();
-    // The environment infra/api-construct.ts gives the function, pointed at the embedded issuer.
+    // The environment infra/api-construct.ts gives the functions, pointed at the embedded issuer.
     saved = Object.fromEntries(Object.values(API.env).map((n) => [n, process.env[n]]));
     process.env[API.env.issuer] = issuer.config.issuer;
     process.env[API.env.audience] = issuer.config.audience;
     process.env[API.env.jwksUrl] = issuer.config.jwksUrl;
-    ({ stack, batches } = await stackWithOpenRound({ cases: 120 }));
+    stack = await startLocalStack({ random: seededRandomSource(29) });
+    await setUpDemoProgram(stack, { cases: 120, goldFraction: 0.1, seed: 29 });
 
-    // A vendor works its batch: view, manifest, images, a slot, the PUT, the report.
-    const b = batches.find((x) => x.workforceId === 'vendor-a')!;
-    const me = await call('GET', '/v1/me', 'vendor-a');
-    expect(me).toMatchObject({ status: 200, json: { workforceId: 'vendor-a' } });
-    const view = await call('GET', `/v1/batches/${b.batchId}`, 'vendor-a');
+    // The PM ingests two more cases (one of them gold) and dispatches round 1.
+    const [a, b] = await stack.deps.repo.listCases(PROGRAM_ID);
+    const row = (c: typeof a, caseId: string) => ({ caseId, imageKey: c.imageKey, modality: c.modality, bodyPart: c.bodyPart, site: c.site, subgroup: c.subgroup, deidentified: true });
+    const ingest = await call('POST', `/v1/programs/${PROGRAM_ID}/cases`, 'pm', {
+      protocolId: 'chest-xray',
+      protocolVersion: 1,
+      cases: [row(a, 'api-case-1'), row(b, 'api-gold-1')],
+      gold: [{ caseId: 'api-gold-1', label: 'normal', expertId: 'dr-lead' }],
+    });
+    expect(ingest).toMatchObject({ status: 200, json: { cases: 2, gold: 1 } });
+    // And one case from a manifest: a slot per image, the PUT, then the gate at completion.
+    const image = (await stack.deps.objects.getBytes(stack.deps.buckets.images, a.imageKey))!;
+    const { imageKey: _k, ...fields } = row(a, 'api-manifest-1');
+    const caseManifest = await call('POST', `/v1/programs/${PROGRAM_ID}/cases/manifest?protocol=chest-xray@1`, 'pm', {
+      cases: [{ ...fields, image: { fileName: 'scan.pgm', sizeBytes: image.length, sha256Hex: createHash('sha256').update(image).digest('hex') } }],
+    });
+    expect(caseManifest.status).toBe(201);
+    const [imageSlot] = caseManifest.json.slots as { url: string; headers: Record<string, string> }[];
+    expect((await fetch(imageSlot.url, { method: 'PUT', headers: imageSlot.headers, body: image })).status).toBe(200);
+    expect((await call('POST', `/v1/programs/${PROGRAM_ID}/cases/manifest/${caseManifest.json.ingestId}/complete`, 'pm')).status).toBe(200);
+    // Dispatch runs in DispatchRound (in AWS the route invokes it: a Lambda invoke, which the embedded stack does not record).
+    await stack.handlers.DispatchRound({ programId: PROGRAM_ID, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm:alice' });
+    const batches = await stack.deps.repo.listRoundBatches(PROGRAM_ID, 1);
+    await until('batches awaiting submission', async () => {
+      const all = await Promise.all(batches.map((x) => stack.deps.repo.getBatch(x.batchId)));
+      return all.every((x) => x?.status === 'awaiting-submission');
+    });
+    expect((await call('GET', `/v1/programs/${PROGRAM_ID}/rounds/1`, 'pm')).status).toBe(200);
+    // A vendor's token on a PM route: refused by the role check.
+    expect((await call('POST', `/v1/programs/${PROGRAM_ID}/rounds`, 'vendor-a', { protocolId: 'chest-xray', version: 1, round: 2 })).status).toBe(403);
+
+    // A vendor works its batch: list, view, manifest, images, a slot, the PUT, the report.
+    const mine = batches.find((x) => x.workforceId === 'vendor-a')!;
+    expect(await call('GET', '/v1/me', 'vendor-a')).toMatchObject({ status: 200, json: { workforceId: 'vendor-a' } });
+    expect((await call('GET', '/v1/batches', 'vendor-a')).status).toBe(200);
+    const view = await call('GET', `/v1/batches/${mine.batchId}`, 'vendor-a');
     expect(view.status).toBe(200);
     const manifest = (await (await fetch(view.json.manifestUrl as string)).json()) as VendorManifest;
-    const urls = await call('POST', `/v1/batches/${b.batchId}/image-urls`, 'vendor-a', { aliases: manifest.items.map((i) => i.alias) });
+    const urls = await call('POST', `/v1/batches/${mine.batchId}/image-urls`, 'vendor-a', { aliases: manifest.items.map((i) => i.alias) });
     expect(urls.status).toBe(200);
     const byAlias = urls.json.urls as Record<string, string>;
     const lines: string[] = [];
@@ -293,7 +359,7 @@ describe('IAM: the API function, called as API Gateway calls it on the embedded 
       lines.push(JSON.stringify({ alias: item.alias, label: readSyntheticImage(image), annotator: 'vendor-a/reader-1' }));
     }
     const file = new TextEncoder().encode(`${lines.join('\n')}\n`);
-    const slot = await call('POST', `/v1/batches/${b.batchId}/uploads`, 'vendor-a', {
+    const slot = await call('POST', `/v1/batches/${mine.batchId}/uploads`, 'vendor-a', {
       sizeBytes: file.length,
       sha256Hex: createHash('sha256').update(file).digest('hex'),
     });
@@ -301,11 +367,11 @@ describe('IAM: the API function, called as API Gateway calls it on the embedded 
     const put = await fetch(slot.json.url as string, { method: 'PUT', headers: slot.json.headers as Record<string, string>, body: file });
     expect(put.status).toBe(200);
     await until('the validation report', async () => {
-      const r = await call('GET', `/v1/batches/${b.batchId}/uploads/${slot.json.uploadId}`, 'vendor-a');
+      const r = await call('GET', `/v1/batches/${mine.batchId}/uploads/${slot.json.uploadId}`, 'vendor-a');
       return r.status === 200 && r.json.status !== 'pending';
     });
     await stack.ingestIdle();
-    accesses = asInAws(stack.accesses.accesses()).filter((a) => a.fn === 'Api');
+    accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
   afterAll(async () => {
@@ -317,28 +383,32 @@ describe('IAM: the API function, called as API Gateway calls it on the embedded 
     await issuer?.close();
   });
 
-  it('records the requests of the routes it served, presigns included', () => {
-    const seen = new Set(accesses.map((a) => `${a.via} ${a.action} ${a.resource.kind === 'object' ? a.resource.bucket : a.resource.kind}`));
+  it('records the requests of the routes each served, presigns included', () => {
+    const seen = (fn: string) =>
+      new Set(accesses.filter((x) => x.fn === fn).map((x) => `${x.via} ${x.action} ${x.resource.kind === 'object' ? x.resource.bucket : x.resource.kind}`));
+    for (const x of ['call s3:GetObject gold', 'call s3:PutObject gold', 'call s3:GetObject images', 'presign s3:PutObject images']) {
+      expect([...seen('Api')], x).toContain(x);
+    }
     for (const x of ['call dynamodb:GetItem table', 'call s3:GetObject images', 'presign s3:GetObject images', 'presign s3:PutObject uploads', 'call s3:GetObject exports']) {
-      expect([...seen], x).toContain(x);
+      expect([...seen('WorkApi')], x).toContain(x);
     }
   });
 
-  it('grants every one of them in the synthesized template', () => {
+  it('grants every one of them, to the function that made it, in the synthesized template', () => {
     const check = checkGrants(synthesized.json, synthesized.ids, accesses);
-    console.log(`IAM check — the API function used:\n  ${check.used.join('\n  ')}`);
+    console.log(`IAM check — the API functions used:\n  ${check.used.join('\n  ')}`);
     expect(check.missing).toEqual([]);
   });
 
-  it('fails, naming the action, when the API function may not write upload slots', () => {
+  it('fails, naming the action, when the vendor-facing function may not write upload slots', () => {
     const copy = structuredClone(synthesized.json);
-    const role = synthesized.ids.roles.Api;
+    const role = synthesized.ids.roles.WorkApi;
     for (const res of Object.values(copy.Resources)) {
       if (res.Type !== 'AWS::IAM::Policy' || !JSON.stringify(res.Properties?.Roles).includes(`"${role}"`)) continue;
       const doc = res.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] };
       doc.Statement = doc.Statement.filter((st) => ![st.Action].flat().includes('s3:PutObject'));
     }
-    expect(checkGrants(copy, synthesized.ids, accesses).missing.join('\n')).toMatch(/^Api needs s3:PutObject on bucket uploads uploads\//m);
+    expect(checkGrants(copy, synthesized.ids, accesses).missing.join('\n')).toMatch(/^WorkApi needs s3:PutObject on bucket uploads uploads\//m);
   });
 });
 
@@ -350,7 +420,7 @@ describe('Bundle: the API function as Lambda loads it', () => {
       const outfile = join(dir, 'index.mjs');
       // The options CDK bundles every function with (infra/secure-defaults.ts), through esbuild itself: one function, not seventeen.
       await build({
-        entryPoints: [join(ROOT, FUNCTIONS.find((f) => f.name === 'Api')!.entry)],
+        entryPoints: [join(ROOT, FUNCTIONS.find((f) => f.name === 'Api')!.entry)], // WorkApi's entry too
         outfile,
         bundle: true,
         platform: 'node',
@@ -372,6 +442,7 @@ describe('Bundle: the API function as Lambda loads it', () => {
         [API.env.issuer]: issuer,
         [API.env.audience]: 'test-client',
         [API.env.jwksUrl]: `${issuer}/.well-known/jwks.json`,
+        [API.env.dispatchFunction]: 'goldline-dispatch-round',
         [MAIN_TABLE.envVar]: 'table',
         ...Object.fromEntries(Object.values(BUCKETS).map((b) => [b.envVar, `bucket-${b.id.toLowerCase()}`])),
       };

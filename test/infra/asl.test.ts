@@ -33,7 +33,7 @@ interface State {
  * Functions no workflow state calls: an operator starts a round, S3 events
  * drive ingest, and an expert's decision resumes an adjudication (callback).
  */
-const NOT_IN_WORKFLOWS = ['DispatchRound', 'IngestUpload', 'DecideAdjudication', 'Api'];
+const NOT_IN_WORKFLOWS = ['DispatchRound', 'IngestUpload', 'DecideAdjudication', 'Api', 'WorkApi'];
 
 const WORKFLOWS = readdirSync(join(ROOT, 'workflows'))
   .filter((f) => f.endsWith('.asl.json'))

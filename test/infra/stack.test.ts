@@ -44,7 +44,10 @@ const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
     readers: ['DispatchRound', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
   },
   'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['ScoreSubmission'] },
-  'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['DispatchRound'] },
+  // The API's PM function merges gold labels a PM ingests into the pool; it dispatches by invoking DispatchRound.
+  'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['DispatchRound', 'Api'] },
+  // A case manifest waiting for its images (functions/use-cases/case-ingest.ts).
+  'case-ingests/': { key: 'case-ingests/p/abcdefgh12345678.json', readers: ['Api'] },
 };
 /** The functions that parse files a vendor wrote. */
 const VENDOR_FILE_PARSERS = ['IngestUpload', 'ValidateSubmission'];
@@ -356,7 +359,7 @@ describe('Stack: GoldlineStack', () => {
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
       expect(can('states:StartExecution')).toEqual(['DispatchRound']);
       expect(can('states:SendTaskSuccess')).toEqual(['Api', 'AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
-      expect(can('states:SendTaskHeartbeat')).toEqual(['Api', 'IngestUpload']);
+      expect(can('states:SendTaskHeartbeat')).toEqual(['IngestUpload', 'WorkApi']);
       expect(can('states:SendTaskFailure')).toEqual([]);
     });
 
