@@ -180,7 +180,7 @@ export async function startS3Guard(opts: S3GuardOptions): Promise<S3Guard> {
   // PUTs to one key, one at a time: the existence check and the write are one step.
   const keyLocks = new Map<string, Promise<void>>();
 
-  const forward = (req: IncomingMessage, body: Buffer | undefined, drop: readonly string[] = []) =>
+  const forward = (req: IncomingMessage, body: Buffer | undefined, drop: readonly string[] = [], retry = true): Promise<IncomingMessage> =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
       for (const h of drop) delete headers[h];
@@ -188,7 +188,15 @@ export async function startS3Guard(opts: S3GuardOptions): Promise<S3Guard> {
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, agent },
         resolve,
       );
-      out.on('error', reject);
+      out.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket s3rver closed while idle fails the next request sent on it
+        // (Node's documented reusedSocket race): a GET or HEAD is sent once more, on a new socket.
+        if (retry && out.reusedSocket && (req.method === 'GET' || req.method === 'HEAD') && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
+          forward(req, Buffer.alloc(0), drop, false).then(resolve, reject);
+          return;
+        }
+        reject(e);
+      });
       if (body) out.end(body);
       else req.pipe(out);
     });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,5 +132,35 @@ describe('S3 guard: presigned requests checked as S3 checks them', () => {
     expect(status).toBe(411);
     const direct404 = await fetch(await getSignedUrl(presignerFor(), new GetObjectCommand({ Bucket: BUCKET, Key: 'uploads/v/b/chunked.jsonl' })));
     expect(direct404.status).toBe(404);
+  });
+});
+
+describe('S3 guard: an upstream that closes kept-alive sockets', () => {
+  // Issue 9: `npm start` failed with "the S3 guard failed: socket hang up" when s3rver closed an idle kept-alive socket the guard then reused.
+  it('sends a GET again on a new socket when the reused one was closed under it', async () => {
+    const requestsOn = new WeakMap<object, number>();
+    const upstream = createServer((req, res) => {
+      const n = (requestsOn.get(req.socket) ?? 0) + 1;
+      requestsOn.set(req.socket, n);
+      // What an idle-timeout close looks like to the next request on the socket: no answer at all.
+      if (n > 1) return void req.socket.destroy();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('image bytes');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const guard = await startS3Guard({ upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, credentials: CREDENTIALS });
+    const client = new S3Client({ endpoint: guard.endpoint, region: 'us-east-1', credentials: CREDENTIALS, forcePathStyle: true });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: BUCKET, Key: 'images/a.bin' }), { expiresIn: 60 });
+        const r = await fetch(url);
+        expect(await r.text()).toBe('image bytes');
+        expect(r.status).toBe(200);
+      }
+    } finally {
+      client.destroy();
+      await guard.close();
+      upstream.closeAllConnections();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
   });
 });
