@@ -18,9 +18,10 @@ import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authFromEnv } from '../../functions/api.js';
+import { authFromEnv, DISPATCH_FUNCTION_ENV, makeHandler } from '../../functions/api.js';
 import { ROLES } from '../../functions/api/auth.js';
 import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
+import type { DispatchRoundResult } from '../../functions/use-cases/dispatch-round.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
 import { ACCESS_LOG_FIELDS } from '../../infra/api-construct.js';
 import { API, BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
@@ -211,6 +212,7 @@ describe('Stack: the HTTP API and its sign-in', () => {
       const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123';
       const env = { [API.env.issuer]: issuer, [API.env.audience]: 'client123', [API.env.jwksUrl]: `${issuer}/.well-known/jwks.json` };
       expect(authFromEnv(env)).toEqual({ issuer, audience: 'client123', jwksUrl: `${issuer}/.well-known/jwks.json` });
+      expect(DISPATCH_FUNCTION_ENV).toBe(API.env.dispatchFunction);
     });
 
     const gold = () => `{${s.ids.buckets.gold}.Arn}`;
@@ -291,12 +293,13 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
   let saved: Record<string, string | undefined>;
   let synthesized: ReturnType<typeof synthesize>;
   let accesses: RecordedAccess[];
+  let pmApi: (event: unknown) => Promise<unknown>;
 
   /** A request as API Gateway routes it: vendors' routes to WorkApi, every other one to Api. */
   const call = async (method: string, path: string, user: string, body?: unknown) => {
     const route = path.split('?')[0];
     const work = API.workRoutes.some((r) => route === r || (r.endsWith('/{proxy+}') && route.startsWith(r.replace('{proxy+}', ''))));
-    const handler = stack.handlers[work ? 'WorkApi' : 'Api'];
+    const handler = work ? stack.handlers.WorkApi : pmApi;
     const r = (await handler(apiGatewayEvent(method, path, await issuer.issueToken(user), body))) as { statusCode: number; body: string };
     return { status: r.statusCode, json: JSON.parse(r.body) as Json };
   };
@@ -310,6 +313,8 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     process.env[API.env.audience] = issuer.config.audience;
     process.env[API.env.jwksUrl] = issuer.config.jwksUrl;
     stack = await startLocalStack({ random: seededRandomSource(29) });
+    // The PM function as in AWS: its dispatch route hands the round to the DispatchRound function (which the stack runs as itself).
+    pmApi = stack.accesses.bind('Api', makeHandler(() => stack.deps, () => (input) => stack.handlers.DispatchRound(input) as Promise<DispatchRoundResult>));
     await setUpDemoProgram(stack, { cases: 120, goldFraction: 0.1, seed: 29 });
 
     // The PM ingests two more cases (one of them gold) and dispatches round 1.
@@ -332,8 +337,8 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     const [imageSlot] = caseManifest.json.slots as { url: string; headers: Record<string, string> }[];
     expect((await fetch(imageSlot.url, { method: 'PUT', headers: imageSlot.headers, body: image })).status).toBe(200);
     expect((await call('POST', `/v1/programs/${PROGRAM_ID}/cases/manifest/${caseManifest.json.ingestId}/complete`, 'pm')).status).toBe(200);
-    // Dispatch runs in DispatchRound (in AWS the route invokes it: a Lambda invoke, which the embedded stack does not record).
-    await stack.handlers.DispatchRound({ programId: PROGRAM_ID, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm:alice' });
+    const dispatched = await call('POST', `/v1/programs/${PROGRAM_ID}/rounds`, 'pm', { protocolId: 'chest-xray', version: 1, round: 1 });
+    expect(dispatched.status).toBe(201);
     const batches = await stack.deps.repo.listRoundBatches(PROGRAM_ID, 1);
     await until('batches awaiting submission', async () => {
       const all = await Promise.all(batches.map((x) => stack.deps.repo.getBatch(x.batchId)));
@@ -370,6 +375,8 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
       const r = await call('GET', `/v1/batches/${mine.batchId}/uploads/${slot.json.uploadId}`, 'vendor-a');
       return r.status === 200 && r.json.status !== 'pending';
     });
+    // The accepted batch's execution runs on (score, finalize, rebalance): let it end before the stack stops.
+    await stack.runner.finished(mine.batchId);
     await stack.ingestIdle();
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
@@ -392,6 +399,14 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     for (const x of ['call dynamodb:GetItem table', 'call s3:GetObject images', 'presign s3:GetObject images', 'presign s3:PutObject uploads', 'call s3:GetObject exports']) {
       expect([...seen('WorkApi')], x).toContain(x);
     }
+  });
+
+  it('leaves the batch keys, answers and executions of a dispatch to DispatchRound', () => {
+    const dispatch = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'DispatchRound');
+    expect(dispatch.some((x) => x.action === 'states:StartExecution')).toBe(true);
+    expect(dispatch.some((x) => x.resource.kind === 'object' && x.resource.key.startsWith('batch-answers/'))).toBe(true);
+    const pm = accesses.filter((x) => x.fn === 'Api');
+    expect(pm.filter((x) => x.action === 'states:StartExecution' || (x.resource.kind === 'object' && /^batch-/.test(x.resource.key)))).toEqual([]);
   });
 
   it('grants every one of them, to the function that made it, in the synthesized template', () => {
