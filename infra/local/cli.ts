@@ -270,6 +270,11 @@ const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me'] as const;
 
 /** Runs the command line and sets the exit code (the entry of `npm run goldline` and the `goldline` bin). */
 export async function main(argv: readonly string[]): Promise<void> {
+  // Output piped into `head` closes early: stop quietly, as other command-line tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   process.exitCode = await runCli(argv);
 }
 

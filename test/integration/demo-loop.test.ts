@@ -3,10 +3,11 @@
  * an internal team and two vendors of different quality.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
-import { type RoundReport, runDemo } from '../../infra/local/demo/run-demo.js';
+import { type RoundReport, formatRound, runDemo } from '../../infra/local/demo/run-demo.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 
 describe('Demo loop: two rounds on the embedded stack', () => {
@@ -19,7 +20,16 @@ describe('Demo loop: two rounds on the embedded stack', () => {
   }, 120_000);
   afterAll(async () => stack?.stop());
 
-  it('moves work from the poor vendor to the good one', () => {
+  // Issue 9: the README showed output no run of the demo printed any more; it is now the default run's, kept equal here.
+  it("prints exactly the README's sample output (the default run: seed 7, 600 cases, 2 rounds)", async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /<!-- demo-sample:start[^>]*-->\n```text\n([\s\S]*?)```\n<!-- demo-sample:end -->/.exec(readme);
+    expect(sample, 'README.md has no demo-sample block').not.toBeNull();
+    const printed = reports.map(formatRound).join('\n').trim();
+    expect(sample![1].trim(), 'README sample output differs from the default run: paste the rounds `npm start` prints').toBe(printed);
+  });
+
+    it('moves work from the poor vendor to the good one', () => {
     const first = reports[0];
     const last = reports[reports.length - 1];
     expect(first.sharesBefore['vendor-a']).toBeCloseTo(0.5);
