@@ -12,9 +12,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { ListObjectsCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { projectScorecards } from '../../functions/domain/index.js';
+import { projectScorecards, projectShares } from '../../functions/domain/index.js';
 import { reportObject } from '../../functions/use-cases/batch-key.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
@@ -124,6 +125,15 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
       if (card.goldN !== (goldScored.get(card.workforceId) ?? 0)) {
         wrong.push(`${card.workforceId}: scorecard counts ${card.goldN} gold items, batches scored ${goldScored.get(card.workforceId) ?? 0}`);
       }
+    }
+    // Shares: every round's, and the next round's (the last rebalancing finished), equal to the ledger's projection.
+    const projected = projectShares(ledger, 'chest-xray');
+    let expected: Record<string, number> = {};
+    for (let round = 1; round <= ROUNDS + 1; round++) {
+      expected = projected[round] ?? expected; // a round without a change keeps the previous shares
+      const shares = await repo.getShares(PROGRAM_ID, 'chest-xray', round);
+      if (!shares) wrong.push(`no shares stored for round ${round}`);
+      else if (!isDeepStrictEqual(shares, expected)) wrong.push(`round ${round} shares differ from the ledger's`);
     }
     // No upload left behind: every uploaded file has a finished submission and a report.
     const listed = await stack.s3.send(new ListObjectsCommand({ Bucket: buckets.uploads, Prefix: 'uploads/' }));
