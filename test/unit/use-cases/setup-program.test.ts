@@ -32,11 +32,13 @@ describe('Use case: ingestCases', () => {
     // Arrange
     const deps = makeFakeDeps();
     await deps.repo.putProtocolVersion(makeProtocol({ attributes: { subgroup: { ageBand: ['0-17', '18-64', '65+'] } } }));
-    const rows = [
-      { caseId: 'c1', subgroup: { ageBand: '18-64' } },
-      { caseId: 'c2', subgroup: { ageBand: '18-65' } },
-      { caseId: 'c3', subgroup: { agegroup: 'adult' } },
-    ].map((r) => ({ ...r, imageKey: `images/${r.caseId}.png`, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }));
+    const rows = (
+      [
+        { caseId: 'c1', subgroup: { ageBand: '18-64' } },
+        { caseId: 'c2', subgroup: { ageBand: '18-65' } },
+        { caseId: 'c3', subgroup: { agegroup: 'adult' } },
+      ] as { caseId: string; subgroup: Record<string, string> }[]
+    ).map((r) => ({ ...r, imageKey: `images/${r.caseId}.png`, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }));
     for (const r of rows) await deps.objects.putBytes(deps.buckets.images, r.imageKey, new Uint8Array([0x89, 0x50]), 'image/png');
 
     // Act
