@@ -159,7 +159,7 @@ export interface IngestCompleted {
 /**
  * Ingests the cases of a manifest whose images are uploaded: the
  * de-identification gate runs on each, and each case's verdict is returned.
- * Recorded in the ledger (`cases.ingested`) once per set of cases.
+ * Recorded in the ledger (`cases.ingested`) for the cases it stored (a repeat stores and records nothing new).
  */
 export async function completeCaseIngest(deps: Deps, input: z.input<typeof CompleteCaseIngestInput>): Promise<IngestCompleted> {
   const req = parse(CompleteCaseIngestInput, input);
@@ -190,6 +190,9 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
     ...(c.grid ? { grid: c.grid } : {}),
     ...(c.uninspectedFormatAttestation ? { uninspectedFormatAttestation: c.uninspectedFormatAttestation } : {}),
   }));
+  // Stored before (an earlier completion, or another manifest): verdicts are given again, the ledger names only new cases.
+  const before = new Set<string>();
+  for (const c of present) if (await deps.repo.getCase(req.programId, c.caseId)) before.add(c.caseId);
   const gold: GoldLabelInput[] = present.flatMap((c) => (c.gold ? [{ caseId: c.caseId, label: c.gold.label, expertId: c.gold.expertId }] : []));
   const result =
     cases.length > 0
@@ -209,8 +212,9 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
       gold: stored.goldPool,
     });
   }
-  if (verdicts.length > 0) {
-    const ids = verdicts.map((v) => v.caseId).sort();
+  const fresh = verdicts.filter((v) => !before.has(v.caseId));
+  if (fresh.length > 0) {
+    const ids = fresh.map((v) => v.caseId).sort();
     await record(deps, {
       eventId: `${req.programId}:ingest:${pending.ingestId}:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`,
       programId: req.programId,
@@ -218,8 +222,8 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
       actor: req.actor,
       protocol: pending.protocol,
       subject: `ingest ${pending.ingestId}`,
-      reason: `${ids.length} case(s) ingested: ${verdicts.filter((v) => v.verdict === 'clear').length} clear, ${verdicts.filter((v) => v.verdict !== 'clear').length} held from vendors by the gate`,
-      data: { ingestId: pending.ingestId, cases: ids, gated: verdicts.filter((v) => v.verdict !== 'clear').map((v) => v.caseId), awaitingImage },
+      reason: `${ids.length} case(s) ingested: ${fresh.filter((v) => v.verdict === 'clear').length} clear, ${fresh.filter((v) => v.verdict !== 'clear').length} held from vendors by the gate`,
+      data: { ingestId: pending.ingestId, cases: ids, gated: fresh.filter((v) => v.verdict !== 'clear').map((v) => v.caseId), awaitingImage },
     });
   }
   return { ingestId: pending.ingestId, protocol: pending.protocol, cases: verdicts, awaitingImage, undeclared: result.undeclared };
