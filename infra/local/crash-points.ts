@@ -40,6 +40,14 @@ export const STEP_OF_FUNCTION: Readonly<Record<string, string>> = {
   Api: 'api',
 };
 
+/**
+ * The step of a function: its group above; any other HTTP API function (`…Api`)
+ * is `api`; a function added later, its name in lower case (still addressable).
+ */
+export function stepOfFunction(fn: string): string {
+  return STEP_OF_FUNCTION[fn] ?? (fn.endsWith('Api') ? 'api' : fn.toLowerCase());
+}
+
 const WRITES: Readonly<Record<string, ReadonlySet<string>>> = {
   dynamodb: new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']),
   s3: new Set(['PutObject', 'CopyObject', 'DeleteObject', 'DeleteObjects', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']),
@@ -105,7 +113,7 @@ export class CrashPoints {
 
   /** A handler whose work belongs to the step of its function. */
   bind<E, O>(fn: string, handler: (event: E) => Promise<O>): (event: E) => Promise<O> {
-    const step = STEP_OF_FUNCTION[fn] ?? fn;
+    const step = stepOfFunction(fn);
     return (event) => this.within(step, fn, () => handler(event));
   }
 

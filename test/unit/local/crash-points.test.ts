@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crashPlanFromEnv, STEP_OF_FUNCTION } from '../../../infra/local/crash-points.js';
+import { crashPlanFromEnv, stepOfFunction } from '../../../infra/local/crash-points.js';
 import { FUNCTIONS } from '../../../infra/definitions.js';
 
 describe('Function: crashPlanFromEnv', () => {
@@ -27,8 +27,18 @@ describe('Function: crashPlanFromEnv', () => {
   });
 });
 
-describe('Constant: STEP_OF_FUNCTION', () => {
-  it('names the step of every function the stack runs, so no write is counted outside a step', () => {
-    expect(FUNCTIONS.map((f) => f.name).filter((n) => !STEP_OF_FUNCTION[n])).toEqual([]);
+describe('Function: stepOfFunction', () => {
+  it('gives every function the stack runs a step GOLDLINE_CRASH_AT can name', () => {
+    expect(FUNCTIONS.map((f) => stepOfFunction(f.name)).filter((step) => !/^[a-z]+$/.test(step))).toEqual([]);
+  });
+
+  it('groups the lifecycle functions into the steps a PM reads', () => {
+    expect(['ScoreSubmission', 'SettleBatch', 'CheckAgreement', 'ApplyAdjudication', 'Api'].map(stepOfFunction)).toEqual([
+      'score',
+      'score',
+      'adjudication',
+      'adjudication',
+      'api',
+    ]);
   });
 });
