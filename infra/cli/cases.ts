@@ -8,10 +8,18 @@
  * `site`, `scanner`, `deidentified` (true/false), `flags.<name>` (true/false),
  * `subgroup.<key>`, and for gold cases `goldLabel` with `goldExpert`. An empty
  * cell is an absent value.
+ *
+ * With `--images DIR` the manifest names each case's image file (`image`,
+ * relative to DIR) instead of an `imageKey`: the CLI hashes each file, sends the
+ * manifest to `POST …/cases/manifest`, PUTs every image to the slot the API
+ * returns (with exactly its signed headers), completes the ingest and prints each
+ * case's de-identification verdict.
  */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { CsvError, parseCsv } from '../../functions/domain/csv.js';
 import type { CommandContext } from './context.js';
-import { progress } from './format.js';
+import { mapLimit, progress } from './format.js';
 import { UsageError } from './profile.js';
 
 export const CASES_PER_REQUEST = 2000;
@@ -24,7 +32,22 @@ export interface CaseManifest {
 }
 
 const BOOLEAN: Record<string, boolean> = { true: true, false: false, yes: true, no: false, '1': true, '0': false };
-const PLAIN_COLUMNS = new Set(['caseId', 'imageKey', 'modality', 'bodyPart', 'site', 'scanner', 'deidentified', 'goldLabel', 'goldExpert']);
+const PLAIN_COLUMNS = new Set([
+  'caseId',
+  'imageKey',
+  'image',
+  'imageSizeBytes',
+  'imageSha256',
+  'modality',
+  'bodyPart',
+  'site',
+  'scanner',
+  'deidentified',
+  'goldLabel',
+  'goldExpert',
+  'attestedBy',
+  'attestationReason',
+]);
 
 /** Reads a manifest's bytes by its name (`.csv`, `.jsonl`/`.ndjson`, `.json`), or by its content. */
 export function readCaseManifest(bytes: Uint8Array, filename: string): CaseManifest {
@@ -153,4 +176,79 @@ export async function ingestCaseFile(
   }
   io.out(`ingested ${total.cases} cases (${total.gold} gold) into ${ctx.program()}; held back by the de-identification gate: ${total.gated}`);
   for (const u of total.undeclared) io.out(`  ${u.caseId}: ${u.problems.join('; ')}`);
+}
+
+/** Largest image file the CLI reads (the API's slot limit is larger; a CLI holds one image at a time). */
+const MAX_IMAGE_FILE_BYTES = 1024 * 1024 * 1024;
+
+interface ManifestAccepted {
+  ingestId: string;
+  protocol: string;
+  slots: { caseId: string; imageKey: string; url: string; headers: Record<string, string> }[];
+  existing: string[];
+}
+interface IngestCompleted {
+  cases: { caseId: string; verdict: 'clear' | 'internal-only' | 'quarantined'; findings: string[]; gold: boolean }[];
+  awaitingImage: string[];
+  undeclared: { caseId: string; problems: string[] }[];
+}
+
+/** Ingest through image slots: hash the images, send the manifest, upload each image, complete; prints the verdicts. */
+export async function ingestWithImages(ctx: CommandContext, file: string, protocolRef: string, imagesDir: string): Promise<void> {
+  const { io, api } = ctx;
+  let bytes: Uint8Array;
+  try {
+    bytes = await io.readBytes(file, MAX_MANIFEST_BYTES);
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const manifest = readCaseManifest(bytes, file);
+  const goldOf = new Map(manifest.gold.map((g) => [g.caseId, g]));
+  const readImage = async (caseId: unknown, name: unknown): Promise<Uint8Array> => {
+    if (typeof name !== 'string' || !name) throw new UsageError(`${file}: case ${String(caseId)} names no image file (column "image", relative to --images)`);
+    try {
+      return await io.readBytes(join(imagesDir, name), MAX_IMAGE_FILE_BYTES);
+    } catch (e) {
+      throw new UsageError(`case ${String(caseId)}: cannot read ${join(imagesDir, name)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+  };
+  const hashing = progress(io, `hashing ${manifest.cases.length} images`, manifest.cases.length);
+  const cases = await mapLimit(manifest.cases, 8, async (row) => {
+    const { image, imageSizeBytes: _s, imageSha256: _h, imageKey: _k, attestedBy, attestationReason, ...rest } = row;
+    const img = await readImage(rest.caseId, image);
+    hashing.tick();
+    const gold = goldOf.get(String(rest.caseId));
+    return {
+      ...rest,
+      image: { fileName: String(image).split('/').pop(), sizeBytes: img.length, sha256Hex: createHash('sha256').update(img).digest('hex') },
+      ...(gold ? { gold: { label: gold.label, expertId: gold.expertId } } : {}),
+      ...(attestedBy !== undefined || attestationReason !== undefined ? { uninspectedFormatAttestation: { by: attestedBy, reason: attestationReason } } : {}),
+    };
+  });
+  hashing.done();
+  const imageOf = new Map(manifest.cases.map((c) => [String(c.caseId), c.image]));
+  const program = encodeURIComponent(ctx.program());
+  const accepted = await api.call<ManifestAccepted>('POST', `/v1/programs/${program}/cases/manifest`, { query: { protocol: protocolRef }, body: { cases } });
+  const uploading = progress(io, `uploading ${accepted.slots.length} images`, accepted.slots.length);
+  await mapLimit(accepted.slots, 8, async (slot) => {
+    const img = await readImage(slot.caseId, imageOf.get(slot.caseId));
+    const put = await io.fetch(slot.url, { method: 'PUT', headers: slot.headers, body: img });
+    if (!put.ok) throw new Error(`image of ${slot.caseId}: the slot refused it (HTTP ${put.status}) ${(await put.text()).slice(0, 300)}`);
+    uploading.tick();
+  });
+  uploading.done();
+  const done = await api.call<IngestCompleted>('POST', `/v1/programs/${program}/cases/manifest/${encodeURIComponent(accepted.ingestId)}/complete`);
+  if (ctx.json) {
+    ctx.printJson({ ...done, ingestId: accepted.ingestId, existing: accepted.existing });
+    return;
+  }
+  const count = (v: string) => done.cases.filter((c) => c.verdict === v).length;
+  io.out(
+    `ingested ${done.cases.length} cases (${done.cases.filter((c) => c.gold).length} gold) into ${ctx.program()} under ${accepted.protocol}: ` +
+      `clear ${count('clear')} · internal only ${count('internal-only')} · quarantined ${count('quarantined')}` +
+      (accepted.existing.length ? ` · already in the program ${accepted.existing.length}` : ''),
+  );
+  for (const c of done.cases.filter((x) => x.verdict !== 'clear')) io.out(`  ${c.caseId} ${c.verdict}: ${c.findings.join('; ')}`);
+  if (done.awaitingImage.length) io.out(`  still waiting for their image: ${done.awaitingImage.join(', ')}`);
+  for (const u of done.undeclared) io.out(`  ${u.caseId}: ${u.problems.join('; ')}`);
 }

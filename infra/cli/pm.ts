@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type CommandContext, contextOf, nonNegative, positiveInt, protocolRefOption } from './context.js';
-import { ingestCaseFile } from './cases.js';
+import { ingestCaseFile, ingestWithImages } from './cases.js';
 import { table } from './format.js';
 import type { GoldlineIo } from './io.js';
 import { UsageError } from './profile.js';
@@ -143,23 +143,34 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     .command('ingest <file>')
     .description('ingest cases from a JSON, JSON Lines or CSV manifest (CSV: a header row; flags.*, subgroup.* columns; goldLabel + goldExpert for gold cases)')
     .requiredOption('--protocol <id@version>', 'the protocol version the cases are ingested under (its de-identification settings)')
-    .action(async (file: string, o: { protocol: string }, cmd: Command) => {
+    .option('--images <dir>', 'upload each case\'s image (column "image", a file in DIR) through the slots the API returns; without it, the images named by imageKey are already in the images bucket')
+    .action(async (file: string, o: { protocol: string; images?: string }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      await ingestCaseFile(ctx, file, protocolRefOption(o.protocol));
+      const ref = protocolRefOption(o.protocol);
+      if (o.images) await ingestWithImages(ctx, file, ref.ref, o.images);
+      else await ingestCaseFile(ctx, file, ref);
     });
 
   const round = pm.command('round').description('rounds of work');
   round
     .command('plan')
-    .description('what dispatching the next round would do (nothing is written)')
-    .option('--protocol <id@version>', 'the protocol version to plan with')
-    .action(async (o: { protocol?: string }, cmd: Command) => {
+    .description('what dispatching the next round would do, and why for each case (nothing is written)')
+    .option('--protocol <id@version>', "the protocol version (default: the latest round's)")
+    .option('--round <n>', 'the round to plan (default: the next)', positiveInt('--round', 100_000))
+    .option('--limit <cases>', 'plan at most this many pending cases', positiveInt('--limit'))
+    .option('--cases', 'list every case with where it would go and why')
+    .action(async (o: { protocol?: string; round?: number; limit?: number; cases?: boolean }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<Record<string, unknown>>('POST', programPath(ctx, '/rounds/plan'), {
-        body: o.protocol ? (({ protocolId, version }) => ({ protocolId, version }))(protocolRefOption(o.protocol)) : {},
-      });
+      if (o.protocol) protocolRefOption(o.protocol);
+      const r = await ctx.api.call<RoundPreview>('GET', programPath(ctx, '/round-preview'), { query: { protocol: o.protocol, round: o.round, limit: o.limit } });
       if (ctx.json) return ctx.printJson(r);
-      printRound(io, r as unknown as RoundLike, 'would dispatch');
+      io.out(`round ${r.round} (${r.protocol}) would plan ${r.pendingCases} pending case(s); shares ${formatShares(r.shares)} (${r.sharesSource})`);
+      if (r.pendingProposal) io.out(`note: ${r.pendingProposal}`);
+      io.out(table(['workforce', 'kind', 'cases', 'batches'], r.workforces.map((w) => [w.workforceId, w.kind, w.cases, w.batches.length])));
+      const outcomes = new Map<string, number>();
+      for (const c of r.cases) outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
+      io.out([...outcomes].map(([k, v]) => `${k} ${v}`).join(' · '));
+      if (o.cases) for (const c of r.cases) io.out(`${c.caseId} → ${c.workforceId ?? c.outcome} (rule "${c.rule}"): ${c.explanation}${c.gate ? `; ${c.gate}` : ''}${c.reason ? `; ${c.reason}` : ''}`);
     });
   round
     .command('dispatch')
@@ -190,13 +201,15 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     .description('assign pending cases to a workforce, overriding the shares (the de-identification gate still holds)')
     .requiredOption('--workforce <id>', 'the workforce that gets them')
     .requiredOption('--reason <text>', 'why (recorded in the ledger)')
-    .action(async (caseIds: string[], o: { workforce: string; reason: string }, cmd: Command) => {
+    .option('--protocol <id@version>', "the protocol version the cases are routed by (default: the latest round's)")
+    .action(async (caseIds: string[], o: { workforce: string; reason: string; protocol?: string }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ assigned: string[]; refused: { caseId: string; reason: string }[] }>('POST', programPath(ctx, '/assignments'), {
-        body: { caseIds, workforceId: o.workforce, reason: o.reason },
+      if (o.protocol) protocolRefOption(o.protocol);
+      const r = await ctx.api.call<{ assigned: { caseId: string }[]; refused: { caseId: string; reason: string }[] }>('POST', programPath(ctx, '/assignments'), {
+        body: { caseIds, workforceId: o.workforce, reason: o.reason, ...(o.protocol ? { protocol: o.protocol } : {}) },
       });
       if (ctx.json) return ctx.printJson(r);
-      io.out(`assigned to ${o.workforce}: ${r.assigned.length ? r.assigned.join(', ') : 'none'}`);
+      io.out(`assigned to ${o.workforce} for the next round: ${r.assigned.length ? r.assigned.map((a) => a.caseId).join(', ') : 'none'}`);
       for (const f of r.refused ?? []) io.out(`  refused ${f.caseId}: ${f.reason}`);
     });
 
@@ -291,6 +304,17 @@ async function changeWorkforce(ctx: CommandContext, workforceId: string, patch: 
   const changes = Object.entries(r.changes);
   if (changes.length === 0) ctx.io.out(`workforce ${workforceId}: nothing changed`);
   for (const [field, c] of changes) ctx.io.out(`workforce ${workforceId}: ${field} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`);
+}
+
+interface RoundPreview {
+  round: number;
+  protocol: string;
+  shares: Record<string, number>;
+  sharesSource: string;
+  pendingProposal?: string;
+  pendingCases: number;
+  workforces: { workforceId: string; kind: string; cases: number; batches: number[] }[];
+  cases: { caseId: string; outcome: string; workforceId?: string; rule: string; explanation: string; gate?: string; reason?: string }[];
 }
 
 interface RoundLike {

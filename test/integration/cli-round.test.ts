@@ -5,7 +5,7 @@
  * CLI (download, submit); the PM approves the shares rebalancing proposes. Every
  * step is the CLI's main function with a profile file, as a user would run it.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,35 @@ describe('CLI: a PM runs a whole round on a new program', () => {
     expect(after.items.find((p) => p.round === 2)).toMatchObject({ status: 'approved', decidedBy: 'pm:alice' });
 
     expect(await ok('qa', 'scorecards')).toMatch(/vendor-a\s+chest-xray\s+100\.0%/);
+    expect(await ok('pm', 'round', 'plan')).toMatch(/^round 2 \(chest-xray@2\) would plan \d+ pending case\(s\); shares vendor-a/);
+  });
+
+  it('ingests a CSV manifest whose images are uploaded through the slots the API returns, and prints each verdict', async () => {
+    const images = join(dir, 'scans');
+    const random = seededRandomSource(8);
+    const files: Record<string, Uint8Array> = {};
+    for (const n of [1, 2, 3]) {
+      files[`scan-${n}.pgm`] = syntheticImage(n === 3, random);
+      await mkdir(images, { recursive: true });
+      await writeFile(join(images, `scan-${n}.pgm`), files[`scan-${n}.pgm`]);
+    }
+    await writeFile(
+      join(dir, 'manifest.csv'),
+      'caseId,modality,bodyPart,site,deidentified,image,subgroup.sex,subgroup.ageBand,goldLabel,goldExpert\n' +
+        'img-1,CR,CHEST,site-north,true,scan-1.pgm,F,18-64,,\n' +
+        'img-2,DX,CHEST,site-north,false,scan-2.pgm,M,65+,,\n' +
+        'img-3,CR,CHEST,site-south,true,scan-3.pgm,F,65+,abnormal,expert:dr-lead\n',
+    );
+    await ok('pm', 'protocol', 'register', PROTOCOL);
+    const out = await ok('pm', '--program', 'cxr-img', 'cases', 'ingest', join(dir, 'manifest.csv'), '--protocol', 'chest-xray@2', '--images', images);
+    expect(out).toMatch(/^ingested 3 cases \(1 gold\) into cxr-img under chest-xray@2: clear 2 · internal only 1 · quarantined 0\n {2}img-2 internal-only: /);
+    // The bytes the CLI uploaded are the ones the program holds, under keys the server chose.
+    const stored = await stack.deps.repo.listCases('cxr-img');
+    expect(stored.map((c) => c.caseId).sort()).toEqual(['img-1', 'img-2', 'img-3']);
+    for (const c of stored) {
+      const n = c.caseId.split('-')[1];
+      expect(await stack.deps.objects.getBytes(stack.deps.buckets.images, c.imageKey)).toEqual(files[`scan-${n}.pgm`]);
+    }
   });
 
   it('prints the problem the API answers, with its field errors, and exits 1', async () => {
