@@ -1,10 +1,11 @@
 /**
  * Crash points: the demo (`tsx infra/local/demo.ts --data-dir D`) is killed with
- * SIGKILL at chosen points in every step — setup, dispatch, manifest, the
- * vendor's upload, ingest, score, finalize, adjudication, rebalance — then run
- * again on the same directory to completion, and the store must hold together:
- * every case labelled exactly once or back in the queue, every batch the round
- * lists recorded and settled, no double-counted scorecard entry, every accepted
+ * SIGKILL at chosen points in every step — setup, dispatch, manifest, ingest,
+ * score, finalize, adjudication (the expert's decision and its application),
+ * rebalance — then run again on the same directory to completion, and the store
+ * must hold together: every case labelled exactly once or back in the queue,
+ * every batch the round lists recorded and settled, no double-counted scorecard
+ * entry, scorecards and shares equal to the ledger's projections, every accepted
  * upload with its ledger event and its report, no upload left unprocessed.
  * The kill comes from the embedded stack itself (infra/local/crash-points.ts).
  */
@@ -161,7 +162,6 @@ const POINTS = [
   'setup:PutItem:3', // workforces half registered
   'dispatch:PutObject:2', // batch keys half written, no round record yet
   'manifest:CopyObject:3', // aliased images half copied
-  'api:PutItem:1', // a vendor's upload slot being granted (through the HTTP API)
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled
   'finalize:UpdateItem:2', // labels written, case states half set
@@ -192,7 +192,6 @@ async function killAndResume(point: string, args: readonly string[] = []): Promi
 
 /** Points in adjudication: the demo run with overlap (`--overlap 0.5`), so vendors disagree and the expert decides. */
 const ADJUDICATION_POINTS = [
-  'adjudication:PutItem:3', // disagreeing cases being claimed for the expert
   'api:UpdateItem:1', // the expert's decision being stored (through the HTTP API)
   'adjudication:BatchWriteItem:2', // adjudicated labels written, the labels decided between not yet superseded
 ];
