@@ -10,21 +10,12 @@ import { type CommandContext, contextOf, positiveInt } from './context.js';
 import { mapLimit, progress, table } from './format.js';
 import type { GoldlineIo } from './io.js';
 import { ReportedFailure, UsageError } from './profile.js';
+import { MAX_UPLOAD_BYTES } from '../../functions/use-cases/vendor-portal.js';
+import type { WorkBatchSummary } from '../../functions/use-cases/work-queries.js';
 
-/** Largest label file the API issues a slot for (functions/use-cases/vendor-portal.ts MAX_UPLOAD_BYTES). */
-const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 /** Aliases per image-URL request (the route's limit). */
 const ALIASES_PER_REQUEST = 1000;
 
-interface WorkBatchSummary {
-  batchId: string;
-  status: string;
-  protocol: string;
-  round: number;
-  items: number;
-  createdAt: string;
-  slaDeadline?: string;
-}
 interface WorkBatch {
   batchId: string;
   status: string;
