@@ -68,6 +68,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
   private readonly asl: Asl;
   private readonly redriven = new Map<string, StateMachine>();
   private readonly overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+  /** Handler invocations under way: an aborted execution's engine stops waiting for them, the stack must not. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly aborts = new Map<string, () => void>();
@@ -106,7 +108,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
           const token = this.callbacks.mintToken();
           const payload = JSON.parse(JSON.stringify(Payload).split(PLACEHOLDER_TOKEN).join(token));
           const parked = this.callbacks.park(token, timeoutSeconds ?? 3600, heartbeatSeconds);
-          await handler(payload);
+          await this.track(handler(payload));
           return parked;
         };
         // Carry the paths' values into the local handler's input.
@@ -115,7 +117,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
         if (heartbeatPath) params['heartbeatSeconds.$'] = heartbeatPath;
       } else {
         this.overrides[stateName] = async (input) => ({
-          Payload: await handler((input as { Payload: unknown }).Payload),
+          Payload: await this.track(handler((input as { Payload: unknown }).Payload)),
         });
       }
     }
@@ -200,6 +202,13 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     return rec;
   }
 
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
   /** Stops every running execution (the stack is shutting down). */
   async abortAll(): Promise<void> {
     for (const [name, abort] of this.aborts) {
@@ -211,6 +220,8 @@ export class LocalWorkflowRunner implements WorkflowStarter {
       abort();
     }
     await Promise.allSettled([...this.running.values()]);
+    // A handler the engine stopped waiting for still writes: let it finish before the stores close.
+    await Promise.allSettled([...this.inFlight]);
   }
 
   /** Resolves when no execution is running. */

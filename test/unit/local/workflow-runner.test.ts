@@ -369,4 +369,40 @@ describe('Method: startBatch with startAt (an execution lost with the process)',
     // Act / Assert
     await expect(runner.startBatch('batch-1', INPUT, { startAt: 'NoSuchState' })).rejects.toThrow('no state NoSuchState in the state machine');
   });
+
+  describe('Method: abortAll', () => {
+    // Found in CI: the embedded stack closed dynalite while an aborted execution's MarkOverdue was still writing ("Database is closed", an unhandled error that failed the run).
+    it('waits for a handler the aborted execution was running before it resolves', async () => {
+      // Arrange
+      let finishManifest!: () => void;
+      let manifestDone = false;
+      const { runner, calls } = setup({
+        PrepareManifest: () =>
+          new Promise((resolve) => {
+            finishManifest = () => {
+              manifestDone = true;
+              resolve({ manifestKey: 'batches/batch-1/manifest.json' });
+            };
+          }),
+      });
+      await runner.startBatch('batch-1', INPUT);
+      await vi.waitFor(() => expect(calls.PrepareManifest?.length).toBe(1), { timeout: 5000, interval: 5 });
+
+      // Act
+      const aborted = runner.abortAll();
+      let settled = false;
+      void aborted.then(() => {
+        settled = true;
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      const settledBeforeHandler = settled;
+      finishManifest();
+      await aborted;
+
+      // Assert
+      expect(settledBeforeHandler).toBe(false);
+      expect(manifestDone).toBe(true);
+      expect(runner.executions.get('batch-1')!.status).toBe('FAILED');
+    });
+  });
 });
