@@ -174,13 +174,15 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 /** Starts the guard on a loopback port in front of `upstream`. */
 export async function startS3Guard(opts: S3GuardOptions): Promise<S3Guard> {
   const upstream = new URL(opts.upstream);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // A fresh loopback connection per request: s3rver closes idle kept-alive sockets, and a
+  // request sent on one as it closes fails with "socket hang up" (Node's reusedSocket race).
+  const agent = new Agent({ keepAlive: false, maxSockets: 64 });
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? (() => undefined);
   // PUTs to one key, one at a time: the existence check and the write are one step.
   const keyLocks = new Map<string, Promise<void>>();
 
-  const forward = (req: IncomingMessage, body: Buffer | undefined, drop: readonly string[] = [], retry = true): Promise<IncomingMessage> =>
+  const forward = (req: IncomingMessage, body: Buffer | undefined, drop: readonly string[] = [], retries = 2): Promise<IncomingMessage> =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: upstream.host };
       for (const h of drop) delete headers[h];
@@ -189,10 +191,9 @@ export async function startS3Guard(opts: S3GuardOptions): Promise<S3Guard> {
         resolve,
       );
       out.on('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive socket s3rver closed while idle fails the next request sent on it
-        // (Node's documented reusedSocket race): a GET or HEAD is sent once more, on a new socket.
-        if (retry && out.reusedSocket && (req.method === 'GET' || req.method === 'HEAD') && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
-          forward(req, Buffer.alloc(0), drop, false).then(resolve, reject);
+        // A connection s3rver dropped before answering: a GET or HEAD (safe to repeat) is sent again.
+        if (retries > 0 && (req.method === 'GET' || req.method === 'HEAD') && (e.code === 'ECONNRESET' || e.message === 'socket hang up')) {
+          forward(req, Buffer.alloc(0), drop, retries - 1).then(resolve, reject);
           return;
         }
         reject(e);
