@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { CsvError, parseCsv } from '../../functions/domain/csv.js';
 import type { CommandContext } from './context.js';
 import { mapLimit, progress } from './format.js';
+import { readInput } from './io.js';
 import { UsageError } from './profile.js';
 
 export const CASES_PER_REQUEST = 2000;
@@ -146,12 +147,7 @@ export async function ingestCaseFile(
   protocol: { protocolId: string; version: number },
 ): Promise<void> {
   const { io, api } = ctx;
-  let bytes: Uint8Array;
-  try {
-    bytes = await io.readBytes(file, MAX_MANIFEST_BYTES);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  const bytes = await readInput(io, file, MAX_MANIFEST_BYTES);
   const manifest = readCaseManifest(bytes, file);
   const goldOf = new Map<string, CaseManifest['gold']>();
   for (const g of manifest.gold) goldOf.set(g.caseId, [...(goldOf.get(g.caseId) ?? []), g]);
@@ -196,21 +192,12 @@ interface IngestCompleted {
 /** Ingest through image slots: hash the images, send the manifest, upload each image, complete; prints the verdicts. */
 export async function ingestWithImages(ctx: CommandContext, file: string, protocolRef: string, imagesDir: string): Promise<void> {
   const { io, api } = ctx;
-  let bytes: Uint8Array;
-  try {
-    bytes = await io.readBytes(file, MAX_MANIFEST_BYTES);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  const bytes = await readInput(io, file, MAX_MANIFEST_BYTES);
   const manifest = readCaseManifest(bytes, file);
   const goldOf = new Map(manifest.gold.map((g) => [g.caseId, g]));
   const readImage = async (caseId: unknown, name: unknown): Promise<Uint8Array> => {
     if (typeof name !== 'string' || !name) throw new UsageError(`${file}: case ${String(caseId)} names no image file (column "image", relative to --images)`);
-    try {
-      return await io.readBytes(join(imagesDir, name), MAX_IMAGE_FILE_BYTES);
-    } catch (e) {
-      throw new UsageError(`case ${String(caseId)}: cannot read ${join(imagesDir, name)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
+    return readInput(io, join(imagesDir, name), MAX_IMAGE_FILE_BYTES, `case ${String(caseId)}: `);
   };
   const hashing = progress(io, `hashing ${manifest.cases.length} images`, manifest.cases.length);
   const cases = await mapLimit(manifest.cases, 8, async (row) => {

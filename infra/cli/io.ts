@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { UsageError } from './profile.js';
 
 export interface GoldlineIo {
   /** One line of output (stdout). */
@@ -43,3 +44,12 @@ export const processIo: GoldlineIo = {
   env: process.env,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
+
+/** Reads a file the user named, within `maxBytes`; a file that cannot be read is a usage error saying why. */
+export async function readInput(io: GoldlineIo, file: string, maxBytes: number, what = ''): Promise<Uint8Array> {
+  try {
+    return await io.readBytes(file, maxBytes);
+  } catch (e) {
+    throw new UsageError(`${what}cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}

@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { type CommandContext, contextOf, nonNegative, positiveInt, protocolRefOption } from './context.js';
 import { ingestCaseFile, ingestWithImages } from './cases.js';
 import { table } from './format.js';
-import type { GoldlineIo } from './io.js';
+import { type GoldlineIo, readInput } from './io.js';
 import { UsageError } from './profile.js';
 
 const enc = encodeURIComponent;
@@ -276,14 +276,6 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       if (ctx.json) return ctx.printJson(r);
       io.out(`released ${r.caseId} (ledger event ${r.eventId}); overrides ${r.overrides.length} finding(s)`);
     });
-}
-
-async function readInput(io: GoldlineIo, file: string, maxBytes: number): Promise<Uint8Array> {
-  try {
-    return await io.readBytes(file, maxBytes);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
 }
 
 async function putWorkforce(ctx: CommandContext, workforceId: string, terms: Record<string, unknown>): Promise<Workforce> {

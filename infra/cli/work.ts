@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { type CommandContext, contextOf, positiveInt } from './context.js';
 import { mapLimit, progress, table } from './format.js';
-import type { GoldlineIo } from './io.js';
+import { type GoldlineIo, readInput } from './io.js';
 import { ReportedFailure, UsageError } from './profile.js';
 import { MAX_UPLOAD_BYTES } from '../../functions/use-cases/vendor-portal.js';
 import type { WorkBatchSummary } from '../../functions/use-cases/work-queries.js';
@@ -142,12 +142,7 @@ export async function downloadBatch(ctx: CommandContext, batchId: string, dir: s
  */
 export async function submitLabelFile(ctx: CommandContext, batchId: string, file: string, waitSeconds: number): Promise<UploadReport> {
   const { api, io } = ctx;
-  let bytes: Uint8Array;
-  try {
-    bytes = await io.readBytes(file, MAX_UPLOAD_BYTES);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  const bytes = await readInput(io, file, MAX_UPLOAD_BYTES);
   if (bytes.length === 0) throw new UsageError(`${file} is empty: a label file has one line per alias of the manifest`);
   const sha256Hex = createHash('sha256').update(bytes).digest('hex');
   const slot = await api.call<Slot>('POST', `/v1/batches/${enc(batchId)}/uploads`, { body: { sizeBytes: bytes.length, sha256Hex } });
