@@ -370,13 +370,29 @@ async function niftiFindings(b: Uint8Array, layout: NiftiLayout, end: number, op
   return findings;
 }
 
+/**
+ * The DICOM gate's findings on an ecode-2 extension. An extension is zero-padded to a
+ * multiple of 16 bytes (NIfTI-1 header extensions), so up to 15 trailing zeros may be
+ * padding, not DICOM: when the whole extension does not read as a data set, it is read
+ * again without them (bounded: at most 15 more reads of the same small buffer).
+ */
+function embeddedDicomFindings(data: Uint8Array, options: OtherFormatOptions): GateFinding[] {
+  const unreadable = (findings: GateFinding[]) => findings.some((f) => f.rule === 'unreadable');
+  const whole = options.inspectDicom(wrapAsPart10(data));
+  for (let pad = 1; pad <= 15 && pad < data.length && data[data.length - pad] === 0 && unreadable(whole); pad++) {
+    const trimmed = options.inspectDicom(wrapAsPart10(data.subarray(0, data.length - pad)));
+    if (!unreadable(trimmed)) return trimmed;
+  }
+  return whole;
+}
+
 async function extensionFindings(n: number, ecode: number, data: Uint8Array, options: OtherFormatOptions): Promise<GateFinding[]> {
   const name = NIFTI_ECODES[ecode];
   const where = `extension ${n} (ecode ${ecode}${name ? `, ${name}` : ''})`;
   if (data.every((x) => x === 0)) return []; // padding only
   switch (ecode) {
     case 2:
-      return options.inspectDicom(wrapAsPart10(data)).map((f) => ({
+      return embeddedDicomFindings(data, options).map((f) => ({
         ...f,
         format: 'nifti',
         location: `${where}: ${f.location ?? 'DICOM data set'}`,
