@@ -1,50 +1,44 @@
 /**
  * The append-only ledger: every decision, with actor, time, protocol version and
- * reason. Scorecards and shares are projections of it and can be recomputed.
+ * reason. Batch status, case state, shares and scorecards are projections of it
+ * and can be rebuilt from it.
+ *
+ * Each event kind is its own zod schema (the common base plus a typed `data`,
+ * in `ledger/` by family); `LedgerEvent` is their discriminated union on
+ * `type`, so a reader narrows on `e.type` and gets that kind's data, typed.
+ * `v` is the schema version (items written before it existed read as 1).
+ * Add fields to a kind, never remove or rename one: old events must still parse.
  */
 import { z } from 'zod';
+import { adjudicationEvents } from './ledger/adjudication.js';
+import { batchEvents } from './ledger/batch.js';
+import { caseEvents } from './ledger/cases.js';
+import { releaseEvents } from './ledger/release.js';
+import { workforceEvents } from './ledger/workforce.js';
 
-export const LedgerEventType = z.enum([
-  'batch.dispatched',
-  'submission.rejected',
-  'submission.accepted',
-  'batch.scored',
-  'batch.accepted',
-  'batch.rejected',
-  'batch.overdue',
-  'batch.failed',
-  'labels.recorded',
-  'shares.changed',
-  'shares.proposed',
-  'shares.approved',
-  'workforce.status-changed',
-  'adjudication.requested',
-  'adjudication.decided',
-  'adjudication.expired',
-  'cases.requeued',
-  'protocol.registered',
-  'case.quarantine-released',
-  'case.image-replaced',
-  'case.format-attested',
-  'workforce.changed',
-  'workforce.paused',
-  'workforce.resumed',
-  'case.assigned',
-  'shares.refused',
-  'cases.ingested',
-]);
-export type LedgerEventType = z.infer<typeof LedgerEventType>;
+export { IngestVerdict } from './ledger/cases.js';
 
-export const LedgerEvent = z.object({
-  /** Deterministic: the same fact recorded twice has the same id (idempotent). */
-  eventId: z.string().min(1),
-  programId: z.string(),
-  type: LedgerEventType,
-  at: z.iso.datetime(),
-  actor: z.string().min(1),
-  protocol: z.string(),
-  subject: z.string(),
-  reason: z.string(),
-  data: z.record(z.string(), z.unknown()).default({}),
-});
+/** Every event kind's schema, one per `type`. */
+export const LEDGER_EVENT_SCHEMAS = [...batchEvents, ...workforceEvents, ...caseEvents, ...adjudicationEvents, ...releaseEvents] as const;
+
+export const LedgerEvent = z.discriminatedUnion('type', LEDGER_EVENT_SCHEMAS);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
+
+/** Every kind the ledger knows, in the order of the union. */
+export const LEDGER_EVENT_TYPES = LEDGER_EVENT_SCHEMAS.map((s) => s.shape.type.value);
+export const LedgerEventType = z.enum(LEDGER_EVENT_TYPES as [LedgerEvent['type'], ...LedgerEvent['type'][]]);
+export type LedgerEventType = LedgerEvent['type'];
+
+/** One kind's event, typed: `LedgerEventOf<'batch.scored'>['data']['goldN']` is a number. */
+export type LedgerEventOf<T extends LedgerEventType> = Extract<LedgerEvent, { type: T }>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a writer gives `record()`: an event without its time and schema version (both stamped there). */
+export type LedgerEventInput = DistributiveOmit<LedgerEvent, 'at' | 'v'>;
+
+/** True for an event of kind `type` (a type guard usable in `filter`). */
+export const isLedgerEvent =
+  <T extends LedgerEventType>(type: T) =>
+  (e: LedgerEvent): e is LedgerEventOf<T> =>
+    e.type === type;

@@ -1,0 +1,71 @@
+/** Ledger events of a batch's lifecycle: dispatch, submissions, score, verdict, labels, closing. */
+import { z } from 'zod';
+import { count, figure, ids, ledgerKind } from './base.js';
+
+const submission = { workforceId: z.string(), uploadId: z.string(), key: z.string(), sha256Hex: z.string() };
+
+const verdict = {
+  workforceId: z.string(),
+  goldN: count(),
+  accuracy: figure(),
+  items: count(),
+  /** Items less gold: the cases the workforce is credited with. */
+  realItems: count(),
+  pricePerCase: z.number().min(0),
+  /** Share of the batch price withheld (0 when accepted). */
+  penalty: z.number().min(0).max(1),
+  /** What the workforce is paid for the batch. */
+  charge: z.number().min(0),
+};
+
+const BatchStatusBefore = z.enum(['planned', 'awaiting-submission', 'submitted', 'accepted', 'rejected', 'overdue', 'failed']);
+
+export const batchEvents = [
+  ledgerKind('batch.dispatched', {
+    workforceId: z.string(),
+    items: count(),
+    gold: count(),
+    /** The cases this dispatch marks assigned to the batch (real, primary copies: no gold, no overlap second copies). */
+    caseIds: ids(),
+  }),
+  ledgerKind('submission.accepted', submission),
+  ledgerKind('submission.rejected', submission),
+  ledgerKind('batch.scored', {
+    workforceId: z.string(),
+    goldN: count(),
+    goldCorrect: count(),
+    accuracy: figure(),
+    kappa: figure(),
+    verdict: z.enum(['accepted', 'rejected']),
+  }),
+  ledgerKind('batch.accepted', verdict),
+  ledgerKind('batch.rejected', verdict),
+  ledgerKind('batch.overdue', {
+    workforceId: z.string(),
+    slaHours: z.number().positive(),
+    /** The Step Functions error that closed the wait (`States.Timeout`, `States.HeartbeatTimeout`). */
+    timeout: z.string(),
+  }),
+  ledgerKind('batch.failed', {
+    workforceId: z.string(),
+    statusBefore: BatchStatusBefore,
+    /** Accepted but never finalized: the acceptance (its cases and charge) does not stand. */
+    revokedAcceptance: z.object({ realItems: count(), charge: z.number().min(0) }).optional(),
+  }),
+  ledgerKind('labels.recorded', {
+    workforceId: z.string(),
+    labels: count(),
+    submissionKey: z.string(),
+    sha256: z.string(),
+    /** The cases this finalize marks labelled (accepted batch); empty for a rejected one. */
+    caseIds: ids(),
+  }),
+  ledgerKind('cases.requeued', {
+    workforceId: z.string(),
+    cases: count(),
+    /** The cases put back to pending. */
+    caseIds: ids(),
+    /** The workforce these cases may not go back to, if any. */
+    exclude: z.string().optional(),
+  }),
+] as const;
