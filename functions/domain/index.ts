@@ -14,6 +14,7 @@ export * from './model/index.js';
 export * from './planning.js';
 export * from './random.js';
 export * from './rebalancing.js';
+export * from './release.js';
 export * from './routing.js';
 export * from './scorecards.js';
 export * from './scoring/index.js';
