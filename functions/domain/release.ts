@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { ChainAnchor, canonicalJson } from './ledger-chain.js';
 import type { StoredLabel } from './model/label.js';
 import { StoredLabel as StoredLabelSchema } from './model/label.js';
 import { Identifier } from './model/protocol.js';
@@ -21,8 +22,8 @@ const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a hex SHA-256');
 export const ReleaseId = z.string().regex(/^rel-[0-9a-f]{16}$/, 'a release id (rel- and 16 hex digits)');
 
 /** The ledger head when the release was made: the chain must still hold this event with this hash. */
-export const LedgerAnchor = z.strictObject({ seq: z.number().int().min(0), hash: Sha256Hex });
-export type LedgerAnchor = z.infer<typeof LedgerAnchor>;
+export const LedgerAnchor = ChainAnchor;
+export type LedgerAnchor = ChainAnchor;
 
 /** One accepted label in a release, with its lineage. */
 export const ReleaseLabel = z.strictObject({
@@ -64,19 +65,6 @@ export type ReleaseManifest = z.infer<typeof ReleaseManifest>;
 
 /** Where a release's manifest is written (once). */
 export const releaseManifestKey = (programId: string, releaseId: string): string => `releases/${programId}/${releaseId}/manifest.json`;
-
-/**
- * JSON with object keys sorted (recursively) and no whitespace; `undefined`
- * members are dropped as JSON.stringify drops them. Equal data ⇒ equal bytes.
- */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
 
 const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
