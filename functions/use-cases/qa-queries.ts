@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import {
-  type Case,
   Identifier,
   type LedgerEvent,
   LedgerEventType,
@@ -13,12 +12,11 @@ import {
   type StoredLabel,
   ledgerOrder,
   matchesLedgerFilter,
-  mentionsCase,
   toCsv,
 } from '../domain/index.js';
 import { Cursor, PageLimit, decodeCursor, encodeCursor, DEFAULT_PAGE_LIMIT } from './cursor.js';
-import { InvalidInputError, NotFoundError } from './errors.js';
-import type { AdjudicationRecord, BatchRecord, Deps } from './ports.js';
+import { InvalidInputError } from './errors.js';
+import type { Deps } from './ports.js';
 import { parse } from './work-queries.js';
 
 export const GetScorecardsInput = z.strictObject({ programId: Identifier });
@@ -78,75 +76,8 @@ export async function queryLedger(
   return { items, ...(events.length > limit && last ? { next: encodeCursor({ at: last.at, eventId: last.eventId }) } : {}) };
 }
 
-export const TraceCaseInput = z.strictObject({ programId: Identifier.optional(), caseId: Identifier });
-
-export interface CaseTrace {
-  programId: string;
-  case: Case & { goldPool: boolean; state: string; batchId?: string };
-  batches: Pick<BatchRecord, 'batchId' | 'round' | 'protocol' | 'workforceId' | 'workforceKind' | 'status'>[];
-  labels: StoredLabel[];
-  adjudications: Pick<AdjudicationRecord, 'adjudicationId' | 'batchId' | 'status' | 'decidedBy' | 'decidedAt' | 'decisions' | 'needs'>[];
-  /** Every ledger event that concerns the case, in time order. */
-  events: LedgerEvent[];
-}
-
-/**
- * A case's full trace: the case record (state, gate findings, release,
- * assignment), the batches it went to, every label with its lineage, its
- * adjudications and the ledger events that name it. Without `programId`, the
- * registered programs are searched for the case.
- */
-export async function traceCase(deps: Deps, input: z.input<typeof TraceCaseInput>): Promise<CaseTrace> {
-  const req = parse(TraceCaseInput, input);
-  const programs = req.programId ? [req.programId] : await deps.repo.listPrograms();
-  let programId: string | undefined;
-  let c: CaseTrace['case'] | undefined;
-  for (const p of programs) {
-    c = await deps.repo.getCase(p, req.caseId);
-    if (c) {
-      programId = p;
-      break;
-    }
-  }
-  if (!c || !programId) throw new NotFoundError(`case ${req.caseId} not found`);
-  const adjudications = (await deps.repo.listAdjudications(programId)).filter((a) => a.needs.some((n) => n.caseId === req.caseId));
-  const adjudicationIds = new Set(adjudications.map((a) => a.adjudicationId));
-  // Case ids are a program's own: keep labels of this program's batches (and adjudications) only.
-  const batchOf = new Map<string, BatchRecord | undefined>();
-  const batchRecord = async (id: string) => {
-    if (!batchOf.has(id)) batchOf.set(id, await deps.repo.getBatch(id));
-    return batchOf.get(id);
-  };
-  const labels: StoredLabel[] = [];
-  for (const l of await deps.repo.listCaseLabels(req.caseId)) {
-    if (adjudicationIds.has(l.batchId) || (await batchRecord(l.batchId))?.programId === programId) labels.push(l);
-  }
-  const events = (await deps.repo.listLedger(programId)).filter((e) => mentionsCase(e, req.caseId)).sort(ledgerOrder);
-  const batchIds = new Set([...labels.map((l) => l.batchId), ...(c.batchId ? [c.batchId] : [])]);
-  const batches = [];
-  for (const id of [...batchIds].sort()) {
-    const b = await batchRecord(id);
-    if (b?.programId === programId) {
-      batches.push({ batchId: b.batchId, round: b.round, protocol: b.protocol, workforceId: b.workforceId, workforceKind: b.workforceKind, status: b.status });
-    }
-  }
-  return {
-    programId,
-    case: c,
-    batches,
-    labels: labels.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId)),
-    adjudications: adjudications.map((a) => ({
-      adjudicationId: a.adjudicationId,
-      batchId: a.batchId,
-      status: a.status,
-      ...(a.decidedBy ? { decidedBy: a.decidedBy } : {}),
-      ...(a.decidedAt ? { decidedAt: a.decidedAt } : {}),
-      ...(a.decisions ? { decisions: a.decisions.filter((d) => d.caseId === req.caseId) } : {}),
-      needs: a.needs.filter((n) => n.caseId === req.caseId),
-    })),
-    events,
-  };
-}
+// The case trace lives in its own module (case-trace.ts); re-exported for callers of this one.
+export { type CaseTrace, TraceCaseInput, traceCase } from './case-trace.js';
 
 export const ExportInput = z.strictObject({ programId: Identifier, format: z.enum(['csv', 'json']) });
 
@@ -207,15 +138,24 @@ const LABEL_COLUMNS = [
  */
 export async function exportAcceptedLabels(deps: Deps, input: z.input<typeof ExportInput>): Promise<ExportFile> {
   const req = parse(ExportInput, input);
+  const labels = await listAcceptedLabels(deps, req.programId);
+  return file(`${req.programId}-accepted-labels`, req.format, LABEL_COLUMNS, labels, labels);
+}
+
+/**
+ * The accepted labels of a program (every protocol), by case: the labels of every
+ * round's batches and of every decided adjudication that are accepted and not on
+ * a gold item. The export and dataset releases (releases.ts) select with this.
+ */
+export async function listAcceptedLabels(deps: Deps, programId: string): Promise<StoredLabel[]> {
   const sources: string[] = [];
-  for (const r of await deps.repo.listRounds(req.programId)) sources.push(...r.batchIds);
-  for (const a of await deps.repo.listAdjudications(req.programId)) if (a.status === 'decided') sources.push(a.adjudicationId);
+  for (const r of await deps.repo.listRounds(programId)) sources.push(...r.batchIds);
+  for (const a of await deps.repo.listAdjudications(programId)) if (a.status === 'decided') sources.push(a.adjudicationId);
   const labels: StoredLabel[] = [];
   for (const id of sources) {
     for (const l of await deps.repo.listBatchLabels(id)) if (l.status === 'accepted' && !l.gold) labels.push(l);
   }
-  labels.sort((a, b) => a.caseId.localeCompare(b.caseId) || a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId));
-  return file(`${req.programId}-accepted-labels`, req.format, LABEL_COLUMNS, labels, labels);
+  return labels.sort((a, b) => a.caseId.localeCompare(b.caseId) || a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId));
 }
 
 function file(

@@ -13,13 +13,12 @@ import {
   ExportInput,
   GetScorecardsInput,
   QueryLedgerInput,
-  TraceCaseInput,
   exportAcceptedLabels,
   exportScorecards,
   getScorecards,
   queryLedger,
-  traceCase,
 } from '../../use-cases/qa-queries.js';
+import { CaseTrace, TraceCaseInput, traceCase } from '../../use-cases/case-trace.js';
 import { ListProgramBatchesInput, listProgramBatches } from '../../use-cases/work-queries.js';
 import { type ApiApp, type ApiEnv, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -32,6 +31,10 @@ type LooseT = z.infer<typeof Loose>;
 const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const Page = (name: string) => z.object({ items: z.array(Loose), next: z.string().optional() }).openapi(name);
 const FormatQuery = ExportInput.omit({ programId: true });
+const TraceQuery = z.object({
+  programId: Identifier.clone().optional(),
+  verify: z.enum(['true', 'false']).optional().openapi({ description: 'Re-read every label object from S3 (by its version id) and re-hash it' }),
+});
 const exportResponse = {
   description: 'The file (Content-Disposition names it)',
   content: { 'text/csv': { schema: z.string() }, 'application/json': { schema: z.string() } },
@@ -104,13 +107,19 @@ export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
       path: '/v1/cases/{caseId}/trace',
       operationId: 'traceCase',
       tags,
-      summary: "A case's full trace: batches, labels with lineage, adjudications, ledger events",
+      summary:
+        "A case's trace: every label version (workforce, annotator, protocol, batch and round, submission object with " +
+        'version id and SHA-256; what superseded it), gold results, adjudications with their decision record, the ' +
+        'de-identification gate, ledger events and a timeline. `verify=true` re-reads every object and re-hashes it',
       security: BEARER,
       middleware: qa,
-      request: { params: TraceCaseInput.pick({ caseId: true }), query: TraceCaseInput.pick({ programId: true }) },
-      responses: { 200: json('The trace', Loose.openapi('CaseTrace')), ...problemResponses(400, 401, 403, 404) },
+      request: { params: TraceCaseInput.pick({ caseId: true }), query: TraceQuery },
+      responses: { 200: json('The trace', CaseTrace.clone().openapi('CaseTrace')), ...problemResponses(400, 401, 403, 404) },
     }),
-    async (c) => c.json((await traceCase(deps(), { ...c.req.valid('query'), ...c.req.valid('param') })) as unknown as LooseT, 200),
+    async (c) => {
+      const { verify, ...query } = c.req.valid('query');
+      return c.json(await traceCase(deps(), { ...query, ...c.req.valid('param'), verify: verify === 'true' }), 200);
+    },
   );
 
   app.openapi(

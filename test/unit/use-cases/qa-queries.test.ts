@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../functions/domain/csv.js';
 import type { StoredLabel } from '../../../functions/domain/model/index.js';
-import { InvalidInputError, NotFoundError } from '../../../functions/use-cases/errors.js';
-import { exportAcceptedLabels, exportScorecards, getScorecards, queryLedger, traceCase } from '../../../functions/use-cases/qa-queries.js';
+import { InvalidInputError } from '../../../functions/use-cases/errors.js';
+import { exportAcceptedLabels, exportScorecards, getScorecards, queryLedger } from '../../../functions/use-cases/qa-queries.js';
 import { type FakeDeps, makeCase, makeFakeDeps, makeLedgerEvent, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
 
 const label = (caseId: string, batchId: string, overrides: Partial<StoredLabel> = {}): StoredLabel => ({
@@ -116,39 +116,7 @@ describe('Use case: queryLedger', () => {
   });
 });
 
-describe('Use case: traceCase', () => {
-  it('gathers the case, its batches, labels with lineage, adjudications and events of its own program', async () => {
-    const deps = makeFakeDeps();
-    await seed(deps);
-
-    const trace = await traceCase(deps, { caseId: 'c-2' });
-
-    expect(trace.programId).toBe('prog-1');
-    expect(trace.case.state).toBe('assigned');
-    expect(trace.labels.map((l) => [l.batchId, l.status])).toEqual([
-      ['b-1', 'superseded'],
-      ['b-1-adj', 'accepted'],
-    ]);
-    expect(trace.batches.map((b) => b.batchId)).toEqual(['b-1']);
-    expect(trace.adjudications.map((a) => [a.adjudicationId, a.decisions])).toEqual([['b-1-adj', [{ caseId: 'c-2', label: 'abnormal' }]]]);
-    expect(trace.events.map((e) => e.eventId)).toEqual(['b-1-adj:decided']);
-  });
-
-  it('keeps labels of another program\'s batch with the same case id out', async () => {
-    const deps = makeFakeDeps();
-    await seed(deps);
-
-    const trace = await traceCase(deps, { programId: 'prog-1', caseId: 'c-1' });
-
-    expect(trace.labels.map((l) => l.batchId)).toEqual(['b-1']);
-  });
-
-  it('answers not found for a case no program has', async () => {
-    const deps = makeFakeDeps();
-    await seed(deps);
-    await expect(traceCase(deps, { caseId: 'c-404' })).rejects.toBeInstanceOf(NotFoundError);
-  });
-});
+// traceCase: test/unit/use-cases/case-trace.test.ts.
 
 describe('Use case: exportAcceptedLabels', () => {
   it('exports the dataset — accepted, non-gold labels and adjudicated ones — as CSV a spreadsheet will not execute', async () => {
