@@ -20,7 +20,7 @@ import {
   BatchScore,
   Case,
   type CaseAssignment,
-  LedgerEvent,
+  type LedgerEvent,
   ProtocolVersion,
   type QuarantineRelease,
   Scorecard,
@@ -31,6 +31,7 @@ import {
   Workforce,
 } from '../domain/index.js';
 import { InvalidInputError } from '../use-cases/errors.js';
+import { DynamoLedger } from './dynamo-ledger.js';
 import type {
   AdjudicationRecord,
   BatchRecord,
@@ -53,7 +54,6 @@ export const keys = {
   submission: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SUBMISSION#${uploadId}` }),
   score: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'SCORE' }),
   label: (caseId: string, batchId: string) => ({ pk: `CASE#${caseId}`, sk: `LABEL#${batchId}` }),
-  ledger: (programId: string, eventId: string) => ({ pk: `LEDGER#${programId}`, sk: `EVENT#${eventId}` }),
   round: (programId: string, round: number) => ({ pk: `PROGRAM#${programId}`, sk: `ROUND#${pad(round, 4)}` }),
   scorecard: (programId: string, protocolId: string, workforceId: string) => ({
     pk: `PROGRAM#${programId}`,
@@ -117,12 +117,15 @@ const isConditionFailure = (e: unknown): boolean =>
 
 export class DynamoRepository implements Repository {
   private readonly doc: DynamoDBDocumentClient;
+  /** The hash-chained ledger items (their own module: the only reader and writer of `LEDGER#` keys). */
+  private readonly ledger: DynamoLedger;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.ledger = new DynamoLedger(this.doc, table);
   }
 
   private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
@@ -574,19 +577,24 @@ export class DynamoRepository implements Repository {
     return items.map((i) => StoredLabel.parse(strip(i)));
   }
 
-  async appendLedger(e: LedgerEvent) {
-    const r = await this.putIfAbsent({ ...keys.ledger(e.programId, e.eventId), ...e });
-    return r === 'created' ? 'appended' : 'duplicate';
+  appendLedger(e: LedgerEvent) {
+    return this.ledger.append(e);
   }
 
-  async getLedgerEvent(programId: string, eventId: string) {
-    const item = strip(await this.get(keys.ledger(programId, eventId)));
-    return item ? LedgerEvent.parse(item) : undefined;
+  getLedgerEvent(programId: string, eventId: string) {
+    return this.ledger.getEvent(programId, eventId);
   }
 
-  async listLedger(programId: string) {
-    const items = await this.queryPrefix(`LEDGER#${programId}`, 'EVENT#');
-    return items.map((i) => LedgerEvent.parse(strip(i))).sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+  listLedger(programId: string) {
+    return this.ledger.list(programId);
+  }
+
+  listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }) {
+    return this.ledger.page(programId, page);
+  }
+
+  readLedgerChain(programId: string) {
+    return this.ledger.readChain(programId);
   }
 
   createRound(r: RoundRecord) {

@@ -7,10 +7,13 @@ import type {
   BatchScore,
   Case,
   CaseAssignment,
+  ChainedLedgerEvent,
   LedgerEvent,
   ProtocolVersion,
   QuarantineRelease,
   RandomSource,
+  RawChainItem,
+  RawKeyItem,
   Scorecard,
   Shares,
   StoredLabel,
@@ -111,10 +114,19 @@ export interface Repository {
   listBatchLabels(batchId: string): Promise<StoredLabel[]>;
   listCaseLabels(caseId: string): Promise<StoredLabel[]>;
 
-  /** Append-only: a second append of the same eventId changes nothing. */
+  /**
+   * Append-only and hash-chained per program (functions/domain/ledger-chain.ts):
+   * the event gets the next seq and its predecessor's hash. A second append of
+   * the same eventId changes nothing ('duplicate').
+   */
   appendLedger(e: LedgerEvent): Promise<'appended' | 'duplicate'>;
-  listLedger(programId: string): Promise<LedgerEvent[]>;
-  getLedgerEvent(programId: string, eventId: string): Promise<LedgerEvent | undefined>;
+  /** The program's events in seq (time) order, each eventId once (its first occurrence). */
+  listLedger(programId: string): Promise<ChainedLedgerEvent[]>;
+  /** Up to `limit` events after seq `afterSeq`, in seq order; `lastSeq` (the last seq read) when more may follow. */
+  listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }): Promise<{ items: ChainedLedgerEvent[]; lastSeq?: number }>;
+  getLedgerEvent(programId: string, eventId: string): Promise<ChainedLedgerEvent | undefined>;
+  /** The stored ledger items as they are, for verify: event items in seq order and the eventId key items. */
+  readLedgerChain(programId: string): Promise<{ items: RawChainItem[]; keys: RawKeyItem[] }>;
 
   createRound(r: RoundRecord): Promise<'created' | 'exists'>;
   getRound(programId: string, round: number): Promise<RoundRecord | undefined>;

@@ -22,6 +22,7 @@ import {
   type WorkforceInput,
   type BatchScore,
 } from '../../functions/domain/model/index.js';
+import { type ChainedLedgerEvent, GENESIS_HASH, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
 import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
 import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
@@ -140,7 +141,8 @@ export class InMemoryRepository implements Repository {
   readonly submissions = new Map<string, Submission>();
   readonly scores = new Map<string, BatchScore>();
   readonly labels = new Map<string, StoredLabel>();
-  readonly ledger = new Map<string, LedgerEvent>();
+  /** Raw ledger items by `<programId>|<sort key>`, as the DynamoDB adapter stores them. */
+  readonly ledger = new Map<string, Record<string, unknown>>();
   readonly rounds = new Map<string, RoundRecord>();
   readonly scorecards = new Map<string, Scorecard>();
   readonly shares = new Map<string, Shares>();
@@ -278,20 +280,49 @@ export class InMemoryRepository implements Repository {
   async listCaseLabels(caseId: string) {
     return [...this.labels.values()].filter((l) => l.caseId === caseId).map(copy);
   }
+  // The ledger as the DynamoDB adapter stores it (functions/adapters/dynamo-ledger.ts): raw items by
+  // `<programId>|<sk>`, event items at `SEQ#<12-digit seq>` (hash-chained), key items at `KEY#<eventId>`.
   async appendLedger(e: LedgerEvent) {
-    const k = `${e.programId}/${e.eventId}`;
-    if (this.ledger.has(k)) return 'duplicate' as const;
-    this.ledger.set(k, copy(e));
+    const key = `${e.programId}|KEY#${e.eventId}`;
+    if (this.ledger.has(key)) return 'duplicate' as const;
+    const head = this.ledgerItems(e.programId, 'SEQ#').at(-1);
+    const stored = chainEvent(e, head ? Number(head.seq) + 1 : 1, head ? String(head.hash) : GENESIS_HASH);
+    this.ledger.set(`${e.programId}|SEQ#${String(stored.seq).padStart(12, '0')}`, copy(stored));
+    this.ledger.set(key, { eventId: e.eventId, seq: stored.seq, hash: stored.hash });
     return 'appended' as const;
   }
   async getLedgerEvent(programId: string, eventId: string) {
-    return (await this.listLedger(programId)).find((e) => e.eventId === eventId);
+    const k = this.ledger.get(`${programId}|KEY#${eventId}`);
+    const item = k && this.ledger.get(`${programId}|SEQ#${String(k.seq).padStart(12, '0')}`);
+    return item && item.eventId === eventId ? (copy(item) as ChainedLedgerEvent) : undefined;
   }
   async listLedger(programId: string) {
-    return [...this.ledger.values()]
-      .filter((e) => e.programId === programId)
-      .map(copy)
-      .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId));
+    return firstOccurrences(this.ledgerItems(programId, 'SEQ#').map((i) => copy(i) as ChainedLedgerEvent));
+  }
+  async listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }) {
+    const after = page.afterSeq ?? 0;
+    const rest = this.ledgerItems(programId, 'SEQ#').filter((i) => Number(i.seq) > after);
+    const read = rest.slice(0, page.limit);
+    const items = firstOccurrences(read.map((i) => copy(i) as ChainedLedgerEvent));
+    return { items, ...(rest.length > page.limit ? { lastSeq: Number(read.at(-1)?.seq) } : {}) };
+  }
+  async readLedgerChain(programId: string) {
+    const entries = [...this.ledger.entries()].filter(([k]) => k.startsWith(`${programId}|`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const items: RawChainItem[] = [];
+    const keys: RawKeyItem[] = [];
+    for (const [k, v] of entries) {
+      const sk = k.slice(programId.length + 1);
+      if (sk.startsWith('SEQ#')) items.push({ keySeq: Number(sk.slice(4)), body: copy(v) });
+      else if (sk.startsWith('KEY#')) keys.push({ eventId: sk.slice(4), body: copy(v) });
+    }
+    return { items, keys };
+  }
+  /** Raw ledger items of a program under a sort-key prefix, in sort-key order. */
+  private ledgerItems(programId: string, prefix: string): Record<string, unknown>[] {
+    return [...this.ledger.entries()]
+      .filter(([k]) => k.startsWith(`${programId}|${prefix}`))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, v]) => v);
   }
   async createRound(r: RoundRecord) {
     const k = `${r.programId}/${r.round}`;

@@ -6,7 +6,9 @@ import {
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
 import { DynamoRepository, keys } from '../../../functions/adapters/dynamo-repository.js';
+import { chainHash } from '../../../functions/domain/ledger-chain.js';
 import type { Submission } from '../../../functions/domain/model/index.js';
 import { makeCase, makeLedgerEvent, T0 } from '../fakes.js';
 
@@ -45,8 +47,11 @@ describe('Class: DynamoRepository', () => {
   });
 
   describe('Method: appendLedger', () => {
-    it('returns "appended" and writes the event under a conditional put on its deterministic key', async () => {
+    it('returns "appended": the event at the next seq after the head, chained to its hash, then its key item, both conditional puts', async () => {
       // Arrange
+      const headHash = 'c'.repeat(64);
+      ddb.on(GetCommand).resolves({});
+      ddb.on(QueryCommand).resolves({ Items: [{ ...ledgerKeys.event('prog-1', 7), seq: 7, hash: headHash }] });
       ddb.on(PutCommand).resolves({});
       const e = makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored' });
 
@@ -55,26 +60,65 @@ describe('Class: DynamoRepository', () => {
 
       // Assert
       expect(r).toBe('appended');
-      const put = ddb.commandCalls(PutCommand)[0].args[0].input;
-      expect(put.TableName).toBe(TABLE);
-      expect(put.ConditionExpression).toBe('attribute_not_exists(pk)');
-      expect(put.Item).toMatchObject({ ...keys.ledger('prog-1', 'batch-1:scored'), eventId: 'batch-1:scored', type: 'batch.scored' });
+      expect(ddb.commandCalls(GetCommand)[0].args[0].input).toMatchObject({ Key: ledgerKeys.key('prog-1', 'batch-1:scored'), ConsistentRead: true });
+      const head = ddb.commandCalls(QueryCommand)[0].args[0].input;
+      expect(head).toMatchObject({ ScanIndexForward: false, Limit: 1, ConsistentRead: true });
+      const [event, key] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
+      expect(event.TableName).toBe(TABLE);
+      expect(event.ConditionExpression).toBe('attribute_not_exists(pk)');
+      expect(event.Item).toMatchObject({ ...ledgerKeys.event('prog-1', 8), eventId: 'batch-1:scored', seq: 8, prevHash: headHash });
+      const { pk: _pk, sk: _sk, ...stored } = event.Item as Record<string, unknown>;
+      expect(event.Item?.hash).toBe(chainHash(stored));
+      expect(event.Item?.sk).toBe('SEQ#000000000008');
+      expect(key.ConditionExpression).toBe('attribute_not_exists(pk)');
+      expect(key.Item).toEqual({ ...ledgerKeys.key('prog-1', 'batch-1:scored'), eventId: 'batch-1:scored', seq: 8, hash: event.Item?.hash });
     });
 
-    it('returns "duplicate" when the event id is already in the ledger (ConditionalCheckFailedException)', async () => {
+    it('returns "duplicate" and writes nothing when the event id already has its key item', async () => {
       // Arrange
-      ddb.on(PutCommand).rejects(conditionFailed());
+      ddb.on(GetCommand).resolves({ Item: { ...ledgerKeys.key('prog-1', 'batch-1:scored'), seq: 3, hash: 'a'.repeat(64) } });
 
       // Act
       const r = await repo.appendLedger(makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored' }));
 
       // Assert
       expect(r).toBe('duplicate');
+      expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    });
+
+    it('re-reads the head and takes the next seq when a concurrent append took this one', async () => {
+      // Arrange
+      ddb.on(GetCommand).resolves({});
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [] })
+        .resolves({ Items: [{ ...ledgerKeys.event('prog-1', 1), seq: 1, hash: 'd'.repeat(64) }] });
+      ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
+
+      // Act
+      const r = await repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }));
+
+      // Assert
+      expect(r).toBe('appended');
+      const puts = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
+      expect(puts.map((i) => i?.sk)).toEqual(['SEQ#000000000001', 'SEQ#000000000002', 'KEY#e-1']);
+      expect(puts[0]?.prevHash).toBe('0'.repeat(64));
+      expect(puts[1]?.prevHash).toBe('d'.repeat(64));
+    });
+
+    it('returns "duplicate" when a concurrent append of the same event wrote the key item first', async () => {
+      // Arrange
+      ddb.on(GetCommand).resolves({});
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(PutCommand).resolvesOnce({}).rejects(conditionFailed());
+
+      // Act / Assert
+      expect(await repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }))).toBe('duplicate');
     });
 
     it('throws ProvisionedThroughputExceededException so the caller can retry', async () => {
       // Arrange
-      ddb.on(PutCommand).rejects(throttled());
+      ddb.on(GetCommand).rejects(throttled());
 
       // Act / Assert
       await expect(repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }))).rejects.toBeInstanceOf(

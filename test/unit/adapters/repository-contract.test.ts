@@ -6,14 +6,33 @@
  */
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
 import { DynamoRepository } from '../../../functions/adapters/dynamo-repository.js';
+import { GENESIS_HASH, chainEvent, verifyLedgerChain } from '../../../functions/domain/ledger-chain.js';
+import type { LedgerEvent } from '../../../functions/domain/model/index.js';
 import { InvalidInputError } from '../../../functions/use-cases/errors.js';
 import type { BatchRecord, Repository } from '../../../functions/use-cases/ports.js';
 import { MAIN_TABLE } from '../../../infra/definitions.js';
 import { createTableInput } from '../../../infra/local/stack.js';
 import { InMemoryRepository, makeCase, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
+
+/** A valid event (batch.overdue of batch `i`), as `record()` stamps it. */
+const overdue = (i: number, programId = 'prog-1'): LedgerEvent =>
+  ({
+    v: 1,
+    eventId: `batch-${i}:overdue`,
+    programId,
+    type: 'batch.overdue',
+    at: T0,
+    actor: 'system:overdue',
+    protocol: 'chest-xray@1',
+    subject: `batch-${i}`,
+    reason: 'no submission within the SLA',
+    data: { workforceId: 'vendor-a', slaHours: 48, timeout: 'States.Timeout' },
+  }) as LedgerEvent;
 
 const batch = (batchId: string, overrides: Partial<BatchRecord> = {}): BatchRecord => ({
   batchId,
@@ -192,5 +211,97 @@ describe.each(implementations)('Port: Repository (queries) — %s', (_name, make
       ]);
       expect(await repo.listAdjudications('prog-2')).toEqual([]);
     });
+  });
+
+  describe('Ledger: appendLedger / listLedger / listLedgerPage / getLedgerEvent / readLedgerChain', () => {
+    it('numbers a program\'s events 1, 2, 3 in append order, chained by hash, and lists them in that order', async () => {
+      const repo = await make();
+      for (const i of [3, 1, 2]) expect(await repo.appendLedger(overdue(i))).toBe('appended');
+      await repo.appendLedger(overdue(9, 'prog-2'));
+
+      const events = await repo.listLedger('prog-1');
+
+      expect(events.map((e) => [e.seq, e.eventId])).toEqual([
+        [1, 'batch-3:overdue'],
+        [2, 'batch-1:overdue'],
+        [3, 'batch-2:overdue'],
+      ]);
+      expect(events[0].prevHash).toBe(GENESIS_HASH);
+      expect(events[1].prevHash).toBe(events[0].hash);
+      expect(events[2].prevHash).toBe(events[1].hash);
+      expect((await repo.listLedger('prog-2')).map((e) => e.seq)).toEqual([1]);
+      expect(await repo.getLedgerEvent('prog-1', 'batch-1:overdue')).toEqual(events[1]);
+      expect(await repo.getLedgerEvent('prog-1', 'batch-404:overdue')).toBeUndefined();
+    });
+
+    it('changes nothing on a repeated event id, even when the repeats race', async () => {
+      const repo = await make();
+      await repo.appendLedger(overdue(1));
+
+      const results = await Promise.all([...Array(6)].map(() => repo.appendLedger(overdue(2))));
+      const again = await repo.appendLedger({ ...overdue(1), reason: 'a second time' });
+
+      expect(results.filter((r) => r === 'appended')).toHaveLength(1);
+      expect(again).toBe('duplicate');
+      expect((await repo.listLedger('prog-1')).map((e) => e.eventId)).toEqual(['batch-1:overdue', 'batch-2:overdue']);
+      const { items, keys } = await repo.readLedgerChain('prog-1');
+      expect(verifyLedgerChain(items, keys).ok).toBe(true);
+    });
+
+    it('gives concurrent appends of different events consecutive seqs with no gap and an intact chain', async () => {
+      const repo = await make();
+
+      await Promise.all([...Array(24)].map((_, i) => repo.appendLedger(overdue(i + 1))));
+
+      const events = await repo.listLedger('prog-1');
+      expect(events.map((e) => e.seq)).toEqual([...Array(24)].map((_, i) => i + 1));
+      expect(new Set(events.map((e) => e.eventId)).size).toBe(24);
+      const { items, keys } = await repo.readLedgerChain('prog-1');
+      expect(verifyLedgerChain(items, keys)).toMatchObject({ ok: true, events: 24, head: { seq: 24, hash: events[23].hash }, problems: [] });
+    });
+
+    it('pages through the events after a seq, in order, and says when the end is reached', async () => {
+      const repo = await make();
+      for (let i = 1; i <= 5; i++) await repo.appendLedger(overdue(i));
+
+      const seen: number[] = [];
+      let afterSeq: number | undefined;
+      let pages = 0;
+      do {
+        const page = await repo.listLedgerPage('prog-1', { limit: 2, ...(afterSeq !== undefined ? { afterSeq } : {}) });
+        seen.push(...page.items.map((e) => e.seq));
+        afterSeq = page.lastSeq;
+        pages++;
+      } while (afterSeq !== undefined && pages < 10);
+
+      expect(seen).toEqual([1, 2, 3, 4, 5]);
+      expect(await repo.listLedgerPage('prog-1', { afterSeq: 5, limit: 2 })).toEqual({ items: [] });
+    });
+  });
+});
+
+// A crash between the event write and its key write (no transactions): the retry appends the event again.
+describe('Port: Repository (ledger after a crash mid-append) — DynamoRepository on dynalite', () => {
+  it('keeps the first occurrence for readers and verify calls the later copy a benign duplicate', async () => {
+    const repo = await dynamoRepository();
+    const table = `contract-${tables}`;
+    await repo.appendLedger(overdue(1));
+    const [head] = await repo.listLedger('prog-1');
+    const orphan = chainEvent({ ...overdue(2), at: T0 }, 2, head.hash);
+    await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: table, Item: { ...ledgerKeys.event('prog-1', 2), ...orphan } }));
+
+    const retried = await repo.appendLedger({ ...overdue(2), at: '2025-03-01T09:05:00.000Z' });
+
+    expect(retried).toBe('appended');
+    const events = await repo.listLedger('prog-1');
+    expect(events.map((e) => [e.seq, e.eventId, e.at])).toEqual([
+      [1, 'batch-1:overdue', T0],
+      [2, 'batch-2:overdue', T0],
+    ]);
+    const { items, keys } = await repo.readLedgerChain('prog-1');
+    const verdict = verifyLedgerChain(items, keys);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.problems.map((p) => [p.seq, p.kind, p.eventId])).toEqual([[3, 'duplicate', 'batch-2:overdue']]);
+    expect(await repo.appendLedger(overdue(2))).toBe('duplicate');
   });
 });

@@ -10,14 +10,28 @@ import {
   firstOccurrences,
   verifyLedgerChain,
 } from '../../../functions/domain/ledger-chain.js';
-import { makeLedgerEvent } from '../fakes.js';
+import type { LedgerEvent } from '../../../functions/domain/model/index.js';
+
+/** A batch.scored event of batch `i`, as a writer records it. */
+const scored = (i: number, at = '2025-03-01T09:00:00.000Z'): LedgerEvent =>
+  ({
+    v: 1,
+    eventId: `batch-${i}:scored`,
+    programId: 'prog-1',
+    type: 'batch.scored',
+    at,
+    actor: 'system:score',
+    protocol: 'chest-xray@1',
+    subject: `batch-${i}`,
+    reason: 'gold scored',
+    data: { workforceId: 'vendor-a', goldN: i, goldCorrect: i - 1, accuracy: (i - 1) / i, kappa: null, verdict: 'accepted' },
+  }) as LedgerEvent;
 
 /** A chain of `n` events as the store holds it: event items in seq order and one key item per event. */
 function chain(n: number): { events: ChainedLedgerEvent[]; items: RawChainItem[]; keys: RawKeyItem[] } {
   const events: ChainedLedgerEvent[] = [];
   for (let i = 1; i <= n; i++) {
-    const e = makeLedgerEvent({ eventId: `batch-${i}:scored`, type: 'batch.scored', subject: `batch-${i}`, data: { goldN: i, goldCorrect: i - 1 } });
-    events.push(chainEvent(e, i, events.at(-1)?.hash ?? GENESIS_HASH));
+    events.push(chainEvent(scored(i), i, events.at(-1)?.hash ?? GENESIS_HASH));
   }
   return {
     events,
@@ -53,7 +67,7 @@ describe('Module: ledger-chain', () => {
       expect(chainHash({ ...e, reason: 'other' })).not.toBe(e.hash);
       expect(chainHash({ ...e, seq: 2 })).not.toBe(e.hash);
       expect(chainHash({ ...e, prevHash: 'f'.repeat(64) })).not.toBe(e.hash);
-      expect(chainHash({ ...e, data: { goldCorrect: 0, goldN: 1 } })).toBe(e.hash);
+      expect(chainHash({ ...e, data: { verdict: 'accepted', kappa: null, accuracy: 0, goldCorrect: 0, goldN: 1, workforceId: 'vendor-a' } })).toBe(e.hash);
     });
   });
 
@@ -149,7 +163,7 @@ describe('Module: ledger-chain', () => {
     it('reports a later copy of an event id as a benign duplicate, not as tampering', () => {
       // A crash between the event write and its key write: the retry appends the same eventId again at the next seq.
       const { items, keys, events } = chain(2);
-      const again = chainEvent({ ...makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored', subject: 'batch-1', data: { goldN: 1, goldCorrect: 0 } }), at: '2025-03-01T10:00:00.000Z' }, 3, events[1].hash);
+      const again = chainEvent(scored(1, '2025-03-01T10:00:00.000Z'), 3, events[1].hash);
       items.push({ keySeq: 3, body: structuredClone(again) as Record<string, unknown> });
       keys[0] = { eventId: 'batch-1:scored', body: { seq: 3, hash: again.hash } };
       const v = verifyLedgerChain(items, keys);
