@@ -5,12 +5,11 @@
  */
 import { z } from 'zod';
 import {
+  type ChainedLedgerEvent,
   Identifier,
-  type LedgerEvent,
   LedgerEventType,
   type Scorecard,
   type StoredLabel,
-  ledgerOrder,
   matchesLedgerFilter,
   toCsv,
 } from '../domain/index.js';
@@ -47,33 +46,45 @@ export const QueryLedgerInput = z.strictObject({
   limit: PageLimit.optional(),
 });
 
-const LedgerCursor = z.strictObject({ at: z.iso.datetime(), eventId: z.string().min(1).max(1024) });
+/** A page of the ledger continues after the seq of the last event returned. */
+const LedgerCursor = z.strictObject({ seq: z.number().int().nonnegative() });
+/** Events read per ledger Query while filling a filtered page. */
+const LEDGER_READ_PAGE = 200;
 
 /**
- * The ledger of a program in time order, filtered by case, batch, workforce and
- * event kind (all given criteria hold). Pages continue after the last event
- * returned (its time and id), so events appended meanwhile at later times are
- * not skipped.
+ * The ledger of a program in time order (its seq order: a Query, no sort),
+ * filtered by case, batch, workforce and event kind (all given criteria hold).
+ * Pages continue after the seq of the last event returned, so events appended
+ * meanwhile come on later pages and none is skipped or repeated.
  */
 export async function queryLedger(
   deps: Deps,
   input: z.input<typeof QueryLedgerInput>,
-): Promise<{ items: LedgerEvent[]; next?: string }> {
+): Promise<{ items: ChainedLedgerEvent[]; next?: string }> {
   const req = parse(QueryLedgerInput, input);
   const limit = req.limit ?? DEFAULT_PAGE_LIMIT;
-  let after: z.infer<typeof LedgerCursor> | undefined;
+  let afterSeq = 0;
   if (req.cursor) {
     const key = LedgerCursor.safeParse(decodeCursor(req.cursor));
     if (!key.success) throw new InvalidInputError('cursor: not a cursor of this listing');
-    after = key.data;
+    afterSeq = key.data.seq;
   }
-  const events = (await deps.repo.listLedger(req.programId))
-    .filter((e) => matchesLedgerFilter(e, req))
-    .sort(ledgerOrder)
-    .filter((e) => !after || ledgerOrder(e, after) > 0);
-  const items = events.slice(0, limit);
+  // One more match than the page holds tells whether a next page exists.
+  const matched: ChainedLedgerEvent[] = [];
+  const seen = new Set<string>();
+  for (let more = true; more && matched.length <= limit; ) {
+    const page = await deps.repo.listLedgerPage(req.programId, { afterSeq, limit: Math.max(LEDGER_READ_PAGE, limit + 1) });
+    for (const e of page.items) {
+      if (seen.has(e.eventId)) continue;
+      seen.add(e.eventId);
+      if (matchesLedgerFilter(e, req)) matched.push(e);
+    }
+    more = page.lastSeq !== undefined;
+    if (page.lastSeq !== undefined) afterSeq = page.lastSeq;
+  }
+  const items = matched.slice(0, limit);
   const last = items.at(-1);
-  return { items, ...(events.length > limit && last ? { next: encodeCursor({ at: last.at, eventId: last.eventId }) } : {}) };
+  return { items, ...(matched.length > limit && last ? { next: encodeCursor({ seq: last.seq }) } : {}) };
 }
 
 // The case trace lives in its own module (case-trace.ts); re-exported for callers of this one.

@@ -63,10 +63,10 @@ async function seed(deps: FakeDeps) {
   });
   await deps.repo.putLabels([label('c-2', 'b-1-adj', { label: 'abnormal', workforceId: 'radiology', annotatorId: 'dr-lead', adjudicationId: 'b-1-adj' })]);
   const events = [
+    makeLedgerEvent({ eventId: 'c-1:assigned', type: 'case.assigned', programId: 'prog-1', subject: 'c-1', at: '2025-03-01T08:00:00.000Z', data: { caseId: 'c-1', workforceId: 'vendor-a' } }),
     makeLedgerEvent({ eventId: 'b-1:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T09:00:00.000Z', data: { workforceId: 'vendor-a' } }),
     makeLedgerEvent({ eventId: 'b-1:accepted', type: 'batch.accepted', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T11:00:00.000Z', data: { workforceId: 'vendor-a' } }),
     makeLedgerEvent({ eventId: 'b-1-adj:decided', type: 'adjudication.decided', programId: 'prog-1', subject: 'b-1-adj', at: '2025-03-01T12:00:00.000Z', data: { batchId: 'b-1', decisions: [{ caseId: 'c-2', label: 'abnormal' }] } }),
-    makeLedgerEvent({ eventId: 'c-1:assigned', type: 'case.assigned', programId: 'prog-1', subject: 'c-1', at: '2025-03-01T08:00:00.000Z', data: { caseId: 'c-1', workforceId: 'vendor-a' } }),
     makeLedgerEvent({ eventId: 'other', type: 'batch.accepted', programId: 'prog-2', subject: 'b-9', at: '2025-03-01T10:00:00.000Z' }),
   ];
   for (const e of events) await deps.repo.appendLedger(e);
@@ -95,6 +95,27 @@ describe('Use case: queryLedger', () => {
     expect(all.items.map((e) => e.eventId)).toEqual(['c-1:assigned', 'b-1:dispatched', 'b-1:accepted', 'b-1-adj:decided']);
     expect([...first.items, ...rest.items].map((e) => e.eventId)).toEqual(all.items.map((e) => e.eventId));
     expect(rest.next).toBeUndefined();
+  });
+
+  it('fills a filtered page past the events it reads per query, and continues after the last seq with events appended meanwhile', async () => {
+    // Arrange: 450 events, every 50th of vendor-b
+    const deps = makeFakeDeps();
+    for (let i = 1; i <= 450; i++) {
+      await deps.repo.appendLedger(
+        makeLedgerEvent({ eventId: `b-${i}:dispatched`, type: 'batch.dispatched', programId: 'prog-1', subject: `b-${i}`, data: { workforceId: i % 50 === 0 ? 'vendor-b' : 'vendor-a' } }),
+      );
+    }
+
+    // Act
+    const first = await queryLedger(deps, { programId: 'prog-1', workforceId: 'vendor-b', limit: 5 });
+    await deps.repo.appendLedger(makeLedgerEvent({ eventId: 'late:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'late', data: { workforceId: 'vendor-b' } }));
+    const second = await queryLedger(deps, { programId: 'prog-1', workforceId: 'vendor-b', limit: 5, cursor: first.next });
+
+    // Assert
+    expect(first.items.map((e) => e.eventId)).toEqual(['b-50:dispatched', 'b-100:dispatched', 'b-150:dispatched', 'b-200:dispatched', 'b-250:dispatched']);
+    expect(second.items.map((e) => e.eventId)).toEqual(['b-300:dispatched', 'b-350:dispatched', 'b-400:dispatched', 'b-450:dispatched', 'late:dispatched']);
+    expect(second.items.map((e) => e.seq)).toEqual([300, 350, 400, 450, 451]);
+    expect(second.next).toBeUndefined();
   });
 
   it('filters by case, batch, workforce and kind together', async () => {
