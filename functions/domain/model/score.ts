@@ -59,5 +59,11 @@ export const Scorecard = z.object({
   paid: z.number().min(0).default(0),
   /** paid / acceptedCases; null when nothing was accepted. */
   costPerAcceptedCase: z.number().nullable().default(null),
+  /**
+   * What the stored card was computed from: the ledger up to event `seq` (the
+   * last event rebalance read) under `protocol` (id@version, its minimum gold).
+   * A rebuild folds exactly those events (functions/domain/projections.ts).
+   */
+  asOf: z.object({ seq: z.number().int().min(0), protocol: z.string() }).optional(),
 });
 export type Scorecard = z.infer<typeof Scorecard>;
