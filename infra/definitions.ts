@@ -48,8 +48,22 @@ export const BUCKETS = {
   images: { id: 'Images', envVar: 'GOLDLINE_IMAGES_BUCKET', purpose: 'de-identified images, batch manifests and aliased image copies (vendors read through presigned GET)' },
   uploads: { id: 'Uploads', envVar: 'GOLDLINE_UPLOADS_BUCKET', purpose: 'vendor label uploads: write-once keys per upload slot, versioned' },
   gold: { id: 'Gold', envVar: 'GOLDLINE_GOLD_BUCKET', purpose: 'gold answers and batch answer keys: never readable by vendor paths' },
-  exports: { id: 'Exports', envVar: 'GOLDLINE_EXPORTS_BUCKET', purpose: 'validation reports, exports and releases' },
+  exports: { id: 'Exports', envVar: 'GOLDLINE_EXPORTS_BUCKET', purpose: 'validation reports, exports and adjudication records' },
+  releases: { id: 'Releases', envVar: 'GOLDLINE_RELEASES_BUCKET', purpose: 'dataset release manifests: written once, under S3 Object Lock (governance mode)' },
 } as const satisfies Record<string, BucketDefinition>;
+
+/**
+ * Dataset releases (functions/use-cases/releases.ts): each manifest is written
+ * once; in AWS the releases bucket holds it under S3 Object Lock in governance
+ * mode (only a principal granted s3:BypassGovernanceRetention can shorten it;
+ * none of Goldline's functions is). Retention days come from the stack prop
+ * `releaseRetentionDays`, else the CDK context key below, else the default.
+ */
+export const RELEASES = {
+  retentionContextKey: 'goldline:releaseRetentionDays',
+  /** Ten years: longer than the record-keeping a device submission usually asks for; set it to your own policy. */
+  defaultRetentionDays: 3650,
+} as const;
 
 /** Prefix under which vendor uploads land; only these keys trigger ingest. */
 export const UPLOAD_PREFIX = 'uploads/';

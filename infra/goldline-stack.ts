@@ -20,7 +20,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket, type CfnBucket, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
@@ -31,6 +31,7 @@ import {
   type FunctionDefinition,
   functionArnPlaceholder,
   MAIN_TABLE,
+  RELEASES,
   STATE_MACHINES,
   TABLES,
   UPLOAD_PREFIX,
@@ -122,10 +123,12 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // uploads (by version) and images by presigned GET, an expert's decision (resumes the batch). Dispatch runs in
   // DispatchRound, which the route invokes (infra/api-construct.ts): no batch key or answer, no batch start here.
   // No vendor request reaches it past the role check (vendors' routes go to WorkApi: API.workRoutes).
+  // Dataset releases (routes/releases.ts): writes each manifest once under releases/, and verify re-reads it with
+  // every label's submission object (uploads by version; an expert's class: its decision record under adjudications/).
   Api: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/'],
+    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },
@@ -168,6 +171,11 @@ export interface GoldlineStackProps extends StackProps {
    * may start at 10), and the HIPAA LambdaConcurrency finding is acknowledged.
    */
   readonly reservedConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * Object Lock retention (governance mode) of each release manifest, in days.
+   * Unset: the CDK context `goldline:releaseRetentionDays`, else RELEASES.defaultRetentionDays.
+   */
+  readonly releaseRetentionDays?: number;
 }
 
 /** `${Name}FunctionArn` placeholders an ASL file uses, in order of first use. */
@@ -209,9 +217,18 @@ export class GoldlineStack extends Stack {
       'S3 server access logging delivers only to buckets encrypted with SSE-S3 (AES-256); SSE-KMS destinations are not supported, so this bucket uses SSE-S3.',
     );
 
+    const releaseRetentionDays = props.releaseRetentionDays ?? Number(this.node.tryGetContext(RELEASES.retentionContextKey) ?? RELEASES.defaultRetentionDays);
+    if (!Number.isInteger(releaseRetentionDays) || releaseRetentionDays < 1) {
+      throw new Error(`release retention: a whole number of days of at least 1 (prop releaseRetentionDays or context ${RELEASES.retentionContextKey}), not ${releaseRetentionDays}`);
+    }
     const bucket = (name: BucketName): Bucket => {
       const def = BUCKETS[name];
-      const b = new Bucket(this, def.id, bucketProps({ key: this.key, accessLogs: this.accessLogs, logPrefix: `${def.id.toLowerCase()}/` }));
+      const b = new Bucket(this, def.id, {
+        ...bucketProps({ key: this.key, accessLogs: this.accessLogs, logPrefix: `${def.id.toLowerCase()}/` }),
+        // A release is written once and kept: no function may overwrite or delete a locked version
+        // (governance mode: only a principal granted s3:BypassGovernanceRetention could, and none is).
+        ...(name === 'releases' ? { objectLockEnabled: true, objectLockDefaultRetention: ObjectLockRetention.governance(Duration.days(releaseRetentionDays)) } : {}),
+      });
       if (name === 'uploads') {
         // `eventBridgeEnabled: true`, set on the CloudFormation bucket itself:
         // the L2 prop would add a notifications custom resource (a Lambda with
@@ -225,7 +242,7 @@ export class GoldlineStack extends Stack {
       );
       return b;
     };
-    this.buckets = { images: bucket('images'), uploads: bucket('uploads'), gold: bucket('gold'), exports: bucket('exports') };
+    this.buckets = { images: bucket('images'), uploads: bucket('uploads'), gold: bucket('gold'), exports: bucket('exports'), releases: bucket('releases') };
     ack(
       this.accessLogs,
       'HIPAA.Security-S3BucketReplicationEnabled',

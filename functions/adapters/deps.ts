@@ -20,6 +20,7 @@ const Env = z.object({
   [BUCKETS.uploads.envVar]: z.string().min(1),
   [BUCKETS.gold.envVar]: z.string().min(1),
   [BUCKETS.exports.envVar]: z.string().min(1),
+  [BUCKETS.releases.envVar]: z.string().min(1),
   [STATE_MACHINES.batchLifecycle.envVar]: z.string().default(''),
 });
 
@@ -42,6 +43,7 @@ export function defaultDeps(): Deps {
       uploads: env[BUCKETS.uploads.envVar],
       gold: env[BUCKETS.gold.envVar],
       exports: env[BUCKETS.exports.envVar],
+      releases: env[BUCKETS.releases.envVar],
     },
   };
   return cached;

@@ -7,11 +7,14 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../use-cases/ports.js';
 
 const isMissing = (e: unknown): boolean =>
   e instanceof NoSuchKey || ['NoSuchKey', 'NotFound'].includes((e as { name?: string })?.name ?? '');
 
+/** The headers every write-once upload PUT carries; all of them are signed, none hoisted into the query. */
+const ONCE_SIGNED_HEADERS = ['content-length', 'content-md5', 'content-type', 'if-none-match', 'x-amz-checksum-sha256'] as const;
 /** The headers every write-once upload PUT carries; all of them are signed, none hoisted into the query. */
 const UPLOAD_SIGNED_HEADERS = ['content-length', 'content-type', 'if-none-match', 'x-amz-checksum-sha256'] as const;
 
@@ -28,6 +31,40 @@ export class S3ObjectStore implements ObjectStore {
 
   async putBytes(bucket: string, key: string, body: Uint8Array, contentType: string) {
     await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+  }
+
+  /**
+   * A conditional PUT, sent through a URL this store presigns: S3 refuses it
+   * when the key exists (412) and stores it only with the signed MD5 and SHA-256;
+   * the embedded stack's presigner points at the S3 guard, which enforces both
+   * where s3rver does not, so the one path is write-once in AWS and locally.
+   * (Object Lock buckets also require the MD5 or a checksum on every PUT.)
+   */
+  async putOnce(bucket: string, key: string, body: Uint8Array, contentType: string) {
+    const headers: Record<(typeof ONCE_SIGNED_HEADERS)[number], string> = {
+      'content-length': String(body.byteLength),
+      'content-md5': createHash('md5').update(body).digest('base64'),
+      'content-type': contentType,
+      'if-none-match': '*',
+      'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64'),
+    };
+    const url = await getSignedUrl(
+      this.presigner,
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentLength: body.byteLength,
+        ContentMD5: headers['content-md5'],
+        ContentType: contentType,
+        IfNoneMatch: '*',
+        ChecksumSHA256: headers['x-amz-checksum-sha256'],
+      }),
+      { expiresIn: 300, signableHeaders: new Set(ONCE_SIGNED_HEADERS), unhoistableHeaders: new Set(['x-amz-checksum-sha256']) },
+    );
+    const res = await fetch(url, { method: 'PUT', headers, body });
+    if (res.status === 412) return 'exists' as const;
+    if (!res.ok) throw new Error(`S3 refused the write-once PUT of ${bucket}/${key}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return 'created' as const;
   }
 
   async getBytes(bucket: string, key: string, versionId?: string) {

@@ -224,6 +224,11 @@ export interface PresignedPut {
 
 export interface ObjectStore {
   putBytes(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /**
+   * Writes an object only where the key has none (`If-None-Match: *`, with the
+   * body's MD5 and SHA-256): `exists`, changing nothing, when the key was written before.
+   */
+  putOnce(bucket: string, key: string, body: Uint8Array, contentType: string): Promise<'created' | 'exists'>;
   /** The object's bytes; with `versionId`, exactly that version (undefined if it is missing). */
   getBytes(bucket: string, key: string, versionId?: string): Promise<Uint8Array | undefined>;
   /** The object (or the given version) with the version id it has in a versioned bucket. */
@@ -267,6 +272,8 @@ export interface Buckets {
   uploads: string;
   gold: string;
   exports: string;
+  /** Dataset release manifests: write-once (Object Lock in AWS). */
+  releases: string;
 }
 
 export interface Deps {

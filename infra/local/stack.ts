@@ -148,6 +148,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     uploads: localName(BUCKETS.uploads.id),
     gold: localName(BUCKETS.gold.id),
     exports: localName(BUCKETS.exports.id),
+    releases: localName(BUCKETS.releases.id),
   };
   const s3rver = new S3rver({
     address: '127.0.0.1',

@@ -493,6 +493,11 @@ export class InMemoryObjectStore implements ObjectStore {
     this.contentTypes.set(k, contentType);
     this.versions.set(k, [...(this.versions.get(k) ?? []), { versionId: `v${this.nextVersion++}`, bytes: new Uint8Array(body) }]);
   }
+  async putOnce(bucket: string, key: string, body: Uint8Array, contentType: string) {
+    if (this.objects.has(`${bucket}/${key}`)) return 'exists' as const;
+    await this.putBytes(bucket, key, body, contentType);
+    return 'created' as const;
+  }
   async getBytes(bucket: string, key: string, versionId?: string) {
     return (await this.getObject(bucket, key, versionId))?.bytes;
   }
@@ -559,7 +564,7 @@ export class RecordingWorkflows implements WorkflowStarter {
 
 export const fixedClock = (iso = T0): Clock => ({ now: () => new Date(iso) });
 
-export const BUCKETS: Buckets = { images: 'images', uploads: 'uploads', gold: 'gold', exports: 'exports' };
+export const BUCKETS: Buckets = { images: 'images', uploads: 'uploads', gold: 'gold', exports: 'exports', releases: 'releases' };
 
 export interface FakeDeps extends Deps {
   repo: InMemoryRepository;
