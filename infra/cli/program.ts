@@ -14,10 +14,11 @@ import { type GoldlineIo, processIo } from './io.js';
 import { registerPmCommands } from './pm.js';
 import { DEFAULT_PROFILE, ReportedFailure, UsageError } from './profile.js';
 import { registerQaCommands } from './qa.js';
+import { registerTraceCommand } from './trace.js';
 import { registerWorkCommands } from './work.js';
 
 /** The first words that select the HTTP commands (the rest are the offline protocol tools). */
-export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me'] as const;
+export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace'] as const;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -48,6 +49,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerWorkCommands(vendor, io, undefined);
   registerExpertCommands(program, io);
   registerQaCommands(program, io);
+  registerTraceCommand(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {

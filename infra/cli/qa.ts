@@ -7,6 +7,7 @@ import { type CommandContext, contextOf, positiveInt } from './context.js';
 import { percent, table } from './format.js';
 import type { GoldlineIo } from './io.js';
 import { UsageError } from './profile.js';
+import { registerTraceCommand } from './trace.js';
 
 const QA = 'qa';
 const enc = encodeURIComponent;
@@ -97,14 +98,8 @@ export function registerQaCommands(root: Command, io: GoldlineIo): void {
       for (const e of items) io.out(`${e.at}  ${e.type.padEnd(28)} ${(e.subject ?? '').padEnd(32)} ${e.actor ?? ''}${e.reason ? `  — ${e.reason}` : ''}`);
     });
 
-  qa.command('trace <caseId>')
-    .description("a case's full trace: routing, batches, labels with lineage, adjudications, events")
-    .action(async (caseId: string, _o: unknown, cmd: Command) => {
-      const ctx = await contextOf(cmd, io, QA);
-      const opts = cmd.optsWithGlobals<{ program?: string }>();
-      const programId = opts.program ?? ctx.connection.program;
-      ctx.printJson(await ctx.api.call('GET', `/v1/cases/${enc(caseId)}/trace`, { query: { programId } }));
-    });
+  // `qa trace` is the top-level `trace` (infra/cli/trace.ts), kept under qa as well.
+  registerTraceCommand(qa, io);
 
   qa.command('export <what>')
     .description('export scorecards or accepted labels (what: scorecards | labels)')
