@@ -24,6 +24,7 @@ import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } 
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
+import { registerReleaseRoutes } from './routes/releases.js';
 import { registerWorkRoutes } from './routes/work.js';
 
 export type { ApiApp, ApiEnv } from './context.js';
@@ -119,6 +120,7 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerAdjudicationRoutes(app, deps);
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
+  registerReleaseRoutes(app, deps);
 
   app.openAPIRegistry.registerPath({
     method: 'get',
