@@ -8,7 +8,36 @@ export interface MetricResult {
   value: number;
   /** Present exactly when `value` is NaN (or when a convention decided the value). */
   reason?: string;
+  /**
+   * How the figure was computed, when the caller chose a convention
+   * ({@link conventionLabel}: `goldline`, `monai`, `monai(ignore_empty=false)`,
+   * `deepmind`, …). Absent: Goldline's defaults (METRICS.md).
+   */
+  convention?: string;
 }
+
+/**
+ * Whose conventions a segmentation metric follows where the references differ
+ * (docs/metrics-conventions.md): Goldline's defaults, MONAI's
+ * (`monai.metrics`), or DeepMind's surface-distance package (surfel areas).
+ */
+export const METRIC_CONVENTIONS = ['goldline', 'monai', 'deepmind'] as const;
+export type MetricConvention = (typeof METRIC_CONVENTIONS)[number];
+
+/**
+ * The label a result records: the convention, with the options that changed a
+ * figure in brackets, in the reference's own words.
+ *
+ * @example
+ * conventionLabel('monai', ['ignore_empty=false']) // 'monai(ignore_empty=false)'
+ * conventionLabel('goldline') // 'goldline'
+ */
+export const conventionLabel = (convention: MetricConvention, qualifiers: readonly string[] = []): string =>
+  qualifiers.length ? `${convention}(${qualifiers.join(', ')})` : convention;
+
+/** The same result, stamped with the convention that computed it (none: unchanged). */
+export const withConvention = (m: MetricResult, label: string | undefined): MetricResult =>
+  label === undefined ? m : { ...m, convention: label };
 
 /** A defined value. */
 export const metric = (value: number, reason?: string): MetricResult =>

@@ -10,8 +10,20 @@
  * - both masks empty → undefined (NaN) by default; `emptyBoth: 'one'` gives 1,
  *   as MONAI `ignore_empty=False`;
  * - exactly one mask empty → 0.
+ *
+ * The first mask is the prediction (the workforce's), the second the reference
+ * (the expert's), in MONAI's `(y_pred, y)` order: only `convention: 'monai'`
+ * tells them apart (docs/metrics-conventions.md).
  */
-import { type MetricResult, metric, undefinedMetric } from './metric-result.js';
+import {
+  type MetricConvention,
+  type MetricResult,
+  METRIC_CONVENTIONS,
+  conventionLabel,
+  metric,
+  undefinedMetric,
+  withConvention,
+} from './metric-result.js';
 
 /**
  * A dense 2D or 3D label map. Voxel order is x fastest:
@@ -44,11 +56,57 @@ export class MaskShapeError extends Error {
 }
 
 /** Which voxels count as foreground, and what to do when both masks are empty. */
-export interface OverlapOptions {
+export interface OverlapOptions extends OverlapConventionOptions {
   /** Foreground label. Omitted: every non-zero voxel is foreground. */
   label?: number;
-  /** Both masks empty: `'undefined'` (default, NaN with a reason) or `'one'` (MONAI `ignore_empty=False`). */
+}
+
+/**
+ * Empty-mask handling of Dice and IoU. Goldline (default): both empty →
+ * undefined, or 1 with `emptyBoth: 'one'`; one empty → 0. MONAI
+ * (`compute_dice`, `DiceHelper.compute_channel`): an empty *reference* decides
+ * alone — `ignoreEmpty` true (MONAI's default) → NaN whatever the prediction;
+ * false → 1 when the prediction is empty too, else 0. DeepMind
+ * (`compute_dice_coefficient`): both empty → NaN, one empty → 0.
+ */
+export interface OverlapConventionOptions {
+  /** Whose conventions; given, every result records it in `convention`. */
+  convention?: MetricConvention;
+  /** Goldline only. Both masks empty: `'undefined'` (default, NaN with a reason) or `'one'`. */
   emptyBoth?: 'undefined' | 'one';
+  /** MONAI only: `ignore_empty` (default true, as MONAI). */
+  ignoreEmpty?: boolean;
+}
+
+/** The empty-mask rule an overlap metric applies, resolved from the options. */
+type EmptyRule =
+  | { kind: 'goldline'; emptyBoth: 'undefined' | 'one'; label?: string }
+  | { kind: 'monai'; ignoreEmpty: boolean; label: string }
+  | { kind: 'deepmind'; label: string };
+
+/** Resolves and checks the convention options; a misplaced option is refused, never ignored. */
+function emptyRule(options: OverlapConventionOptions): EmptyRule {
+  const c = options.convention;
+  if (c !== undefined && !METRIC_CONVENTIONS.includes(c)) {
+    throw new RangeError(`convention must be one of ${METRIC_CONVENTIONS.join(', ')}, got ${String(c)}`);
+  }
+  if (options.emptyBoth !== undefined && c !== undefined && c !== 'goldline') {
+    throw new RangeError(`emptyBoth is Goldline's option; with convention '${c}' the reference's own rule applies`);
+  }
+  if (options.ignoreEmpty !== undefined && c !== 'monai') {
+    throw new RangeError("ignoreEmpty is MONAI's option: pass convention: 'monai' with it");
+  }
+  if (c === 'monai') {
+    const ignoreEmpty = options.ignoreEmpty ?? true;
+    return { kind: 'monai', ignoreEmpty, label: conventionLabel('monai', [`ignore_empty=${ignoreEmpty}`]) };
+  }
+  if (c === 'deepmind') return { kind: 'deepmind', label: conventionLabel('deepmind') };
+  const emptyBoth = options.emptyBoth ?? 'undefined';
+  return {
+    kind: 'goldline',
+    emptyBoth,
+    label: c === undefined ? undefined : conventionLabel('goldline', emptyBoth === 'one' ? ['emptyBoth=one'] : []),
+  };
 }
 
 /** Voxel counts behind Dice and IoU. */
@@ -178,18 +236,34 @@ const BOTH_EMPTY_UNDEFINED =
   "both masks empty: undefined by default (pass emptyBoth: 'one' for MONAI ignore_empty=False)";
 const BOTH_EMPTY_ONE = "both masks empty: 1 by convention emptyBoth='one' (MONAI ignore_empty=False)";
 
-function diceFromCounts(c: OverlapCounts, emptyBoth: OverlapOptions['emptyBoth']): MetricResult {
-  const denom = c.sizeA + c.sizeB;
-  if (denom === 0) return emptyBoth === 'one' ? metric(1, BOTH_EMPTY_ONE) : undefinedMetric(BOTH_EMPTY_UNDEFINED);
-  if (c.sizeA === 0 || c.sizeB === 0) return metric(0, 'one mask empty: Dice 0 by convention');
-  return metric((2 * c.intersection) / denom);
+/**
+ * The value an empty mask decides, or undefined when the formula applies.
+ * `a` is the prediction, `b` the reference.
+ */
+function emptyCase(c: OverlapCounts, rule: EmptyRule, name: 'Dice' | 'IoU'): MetricResult | undefined {
+  if (rule.kind === 'monai') {
+    if (c.sizeB > 0) return undefined;
+    if (rule.ignoreEmpty) return undefinedMetric('reference empty: NaN (MONAI ignore_empty=True)');
+    return c.sizeA === 0
+      ? metric(1, 'both masks empty: 1 (MONAI ignore_empty=False)')
+      : metric(0, 'reference empty, prediction not: 0 (MONAI ignore_empty=False)');
+  }
+  if (c.sizeA + c.sizeB === 0) {
+    if (rule.kind === 'deepmind') return undefinedMetric('both masks empty: NaN (DeepMind compute_dice_coefficient)');
+    return rule.emptyBoth === 'one' ? metric(1, BOTH_EMPTY_ONE) : undefinedMetric(BOTH_EMPTY_UNDEFINED);
+  }
+  if (c.sizeA === 0 || c.sizeB === 0) return metric(0, `one mask empty: ${name} 0 by convention`);
+  return undefined;
 }
 
-function iouFromCounts(c: OverlapCounts, emptyBoth: OverlapOptions['emptyBoth']): MetricResult {
-  const union = c.sizeA + c.sizeB - c.intersection;
-  if (union === 0) return emptyBoth === 'one' ? metric(1, BOTH_EMPTY_ONE) : undefinedMetric(BOTH_EMPTY_UNDEFINED);
-  if (c.sizeA === 0 || c.sizeB === 0) return metric(0, 'one mask empty: IoU 0 by convention');
-  return metric(c.intersection / union);
+function diceFromCounts(c: OverlapCounts, rule: EmptyRule): MetricResult {
+  const m = emptyCase(c, rule, 'Dice') ?? metric((2 * c.intersection) / (c.sizeA + c.sizeB));
+  return withConvention(m, rule.label);
+}
+
+function iouFromCounts(c: OverlapCounts, rule: EmptyRule): MetricResult {
+  const m = emptyCase(c, rule, 'IoU') ?? metric(c.intersection / (c.sizeA + c.sizeB - c.intersection));
+  return withConvention(m, rule.label);
 }
 
 /**
@@ -201,7 +275,8 @@ function iouFromCounts(c: OverlapCounts, emptyBoth: OverlapOptions['emptyBoth'])
  * dice(a, b, { label: 1 }) // { value: 0.83 }
  */
 export function dice(a: Mask3D, b: Mask3D, options: OverlapOptions = {}): MetricResult {
-  return diceFromCounts(denseOverlap(a, b, options.label), options.emptyBoth);
+  const rule = emptyRule(options);
+  return diceFromCounts(denseOverlap(a, b, options.label), rule);
 }
 
 /**
@@ -212,14 +287,14 @@ export function dice(a: Mask3D, b: Mask3D, options: OverlapOptions = {}): Metric
  * iou(a, b) // { value: 0.71 }  (= D/(2−D) for the same pair)
  */
 export function iou(a: Mask3D, b: Mask3D, options: OverlapOptions = {}): MetricResult {
-  return iouFromCounts(denseOverlap(a, b, options.label), options.emptyBoth);
+  const rule = emptyRule(options);
+  return iouFromCounts(denseOverlap(a, b, options.label), rule);
 }
 
 /** Options for per-label scores of multi-label masks. */
-export interface PerLabelOptions {
+export interface PerLabelOptions extends OverlapConventionOptions {
   /** Labels to report. Omitted: every non-zero label present in either mask. */
   labels?: number[];
-  emptyBoth?: 'undefined' | 'one';
 }
 
 /** Per-label |A|, |B|, |A∩B| in one pass (histograms over the 256 possible labels). */
@@ -258,8 +333,9 @@ function perLabelCounts(a: Mask3D, b: Mask3D, labels: number[] | undefined): Map
  * dicePerLabel(a, b, { labels: [1, 2, 3] }).get(3) // { value: NaN, reason: 'both masks empty: …' }
  */
 export function dicePerLabel(a: Mask3D, b: Mask3D, options: PerLabelOptions = {}): Map<number, MetricResult> {
+  const rule = emptyRule(options);
   const out = new Map<number, MetricResult>();
-  for (const [l, c] of perLabelCounts(a, b, options.labels)) out.set(l, diceFromCounts(c, options.emptyBoth));
+  for (const [l, c] of perLabelCounts(a, b, options.labels)) out.set(l, diceFromCounts(c, rule));
   return out;
 }
 
@@ -270,8 +346,9 @@ export function dicePerLabel(a: Mask3D, b: Mask3D, options: PerLabelOptions = {}
  * iouPerLabel(a, b).get(1) // { value: 0.8 }
  */
 export function iouPerLabel(a: Mask3D, b: Mask3D, options: PerLabelOptions = {}): Map<number, MetricResult> {
+  const rule = emptyRule(options);
   const out = new Map<number, MetricResult>();
-  for (const [l, c] of perLabelCounts(a, b, options.labels)) out.set(l, iouFromCounts(c, options.emptyBoth));
+  for (const [l, c] of perLabelCounts(a, b, options.labels)) out.set(l, iouFromCounts(c, rule));
   return out;
 }
 
@@ -335,12 +412,9 @@ function rleOverlap(a: RleMask3D, b: RleMask3D): OverlapCounts {
  * const b = { ...a, runs: Uint32Array.of(1, 2) };
  * diceRle(a, b) // { value: 0.5 }
  */
-export function diceRle(
-  a: RleMask3D,
-  b: RleMask3D,
-  options: Pick<OverlapOptions, 'emptyBoth'> = {},
-): MetricResult {
-  return diceFromCounts(rleOverlap(a, b), options.emptyBoth);
+export function diceRle(a: RleMask3D, b: RleMask3D, options: OverlapConventionOptions = {}): MetricResult {
+  const rule = emptyRule(options);
+  return diceFromCounts(rleOverlap(a, b), rule);
 }
 
 /**
@@ -349,8 +423,9 @@ export function diceRle(
  * @example
  * iouRle(a, b) // { value: 1 / 3 } for the diceRle example
  */
-export function iouRle(a: RleMask3D, b: RleMask3D, options: Pick<OverlapOptions, 'emptyBoth'> = {}): MetricResult {
-  return iouFromCounts(rleOverlap(a, b), options.emptyBoth);
+export function iouRle(a: RleMask3D, b: RleMask3D, options: OverlapConventionOptions = {}): MetricResult {
+  const rule = emptyRule(options);
+  return iouFromCounts(rleOverlap(a, b), rule);
 }
 
 /**

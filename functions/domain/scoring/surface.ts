@@ -20,17 +20,19 @@
  * scipy's order (z, y, x), so HD, HD95 and NSD come out bit for bit as with the
  * EDT, and ASSD within an ulp (test/bench/scoring-segmentation.bench.ts).
  */
-import { type MetricResult, metric, undefinedMetric } from './metric-result.js';
 import {
-  assertMask,
-  assertRuns,
-  assertSameGrid,
-  foregroundRuns,
-  type Mask3D,
-  MaskShapeError,
-  type RleMask3D,
-  voxelCount,
-} from './segmentation.js';
+  type MetricConvention,
+  type MetricResult,
+  METRIC_CONVENTIONS,
+  conventionLabel,
+  metric,
+  undefinedMetric,
+  withConvention,
+} from './metric-result.js';
+import { assertSameGrid, MaskShapeError } from './segmentation.js';
+import { directedDistances, SurfaceKdTree, VoxelList } from './surface-kdtree.js';
+import { type AnyMask, type RowRuns, runsOf, toRowRuns } from './surface-rows.js';
+import { accurateSum, deepmindSurfaceFigures, surfelDistances, surfelNsd } from './surfels.js';
 
 /** Options of {@link surfaceDistances}. */
 export interface SurfaceDistanceOptions {
@@ -40,6 +42,26 @@ export interface SurfaceDistanceOptions {
   tolerances?: number[];
   /** Foreground label of dense masks. Omitted: every non-zero voxel. Run-length masks are their runs. */
   label?: number;
+  /**
+   * Whose conventions (docs/metrics-conventions.md). `'goldline'` (default) and
+   * `'monai'` give the same figures (voxel surfaces, MONAI's definitions);
+   * `'deepmind'` uses DeepMind's surfels on the corner grid, area-weighted.
+   * Given, every figure records it in `convention`.
+   */
+  convention?: MetricConvention;
+  /**
+   * HD, HD95 and ASSD from the prediction (first mask) to the reference only:
+   * MONAI `compute_hausdorff_distance(directed=True)`,
+   * `compute_average_surface_distance(symmetric=False)` (MONAI's default there).
+   * NSD stays symmetric, as in MONAI and DeepMind.
+   */
+  directed?: boolean;
+  /**
+   * NSD over surfel areas (MONAI `compute_surface_dice(use_subvoxels=True)`,
+   * DeepMind's surface Dice) instead of counting surface voxels. Always on
+   * with `convention: 'deepmind'`.
+   */
+  subvoxels?: boolean;
 }
 
 /** Result of {@link surfaceDistances}; distances in mm. */
@@ -49,77 +71,12 @@ export interface SurfaceDistances {
   assd: MetricResult;
   /** NSD per tolerance τ (key: τ in mm). */
   nsd: Record<number, MetricResult>;
-  /** Number of surface voxels |∂A|, |∂B|. */
+  /** Number of surface voxels |∂A|, |∂B| (with `convention: 'deepmind'`: of surfels). */
   surfaceVoxels: { a: number; b: number };
-}
-
-type AnyMask = Mask3D | RleMask3D;
-
-const isRle = (m: AnyMask): m is RleMask3D => 'runs' in m;
-
-/** Per-row foreground intervals [x0, x1) of a mask; rows are r = y + ny·z. */
-interface RowRuns {
-  rowPtr: Uint32Array;
-  x0: Uint32Array;
-  x1: Uint32Array;
-}
-
-/** Splits linear runs at row ends and joins touching pieces, giving maximal intervals per row. */
-function toRowRuns(runs: Uint32Array, nx: number, rows: number): RowRuns {
-  let bound = 0;
-  for (let k = 0; k < runs.length; k += 2) {
-    if (runs[k + 1] === 0) continue;
-    const first = Math.floor(runs[k] / nx);
-    const last = Math.floor((runs[k] + runs[k + 1] - 1) / nx);
-    bound += last - first + 1;
-  }
-  const x0 = new Uint32Array(bound);
-  const x1 = new Uint32Array(bound);
-  const rowPtr = new Uint32Array(rows + 1);
-  let n = 0;
-  let filledRows = 0; // rowPtr[0..filledRows] are final
-  let lastRow = -1;
-  let lastEnd = -1;
-  for (let k = 0; k < runs.length; k += 2) {
-    let s = runs[k];
-    const e = s + runs[k + 1];
-    while (s < e) {
-      const row = Math.floor(s / nx);
-      const rowBase = row * nx;
-      const segEnd = Math.min(e, rowBase + nx);
-      if (row === lastRow && s === lastEnd) {
-        x1[n - 1] = segEnd - rowBase;
-      } else {
-        while (filledRows <= row) rowPtr[filledRows++] = n;
-        x0[n] = s - rowBase;
-        x1[n] = segEnd - rowBase;
-        n++;
-      }
-      lastRow = row;
-      lastEnd = segEnd;
-      s = segEnd;
-    }
-  }
-  while (filledRows <= rows) rowPtr[filledRows++] = n;
-  return { rowPtr, x0, x1 };
-}
-
-/** Growable list of integer voxel coordinates, interleaved x, y, z. */
-class VoxelList {
-  xyz = new Int32Array(3 * 4096);
-  count = 0;
-
-  push(x: number, y: number, z: number): void {
-    if (3 * this.count + 3 > this.xyz.length) {
-      const grown = new Int32Array(this.xyz.length * 2);
-      grown.set(this.xyz);
-      this.xyz = grown;
-    }
-    const k = 3 * this.count++;
-    this.xyz[k] = x;
-    this.xyz[k + 1] = y;
-    this.xyz[k + 2] = z;
-  }
+  /** DeepMind only: the directed area-weighted averages `compute_average_surface_distance` returns. */
+  averageDistance?: { predictionToReference: MetricResult; referenceToPrediction: MetricResult };
+  /** The convention label, when one was chosen (as on every figure). */
+  convention?: string;
 }
 
 /** Intersection of two sorted interval lists into (o0, o1); returns its length. */
@@ -220,15 +177,6 @@ function surfaceVoxels(rr: RowRuns, dims: readonly number[]): VoxelList {
   return out;
 }
 
-function runsOf(mask: AnyMask, label: number | undefined): Uint32Array {
-  if (isRle(mask)) {
-    assertRuns(mask.runs, voxelCount(mask.dims));
-    return mask.runs;
-  }
-  assertMask(mask);
-  return foregroundRuns(mask, label);
-}
-
 function surfaceOf(mask: AnyMask, label: number | undefined): VoxelList {
   const [nx, ny, nz] = mask.dims;
   return surfaceVoxels(toRowRuns(runsOf(mask, label), nx, ny * nz), mask.dims);
@@ -248,203 +196,6 @@ export function maskSurface(mask: AnyMask, options: { label?: number } = {}): Ui
   const s = surfaceOf(mask, options.label);
   const out = new Uint32Array(s.count);
   for (let i = 0; i < s.count; i++) out[i] = s.xyz[3 * i] + nx * (s.xyz[3 * i + 1] + ny * s.xyz[3 * i + 2]);
-  return out;
-}
-
-/** Points per k-d tree leaf: small enough to prune well, large enough to keep the tree shallow. */
-const LEAF = 8;
-
-/**
- * Exact nearest-neighbour search among integer voxel coordinates under the
- * anisotropic metric d² = (Δz·sz)² + (Δy·sy)² + (Δx·sx)² (scipy's summation
- * order). Balanced median splits on the widest axis in mm; points are kept in
- * tree order, so leaves are contiguous and walking the points in that order
- * visits neighbours one after another.
- */
-class SurfaceKdTree {
-  /** Voxel coordinates in tree order, interleaved x, y, z. */
-  readonly pts: Int32Array;
-  /** Number of points. */
-  readonly n: number;
-  /** Split axis and coordinate per internal node (heap numbering, root 1). */
-  private readonly axis: Uint8Array;
-  private readonly split: Int32Array;
-  private readonly s0: number;
-  private readonly s1: number;
-  private readonly s2: number;
-  /** Explicit DFS stack: node, range, and a lower bound on its squared distance. */
-  private readonly stackNode: Int32Array;
-  private readonly stackLo: Int32Array;
-  private readonly stackHi: Int32Array;
-  private readonly stackBound: Float64Array;
-  /** Best squared distance and tree-order index of the last query. */
-  best2 = 0;
-  bestIdx = 0;
-
-  constructor(points: VoxelList, spacing: readonly number[]) {
-    const n = points.count;
-    this.n = n;
-    [this.s0, this.s1, this.s2] = spacing;
-    let levels = 0;
-    while (Math.ceil(n / 2 ** levels) > LEAF) levels++;
-    this.axis = new Uint8Array(2 ** (levels + 1));
-    this.split = new Int32Array(2 ** (levels + 1));
-    // A depth-first search holds at most one pending sibling per level.
-    this.stackNode = new Int32Array(levels + 2);
-    this.stackLo = new Int32Array(levels + 2);
-    this.stackHi = new Int32Array(levels + 2);
-    this.stackBound = new Float64Array(levels + 2);
-    const src = points.xyz;
-    const idx = new Uint32Array(n);
-    const min = [0, 0, 0].map((_, d) => (n > 0 ? src[d] : 0));
-    const max = [...min];
-    for (let i = 0; i < n; i++) {
-      idx[i] = i;
-      for (let d = 0; d < 3; d++) {
-        const v = src[3 * i + d];
-        if (v < min[d]) min[d] = v;
-        if (v > max[d]) max[d] = v;
-      }
-    }
-    this.build(src, idx, 1, 0, n, min, max);
-    this.pts = new Int32Array(3 * n);
-    for (let i = 0; i < n; i++) {
-      const p = 3 * idx[i];
-      this.pts[3 * i] = src[p];
-      this.pts[3 * i + 1] = src[p + 1];
-      this.pts[3 * i + 2] = src[p + 2];
-    }
-  }
-
-  /** Splits [lo, hi) at its median along the widest side of its cell (bounds narrowed by the splits above). */
-  private build(src: Int32Array, idx: Uint32Array, node: number, lo: number, hi: number, min: number[], max: number[]): void {
-    if (hi - lo <= LEAF) return;
-    const ex = (max[0] - min[0]) * this.s0;
-    const ey = (max[1] - min[1]) * this.s1;
-    const ez = (max[2] - min[2]) * this.s2;
-    const axis = ex >= ey && ex >= ez ? 0 : ey >= ez ? 1 : 2;
-    const mid = (lo + hi) >>> 1;
-    selectNth(src, idx, axis, lo, hi - 1, mid);
-    const at = src[3 * idx[mid] + axis];
-    this.axis[node] = axis;
-    this.split[node] = at;
-    const leftMax = [...max];
-    leftMax[axis] = at;
-    const rightMin = [...min];
-    rightMin[axis] = at;
-    this.build(src, idx, 2 * node, lo, mid, min, leftMax);
-    this.build(src, idx, 2 * node + 1, mid, hi, rightMin, max);
-  }
-
-  /**
-   * Nearest tree point to voxel (x, y, z); the answer lands in best2/bestIdx.
-   * `guess` (a tree-order index, e.g. the previous query's answer) seeds the
-   * search radius: neighbouring surface voxels have neighbouring answers, so
-   * most subtrees are pruned at once.
-   */
-  nearest(x: number, y: number, z: number, guess: number): void {
-    const pts = this.pts;
-    const axisOf = this.axis;
-    const split = this.split;
-    const s0 = this.s0;
-    const s1 = this.s1;
-    const s2 = this.s2;
-    const stackNode = this.stackNode;
-    const stackLo = this.stackLo;
-    const stackHi = this.stackHi;
-    const stackBound = this.stackBound;
-    let p = 3 * guess;
-    let dz = (z - pts[p + 2]) * s2;
-    let dy = (y - pts[p + 1]) * s1;
-    let dx = (x - pts[p]) * s0;
-    let best2 = dz * dz + dy * dy + dx * dx;
-    let bestIdx = guess;
-    stackNode[0] = 1;
-    stackLo[0] = 0;
-    stackHi[0] = this.n;
-    stackBound[0] = 0;
-    let sp = 1;
-    while (sp > 0) {
-      sp--;
-      if (stackBound[sp] >= best2) continue;
-      let node = stackNode[sp];
-      let lo = stackLo[sp];
-      let hi = stackHi[sp];
-      while (hi - lo > LEAF) {
-        const mid = (lo + hi) >>> 1;
-        const axis = axisOf[node];
-        // Left points have coordinate ≤ split, right points ≥ split: the far
-        // side is at least |q − split|·s away along this axis.
-        const diff = axis === 0 ? (x - split[node]) * s0 : axis === 1 ? (y - split[node]) * s1 : (z - split[node]) * s2;
-        const bound = diff * diff;
-        const near = diff < 0 ? 2 * node : 2 * node + 1;
-        if (bound < best2) {
-          stackNode[sp] = near ^ 1;
-          stackLo[sp] = diff < 0 ? mid : lo;
-          stackHi[sp] = diff < 0 ? hi : mid;
-          stackBound[sp] = bound;
-          sp++;
-        }
-        node = near;
-        if (diff < 0) hi = mid;
-        else lo = mid;
-      }
-      for (let i = lo; i < hi; i++) {
-        p = 3 * i;
-        dz = (z - pts[p + 2]) * s2;
-        dy = (y - pts[p + 1]) * s1;
-        dx = (x - pts[p]) * s0;
-        const d2 = dz * dz + dy * dy + dx * dx;
-        if (d2 < best2) {
-          best2 = d2;
-          bestIdx = i;
-        }
-      }
-    }
-    this.best2 = best2;
-    this.bestIdx = bestIdx;
-  }
-}
-
-/** Hoare quickselect: puts the k-th smallest (by coordinate `axis`) at idx[k], smaller left, larger right. */
-function selectNth(src: Int32Array, idx: Uint32Array, axis: number, lo: number, hi: number, k: number): void {
-  while (hi > lo) {
-    const a = src[3 * idx[lo] + axis];
-    const b = src[3 * idx[(lo + hi) >>> 1] + axis];
-    const c = src[3 * idx[hi] + axis];
-    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c)); // median of three
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (src[3 * idx[i] + axis] < pivot) i++;
-      while (src[3 * idx[j] + axis] > pivot) j--;
-      if (i <= j) {
-        const t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
-}
-
-/**
- * Distance (mm) from every voxel of one surface to the nearest voxel of the
- * other. Queries go in tree order, so each starts from its predecessor's answer.
- */
-function directedDistances(from: SurfaceKdTree, tree: SurfaceKdTree): Float64Array {
-  const out = new Float64Array(from.n);
-  const q = from.pts;
-  let guess = 0;
-  for (let i = 0; i < from.n; i++) {
-    tree.nearest(q[3 * i], q[3 * i + 1], q[3 * i + 2], guess);
-    guess = tree.bestIdx;
-    out[i] = Math.sqrt(tree.best2);
-  }
   return out;
 }
 
@@ -505,9 +256,73 @@ export function surfaceDistances(a: AnyMask, b: AnyMask, options: SurfaceDistanc
   for (const t of tolerances) {
     if (!(t >= 0)) throw new RangeError(`NSD tolerance must be ≥ 0 mm, got ${t}`);
   }
+  const c = resolveSurfaceConvention(options);
+  let r: SurfaceDistances;
+  if (c.name === 'deepmind') {
+    r = deepmindSurfaceFigures(a, b, spacing, tolerances, options.label, c.directed);
+  } else {
+    r = voxelSurfaceFigures(a, b, spacing, tolerances, options.label, c.directed);
+    if (c.subvoxels && tolerances.length > 0) {
+      const { aToB, bToA } = surfelDistances(a, b, spacing, options.label);
+      for (const t of tolerances) r.nsd[t] = surfelNsd(aToB, bToA, t);
+    }
+  }
+  if (c.label === undefined) return r;
+  const nsd: Record<number, MetricResult> = {};
+  for (const t of tolerances) nsd[t] = withConvention(r.nsd[t], c.label);
+  const stamped: SurfaceDistances = {
+    ...r,
+    hd: withConvention(r.hd, c.label),
+    hd95: withConvention(r.hd95, c.label),
+    assd: withConvention(r.assd, c.label),
+    nsd,
+    convention: c.label,
+  };
+  if (r.averageDistance) {
+    stamped.averageDistance = {
+      predictionToReference: withConvention(r.averageDistance.predictionToReference, c.label),
+      referenceToPrediction: withConvention(r.averageDistance.referenceToPrediction, c.label),
+    };
+  }
+  return stamped;
+}
+
+/** The convention, its options and its label; a misplaced option is refused, never ignored. */
+function resolveSurfaceConvention(options: SurfaceDistanceOptions): {
+  name: MetricConvention;
+  directed: boolean;
+  subvoxels: boolean;
+  label?: string;
+} {
+  const name = options.convention ?? 'goldline';
+  if (!METRIC_CONVENTIONS.includes(name)) {
+    throw new RangeError(`convention must be one of ${METRIC_CONVENTIONS.join(', ')}, got ${String(name)}`);
+  }
+  if (name === 'deepmind' && options.subvoxels === false) {
+    throw new RangeError("DeepMind's surface metrics are surfel-based: subvoxels: false does not apply");
+  }
+  const directed = options.directed ?? false;
+  const subvoxels = name === 'deepmind' || (options.subvoxels ?? false);
+  const qualifiers =
+    name === 'monai'
+      ? [...(directed ? ['directed=True'] : []), ...(subvoxels ? ['use_subvoxels=True'] : [])]
+      : [...(directed ? ['directed'] : []), ...(subvoxels && name === 'goldline' ? ['subvoxels'] : [])];
+  const chosen = options.convention !== undefined || directed || subvoxels;
+  return { name, directed, subvoxels, label: chosen ? conventionLabel(name, qualifiers) : undefined };
+}
+
+/** HD, HD95, ASSD and voxel-counting NSD between the voxel surfaces (Goldline's and MONAI's definitions). */
+function voxelSurfaceFigures(
+  a: AnyMask,
+  b: AnyMask,
+  spacing: [number, number, number],
+  tolerances: readonly number[],
+  label: number | undefined,
+  directed: boolean,
+): SurfaceDistances {
   // Only the trees are kept: the surface lists are dropped as soon as they are indexed.
-  const ta = new SurfaceKdTree(surfaceOf(a, options.label), spacing);
-  const tb = new SurfaceKdTree(surfaceOf(b, options.label), spacing);
+  const ta = new SurfaceKdTree(surfaceOf(a, label), spacing);
+  const tb = new SurfaceKdTree(surfaceOf(b, label), spacing);
   const surfaceCounts = { a: ta.n, b: tb.n };
   const nsd: Record<number, MetricResult> = {};
 
@@ -530,6 +345,15 @@ export function surfaceDistances(a: AnyMask, b: AnyMask, options: SurfaceDistanc
   for (const t of tolerances) {
     nsd[t] = metric((countAtMost(ab, t) + countAtMost(ba, t)) / total);
   }
+  if (directed) {
+    return {
+      hd: metric(ab[ab.length - 1]),
+      hd95: metric(quantileLinear(ab, 0.95)),
+      assd: metric(accurateSum(ab) / ab.length),
+      nsd,
+      surfaceVoxels: surfaceCounts,
+    };
+  }
   return {
     hd: metric(Math.max(ab[ab.length - 1], ba[ba.length - 1])),
     hd95: metric(Math.max(quantileLinear(ab, 0.95), quantileLinear(ba, 0.95))),
@@ -537,22 +361,6 @@ export function surfaceDistances(a: AnyMask, b: AnyMask, options: SurfaceDistanc
     nsd,
     surfaceVoxels: surfaceCounts,
   };
-}
-
-/**
- * Neumaier-compensated sum: hundreds of thousands of distances summed without
- * drift, so ASSD agrees with numpy's pairwise-summed mean to ~1e-15.
- */
-function accurateSum(values: Float64Array): number {
-  let sum = 0;
-  let compensation = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    const t = sum + v;
-    compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return sum + compensation;
 }
 
 /** Number of values ≤ t in ascending `sorted` (binary search). */
