@@ -73,7 +73,8 @@ export interface Repository {
   updateWorkforceGold(programId: string, workforceId: string, gold: Pick<Workforce, 'recentGold' | 'goldSeen'>): Promise<void>;
   updateWorkforceStatus(programId: string, workforceId: string, status: Workforce['status']): Promise<void>;
   putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]): Promise<void>;
-  listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string })[]>;
+  /** Every case of a program with its work state and the batch that last set it. */
+  listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string })[]>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
   setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
   /** One case of a program (with the batch it was last placed in), or undefined. */

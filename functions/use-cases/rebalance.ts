@@ -34,7 +34,9 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
     protocolId: protocol.protocolId,
     minGoldItems: protocol.thresholds.minGoldItems,
   });
-  await deps.repo.putScorecards(batch.programId, Object.values(cards));
+  // Each card records the ledger position it reflects, so a rebuild from the ledger compares exactly.
+  const asOf = { seq: ledger.at(-1)?.seq ?? 0, protocol: ref };
+  await deps.repo.putScorecards(batch.programId, Object.values(cards).map((c) => ({ ...c, asOf })));
 
   const workforces = await deps.repo.listWorkforces(batch.programId);
   const vendors = [];
