@@ -56,6 +56,7 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/batches', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/scorecards', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/ledger', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/ledger/verify', roles: PM_QA },
   { method: 'get', path: '/v1/cases/{caseId}/trace', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/exports/scorecards', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/exports/labels', roles: PM_QA },

@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiProblemError, ApiUnreachableError, describeProblem } from './client.js';
 import { contextOf } from './context.js';
 import { registerExpertCommands } from './expert.js';
+import { registerLedgerCommands } from './ledger.js';
 import { type GoldlineIo, processIo } from './io.js';
 import { registerPmCommands } from './pm.js';
 import { DEFAULT_PROFILE, ReportedFailure, UsageError } from './profile.js';
@@ -18,7 +19,7 @@ import { registerTraceCommand } from './trace.js';
 import { registerWorkCommands } from './work.js';
 
 /** The first words that select the HTTP commands (the rest are the offline protocol tools). */
-export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace'] as const;
+export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger'] as const;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -50,6 +51,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerExpertCommands(program, io);
   registerQaCommands(program, io);
   registerTraceCommand(program, io);
+  registerLedgerCommands(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {

@@ -53,6 +53,7 @@ Over the HTTP API (profile .goldline/local.json, written by \`npm start -- --ser
   expert batches|…|adjudications list|show|decide …                     internal expert
   qa scorecards|batches|ledger|trace|export …                           QA lead
   trace <caseId> [--verify]                                             a case's trace: labels, lineage, decisions (QA)
+  ledger verify                                                         check the ledger's hash chain; exit 1 naming each altered, deleted or moved event
   me                                                                    who your token says you are
   global options: --endpoint URL --token JWT --as USER --profile FILE --program ID --json
 
@@ -267,7 +268,7 @@ export function parseCasesDocument(text: string, filename = ''): { ok: true; cas
 }
 
 /** The role groups of the HTTP commands (infra/cli/program.ts HTTP_GROUPS; kept here so offline runs do not load it). */
-const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace'] as const;
+const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger'] as const;
 
 /** Runs the command line and sets the exit code (the entry of `npm run goldline` and the `goldline` bin). */
 export async function main(argv: readonly string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * QA lead routes (PMs may read them too): scorecards, a program's batches with
  * their scores (accuracy, Wilson interval, κ, per-gold-item results), the ledger
- * in time order with filters, a case's full trace, and CSV/JSON exports of
+ * in time order with filters and its chain verification, a case's full trace, and CSV/JSON exports of
  * scorecards and accepted labels.
  */
 import { createRoute, z } from '@hono/zod-openapi';
@@ -19,6 +19,7 @@ import {
   queryLedger,
 } from '../../use-cases/qa-queries.js';
 import { CaseTrace, TraceCaseInput, traceCase } from '../../use-cases/case-trace.js';
+import { verifyLedger } from '../../use-cases/ledger-verify.js';
 import { ListProgramBatchesInput, listProgramBatches } from '../../use-cases/work-queries.js';
 import { type ApiApp, type ApiEnv, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -31,6 +32,25 @@ type LooseT = z.infer<typeof Loose>;
 const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const Page = (name: string) => z.object({ items: z.array(Loose), next: z.string().optional() }).openapi(name);
 const FormatQuery = ExportInput.omit({ programId: true });
+const ChainPosition = z.object({ seq: z.number().int(), hash: z.string() });
+const LedgerVerificationSchema = z
+  .object({
+    programId: z.string(),
+    ok: z.boolean(),
+    events: z.number().int(),
+    head: ChainPosition,
+    anchors: z.array(ChainPosition),
+    problems: z.array(
+      z.object({
+        seq: z.number().int(),
+        eventId: z.string(),
+        type: z.string(),
+        kind: z.enum(['altered', 'missing', 'reordered', 'duplicate', 'anchor-mismatch']),
+        message: z.string(),
+      }),
+    ),
+  })
+  .openapi('LedgerVerification');
 const TraceQuery = z.object({
   programId: Identifier.clone().optional(),
   verify: z.enum(['true', 'false']).optional().openapi({ description: 'Re-read every label object from S3 (by its version id) and re-hash it' }),
@@ -99,6 +119,21 @@ export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
       const r = await queryLedger(deps(), { programId, ...c.req.valid('query') });
       return c.json(r as unknown as { items: LooseT[]; next?: string }, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/ledger/verify',
+      operationId: 'verifyLedger',
+      tags,
+      summary: "Checks the program's hash-chained ledger: names every altered, deleted or reordered event and every release head that no longer holds",
+      security: BEARER,
+      middleware: qa,
+      request: { params: ProgramParams },
+      responses: { 200: json('The verdict (ok false when the chain is broken; benign duplicates keep it true)', LedgerVerificationSchema), ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await verifyLedger(deps(), c.req.valid('param')), 200),
   );
 
   app.openapi(

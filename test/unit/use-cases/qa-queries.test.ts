@@ -102,13 +102,13 @@ describe('Use case: queryLedger', () => {
     const deps = makeFakeDeps();
     for (let i = 1; i <= 450; i++) {
       await deps.repo.appendLedger(
-        makeLedgerEvent({ eventId: `b-${i}:dispatched`, type: 'batch.dispatched', programId: 'prog-1', subject: `b-${i}`, data: { workforceId: i % 50 === 0 ? 'vendor-b' : 'vendor-a' } }),
+        makeLedgerEvent({ eventId: `b-${i}:dispatched`, type: 'batch.dispatched', programId: 'prog-1', subject: `b-${i}`, data: { workforceId: i % 50 === 0 ? 'vendor-b' : 'vendor-a', items: 1, gold: 0, caseIds: [] } }),
       );
     }
 
     // Act
     const first = await queryLedger(deps, { programId: 'prog-1', workforceId: 'vendor-b', limit: 5 });
-    await deps.repo.appendLedger(makeLedgerEvent({ eventId: 'late:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'late', data: { workforceId: 'vendor-b' } }));
+    await deps.repo.appendLedger(makeLedgerEvent({ eventId: 'late:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'late', data: { workforceId: 'vendor-b', items: 1, gold: 0, caseIds: [] } }));
     const second = await queryLedger(deps, { programId: 'prog-1', workforceId: 'vendor-b', limit: 5, cursor: first.next });
 
     // Assert
