@@ -221,8 +221,9 @@ function scoreDetection(input: SubmissionScoreInput, task: DetectionTask): Batch
 
 /**
  * Segmentation scoring: per gold item and protocol label, Dice from run-length
- * masks and HD95 / NSD from surface distances (MONAI conventions, anisotropic
- * spacing). The item passes when every label reaches the Dice floor and stays
+ * masks and HD95 / NSD from surface distances (anisotropic spacing), by the
+ * protocol's `metricConvention` (Goldline's by default), which every item
+ * records. The item passes when every label reaches the Dice floor and stays
  * under the HD95 ceiling; a mask on another grid than the reference fails.
  */
 function scoreSegmentation(input: SubmissionScoreInput, task: SegmentationTask): BatchScore {
@@ -236,6 +237,7 @@ function scoreSegmentation(input: SubmissionScoreInput, task: SegmentationTask):
     if (!got) throw new Error(`decoded mask missing for alias ${item.alias} in batch ${input.batchId}`);
     const reasons: string[] = [];
     const metrics: Record<string, number | null> = {};
+    const conventions = new Set<string>();
     const ref0 = reference[0];
     const sub0 = got[0];
     if (sub0 && ref0 && sub0.dims.some((d, k) => d !== ref0.dims[k])) {
@@ -249,8 +251,11 @@ function scoreSegmentation(input: SubmissionScoreInput, task: SegmentationTask):
       const b = reference.find((m) => m.label === label) ?? empty(ref0 ?? sub0);
       // Use the reference's spacing: the image grid is the expert's.
       const sub = { ...a, spacing: b.spacing };
-      const d = diceRle(sub, b);
-      const sd = surfaceDistances(sub, b, { tolerances: [task.nsdToleranceMm] });
+      // The protocol's metric convention, named on every figure and stored with the item.
+      const convention = task.metricConvention ?? 'goldline';
+      const d = diceRle(sub, b, { convention });
+      const sd = surfaceDistances(sub, b, { tolerances: [task.nsdToleranceMm], convention });
+      conventions.add(d.convention ?? convention).add(sd.convention ?? convention);
       metrics[`dice:${name}`] = num(d);
       metrics[`hd95Mm:${name}`] = Number.isFinite(sd.hd95.value) ? sd.hd95.value : null;
       metrics[`nsd@${task.nsdToleranceMm}mm:${name}`] = num(sd.nsd[task.nsdToleranceMm]);
@@ -265,7 +270,7 @@ function scoreSegmentation(input: SubmissionScoreInput, task: SegmentationTask):
         reasons.push(`${name}: HD95 ${fmt(sd.hd95.value, 2)} mm above ${task.maxHd95Mm} mm`);
       }
     }
-    return { caseId: item.caseId, correct: reasons.length === 0, metrics, reasons };
+    return { caseId: item.caseId, correct: reasons.length === 0, metrics, metricConvention: [...conventions].join(', '), reasons };
   });
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null);
   return verdictFor(

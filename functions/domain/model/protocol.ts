@@ -213,6 +213,8 @@ export const SegmentationTask = z.object({
   maxHd95Mm: z.number().positive(),
   /** NSD tolerance reported beside Dice and HD95. */
   nsdToleranceMm: z.number().positive().default(2),
+  /** Whose metric conventions score the items (docs/metrics-conventions.md); omitted: Goldline's. */
+  metricConvention: z.enum(['goldline', 'monai', 'deepmind']).optional(),
 });
 export type SegmentationTask = z.infer<typeof SegmentationTask>;
 

@@ -7,10 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { scoreSubmissionAgainstGold } from '../../../functions/domain/gold-scoring.js';
+import { BatchScore, type GoldAnswer, type LabelLine } from '../../../functions/domain/model/index.js';
+import { encodeRle3dLabels, parseRle3d, toRle3dDocument } from '../../../functions/domain/scoring/mask-io.js';
 import type { MetricResult } from '../../../functions/domain/scoring/metric-result.js';
 import { dice, diceRle, iou, type Mask3D } from '../../../functions/domain/scoring/segmentation.js';
 import { surfaceDistances } from '../../../functions/domain/scoring/surface.js';
 import { surfelDistances, surfelMeasures, surfelOverlap } from '../../../functions/domain/scoring/surfels.js';
+import { makeProtocol } from '../fakes.js';
 
 type Vec3 = [number, number, number];
 type Expected = number | 'Infinity' | null;
@@ -329,5 +333,56 @@ describe('Function: surfelMeasures', () => {
     expect(t[0b0011]).toBeCloseTo(2, 12); // two pixels along x: a segment of length sx
     expect(t[0b0101]).toBeCloseTo(1, 12); // two pixels along y: length sy
     expect(t[0b1001]).toBeCloseTo(2 * diag, 12);
+  });
+});
+
+describe('Function: scoreSubmissionAgainstGold (segmentation conventions)', () => {
+  const dims: Vec3 = [10, 10, 4];
+  const spacing: Vec3 = [1, 1, 2];
+  const alias = 'k3v9x2m7qa8d';
+  const items = [{ alias, caseId: 'case-1', gold: true, overlap: false, overlapSecondary: false }];
+  const blob = boxes(dims, spacing, [{ from: [2, 2, 1], to: [6, 6, 3] }]);
+  // No liver in the reference: only another structure (label 2), since a document holds at least one label.
+  const nothing = boxes(dims, spacing, [{ from: [8, 8, 0], to: [9, 9, 1] }]);
+  nothing.data[8 + 10 * 8] = 2;
+  const document = (m: Mask3D) => toRle3dDocument(encodeRle3dLabels(m));
+
+  function score(metricConvention: 'goldline' | 'monai' | 'deepmind' | undefined, reference: Mask3D, submitted: Mask3D) {
+    const task = { type: 'segmentation' as const, labels: { '1': 'liver' }, minDice: 0.8, maxHd95Mm: 5, nsdToleranceMm: 2, metricConvention };
+    const line = { alias, annotator: 'r-1', mask: document(submitted) } as unknown as LabelLine;
+    return scoreSubmissionAgainstGold({
+      batchId: 'b-1',
+      workforceId: 'vendor-a',
+      protocol: makeProtocol({ protocolId: 'liver-seg', task }),
+      items,
+      lines: new Map([[alias, line]]),
+      masks: new Map([[alias, parseRle3d(document(submitted))]]),
+      answers: new Map<string, GoldAnswer>([['case-1', document(reference) as GoldAnswer]]),
+    });
+  }
+
+  it('stores the convention with every item, Goldline when the protocol names none', () => {
+    const stored = BatchScore.parse(score(undefined, blob, blob));
+
+    expect(stored.items[0].metricConvention).toBe('goldline');
+    expect(stored.items[0].metrics?.['dice:liver']).toBe(1);
+  });
+
+  it("scores a structure the expert did not find by the protocol's convention: Goldline Dice 0, MONAI undefined", () => {
+    const goldline = score('goldline', nothing, blob).items[0];
+    const monai = score('monai', nothing, blob).items[0];
+
+    expect(goldline.metrics?.['dice:liver']).toBe(0);
+    expect(monai.metrics?.['dice:liver']).toBeNull();
+    expect(monai.metricConvention).toBe('monai(ignore_empty=true), monai');
+    expect(monai.reasons?.[0]).toMatch(/ignore_empty=True/);
+  });
+
+  it('stores DeepMind figures, surfel-weighted, under convention deepmind', () => {
+    const shifted = boxes(dims, spacing, [{ from: [3, 2, 1], to: [7, 6, 3] }]);
+    const item = score('deepmind', blob, shifted).items[0];
+
+    expect(item.metricConvention).toBe('deepmind');
+    expect(item.metrics?.['nsd@2mm:liver']).toBe(surfaceDistances(shifted, blob, { convention: 'deepmind', tolerances: [2] }).nsd[2].value);
   });
 });
