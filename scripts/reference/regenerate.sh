@@ -13,4 +13,5 @@ if ! "$PY" -c 'import sklearn, scipy, numpy' 2>/dev/null; then
 fi
 "$PY" scripts/reference/kappa_reference.py
 "$PY" scripts/reference/segmentation_reference.py fixtures > test/fixtures/reference/segmentation.json
+"$PY" scripts/reference/acceptance_reference.py
 git --no-pager diff --stat -- test/fixtures/reference || true

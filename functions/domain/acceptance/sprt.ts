@@ -34,7 +34,7 @@
  * until they do, and the design records the nominal values it used.
  */
 import { binomialDistribution } from './binomial.js';
-import { AcceptancePlanError, AcceptanceSpec, type AcceptanceSpecInput, OC_ACCURACIES } from './plan.js';
+import { AcceptancePlanError, AcceptanceSpec, type AcceptanceSpecInput, OC_ACCURACIES, singleSamplingPlan } from './plan.js';
 
 export interface SprtDesign {
   kind: 'sprt';
@@ -90,32 +90,34 @@ export function waldBoundaries(spec: Pick<AcceptanceSpec, 'aql' | 'rql'>, alpha:
 
 /** Most wrong answers that accept (−1: none), fewest that reject (t + 1: none), after t items (Λ rises with k). */
 export function sprtCountBounds(d: Boundaries, t: number): { acceptMax: number; rejectMin: number } {
-  let acceptMax = -1;
-  let rejectMin = t + 1;
-  for (let k = 0; k <= t; k++) {
-    const llr = logLikelihoodRatio(d, t, k);
-    if (llr <= d.bounds.accept) acceptMax = k;
-    if (llr >= d.bounds.reject) {
-      rejectMin = k;
-      break;
-    }
+  const llr = (k: number) => logLikelihoodRatio(d, t, k);
+  if (!Number.isFinite(d.steps.wrong) || !Number.isFinite(d.steps.right)) {
+    // AQL 1 or RQL 0: one step is infinite; t is small in such designs.
+    let acceptMax = -1;
+    let rejectMin = t + 1;
+    for (let k = 0; k <= t; k++) if (llr(k) <= d.bounds.accept) acceptMax = k;
+    for (let k = t; k >= 0; k--) if (llr(k) >= d.bounds.reject) rejectMin = k;
+    return { acceptMax, rejectMin };
   }
+  // Closed form from the count lines, then settled on the exact Λ so that every caller agrees.
+  const per = d.steps.wrong - d.steps.right;
+  let acceptMax = Math.min(t, Math.max(-1, Math.floor((d.bounds.accept - t * d.steps.right) / per)));
+  while (acceptMax >= 0 && llr(acceptMax) > d.bounds.accept) acceptMax--;
+  while (acceptMax < t && llr(acceptMax + 1) <= d.bounds.accept) acceptMax++;
+  let rejectMin = Math.min(t + 1, Math.max(0, Math.ceil((d.bounds.reject - t * d.steps.right) / per)));
+  while (rejectMin <= t && llr(rejectMin) < d.bounds.reject) rejectMin++;
+  while (rejectMin > 0 && llr(rejectMin - 1) >= d.bounds.reject) rejectMin--;
   return { acceptMax, rejectMin };
 }
 
-function convolve(dist: Float64Array, step: Float64Array): Float64Array {
-  const out = new Float64Array(dist.length + step.length - 1);
-  for (let i = 0; i < dist.length; i++) {
-    const x = dist[i];
-    if (x === 0) continue;
-    for (let j = 0; j < step.length; j++) out[i + j] += x * step[j];
-  }
-  return out;
-}
-
-/** One dynamic-programming walk over the looks: state = distribution of wrong counts among undecided paths. */
+/**
+ * One dynamic-programming walk over the looks: the distribution of wrong
+ * counts among undecided paths. Only the band between the two lines can hold
+ * mass, so the state is stored as that band (`cont[i]` is k = lo + i).
+ */
 class SprtWalk {
   cont: Float64Array = new Float64Array([1]);
+  lo = 0;
   accepted = 0;
   rejected = 0;
   /** Σ items × P(stopped at that look), accumulated. */
@@ -130,17 +132,29 @@ class SprtWalk {
     this.step = binomialDistribution(g, p);
   }
 
-  /** Advances to look j (t = j·g items) and absorbs the boundary crossings. */
+  /** Advances to look t (items so far) and absorbs the boundary crossings. */
   advance(t: number): { acceptMax: number; rejectMin: number } {
-    this.cont = convolve(this.cont, this.step);
     const b = sprtCountBounds(this.d, t);
-    for (let k = 0; k < this.cont.length; k++) {
-      if (k <= b.acceptMax) this.accepted += this.cont[k];
-      else if (k >= b.rejectMin) this.rejected += this.cont[k];
-      else continue;
-      this.itemsUsed += t * this.cont[k];
-      this.cont[k] = 0;
+    const wide = new Float64Array(this.cont.length + this.step.length - 1);
+    for (let i = 0; i < this.cont.length; i++) {
+      const x = this.cont[i];
+      if (x === 0) continue;
+      for (let j = 0; j < this.step.length; j++) wide[i + j] += x * this.step[j];
     }
+    let lo = this.lo;
+    let hi = this.lo + wide.length - 1;
+    for (let k = lo; k <= hi; k++) {
+      const x = wide[k - this.lo];
+      if (x === 0) continue;
+      if (k <= b.acceptMax) this.accepted += x;
+      else if (k >= b.rejectMin) this.rejected += x;
+      else continue;
+      this.itemsUsed += t * x;
+    }
+    lo = Math.max(lo, b.acceptMax + 1);
+    hi = Math.min(hi, b.rejectMin - 1);
+    this.cont = hi >= lo ? wide.slice(lo - this.lo, hi - this.lo + 1) : new Float64Array(0);
+    this.lo = lo;
     return b;
   }
 
@@ -154,8 +168,13 @@ class SprtWalk {
   /** Mass of undecided paths with k ≤ c (accepted by a terminal rule c). */
   massAtMost(c: number): number {
     let s = 0;
-    for (let k = 0; k <= Math.min(c, this.cont.length - 1); k++) s += this.cont[k];
+    for (let i = 0; i < this.cont.length && this.lo + i <= c; i++) s += this.cont[i];
     return s;
+  }
+
+  /** Undecided mass per wrong count k. */
+  *states(): Generator<[k: number, mass: number]> {
+    for (let i = 0; i < this.cont.length; i++) if (this.cont[i] !== 0) yield [this.lo + i, this.cont[i]];
   }
 }
 
@@ -173,13 +192,17 @@ export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number): SprtD
   if (!Number.isInteger(lookEvery) || lookEvery < 1) throw new RangeError(`lookEvery must be a whole number ≥ 1, got ${lookEvery}`);
   const p0 = 1 - spec.aql;
   const p1 = 1 - spec.rql;
+  // No test with at most N items beats the best fixed-size test of N items, so N ≥ the
+  // single plan's n; a truncation beyond 10 such samples would only hide a poor spec.
+  const { maxGoldPerBatch: _perBatch, ...pooled } = spec;
+  const limit = 10 * singleSamplingPlan(pooled).n;
   for (let shrink = 0; shrink < 30; shrink++) {
     const alpha = spec.alpha * 0.9 ** shrink;
     const beta = spec.beta * 0.9 ** shrink;
     const wald = waldBoundaries(spec, alpha, beta);
     const at0 = new SprtWalk(wald, p0, lookEvery);
     const at1 = new SprtWalk(wald, p1, lookEvery);
-    for (let t = lookEvery; t <= MAX_ITEMS; t += lookEvery) {
+    for (let t = lookEvery; t < limit + lookEvery; t += lookEvery) {
       const { acceptMax, rejectMin } = at0.advance(t);
       at1.advance(t);
       // Candidate truncation here: the largest terminal c within β, then check α.
@@ -219,7 +242,7 @@ export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number): SprtD
     }
   }
   throw new AcceptancePlanError(
-    `no truncated SPRT within ${MAX_ITEMS} gold items meets AQL ${spec.aql} / RQL ${spec.rql} with α=${spec.alpha}, β=${spec.beta}`,
+    `no truncated SPRT within ${limit} gold items (10 × the single plan's n) meets AQL ${spec.aql} / RQL ${spec.rql} with α=${spec.alpha}, β=${spec.beta}`,
   );
 }
 
@@ -274,9 +297,7 @@ export function sprtOperatingCharacteristic(d: SprtDesign, accuracy: number): Sp
     walk.advance(t);
     if (t >= d.maxItems) {
       // Truncation: Λ < Λ* accepts; at t = N that is k ≤ c_N.
-      for (let k = 0; k < walk.cont.length; k++) {
-        const x = walk.cont[k];
-        if (x === 0) continue;
+      for (const [k, x] of walk.states()) {
         if (logLikelihoodRatio(d, t, k) < d.terminalLlr) walk.accepted += x;
         else walk.rejected += x;
         walk.itemsUsed += t * x;
