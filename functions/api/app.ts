@@ -22,6 +22,7 @@ import type { RoundDispatcher } from './lambda-dispatch.js';
 import { dispatchRound } from '../use-cases/dispatch-round.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
+import { registerDossierRoutes } from './routes/dossier.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
 import { registerReleaseRoutes } from './routes/releases.js';
@@ -121,6 +122,7 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
   registerReleaseRoutes(app, deps);
+  registerDossierRoutes(app, deps);
 
   app.openAPIRegistry.registerPath({
     method: 'get',

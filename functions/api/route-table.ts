@@ -67,4 +67,6 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/labels', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/diff', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/verify', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
 ];

@@ -79,7 +79,7 @@ export interface AcceptanceRisk {
 }
 
 /** True accuracies of the OC curve: 0.50 to 1.00 in steps of 0.05. */
-export const OC_ACCURACIES: readonly number[] = Array.from({ length: 11 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100);
+const OC_ACCURACIES: readonly number[] = Array.from({ length: 11 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100);
 
 /**
  * Producer's and consumer's risk of the rule for one gold count, and its OC curve.
