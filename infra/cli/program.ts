@@ -15,11 +15,12 @@ import { type GoldlineIo, processIo } from './io.js';
 import { registerPmCommands } from './pm.js';
 import { DEFAULT_PROFILE, ReportedFailure, UsageError } from './profile.js';
 import { registerQaCommands } from './qa.js';
+import { registerReleaseCommands } from './release.js';
 import { registerTraceCommand } from './trace.js';
 import { registerWorkCommands } from './work.js';
 
 /** The first words that select the HTTP commands (the rest are the offline protocol tools). */
-export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger'] as const;
+export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger', 'release'] as const;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -52,6 +53,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerQaCommands(program, io);
   registerTraceCommand(program, io);
   registerLedgerCommands(program, io);
+  registerReleaseCommands(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {

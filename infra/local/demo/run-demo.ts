@@ -22,6 +22,7 @@ import {
 } from './example-program.js';
 import { DEMO_USERS } from '../issuer.js';
 import { type ApiServer, startApiServer } from '../api-server.js';
+import { releaseDemoLabels } from './release-step.js';
 import { type ExpertDesk, type WorkPortal, apiExpertDesk, apiPortal, inProcessPortal, labelBatch, readImageAt } from './simulated-workforce.js';
 
 export interface DemoOptions {
@@ -329,7 +330,11 @@ async function setupProgress(stack: LocalStack, opts: Pick<DemoOptions, 'cases' 
 export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<RoundReport[]> {
   const api = opts.api ?? (await startApiServer({ deps: stack.deps }));
   try {
-    return await runDemoThrough(stack, opts, await apiAccess(api));
+    const reports = await runDemoThrough(stack, opts, await apiAccess(api));
+    // The dataset: the QA lead releases the protocol's accepted labels and verifies the release.
+    const { protocolId, version } = chestXrayProtocol(new Date(0).toISOString());
+    await releaseDemoLabels(api, { programId: PROGRAM_ID, protocolId, version }, opts.log);
+    return reports;
   } finally {
     if (!opts.api) await api.close();
   }
