@@ -40,7 +40,7 @@ export type SwitchingOutcome = z.input<typeof SwitchingOutcome>;
 /** What the machine remembers; plain data, stored beside the vendor and rebuilt from the ledger. */
 export const SwitchingState = z.object({
   level: InspectionLevel.default('normal'),
-  /** Last conclusive batches under normal inspection, oldest first (at most the window). */
+  /** Last conclusive batches at this level, oldest first (the rules' windows). */
   window: z.array(Outcome).default([]),
   /** Consecutive accepted batches at the current level. */
   consecutiveAccepted: z.number().int().min(0).default(0),
@@ -133,9 +133,11 @@ export function nextInspection(
       return { state: s };
     case 'normal': {
       if (o.decision === 'inconclusive') return { state: s };
-      s.window = [...s.window, outcome].slice(-rules.tightenWindow);
-      const rejected = count(s.window, 'reject');
-      const wrong = s.window.reduce((sum, b) => sum + b.wrong, 0);
+      // Kept long enough to show the clean run behind a switch to reduced inspection.
+      s.window = [...s.window, outcome].slice(-Math.max(rules.tightenWindow, Math.ceil(rules.reduceAtScore / rules.scorePerClearAccept)));
+      const recent = s.window.slice(-rules.tightenWindow);
+      const rejected = count(recent, 'reject');
+      const wrong = recent.reduce((sum, b) => sum + b.wrong, 0);
       if (o.decision === 'reject') {
         s.switchingScore = 0;
         s.consecutiveAccepted = 0;
@@ -143,8 +145,8 @@ export function nextInspection(
           return switchTo(
             'tightened',
             'two-of-five-rejected',
-            s.window,
-            `tightened inspection: ${rejected} of the last ${s.window.length} conclusive batches rejected (${wrong} wrong of ${s.window.reduce((x, b) => x + b.n, 0)} gold items)`,
+            recent,
+            `tightened inspection: ${rejected} of the last ${recent.length} conclusive batches rejected (${wrong} wrong of ${recent.reduce((x, b) => x + b.n, 0)} gold items)`,
           );
         }
         return { state: s };
