@@ -13,7 +13,7 @@
  *
  * The first mask is the prediction (the workforce's), the second the reference
  * (the expert's), in MONAI's `(y_pred, y)` order: only `convention: 'monai'`
- * tells them apart (docs/metrics-conventions.md).
+ * tells them apart (docs/metrics-conventions.md: the conventions table).
  */
 import {
   type MetricConvention,

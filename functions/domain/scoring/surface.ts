@@ -19,6 +19,9 @@
  * surface is found exactly with a k-d tree. Squared distances are summed in
  * scipy's order (z, y, x), so HD, HD95 and NSD come out bit for bit as with the
  * EDT, and ASSD within an ulp (test/bench/scoring-segmentation.bench.ts).
+ *
+ * `convention`, `directed` and `subvoxels` give MONAI's options and DeepMind's
+ * surfel-based figures where they differ (docs/metrics-conventions.md).
  */
 import {
   type MetricConvention,

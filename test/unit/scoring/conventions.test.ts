@@ -310,6 +310,35 @@ describe('Option: convention', () => {
   });
 });
 
+describe('docs/metrics-conventions.md', () => {
+  it('holds the figures of its worked example (DeepMind\'s two squares, 2 mm × 1 mm pixels)', () => {
+    const spacing: Vec3 = [2, 1, 1];
+    const reference = boxes([6, 6, 1], spacing, [{ from: [1, 1, 0], to: [3, 3, 1] }]);
+    const prediction = boxes([6, 6, 1], spacing, [{ from: [1, 1, 0], to: [4, 3, 1] }]);
+    const run = (options: Parameters<typeof surfaceDistances>[2]) =>
+      surfaceDistances(prediction, reference, { tolerances: [1], ...options });
+
+    const goldline = run({});
+    const directed = run({ convention: 'monai', directed: true });
+    const subvoxels = run({ convention: 'monai', subvoxels: true });
+    const deepmind = run({ convention: 'deepmind' });
+
+    expect([goldline.assd.value, goldline.nsd[1].value, goldline.surfaceVoxels]).toEqual([
+      expect.closeTo(0.4, 4),
+      expect.closeTo(0.8, 4),
+      { a: 6, b: 4 },
+    ]);
+    expect(directed.assd.value).toBeCloseTo(0.6667, 4);
+    expect(subvoxels.nsd[1].value).toBeCloseTo(0.8703, 4);
+    expect([deepmind.assd.value, deepmind.nsd[1].value, deepmind.surfaceVoxels]).toEqual([
+      expect.closeTo(0.2714, 4),
+      expect.closeTo(0.8703, 4),
+      { a: 10, b: 8 },
+    ]);
+    for (const r of [goldline, directed, subvoxels, deepmind]) expect([r.hd.value, r.hd95.value]).toEqual([2, 2]);
+  });
+});
+
 describe('Function: surfelMeasures', () => {
   it('gives a corner triangle, an edge strip and a face its exact area', () => {
     const [sx, sy, sz] = [3, 2, 1];
