@@ -69,6 +69,8 @@ export const LabelVersion = z.object({
   maskRef: z.looseObject({}).optional(),
   workforce: z.object({ id: z.string(), kind: z.enum(['internal', 'vendor']).optional() }),
   annotatorId: z.string(),
+  /** The pre-label model the annotator started from, where one was declared. */
+  preLabel: z.object({ model: z.string(), version: z.string() }).optional(),
   gold: z.boolean(),
   status: z.enum(['accepted', 'rejected', 'superseded']),
   adjudicationId: z.string().optional(),
@@ -310,6 +312,7 @@ export function labelVersions(labels: readonly StoredLabel[], ctx: LabelContext)
       ...(l.maskRef ? { maskRef: l.maskRef } : {}),
       workforce: { id: l.workforceId, ...(kind ? { kind } : {}) },
       annotatorId: l.annotatorId,
+      ...(l.preLabel ? { preLabel: l.preLabel } : {}),
       gold: l.gold,
       status: l.status,
       ...(l.adjudicationId ? { adjudicationId: l.adjudicationId } : {}),

@@ -36,6 +36,7 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
       ...labelContent(l, masks.get(item.alias), lineOf.get(item.alias) ?? 1),
       workforceId: batch.workforceId,
       annotatorId: l.annotator,
+      ...(l.preLabel ? { preLabel: l.preLabel } : {}),
       protocol: batch.protocol,
       submissionKey: submission.key,
       submissionSha256: submission.sha256Hex,

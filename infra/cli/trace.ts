@@ -34,7 +34,7 @@ function versionLines(v: LabelVersion, accepted: boolean): string[] {
   const status = accepted ? 'ACCEPTED' : v.status;
   const out = [
     `  v${v.version}  ${v.createdAt}  ${status}${v.gold ? ' (gold item)' : ''}  "${v.label}"`,
-    `      by ${v.workforce.id}${v.workforce.kind ? ` (${v.workforce.kind})` : ''} / annotator ${v.annotatorId} · ${v.protocol} · ` +
+    `      by ${v.workforce.id}${v.workforce.kind ? ` (${v.workforce.kind})` : ''} / annotator ${v.annotatorId}${v.preLabel ? ` (pre-label model ${v.preLabel.model}@${v.preLabel.version})` : ''} · ${v.protocol} · ` +
       `${v.adjudicationId ? `adjudication ${v.adjudicationId}` : `batch ${v.batchId}`}${v.round !== undefined ? ` · round ${v.round}` : ''}`,
     `      ${s.bucket === 'exports' ? 'decision record' : 'upload'} ${s.key} · version ${s.versionId ?? '(none kept)'} · SHA-256 ${s.sha256}` +
       `${s.sizeBytes !== undefined ? ` · ${s.sizeBytes} bytes` : ''}${s.receivedAt ? ` · received ${s.receivedAt}` : ''}${checked(s.verification)}`,

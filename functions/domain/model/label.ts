@@ -1,5 +1,6 @@
 /** Stored labels carry their full lineage: who, under which protocol, from which file. */
 import { z } from 'zod';
+import { PreLabel } from './submission.js';
 
 export const StoredLabel = z.object({
   caseId: z.string(),
@@ -14,6 +15,8 @@ export const StoredLabel = z.object({
   maskRef: z.object({ line: z.number().int().min(1), format: z.string(), voxels: z.number().int().min(0) }).optional(),
   workforceId: z.string(),
   annotatorId: z.string(),
+  /** The pre-label model the annotator started from, where the label line declared one. */
+  preLabel: PreLabel.optional(),
   protocol: z.string(),
   submissionKey: z.string(),
   submissionSha256: z.string().regex(/^[0-9a-f]{64}$/),

@@ -18,12 +18,21 @@ const Millimetres = z.number().finite().min(-MAX_COORDINATE_MM).max(MAX_COORDINA
 /** A probability or confidence: in [0, 1] and storable. */
 const Probability = z.number().min(0).max(1).refine(isRepresentable, representable);
 
+/**
+ * The model that pre-labelled an item, where one was used (the annotator
+ * reviewed its suggestion): declared on the label line, kept on the stored
+ * label, shown in the case trace.
+ */
+export const PreLabel = z.strictObject({ model: z.string().min(1).max(128), version: z.string().min(1).max(64) });
+export type PreLabel = z.infer<typeof PreLabel>;
+
 /** One line of an uploaded JSON Lines label file (classification). */
 export const ClassificationLabelLine = z.strictObject({
   alias: z.string().min(1).max(64),
   label: z.string().min(1).max(256),
   annotator: z.string().min(1).max(128),
   confidence: Probability.optional(),
+  preLabel: PreLabel.optional(),
 });
 export type ClassificationLabelLine = z.infer<typeof ClassificationLabelLine>;
 
@@ -41,6 +50,7 @@ export const DetectionLabelLine = z.strictObject({
   alias: z.string().min(1).max(64),
   annotator: z.string().min(1).max(128),
   findings: z.array(MarkedFinding).max(1000),
+  preLabel: PreLabel.optional(),
 });
 export type DetectionLabelLine = z.infer<typeof DetectionLabelLine>;
 
@@ -56,6 +66,7 @@ export const SegmentationLabelLine = z.strictObject({
   alias: z.string().min(1).max(64),
   annotator: z.string().min(1).max(128),
   mask: UploadedMask,
+  preLabel: PreLabel.optional(),
 });
 export type SegmentationLabelLine = z.infer<typeof SegmentationLabelLine>;
 

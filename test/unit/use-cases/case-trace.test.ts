@@ -4,8 +4,12 @@ import { LedgerEvent, type StoredLabel, type Submission } from '../../../functio
 import { applyAdjudication } from '../../../functions/use-cases/adjudication.js';
 import { traceCase } from '../../../functions/use-cases/case-trace.js';
 import { NotFoundError } from '../../../functions/use-cases/errors.js';
+import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
+import { ingestUpload } from '../../../functions/use-cases/ingest-upload.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
-import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
+import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
+import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
+import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce, seedUploadScenario } from '../fakes.js';
 
 const P = 'prog-1';
 const at = (minutes: number) => new Date(Date.parse(T0) + minutes * 60_000).toISOString();
@@ -233,7 +237,7 @@ describe('Use case: traceCase', () => {
     expect(trace.timeline).toEqual([{ at: at(5), step: 'quarantine released', detail: 'pm:alice: a scanner stamp, nothing identifying' }]);
   });
 
-  it("gives a gold case's result per batch from the stored score, and a rejected label's re-do", async () => {
+  it("gives a gold case's result per batch from the stored score; no label on it counts as the accepted one", async () => {
     const deps = makeFakeDeps();
     await deps.repo.putWorkforce(P, makeWorkforce('vendor-a'));
     await deps.repo.putWorkforce(P, makeWorkforce('vendor-b'));
@@ -311,5 +315,32 @@ describe('Use case: traceCase', () => {
     await overlapAdjudicated(deps);
     await expect(traceCase(deps, { caseId: 'c-404' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(traceCase(deps, { programId: 'prog-2', caseId: 'c-1' })).rejects.toThrow('case c-1 not found in program prog-2');
+  });
+});
+
+describe('Use case: traceCase — pre-label model', () => {
+  it('shows the pre-label model a label line declared, carried from the upload through finalize', async () => {
+    const deps = makeFakeDeps();
+    const lines = [
+      { alias: 'k3v9x2m7qa8d', label: 'normal', annotator: 'reader-07', preLabel: { model: 'cxr-triage', version: '2.1.0' } },
+      { alias: 'p4w8h2n6tr5e', label: 'normal', annotator: 'reader-07' },
+      { alias: 'z7c3b9f2gu4s', label: 'normal', annotator: 'reader-07' },
+    ];
+    const s = await seedUploadScenario(deps, { file: new TextEncoder().encode(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`) });
+    await deps.repo.putWorkforce(P, makeWorkforce('vendor-a'));
+    await deps.repo.putCases(P, [0, 1].map((i) => ({ ...makeCase(`case-${i}`), goldPool: false })));
+    await deps.repo.putCases(P, [{ ...makeCase('case-2'), goldPool: true }]);
+    await deps.repo.assignCases(P, ['case-0', 'case-1'], s.batchId);
+    await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
+    const { verdict } = await scoreSubmission(deps, { batchId: s.batchId });
+    await settleBatch(deps, { batchId: s.batchId, verdict });
+    await finalizeBatch(deps, { batchId: s.batchId });
+
+    const declared = await traceCase(deps, { caseId: 'case-0', verify: true });
+    const other = await traceCase(deps, { caseId: 'case-1' });
+
+    expect(declared.labels).toHaveLength(1);
+    expect(declared.labels[0]).toMatchObject({ preLabel: { model: 'cxr-triage', version: '2.1.0' }, annotatorId: 'reader-07', submission: { key: s.key, sha256: s.sha256Hex, verification: { verified: true } } });
+    expect(other.labels[0].preLabel).toBeUndefined();
   });
 });
