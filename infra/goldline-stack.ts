@@ -17,7 +17,7 @@ import { BackupPlan, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup'
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Bucket, type CfnBucket, ObjectLockRetention } from 'aws-cdk-lib/aws-s3';
@@ -182,6 +182,11 @@ export interface GoldlineStackProps extends StackProps {
 export function aslPlaceholders(asl: string): string[] {
   return [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]))];
 }
+
+/** What no function may do to a ledger item (docs/data-model.md, "ledger rows"): only appends (PutItem) are left. */
+export const LEDGER_DENIED_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'] as const;
+/** The partition keys of the ledger (`LEDGER#<programId>`), as IAM's `dynamodb:LeadingKeys` pattern. */
+export const LEDGER_LEADING_KEYS = 'LEDGER#*';
 
 const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
 
@@ -428,6 +433,17 @@ export class GoldlineStack extends Stack {
     if (access.table === 'readWrite') tableActions.push('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
     if (access.deletesItems) tableActions.push('dynamodb:DeleteItem');
     role.addToPrincipalPolicy(new PolicyStatement({ actions: tableActions, resources: [this.table.tableArn] }));
+    // The ledger is append-only (docs/data-model.md): no function may update, delete or batch-write an
+    // item under LEDGER#…, whatever it is granted above. Appends are PutItem; an overwriting PutItem is not
+    // deniable by IAM (the same action and key) — `ledger verify` catches that through the hash chain.
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: [...LEDGER_DENIED_ACTIONS],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [LEDGER_LEADING_KEYS] } },
+      }),
+    );
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['dynamodb:Query'],

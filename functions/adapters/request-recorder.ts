@@ -32,6 +32,12 @@ export interface RecordedAccess {
   operation: string;
   resource: RecordedResource;
   via: 'call' | 'presign';
+  /**
+   * DynamoDB UpdateItem, DeleteItem and BatchWriteItem: the partition keys written, as IAM's
+   * `dynamodb:LeadingKeys` sees them, the id part generalised (`LEDGER#<id>`), so a conditional
+   * Deny on ledger keys can be checked against what a function really did.
+   */
+  leadingKeys?: string[];
 }
 
 type Next = (args: unknown) => Promise<unknown>;
@@ -50,6 +56,23 @@ export interface RecorderNames {
 /** S3 operations by the IAM action they need (docs: "Actions, resources and condition keys for Amazon S3"). */
 const S3_OBJECT_READS = new Set(['GetObject', 'HeadObject', 'GetObjectAttributes']);
 const S3_OBJECT_WRITES = new Set(['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload']);
+/** Item writes whose partition key is recorded (the ones a Deny on ledger keys names; see goldline-stack.ts). */
+const KEYED_WRITES = new Set(['UpdateItem', 'DeleteItem']);
+interface BatchWriteRequest {
+  PutRequest?: { Item?: { pk?: unknown } };
+  DeleteRequest?: { Key?: { pk?: unknown } };
+}
+
+/**
+ * A partition key (plain, or marshalled `{ S }`) with its id generalised: `LEDGER#demo` → `LEDGER#<id>`,
+ * `PROGRAMS` unchanged. IAM matches `dynamodb:LeadingKeys` patterns such as `LEDGER#*` against it.
+ */
+export function leadingKeyClass(pk: unknown): string {
+  const value = typeof pk === 'string' ? pk : typeof (pk as { S?: unknown })?.S === 'string' ? (pk as { S: string }).S : '?';
+  const hash = value.indexOf('#');
+  return hash < 0 ? value : `${value.slice(0, hash + 1)}<id>`;
+}
+
 const isMissing = (e: unknown): boolean => ['NoSuchKey', 'NotFound'].includes((e as { name?: string })?.name ?? '');
 
 export class RequestRecorder {
@@ -149,8 +172,9 @@ export class RequestRecorder {
   }
 
   private recordAll(fn: string | undefined, service: RecordedService, operation: string, input: Record<string, unknown>, via: RecordedAccess['via']): void {
-    for (const [action, resource] of service === 's3' ? this.s3Needs(operation, input) : this.dynamoNeeds(operation, input)) {
-      this.add({ fn, service, action, operation, resource, via });
+    const needs: [string, RecordedResource, string[]?][] = service === 's3' ? this.s3Needs(operation, input) : this.dynamoNeeds(operation, input);
+    for (const [action, resource, leadingKeys] of needs) {
+      this.add({ fn, service, action, operation, resource, via, ...(leadingKeys ? { leadingKeys } : {}) });
     }
   }
 
@@ -179,15 +203,22 @@ export class RequestRecorder {
     return [[`s3:${operation}`, { kind: 'bucket', bucket }]];
   }
 
-  private dynamoNeeds(operation: string, input: Record<string, unknown>): [string, RecordedResource][] {
+  private dynamoNeeds(operation: string, input: Record<string, unknown>): [string, RecordedResource, string[]?][] {
     const action = `dynamodb:${operation}`;
     if (typeof input.TableName === 'string') {
       const index = typeof input.IndexName === 'string' ? input.IndexName : undefined;
-      return [[action, { kind: 'table', table: this.table(input.TableName), ...(index ? { index } : {}) }]];
+      const keys = KEYED_WRITES.has(operation) ? [leadingKeyClass((input.Key as Record<string, unknown> | undefined)?.pk)] : undefined;
+      return [[action, { kind: 'table', table: this.table(input.TableName), ...(index ? { index } : {}) }, keys]];
     }
     // BatchWriteItem / BatchGetItem: one table per RequestItems key.
-    const tables = Object.keys((input.RequestItems ?? {}) as Record<string, unknown>);
-    return tables.map((t) => [action, { kind: 'table', table: this.table(t) }]);
+    const requests = (input.RequestItems ?? {}) as Record<string, unknown>;
+    return Object.keys(requests).map((t) => {
+      const keys =
+        operation === 'BatchWriteItem'
+          ? [...new Set(((requests[t] ?? []) as BatchWriteRequest[]).map((r) => leadingKeyClass(r.PutRequest?.Item?.pk ?? r.DeleteRequest?.Key?.pk)))].sort()
+          : undefined;
+      return [action, { kind: 'table', table: this.table(t) }, keys];
+    });
   }
 }
 
@@ -201,5 +232,5 @@ function accessKey(a: RecordedAccess): string {
         : r.kind === 'stateMachine'
           ? `stateMachine:${r.stateMachine}`
           : `object:${r.bucket}/${r.key}`;
-  return [a.fn ?? '', a.service, a.action, res, a.via, a.operation].join('\u0000');
+  return [a.fn ?? '', a.service, a.action, res, a.via, a.operation, (a.leadingKeys ?? []).join(',')].join('\u0000');
 }

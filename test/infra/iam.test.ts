@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
-import { GoldlineStack } from '../../infra/goldline-stack.js';
+import { GoldlineStack, LEDGER_DENIED_ACTIONS, LEDGER_LEADING_KEYS } from '../../infra/goldline-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
-import { asInAws, checkGrants, type PolicyStatement, resolveResource, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
+import { asInAws, checkGrants, grantsOfRole, type PolicyStatement, resolveResource, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
 
 type BucketName = keyof typeof BUCKETS;
 
@@ -96,6 +96,12 @@ describe('IAM: every request a function makes on the embedded stack is granted i
     expect(check.missing).toEqual([]);
   });
 
+  it('records no function updating, deleting or batch-writing a ledger item in the scenarios (appends are PutItem)', () => {
+    const onLedger = accesses.filter((a) => (LEDGER_DENIED_ACTIONS as readonly string[]).includes(a.action) && a.leadingKeys?.some((k) => k.startsWith('LEDGER#')));
+    expect(onLedger).toEqual([]);
+    expect(accesses.some((a) => a.action === 'dynamodb:UpdateItem' && a.leadingKeys?.includes('BATCH#<id>'))).toBe(true);
+  });
+
   // Finding 12 (issue 7): CheckAgreement read masks from the uploads bucket but was granted only gold; nothing checked grants locally.
   it('grants CheckAgreement read on the uploads bucket it reads masks from', () => {
     const reads = accesses.filter((a) => a.fn === 'CheckAgreement' && a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads');
@@ -115,5 +121,43 @@ describe('IAM: every request a function makes on the embedded stack is granted i
     const ingest = withoutGrant(template, ids, 'IngestUpload', 's3:GetObject', gold);
     expect(ingest.removed).toBe(1);
     expect(checkGrants(ingest.template, ids, accesses).missing.join('\n')).toMatch(/^IngestUpload needs s3:GetObject on bucket gold batch-/);
+  });
+});
+
+describe('IAM: the ledger is append-only for every function (synthesized template)', () => {
+  let template: TemplateJson;
+  let ids: TemplateIds;
+
+  beforeAll(() => {
+    ({ template, ids } = synthesize());
+  });
+
+  it('denies UpdateItem, DeleteItem and BatchWriteItem on LEDGER# keys of the table in every function role', () => {
+    const table = `{${ids.tables[MAIN_TABLE.id]}.Arn}`;
+    const without = FUNCTIONS.filter((f) => {
+      const denies = grantsOfRole(template, ids.roles[f.name]).filter((g) => g.effect === 'Deny' && g.resources.includes(table));
+      return !denies.some(
+        (g) =>
+          LEDGER_DENIED_ACTIONS.every((a) => g.actions.includes(a)) &&
+          JSON.stringify(g.condition) === JSON.stringify({ 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [LEDGER_LEADING_KEYS] } }),
+      );
+    });
+    expect(FUNCTIONS.length).toBeGreaterThan(10);
+    expect(without.map((f) => f.name)).toEqual([]);
+  });
+
+  it('refuses a function an UpdateItem on a ledger key that its table grant would otherwise allow', () => {
+    const access = (leadingKeys: string[]): RecordedAccess => ({
+      fn: 'FinalizeBatch',
+      service: 'dynamodb',
+      action: 'dynamodb:UpdateItem',
+      operation: 'UpdateItem',
+      resource: { kind: 'table', table: MAIN_TABLE.id },
+      via: 'call',
+      leadingKeys,
+    });
+
+    expect(checkGrants(template, ids, [access(['BATCH#<id>'])]).missing).toEqual([]);
+    expect(checkGrants(template, ids, [access(['LEDGER#<id>'])]).missing).toEqual([`FinalizeBatch needs dynamodb:UpdateItem on table ${MAIN_TABLE.id} keys LEDGER#<id> (UpdateItem)`]);
   });
 });

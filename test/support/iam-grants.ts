@@ -27,6 +27,8 @@ export interface Grant {
   actions: string[];
   resources: string[];
   conditional: boolean;
+  /** The statement's Condition block, if any. */
+  condition?: Json;
   /** Logical id of the policy it came from. */
   policy: string;
 }
@@ -72,6 +74,7 @@ export function grantsOfRole(template: TemplateJson, roleId: string): Grant[] {
         actions: asArray(s.Action),
         resources: asArray(s.Resource as unknown[]).map(resolveResource),
         conditional: s.Condition !== undefined,
+        ...(s.Condition !== undefined ? { condition: s.Condition } : {}),
         policy: id,
       });
     }
@@ -110,10 +113,29 @@ export function asInAws(accesses: readonly RecordedAccess[]): RecordedAccess[] {
   );
 }
 
-/** Whether the grants allow `action` on `resource`: an unconditional Allow matches and no Deny does. */
-export function allows(grants: readonly Grant[], action: string, resource: string): boolean {
+/**
+ * Whether a Deny's condition holds for a request. Evaluated: `ForAnyValue:StringLike` on
+ * `dynamodb:LeadingKeys` against the partition keys the request wrote (none recorded: the key is
+ * absent and ForAnyValue is false). Any other condition is taken to hold: a Deny the check cannot
+ * evaluate counts against the request, so it fails loudly rather than passing by accident.
+ */
+function denyConditionHolds(condition: Json | undefined, leadingKeys: readonly string[] | undefined): boolean {
+  if (condition === undefined) return true;
+  return Object.entries(condition).every(([operator, tests]) =>
+    Object.entries(tests as Json).every(([key, patterns]) => {
+      if (operator !== 'ForAnyValue:StringLike' || key !== 'dynamodb:LeadingKeys') return true;
+      return (leadingKeys ?? []).some((k) => asArray(patterns as string | string[]).some((p) => globRe(p).test(k)));
+    }),
+  );
+}
+
+/**
+ * Whether the grants allow `action` on `resource`: an unconditional Allow matches and no Deny
+ * does (a conditional Deny matches when its condition holds for the request's `leadingKeys`).
+ */
+export function allows(grants: readonly Grant[], action: string, resource: string, leadingKeys?: readonly string[]): boolean {
   const matches = (g: Grant) => g.actions.some((p) => globMatch(p, action)) && g.resources.some((p) => globMatch(p, resource));
-  if (grants.some((g) => g.effect === 'Deny' && matches(g))) return false;
+  if (grants.some((g) => g.effect === 'Deny' && matches(g) && denyConditionHolds(g.condition, leadingKeys))) return false;
   return grants.some((g) => g.effect === 'Allow' && !g.conditional && matches(g));
 }
 
@@ -165,8 +187,9 @@ export function checkGrants(template: TemplateJson, ids: TemplateIds, accesses: 
   for (const a of attributed) {
     const where = describeResource(a);
     used.add(`${a.fn}: ${a.action} on ${where}${a.via === 'presign' ? ' (presigned URL: used with its credentials)' : ''}`);
-    if (allows(grantsOf(a.fn), a.action, resourceOf(a, ids))) continue;
-    const line = `${a.fn} needs ${a.action} on ${where}${a.via === 'presign' ? ' (it presigns URLs for it)' : ''} (${a.operation})${ids.roles[a.fn] ? '' : ' — no role for this function in the template'}`;
+    if (allows(grantsOf(a.fn), a.action, resourceOf(a, ids), a.leadingKeys)) continue;
+    const keys = a.leadingKeys?.length ? ` keys ${a.leadingKeys.join(', ')}` : '';
+    const line = `${a.fn} needs ${a.action} on ${where}${keys}${a.via === 'presign' ? ' (it presigns URLs for it)' : ''} (${a.operation})${ids.roles[a.fn] ? '' : ' — no role for this function in the template'}`;
     const m = missing.get(line) ?? { keys: new Set<string>() };
     if (a.resource.kind === 'object') m.keys.add(a.resource.key);
     missing.set(line, m);
