@@ -14,6 +14,7 @@ import {
   FUNCTIONS,
   functionArnPlaceholder,
   MAIN_TABLE,
+  RELEASES,
   STATE_MACHINES,
   UPLOAD_PREFIX,
 } from '../../infra/definitions.js';
@@ -147,6 +148,21 @@ describe('Stack: GoldlineStack', () => {
           LogFilePrefix: `${BUCKETS[name as BucketName].id.toLowerCase()}/`,
         });
       }
+    });
+
+    it('keeps release manifests under S3 Object Lock in governance mode for the configured days (default RELEASES.defaultRetentionDays), and locks no other bucket', () => {
+      const lockOf = (r: typeof resources, id: string) => ({ enabled: r[id].Properties.ObjectLockEnabled, config: r[id].Properties.ObjectLockConfiguration });
+      const locked = (days: number) => ({ enabled: true, config: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: days } } } });
+      expect(lockOf(resources, bucketIds().releases)).toEqual(locked(RELEASES.defaultRetentionDays));
+      for (const [name, id] of Object.entries(bucketIds())) if (name !== 'releases') expect(resources[id].Properties.ObjectLockEnabled, name).toBeUndefined();
+      // From the stack prop, else the CDK context; a retention that is not a whole number of days is refused.
+      const releasesOf = (context: Json, props: { releaseRetentionDays?: number } = {}) => {
+        const s = new GoldlineStack(new App({ context: { ...SKIP_BUNDLING, ...context }, builtinCloudFormationValidation: false }), 'Goldline', props);
+        return lockOf(Template.fromStack(s).toJSON().Resources, logicalId(s, s.buckets.releases));
+      };
+      expect(releasesOf({ [RELEASES.retentionContextKey]: 30 })).toEqual(locked(30));
+      expect(releasesOf({ [RELEASES.retentionContextKey]: 30 }, { releaseRetentionDays: 7 })).toEqual(locked(7));
+      expect(() => releasesOf({ [RELEASES.retentionContextKey]: 'ten years' })).toThrow(/release retention: a whole number of days/);
     });
 
     it('sends uploads-bucket events to EventBridge', () => {
@@ -352,6 +368,17 @@ describe('Stack: GoldlineStack', () => {
       const readers = FUNCTIONS.filter((f) => allows(policy(f.name), 's3:GetObject', upload)).map((f) => f.name);
       expect(readers).toEqual(expect.arrayContaining(['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement']));
       for (const fn of readers) expect(allows(policy(fn), 's3:GetObjectVersion', upload), fn).toBe(true);
+    });
+
+    it('lets only the Api function write and read release manifests, and no function delete or unlock them', () => {
+      const policy = (fn: string) => grantsOfRole(template.toJSON() as TemplateJson, roleOf(fn));
+      const manifest = `{${bucketIds().releases}.Arn}/releases/p/rel-0123456789abcdef/manifest.json`;
+      for (const action of ['s3:PutObject', 's3:GetObject']) {
+        expect(FUNCTIONS.filter((f) => allows(policy(f.name), action, manifest)).map((f) => f.name), action).toEqual(['Api']);
+      }
+      for (const action of ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:PutObjectRetention']) {
+        expect(FUNCTIONS.filter((f) => allows(policy(f.name), action, manifest)).map((f) => f.name), action).toEqual([]);
+      }
     });
 
     it('lets only DispatchRound start batch executions, and only the callback senders resume them', () => {
