@@ -122,6 +122,8 @@ class SprtWalk {
   rejected = 0;
   /** Σ items × P(stopped at that look), accumulated. */
   itemsUsed = 0;
+  /** The same, over rejecting stops only. */
+  itemsRejected = 0;
   private readonly step: Float64Array;
 
   constructor(
@@ -147,8 +149,10 @@ class SprtWalk {
       const x = wide[k - this.lo];
       if (x === 0) continue;
       if (k <= b.acceptMax) this.accepted += x;
-      else if (k >= b.rejectMin) this.rejected += x;
-      else continue;
+      else if (k >= b.rejectMin) {
+        this.rejected += x;
+        this.itemsRejected += t * x;
+      } else continue;
       this.itemsUsed += t * x;
     }
     lo = Math.max(lo, b.acceptMax + 1);
@@ -285,6 +289,11 @@ export interface SprtOc {
   pReject: number;
   /** Expected gold items until the decision. */
   expectedItems: number;
+  /**
+   * E[items · 1{reject}] / E[items]: the long-run share of batches rejected when a
+   * decision settles every batch it pooled (rejections late in a long run weigh more).
+   */
+  rejectedWorkShare: number;
 }
 
 /**
@@ -299,10 +308,19 @@ export function sprtOperatingCharacteristic(d: SprtDesign, accuracy: number): Sp
       // Truncation: Λ < Λ* accepts; at t = N that is k ≤ c_N.
       for (const [k, x] of walk.states()) {
         if (logLikelihoodRatio(d, t, k) < d.terminalLlr) walk.accepted += x;
-        else walk.rejected += x;
+        else {
+          walk.rejected += x;
+          walk.itemsRejected += t * x;
+        }
         walk.itemsUsed += t * x;
       }
-      return { accuracy, pAccept: walk.accepted, pReject: walk.rejected, expectedItems: walk.itemsUsed };
+      return {
+        accuracy,
+        pAccept: walk.accepted,
+        pReject: walk.rejected,
+        expectedItems: walk.itemsUsed,
+        rejectedWorkShare: walk.itemsUsed === 0 ? 0 : walk.itemsRejected / walk.itemsUsed,
+      };
     }
   }
 }

@@ -197,3 +197,42 @@ describe('Function: sprtLook', () => {
     expect(() => sprtLook(d, 3, 4)).toThrow(/wrong answers must be a whole number in 0…3/);
   });
 });
+
+describe('Field: SprtOc.rejectedWorkShare', () => {
+  it('equals P(reject) when every decision takes one look', () => {
+    const oc = sprtOperatingCharacteristic(sprtDesign(SPEC, 38), 0.95);
+    expect(oc.rejectedWorkShare).toBeCloseTo(oc.pReject, 14);
+  });
+
+  it('weighs rejections by the gold they took: E[τ·1{reject}] / E[τ], as enumeration of every path gives', () => {
+    // Arrange
+    const d = sprtDesign({ aql: 0.8, rql: 0.3, alpha: 0.1, beta: 0.1 }, 1);
+    const accuracy = 0.55;
+    let itemsAll = 0;
+    let itemsRejected = 0;
+
+    // Act: every answer sequence of length N, each stopped path counted once (all-zero suffix).
+    for (let path = 0; path < 2 ** d.maxItems; path++) {
+      let wrong = 0;
+      let prob = 1;
+      for (let t = 1; t <= d.maxItems; t++) {
+        const isWrong = (path >> (t - 1)) & 1;
+        wrong += isWrong;
+        prob *= isWrong ? 1 - accuracy : accuracy;
+        const look = sprtLook(d, t, wrong);
+        if (look.outcome !== 'continue') {
+          if (path >> t === 0) {
+            itemsAll += t * prob;
+            if (look.outcome === 'reject') itemsRejected += t * prob;
+          }
+          break;
+        }
+      }
+    }
+
+    // Assert
+    const oc = sprtOperatingCharacteristic(d, accuracy);
+    expect(Math.abs(oc.expectedItems - itemsAll)).toBeLessThan(1e-12);
+    expect(Math.abs(oc.rejectedWorkShare - itemsRejected / itemsAll)).toBeLessThan(1e-12);
+  });
+});
