@@ -12,7 +12,7 @@ export const GoldItemScore = z.object({
   got: z.string().optional(),
   /** Per-item figures (Dice, HD95 mm, sensitivity, …); null where undefined. */
   metrics: z.record(z.string(), z.number().nullable()).optional(),
-  /** Segmentation: the convention the figures were computed with (e.g. `goldline`, `monai(ignore_empty=true)`). */
+  /** Segmentation: the convention the figures were computed with (e.g. `goldline`, `monai(ignore_empty=True)`). */
   metricConvention: z.string().optional(),
   /** Why the item failed (or what was notable), in words. */
   reasons: z.array(z.string()).optional(),

@@ -10,7 +10,7 @@ export interface MetricResult {
   reason?: string;
   /**
    * How the figure was computed, when the caller chose a convention
-   * ({@link conventionLabel}: `goldline`, `monai`, `monai(ignore_empty=false)`,
+   * ({@link conventionLabel}: `goldline`, `monai`, `monai(ignore_empty=False)`,
    * `deepmind`, …). Absent: Goldline's defaults (METRICS.md).
    */
   convention?: string;
@@ -29,7 +29,7 @@ export type MetricConvention = (typeof METRIC_CONVENTIONS)[number];
  * figure in brackets, in the reference's own words.
  *
  * @example
- * conventionLabel('monai', ['ignore_empty=false']) // 'monai(ignore_empty=false)'
+ * conventionLabel('monai', ['ignore_empty=False']) // 'monai(ignore_empty=False)'
  * conventionLabel('goldline') // 'goldline'
  */
 export const conventionLabel = (convention: MetricConvention, qualifiers: readonly string[] = []): string =>

@@ -98,7 +98,7 @@ function emptyRule(options: OverlapConventionOptions): EmptyRule {
   }
   if (c === 'monai') {
     const ignoreEmpty = options.ignoreEmpty ?? true;
-    return { kind: 'monai', ignoreEmpty, label: conventionLabel('monai', [`ignore_empty=${ignoreEmpty}`]) };
+    return { kind: 'monai', ignoreEmpty, label: conventionLabel('monai', [`ignore_empty=${ignoreEmpty ? 'True' : 'False'}`]) };
   }
   if (c === 'deepmind') return { kind: 'deepmind', label: conventionLabel('deepmind') };
   const emptyBoth = options.emptyBoth ?? 'undefined';

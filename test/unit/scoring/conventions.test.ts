@@ -90,7 +90,7 @@ describe('Reference: MONAI compute_dice (tests/metrics/test_compute_meandice.py)
     if (c.expected === 'NaN') expect(r.value).toBeNaN();
     else if (c.expected === 'not NaN') expect(r.value).not.toBeNaN();
     else expectClose(r.value, c.expected, { abs: 1e-4 });
-    expect(r.convention).toBe(`monai(ignore_empty=${c.ignoreEmpty})`);
+    expect(r.convention).toBe(`monai(ignore_empty=${c.ignoreEmpty ? 'True' : 'False'})`);
   });
 });
 
@@ -354,6 +354,19 @@ describe('Function: surfelMeasures', () => {
     expect(t[255]).toBe(0);
   });
 
+  it('measures a bent cell by its largest unit-cell fan: three voxels in an L are 1/2 + √3/4 + √3/8 (DeepMind code 7)', () => {
+    // Voxels (1,1,1), (1,1,0), (1,0,1) of the cell: bits 7, 3 and 5.
+    const l = (1 << 7) | (1 << 3) | (1 << 5);
+
+    expect(surfelMeasures([1, 1, 1], true)[l]).toBeCloseTo(0.5 + Math.sqrt(3) / 4 + Math.sqrt(3) / 8, 12);
+  });
+
+  it('gives a cell and its complement the same area (one surface, seen from either side)', () => {
+    const t = surfelMeasures([0.85, 1.2, 0.9], true);
+
+    for (let code = 0; code < 256; code++) expect(t[255 - code]).toBeCloseTo(t[code], 12);
+  });
+
   it('gives a 2D cell its contour length, two segments on a diagonal pair', () => {
     const t = surfelMeasures([2, 1, 1], false);
     const diag = 0.5 * Math.hypot(2, 1);
@@ -403,7 +416,7 @@ describe('Function: scoreSubmissionAgainstGold (segmentation conventions)', () =
 
     expect(goldline.metrics?.['dice:liver']).toBe(0);
     expect(monai.metrics?.['dice:liver']).toBeNull();
-    expect(monai.metricConvention).toBe('monai(ignore_empty=true), monai');
+    expect(monai.metricConvention).toBe('monai(ignore_empty=True), monai');
     expect(monai.reasons?.[0]).toMatch(/ignore_empty=True/);
   });
 
