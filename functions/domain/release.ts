@@ -36,6 +36,8 @@ export const ReleaseLabel = z.strictObject({
   workforceId: z.string().min(1),
   workforceKind: z.enum(['internal', 'vendor']),
   annotatorId: z.string().optional(),
+  /** The model whose suggestion the annotator started from, where the label line declared one. */
+  preLabel: StoredLabelSchema.shape.preLabel,
   /** `<protocolId>@<version>`: always the release's. */
   protocol: z.string().min(1),
   /** The uploaded file (uploads bucket), or for an expert's class the decision record (exports bucket). */
@@ -100,6 +102,7 @@ export function toReleaseLabel(l: StoredLabel, workforceKind: 'internal' | 'vend
     workforceId: l.workforceId,
     workforceKind,
     ...(l.annotatorId ? { annotatorId: l.annotatorId } : {}),
+    ...(l.preLabel ? { preLabel: l.preLabel } : {}),
     protocol: l.protocol,
     submissionKey: l.submissionKey,
     ...(l.submissionVersionId ? { submissionVersionId: l.submissionVersionId } : {}),

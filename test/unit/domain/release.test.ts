@@ -59,6 +59,8 @@ describe('Function: buildReleaseManifest', () => {
     const m = buildReleaseManifest({ ...base, labels });
     expect(m.labels.map((l) => `${l.caseId}/${l.batchId}/${l.workforceKind}`)).toEqual(['case-1/b-1-adj/internal', 'case-1/b-2/vendor', 'case-3/b-1/vendor']);
     expect(m.labels[0]).toMatchObject({ adjudicationId: 'b-1-adj', annotatorId: 'dr-x', acceptedAt: '2026-11-01T10:00:00.000Z', submissionVersionId: 'v1' });
+    const preLabelled = buildReleaseManifest({ ...base, labels: [label('case-1', { preLabel: { model: 'cxr-triage', version: '2.1' } })] });
+    expect(preLabelled.labels[0].preLabel).toEqual({ model: 'cxr-triage', version: '2.1' });
     expect(m.labelsSha256).toBe(labelsSha256(m.labels));
     expect(m.releaseId).toBe(releaseIdFor('demo', 'cxr', 1, m.labelsSha256));
     expect(ReleaseManifestSchema.parse(m)).toEqual(m);
