@@ -1,4 +1,5 @@
 /** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
+export * from './acceptance/index.js';
 export * from './agreement.js';
 export * from './assignment.js';
 export * from './batching.js';
@@ -18,3 +19,4 @@ export * from './release.js';
 export * from './routing.js';
 export * from './scorecards.js';
 export * from './scoring/index.js';
+export * from './workforce-terms.js';
