@@ -7,9 +7,10 @@
  *
  * An append, with single-item conditional writes only (no transactions locally):
  * 1. GetItem KEY#eventId (consistent): present → 'duplicate', nothing written;
- * 2. read the head (Query SEQ# descending, Limit 1, consistent) and PutItem the
- *    event at head+1 with `attribute_not_exists`; a concurrent append took that
- *    seq → re-read the head and retry after a jittered backoff;
+ * 2. read the head (Query SEQ# descending, Limit 1, consistent; first the head this
+ *    instance last wrote, as a hint) and PutItem the event at head+1 with
+ *    `attribute_not_exists`; a concurrent append took that seq → re-read the head
+ *    and retry after a jittered backoff;
  * 3. PutItem KEY#eventId with `attribute_not_exists`; there already → a
  *    concurrent append of the same event won: 'duplicate'.
  * A crash between 2 and 3 leaves the event without its key item, and the retry
@@ -71,6 +72,9 @@ export interface LedgerPage {
 }
 
 export class DynamoLedger {
+  /** The last head seen per program (a hint, checked by the conditional put). */
+  private readonly heads = new Map<string, { seq: number; hash: string }>();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -82,7 +86,10 @@ export class DynamoLedger {
     if (await this.get(key)) return 'duplicate';
     let stored: ChainedLedgerEvent | undefined;
     for (let attempt = 0; !stored; attempt++) {
-      const head = await this.head(e.programId);
+      // The last head this instance saw is a hint (a warm Lambda appends to the same program again): the
+      // conditional put refuses it when it is stale, and the head is then read. Stored events never change,
+      // so a put that succeeds after the hinted event links to its real predecessor.
+      const head = (attempt === 0 && this.heads.get(e.programId)) || (await this.head(e.programId));
       const next = chainEvent(e, head.seq + 1, head.hash);
       if (await this.putIfAbsent({ ...ledgerKeys.event(e.programId, next.seq), ...next })) stored = next;
       else if (attempt + 1 >= MAX_ATTEMPTS) {
@@ -92,6 +99,7 @@ export class DynamoLedger {
         await this.sleep(Math.random() * Math.min(40, 2 * 2 ** Math.min(attempt, 5)));
       }
     }
+    this.heads.set(e.programId, { seq: stored.seq, hash: stored.hash });
     const created = await this.putIfAbsent({ ...key, eventId: e.eventId, seq: stored.seq, hash: stored.hash });
     return created ? 'appended' : 'duplicate';
   }

@@ -74,6 +74,22 @@ describe('Class: DynamoRepository', () => {
       expect(key.Item).toEqual({ ...ledgerKeys.key('prog-1', 'batch-1:scored'), eventId: 'batch-1:scored', seq: 8, hash: event.Item?.hash });
     });
 
+    it('appends the next event after the head it wrote last without reading the head again', async () => {
+      // Arrange
+      ddb.on(GetCommand).resolves({});
+      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(PutCommand).resolves({});
+
+      // Act
+      await repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }));
+      await repo.appendLedger(makeLedgerEvent({ eventId: 'e-2', type: 'batch.scored' }));
+
+      // Assert
+      expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+      const [first, , second] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
+      expect(second).toMatchObject({ sk: 'SEQ#000000000002', seq: 2, prevHash: first?.hash });
+    });
+
     it('returns "duplicate" and writes nothing when the event id already has its key item', async () => {
       // Arrange
       ddb.on(GetCommand).resolves({ Item: { ...ledgerKeys.key('prog-1', 'batch-1:scored'), seq: 3, hash: 'a'.repeat(64) } });

@@ -280,6 +280,20 @@ describe.each(implementations)('Port: Repository (queries) — %s', (_name, make
   });
 });
 
+describe('Port: Repository (ledger appended by several instances) — DynamoRepository on dynalite', () => {
+  it('chains correctly when another instance appended since this one last did (its head hint is stale)', async () => {
+    const a = await dynamoRepository();
+    const b = new DynamoRepository(client, `contract-${tables}`);
+
+    for (const [repo, i] of [[a, 1], [a, 2], [b, 3], [a, 4], [b, 5], [a, 6]] as const) expect(await repo.appendLedger(overdue(i))).toBe('appended');
+
+    const events = await a.listLedger('prog-1');
+    expect(events.map((e) => [e.seq, e.eventId])).toEqual([1, 2, 3, 4, 5, 6].map((i) => [i, `batch-${i}:overdue`]));
+    const { items, keys } = await b.readLedgerChain('prog-1');
+    expect(verifyLedgerChain(items, keys)).toMatchObject({ ok: true, events: 6, problems: [] });
+  });
+});
+
 // A crash between the event write and its key write (no transactions): the retry appends the event again.
 describe('Port: Repository (ledger after a crash mid-append) — DynamoRepository on dynalite', () => {
   it('keeps the first occurrence for readers and verify calls the later copy a benign duplicate', async () => {
