@@ -247,10 +247,17 @@ function resolveSpacing(a: AnyMask, b: AnyMask, spacing?: readonly number[]): [n
  * Exact: same numbers as scipy `distance_transform_edt(sampling=spacing)` on
  * the whole volume; memory is O(surface voxels), not O(volume).
  *
+ * `a` is the prediction, `b` the reference. `directed` keeps the a → b side of
+ * HD, HD95 and ASSD (MONAI `directed=True`); `subvoxels` weighs NSD by surfel
+ * area (MONAI `use_subvoxels=True`); `convention: 'deepmind'` computes every
+ * figure from DeepMind's surfels ({@link deepmindSurfaceFigures}).
+ *
  * @example
- * const r = surfaceDistances(reference, vendor, { tolerances: [1, 2] });
+ * const r = surfaceDistances(vendor, reference, { tolerances: [1, 2] });
  * r.hd95.value // 2.1 (mm)
  * r.nsd[1].value // 0.87
+ * surfaceDistances(vendor, reference, { convention: 'deepmind', tolerances: [1] }).averageDistance
+ * // { predictionToReference: { value: 0.34, convention: 'deepmind' }, referenceToPrediction: { … } }
  */
 export function surfaceDistances(a: AnyMask, b: AnyMask, options: SurfaceDistanceOptions = {}): SurfaceDistances {
   assertSameGrid(a, b);
