@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiProblemError, ApiUnreachableError, describeProblem } from './client.js';
 import { contextOf } from './context.js';
+import { registerDossierCommand } from './dossier.js';
 import { registerExpertCommands } from './expert.js';
 import { registerLedgerCommands } from './ledger.js';
 import { type GoldlineIo, processIo } from './io.js';
@@ -53,7 +54,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerQaCommands(program, io);
   registerTraceCommand(program, io);
   registerLedgerCommands(program, io);
-  registerReleaseCommands(program, io);
+  registerDossierCommand(registerReleaseCommands(program, io), io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {
