@@ -2,14 +2,14 @@
  * Switching rules in the manner of ISO 2859-1:1999 §9 (ANSI/ASQ Z1.4 §8), as a
  * pure state machine over a vendor's conclusive batch decisions for one
  * protocol version:
- *   normal → tightened     when 2 of the last 5 conclusive batches were rejected (§9.3.1);
- *   tightened → normal     after 5 consecutive accepted batches (§9.3.2);
- *   tightened → discontinued when rejections under tightened inspection reach 5 (§9.4);
- *   normal → reduced       when the switching score reaches 30 (§9.3.3: +3 for each accepted
+ *   normal → tightened     when 2 of the last 5 conclusive batches were rejected;
+ *   tightened → normal     after 5 consecutive accepted batches;
+ *   tightened → discontinued when rejections under tightened inspection reach 5;
+ *   normal → reduced       when the switching score reaches 30 (+3 for each accepted
  *                          batch that would also have passed the tightened rule, reset to 0
  *                          by any other accepted or rejected batch) — 10 clean accepts in a row;
- *   reduced → normal       on one rejected or inconclusive batch (§9.3.4);
- *   discontinued → tightened only by `resumeInspection` after corrective action (§9.4).
+ *   reduced → normal       on one rejected or inconclusive batch;
+ *   discontinued → tightened only by `resumeInspection` after corrective action.
  * Departures from the standard, on purpose: an inconclusive batch (possible
  * only here: the SPRT or a short gold pool) is never counted against a vendor —
  * it neither enters the 2-of-5 window nor resets the switching score — except
@@ -207,7 +207,7 @@ export function nextInspection(
   }
 }
 
-/** After corrective action, a discontinued vendor resumes under tightened inspection (ISO 2859-1 §9.4). */
+/** After corrective action, a discontinued vendor resumes under tightened inspection (ISO 2859-1 §9). */
 export function resumeInspection(current: SwitchingState, note: string): SwitchStep {
   if (current.level !== 'discontinued') throw new RangeError(`only a discontinued vendor resumes; this one is under ${current.level} inspection`);
   return {
