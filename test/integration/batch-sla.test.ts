@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
+import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import type { LocalStack } from '../../infra/local/stack.js';
+import { expectProjectionsRebuilt } from '../support/projections.js';
 import { stackWithOpenRound } from './helpers.js';
 
 describe('Batch SLA on the embedded stack: AwaitSubmission', () => {
@@ -25,5 +27,10 @@ describe('Batch SLA on the embedded stack: AwaitSubmission', () => {
     expect(stack.callbacks.expire()).toBe(batches.filter((x) => x.slaHours < 49).length);
     await stack.runner.finished(b.batchId);
     expect((await stack.deps.repo.getBatch(b.batchId))!.status).toBe('overdue');
+  });
+
+  it('rebuilds every projection from the ledger: overdue batches, re-queued cases, the internal batch still open', async () => {
+    for (const x of batches.filter((y) => y.slaHours < 49)) await stack.runner.finished(x.batchId);
+    await expectProjectionsRebuilt(stack.deps, PROGRAM_ID);
   });
 });

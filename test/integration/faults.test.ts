@@ -11,6 +11,7 @@ import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
 import type { LocalStack } from '../../infra/local/stack.js';
+import { expectProjectionsRebuilt } from '../support/projections.js';
 import { stackWithOpenRound } from './helpers.js';
 
 const enc = new TextEncoder();
@@ -78,5 +79,9 @@ describe('Faults: throttling and failures during the lifecycle', () => {
     expect((await stack.deps.repo.getBatch(b.batchId))!.status).toBe('failed');
     const state = new Map((await stack.deps.repo.listCases(PROGRAM_ID)).map((c) => [c.caseId, c.state]));
     for (const i of key.items.filter((x) => !x.gold)) expect(state.get(i.caseId)).toBe('pending');
+  });
+
+  it('rebuilds every projection from the ledger after the retried and the failed batch', async () => {
+    await expectProjectionsRebuilt(stack.deps, PROGRAM_ID);
   });
 });

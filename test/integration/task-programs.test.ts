@@ -23,6 +23,7 @@ import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../f
 import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
 import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { expectProjectionsRebuilt } from '../support/projections.js';
 import { until } from './helpers.js';
 
 const CREATED = '2026-11-01T00:00:00.000Z';
@@ -276,6 +277,10 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
     expect(m.task).toMatchObject({ type: 'detection', finding: 'nodule' });
     expect(JSON.stringify(m)).not.toMatch(/ct-\d{3}|gold|diameterMm": 6/);
   });
+
+  it('rebuilds every projection from the ledger: batches, cases (adjudicated ones too), shares, scorecards, workforces', async () => {
+    await expectProjectionsRebuilt(stack.deps, 'demo-nodules');
+  });
 });
 
 /** An ellipsoid mask on a 48×48×24 grid, 1×1×2 mm voxels, shifted by `dx` voxels in x. */
@@ -402,5 +407,9 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
       expect(l.maskRef!.voxels).toBeGreaterThan(100);
       expect(l.protocol).toBe('liver-seg@1');
     }
+  });
+
+  it('rebuilds every projection from the ledger: batches, cases, shares, scorecards, workforces', async () => {
+    await expectProjectionsRebuilt(stack.deps, 'demo-organs');
   });
 });
