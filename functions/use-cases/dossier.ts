@@ -3,8 +3,8 @@
  * 1. Load the release (its `release.created` event and the stored manifest,
  *    with the manifest's SHA-256) — read-only from here on.
  * 2. Gather what the dossier states: every version of the protocol, the
- *    program's workforces and scorecards, this version's batches and their
- *    stored scores, adjudications with the SHA-256 of each stored decision
+ *    program's workforces and scorecards, this version's batches with their
+ *    stored scores and labels (agreement on overlap cases), adjudications with the SHA-256 of each stored decision
  *    record, the program's cases (gate results), the labels the release's
  *    adjudicated cases replaced, the ledger, and the chain verified now with
  *    the release's anchor.
@@ -86,9 +86,11 @@ export async function gatherDossierInputs(deps: Deps, req: { programId: string; 
   for (const r of rounds) batches.push(...(await deps.repo.listRoundBatches(req.programId, r.round)));
   const ofVersion = batches.filter((b) => b.protocol === ref);
   const scores = [];
+  const batchLabels = [];
   for (const b of ofVersion) {
     const s = await deps.repo.getScore(b.batchId);
     if (s) scores.push(s);
+    batchLabels.push(...(await deps.repo.listBatchLabels(b.batchId)));
   }
   const adjudicationInputs: DossierAdjudicationInput[] = [];
   for (const a of adjudications.filter((x) => x.protocol === ref)) {
@@ -116,6 +118,7 @@ export async function gatherDossierInputs(deps: Deps, req: { programId: string; 
     adjudications: adjudicationInputs,
     cases,
     caseLabels,
+    batchLabels,
     ledger,
     ledgerCheck: {
       head: verdict.events > 0 ? verdict.head : null,

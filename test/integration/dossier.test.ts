@@ -86,6 +86,10 @@ describe('Dossier of a release: export through the API, render to PDF in Chromiu
     expect(vendorA.gold.n).toBeGreaterThan(0);
     expect(vendorA.gold.interval!.lower).toBeLessThanOrEqual(vendorA.gold.accuracy!);
     expect(d.acceptance.plans[0].pRejectAtAql).toBeGreaterThan(0);
+    // The demo overlaps 30% of vendor cases: the two vendors' agreement on them is measured.
+    const vendors = d.agreement.pairs.find((p) => p.workforceA === 'vendor-a' && p.workforceB === 'vendor-b');
+    expect(vendors?.n).toBeGreaterThan(0);
+    expect(vendors!.agreements).toBeLessThan(vendors!.n);
     expect(d.deidentification.counts.cases).toBe((await stack.deps.repo.listCases(PROGRAM_ID)).length);
   });
 

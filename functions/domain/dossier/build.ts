@@ -11,6 +11,7 @@ import { diffProtocolVersions, formatProtocolDiff } from '../protocol-document.j
 import { deidentificationProblems, routeCase } from '../routing.js';
 import { isDefined, wilsonInterval } from '../scoring/index.js';
 import { acceptanceRisk } from './acceptance-risks.js';
+import { type AgreementLabel, workforceAgreement } from './agreement.js';
 import { DOSSIER_FORMAT, Dossier, type GateVerdict } from './model.js';
 
 /** A label of the release manifest, as far as the dossier reads it. */
@@ -97,6 +98,8 @@ export interface DossierInputs {
   cases: readonly Case[];
   /** Labels of the release's cases that are no longer current (superseded by an adjudication). */
   caseLabels: readonly DossierSupersededLabel[];
+  /** Every label of this version's batches (gold items and adjudicated labels are left out of agreement). */
+  batchLabels: readonly (AgreementLabel & { protocol: string })[];
   ledger: readonly DossierLedgerEntry[];
   ledgerCheck: { head: { seq: number; hash: string } | null; events: number; ok: boolean; problems: readonly string[]; anchorHolds: boolean };
   /**
@@ -197,6 +200,10 @@ export function buildDossier(input: DossierInputs): Dossier {
         ),
       })),
     quality: quality(input, batches, scores),
+    agreement: workforceAgreement(
+      inForce.task,
+      input.batchLabels.filter((l) => l.protocol === ref),
+    ),
     acceptance: acceptance(inForce, batches, input.acceptanceLevels ?? REFERENCE_LEVELS),
     adjudications: input.adjudications
       .filter((a) => a.protocol === ref)

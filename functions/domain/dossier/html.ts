@@ -227,6 +227,16 @@ function qualitySection(d: Dossier): string[] {
       ]),
     ),
   ];
+  out.push('<h3>Agreement between workforces (overlap cases)</h3>');
+  out.push(para(`Agreement: ${d.agreement.method}.`));
+  out.push(
+    table(
+      'Pairs of workforces on the cases both labelled',
+      ['Workforces', 'Cases both labelled (n)', 'Agreed', 'Agreement', 'Wilson 95%', 'Cohen’s κ'],
+      d.agreement.pairs.map((p) => [`${p.workforceA} · ${p.workforceB}`, p.n, p.agreements, pct(p.rate), interval(p.interval), p.kappa === null ? `n/a${p.kappaNote ? ` (${p.kappaNote})` : ''}` : num(p.kappa)]),
+      'no case was labelled by two workforces under this protocol version',
+    ),
+  );
   for (const q of d.quality) {
     out.push(`<h3>${escapeHtml(q.workforceId)}: batches</h3>`);
     out.push(

@@ -121,6 +121,23 @@ export const DossierQuality = z.strictObject({
   batches: z.array(DossierBatchQuality),
 });
 
+export const DossierAgreement = z.strictObject({
+  /** How agreement is decided for the task. */
+  method: z.string(),
+  pairs: z.array(
+    z.strictObject({
+      workforceA: z.string(),
+      workforceB: z.string(),
+      n: z.number().int().min(0),
+      agreements: z.number().int().min(0),
+      rate: z.number().nullable(),
+      interval: Interval.nullable(),
+      kappa: z.number().nullable(),
+      kappaNote: z.string().nullable(),
+    }),
+  ),
+});
+
 export const DossierAcceptancePlan = z.strictObject({
   goldItems: z.number().int(),
   /** Where this gold count comes from: the protocol's full batch, or batches of the release that had it. */
@@ -238,6 +255,8 @@ export const Dossier = z.strictObject({
   }),
   workforces: z.array(DossierWorkforce),
   quality: z.array(DossierQuality),
+  /** Agreement between workforces on the cases both labelled (overlap items). */
+  agreement: DossierAgreement,
   acceptance: DossierAcceptance,
   adjudications: z.array(DossierAdjudication),
   deidentification: DossierDeidentification,

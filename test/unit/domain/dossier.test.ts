@@ -132,6 +132,7 @@ const score = (batchId: string, workforceId: string, goldN: number, goldCorrect:
     items: [],
   };
 };
+const bl = (caseId: string, workforceId: string, label: string) => ({ caseId, workforceId, label, gold: false, protocol: 'chest-xray@2' });
 const card: Scorecard = {
   workforceId: 'vendor-a',
   protocolId: 'chest-xray',
@@ -214,6 +215,20 @@ function inputs(): DossierInputs {
       { caseId: 'c-clear', batchId: 'b-b-1', workforceId: 'vendor-b', label: 'abnormal', protocol: 'chest-xray@2', status: 'superseded' },
       { caseId: 'c-clear', batchId: 'adj-1', workforceId: 'radiology', label: 'normal', protocol: 'chest-xray@2', status: 'accepted' },
     ],
+    batchLabels: [
+      bl('c-clear', 'vendor-a', 'normal'),
+      bl('c-clear', 'vendor-b', 'abnormal'),
+      bl('c-released', 'vendor-a', 'normal'),
+      bl('c-released', 'vendor-b', 'normal'),
+      bl('c-x3', 'vendor-a', 'abnormal'),
+      bl('c-x3', 'vendor-b', 'abnormal'),
+      bl('c-y', 'radiology', 'normal'),
+      bl('c-y', 'vendor-a', 'normal'),
+      // Left out: a gold item, an expert's adjudicated label, a label under another version.
+      { ...bl('g-1', 'vendor-b', 'normal'), gold: true },
+      { ...bl('c-x3', 'radiology', 'normal'), adjudicationId: 'adj-1' },
+      { ...bl('c-y', 'vendor-b', 'abnormal'), protocol: 'chest-xray@1' },
+    ],
     ledger: [
       ev('e1', 'workforce.created', 'vendor-b', { workforceId: 'vendor-b' }, '', `registered ${SCRIPT}`),
       ev('e2', 'cases.ingested', 'ingest i-1', { ingestId: 'i-1', cases: ['c-clear'], gated: [] }),
@@ -283,6 +298,20 @@ describe('Function: buildDossier', () => {
     expect(b.batches.map((x) => x.batchId)).toEqual(['b-b-1']);
     expect(b.kappa).toEqual({ n: 0, mean: null, min: null, max: null });
     expect(b.scorecard).toBeNull();
+  });
+
+  it('measures agreement between each pair of workforces on the cases both labelled, with interval, n and κ', () => {
+    const d = buildDossier(inputs());
+    expect(d.agreement.method).toBe("the same class; Cohen's κ over the classes normal, abnormal");
+    const [radA, ab] = d.agreement.pairs;
+    // vendor-a: normal, normal, abnormal; vendor-b: abnormal, normal, abnormal → po = 2/3, pe = 4/9, κ = (2/9)/(5/9) = 0.4.
+    const w = wilsonInterval(2, 3);
+    expect(ab).toMatchObject({ workforceA: 'vendor-a', workforceB: 'vendor-b', n: 3, agreements: 2, rate: 2 / 3, interval: { lower: w.lower, upper: w.upper } });
+    expect(ab.kappa).toBeCloseTo(0.4, 12);
+    // One case, the same class from both: agreement 1/1, κ undefined (chance agreement is 1).
+    expect(radA).toMatchObject({ workforceA: 'radiology', workforceB: 'vendor-a', n: 1, agreements: 1, kappa: null });
+    expect(radA.kappaNote).toMatch(/expected disagreement is 0/);
+    expect(d.agreement.pairs).toHaveLength(2);
   });
 
   it('states the acceptance rule’s risks for a full batch and for each gold count the release’s batches had', () => {
@@ -385,6 +414,7 @@ describe('Function: renderDossierHtml', () => {
     expect(html).toContain(SHA('c'));
     expect(html).toContain('<td>0.0861</td><td>0.3758</td>');
     expect(html).toContain(SHA('d'));
+    expect(html).toContain('<td>vendor-a · vendor-b</td><td>3</td><td>2</td><td>66.7%</td>');
     expect(html).toContain('every event’s hash and link verified');
   });
 
