@@ -27,7 +27,6 @@ import {
   type StoredLabel,
   type Submission,
   deidentificationProblems,
-  ledgerOrder,
   mentionsCase,
 } from '../domain/index.js';
 import { adjudicationObject } from './adjudication.js';
@@ -123,15 +122,16 @@ export const GateTrace = z.object({
 
 export const TimelineStep = z.object({ at: z.string(), step: z.string(), detail: z.string() });
 
-/** The ledger event as the trace shows it: its common fields, and its data. */
+/** The ledger event as the trace shows it: its common fields, its place in the chain, and its data. */
 const TracedEvent = z.looseObject({
+  seq: z.number().int(),
+  hash: z.string(),
   eventId: z.string(),
   type: z.string(),
   at: z.string(),
   actor: z.string(),
   subject: z.string(),
   reason: z.string(),
-  seq: z.number().int().optional(),
 });
 
 export const CaseTrace = z.object({
@@ -158,7 +158,7 @@ export const CaseTrace = z.object({
   adjudications: z.array(TracedAdjudication),
   /** Whether objects were re-read and re-hashed (`verify`), and whether every one held. */
   verification: z.object({ requested: z.boolean(), allVerified: z.boolean().optional(), objects: z.number().int() }),
-  /** The ledger events that mention the case, or concern its batches or adjudications, in ledger order. */
+  /** The ledger events that mention the case, or concern its batches or adjudications, in ledger (seq) order. */
   events: z.array(TracedEvent),
   timeline: z.array(TimelineStep),
 });
@@ -203,7 +203,8 @@ export async function traceCase(deps: Deps, input: z.input<typeof TraceCaseInput
     if (b?.programId === programId) batches.push(b);
   }
   const mine = new Set([...batches.map((b) => b.batchId), ...adjudicationIds]);
-  const events = inLedgerOrder(ledger.filter((e) => mentionsCase(e, req.caseId) || mine.has(e.subject)));
+  // listLedger reads in seq order (the chain's): the trace keeps it.
+  const events = ledger.filter((e) => mentionsCase(e, req.caseId) || mine.has(e.subject));
 
   const submissions = new Map<string, Submission>();
   for (const b of batches) for (const s of await deps.repo.listSubmissions(b.batchId)) submissions.set(s.key, s);
@@ -261,13 +262,6 @@ async function findCase(deps: Deps, caseId: string, programId?: string): Promise
     if (c) return { programId: p, c };
   }
   throw new NotFoundError(`case ${caseId} not found${programId ? ` in program ${programId}` : ''}`);
-}
-
-/** Ledger order: by sequence number once events carry one (the chain), else by time and event id. */
-function inLedgerOrder<E extends LedgerEvent>(events: E[]): E[] {
-  const seq = (e: E): number | undefined => ('seq' in e && typeof e.seq === 'number' ? e.seq : undefined);
-  if (events.every((e) => seq(e) !== undefined)) return [...events].sort((a, b) => seq(a)! - seq(b)!);
-  return [...events].sort(ledgerOrder);
 }
 
 function goldResult(b: BatchRecord, item: GoldItemScore): CaseTrace['gold'][number] {

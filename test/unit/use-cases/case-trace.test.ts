@@ -194,6 +194,34 @@ describe('Use case: traceCase', () => {
     });
   });
 
+  it('lists the ledger events of the case in chain (seq) order, and the timeline in time order', async () => {
+    const deps = makeFakeDeps();
+    await overlapAdjudicated(deps);
+    // Appended after the decision, stamped earlier (a clock behind): the chain keeps the append order.
+    await deps.repo.appendLedger(
+      LedgerEvent.parse({
+        eventId: 'b-b-adj:requested',
+        programId: P,
+        type: 'adjudication.requested',
+        at: at(25),
+        actor: 'agreement-check',
+        protocol: 'chest-xray@1',
+        subject: 'b-b-adj',
+        reason: 'c-1: overlap labels disagree',
+        data: { batchId: 'b-b', cases: ['c-1'], kinds: ['overlap-disagreement'] },
+      }),
+    );
+
+    const trace = await traceCase(deps, { caseId: 'c-1' });
+
+    expect(trace.events.map((e) => [e.seq, e.eventId])).toEqual([
+      [1, 'b-b-adj:decided'],
+      [2, 'b-b-adj:requested'],
+    ]);
+    expect(trace.events.every((e) => /^[0-9a-f]{64}$/.test(e.hash))).toBe(true);
+    expect(trace.timeline.filter((s) => s.step.startsWith('adjudication')).map((s) => s.step)).toEqual(['adjudication.requested', 'adjudication.decided']);
+  });
+
   it('reads no object without verify', async () => {
     const deps = makeFakeDeps();
     await overlapAdjudicated(deps);
