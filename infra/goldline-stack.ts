@@ -125,6 +125,7 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // No vendor request reaches it past the role check (vendors' routes go to WorkApi: API.workRoutes).
   // Dataset releases (routes/releases.ts): writes each manifest once under releases/, and verify re-reads it with
   // every label's submission object (uploads by version; an expert's class: its decision record under adjudications/).
+  // The case trace with verify=true (routes/qa.ts) re-reads the same objects.
   Api: {
     table: 'readWrite',
     read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/'],
