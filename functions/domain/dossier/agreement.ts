@@ -53,8 +53,8 @@ export function workforceAgreement(task: Task, labels: readonly AgreementLabel[]
   const byCase = new Map<string, Map<string, AgreementLabel>>();
   for (const l of labels) {
     if (l.gold || l.adjudicationId) continue;
-    let m = byCase.get(l.caseId);
-    if (!m) byCase.set(l.caseId, (m = new Map()));
+    const m = byCase.get(l.caseId) ?? new Map<string, AgreementLabel>();
+    byCase.set(l.caseId, m);
     if (!m.has(l.workforceId)) m.set(l.workforceId, l);
   }
   const pairs = new Map<string, { a: string; b: string; agree: boolean[]; la: string[]; lb: string[] }>();
@@ -63,8 +63,8 @@ export function workforceAgreement(task: Task, labels: readonly AgreementLabel[]
     for (let i = 0; i < ws.length; i++) {
       for (let j = i + 1; j < ws.length; j++) {
         const key = `${ws[i]}\u0000${ws[j]}`;
-        let p = pairs.get(key);
-        if (!p) pairs.set(key, (p = { a: ws[i], b: ws[j], agree: [], la: [], lb: [] }));
+        const p = pairs.get(key) ?? { a: ws[i], b: ws[j], agree: [], la: [], lb: [] };
+        pairs.set(key, p);
         const x = m.get(ws[i])!;
         const y = m.get(ws[j])!;
         p.agree.push(overlapAgreement(task, { label: x.label, findings: x.findings }, { label: y.label, findings: y.findings }).agree);
