@@ -180,9 +180,9 @@ export interface ReleaseLabelChange {
 export interface ReleaseDiff {
   from: string;
   to: string;
-  /** Cases labelled in `to` only. */
+  /** The labels of cases labelled in `to` only (a case may have more than one label). */
   added: ReleaseLabel[];
-  /** Cases labelled in `from` only. */
+  /** The labels of cases labelled in `from` only. */
   removed: ReleaseLabel[];
   changed: ReleaseLabelChange[];
   unchanged: number;

@@ -95,7 +95,8 @@ export function registerReleaseCommands(root: Command, io: GoldlineIo): Command 
       const ctx = await contextOf(cmd, io, QA);
       const d = await ctx.api.call<ReleaseDiff>('GET', releasesPath(ctx, `/${enc(from)}/diff`), { query: { to } });
       if (ctx.json) return ctx.printJson(d);
-      io.out(`${d.from} → ${d.to}: ${d.added.length} added · ${d.removed.length} removed · ${d.changed.length} changed · ${d.unchanged} unchanged (cases)`);
+      const cases = (labels: readonly ReleaseLabel[]) => new Set(labels.map((l) => l.caseId)).size;
+      io.out(`${d.from} → ${d.to} (cases): ${cases(d.added)} added · ${cases(d.removed)} removed · ${d.changed.length} changed · ${d.unchanged} unchanged`);
       for (const l of d.added) io.out(`  + ${l.caseId}  "${l.label ?? ''}" by ${l.workforceId}`);
       for (const l of d.removed) io.out(`  - ${l.caseId}  "${l.label ?? ''}" by ${l.workforceId}`);
       for (const c of d.changed) {
