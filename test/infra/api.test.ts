@@ -378,6 +378,9 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     // The accepted batch's execution runs on (score, finalize, rebalance): let it end before the stack stops.
     await stack.runner.finished(mine.batchId);
     await stack.ingestIdle();
+    // The QA lead traces a labelled case with every object re-read (its upload by version id).
+    const [traced] = (await stack.deps.repo.listBatchLabels(mine.batchId)).filter((l) => !l.gold);
+    expect(await call('GET', `/v1/cases/${traced.caseId}/trace?verify=true`, 'qa')).toMatchObject({ status: 200, json: { verification: { requested: true, allVerified: true } } });
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
