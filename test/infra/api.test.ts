@@ -381,6 +381,11 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     // The QA lead traces a labelled case with every object re-read (its upload by version id).
     const [traced] = (await stack.deps.repo.listBatchLabels(mine.batchId)).filter((l) => !l.gold);
     expect(await call('GET', `/v1/cases/${traced.caseId}/trace?verify=true`, 'qa')).toMatchObject({ status: 200, json: { verification: { requested: true, allVerified: true } } });
+    // The QA lead releases the accepted labels (a write-once manifest) and verifies the release (every label object re-read).
+    const release = await call('POST', `/v1/programs/${PROGRAM_ID}/releases`, 'qa', { protocolId: 'chest-xray', version: 1 });
+    expect(release.status).toBe(201);
+    const { releaseId } = release.json.release as { releaseId: string };
+    expect(await call('GET', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/verify`, 'qa')).toMatchObject({ status: 200, json: { ok: true } });
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
@@ -396,7 +401,7 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
   it('records the requests of the routes each served, presigns included', () => {
     const seen = (fn: string) =>
       new Set(accesses.filter((x) => x.fn === fn).map((x) => `${x.via} ${x.action} ${x.resource.kind === 'object' ? x.resource.bucket : x.resource.kind}`));
-    for (const x of ['call s3:GetObject gold', 'call s3:PutObject gold', 'call s3:GetObject images', 'presign s3:PutObject images']) {
+    for (const x of ['call s3:GetObject gold', 'call s3:PutObject gold', 'call s3:GetObject images', 'presign s3:PutObject images', 'presign s3:PutObject releases', 'call s3:GetObject releases']) {
       expect([...seen('Api')], x).toContain(x);
     }
     for (const x of ['call dynamodb:GetItem table', 'call s3:GetObject images', 'presign s3:GetObject images', 'presign s3:PutObject uploads', 'call s3:GetObject exports']) {
