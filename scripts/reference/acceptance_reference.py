@@ -12,7 +12,9 @@ Writes test/fixtures/reference/acceptance.json:
   - sprt: Wald's boundaries from his formulas, and the truncated SPRT designed and
     evaluated by an independent dynamic program (numpy), per the rule stated in
     functions/domain/acceptance/sprt.ts: looks every g items, N the smallest look
-    where a terminal acceptance number c_N meets alpha and beta exactly.
+    where a terminal acceptance number c_N meets alpha and beta exactly — per
+    decision, and (perBatch) also per batch settled, E[tau 1{reject}]/E[tau] at
+    p0 and E[tau 1{accept}]/E[tau] at p1.
 test/unit/domain/acceptance/*.test.ts compare Goldline's values with these.
 
 Regenerate with any python3 that has scipy and numpy (Debian's python3-scipy, as
@@ -130,11 +132,11 @@ def bounds_at(w, t):
     return (int(acc.max()) if acc.size else -1), (int(rej.min()) if rej.size else t + 1)
 
 
-def sprt_design(aql, rql, alpha, beta, g):
+def sprt_design(aql, rql, alpha, beta, g, per_batch):
     p0, p1 = 1 - aql, 1 - rql
     for shrink in range(30):
         w = wald(aql, rql, alpha * 0.9 ** shrink, beta * 0.9 ** shrink)
-        st = {p: {"cont": np.array([1.0]), "acc": 0.0, "rej": 0.0} for p in (p0, p1)}
+        st = {p: {"cont": np.array([1.0]), "acc": 0.0, "rej": 0.0, "iacc": 0.0, "irej": 0.0, "iall": 0.0} for p in (p0, p1)}
         steps = {p: binom.pmf(np.arange(g + 1), g, p) for p in (p0, p1)}
         t = 0
         while t < 20000:
@@ -143,18 +145,37 @@ def sprt_design(aql, rql, alpha, beta, g):
             for p in (p0, p1):
                 s = st[p]
                 c = np.convolve(s["cont"], steps[p])
-                s["acc"] += c[: am + 1].sum() if am >= 0 else 0.0
-                s["rej"] += c[rm:].sum()
+                a_mass = c[: am + 1].sum() if am >= 0 else 0.0
+                r_mass = c[rm:].sum()
+                s["acc"] += a_mass
+                s["rej"] += r_mass
+                s["iacc"] += t * a_mass
+                s["irej"] += t * r_mass
+                s["iall"] += t * (a_mass + r_mass)
                 if am >= 0:
                     c[: am + 1] = 0
                 c[rm:] = 0
                 s["cont"] = c
+            def beta_ok(c_n):
+                s = st[p1]
+                term = s["cont"][: c_n + 1].sum()
+                if s["acc"] + term > beta:
+                    return False
+                return not per_batch or (s["iacc"] + t * term) / (s["iall"] + t * s["cont"].sum()) <= beta
+
+            def alpha_ok(c_n):
+                s = st[p0]
+                term = s["cont"][c_n + 1:].sum()
+                if s["rej"] + term > alpha:
+                    return False
+                return not per_batch or (s["irej"] + t * term) / (s["iall"] + t * s["cont"].sum()) <= alpha
+
             chosen = None
             for c_n in range(max(am, rm - 1), am - 1, -1):
-                if st[p1]["acc"] + st[p1]["cont"][: c_n + 1].sum() <= beta:
+                if beta_ok(c_n):
                     chosen = c_n
                     break
-            if chosen is not None and st[p0]["rej"] + st[p0]["cont"][chosen + 1:].sum() <= alpha:
+            if chosen is not None and alpha_ok(chosen):
                 return w, shrink, t, chosen
             if st[p0]["cont"].sum() < 1e-14 and st[p1]["cont"].sum() < 1e-14:
                 break
@@ -165,31 +186,35 @@ def exact_oc(w, g, n_max, c_n, accuracy):
     p = 1 - accuracy
     step = binom.pmf(np.arange(g + 1), g, p)
     cont, acc, rej, items, t = np.array([1.0]), 0.0, 0.0, 0.0, 0
+    iacc, irej = 0.0, 0.0
     terminal = (llr(w, n_max, c_n) + llr(w, n_max, c_n + 1)) / 2
     while True:
         t += g
         cont = np.convolve(cont, step)
         am, rm = bounds_at(w, t)
         if am >= 0:
-            acc += cont[: am + 1].sum(); items += t * cont[: am + 1].sum(); cont[: am + 1] = 0
-        rej += cont[rm:].sum(); items += t * cont[rm:].sum(); cont[rm:] = 0
+            m = cont[: am + 1].sum()
+            acc += m; items += t * m; iacc += t * m; cont[: am + 1] = 0
+        m = cont[rm:].sum()
+        rej += m; items += t * m; irej += t * m; cont[rm:] = 0
         if t >= n_max:
             for k in range(len(cont)):
                 if llr(w, t, k) < terminal:
-                    acc += cont[k]
+                    acc += cont[k]; iacc += t * cont[k]
                 else:
-                    rej += cont[k]
+                    rej += cont[k]; irej += t * cont[k]
                 items += t * cont[k]
-            return {"accuracy": accuracy, "pAccept": float(acc), "pReject": float(rej), "expectedItems": float(items)}
+            return {"accuracy": accuracy, "pAccept": float(acc), "pReject": float(rej), "expectedItems": float(items),
+                    "rejectedWorkShare": float(irej / items), "acceptedWorkShare": float(iacc / items)}
 
 
 def sprt_cases():
     out = []
     for (aql, rql, alpha, beta) in SPECS[:6]:
-        for g in (1, 6, 7):
-            w, shrink, n_max, c_n = sprt_design(aql, rql, alpha, beta, g)
+        for g, per_batch in ((1, True), (6, True), (7, True), (6, False), (7, False)):
+            w, shrink, n_max, c_n = sprt_design(aql, rql, alpha, beta, g, per_batch)
             out.append({
-                "spec": {"aql": aql, "rql": rql, "alpha": alpha, "beta": beta}, "lookEvery": g,
+                "spec": {"aql": aql, "rql": rql, "alpha": alpha, "beta": beta}, "lookEvery": g, "perBatch": per_batch,
                 "wald": w, "shrinkSteps": shrink, "maxItems": n_max, "terminalC": c_n,
                 "oc": [exact_oc(w, g, n_max, c_n, a) for a in (0.5, 0.7, rql, 0.85, 0.9, aql, 1.0)],
             })

@@ -233,7 +233,8 @@ function printDesigns(): void {
       `truncated at N=${design.maxItems} with c_N=${design.terminalC}`,
   );
   console.log(
-    `      exact α=${design.risks.alpha.toFixed(4)} β=${design.risks.beta.toFixed(4)} (untruncated α=${design.untruncated.alpha.toFixed(4)} β=${design.untruncated.beta.toFixed(4)}); ` +
+    `      exact α=${design.risks.alpha.toFixed(4)} β=${design.risks.beta.toFixed(4)} per decision, α=${design.batchRisks.alpha.toFixed(4)} β=${design.batchRisks.beta.toFixed(4)} per batch ` +
+      `(untruncated, per decision: α=${design.untruncated.alpha.toFixed(4)} β=${design.untruncated.beta.toFixed(4)});\n      ` +
       `expected gold per decision ${design.asn.atAql.toFixed(1)} at AQL, ${design.asn.atRql.toFixed(1)} at RQL`,
   );
   console.log('\nOC (exact): P(accept) by true gold accuracy');

@@ -23,7 +23,11 @@
  * Λ(N, c_N + 1) — at t = N exactly "accept iff k ≤ c_N". N and c_N are chosen
  * by exact dynamic programming over the states (t, k): N is the smallest look
  * at which some c_N gives exact P(reject | p0) ≤ α and P(accept | p1) ≤ β (c_N
- * the largest such, favouring the vendor within β). Because every path stops
+ * the largest such, favouring the vendor within β). A decision settles every
+ * batch it pooled, and rejections at AQL (acceptances at RQL) tend to come
+ * after longer runs, so by default the same bounds must also hold per batch
+ * settled: E[τ·1{reject}]/E[τ] ≤ α at p0 and E[τ·1{accept}]/E[τ] ≤ β at p1
+ * (`perBatch: false` drops that second condition). Because every path stops
  * at min(τ, N), the expected gold per decision E[min(τ, N)] never falls as N
  * grows, so the smallest feasible N is also the cheapest. Effect on α/β: mass
  * that Wald's test would still carry past N is decided by c_N; the exact
@@ -55,8 +59,15 @@ export interface SprtDesign {
   steps: { right: number; wrong: number };
   /** The boundaries as lines in wrong-answer counts: k ≤ −h0 + s·t accepts, k ≥ h1 + s·t rejects. */
   lines: { slope: number; h0: number; h1: number };
-  /** Exact risks of the truncated test at AQL and RQL. */
+  /** Exact risks of the truncated test at AQL and RQL, per decision. */
   risks: { alpha: number; beta: number };
+  /**
+   * Exact risks per batch settled: the long-run share of batches rejected at AQL
+   * and accepted at RQL (a decision settles every batch it pooled).
+   */
+  batchRisks: { alpha: number; beta: number };
+  /** Whether the design also holds α and β per batch settled (`batchRisks`), not only per decision. */
+  perBatch: boolean;
   /** Exact risks of the same boundaries without truncation (the test truncation approximates). */
   untruncated: { alpha: number; beta: number };
   /** Expected gold items per decision at AQL and RQL (average sample number). */
@@ -124,6 +135,8 @@ class SprtWalk {
   itemsUsed = 0;
   /** The same, over rejecting stops only. */
   itemsRejected = 0;
+  /** The same, over accepting stops only. */
+  itemsAccepted = 0;
   private readonly step: Float64Array;
 
   constructor(
@@ -148,8 +161,10 @@ class SprtWalk {
     for (let k = lo; k <= hi; k++) {
       const x = wide[k - this.lo];
       if (x === 0) continue;
-      if (k <= b.acceptMax) this.accepted += x;
-      else if (k >= b.rejectMin) {
+      if (k <= b.acceptMax) {
+        this.accepted += x;
+        this.itemsAccepted += t * x;
+      } else if (k >= b.rejectMin) {
         this.rejected += x;
         this.itemsRejected += t * x;
       } else continue;
@@ -191,7 +206,8 @@ const MAX_ITEMS = 20_000;
  *
  * @example sprtDesign({ aql: 0.95, rql: 0.8 }, 6).maxItems // N, a multiple of 6
  */
-export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number): SprtDesign {
+export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number, options: { perBatch?: boolean } = {}): SprtDesign {
+  const perBatch = options.perBatch ?? true;
   const spec = AcceptanceSpec.parse(input);
   if (!Number.isInteger(lookEvery) || lookEvery < 1) throw new RangeError(`lookEvery must be a whole number ≥ 1, got ${lookEvery}`);
   const p0 = 1 - spec.aql;
@@ -209,15 +225,28 @@ export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number): SprtD
     for (let t = lookEvery; t < limit + lookEvery; t += lookEvery) {
       const { acceptMax, rejectMin } = at0.advance(t);
       at1.advance(t);
-      // Candidate truncation here: the largest terminal c within β, then check α.
+      // Candidate truncation here: the largest terminal c within β, then check α
+      // (per decision, and per batch settled when asked: both monotone in c).
+      const betaHolds = (c: number): boolean => {
+        const terminal = at1.massAtMost(c);
+        if (at1.accepted + terminal > spec.beta) return false;
+        if (!perBatch) return true;
+        return at1.itemsAccepted + t * terminal <= spec.beta * (at1.itemsUsed + t * at1.mass());
+      };
+      const alphaHolds = (c: number): boolean => {
+        const terminal = at0.mass() - at0.massAtMost(c);
+        if (at0.rejected + terminal > spec.alpha) return false;
+        if (!perBatch) return true;
+        return at0.itemsRejected + t * terminal <= spec.alpha * (at0.itemsUsed + t * at0.mass());
+      };
       let chosen: number | undefined;
       for (let c = Math.max(acceptMax, rejectMin - 1); c >= acceptMax; c--) {
-        if (at1.accepted + at1.massAtMost(c) <= spec.beta) {
+        if (betaHolds(c)) {
           chosen = c;
           break;
         }
       }
-      if (chosen !== undefined && at0.rejected + (at0.mass() - at0.massAtMost(chosen)) <= spec.alpha) {
+      if (chosen !== undefined && alphaHolds(chosen)) {
         const terminalLlr = (logLikelihoodRatio(wald, t, chosen) + logLikelihoodRatio(wald, t, chosen + 1)) / 2;
         const design: SprtDesign = {
           kind: 'sprt',
@@ -229,12 +258,15 @@ export function sprtDesign(input: AcceptanceSpecInput, lookEvery: number): SprtD
           nominal: { alpha, beta },
           ...wald,
           risks: { alpha: Number.NaN, beta: Number.NaN },
+          batchRisks: { alpha: Number.NaN, beta: Number.NaN },
+          perBatch,
           untruncated: { alpha: Number.NaN, beta: Number.NaN },
           asn: { atAql: Number.NaN, atRql: Number.NaN },
         };
         const ocAql = sprtOperatingCharacteristic(design, spec.aql);
         const ocRql = sprtOperatingCharacteristic(design, spec.rql);
         design.risks = { alpha: ocAql.pReject, beta: ocRql.pAccept };
+        design.batchRisks = { alpha: ocAql.rejectedWorkShare, beta: ocRql.acceptedWorkShare };
         design.asn = { atAql: ocAql.expectedItems, atRql: ocRql.expectedItems };
         design.untruncated = {
           alpha: untruncatedRisk(wald, p0, lookEvery, 'reject'),
@@ -294,6 +326,8 @@ export interface SprtOc {
    * decision settles every batch it pooled (rejections late in a long run weigh more).
    */
   rejectedWorkShare: number;
+  /** E[items · 1{accept}] / E[items]: the long-run share of batches accepted. */
+  acceptedWorkShare: number;
 }
 
 /**
@@ -307,8 +341,10 @@ export function sprtOperatingCharacteristic(d: SprtDesign, accuracy: number): Sp
     if (t >= d.maxItems) {
       // Truncation: Λ < Λ* accepts; at t = N that is k ≤ c_N.
       for (const [k, x] of walk.states()) {
-        if (logLikelihoodRatio(d, t, k) < d.terminalLlr) walk.accepted += x;
-        else {
+        if (logLikelihoodRatio(d, t, k) < d.terminalLlr) {
+          walk.accepted += x;
+          walk.itemsAccepted += t * x;
+        } else {
           walk.rejected += x;
           walk.itemsRejected += t * x;
         }
@@ -319,7 +355,8 @@ export function sprtOperatingCharacteristic(d: SprtDesign, accuracy: number): Sp
         pAccept: walk.accepted,
         pReject: walk.rejected,
         expectedItems: walk.itemsUsed,
-        rejectedWorkShare: walk.itemsUsed === 0 ? 0 : walk.itemsRejected / walk.itemsUsed,
+        rejectedWorkShare: walk.itemsRejected / walk.itemsUsed,
+        acceptedWorkShare: walk.itemsAccepted / walk.itemsUsed,
       };
     }
   }

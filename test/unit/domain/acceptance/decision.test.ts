@@ -70,7 +70,7 @@ describe('Function: decideBatch', () => {
       expect(d.evidence.llr).toBeCloseTo(6 * Math.log(0.8 / 0.95), 12);
       expect(d.evidence.bounds).toEqual({ accept: Math.log(0.1 / 0.95), reject: Math.log(0.9 / 0.05) });
       expect(d.reason).toBe(
-        'inconclusive: 0 wrong of 6 gold items over 1 batch, SPRT log-likelihood ratio −1.03 between the accept bound −2.25 and the reject bound 2.89; the vendor\'s next gold decides (α=0.05 at AQL 0.95, β=0.10 at RQL 0.80; SPRT truncated at 48 items)',
+        'inconclusive: 0 wrong of 6 gold items over 1 batch, SPRT log-likelihood ratio −1.03 between the accept bound −2.25 and the reject bound 2.89; the vendor\'s next gold decides (α=0.05 at AQL 0.95, β=0.10 at RQL 0.80; SPRT truncated at 60 items)',
       );
     });
 
@@ -92,7 +92,7 @@ describe('Function: decideBatch', () => {
       const { design } = sprt as { design: ReturnType<typeof sprtDesign> };
       const d = decideBatch(sprt, { n: design.maxItems, wrong: design.terminalC, batches: 8 });
       expect(d).toMatchObject({ decision: 'accept', rule: 'sprt-truncated' });
-      expect(d.reason).toMatch(/at 48 items at most 5 wrong accept/);
+      expect(d.reason).toMatch(/at 60 items at most 6 wrong accept/);
     });
   });
 

@@ -30,11 +30,19 @@ export interface Reference {
   sprt: {
     spec: SpecRef;
     lookEvery: number;
+    perBatch: boolean;
     wald: { accept: number; reject: number; slope: number; h0: number; h1: number; wrong: number; right: number };
     shrinkSteps: number;
     maxItems: number;
     terminalC: number;
-    oc: { accuracy: number; pAccept: number; pReject: number; expectedItems: number }[];
+    oc: {
+      accuracy: number;
+      pAccept: number;
+      pReject: number;
+      expectedItems: number;
+      rejectedWorkShare: number;
+      acceptedWorkShare: number;
+    }[];
   }[];
 }
 

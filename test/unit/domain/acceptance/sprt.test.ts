@@ -29,7 +29,9 @@ describe('Function: waldBoundaries', () => {
   it.each(reference.sprt.filter((r) => r.lookEvery === 1).map((r) => [`AQL ${r.spec.aql} RQL ${r.spec.rql} α ${r.spec.alpha} β ${r.spec.beta}`, r] as const))(
     'matches the slope s and intercepts h0, h1 of the count lines (%s)',
     (_, r) => {
-      const w = waldBoundaries(r.spec, r.spec.alpha, r.spec.beta);
+      // The fixture's boundaries are at the nominal risks the design used (shrunk when needed).
+      const shrink = 0.9 ** r.shrinkSteps;
+      const w = waldBoundaries(r.spec, r.spec.alpha * shrink, r.spec.beta * shrink);
       expect(relativeError(w.lines.slope, r.wald.slope)).toBeLessThan(1e-13);
       expect(relativeError(w.lines.h0, r.wald.h0)).toBeLessThan(1e-13);
       expect(relativeError(w.lines.h1, r.wald.h1)).toBeLessThan(1e-13);
@@ -48,11 +50,15 @@ describe('Function: waldBoundaries', () => {
 });
 
 describe('Function: sprtDesign', () => {
-  it.each(reference.sprt.map((r) => [`AQL ${r.spec.aql} RQL ${r.spec.rql} α ${r.spec.alpha} β ${r.spec.beta}, looks every ${r.lookEvery}`, r] as const))(
+  it.each(
+    reference.sprt.map(
+      (r) => [`AQL ${r.spec.aql} RQL ${r.spec.rql} α ${r.spec.alpha} β ${r.spec.beta}, looks every ${r.lookEvery}, per ${r.perBatch ? 'batch' : 'decision'}`, r] as const,
+    ),
+  )(
     'matches an independent numpy dynamic program: truncation N, terminal c and the exact OC (%s)',
     (_, r) => {
       // Act
-      const d = sprtDesign(r.spec, r.lookEvery);
+      const d = sprtDesign(r.spec, r.lookEvery, { perBatch: r.perBatch });
 
       // Assert
       expect({ maxItems: d.maxItems, terminalC: d.terminalC }).toEqual({ maxItems: r.maxItems, terminalC: r.terminalC });
@@ -62,15 +68,26 @@ describe('Function: sprtDesign', () => {
         expect(Math.abs(oc.pAccept - pt.pAccept)).toBeLessThan(1e-12);
         expect(Math.abs(oc.pReject - pt.pReject)).toBeLessThan(1e-12);
         expect(relativeError(oc.expectedItems, pt.expectedItems)).toBeLessThan(1e-11);
+        expect(Math.abs(oc.rejectedWorkShare - pt.rejectedWorkShare)).toBeLessThan(1e-12);
+        expect(Math.abs(oc.acceptedWorkShare - pt.acceptedWorkShare)).toBeLessThan(1e-12);
       }
     },
   );
 
-  it.each([1, 6, 7, 13])('keeps the exact truncated risks within α and β (looks every %i items)', (g) => {
+  it.each([1, 6, 7, 13])('keeps the exact truncated risks within α and β, per decision and per batch (looks every %i items)', (g) => {
     const d = sprtDesign(SPEC, g);
     expect(d.risks.alpha).toBeLessThanOrEqual(SPEC.alpha);
     expect(d.risks.beta).toBeLessThanOrEqual(SPEC.beta);
+    expect(d.batchRisks.alpha).toBeLessThanOrEqual(SPEC.alpha);
+    expect(d.batchRisks.beta).toBeLessThanOrEqual(SPEC.beta);
     expect(d.maxItems % g).toBe(0);
+  });
+
+  it('lets the per-batch risk exceed β when only per-decision risks are asked for (why perBatch is the default)', () => {
+    // Accepting runs at RQL are the long ones: 6 gold per batch, per decision only.
+    const d = sprtDesign(SPEC, 6, { perBatch: false });
+    expect(d.risks.beta).toBeLessThanOrEqual(SPEC.beta);
+    expect(d.batchRisks.beta).toBeGreaterThan(SPEC.beta);
   });
 
   it('truncates at the smallest feasible look: one look earlier, no terminal c meets both risks', () => {
@@ -82,9 +99,13 @@ describe('Function: sprtDesign', () => {
     const feasible = Array.from({ length: earlier + 1 }, (_, c) => {
       const terminalLlr = (logLikelihoodRatio(d, earlier, c) + logLikelihoodRatio(d, earlier, c + 1)) / 2;
       const shorter = { ...d, maxItems: earlier, terminalC: c, terminalLlr };
+      const atAql = sprtOperatingCharacteristic(shorter, SPEC.aql);
+      const atRql = sprtOperatingCharacteristic(shorter, SPEC.rql);
       return (
-        sprtOperatingCharacteristic(shorter, SPEC.aql).pReject <= SPEC.alpha &&
-        sprtOperatingCharacteristic(shorter, SPEC.rql).pAccept <= SPEC.beta
+        atAql.pReject <= SPEC.alpha &&
+        atRql.pAccept <= SPEC.beta &&
+        atAql.rejectedWorkShare <= SPEC.alpha &&
+        atRql.acceptedWorkShare <= SPEC.beta
       );
     });
 
@@ -105,7 +126,7 @@ describe('Function: sprtDesign', () => {
   });
 
   it('reports the untruncated test’s risks, which truncation raises but keeps within α and β', () => {
-    const d = sprtDesign(SPEC, 1);
+    const d = sprtDesign(SPEC, 1, { perBatch: false });
     expect(d.untruncated.alpha).toBeLessThan(d.risks.alpha);
     expect(d.untruncated.beta).toBeLessThan(d.risks.beta);
   });
