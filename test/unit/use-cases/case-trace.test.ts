@@ -222,6 +222,36 @@ describe('Use case: traceCase', () => {
     expect(trace.timeline.filter((s) => s.step.startsWith('adjudication')).map((s) => s.step)).toEqual(['adjudication.requested', 'adjudication.decided']);
   });
 
+  it("says a gold review's decision record cannot be checked: no label records its SHA-256", async () => {
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(makeProtocol());
+    await deps.repo.putWorkforce(P, makeWorkforce('vendor-a'));
+    await deps.repo.putCases(P, [{ ...makeCase('g-2'), goldPool: true }]);
+    await deps.repo.createBatch(batch('b-g', 'vendor-a'));
+    await deps.repo.createAdjudication({
+      adjudicationId: 'b-g-adj',
+      programId: P,
+      batchId: 'b-g',
+      protocol: 'chest-xray@1',
+      needs: [{ caseId: 'g-2', kind: 'critical-miss', reason: 'gold item failed with a critical miss', labels: {} }],
+      status: 'open',
+      createdAt: at(1),
+    });
+    await deps.repo.decideAdjudication('b-g-adj', { decidedBy: 'radiology/dr-lead', decidedAt: at(2), decisions: [{ caseId: 'g-2', label: 'uphold-reference' }] });
+    await applyAdjudication(deps, { batchId: 'b-g', adjudicationId: 'b-g-adj' });
+
+    const trace = await traceCase(deps, { caseId: 'g-2', verify: true });
+
+    expect(trace.adjudications[0].record).toEqual({
+      key: 'adjudications/b-g-adj.json',
+      verification: {
+        verified: false,
+        why: expect.stringMatching(/^adjudications\/b-g-adj\.json: no SHA-256 of it is recorded, so there is nothing to check it against \(it hashes to [0-9a-f]{64} now\)$/),
+      },
+    });
+    expect(trace.labels).toEqual([]);
+  });
+
   it('reads no object without verify', async () => {
     const deps = makeFakeDeps();
     await overlapAdjudicated(deps);
