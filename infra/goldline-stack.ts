@@ -125,11 +125,12 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // No vendor request reaches it past the role check (vendors' routes go to WorkApi: API.workRoutes).
   // Dataset releases (routes/releases.ts): writes each manifest once under releases/, and verify re-reads it with
   // every label's submission object (uploads by version; an expert's class: its decision record under adjudications/).
-  // The case trace with verify=true (routes/qa.ts) re-reads the same objects.
+  // The case trace with verify=true (routes/qa.ts) re-reads the same objects. A release's dossier (routes/dossier.ts)
+  // reads the manifest and each decision record's bytes (their SHA-256), and writes and reads back dossiers/ in exports.
   Api: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/'],
+    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/', 'exports/dossiers/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },

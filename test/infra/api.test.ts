@@ -386,6 +386,9 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     expect(release.status).toBe(201);
     const { releaseId } = release.json.release as { releaseId: string };
     expect(await call('GET', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/verify`, 'qa')).toMatchObject({ status: 200, json: { ok: true } });
+    // The QA lead exports the release's dossier (JSON and HTML under dossiers/ in exports) and reads the JSON back.
+    expect(await call('POST', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/dossier`, 'qa')).toMatchObject({ status: 200, json: { releaseId } });
+    expect(await call('GET', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/dossier?format=json`, 'qa')).toMatchObject({ status: 200, json: { format: 'goldline-dossier/1' } });
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
@@ -401,7 +404,7 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
   it('records the requests of the routes each served, presigns included', () => {
     const seen = (fn: string) =>
       new Set(accesses.filter((x) => x.fn === fn).map((x) => `${x.via} ${x.action} ${x.resource.kind === 'object' ? x.resource.bucket : x.resource.kind}`));
-    for (const x of ['call s3:GetObject gold', 'call s3:PutObject gold', 'call s3:GetObject images', 'presign s3:PutObject images', 'presign s3:PutObject releases', 'call s3:GetObject releases']) {
+    for (const x of ['call s3:GetObject gold', 'call s3:PutObject gold', 'call s3:GetObject images', 'presign s3:PutObject images', 'presign s3:PutObject releases', 'call s3:GetObject releases', 'call s3:PutObject exports']) {
       expect([...seen('Api')], x).toContain(x);
     }
     for (const x of ['call dynamodb:GetItem table', 'call s3:GetObject images', 'presign s3:GetObject images', 'presign s3:PutObject uploads', 'call s3:GetObject exports']) {
