@@ -258,7 +258,7 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps, dispatch: RoundD
       summary: 'Change some terms of a workforce, or pause/resume it (recorded in the ledger with you as actor)',
       security: BEARER,
       middleware: pm,
-      request: { params: ProgramParams.extend({ workforceId: Identifier }), body: body(WorkforcePatch.openapi('WorkforcePatch')) },
+      request: { params: ProgramParams.extend({ workforceId: Identifier }), body: body(WorkforcePatch.clone().openapi('WorkforcePatch')) },
       responses: { 200: json('What changed', Loose.openapi('WorkforceChange')), ...problemResponses(400, 401, 403, 404) },
     }),
     async (c) => {
