@@ -325,12 +325,19 @@ export async function verifyRelease(deps: Deps, input: z.input<typeof ShowReleas
 
   const kinds = new Map((await deps.repo.listWorkforces(req.programId)).map((w) => [w.workforceId, w.kind]));
   let objectsChecked = 0;
+  // A label file holds many labels: each object (at its version) is read once and re-hashed for every label of it.
+  const reads = new Map<string, Promise<Uint8Array | undefined>>();
+  const read = (bucket: string, key: string, versionId?: string) => {
+    const id = `${bucket}\n${key}\n${versionId ?? ''}`;
+    if (!reads.has(id)) reads.set(id, deps.objects.getBytes(bucket, key, versionId));
+    return reads.get(id)!;
+  };
   for (const l of manifest.labels) {
     const stored = (await deps.repo.listCaseLabels(l.caseId)).find((s) => s.batchId === l.batchId && s.protocol === l.protocol);
     problems.push(...compareReleaseLabel(l, stored, kinds.get(l.workforceId)));
     // An expert's class points at the adjudication's decision record (exports); every other label at its upload.
     const bucket = l.adjudicationId && l.submissionKey === adjudicationObject(l.adjudicationId) ? deps.buckets.exports : deps.buckets.uploads;
-    problems.push(...checkSubmissionObject(l, await deps.objects.getBytes(bucket, l.submissionKey, l.submissionVersionId)));
+    problems.push(...checkSubmissionObject(l, await read(bucket, l.submissionKey, l.submissionVersionId)));
     objectsChecked++;
   }
 
