@@ -2,5 +2,6 @@
 export * from './binomial.js';
 export * from './decision.js';
 export * from './plan.js';
+export * from './report.js';
 export * from './sprt.js';
 export * from './switching.js';

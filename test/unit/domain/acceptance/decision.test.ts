@@ -80,6 +80,13 @@ describe('Function: decideBatch', () => {
       expect(d.reason).toMatch(/^accepted: 0 wrong of 18 gold items over 3 batches, SPRT log-likelihood ratio −3\.09 ≤ accept bound −2\.25/);
     });
 
+    it('leaves a careful vendor’s batch with one or two misses in six gold items inconclusive, not rejected', () => {
+      // Today's rule rejects both (5/6 and 4/6 < 0.85); the demo's careful vendor lost 2 of 6 batches so.
+      expect(decideBatch(sprt, { n: 6, wrong: 1 }).decision).toBe('inconclusive');
+      expect(decideBatch(sprt, { n: 6, wrong: 2 }).decision).toBe('inconclusive');
+      expect(decideBatch(fixed, { n: 6, wrong: 1 }).decision).toBe('reject');
+    });
+
     it('rejects 3 wrong of 6', () => {
       expect(decideBatch(sprt, { n: 6, wrong: 3 })).toMatchObject({ decision: 'reject', rule: 'sprt' });
     });
