@@ -12,6 +12,7 @@ import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { DemoResumeError, runDemo, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { startLocalStack } from '../../infra/local/stack.js';
+import { expectProjectionsRebuilt } from '../support/projections.js';
 import { until } from './helpers.js';
 
 describe('Embedded stack: state kept in a data directory', () => {
@@ -41,6 +42,7 @@ describe('Embedded stack: state kept in a data directory', () => {
       expect(reports[0].batches.map((b) => b.batchId).sort()).toEqual(batches.map((b) => b.batchId).sort());
       expect(reports).toHaveLength(2);
       for (const e of second.runner.executions.values()) expect(e.status).toBe('SUCCEEDED');
+      await expectProjectionsRebuilt(second.deps, PROGRAM_ID);
     } finally {
       await second.stop();
     }
@@ -60,6 +62,7 @@ describe('Embedded stack: state kept in a data directory', () => {
         await expect(resumed).rejects.toThrow('the data directory holds the program set up with --cases 20 --seed 5 --overlap 0');
         expect(await second.deps.repo.listCases(PROGRAM_ID)).toHaveLength(20);
         expect(await second.deps.repo.listLedger(PROGRAM_ID)).toHaveLength(ledgerBefore);
+        await expectProjectionsRebuilt(second.deps, PROGRAM_ID);
       } finally {
         await second.stop();
       }
