@@ -63,7 +63,7 @@ export class S3ObjectStore implements ObjectStore {
     );
     const res = await fetch(url, { method: 'PUT', headers, body });
     if (res.status === 412) return 'exists' as const;
-    if (!res.ok) throw new Error(`S3 refused the write-once PUT of ${bucket}/${key}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    if (!res.ok) throw new Error(`S3 refused the write-once PUT of ${bucket}/${key}: ${res.status} ${(await res.text()).replace(/\s+/g, ' ').slice(0, 300)}`);
     return 'created' as const;
   }
 

@@ -100,6 +100,7 @@ Wrote ${profile}: the endpoint and a token (12 h) for each demo user: ${Object.k
   npx goldline vendor batches --as vendor-a          # the CLI reads ${profile}
   npx goldline qa scorecards
   npx goldline pm round status 1
+  npx goldline release list                          # then: release show|verify REL_ID
   TOKEN=$(node -p "require('./${profile.replace(/^\.\//, '')}').tokens['vendor-a']")
   curl -s -H "Authorization: Bearer $TOKEN" ${api.url}/v1/batches
 Press Ctrl-C to stop.`);

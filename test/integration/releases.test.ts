@@ -104,6 +104,10 @@ describe('Dataset releases on the embedded stack', () => {
     expect(await deps.objects.putOnce(deps.buckets.releases, probe, new TextEncoder().encode('{"a":1}'), 'application/json')).toBe('created');
     expect(await deps.objects.putOnce(deps.buckets.releases, probe, new TextEncoder().encode('{"a":2}'), 'application/json')).toBe('exists');
     expect(new TextDecoder().decode(await deps.objects.getBytes(deps.buckets.releases, probe))).toBe('{"a":1}');
+    // Any other refusal is an error that names the object and S3's answer, never a silent "exists".
+    await expect(deps.objects.putOnce('no-such-bucket', probe, new TextEncoder().encode('{}'), 'application/json')).rejects.toThrow(
+      /S3 refused the write-once PUT of no-such-bucket\/releases\/.*: 404 .*NoSuchBucket/,
+    );
   });
 
   it('verifies the release through the CLI (exit 0), every label object re-hashed', async () => {
