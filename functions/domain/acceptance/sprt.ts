@@ -7,7 +7,7 @@
  * the work) against H1 p = p1 = 1 − RQL (reject it). After t gold items with k
  * wrong the log-likelihood ratio is
  *   Λ(t, k) = k·ln(p1/p0) + (t − k)·ln((1 − p1)/(1 − p0)),
- * and Wald's boundaries (A. Wald, "Sequential Analysis", 1947, §3.2) are
+ * and Wald's boundaries (A. Wald, "Sequential Analysis", 1947) are
  *   reject when Λ ≥ a = ln((1 − β)/α),  accept when Λ ≤ b = ln(β/(1 − α)),
  * otherwise continue (the batch is inconclusive; its evidence is carried on).
  * In wrong-answer counts: reject when k ≥ h1 + s·t, accept when k ≤ −h0 + s·t with
@@ -33,9 +33,10 @@
  * that Wald's test would still carry past N is decided by c_N; the exact
  * truncated risks are reported beside those of the untruncated test (same
  * boundaries, run to exhaustion). Wald's boundaries only bound the risks
- * approximately (α' ≤ α/(1 − β)); when the exact risks cannot meet α and β at
- * any N, the nominal α and β behind the boundaries are shrunk by 10% steps
- * until they do, and the design records the nominal values it used.
+ * approximately (α' ≤ α/(1 − β)); when the exact risks cannot meet α and β
+ * at any N up to 10 × the single plan's n, the nominal α and β behind the
+ * boundaries are shrunk by 10% steps until they can, and the design records
+ * the nominal values it used.
  */
 import { binomialDistribution } from './binomial.js';
 import { AcceptancePlanError, AcceptanceSpec, type AcceptanceSpecInput, OC_ACCURACIES, singleSamplingPlan } from './plan.js';
