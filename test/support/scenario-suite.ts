@@ -37,6 +37,7 @@ import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { type LocalUser, startIssuer } from '../../infra/local/issuer.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { until } from '../integration/helpers.js';
+import { expectProjectionsRebuilt } from './projections.js';
 
 const enc = new TextEncoder();
 const CREATED = '2026-11-01T00:00:00.000Z';
@@ -477,6 +478,8 @@ export async function runScenarioSuite(stack: LocalStack): Promise<ScenarioSuite
   } finally {
     await api.close();
   }
+  // Issue 10: every program's projections rebuilt from its ledger equal the stored ones at the end of its scenario.
+  for (const p of [DEMO_PROGRAM, 'iam-nodules', 'iam-organs', 'iam-cxr']) await expectProjectionsRebuilt(stack.deps, p);
   const ledger = [DEMO_PROGRAM, 'iam-nodules', 'iam-organs', 'iam-cxr'].map((p) => stack.deps.repo.listLedger(p));
   const events = (await Promise.all(ledger)).flat();
   return {
