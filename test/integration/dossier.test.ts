@@ -20,7 +20,7 @@ import { type ApiServer, startApiServer } from '../../infra/local/api-server.js'
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { runDemo } from '../../infra/local/demo/run-demo.js';
 import { type LocalStack, ROOT, startLocalStack } from '../../infra/local/stack.js';
-import { countPdfPages, withChromiumPage } from '../support/chromium.js';
+import { CHROMIUM_INSTALL_COMMAND, countPdfPages, withChromiumPage } from '../support/chromium.js';
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -113,6 +113,17 @@ describe('Dossier of a release: export through the API, render to PDF in Chromiu
     for (const w of ['radiology-team', 'vendor-a', 'vendor-b']) expect(text).toContain(w);
     expect(text).toContain('Acceptance rule and its error rates');
   }, 120_000);
+
+  it('fails, never skips, naming the install command, when Chromium is not where it is looked for', async () => {
+    const saved = process.env.GOLDLINE_CHROMIUM;
+    process.env.GOLDLINE_CHROMIUM = join(tmpdir(), 'no-such-chromium');
+    try {
+      await expect(withChromiumPage(async () => 'rendered')).rejects.toThrow(CHROMIUM_INSTALL_COMMAND);
+    } finally {
+      if (saved === undefined) delete process.env.GOLDLINE_CHROMIUM;
+      else process.env.GOLDLINE_CHROMIUM = saved;
+    }
+  });
 
   it('answers the JSON as stored, and refuses a vendor and a release of no program', async () => {
     const json = await qa.call<unknown>('GET', path, { query: { format: 'json' } });
