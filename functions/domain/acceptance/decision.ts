@@ -181,3 +181,25 @@ function decideFixed(
     reason: `${past(decision)}: gold accuracy ${accuracy.toFixed(3)} (${e.n - e.wrong}/${e.n}) ${decision === 'accept' ? 'meets' : 'below'} threshold ${rule.goldAccuracy}`,
   };
 }
+
+/**
+ * Whether accepted evidence would also pass the tightened rule — the "well on
+ * the accept side" test of the switching score (ISO 2859-1: accepted even with
+ * the acceptance number one step tighter). Single plan: at most the acceptance
+ * number that keeps the tightened β *for this n* (the sample actually taken);
+ * SPRT: the tightened design accepts the same pooled evidence.
+ *
+ * @example passesTightened({ kind: 'single-plan', plan: tightenedPlan }, { n: 38, wrong: 3 }) // true
+ */
+export function passesTightened(tightened: AcceptanceRule, e: GoldEvidence): boolean {
+  checkEvidence(e);
+  if (e.blockers && e.blockers.length > 0) return false;
+  switch (tightened.kind) {
+    case 'single-plan':
+      return e.wrong <= acceptanceNumberFor(tightened.plan.spec, e.n);
+    case 'sprt':
+      return sprtLook(tightened.design, e.n, e.wrong).outcome === 'accept';
+    case 'fixed-threshold':
+      return e.n >= tightened.minGoldItems && (e.n - e.wrong) / e.n >= tightened.goldAccuracy;
+  }
+}

@@ -3,6 +3,8 @@ import {
   type AcceptanceRule,
   decideBatch,
   formatRisk,
+  inspectionPolicy,
+  passesTightened,
   singleSamplingPlan,
   sprtDesign,
 } from '../../../../functions/domain/acceptance/index.js';
@@ -127,5 +129,22 @@ describe('Function: decideBatch', () => {
 describe('Function: formatRisk', () => {
   it('prints at least two decimals and no spurious digits', () => {
     expect([0.05, 0.1, 0.025, 0.8, 1].map(formatRisk)).toEqual(['0.05', '0.10', '0.025', '0.80', '1.00']);
+  });
+});
+
+describe('Function: passesTightened', () => {
+  const tightenedSpec = inspectionPolicy(singleSamplingPlan(SPEC).spec, 'tightened').spec!;
+
+  it('uses the tightened acceptance number for the sample actually taken (single plan: c = 3 at n = 38)', () => {
+    const tightened: AcceptanceRule = { kind: 'single-plan', plan: singleSamplingPlan(tightenedSpec) };
+    expect(passesTightened(tightened, { n: 38, wrong: 3 })).toBe(true);
+    expect(passesTightened(tightened, { n: 38, wrong: 4 })).toBe(false);
+  });
+
+  it('asks the tightened SPRT about the same pooled evidence (b = ln(0.05/0.95) = −2.94)', () => {
+    const tightened: AcceptanceRule = { kind: 'sprt', design: sprtDesign(tightenedSpec, 6) };
+    expect(passesTightened(tightened, { n: 18, wrong: 0 })).toBe(true); // Λ = −3.09
+    expect(passesTightened(tightened, { n: 12, wrong: 0 })).toBe(false); // Λ = −2.06: still between the tightened bounds
+    expect(passesTightened(tightened, { n: 18, wrong: 1 })).toBe(false);
   });
 });
