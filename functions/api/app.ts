@@ -25,6 +25,7 @@ import { registerAdjudicationRoutes } from './routes/adjudications.js';
 import { registerDossierRoutes } from './routes/dossier.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
+import { registerQualityRoutes } from './routes/quality.js';
 import { registerReleaseRoutes } from './routes/releases.js';
 import { registerWorkRoutes } from './routes/work.js';
 
@@ -121,6 +122,7 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerAdjudicationRoutes(app, deps);
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
+  registerQualityRoutes(app, deps);
   registerReleaseRoutes(app, deps);
   registerDossierRoutes(app, deps);
 

@@ -13,6 +13,8 @@ export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';
 export * from './planning.js';
+export * from './quality/report.js';
+export * from './quality/report-schema.js';
 export * from './random.js';
 export * from './rebalancing.js';
 export * from './release.js';

@@ -1,0 +1,123 @@
+/**
+ * The quality report of a program's protocol — primary course:
+ * 1. Find the protocol (the one named, or the program's only one) and its latest version with batches.
+ * 2. Read its batches round by round (paged), their scores and labels, the cases and the ledger (paged).
+ * 3. Detection: read the gold findings of the gold items (the hidden answers) for FROC.
+ * 4. Build the report (pure: functions/domain/quality/report.ts).
+ * Read-only. Bounded: at most MAX_REPORT_BATCHES batches are read.
+ */
+import { z } from 'zod';
+import {
+  type BatchScore,
+  type ChainedLedgerEvent,
+  Identifier,
+  type Lesion,
+  type ProtocolVersion,
+  QualityGrouping,
+  type QualityReport,
+  type StoredLabel,
+  buildQualityReport,
+} from '../domain/index.js';
+import { loadBatchAnswers } from './batch-key.js';
+import { InvalidInputError, NotFoundError } from './errors.js';
+import type { BatchRecord, Deps } from './ports.js';
+import { parse } from './work-queries.js';
+
+export const GetQualityReportInput = z.strictObject({
+  programId: Identifier,
+  /** The protocol id; omitted: the program's only protocol. */
+  protocol: Identifier.optional(),
+  by: QualityGrouping.default('workforce'),
+});
+
+/** A report reads every batch of the protocol; beyond this it refuses rather than run unbounded. */
+export const MAX_REPORT_BATCHES = 5000;
+const PAGE = 200;
+
+/** The inputs a report is built from, as read from the store (the integration test recomputes from them). */
+export interface QualityReadout {
+  protocol: ProtocolVersion;
+  batches: BatchRecord[];
+  scores: BatchScore[];
+  labels: StoredLabel[];
+  events: ChainedLedgerEvent[];
+}
+
+/** Reads the stored inputs of a protocol's quality report. */
+export async function readQualityInputs(deps: Deps, programId: string, protocolId?: string): Promise<QualityReadout> {
+  const rounds = await deps.repo.listRounds(programId);
+  const ids = [...new Set(rounds.map((r) => r.protocolId))].sort();
+  const chosen = protocolId ?? (ids.length === 1 ? ids[0] : undefined);
+  if (!chosen) {
+    if (ids.length === 0) throw new NotFoundError(`program ${programId} has no rounds yet: nothing to report`);
+    throw new InvalidInputError(`protocol: program ${programId} has several protocols (${ids.join(', ')}): name one`);
+  }
+  if (!ids.includes(chosen)) throw new NotFoundError(`program ${programId} has no round under protocol ${chosen} (its protocols: ${ids.join(', ') || 'none'})`);
+
+  const batches: BatchRecord[] = [];
+  for (const r of rounds.filter((x) => x.protocolId === chosen)) {
+    let after: Record<string, string | number> | undefined;
+    do {
+      const page = await deps.repo.listRoundBatchesPage(programId, r.round, { limit: PAGE, ...(after ? { after } : {}) });
+      batches.push(...page.items.filter((b) => b.protocol.startsWith(`${chosen}@`)));
+      after = page.next;
+      if (batches.length > MAX_REPORT_BATCHES) throw new InvalidInputError(`protocol ${chosen} has more than ${MAX_REPORT_BATCHES} batches: a report this large is not built on request`);
+    } while (after);
+  }
+  const version = Math.max(...batches.map((b) => Number(b.protocol.split('@')[1])));
+  if (!Number.isFinite(version)) throw new NotFoundError(`protocol ${chosen} of program ${programId} has no batch yet: nothing to report`);
+  const protocol = await deps.repo.getProtocolVersion(chosen, version);
+  if (!protocol) throw new NotFoundError(`protocol ${chosen}@${version} not found`);
+
+  const scores: BatchScore[] = [];
+  const labels: StoredLabel[] = [];
+  for (const b of batches) {
+    const s = await deps.repo.getScore(b.batchId);
+    if (s) scores.push(s);
+    labels.push(...(await deps.repo.listBatchLabels(b.batchId)));
+  }
+  const events: ChainedLedgerEvent[] = [];
+  for (let afterSeq = 0, more = true; more; ) {
+    const page = await deps.repo.listLedgerPage(programId, { afterSeq, limit: PAGE });
+    events.push(...page.items);
+    more = page.lastSeq !== undefined;
+    if (page.lastSeq !== undefined) afterSeq = page.lastSeq;
+  }
+  return { protocol, batches, scores, labels, events };
+}
+
+/** The gold findings of every scored gold item (detection), by case; read from the gold bucket, one object per batch. */
+async function readGoldFindings(deps: Deps, scores: readonly BatchScore[]): Promise<Map<string, Lesion[]>> {
+  const out = new Map<string, Lesion[]>();
+  for (const s of scores) {
+    if (s.items.length === 0 || s.items.every((i) => out.has(i.caseId))) continue;
+    const answers = await loadBatchAnswers(deps, s.batchId);
+    for (const i of s.items) {
+      const a = answers.get(i.caseId);
+      if (a && typeof a === 'object' && 'findings' in a) out.set(i.caseId, a.findings.map((f, k) => ({ ...f, id: f.id ?? `finding-${k + 1}` })));
+    }
+  }
+  return out;
+}
+
+/**
+ * The quality report of a program's protocol, grouped by workforce, annotator,
+ * round, protocol version or a case attribute (`subgroup:site`, `subgroup:ageBand`, …).
+ */
+export async function getQualityReport(deps: Deps, input: z.input<typeof GetQualityReportInput>): Promise<QualityReport> {
+  const req = parse(GetQualityReportInput, input);
+  const read = await readQualityInputs(deps, req.programId, req.protocol);
+  const cases = await deps.repo.listCases(req.programId);
+  const goldFindings = read.protocol.task.type === 'detection' ? await readGoldFindings(deps, read.scores) : undefined;
+  return buildQualityReport({
+    programId: req.programId,
+    protocol: read.protocol,
+    by: req.by,
+    batches: read.batches,
+    scores: read.scores,
+    labels: read.labels,
+    cases,
+    events: read.events,
+    ...(goldFindings ? { goldFindings } : {}),
+  });
+}
