@@ -19,7 +19,6 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Identifier, type ProtocolVersion, ReleaseId, releaseManifestKey, verifyLedgerChain } from '../domain/index.js';
 import { type DossierAdjudicationInput, type DossierInputs, buildDossier, renderDossierHtml } from '../domain/dossier/index.js';
-import type { Dossier } from '../domain/dossier/index.js';
 import { adjudicationObject } from './adjudication.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
@@ -128,12 +127,6 @@ export async function gatherDossierInputs(deps: Deps, req: { programId: string; 
       anchorHolds: !verdict.problems.some((p) => p.kind === 'anchor-mismatch'),
     },
   };
-}
-
-/** The dossier of a release, built now (nothing written): what the export writes. */
-export async function buildReleaseDossier(deps: Deps, input: z.input<typeof ExportDossierInput>): Promise<Dossier> {
-  const req = parse(ExportDossierInput, input);
-  return buildDossier(await gatherDossierInputs(deps, req));
 }
 
 /**
