@@ -34,6 +34,8 @@ describe('Dataset releases on the embedded stack', () => {
   let first: ReleaseManifest & { manifestSha256: string };
   let access: DemoAccess;
   const lines: string[] = [];
+  const earlyLines: string[] = [];
+  let early: unknown;
 
   /** Runs the CLI against the API as the QA lead; answers its exit code and output. */
   async function goldline(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
@@ -52,9 +54,12 @@ describe('Dataset releases on the embedded stack', () => {
     // Overlap sends vendor cases to two workforces: a disagreement becomes the expert's label (a decision record in exports).
     await setUpDemoProgram(stack, { cases: 200, goldFraction: 0.1, seed: 7, overlapRate: 0.5 });
     access = await apiAccess(api);
+    // Before any round: nothing to release, which the demo's step says instead of failing.
+    early = await releaseDemoLabels(api, { programId: PROGRAM_ID, ...PROTOCOL }, (l) => earlyLines.push(l));
     // Round 1 takes half the cases, so round 2 labels new ones; then the demo's release step (the API, as the QA lead).
     await runRound(stack, 1, { limit: 90, seed: 7, access });
     const demo = await releaseDemoLabels(api, { programId: PROGRAM_ID, ...PROTOCOL }, (l) => lines.push(l));
+    if (!demo) throw new Error(`round 1 accepted no label: ${lines.join('\n')}`);
     first = await showRelease(deps, { programId: PROGRAM_ID, releaseId: demo.release.releaseId });
   }, 240_000);
   afterAll(async () => {
@@ -85,6 +90,11 @@ describe('Dataset releases on the embedded stack', () => {
       expect(first.labels.filter((l) => l.caseId === d.caseId).map((l) => [l.adjudicationId, l.workforceKind])).toEqual([[d.adjudicationId, 'internal']]);
     }
     expect(first.labels.map((l) => l.caseId)).toEqual([...first.labels.map((l) => l.caseId)].sort());
+  });
+
+  it('says there is nothing to release before any label is accepted, and records nothing', () => {
+    expect(early).toBeUndefined();
+    expect(earlyLines).toEqual(['━━ Release ━━\nNothing to release yet: no accepted labels for chest-xray@1 in program demo-cxr']);
   });
 
   it('finds the same release for the same labels instead of writing another', async () => {

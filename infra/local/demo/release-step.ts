@@ -4,7 +4,7 @@
  * (as `goldline release verify` does), printing what a model team would cite.
  */
 import type { ReleaseSummary, ReleaseVerdict } from '../../../functions/use-cases/releases.js';
-import { ApiClient } from '../../cli/client.js';
+import { ApiClient, ApiProblemError } from '../../cli/client.js';
 import type { ApiServer } from '../api-server.js';
 
 export interface DemoRelease {
@@ -14,17 +14,28 @@ export interface DemoRelease {
   verify: ReleaseVerdict;
 }
 
-/** Creates (or finds) the release of `protocolId@version` in `programId` and verifies it, as the QA lead. */
+/**
+ * Creates (or finds) the release of `protocolId@version` in `programId` and verifies it, as the QA lead.
+ * Undefined, said in the log, when no label was accepted yet (a run whose every batch was rejected).
+ */
 export async function releaseDemoLabels(
   api: ApiServer,
   target: { programId: string; protocolId: string; version: number },
   log?: (line: string) => void,
-): Promise<DemoRelease> {
+): Promise<DemoRelease | undefined> {
   const client = new ApiClient(api.url, await api.issuer.issueToken('qa'), { fetch });
   const base = `/v1/programs/${encodeURIComponent(target.programId)}/releases`;
-  const { release, created } = await client.call<{ release: ReleaseSummary; created: boolean }>('POST', base, {
-    body: { protocolId: target.protocolId, version: target.version, note: 'demo: the accepted labels after the last round' },
-  });
+  let made: { release: ReleaseSummary; created: boolean };
+  try {
+    made = await client.call('POST', base, {
+      body: { protocolId: target.protocolId, version: target.version, note: 'demo: the accepted labels after the last round' },
+    });
+  } catch (e) {
+    if (!(e instanceof ApiProblemError && e.status === 409)) throw e;
+    log?.(`━━ Release ━━\nNothing to release yet: ${e.problem.detail ?? e.message}`);
+    return undefined;
+  }
+  const { release, created } = made;
   const verify = await client.call<ReleaseVerdict>('GET', `${base}/${release.releaseId}/verify`);
   log?.(formatDemoRelease({ release, created, verify }));
   return { release, created, verify };

@@ -334,9 +334,9 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
     const reports = await runDemoThrough(stack, opts, await apiAccess(api));
     // The dataset: the QA lead releases the protocol's accepted labels and verifies the release.
     const { protocolId, version } = chestXrayProtocol(new Date(0).toISOString());
-    const { release } = await releaseDemoLabels(api, { programId: PROGRAM_ID, protocolId, version }, opts.log);
+    const released = await releaseDemoLabels(api, { programId: PROGRAM_ID, protocolId, version }, opts.log);
     // And its regulatory dossier (JSON and printable HTML in the exports bucket), as the QA lead exports it.
-    await exportDemoDossier(api, { programId: PROGRAM_ID, releaseId: release.releaseId }, opts.log);
+    if (released) await exportDemoDossier(api, { programId: PROGRAM_ID, releaseId: released.release.releaseId }, opts.log);
     return reports;
   } finally {
     if (!opts.api) await api.close();

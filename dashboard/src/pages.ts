@@ -1,0 +1,344 @@
+/**
+ * The dashboard's pages. Each reads the API, then renders tables and Observable
+ * Plot charts; every chart mark carries a <title> (its accessible name, and
+ * what the browser test compares with the API's figures).
+ */
+import * as Plot from '@observablehq/plot';
+import type { Api, Batch, LedgerEvent, QualityReportT } from './api.js';
+import { type Cell, figure, fmt, fmtInterval, heading, paragraph, pct, table } from './view.js';
+
+export type Page = (api: Api, out: HTMLElement, query: URLSearchParams) => Promise<void>;
+
+const insufficient = (text: string): Cell => ({ text: `${text} (insufficient)`, className: 'insufficient' });
+
+const scorecards: Page = async (api, out) => {
+  const cards = await api.scorecards();
+  out.append(heading('Scorecards'), paragraph('Gold accuracy per workforce with its Wilson 95% interval; "insufficient" below the protocol\'s gold minimum.'));
+  out.append(
+    table(
+      'Scorecards per workforce',
+      ['Workforce', 'Gold accuracy', '95% interval', 'Gold n', 'Batches accepted', 'Batches rejected', 'SLA adherence', 'Cost per accepted case'],
+      cards.map((c) => [
+        c.workforceId,
+        c.insufficient ? insufficient(fmt(c.accuracy)) : fmt(c.accuracy),
+        fmtInterval(c.interval),
+        String(c.goldN),
+        String(c.batchesAccepted),
+        String(c.batchesRejected),
+        fmt(c.slaAdherence),
+        fmt(c.costPerAcceptedCase),
+      ]),
+    ),
+  );
+  const plotted = cards.filter((c) => c.accuracy !== null && c.interval !== null);
+  const title = (c: (typeof plotted)[number]) => `${c.workforceId}: ${fmt(c.accuracy)} ${fmtInterval(c.interval)} n=${c.goldN}`;
+  out.append(
+    figure(
+      'Gold accuracy with 95% intervals',
+      Plot.plot({
+        ariaLabel: 'Gold accuracy per workforce with 95% intervals',
+        marginLeft: 110,
+        x: { domain: [0, 1], label: 'gold accuracy', grid: true },
+        y: { label: null },
+        marks: [
+          Plot.ruleY(plotted, { y: 'workforceId', x1: (c) => c.interval?.lower, x2: (c) => c.interval?.upper, stroke: '#555' }),
+          Plot.dot(plotted, { y: 'workforceId', x: 'accuracy', fill: '#0b4f9c', r: 5, title }),
+        ],
+      }),
+      'scorecards',
+    ),
+  );
+};
+
+/** Per workforce, its scored batches in order (round, then batch id), numbered from 1. */
+export function batchSeries(batches: Batch[]): (Batch & { ordinal: number; accuracy: number })[] {
+  const scored = batches
+    .filter((b) => b.score && b.score.goldN > 0)
+    .sort((a, b) => a.workforceId.localeCompare(b.workforceId) || a.round - b.round || a.batchId.localeCompare(b.batchId));
+  const seen = new Map<string, number>();
+  return scored.map((b) => {
+    const ordinal = (seen.get(b.workforceId) ?? 0) + 1;
+    seen.set(b.workforceId, ordinal);
+    return { ...b, ordinal, accuracy: (b.score?.goldCorrect ?? 0) / (b.score?.goldN ?? 1) };
+  });
+}
+
+const trends: Page = async (api, out) => {
+  const [batches, ledger] = await Promise.all([api.batches(), api.ledger()]);
+  const series = batchSeries(batches);
+  const alarms = ledger.filter((e) => e.type === 'alarm.raised');
+  const marks = alarms.flatMap((e) => {
+    const at = series.find((b) => b.batchId === e.data.batchId);
+    return at ? [{ ...at, reason: `alarm ${e.subject}: ${e.reason}` }] : [];
+  });
+  out.append(heading('Quality over time'), paragraph(`Gold accuracy per batch, by workforce; drift alarms from the ledger: ${alarms.length}.`));
+  out.append(
+    figure(
+      'Gold accuracy per batch, with drift alarms',
+      Plot.plot({
+        ariaLabel: 'Gold accuracy per batch by workforce',
+        x: { label: 'batch (per workforce)', tickFormat: 'd' },
+        y: { domain: [0, 1], label: 'gold accuracy', grid: true },
+        color: { legend: true },
+        marks: [
+          Plot.line(series, { x: 'ordinal', y: 'accuracy', stroke: 'workforceId' }),
+          Plot.dot(series, {
+            x: 'ordinal',
+            y: 'accuracy',
+            fill: 'workforceId',
+            title: (b: (typeof series)[number]) => `${b.workforceId} ${b.batchId}: ${b.score?.goldCorrect}/${b.score?.goldN}`,
+          }),
+          Plot.dot(marks, { x: 'ordinal', y: 'accuracy', symbol: 'triangle', r: 8, stroke: '#a00000', strokeWidth: 2, title: 'reason' }),
+        ],
+      }),
+      'trends',
+    ),
+  );
+  out.append(
+    table(
+      'Drift alarms',
+      ['Raised at', 'Subject', 'Reason'],
+      alarms.map((e) => [e.at, e.subject, e.reason]),
+    ),
+  );
+};
+
+const confusion: Page = async (api, out) => {
+  const report = await api.quality('workforce');
+  const cells = report.groups.flatMap((g) =>
+    g.classification
+      ? g.classification.confusion.classes.flatMap((gold, i) =>
+          (g.classification?.confusion.classes ?? []).map((given, j) => ({ key: g.key, gold, given, count: g.classification?.confusion.counts[i]?.[j] ?? 0 })),
+        )
+      : [],
+  );
+  out.append(heading('Per-class confusion against gold'), paragraph(`Protocol ${report.protocol}: rows are the gold class, columns the class given.`));
+  out.append(
+    figure(
+      'Confusion matrices per workforce',
+      Plot.plot({
+        ariaLabel: 'Confusion matrices per workforce',
+        marginLeft: 80,
+        marginBottom: 40,
+        color: { scheme: 'blues', legend: true, label: 'items' },
+        fx: { label: null },
+        x: { label: 'given' },
+        y: { label: 'gold' },
+        marks: [
+          Plot.cell(cells, { fx: 'key', x: 'given', y: 'gold', fill: 'count', title: (c: (typeof cells)[number]) => `${c.key}: gold ${c.gold} → ${c.given}: ${c.count}` }),
+          Plot.text(cells, { fx: 'key', x: 'given', y: 'gold', text: 'count', fill: (c: (typeof cells)[number]) => (c.count > 0 ? 'white' : 'black') }),
+        ],
+      }),
+      'confusion',
+    ),
+  );
+  out.append(
+    table(
+      'Per-class sensitivity and specificity',
+      ['Workforce', 'Class', 'Sensitivity', 'Specificity'],
+      report.groups.flatMap((g) =>
+        (g.classification?.perClass ?? []).map((p) => [
+          g.key,
+          { text: p.class, className: 'text' },
+          p.sensitivity.insufficient ? insufficient(fmt(p.sensitivity.value)) : fmt(p.sensitivity.value),
+          p.specificity.insufficient ? insufficient(fmt(p.specificity.value)) : fmt(p.specificity.value),
+        ]),
+      ),
+    ),
+  );
+};
+
+const agreement: Page = async (api, out) => {
+  const report = await api.quality('annotator');
+  const a = report.agreement;
+  out.append(heading('Annotator agreement'));
+  if (!a || a.pairs.length === 0) {
+    out.append(paragraph('No case was labelled by two annotators: no agreement to show.'));
+    return;
+  }
+  const cells = a.pairs.flatMap((p) => [p, { ...p, a: p.b, b: p.a }]);
+  out.append(
+    paragraph(
+      `${a.overlapCases} overlap cases; Cohen's κ (${a.kappaWeights} weights) per pair. Fleiss' κ ${fmt(a.fleissKappa?.value)}, Krippendorff's α ${fmt(a.krippendorffAlpha?.value)}.`,
+    ),
+  );
+  out.append(
+    figure(
+      'Annotator × annotator agreement (Cohen’s κ)',
+      Plot.plot({
+        ariaLabel: 'Annotator agreement matrix',
+        marginLeft: 220,
+        marginBottom: 160,
+        x: { tickRotate: -40, label: null },
+        y: { label: null },
+        color: { scheme: 'rdylbu', domain: [-1, 1], legend: true, label: 'κ' },
+        marks: [
+          Plot.cell(cells, {
+            x: 'a',
+            y: 'b',
+            fill: (p: (typeof cells)[number]) => p.kappa.value,
+            title: (p: (typeof cells)[number]) => `${p.a} × ${p.b}: κ ${fmt(p.kappa.value)} AC1 ${fmt(p.ac1.value)} n=${p.n}`,
+          }),
+        ],
+      }),
+      'agreement',
+    ),
+  );
+  out.append(
+    table(
+      'Agreement per pair',
+      ['Pair', 'n', 'Percent agreement', 'Cohen’s κ', 'κ 95% interval', 'Gwet’s AC1'],
+      a.pairs.map((p) => [`${p.a} × ${p.b}`, String(p.n), fmt(p.percentAgreement.value), p.kappa.insufficient ? insufficient(fmt(p.kappa.value)) : fmt(p.kappa.value), fmtInterval(p.kappa.interval), fmt(p.ac1.value)]),
+    ),
+  );
+};
+
+/** The subgroup heat map's cells: per attribute value, gold accuracy and each class's sensitivity. */
+export function subgroupCells(report: QualityReportT): { key: string; metric: string; value: number | null; n: number; insufficient: boolean }[] {
+  return report.groups.flatMap((g) => {
+    const c = g.classification;
+    if (!c) return [];
+    return [
+      { key: g.key, metric: 'gold accuracy', value: c.goldAccuracy.value, n: c.goldAccuracy.n, insufficient: c.goldAccuracy.insufficient },
+      ...c.perClass.map((p) => ({ key: g.key, metric: `sensitivity ${p.class}`, value: p.sensitivity.value, n: p.sensitivity.n, insufficient: p.sensitivity.insufficient })),
+    ];
+  });
+}
+
+export const SUBGROUP_ATTRIBUTES = ['site', 'modality', 'scanner', 'bodyPart'] as const;
+
+const subgroups: Page = async (api, out, query) => {
+  const attribute = SUBGROUP_ATTRIBUTES.find((a) => a === query.get('attribute')) ?? 'site';
+  const report = await api.quality(`subgroup:${attribute}`);
+  const cells = subgroupCells(report);
+  out.append(heading('Subgroups'));
+  const nav = document.createElement('p');
+  nav.append('Case attribute: ');
+  for (const a of SUBGROUP_ATTRIBUTES) {
+    const link = document.createElement('a');
+    link.href = `#/subgroups?attribute=${a}`;
+    link.textContent = a;
+    if (a === attribute) link.setAttribute('aria-current', 'true');
+    nav.append(link, ' ');
+  }
+  out.append(nav);
+  out.append(
+    figure(
+      `Quality per ${attribute}`,
+      Plot.plot({
+        ariaLabel: `Quality per ${attribute}`,
+        marginLeft: 110,
+        marginBottom: 40,
+        color: { scheme: 'ylgn', domain: [0, 1], legend: true, label: 'proportion' },
+        x: { label: null },
+        y: { label: attribute },
+        marks: [
+          Plot.cell(cells, {
+            x: 'metric',
+            y: 'key',
+            fill: 'value',
+            title: (c: (typeof cells)[number]) => `${c.key} · ${c.metric}: ${fmt(c.value)} n=${c.n}${c.insufficient ? ' (insufficient)' : ''}`,
+          }),
+          Plot.text(cells, { x: 'metric', y: 'key', text: (c: (typeof cells)[number]) => `${fmt(c.value)}${c.insufficient ? '*' : ''}` }),
+        ],
+      }),
+      'subgroups',
+    ),
+  );
+  out.append(paragraph('* insufficient: n below the protocol minimum.', 'insufficient'));
+  for (const note of report.notes) out.append(paragraph(note));
+};
+
+/** The share each workforce held in each round: the last shares.changed event of the round. */
+export function sharesByRound(ledger: LedgerEvent[]): { round: number; workforceId: string; share: number }[] {
+  const last = new Map<string, { round: number; workforceId: string; share: number }>();
+  for (const e of ledger) {
+    if (e.type !== 'shares.changed') continue;
+    const { round, workforceId, to } = e.data as { round?: unknown; workforceId?: unknown; to?: unknown };
+    if (typeof round !== 'number' || typeof workforceId !== 'string' || typeof to !== 'number') continue;
+    last.set(`${round}|${workforceId}`, { round, workforceId, share: to });
+  }
+  return [...last.values()].sort((a, b) => a.round - b.round || a.workforceId.localeCompare(b.workforceId));
+}
+
+const shares: Page = async (api, out) => {
+  const rows = sharesByRound(await api.ledger());
+  out.append(heading('Allocation shares over rounds'));
+  out.append(
+    figure(
+      'Vendor shares per round',
+      Plot.plot({
+        ariaLabel: 'Vendor shares per round',
+        x: { label: 'round', type: 'band' },
+        y: { label: 'share', domain: [0, 1], tickFormat: '%' },
+        color: { legend: true },
+        marks: [Plot.barY(rows, { x: 'round', y: 'share', fill: 'workforceId', title: (r: (typeof rows)[number]) => `round ${r.round} · ${r.workforceId}: ${pct(r.share)}` })],
+      }),
+      'shares',
+    ),
+  );
+  out.append(table('Shares per round', ['Round', 'Workforce', 'Share'], rows.map((r) => [String(r.round), { text: r.workforceId, className: 'text' }, pct(r.share)])));
+};
+
+/** Batches counted by round and status. */
+export function pipelineCounts(batches: Batch[]): { round: number; status: string; count: number }[] {
+  const counts = new Map<string, { round: number; status: string; count: number }>();
+  for (const b of batches) {
+    const k = `${b.round}|${b.status}`;
+    counts.set(k, { round: b.round, status: b.status, count: (counts.get(k)?.count ?? 0) + 1 });
+  }
+  return [...counts.values()].sort((a, b) => a.round - b.round || a.status.localeCompare(b.status));
+}
+
+const pipeline: Page = async (api, out) => {
+  const counts = pipelineCounts(await api.batches());
+  out.append(heading('Batch pipeline'));
+  out.append(
+    figure(
+      'Batches by status, per round',
+      Plot.plot({
+        ariaLabel: 'Batches by status per round',
+        fx: { label: 'round' },
+        x: { label: null, tickRotate: -30 },
+        y: { label: 'batches', grid: true, tickFormat: 'd' },
+        color: { legend: true },
+        marginBottom: 50,
+        marks: [Plot.barY(counts, { fx: 'round', x: 'status', y: 'count', fill: 'status', title: (c: (typeof counts)[number]) => `round ${c.round} · ${c.status}: ${c.count}` })],
+      }),
+      'pipeline',
+    ),
+  );
+  out.append(table('Batches by status', ['Round', 'Status', 'Batches'], counts.map((c) => [String(c.round), { text: c.status, className: 'text' }, String(c.count)])));
+};
+
+/** Adjudications requested and neither decided nor expired: one row per batch and case. */
+export function openAdjudications(ledger: LedgerEvent[]): { batchId: string; caseId: string; kinds: string; requestedAt: string }[] {
+  const open = new Map<string, { batchId: string; caseId: string; kinds: string; requestedAt: string }>();
+  const str = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+  for (const e of ledger) {
+    const batchId = typeof e.data.batchId === 'string' ? e.data.batchId : '';
+    if (e.type === 'adjudication.requested') {
+      for (const caseId of str(e.data.cases)) open.set(`${batchId}|${caseId}`, { batchId, caseId, kinds: str(e.data.kinds).join(', '), requestedAt: e.at });
+    } else if (e.type === 'adjudication.decided') {
+      const decisions = Array.isArray(e.data.decisions) ? e.data.decisions : [];
+      for (const d of decisions) if (d && typeof d === 'object' && 'caseId' in d) open.delete(`${batchId}|${String(d.caseId)}`);
+    } else if (e.type === 'adjudication.expired') {
+      for (const caseId of str(e.data.cases)) open.delete(`${batchId}|${caseId}`);
+    }
+  }
+  return [...open.values()];
+}
+
+const adjudications: Page = async (api, out) => {
+  const rows = openAdjudications(await api.ledger());
+  out.append(heading('Open adjudications'), paragraph(`${rows.length} case(s) wait for the expert (from the ledger: requested, not yet decided or expired).`));
+  out.append(
+    table(
+      'Open adjudications',
+      ['Case', 'Batch', 'Why', 'Requested at'],
+      rows.map((r) => [r.caseId, { text: r.batchId, className: 'text' }, { text: r.kinds, className: 'text' }, r.requestedAt]),
+    ),
+  );
+};
+
+export const PAGES: Record<string, Page> = { scorecards, trends, confusion, agreement, subgroups, shares, pipeline, adjudications };
