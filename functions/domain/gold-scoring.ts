@@ -186,9 +186,14 @@ function scoreDetection(input: SubmissionScoreInput, task: DetectionTask): Batch
     fn += s.fn;
     fp += s.fp;
     const reasons: string[] = [];
-    for (const m of s.criticalMisses) {
-      const d = (m as { diameterMm: number }).diameterMm;
-      const text = `missed a ${fmt(d, 1)} mm ${task.finding} (critical size ${task.criticalDiameterMm} mm)`;
+    const criticalMisses = s.criticalMisses.map((m) => ({
+      finding: task.finding,
+      ...(m.id !== undefined ? { findingId: m.id } : {}),
+      diameterMm: m.diameterMm,
+      criticalDiameterMm: task.criticalDiameterMm,
+    }));
+    for (const m of criticalMisses) {
+      const text = `missed a ${fmt(m.diameterMm, 1)} mm ${m.finding} (critical size ${m.criticalDiameterMm} mm)`;
       reasons.push(text);
       blockers.push(`critical miss on gold item ${item.caseId}: ${text}`);
     }
@@ -204,6 +209,7 @@ function scoreDetection(input: SubmissionScoreInput, task: DetectionTask): Batch
       correct: reasons.length === 0,
       metrics: { tp: s.tp, fp: s.fp, fn: s.fn, sensitivity: num(s.sensitivity), precision: num(s.precision), f1: num(s.f1) },
       reasons,
+      ...(criticalMisses.length > 0 ? { criticalMisses } : {}),
     };
   });
   return verdictFor(

@@ -1,7 +1,8 @@
 /**
  * Filters over the ledger for QA: which events concern a case, a batch or a
- * workforce, or are of a kind. Events name what they concern in their subject
- * and in their data (`caseId`, `cases`, `batchId`, `workforceId`, `decisions`).
+ * workforce, or are of a kind. Each kind names what it concerns in its subject
+ * and in its typed data; the switches below read them per kind (a new kind that
+ * names a case, batch or workforce is added here, and the compiler lists the kinds).
  */
 import type { LedgerEvent } from './model/index.js';
 
@@ -13,25 +14,56 @@ export interface LedgerFilter {
   kind?: string;
 }
 
-const has = (list: unknown, id: string): boolean => Array.isArray(list) && list.includes(id);
+/** The cases an event names in its data (beside its subject). */
+export function casesOfEvent(e: LedgerEvent): readonly string[] {
+  switch (e.type) {
+    case 'batch.dispatched':
+    case 'labels.recorded':
+    case 'cases.requeued':
+      return e.data.caseIds;
+    case 'cases.ingested':
+    case 'adjudication.requested':
+    case 'adjudication.expired':
+      return e.data.cases;
+    case 'adjudication.decided':
+      return e.data.decisions.map((d) => d.caseId);
+    case 'case.quarantine-released':
+    case 'case.image-replaced':
+    case 'case.format-attested':
+    case 'case.assigned':
+      return [e.data.caseId];
+    default:
+      return [];
+  }
+}
+
+/** The batch an event concerns, where its data names one (batch events name it as their subject). */
+function batchOfEvent(e: LedgerEvent): string | undefined {
+  switch (e.type) {
+    case 'adjudication.requested':
+    case 'adjudication.decided':
+    case 'adjudication.expired':
+      return e.data.batchId;
+    default:
+      return undefined;
+  }
+}
+
+/** The workforce an event concerns, where its data names one. */
+export function workforceOfEvent(e: LedgerEvent): string | undefined {
+  return 'workforceId' in e.data ? e.data.workforceId : undefined;
+}
 
 /** Does the event concern this case? */
 export function mentionsCase(e: LedgerEvent, caseId: string): boolean {
-  const d = e.data;
-  return (
-    e.subject === caseId ||
-    d.caseId === caseId ||
-    has(d.cases, caseId) ||
-    has(d.caseIds, caseId) ||
-    (Array.isArray(d.decisions) && d.decisions.some((x) => (x as { caseId?: unknown })?.caseId === caseId))
-  );
+  return e.subject === caseId || casesOfEvent(e).includes(caseId);
 }
 
 /** Does the event hold for every criterion of the filter? */
 export function matchesLedgerFilter(e: LedgerEvent, f: LedgerFilter): boolean {
   if (f.kind !== undefined && e.type !== f.kind && !e.type.startsWith(`${f.kind}.`)) return false;
-  if (f.batchId !== undefined && e.subject !== f.batchId && e.data.batchId !== f.batchId) return false;
-  if (f.workforceId !== undefined && e.subject !== f.workforceId && e.data.workforceId !== f.workforceId) return false;
+  if (f.batchId !== undefined && e.subject !== f.batchId && batchOfEvent(e) !== f.batchId) return false;
+  if (f.workforceId !== undefined && e.subject !== f.workforceId && workforceOfEvent(e) !== f.workforceId) return false;
   if (f.caseId !== undefined && !mentionsCase(e, f.caseId)) return false;
   return true;
 }

@@ -170,9 +170,9 @@ export function projectShares(events: readonly LedgerEvent[], protocolId: string
   for (const e of events) {
     if (e.type !== 'shares.changed' || seen.has(e.eventId) || !e.protocol.startsWith(`${protocolId}@`)) continue;
     seen.add(e.eventId);
-    const round = Number(e.data.round);
+    const { round, workforceId, to } = e.data;
     const list = byRound.get(round) ?? [];
-    list.push({ workforceId: String(e.data.workforceId), to: Number(e.data.to) });
+    list.push({ workforceId, to });
     byRound.set(round, list);
   }
   const out: Record<number, Shares> = {};

@@ -43,31 +43,40 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
     if (seen.has(e.eventId)) continue;
     seen.add(e.eventId);
     if (!e.protocol.startsWith(`${opts.protocolId}@`)) continue;
-    const w = e.data.workforceId;
-    if (typeof w !== 'string') continue;
-    if (e.type === 'batch.scored') {
-      const a = get(w);
-      a.batches.add(e.subject);
-      a.n += Number(e.data.goldN ?? 0);
-      a.correct += Number(e.data.goldCorrect ?? 0);
-    } else if (e.type === 'batch.accepted') {
-      const a = get(w);
-      a.accepted += 1;
-      a.acceptedCases += Number(e.data.realItems ?? 0);
-      a.paid += Number(e.data.charge ?? 0);
-    } else if (e.type === 'batch.rejected') {
-      const a = get(w);
-      a.rejected += 1;
-      a.paid += Number(e.data.charge ?? 0);
-    } else if (e.type === 'batch.overdue') {
-      get(w).overdue += 1;
-    } else if (e.type === 'batch.failed' && e.data.revokedAcceptance) {
-      // Accepted but never finalized: the acceptance did not stand.
-      const r = e.data.revokedAcceptance as { realItems?: number; charge?: number };
-      const a = get(w);
-      a.accepted -= 1;
-      a.acceptedCases -= Number(r.realItems ?? 0);
-      a.paid -= Number(r.charge ?? 0);
+    switch (e.type) {
+      case 'batch.scored': {
+        const a = get(e.data.workforceId);
+        a.batches.add(e.subject);
+        a.n += e.data.goldN;
+        a.correct += e.data.goldCorrect;
+        break;
+      }
+      case 'batch.accepted': {
+        const a = get(e.data.workforceId);
+        a.accepted += 1;
+        a.acceptedCases += e.data.realItems;
+        a.paid += e.data.charge;
+        break;
+      }
+      case 'batch.rejected': {
+        const a = get(e.data.workforceId);
+        a.rejected += 1;
+        a.paid += e.data.charge;
+        break;
+      }
+      case 'batch.overdue':
+        get(e.data.workforceId).overdue += 1;
+        break;
+      case 'batch.failed': {
+        // Accepted but never finalized: the acceptance did not stand.
+        const r = e.data.revokedAcceptance;
+        if (!r) break;
+        const a = get(e.data.workforceId);
+        a.accepted -= 1;
+        a.acceptedCases -= r.realItems;
+        a.paid -= r.charge;
+        break;
+      }
     }
   }
   const out: Record<string, Scorecard> = {};

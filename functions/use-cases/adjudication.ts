@@ -47,12 +47,15 @@ export async function checkAgreement(
   const score = await deps.repo.getScore(batch.batchId);
   if (protocol.adjudication.onCriticalMiss && score) {
     for (const item of score.items) {
-      const critical = (item.reasons ?? []).filter((r) => r.startsWith('missed a '));
+      // The scorer's structured critical misses, never the words of its reasons.
+      const critical = item.criticalMisses ?? [];
       if (critical.length === 0) continue;
       needs.push({
         caseId: item.caseId,
         kind: 'critical-miss',
-        reason: `gold item failed with a critical miss by ${batch.workforceId}: ${critical.join('; ')}`,
+        reason: `gold item failed with a critical miss by ${batch.workforceId}: ${critical
+          .map((m) => `missed a ${m.diameterMm.toFixed(1)} mm ${m.finding} (critical size ${m.criticalDiameterMm} mm)`)
+          .join('; ')}`,
         labels: {
           [batch.workforceId]: `${item.metrics?.tp ?? 0} of ${(item.metrics?.tp ?? 0) + (item.metrics?.fn ?? 0)} findings marked`,
           reference: `${(item.metrics?.tp ?? 0) + (item.metrics?.fn ?? 0)} findings`,

@@ -11,7 +11,6 @@
  *    image and the answer gives each case's verdict. Cases still waiting for
  *    their image are listed; completing again ingests them (a case is stored once).
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type CaseInput,
@@ -27,7 +26,6 @@ import {
 } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
-import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { ingestCases } from './setup-program.js';
@@ -159,7 +157,8 @@ export interface IngestCompleted {
 /**
  * Ingests the cases of a manifest whose images are uploaded: the
  * de-identification gate runs on each, and each case's verdict is returned.
- * Recorded in the ledger (`cases.ingested`) for the cases it stored (a repeat stores and records nothing new).
+ * Recorded in the ledger (`cases.ingested`, by `ingestCases`, before the cases are stored) for the cases new to the
+ * program, with the gate's verdict on each (a repeat stores and records nothing new).
  */
 export async function completeCaseIngest(deps: Deps, input: z.input<typeof CompleteCaseIngestInput>): Promise<IngestCompleted> {
   const req = parse(CompleteCaseIngestInput, input);
@@ -190,13 +189,19 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
     ...(c.grid ? { grid: c.grid } : {}),
     ...(c.uninspectedFormatAttestation ? { uninspectedFormatAttestation: c.uninspectedFormatAttestation } : {}),
   }));
-  // Stored before (an earlier completion, or another manifest): verdicts are given again, the ledger names only new cases.
-  const before = new Set<string>();
-  for (const c of present) if (await deps.repo.getCase(req.programId, c.caseId)) before.add(c.caseId);
   const gold: GoldLabelInput[] = present.flatMap((c) => (c.gold ? [{ caseId: c.caseId, label: c.gold.label, expertId: c.gold.expertId }] : []));
   const result =
     cases.length > 0
-      ? await ingestCases(deps, { programId: req.programId, protocolId, protocolVersion: Number(version), cases, gold })
+      ? await ingestCases(deps, {
+          programId: req.programId,
+          protocolId,
+          protocolVersion: Number(version),
+          cases,
+          gold,
+          actor: req.actor,
+          ingestId: pending.ingestId,
+          awaitingImage,
+        })
       : { gated: 0, undeclared: [] };
 
   const verdicts: CaseVerdict[] = [];
@@ -210,20 +215,6 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
       verdict: problems.length === 0 ? 'clear' : decision.quarantined ? 'quarantined' : 'internal-only',
       findings: problems,
       gold: stored.goldPool,
-    });
-  }
-  const fresh = verdicts.filter((v) => !before.has(v.caseId));
-  if (fresh.length > 0) {
-    const ids = fresh.map((v) => v.caseId).sort();
-    await record(deps, {
-      eventId: `${req.programId}:ingest:${pending.ingestId}:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`,
-      programId: req.programId,
-      type: 'cases.ingested',
-      actor: req.actor,
-      protocol: pending.protocol,
-      subject: `ingest ${pending.ingestId}`,
-      reason: `${ids.length} case(s) ingested: ${fresh.filter((v) => v.verdict === 'clear').length} clear, ${fresh.filter((v) => v.verdict !== 'clear').length} held from vendors by the gate`,
-      data: { ingestId: pending.ingestId, cases: ids, gated: fresh.filter((v) => v.verdict !== 'clear').map((v) => v.caseId), awaitingImage },
     });
   }
   return { ingestId: pending.ingestId, protocol: pending.protocol, cases: verdicts, awaitingImage, undeclared: result.undeclared };

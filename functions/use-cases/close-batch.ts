@@ -7,6 +7,7 @@
  */
 import { loadBatchKey } from './batch-key.js';
 import { NotFoundError } from './errors.js';
+import { finalizeBatch } from './finalize-batch.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
@@ -72,16 +73,21 @@ export async function recordFailure(
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
   const failure = `${input.error ?? 'Error'}: ${(input.cause ?? '').slice(0, 1000)}`;
-  const finalized = (await deps.repo.listBatchLabels(batch.batchId)).length > 0;
+  // Finalized = its `labels.recorded` is in the ledger (the commit point of finalize);
+  // labels it did not get to write are written now, and then they stand.
+  const labelsEvent = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:labels`);
+  const finalized = labelsEvent?.type === 'labels.recorded';
+  if (finalized && (await deps.repo.listBatchLabels(batch.batchId)).length < labelsEvent.data.labels) {
+    await finalizeBatch(deps, { batchId: batch.batchId });
+  }
   // An acceptance is revoked only if the ledger holds it (settle may have moved
   // the status but failed to record the event): scorecards never go below zero.
   const acceptedInLedger = Boolean(await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:accepted`));
   const unfinishedAccept = batch.status === 'accepted' && !finalized;
-  const data: Record<string, unknown> = { workforceId: batch.workforceId, statusBefore: batch.status };
-  if (unfinishedAccept && acceptedInLedger) {
-    const { charge } = await batchCharge(deps, batch, 'accepted');
-    data.revokedAcceptance = { realItems: batch.itemCount - batch.goldCount, charge };
-  }
+  const revokedAcceptance =
+    unfinishedAccept && acceptedInLedger
+      ? { realItems: batch.itemCount - batch.goldCount, charge: (await batchCharge(deps, batch, 'accepted')).charge }
+      : undefined;
   await record(deps, {
     eventId: `${batch.batchId}:failed`,
     programId: batch.programId,
@@ -90,11 +96,12 @@ export async function recordFailure(
     protocol: batch.protocol,
     subject: batch.batchId,
     reason: unfinishedAccept ? `${failure}; accepted but never finalized: acceptance withdrawn, cases re-queued` : failure,
-    data,
+    data: { workforceId: batch.workforceId, statusBefore: batch.status, ...(revokedAcceptance ? { revokedAcceptance } : {}) },
   });
   if (batch.status === 'rejected') {
     // Rejected stays rejected; its cases go elsewhere, whether or not the labels were written.
-    await requeue(deps, batch, batch.workforceKind === 'vendor' ? batch.workforceId : undefined);
+    const exclude = batch.workforceKind === 'vendor' ? batch.workforceId : undefined;
+    const caseIds = await realCases(deps, batch);
     await record(deps, {
       eventId: `${batch.batchId}:requeued`,
       programId: batch.programId,
@@ -102,9 +109,10 @@ export async function recordFailure(
       actor: 'workflow',
       protocol: batch.protocol,
       subject: batch.batchId,
-      reason: `batch rejected: cases back to the queue, excluded from ${batch.workforceId}`,
-      data: { workforceId: batch.workforceId },
+      reason: `batch rejected: cases back to the queue${exclude ? `, excluded from ${exclude}` : ''}`,
+      data: { workforceId: batch.workforceId, cases: caseIds.length, caseIds, ...(exclude ? { exclude } : {}) },
     });
+    await requeue(deps, batch, exclude);
     return { status: 'rejected' };
   }
   if (batch.status === 'accepted' && finalized) return { status: 'accepted' }; // the labels stand
@@ -113,12 +121,17 @@ export async function recordFailure(
   return { status: 'failed' };
 }
 
-async function requeue(deps: Deps, batch: BatchRecord, exclude?: string): Promise<void> {
+/** The batch's real cases (no gold), from its answer key; none when the key was never written. */
+async function realCases(deps: Deps, batch: BatchRecord): Promise<string[]> {
   try {
-    const key = await loadBatchKey(deps, batch.batchId);
-    const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
-    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude });
+    return (await loadBatchKey(deps, batch.batchId)).items.filter((i) => !i.gold).map((i) => i.caseId);
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
+    return [];
   }
+}
+
+async function requeue(deps: Deps, batch: BatchRecord, exclude?: string): Promise<void> {
+  const real = await realCases(deps, batch);
+  if (real.length > 0) await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude });
 }

@@ -4,8 +4,9 @@
  *    (round 1: equal shares among active vendors, stored once).
  * 2. Plan the round (routing rules, shares, capacity).
  * 3. Per workforce, split into batches; vendor batches get hidden gold, aliases, shuffling.
- * 4. Write each batch's answer key (gold bucket), the batch record (conditional),
- *    the case states, the round record, a ledger event.
+ * 4. Write each batch's answer key (gold bucket); append `round.planned`; write
+ *    the round record (the store's commit point); per batch, append
+ *    `batch.dispatched`, then the batch record (conditional) and the case states.
  * 5. Start one lifecycle execution per batch (idempotent by name).
  */
 import {
@@ -24,6 +25,7 @@ import {
 import { type DispatchedBatchKey, goldSetObject, loadBatchKey, storeBatchKey } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
+import { recordProtocolRegistered } from './setup-program.js';
 import type { BatchRecord, Deps } from './ports.js';
 
 export interface DispatchRoundInput {
@@ -71,30 +73,38 @@ async function sharesForRound(
     if (round === 1) {
       const vendors = ctx.workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
       shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
+      // The events first (the commit point), then the shares item.
+      await recordInitialShares(deps, ctx, shares);
     } else {
-      // No approved rebalancing for this round: the previous shares carry over.
+      // No approved rebalancing for this round: the previous shares carry over (the ledger's projection carries them too).
       shares = (await deps.repo.getShares(programId, protocol.protocolId, round - 1)) ?? {};
     }
     await deps.repo.createShares(programId, protocol.protocolId, round, shares);
     stored = (await deps.repo.getShares(programId, protocol.protocolId, round))!;
   }
-  const reason = `initial equal shares among ${Object.keys(stored).length} active vendor(s)`;
-  if (round === 1) {
-    // Initial shares are changes from nothing; re-appending them is a no-op.
-    for (const [workforceId, to] of Object.entries(stored)) {
-      await record(deps, {
-        eventId: `${programId}:${protocol.protocolId}:r${round}:share:${workforceId}`,
-        programId,
-        type: 'shares.changed',
-        actor: ctx.actor,
-        protocol: protocolRef(protocol),
-        subject: workforceId,
-        reason,
-        data: { workforceId, from: 0, to, round },
-      });
-    }
-  }
+  // Initial shares are changes from nothing; re-appending them is a no-op.
+  if (round === 1) await recordInitialShares(deps, ctx, stored);
   return stored;
+}
+
+async function recordInitialShares(
+  deps: Deps,
+  ctx: { programId: string; protocol: ProtocolVersion; round: number; actor: string },
+  shares: Shares,
+): Promise<void> {
+  const reason = `initial equal shares among ${Object.keys(shares).length} active vendor(s)`;
+  for (const [workforceId, to] of Object.entries(shares)) {
+    await record(deps, {
+      eventId: `${ctx.programId}:${ctx.protocol.protocolId}:r${ctx.round}:share:${workforceId}`,
+      programId: ctx.programId,
+      type: 'shares.changed',
+      actor: ctx.actor,
+      protocol: protocolRef(ctx.protocol),
+      subject: workforceId,
+      reason,
+      data: { workforceId, from: 0, to, round: ctx.round },
+    });
+  }
 }
 
 /** The input of a batch's lifecycle execution: ids and the SLA, nothing else. */
@@ -117,6 +127,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   const protocol = await deps.repo.getProtocolVersion(input.protocolId, input.version);
   if (!protocol) throw new NotFoundError(`protocol ${input.protocolId}@${input.version} not found`);
   const ref = protocolRef(protocol);
+  // The protocol version in this program's ledger (registered once per program: a no-op after the first round).
+  await recordProtocolRegistered(deps, programId, protocol, input.actor);
   const workforces = await deps.repo.listWorkforces(programId);
   if (workforces.length === 0) throw new InvalidInputError(`program ${programId} has no workforces`);
   const allCases = await deps.repo.listCases(programId);
@@ -200,6 +212,30 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     // never from a new plan.
     // Each key as three objects: aliases (ingest, validation), key (cases), answers (scoring).
     for (const key of keys) await storeBatchKey(deps, key, { imageGrids: protocol.task.type !== 'classification' });
+    const routing: Record<string, number> = {};
+    for (const [w, cs] of Object.entries(plan.assignments)) routing[w] = cs.length;
+    routing.excluded = plan.excluded.length;
+    routing.deferred = plan.deferred.length;
+    routing.overlap = plan.overlaps.length;
+    routing.overflow = plan.overflowed.length;
+    // The plan's event, then its record (the store's commit point); batch ids are
+    // deterministic, so a retry before the round record re-plans the same batches.
+    await record(deps, {
+      eventId: `${programId}:${protocol.protocolId}:r${round}:planned`,
+      programId,
+      type: 'round.planned',
+      actor: input.actor,
+      protocol: ref,
+      subject: `round ${round}`,
+      reason: `round ${round}: ${keys.length} batch(es); ${Object.entries(routing)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+      data: {
+        round,
+        batches: keys.map((k) => ({ batchId: k.batchId, workforceId: k.workforceId, items: k.items.length, gold: k.items.filter((i) => i.gold).length })),
+        routing,
+      },
+    });
     await deps.repo.createRound({
       programId,
       protocolId: protocol.protocolId,
@@ -208,12 +244,6 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       settledBatchIds: [],
       createdAt: now,
     });
-    const routing: Record<string, number> = {};
-    for (const [w, cs] of Object.entries(plan.assignments)) routing[w] = cs.length;
-    routing.excluded = plan.excluded.length;
-    routing.deferred = plan.deferred.length;
-    routing.overlap = plan.overlaps.length;
-    routing.overflow = plan.overflowed.length;
     planned = {
       routing,
       excluded: plan.excluded,
@@ -244,18 +274,9 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   const rebuiltBatchRecords: string[] = [];
   const toStart: BatchRecord[] = [];
   for (const [i, b] of batches.entries()) {
-    const created = (await deps.repo.createBatch(b)) === 'created';
-    if (created && existing) rebuiltBatchRecords.push(b.batchId);
-    const status = created ? 'planned' : (await deps.repo.getBatch(b.batchId))?.status;
-    // A batch past `planned` has its execution (idempotent by name in AWS; the
-    // embedded stack restarts lost ones itself, infra/local/resume.ts).
-    if (status === 'planned') toStart.push(b);
-    // Assign the cases only while the batch is open: a batch already closed may
-    // have re-queued them, and they must not be pulled back into it.
-    const open = status === 'planned' || status === 'awaiting-submission';
     // The state of an overlap case follows its first copy.
     const own = keys[i].items.filter((x) => !x.gold && !x.overlapSecondary).map((x) => x.caseId);
-    if (open) await deps.repo.assignCases(programId, own, b.batchId);
+    // The batch's event first (a repeat is a no-op), then its record and its cases.
     await record(deps, {
       eventId: `${b.batchId}:dispatched`,
       programId,
@@ -264,8 +285,17 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
       protocol: ref,
       subject: b.batchId,
       reason: `round ${round}: ${b.itemCount} items to ${b.workforceId}${keys[i].note ? `; ${keys[i].note}` : ''}`,
-      data: { workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount },
+      data: { workforceId: b.workforceId, items: b.itemCount, gold: b.goldCount, caseIds: own },
     });
+    const created = (await deps.repo.createBatch(b)) === 'created';
+    if (created && existing) rebuiltBatchRecords.push(b.batchId);
+    const status = created ? 'planned' : (await deps.repo.getBatch(b.batchId))?.status;
+    // A batch past `planned` has its execution (idempotent by name in AWS; the
+    // embedded stack restarts lost ones itself, infra/local/resume.ts).
+    if (status === 'planned') toStart.push(b);
+    // Assign the cases only while the batch is open: a batch already closed may
+    // have re-queued them, and they must not be pulled back into it.
+    if (status === 'planned' || status === 'awaiting-submission') await deps.repo.assignCases(programId, own, b.batchId);
   }
   // Each vendor's recent gold (the reuse cap), by batch id: writing it again is a no-op.
   for (const w of workforces.filter((x) => x.kind === 'vendor')) {

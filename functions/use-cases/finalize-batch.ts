@@ -1,11 +1,12 @@
 /**
  * Finalize a settled batch — primary course:
- * 1. Write one label per item with its lineage: workforce, annotator, protocol
+ * 1. Append `cases.requeued` (rejected batch) and `labels.recorded`: the
+ *    commit point (deterministic ids: a retry appends nothing twice).
+ * 2. Write one label per item with its lineage: workforce, annotator, protocol
  *    id@version, submission key and SHA-256 (deterministic keys: a retry
  *    rewrites the same items).
- * 2. Accepted batch: its real cases are labelled. Rejected: they go back to
+ * 3. Accepted batch: its real cases are labelled. Rejected: they go back to
  *    pending and are planned again next round.
- * 3. Append `labels.recorded` and mark the batch settled in its round.
  */
 import type { LabelLine, RleMask3D, StoredLabel } from '../domain/index.js';
 import { loadBatchAliases, loadBatchKey } from './batch-key.js';
@@ -46,13 +47,11 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
       createdAt: now,
     };
   });
-  await deps.repo.putLabels(stored);
   const real = key.items.filter((i) => !i.gold).map((i) => i.caseId);
-  if (batch.status === 'accepted') {
-    await deps.repo.setCaseState(batch.programId, real, 'labelled', batch.batchId);
-  } else {
-    // Rejected: the cases are redone elsewhere — never by the same workforce.
-    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId });
+  // The events first (the commit point; deterministic ids), then the labels and
+  // the case states: a retry after a crash appends nothing twice and rewrites
+  // the same items.
+  if (batch.status === 'rejected') {
     await record(deps, {
       eventId: `${batch.batchId}:requeued`,
       programId: batch.programId,
@@ -61,7 +60,7 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
       protocol: batch.protocol,
       subject: batch.batchId,
       reason: `batch rejected: ${real.length} case(s) back to the queue, excluded from ${batch.workforceId}`,
-      data: { workforceId: batch.workforceId, cases: real.length },
+      data: { workforceId: batch.workforceId, cases: real.length, caseIds: real, exclude: batch.workforceId },
     });
   }
   await record(deps, {
@@ -75,8 +74,21 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
       batch.status === 'accepted'
         ? `${real.length} labels accepted from ${submission.key}`
         : `${real.length} labels kept as rejected; cases re-queued`,
-    data: { workforceId: batch.workforceId, labels: stored.length, submissionKey: submission.key, sha256: submission.sha256Hex },
+    data: {
+      workforceId: batch.workforceId,
+      labels: stored.length,
+      submissionKey: submission.key,
+      sha256: submission.sha256Hex,
+      caseIds: batch.status === 'accepted' ? real : [],
+    },
   });
+  await deps.repo.putLabels(stored);
+  if (batch.status === 'accepted') {
+    await deps.repo.setCaseState(batch.programId, real, 'labelled', batch.batchId);
+  } else {
+    // Rejected: the cases are redone elsewhere — never by the same workforce.
+    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId });
+  }
   return { labels: stored.length, status: batch.status };
 }
 

@@ -13,6 +13,7 @@
 import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
+import { shareEventIds } from './shares.js';
 import type { Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
 
@@ -83,11 +84,16 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
     });
     return { roundComplete: true, nextShares: shares, proposed: true };
   }
-  await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares);
-  // The events follow what is stored (a retry re-appends the same ids), so the
-  // ledger always reproduces the stored shares.
+  // The events first (deterministic ids), then the shares item. If the round's
+  // shares are stored already (a retry, or a dispatch that carried the previous
+  // round's over), the events follow what is stored: the ledger reproduces it.
+  const already = await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound);
+  if (!already) {
+    await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, diffShares(previous, shares, changes), 'rebalancer');
+    await deps.repo.createShares(batch.programId, protocol.protocolId, nextRound, shares);
+  }
   const stored = (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))!;
-  await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, diffShares(previous, stored, changes), 'rebalancer');
+  if (already) await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, diffShares(previous, stored, changes), 'rebalancer');
   return { roundComplete: true, nextShares: stored };
 }
 
@@ -130,36 +136,43 @@ async function recordShareChanges(
 /**
  * A PM approves the proposed shares of a round (rebalancing mode `approval`):
  * they become the round's shares, each change recorded with the PM as actor.
- * Approving twice changes nothing.
+ * Approving twice changes nothing. The decision is one event per round (the
+ * same id for an approval and a refusal, shares.ts), so an approval racing a
+ * refusal cannot both win: the second finds the first and is refused with a
+ * conflict. The events come first, the shares item after.
  */
 export async function approveShares(
   deps: Deps,
   input: { programId: string; protocolId: string; version: number; round: number; actor: string },
 ): Promise<Shares> {
-  const ledger = await deps.repo.listLedger(input.programId);
-  const proposal = ledger.find((e) => e.eventId === `${input.programId}:${input.protocolId}:r${input.round}:proposal`);
-  if (!proposal) throw new NotFoundError(`no share proposal for round ${input.round} of ${input.protocolId}`);
-  // A refused proposal (shares.ts) never becomes shares.
-  if (ledger.some((e) => e.eventId === `${input.programId}:${input.protocolId}:r${input.round}:refused`)) {
-    throw new ConflictError(`the proposed shares of round ${input.round} were refused`);
-  }
-  const shares = proposal.data.shares as Shares;
-  const changes = proposal.data.changes as { workforceId: string; from: number; to: number; reason: string }[];
-  const ref = `${input.protocolId}@${input.version}`;
+  const ids = shareEventIds(input.programId, input.protocolId, input.round);
+  const proposal = await deps.repo.getLedgerEvent(input.programId, ids.proposal);
+  if (proposal?.type !== 'shares.proposed') throw new NotFoundError(`no share proposal for round ${input.round} of ${input.protocolId}`);
+  const refused = () => new ConflictError(`the proposed shares of round ${input.round} were refused`);
+  const decided = await deps.repo.getLedgerEvent(input.programId, ids.decision);
+  if (decided?.type === 'shares.refused') throw refused();
+  const { shares, changes } = proposal.data;
+  const before = await deps.repo.getShares(input.programId, input.protocolId, input.round);
+  // Dispatched meanwhile without a decision: the previous shares carried over; the proposal lapsed.
+  if (before && !decided && !sameShares(before, shares)) return before;
+  const appended = await record(deps, {
+    eventId: ids.decision,
+    programId: input.programId,
+    type: 'shares.approved',
+    actor: input.actor,
+    protocol: `${input.protocolId}@${input.version}`,
+    subject: `round ${input.round}`,
+    reason: `proposed shares approved (${changes.length} change(s))`,
+    data: { round: input.round, shares },
+  });
+  if (appended === 'duplicate' && (await deps.repo.getLedgerEvent(input.programId, ids.decision))?.type === 'shares.refused') throw refused();
+  await recordShareChanges(deps, input.programId, input.protocolId, proposal.protocol, input.round, changes, input.actor);
   await deps.repo.createShares(input.programId, input.protocolId, input.round, shares);
   const stored = (await deps.repo.getShares(input.programId, input.protocolId, input.round))!;
-  if (JSON.stringify(stored) === JSON.stringify(shares)) {
-    await recordShareChanges(deps, input.programId, input.protocolId, proposal.protocol, input.round, changes, input.actor);
-    await record(deps, {
-      eventId: `${input.programId}:${input.protocolId}:r${input.round}:approved`,
-      programId: input.programId,
-      type: 'shares.approved',
-      actor: input.actor,
-      protocol: ref,
-      subject: `round ${input.round}`,
-      reason: `proposed shares approved (${changes.length} change(s))`,
-      data: { round: input.round, shares },
-    });
+  if (!sameShares(stored, shares)) {
+    throw new ConflictError(`round ${input.round} was dispatched with other shares while they were approved`);
   }
-  return (await deps.repo.getShares(input.programId, input.protocolId, input.round))!;
+  return stored;
 }
+
+const sameShares = (a: Shares, b: Shares): boolean => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());

@@ -13,6 +13,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { currentProtocolRef } from './quarantine.js';
+import { shareEventIds } from './shares.js';
 import { parse } from './work-queries.js';
 
 export const PlanRoundPreviewInput = z.strictObject({
@@ -77,11 +78,11 @@ export async function planRoundPreview(deps: Deps, input: z.input<typeof PlanRou
     shares = (await deps.repo.getShares(req.programId, protocol.protocolId, round - 1)) ?? {};
     sharesSource = 'carried-over';
   }
-  const proposalId = `${req.programId}:${protocol.protocolId}:r${round}:proposal`;
+  const ids = shareEventIds(req.programId, protocol.protocolId, round);
   const pendingProposal =
     !stored &&
-    (await deps.repo.getLedgerEvent(req.programId, proposalId)) &&
-    !(await deps.repo.getLedgerEvent(req.programId, `${req.programId}:${protocol.protocolId}:r${round}:refused`))
+    (await deps.repo.getLedgerEvent(req.programId, ids.proposal)) &&
+    (await deps.repo.getLedgerEvent(req.programId, ids.decision))?.type !== 'shares.refused'
       ? `shares proposed for round ${round} await approval: dispatching now carries round ${round - 1}'s over`
       : undefined;
 

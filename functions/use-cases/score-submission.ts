@@ -3,7 +3,8 @@
  * 1. Load the batch, protocol, batch key, gold answers and the accepted submission.
  * 2. Score the gold items (accuracy with Wilson interval, κ) and decide the
  *    verdict by the protocol's threshold.
- * 3. Store the score and append `batch.scored` (deterministic id: once per batch).
+ * 3. Append `batch.scored` (deterministic id: once per batch; the commit point),
+ *    then store the score (a retry computes the same score from the same inputs).
  */
 import { scoreSubmissionAgainstGold } from '../domain/index.js';
 import { loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
@@ -16,8 +17,9 @@ export async function scoreSubmission(
   input: { batchId: string },
 ): Promise<{ verdict: 'accepted' | 'rejected'; goldN: number; accuracy: number | null }> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
-  // A retry after the score was stored still appends its event (same id).
-  let score = await deps.repo.getScore(batch.batchId);
+  // A retry finds the stored score, or computes the same one again; the event (same id) is appended once.
+  const stored = await deps.repo.getScore(batch.batchId);
+  let score = stored;
   if (!score) {
     const key = await loadBatchKey(deps, batch.batchId);
     const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
@@ -31,7 +33,6 @@ export async function scoreSubmission(
       // The only step that reads the hidden answers.
       answers: await loadBatchAnswers(deps, batch.batchId),
     });
-    await deps.repo.putScore(score);
   }
   await record(deps, {
     eventId: `${batch.batchId}:scored`,
@@ -50,5 +51,6 @@ export async function scoreSubmission(
       verdict: score.verdict,
     },
   });
+  if (!stored) await deps.repo.putScore(score);
   return { verdict: score.verdict, goldN: score.goldN, accuracy: score.accuracy };
 }

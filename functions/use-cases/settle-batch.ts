@@ -1,8 +1,11 @@
 /**
  * Settle a batch's verdict — primary course:
- * 1. Move the batch from submitted to accepted or rejected (conditional; a
- *    retry finds it already there).
- * 2. Append `batch.accepted` / `batch.rejected` with the scorer's reasons.
+ * 1. Check the batch is submitted (or already settled with this verdict: a retry).
+ * 2. Append `batch.accepted` / `batch.rejected` with the scorer's reasons and
+ *    the charge: the commit point (a deterministic id: a retry appends nothing).
+ * 3. Move the batch from submitted to its verdict (conditional; a retry finds
+ *    it already there). The lifecycle runs one step at a time, so nothing else
+ *    moves the batch between 1 and 3.
  */
 import { ConflictError, NotFoundError } from './errors.js';
 import { batchCharge } from './close-batch.js';
@@ -20,8 +23,9 @@ export async function settleBatch(
   if (score.verdict !== input.verdict) {
     throw new ConflictError(`verdict ${input.verdict} contradicts the stored score (${score.verdict})`);
   }
-  const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);
-  if (!moved) throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
+  if (batch.status !== 'submitted' && batch.status !== input.verdict) {
+    throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
+  }
   const { price, penalty, charge } = await batchCharge(deps, batch, input.verdict);
   await record(deps, {
     eventId: `${input.batchId}:${input.verdict}`,
@@ -42,5 +46,7 @@ export async function settleBatch(
       charge,
     },
   });
+  const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);
+  if (!moved) throw new ConflictError(`batch ${input.batchId} changed while it was settled: it cannot become ${input.verdict}`);
   return { status: input.verdict };
 }

@@ -11,6 +11,7 @@ import {
   type GoldLabelInput,
   ProtocolVersion,
   type ProtocolVersionInput,
+  canonicalJson,
   undeclaredCaseAttributes,
   Workforce,
   type WorkforceInput,
@@ -20,17 +21,32 @@ import { gateCase } from './deidentification-gate.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
+import { currentProtocolRef } from './quarantine.js';
+import { recordWorkforceTerms } from './workforces.js';
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /**
  * Registers a protocol version. Versions are immutable: registering the same
  * id@version again with identical content is a no-op; with other content it is
- * refused (write a new version instead).
+ * refused (write a new version instead). With a program, `protocol.registered`
+ * goes to its ledger first (a protocol version is not a program's, so without
+ * one DispatchRound records it in the ledger of the program that first uses it).
  */
-export async function registerProtocolVersion(deps: Deps, input: ProtocolVersionInput): Promise<ProtocolVersion> {
+export async function registerProtocolVersion(
+  deps: Deps,
+  input: ProtocolVersionInput,
+  ctx: { programId?: string; actor?: string } = {},
+): Promise<ProtocolVersion> {
   const p = ProtocolVersion.parse(input);
+  const stored = await deps.repo.getProtocolVersion(p.protocolId, p.version);
+  if (stored && !isDeepStrictEqual(stored, p)) {
+    throw new ConflictError(`protocol ${p.protocolId}@${p.version} exists with other content: versions are immutable`);
+  }
+  if (ctx.programId) await recordProtocolRegistered(deps, ctx.programId, p, ctx.actor ?? 'pm');
   if ((await deps.repo.putProtocolVersion(p)) === 'exists') {
-    const stored = await deps.repo.getProtocolVersion(p.protocolId, p.version);
-    if (!isDeepStrictEqual(stored, p)) {
+    const now = await deps.repo.getProtocolVersion(p.protocolId, p.version);
+    if (!isDeepStrictEqual(now, p)) {
       throw new ConflictError(`protocol ${p.protocolId}@${p.version} exists with other content: versions are immutable`);
     }
   }
@@ -38,22 +54,79 @@ export async function registerProtocolVersion(deps: Deps, input: ProtocolVersion
 }
 
 /**
+ * `protocol.registered` in a program's ledger: which version, with the SHA-256
+ * of its canonical JSON (what exactly governs the program's labels). One event
+ * per program and version (deterministic id).
+ */
+export async function recordProtocolRegistered(deps: Deps, programId: string, p: ProtocolVersion, actor: string): Promise<void> {
+  const ref = `${p.protocolId}@${p.version}`;
+  await record(deps, {
+    eventId: `${programId}:protocol:${ref}:registered`,
+    programId,
+    type: 'protocol.registered',
+    actor,
+    protocol: ref,
+    subject: ref,
+    reason: `protocol ${ref} (${p.task.type}) governs this program's work`,
+    data: { protocolId: p.protocolId, version: p.version, taskType: p.task.type, sha256: sha256Hex(canonicalJson(p)) },
+  });
+}
+
+/**
  * Registers or updates a workforce (capacity, price, SLA, qualifications). What
  * Goldline learnt about it — probation or suspension, the gold it has seen — is
- * kept unless the PM sets the status explicitly.
+ * kept unless the PM sets the status explicitly. The ledger comes first:
+ * `workforce.created` for a new one; for a known one, `workforce.changed` /
+ * `paused` / `resumed` for the terms that differ and `workforce.status-changed`
+ * for a status the PM sets.
  */
-export async function registerWorkforce(deps: Deps, programId: string, input: WorkforceInput): Promise<Workforce> {
+export async function registerWorkforce(deps: Deps, programId: string, input: WorkforceInput, actor = 'pm'): Promise<Workforce> {
   const parsed = Workforce.parse(input);
   const existing = (await deps.repo.listWorkforces(programId)).find((x) => x.workforceId === parsed.workforceId);
-  const w: Workforce = existing
-    ? {
-        ...parsed,
-        status: input.status ?? existing.status,
-        paused: input.paused ?? existing.paused,
-        recentGold: input.recentGold ? parsed.recentGold : existing.recentGold,
-        goldSeen: input.goldSeen ? parsed.goldSeen : existing.goldSeen,
-      }
-    : parsed;
+  if (!existing) {
+    const { recentGold: _r, goldSeen: _g, ...terms } = parsed;
+    await record(deps, {
+      eventId: `${programId}:workforce:${parsed.workforceId}:created`,
+      programId,
+      type: 'workforce.created',
+      actor,
+      protocol: (await currentProtocolRef(deps, programId)) ?? '',
+      subject: parsed.workforceId,
+      reason: `${parsed.kind} workforce registered: ${parsed.capacityPerRound} cases/round at ${parsed.pricePerCase} per case, SLA ${parsed.slaHours} h`,
+      data: terms,
+    });
+    await deps.repo.putWorkforce(programId, parsed);
+    return parsed;
+  }
+  const status = input.status ?? existing.status;
+  if (status !== existing.status) {
+    await record(deps, {
+      eventId: `${programId}:workforce:${parsed.workforceId}:status:${sha256Hex(JSON.stringify([deps.clock.now().toISOString(), actor, existing.status, status])).slice(0, 16)}`,
+      programId,
+      type: 'workforce.status-changed',
+      actor,
+      protocol: (await currentProtocolRef(deps, programId)) ?? '',
+      subject: parsed.workforceId,
+      reason: `status set by a PM at registration: ${existing.status} → ${status}`,
+      data: { workforceId: parsed.workforceId, from: existing.status, to: status },
+    });
+  }
+  const wanted = {
+    pricePerCase: parsed.pricePerCase,
+    capacityPerRound: parsed.capacityPerRound,
+    slaHours: parsed.slaHours,
+    qualifications: parsed.qualifications,
+    paused: input.paused ?? existing.paused,
+  };
+  await recordWorkforceTerms(deps, programId, existing, wanted, actor);
+  const w: Workforce = {
+    ...parsed,
+    qualifications: [...new Set(parsed.qualifications)].sort(),
+    status,
+    paused: wanted.paused,
+    recentGold: input.recentGold ? parsed.recentGold : existing.recentGold,
+    goldSeen: input.goldSeen ? parsed.goldSeen : existing.goldSeen,
+  };
   await deps.repo.putWorkforce(programId, w);
   return w;
 }
@@ -76,6 +149,11 @@ export async function ingestCases(
     protocolVersion?: number;
     cases: readonly CaseInput[];
     gold: readonly GoldLabelInput[];
+    /** Who ingests (`<role>:<name>`); `pm` when not known. */
+    actor?: string;
+    /** The API ingest these cases come from, and its cases still awaiting their image (recorded with the event). */
+    ingestId?: string;
+    awaitingImage?: readonly string[];
   },
 ): Promise<{ cases: number; gold: number; gated: number; undeclared: { caseId: string; problems: string[] }[] }> {
   const settings = await gateSettings(deps, input.protocolId, input.protocolVersion);
@@ -97,6 +175,53 @@ export async function ingestCases(
   cases.sort((a, b) => a.caseId.localeCompare(b.caseId));
   const gold = input.gold.map((g) => GoldLabel.parse(g));
   const goldIds = new Set(gold.map((g) => g.caseId));
+  const protocol = input.protocolVersion === undefined ? input.protocolId : `${input.protocolId}@${input.protocolVersion}`;
+
+  // The ledger first (the commit point): the gate's verdict on every case new to
+  // the program, under an id fixed by the manifest, so a retry after a crash
+  // part-way through the writes below appends nothing twice.
+  const known = new Set((await deps.repo.listCases(input.programId)).map((c) => c.caseId));
+  const fresh = cases.filter((c) => !known.has(c.caseId));
+  if (fresh.length > 0) {
+    const verdicts = fresh.map((c) => ({
+      caseId: c.caseId,
+      verdict: c.deidentificationFindings.length > 0 ? ('quarantined' as const) : attestedParts.has(c.caseId) ? ('attested' as const) : ('clear' as const),
+      findings: c.deidentificationFindings.length,
+    }));
+    const held = verdicts.filter((v) => v.verdict === 'quarantined');
+    const manifest = sha256Hex(JSON.stringify(cases.map((c) => [c.caseId, c.imageKey]))).slice(0, 16);
+    await record(deps, {
+      eventId: `${input.programId}:ingest:${input.ingestId ?? 'setup'}:${manifest}`,
+      programId: input.programId,
+      type: 'cases.ingested',
+      actor: input.actor ?? 'pm',
+      protocol,
+      subject: input.ingestId ? `ingest ${input.ingestId}` : `ingest of ${fresh.length} case(s)`,
+      reason: `${fresh.length} case(s) ingested: ${verdicts.filter((v) => v.verdict !== 'quarantined').length} clear (${verdicts.filter((v) => v.verdict === 'attested').length} on an attestation), ${held.length} held from vendors by the de-identification gate`,
+      data: {
+        ...(input.ingestId ? { ingestId: input.ingestId } : {}),
+        cases: verdicts.map((v) => v.caseId),
+        gated: held.map((v) => v.caseId),
+        ...(input.awaitingImage ? { awaitingImage: [...input.awaitingImage] } : {}),
+        verdicts,
+      },
+    });
+  }
+  // What passed on an attestation instead of an inspection is flagged in the ledger, with who vouched for it.
+  for (const c of cases) {
+    const parts = attestedParts.get(c.caseId);
+    if (!parts || !c.uninspectedFormatAttestation) continue;
+    await record(deps, {
+      eventId: `${input.programId}:${c.caseId}:format-attested:${sha256Hex(JSON.stringify([c.imageKey, parts])).slice(0, 16)}`,
+      programId: input.programId,
+      type: 'case.format-attested',
+      actor: c.uninspectedFormatAttestation.by,
+      protocol,
+      subject: c.caseId,
+      reason: c.uninspectedFormatAttestation.reason,
+      data: { caseId: c.caseId, imageKey: c.imageKey, uninspected: parts },
+    });
+  }
   const object = goldSetObject(input.programId, input.protocolId);
   const existing = (await deps.objects.getJson<Record<string, GoldLabel>>(deps.buckets.gold, object)) ?? {};
   for (const g of gold) existing[g.caseId] = g;
@@ -105,21 +230,6 @@ export async function ingestCases(
     input.programId,
     cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
   );
-  // What passed on an attestation instead of an inspection is flagged in the ledger, with who vouched for it.
-  for (const c of cases) {
-    const parts = attestedParts.get(c.caseId);
-    if (!parts || !c.uninspectedFormatAttestation) continue;
-    await record(deps, {
-      eventId: `${input.programId}:${c.caseId}:format-attested:${createHash('sha256').update(JSON.stringify([c.imageKey, parts])).digest('hex').slice(0, 16)}`,
-      programId: input.programId,
-      type: 'case.format-attested',
-      actor: c.uninspectedFormatAttestation.by,
-      protocol: input.protocolVersion === undefined ? input.protocolId : `${input.protocolId}@${input.protocolVersion}`,
-      subject: c.caseId,
-      reason: c.uninspectedFormatAttestation.reason,
-      data: { caseId: c.caseId, imageKey: c.imageKey, uninspected: parts },
-    });
-  }
   return {
     cases: cases.length,
     gold: gold.length,

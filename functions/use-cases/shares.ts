@@ -34,16 +34,14 @@ export interface ShareProposal {
   reason?: string;
 }
 
-const ProposalData = z.object({
-  round: z.number().int().min(1),
-  shares: z.record(z.string(), z.number()),
-  changes: z.array(z.object({ workforceId: z.string(), from: z.number(), to: z.number(), reason: z.string() })).default([]),
-});
-
-const eventIds = (programId: string, protocolId: string, round: number) => ({
+/**
+ * The ledger ids of a round's share proposal and of its decision. An approval
+ * and a refusal share the decision's id, so only the first decision is
+ * appended (a conditional write): the other verb finds it and gets a conflict.
+ */
+export const shareEventIds = (programId: string, protocolId: string, round: number) => ({
   proposal: `${programId}:${protocolId}:r${round}:proposal`,
-  approved: `${programId}:${protocolId}:r${round}:approved`,
-  refused: `${programId}:${protocolId}:r${round}:refused`,
+  decision: `${programId}:${protocolId}:r${round}:decision`,
 });
 
 /** Every share proposal of a program with where it stands, newest round first. */
@@ -52,13 +50,15 @@ export async function listShareProposals(deps: Deps, input: z.input<typeof ListS
   const ledger = await deps.repo.listLedger(req.programId);
   const byId = new Map(ledger.map((e) => [e.eventId, e]));
   const items: ShareProposal[] = [];
-  for (const e of ledger.filter((x) => x.type === 'shares.proposed')) {
-    const data = ProposalData.parse(e.data);
+  for (const e of ledger) {
+    if (e.type !== 'shares.proposed') continue;
+    const data = e.data;
     const protocolId = e.protocol.split('@')[0];
-    const ids = eventIds(req.programId, protocolId, data.round);
+    const ids = shareEventIds(req.programId, protocolId, data.round);
     if (e.eventId !== ids.proposal) continue;
-    const approved = byId.get(ids.approved);
-    const refused = byId.get(ids.refused);
+    const decided = byId.get(ids.decision);
+    const approved = decided?.type === 'shares.approved' ? decided : undefined;
+    const refused = decided?.type === 'shares.refused' ? decided : undefined;
     const stored = await deps.repo.getShares(req.programId, protocolId, data.round);
     const decision = approved ?? refused;
     items.push({
@@ -104,19 +104,19 @@ export async function refuseShares(
   input: z.input<typeof RefuseSharesInput>,
 ): Promise<{ status: 'refused' | 'already-refused'; round: number; carriedOver: Shares }> {
   const req = parse(RefuseSharesInput, input);
-  const ids = eventIds(req.programId, req.protocolId, req.round);
+  const ids = shareEventIds(req.programId, req.protocolId, req.round);
   const proposal = await deps.repo.getLedgerEvent(req.programId, ids.proposal);
-  if (!proposal) throw new NotFoundError(`no share proposal for round ${req.round} of ${req.protocolId}`);
+  if (proposal?.type !== 'shares.proposed') throw new NotFoundError(`no share proposal for round ${req.round} of ${req.protocolId}`);
   const previous = (await deps.repo.getShares(req.programId, req.protocolId, req.round - 1)) ?? {};
-  if (await deps.repo.getLedgerEvent(req.programId, ids.refused)) return { status: 'already-refused', round: req.round, carriedOver: previous };
-  if (await deps.repo.getLedgerEvent(req.programId, ids.approved)) {
-    throw new ConflictError(`the proposed shares of round ${req.round} were approved already`);
-  }
+  const approved = () => new ConflictError(`the proposed shares of round ${req.round} were approved already`);
+  const decided = await deps.repo.getLedgerEvent(req.programId, ids.decision);
+  if (decided?.type === 'shares.refused') return { status: 'already-refused', round: req.round, carriedOver: previous };
+  if (decided) throw approved();
   if (await deps.repo.getShares(req.programId, req.protocolId, req.round)) {
     throw new ConflictError(`round ${req.round} already has its shares (dispatched or approved): nothing to refuse`);
   }
   const appended = await record(deps, {
-    eventId: ids.refused,
+    eventId: ids.decision,
     programId: req.programId,
     type: 'shares.refused',
     actor: req.actor,
@@ -125,5 +125,8 @@ export async function refuseShares(
     reason: req.reason,
     data: { round: req.round, refused: proposal.data.shares, carriedOver: previous },
   });
-  return { status: appended === 'appended' ? 'refused' : 'already-refused', round: req.round, carriedOver: previous };
+  if (appended === 'appended') return { status: 'refused', round: req.round, carriedOver: previous };
+  // Another decision came first (an approval racing this refusal, or the same refusal twice).
+  if ((await deps.repo.getLedgerEvent(req.programId, ids.decision))?.type !== 'shares.refused') throw approved();
+  return { status: 'already-refused', round: req.round, carriedOver: previous };
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { Identifier, type LedgerEvent, type Workforce } from '../domain/index.js';
+import { Identifier, type LedgerEventInput, type LedgerEventOf, type Workforce, workforceTermsFromLedger } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps, WorkforceTermsPatch } from './ports.js';
@@ -71,7 +71,9 @@ export interface WorkforceChange {
  * Changes a workforce's terms or pauses / resumes it. Only what differs is
  * written (a targeted update: dispatch and rebalance write other fields of the
  * same item meanwhile) and recorded: `workforce.changed` for terms,
- * `workforce.paused` / `workforce.resumed` for a pause.
+ * `workforce.paused` / `workforce.resumed` for a pause. The events come first
+ * (the commit point), the item update after: a crash between them leaves the
+ * change in the ledger, and the next change of this workforce writes it too.
  *
  * @example await changeWorkforce(deps, { programId: 'demo-cxr', workforceId: 'vendor-b', patch: { status: 'paused' }, actor: 'pm:alice' })
  */
@@ -81,50 +83,88 @@ export async function changeWorkforce(deps: Deps, input: z.input<typeof ChangeWo
   if (!current) throw new NotFoundError(`workforce ${req.workforceId} not found in program ${req.programId}`);
   const { status, ...terms } = req.patch;
   const wanted: WorkforceTermsPatch = { ...terms, ...(status ? { paused: status === 'paused' } : {}) };
-  if (wanted.qualifications) wanted.qualifications = [...new Set(wanted.qualifications)].sort();
-  const changes: WorkforceChange['changes'] = {};
-  for (const [k, to] of Object.entries(wanted) as [keyof WorkforceTermsPatch, unknown][]) {
-    const from = current[k];
-    if (to !== undefined && JSON.stringify(from) !== JSON.stringify(to)) changes[k] = { from, to };
-  }
-  if (Object.keys(changes).length === 0) return { workforce: view(current), changes, events: [] };
-  const patch = Object.fromEntries(Object.entries(changes).map(([k, c]) => [k, c.to])) as WorkforceTermsPatch;
-  const updated = await deps.repo.updateWorkforceTerms(req.programId, req.workforceId, patch);
+  const { changes, events, write } = await recordWorkforceTerms(deps, req.programId, current, wanted, req.actor);
+  if (Object.keys(write).length === 0) return { workforce: view(current), changes, events };
+  const updated = await deps.repo.updateWorkforceTerms(req.programId, req.workforceId, write);
   if (!updated) throw new NotFoundError(`workforce ${req.workforceId} not found in program ${req.programId}`);
-
-  const at = deps.clock.now().toISOString();
-  const protocol = (await currentProtocolRef(deps, req.programId)) ?? '';
-  const id = (kind: string) =>
-    `${req.programId}:workforce:${req.workforceId}:${kind}:${createHash('sha256').update(JSON.stringify([at, req.actor, changes])).digest('hex').slice(0, 16)}`;
-  const events: Omit<LedgerEvent, 'at'>[] = [];
-  const { paused, ...termChanges } = changes;
-  if (Object.keys(termChanges).length > 0) {
-    events.push({
-      eventId: id('changed'),
-      programId: req.programId,
-      type: 'workforce.changed',
-      actor: req.actor,
-      protocol,
-      subject: req.workforceId,
-      reason: Object.entries(termChanges)
-        .map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
-        .join('; '),
-      data: { workforceId: req.workforceId, changes: termChanges },
-    });
-  }
-  if (paused) {
-    events.push({
-      eventId: id(paused.to ? 'paused' : 'resumed'),
-      programId: req.programId,
-      type: paused.to ? 'workforce.paused' : 'workforce.resumed',
-      actor: req.actor,
-      protocol,
-      subject: req.workforceId,
-      reason: paused.to ? 'paused by a PM: no new work until resumed' : 'resumed by a PM',
-      data: { workforceId: req.workforceId, from: paused.from ? 'paused' : 'active', to: paused.to ? 'paused' : 'active' },
-    });
-  }
-  for (const e of events) await record(deps, e);
-  return { workforce: view(updated), changes, events: events.map((e) => e.eventId) };
+  return { workforce: view(updated), changes, events };
 }
 
+const TERMS = ['pricePerCase', 'capacityPerRound', 'slaHours', 'qualifications', 'paused'] as const;
+
+/**
+ * The ledger half of a change of terms (the one rule for writes: the event is
+ * the commit point, the item follows). Compares what is wanted with the terms
+ * as the ledger states them (a change whose item update was lost counts as
+ * made), appends `workforce.changed` and / or `workforce.paused` /
+ * `workforce.resumed` for what differs, and returns every field the stored item
+ * must be given: the new changes and any earlier one it misses. The caller
+ * writes them after this returns.
+ */
+export async function recordWorkforceTerms(
+  deps: Deps,
+  programId: string,
+  stored: Workforce,
+  wanted: WorkforceTermsPatch,
+  actor: string,
+): Promise<{ changes: WorkforceChange['changes']; events: string[]; write: WorkforceTermsPatch }> {
+  const w = stored.workforceId;
+  const ledger = await deps.repo.listLedger(programId);
+  const target: WorkforceTermsPatch = { ...workforceTermsFromLedger(ledger, w) };
+  const effective: WorkforceTermsPatch = Object.fromEntries(TERMS.map((k) => [k, target[k] ?? stored[k]]));
+  if (wanted.qualifications) wanted = { ...wanted, qualifications: [...new Set(wanted.qualifications)].sort() };
+  const termChanges: LedgerEventOf<'workforce.changed'>['data']['changes'] = {};
+  for (const k of ['pricePerCase', 'capacityPerRound', 'slaHours'] as const) {
+    const to = wanted[k];
+    const from = effective[k];
+    if (to !== undefined && from !== undefined && from !== to) termChanges[k] = { from, to };
+  }
+  const q = wanted.qualifications;
+  if (q && effective.qualifications && !same(effective.qualifications, q)) termChanges.qualifications = { from: effective.qualifications, to: q };
+  const pause = wanted.paused !== undefined && wanted.paused !== effective.paused ? { from: effective.paused === true, to: wanted.paused } : undefined;
+  const changes: WorkforceChange['changes'] = { ...termChanges, ...(pause ? { paused: pause } : {}) };
+  Object.assign(target, Object.fromEntries(Object.entries(changes).map(([k, c]) => [k, c.to])));
+
+  const events: LedgerEventInput[] = [];
+  if (Object.keys(changes).length > 0) {
+    const at = deps.clock.now().toISOString();
+    const protocol = (await currentProtocolRef(deps, programId)) ?? '';
+    const id = (kind: string) =>
+      `${programId}:workforce:${w}:${kind}:${createHash('sha256').update(JSON.stringify([at, actor, changes])).digest('hex').slice(0, 16)}`;
+    if (Object.keys(termChanges).length > 0) {
+      events.push({
+        eventId: id('changed'),
+        programId,
+        type: 'workforce.changed',
+        actor,
+        protocol,
+        subject: w,
+        reason: Object.entries(termChanges)
+          .map(([k, c]) => `${k} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
+          .join('; '),
+        data: { workforceId: w, changes: termChanges },
+      });
+    }
+    if (pause) {
+      const state = (p: boolean) => (p ? 'paused' : 'active');
+      events.push({
+        eventId: id(pause.to ? 'paused' : 'resumed'),
+        programId,
+        type: pause.to ? 'workforce.paused' : 'workforce.resumed',
+        actor,
+        protocol,
+        subject: w,
+        reason: pause.to ? 'paused by a PM: no new work until resumed' : 'resumed by a PM',
+        data: { workforceId: w, from: state(pause.from), to: state(pause.to) },
+      });
+    }
+  }
+  // The commit point: once these are in the ledger, the item follows (now, or on the next change).
+  for (const e of events) await record(deps, e);
+  const write: WorkforceTermsPatch = Object.fromEntries(
+    TERMS.filter((k) => target[k] !== undefined && !same(stored[k], target[k])).map((k) => [k, target[k]]),
+  );
+  return { changes, events: events.map((e) => e.eventId), write };
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);

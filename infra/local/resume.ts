@@ -83,7 +83,11 @@ export async function redriveState(
       return { startAt: 'ValidateSubmission' };
     case 'accepted':
     case 'rejected': {
-      if (!(await repo.getLedgerEvent(b.programId, `${b.batchId}:labels`))) return { startAt: 'ValidateSubmission' };
+      // Finalize appends `labels.recorded` before it writes the labels: it is done once both are there.
+      const recorded = await repo.getLedgerEvent(b.programId, `${b.batchId}:labels`);
+      if (recorded?.type !== 'labels.recorded' || (await repo.listBatchLabels(b.batchId)).length < recorded.data.labels) {
+        return { startAt: 'ValidateSubmission' };
+      }
       const adjudicationId = adjudicationIdFor(b.batchId);
       const a = await repo.getAdjudication(adjudicationId);
       if (!a || a.status === 'open') return { startAt: 'CheckAgreement' }; // opens it, or parks on the open one again

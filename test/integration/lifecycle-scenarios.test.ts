@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CaseInput,
   type GoldLabelInput,
+  isLedgerEvent,
   type ProtocolVersionInput,
   seededRandomSource,
 } from '../../functions/domain/index.js';
@@ -248,7 +249,7 @@ describe('Lifecycle scenarios a PM would recognise', () => {
       }
     }
     const ledger = await stack.deps.repo.listLedger(PROGRAM);
-    const rejected = ledger.find((e) => e.type === 'batch.rejected' && e.data.workforceId === 'vendor-b')!;
+    const rejected = ledger.filter(isLedgerEvent('batch.rejected')).find((e) => e.data.workforceId === 'vendor-b')!;
     expect(rejected.reason).toMatch(/below threshold 0\.75.*penalty: 100% of the batch price withheld/);
     expect(rejected.data.charge).toBe(0);
     const status = ledger.find((e) => e.type === 'workforce.status-changed' && e.subject === 'vendor-b')!;

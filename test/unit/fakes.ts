@@ -9,7 +9,9 @@ import {
   Case,
   type CaseAssignment,
   type CaseInput,
-  type LedgerEvent,
+  LedgerEvent,
+  type LedgerEventOf,
+  type LedgerEventType,
   ProtocolVersion,
   type ProtocolVersionInput,
   type QuarantineRelease,
@@ -24,6 +26,7 @@ import {
 } from '../../functions/domain/model/index.js';
 import { type ChainedLedgerEvent, GENESIS_HASH, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
+import { LEDGER_SAMPLES } from './ledger-samples.js';
 import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
 import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
 import { createHash } from 'node:crypto';
@@ -114,16 +117,21 @@ export function makeScorecard(
   });
 }
 
-export const makeLedgerEvent = (overrides: Partial<LedgerEvent> & Pick<LedgerEvent, 'eventId' | 'type'>): LedgerEvent => ({
-  programId: 'prog-1',
-  at: T0,
-  actor: 'test',
-  protocol: 'chest-xray@1',
-  subject: 'batch-1',
-  reason: 'test event',
-  data: {},
-  ...overrides,
-});
+/** A ledger event of one kind, parsed by its schema (defaults for the base fields; the kind's sample data when none is given). */
+export const makeLedgerEvent = <T extends LedgerEventType>(
+  e: { eventId: string; type: T; data?: LedgerEventOf<T>['data'] } & Partial<Pick<LedgerEvent, 'programId' | 'at' | 'actor' | 'protocol' | 'subject' | 'reason'>>,
+): LedgerEvent =>
+  LedgerEvent.parse({
+    v: 1,
+    programId: 'prog-1',
+    at: T0,
+    actor: 'test',
+    protocol: 'chest-xray@1',
+    subject: 'batch-1',
+    reason: 'test event',
+    ...e,
+    data: e.data ?? LEDGER_SAMPLES[e.type],
+  });
 
 // ---------------------------------------------------------------------------
 // In-memory ports

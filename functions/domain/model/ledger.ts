@@ -40,5 +40,5 @@ export type LedgerEventInput = DistributiveOmit<LedgerEvent, 'at' | 'v'>;
 /** True for an event of kind `type` (a type guard usable in `filter`). */
 export const isLedgerEvent =
   <T extends LedgerEventType>(type: T) =>
-  (e: LedgerEvent): e is LedgerEventOf<T> =>
+  <E extends LedgerEvent>(e: E): e is Extract<E, { type: T }> =>
     e.type === type;

@@ -16,6 +16,11 @@ export const GoldItemScore = z.object({
   metricConvention: z.string().optional(),
   /** Why the item failed (or what was notable), in words. */
   reasons: z.array(z.string()).optional(),
+  /**
+   * Detection: findings at or above the protocol's critical diameter that the
+   * workforce missed. What adjudication reads (never the words of `reasons`).
+   */
+  criticalMisses: z.array(z.object({ finding: z.string(), findingId: z.string().optional(), diameterMm: z.number(), criticalDiameterMm: z.number() })).optional(),
 });
 export type GoldItemScore = z.infer<typeof GoldItemScore>;
 

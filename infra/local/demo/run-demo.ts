@@ -4,7 +4,7 @@
  * Used by `npm start` and by the integration test.
  */
 import { z } from 'zod';
-import { protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
+import { isLedgerEvent, protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
 import { NotFoundError } from '../../../functions/use-cases/errors.js';
 import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
@@ -279,8 +279,9 @@ export async function runRound(
     sharesAfter: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round + 1)) ?? {},
     adjudicated,
     statusChanges: (await deps.repo.listLedger(PROGRAM_ID))
-      .filter((e) => e.type === 'workforce.status-changed' && e.data.round === round)
-      .map((e) => ({ workforceId: e.subject, to: String(e.data.to), reason: e.reason })),
+      .filter(isLedgerEvent('workforce.status-changed'))
+      .filter((e) => e.data.round === round)
+      .map((e) => ({ workforceId: e.subject, to: e.data.to, reason: e.reason })),
   };
 }
 

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { matchesLedgerFilter, mentionsCase } from '../../../functions/domain/ledger-query.js';
 import { makeLedgerEvent } from '../fakes.js';
+import { sampleData } from '../ledger-samples.js';
 
 describe('Function: matchesLedgerFilter', () => {
-  const accepted = makeLedgerEvent({ eventId: 'b-1:accepted', type: 'batch.accepted', subject: 'b-1', data: { workforceId: 'vendor-a' } });
+  const accepted = makeLedgerEvent({ eventId: 'b-1:accepted', type: 'batch.accepted', subject: 'b-1', data: sampleData('batch.accepted', { workforceId: 'vendor-a' }) });
   const decided = makeLedgerEvent({
     eventId: 'b-1-adj:decided',
     type: 'adjudication.decided',
     subject: 'b-1-adj',
-    data: { batchId: 'b-1', workforceId: 'radiology', decisions: [{ caseId: 'c-9', label: 'normal' }] },
+    data: { batchId: 'b-1', workforceId: 'radiology', expertId: 'dr-x', decisions: [{ caseId: 'c-9', label: 'normal' }] },
   });
 
   it('matches a type exactly or by its family', () => {
@@ -22,8 +23,10 @@ describe('Function: matchesLedgerFilter', () => {
     expect(matchesLedgerFilter(decided, { batchId: 'b-1' })).toBe(true);
     expect(matchesLedgerFilter(decided, { workforceId: 'radiology', caseId: 'c-9' })).toBe(true);
     expect(matchesLedgerFilter(decided, { workforceId: 'vendor-a', caseId: 'c-9' })).toBe(false);
-    expect(mentionsCase(makeLedgerEvent({ eventId: 'x', type: 'adjudication.requested', data: { cases: ['c-1', 'c-2'] } }), 'c-2')).toBe(true);
-    // A count named `cases` is not a list of case ids.
-    expect(mentionsCase(makeLedgerEvent({ eventId: 'y', type: 'labels.recorded', data: { cases: 3 } }), '3')).toBe(false);
+    expect(mentionsCase(makeLedgerEvent({ eventId: 'x', type: 'adjudication.requested', data: sampleData('adjudication.requested', { cases: ['c-1', 'c-2'] }) }), 'c-2')).toBe(true);
+    // A count named `cases` is not a list of case ids; its `caseIds` are.
+    const requeued = makeLedgerEvent({ eventId: 'y', type: 'cases.requeued', data: { workforceId: 'v', cases: 3, caseIds: ['c-4'] } });
+    expect(mentionsCase(requeued, '3')).toBe(false);
+    expect(mentionsCase(requeued, 'c-4')).toBe(true);
   });
 });

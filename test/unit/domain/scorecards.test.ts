@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../../../functions/domain/model/index.js';
 import { projectScorecards } from '../../../functions/domain/scorecards.js';
 import { makeLedgerEvent } from '../fakes.js';
+import { sampleData } from '../ledger-samples.js';
 
 const OPTS = { protocolId: 'chest-xray', minGoldItems: 5 };
 
@@ -11,7 +12,7 @@ const scored = (batchId: string, workforceId: string, goldN: number, goldCorrect
     type: 'batch.scored',
     subject: batchId,
     protocol,
-    data: { workforceId, goldN, goldCorrect },
+    data: sampleData('batch.scored', { workforceId, goldN, goldCorrect }),
   });
 
 const settled = (batchId: string, workforceId: string, verdict: 'accepted' | 'rejected', protocol = 'chest-xray@1'): LedgerEvent =>
@@ -20,7 +21,7 @@ const settled = (batchId: string, workforceId: string, verdict: 'accepted' | 're
     type: verdict === 'accepted' ? 'batch.accepted' : 'batch.rejected',
     subject: batchId,
     protocol,
-    data: { workforceId },
+    data: sampleData('batch.accepted', { workforceId }),
   });
 
 describe('Function: projectScorecards', () => {
@@ -104,8 +105,8 @@ describe('Function: projectScorecards', () => {
   it('returns no scorecard from events that are not scoring or verdict events', () => {
     // Arrange
     const events = [
-      makeLedgerEvent({ eventId: 'e1', type: 'batch.dispatched', data: { workforceId: 'vendor-a', goldN: 10, goldCorrect: 10 } }),
-      makeLedgerEvent({ eventId: 'e2', type: 'shares.changed', data: { workforceId: 'vendor-a' } }),
+      makeLedgerEvent({ eventId: 'e1', type: 'batch.dispatched', data: sampleData('batch.dispatched', { workforceId: 'vendor-a', gold: 10 }) }),
+      makeLedgerEvent({ eventId: 'e2', type: 'shares.changed', data: sampleData('shares.changed', { workforceId: 'vendor-a' }) }),
     ];
 
     // Act / Assert

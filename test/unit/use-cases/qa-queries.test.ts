@@ -4,6 +4,7 @@ import type { StoredLabel } from '../../../functions/domain/model/index.js';
 import { InvalidInputError } from '../../../functions/use-cases/errors.js';
 import { exportAcceptedLabels, exportScorecards, getScorecards, queryLedger } from '../../../functions/use-cases/qa-queries.js';
 import { type FakeDeps, makeCase, makeFakeDeps, makeLedgerEvent, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
+import { sampleData } from '../ledger-samples.js';
 
 const label = (caseId: string, batchId: string, overrides: Partial<StoredLabel> = {}): StoredLabel => ({
   caseId,
@@ -64,9 +65,9 @@ async function seed(deps: FakeDeps) {
   await deps.repo.putLabels([label('c-2', 'b-1-adj', { label: 'abnormal', workforceId: 'radiology', annotatorId: 'dr-lead', adjudicationId: 'b-1-adj' })]);
   const events = [
     makeLedgerEvent({ eventId: 'c-1:assigned', type: 'case.assigned', programId: 'prog-1', subject: 'c-1', at: '2025-03-01T08:00:00.000Z', data: { caseId: 'c-1', workforceId: 'vendor-a' } }),
-    makeLedgerEvent({ eventId: 'b-1:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T09:00:00.000Z', data: { workforceId: 'vendor-a' } }),
-    makeLedgerEvent({ eventId: 'b-1:accepted', type: 'batch.accepted', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T11:00:00.000Z', data: { workforceId: 'vendor-a' } }),
-    makeLedgerEvent({ eventId: 'b-1-adj:decided', type: 'adjudication.decided', programId: 'prog-1', subject: 'b-1-adj', at: '2025-03-01T12:00:00.000Z', data: { batchId: 'b-1', decisions: [{ caseId: 'c-2', label: 'abnormal' }] } }),
+    makeLedgerEvent({ eventId: 'b-1:dispatched', type: 'batch.dispatched', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T09:00:00.000Z', data: sampleData('batch.dispatched', { workforceId: 'vendor-a', caseIds: ['c-1'] }) }),
+    makeLedgerEvent({ eventId: 'b-1:accepted', type: 'batch.accepted', programId: 'prog-1', subject: 'b-1', at: '2025-03-01T11:00:00.000Z', data: sampleData('batch.accepted', { workforceId: 'vendor-a' }) }),
+    makeLedgerEvent({ eventId: 'b-1-adj:decided', type: 'adjudication.decided', programId: 'prog-1', subject: 'b-1-adj', at: '2025-03-01T12:00:00.000Z', data: { batchId: 'b-1', workforceId: 'radiology', expertId: 'dr-lead', decisions: [{ caseId: 'c-2', label: 'abnormal' }] } }),
     makeLedgerEvent({ eventId: 'other', type: 'batch.accepted', programId: 'prog-2', subject: 'b-9', at: '2025-03-01T10:00:00.000Z' }),
   ];
   for (const e of events) await deps.repo.appendLedger(e);

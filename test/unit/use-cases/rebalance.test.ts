@@ -3,6 +3,7 @@ import { projectShares } from '../../../functions/domain/rebalancing.js';
 import { approveShares, rebalanceAfterBatch } from '../../../functions/use-cases/rebalance.js';
 import { failLedgerOnce } from '../../support/scenario.js';
 import { makeFakeDeps, makeLedgerEvent, makeProtocol, makeWorkforce, T0 } from '../fakes.js';
+import { sampleData } from '../ledger-samples.js';
 
 const PROGRAM = 'prog-1';
 
@@ -32,7 +33,7 @@ async function roundReadyToRebalance(mode: 'automatic' | 'approval') {
   await deps.repo.createRound({ programId: PROGRAM, protocolId: 'chest-xray', round: 1, batchIds: batches, settledBatchIds: [], createdAt: T0 });
   await deps.repo.createShares(PROGRAM, 'chest-xray', 1, { 'vendor-a': 0.5, 'vendor-b': 0.5 });
   const scored = (w: string, n: number, correct: number) =>
-    makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: { workforceId: w, goldN: n, goldCorrect: correct } });
+    makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: sampleData('batch.scored', { workforceId: w, goldN: n, goldCorrect: correct }) });
   await deps.repo.appendLedger(scored('vendor-a', 40, 40));
   await deps.repo.appendLedger(scored('vendor-b', 40, 28));
   return deps;
@@ -103,7 +104,7 @@ async function roundReady() {
     }));
   }
   const scored = (w: string, n: number, correct: number) =>
-    makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: { workforceId: w, goldN: n, goldCorrect: correct } });
+    makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: sampleData('batch.scored', { workforceId: w, goldN: n, goldCorrect: correct }) });
   await deps.repo.appendLedger(scored('vendor-a', 40, 40));
   await deps.repo.appendLedger(scored('vendor-b', 40, 26)); // lower bound ≈ 0.50: probation
   await rebalanceAfterBatch(deps, { batchId: 'b-a' });

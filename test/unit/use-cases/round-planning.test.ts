@@ -83,7 +83,7 @@ describe('Use case: planRoundPreview', () => {
     const deps = makeFakeDeps();
     await seed(deps);
     await dispatchRound(deps, { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 1, limit: 4, actor: 'pm:alice' });
-    await deps.repo.appendLedger(makeLedgerEvent({ eventId: `${PROGRAM}:chest-xray:r2:proposal`, programId: PROGRAM, type: 'shares.proposed', data: { round: 2, shares: {} } }));
+    await deps.repo.appendLedger(makeLedgerEvent({ eventId: `${PROGRAM}:chest-xray:r2:proposal`, programId: PROGRAM, type: 'shares.proposed', data: { round: 2, shares: {}, changes: [] } }));
 
     const preview = await planRoundPreview(deps, { programId: PROGRAM });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { planRound } from '../../../functions/domain/index.js';
 import { NotFoundError } from '../../../functions/use-cases/errors.js';
 import { registerWorkforce } from '../../../functions/use-cases/setup-program.js';
@@ -68,10 +68,44 @@ describe('Use case: changeWorkforce', () => {
     expect(plan.assignments['vendor-a']).toEqual([]);
     expect(plan.assignments['vendor-b']).toHaveLength(2);
     expect(stillPaused?.paused).toBe(true);
+    // The re-registration's new terms are recorded too (by the registering PM).
     expect((await deps.repo.listLedger('prog-1')).map((e) => [e.type, e.actor])).toEqual([
       ['workforce.paused', 'pm:alice'],
+      ['workforce.changed', 'pm'],
       ['workforce.resumed', 'pm:bob'],
     ]);
+  });
+
+  it('leaves the workforce unchanged when its ledger event cannot be written', async () => {
+    // Arrange
+    const deps = makeFakeDeps();
+    await seed(deps);
+    vi.spyOn(deps.repo, 'appendLedger').mockRejectedValueOnce(new Error('ledger unavailable'));
+
+    // Act
+    const change = changeWorkforce(deps, { programId: 'prog-1', workforceId: 'vendor-a', patch: { pricePerCase: 9, status: 'paused' }, actor: 'pm:alice' });
+
+    // Assert
+    await expect(change).rejects.toThrow('ledger unavailable');
+    const stored = (await deps.repo.listWorkforces('prog-1')).find((w) => w.workforceId === 'vendor-a');
+    expect(stored).toMatchObject({ pricePerCase: makeWorkforce('vendor-a').pricePerCase, paused: false });
+  });
+
+  it('writes a change recorded before a crash when the PM retries, without recording it twice', async () => {
+    // Arrange: the event is appended, then the item update fails (a crash between the two).
+    const deps = makeFakeDeps();
+    await seed(deps);
+    vi.spyOn(deps.repo, 'updateWorkforceTerms').mockRejectedValueOnce(new Error('crash'));
+    const patch = { pricePerCase: 9, status: 'paused' as const };
+    await expect(changeWorkforce(deps, { programId: 'prog-1', workforceId: 'vendor-a', patch, actor: 'pm:alice' })).rejects.toThrow('crash');
+
+    // Act
+    const retry = await changeWorkforce(deps, { programId: 'prog-1', workforceId: 'vendor-a', patch, actor: 'pm:alice' });
+
+    // Assert
+    expect(retry.workforce).toMatchObject({ pricePerCase: 9, paused: true });
+    expect(retry.events).toEqual([]);
+    expect((await deps.repo.listLedger('prog-1')).map((e) => e.type)).toEqual(['workforce.changed', 'workforce.paused']);
   });
 
   it('records nothing when the patch changes nothing', async () => {

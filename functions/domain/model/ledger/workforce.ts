@@ -31,7 +31,8 @@ export const workforceEvents = [
   }),
   ledgerKind('workforce.paused', { workforceId: z.string(), from: PauseState, to: PauseState }),
   ledgerKind('workforce.resumed', { workforceId: z.string(), from: PauseState, to: PauseState }),
-  ledgerKind('workforce.status-changed', { workforceId: z.string(), from: WorkforceStatus, to: WorkforceStatus, round: count() }),
+  /** `round`: the round whose scorecards moved it (absent: set by a PM at registration). */
+  ledgerKind('workforce.status-changed', { workforceId: z.string(), from: WorkforceStatus, to: WorkforceStatus, round: count().optional() }),
   ledgerKind('shares.changed', { workforceId: z.string(), from: z.number(), to: z.number(), round: count() }),
   ledgerKind('shares.proposed', { round: count(), shares: Shares, changes: z.array(ShareChange) }),
   ledgerKind('shares.approved', { round: count(), shares: Shares }),
