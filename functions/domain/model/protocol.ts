@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { DeidentificationSettings } from './deidentification-settings.js';
 import { closestName } from '../spelling.js';
+import { ProtocolAcceptance } from './protocol-acceptance.js';
+
+export * from './protocol-acceptance.js';
 
 export const Identifier = z
   .string()
@@ -237,6 +240,13 @@ export const ProtocolVersion = z
       /** Fewer gold items than this: the figure is "insufficient", not a verdict. */
       minGoldItems: z.number().int().min(1).default(5),
     }),
+    /**
+     * How a batch's gold decides it (issue 11): AQL / RQL, the two risks, the rule
+     * (`sprt` | `single-plan`), switching rules and the internal teams' gold rate;
+     * see model/protocol-acceptance.ts. Absent in an old document: the defaults
+     * apply (`acceptanceOf`), and validate / the dry run print a migration note.
+     */
+    acceptance: ProtocolAcceptance.optional(),
     /** Fraction of each vendor batch's items that are hidden gold. */
     goldRate: z.number().min(0).max(0.5),
     /**
