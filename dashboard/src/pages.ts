@@ -41,7 +41,8 @@ const scorecards: Page = async (api, out) => {
         x: { domain: [0, 1], label: 'gold accuracy', grid: true },
         y: { label: null },
         marks: [
-          Plot.ruleY(plotted, { y: 'workforceId', x1: (c) => c.interval?.lower, x2: (c) => c.interval?.upper, stroke: '#555' }),
+          // The interval is in each dot's title: the rule is decoration for assistive technology.
+          Plot.ruleY(plotted, { y: 'workforceId', x1: (c) => c.interval?.lower, x2: (c) => c.interval?.upper, stroke: '#555', ariaHidden: 'true' }),
           Plot.dot(plotted, { y: 'workforceId', x: 'accuracy', fill: '#0b4f9c', r: 5, title }),
         ],
       }),
@@ -81,7 +82,7 @@ const trends: Page = async (api, out) => {
         y: { domain: [0, 1], label: 'gold accuracy', grid: true },
         color: { legend: true },
         marks: [
-          Plot.line(series, { x: 'ordinal', y: 'accuracy', stroke: 'workforceId' }),
+          Plot.line(series, { x: 'ordinal', y: 'accuracy', stroke: 'workforceId', ariaHidden: 'true' }),
           Plot.dot(series, {
             x: 'ordinal',
             y: 'accuracy',
@@ -157,6 +158,7 @@ const agreement: Page = async (api, out) => {
     return;
   }
   const cells = a.pairs.flatMap((p) => [p, { ...p, a: p.b, b: p.a }]);
+  const pairTitle = (p: (typeof cells)[number]) => `${p.a} × ${p.b}: κ ${fmt(p.kappa.value)} AC1 ${fmt(p.ac1.value)} n=${p.n}`;
   out.append(
     paragraph(
       `${a.overlapCases} overlap cases; Cohen's κ (${a.kappaWeights} weights) per pair. Fleiss' κ ${fmt(a.fleissKappa?.value)}, Krippendorff's α ${fmt(a.krippendorffAlpha?.value)}.`,
@@ -173,12 +175,15 @@ const agreement: Page = async (api, out) => {
         y: { label: null },
         color: { scheme: 'rdylbu', domain: [-1, 1], legend: true, label: 'κ' },
         marks: [
-          Plot.cell(cells, {
-            x: 'a',
-            y: 'b',
-            fill: (p: (typeof cells)[number]) => p.kappa.value,
-            title: (p: (typeof cells)[number]) => `${p.a} × ${p.b}: κ ${fmt(p.kappa.value)} AC1 ${fmt(p.ac1.value)} n=${p.n}`,
-          }),
+          // κ undefined (e.g. one class only): a grey cell, still titled, AC1 beside it.
+          Plot.cell(
+            cells.filter((p) => p.kappa.value === null),
+            { x: 'a', y: 'b', fill: '#d0d0d0', title: pairTitle },
+          ),
+          Plot.cell(
+            cells.filter((p) => p.kappa.value !== null),
+            { x: 'a', y: 'b', fill: (p: (typeof cells)[number]) => p.kappa.value, title: pairTitle },
+          ),
         ],
       }),
       'agreement',

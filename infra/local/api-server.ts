@@ -8,11 +8,14 @@ import { serve } from '@hono/node-server';
 import { createApi } from '../../functions/api/app.js';
 import type { AuthConfig } from '../../functions/api/auth.js';
 import type { Deps } from '../../functions/use-cases/ports.js';
+import { DASHBOARD_PATH, serveDashboard } from './dashboard-assets.js';
 import { type LocalIssuer, startIssuer } from './issuer.js';
 
 export interface ApiServer {
   /** Base URL, e.g. http://127.0.0.1:53211 (routes under /v1). */
   url: string;
+  /** The QA dashboard (dashboard/), served by the same server. */
+  dashboardUrl: string;
   /** The issuer whose tokens the server accepts (started here unless one was given). */
   issuer: LocalIssuer;
   close(): Promise<void>;
@@ -31,11 +34,12 @@ export async function startApiServer(opts: { deps: Deps; issuer?: LocalIssuer; p
   const auth: AuthConfig = issuer.config;
   const app = createApi({ deps: opts.deps, auth, log: opts.log });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
+    const s = serve({ fetch: async (req) => (await serveDashboard(req)) ?? app.fetch(req), hostname: '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    dashboardUrl: `http://127.0.0.1:${port}${DASHBOARD_PATH}`,
     issuer,
     async close() {
       await new Promise<void>((resolve) => {

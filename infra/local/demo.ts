@@ -96,6 +96,7 @@ if (values.serve) {
   await writeFile(profile, `${JSON.stringify({ endpoint: api.url, program: 'demo-cxr', tokens }, null, 2)}\n`, { mode: 0o600 });
   console.log(`
 Serving the Goldline API at ${api.url}/v1 (OpenAPI 3.1: ${api.url}/v1/openapi.json).
+QA dashboard: ${api.dashboardUrl} (sign in with the qa or pm token from ${profile}).
 Wrote ${profile}: the endpoint and a token (12 h) for each demo user: ${Object.keys(tokens).join(', ')}.
   npx goldline vendor batches --as vendor-a          # the CLI reads ${profile}
   npx goldline qa scorecards
