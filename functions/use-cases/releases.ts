@@ -33,7 +33,7 @@ import {
 } from '../domain/index.js';
 import { adjudicationObject } from './adjudication.js';
 import { Cursor, DEFAULT_PAGE_LIMIT, PageLimit, decodeCursor, encodeCursor } from './cursor.js';
-import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
+import { ConflictError, IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { listAcceptedLabels } from './qa-queries.js';
@@ -41,6 +41,13 @@ import { parse } from './work-queries.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const releaseEventId = (releaseId: string): string => `${releaseId}:created`;
+const parseJson = (bytes: Uint8Array): unknown => {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+};
 
 /** A release as listed: what its ledger event says. */
 export interface ReleaseSummary {
@@ -138,8 +145,14 @@ export async function createRelease(
   if ((await deps.objects.putOnce(deps.buckets.releases, key, bytes, 'application/json')) === 'exists') {
     const stored = await deps.objects.getBytes(deps.buckets.releases, key);
     if (!stored) throw new ConflictError(`release manifest ${key} was refused as existing but cannot be read`);
+    // The stored manifest stands only if it is this release: the same labels, and sound on its own.
+    const parsed = ReleaseManifest.safeParse(parseJson(stored));
+    const problems = parsed.success ? checkReleaseManifest(parsed.data) : [];
+    if (!parsed.success || problems.length > 0 || parsed.data.labelsSha256 !== manifest.labelsSha256) {
+      throw new IntegrityError(`release manifest ${key} exists but is not this release's (${parsed.success ? (problems[0]?.detail ?? 'other labels') : 'not a manifest'}): refusing to record it`);
+    }
     bytes = stored;
-    manifest = ReleaseManifest.parse(JSON.parse(new TextDecoder().decode(stored)));
+    manifest = parsed.data;
   }
   const manifestSha256 = sha256(bytes);
   const outcome = await record(deps, {

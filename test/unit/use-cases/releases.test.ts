@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { StoredLabel } from '../../../functions/domain/index.js';
 import { adjudicationObject } from '../../../functions/use-cases/adjudication.js';
-import { ConflictError, NotFoundError } from '../../../functions/use-cases/errors.js';
+import { ConflictError, IntegrityError, NotFoundError } from '../../../functions/use-cases/errors.js';
 import { record } from '../../../functions/use-cases/ledger.js';
 import { createRelease, listReleases, releaseLabels, showRelease, verifyRelease } from '../../../functions/use-cases/releases.js';
 import { type FakeDeps, T0, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
@@ -149,5 +149,18 @@ describe('Use case: dataset releases', () => {
     const retry = await createRelease(deps, REQUEST);
     expect(retry).toMatchObject({ created: true, release: { releaseId } });
     expect((await verifyRelease(deps, { programId: P, releaseId })).ok).toBe(true);
+  });
+
+  it('refuses to record a manifest already at the release key that is not this release (a forgery placed before the create)', async () => {
+    const putOnce = deps.objects.putOnce.bind(deps.objects);
+    deps.objects.putOnce = async (bucket, key, body, contentType) => {
+      const m = JSON.parse(new TextDecoder().decode(body));
+      const forged = { ...m, labels: m.labels.map((l: { label: string }) => ({ ...l, label: 'forged' })) };
+      await deps.objects.putBytes(bucket, key, new TextEncoder().encode(JSON.stringify(forged)), contentType);
+      return putOnce(bucket, key, body, contentType);
+    };
+    await expect(createRelease(deps, REQUEST)).rejects.toThrow(IntegrityError);
+    await expect(createRelease(deps, REQUEST)).rejects.toThrow(/exists but is not this release's \(labels hash to [0-9a-f]{64}/);
+    expect((await listReleases(deps, { programId: P })).items).toEqual([]);
   });
 });
