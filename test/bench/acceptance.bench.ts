@@ -21,6 +21,7 @@ import {
   sprtOperatingCharacteristic,
 } from '../../functions/domain/acceptance/index.js';
 import { type RandomSource, seededRandomSource } from '../../functions/domain/random.js';
+import { printSwitching, singlePlanFamily, sprtFamily } from './acceptance-switching.js';
 import { fmtMs, measure, row } from './harness.js';
 
 const SPEC = { aql: 0.95, rql: 0.8, alpha: 0.05, beta: 0.1 };
@@ -281,6 +282,12 @@ export default async function main(): Promise<void> {
       const f = simulateDegrading(r, SEED + 7919 * (i + 1));
       row(r.name, f.streams, f.meanRounds.toFixed(2), f.p90Rounds, f.undetected, pct(f.falseAlarmsBefore / f.batchesBefore));
     });
+    printSwitching(
+      [singlePlanFamily(plan.spec), sprtFamily(plan.spec, { reduced: 3, normal: DEMO_GOLD, tightened: 2 * DEMO_GOLD })],
+      plan.spec,
+      SEED,
+      REAL_PER_BATCH,
+    );
   });
   console.log(`\n(simulation ${fmtMs(m.ms)})`);
 }

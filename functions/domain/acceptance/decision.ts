@@ -184,22 +184,17 @@ function decideFixed(
 
 /**
  * Whether accepted evidence would also pass the tightened rule — the "well on
- * the accept side" test of the switching score (ISO 2859-1: accepted even with
- * the acceptance number one step tighter). Single plan: at most the acceptance
- * number that keeps the tightened β *for this n* (the sample actually taken);
- * SPRT: the tightened design accepts the same pooled evidence.
+ * the accept side" test of the switching score (ISO 2859-1: the lot would have
+ * been accepted with the acceptance number one step tighter): at most the
+ * acceptance number that keeps the tightened spec's β *for the n actually
+ * taken* — one gold sample for a single plan, the pooled evidence for the SPRT
+ * (whose accept decisions stop at the first crossing, so asking the tightened
+ * SPRT itself would almost never say yes).
  *
- * @example passesTightened({ kind: 'single-plan', plan: tightenedPlan }, { n: 38, wrong: 3 }) // true
+ * @example passesTightened(tightenedSpec, { n: 38, wrong: 3 }) // true (tightened c = 3 at n = 38)
  */
-export function passesTightened(tightened: AcceptanceRule, e: GoldEvidence): boolean {
+export function passesTightened(tightened: AcceptanceSpec, e: GoldEvidence): boolean {
   checkEvidence(e);
   if (e.blockers && e.blockers.length > 0) return false;
-  switch (tightened.kind) {
-    case 'single-plan':
-      return e.wrong <= acceptanceNumberFor(tightened.plan.spec, e.n);
-    case 'sprt':
-      return sprtLook(tightened.design, e.n, e.wrong).outcome === 'accept';
-    case 'fixed-threshold':
-      return e.n >= tightened.minGoldItems && (e.n - e.wrong) / e.n >= tightened.goldAccuracy;
-  }
+  return e.wrong <= acceptanceNumberFor(tightened, e.n);
 }

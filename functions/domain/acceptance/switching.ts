@@ -3,12 +3,14 @@
  * pure state machine over a vendor's conclusive batch decisions for one
  * protocol version:
  *   normal → tightened     when 2 of the last 5 conclusive batches were rejected;
- *   tightened → normal     after 5 consecutive accepted batches;
+ *   tightened → normal     after 5 consecutive accepted batches (batches settled, so an
+ *                          SPRT accept pooling 3 batches counts 3);
  *   tightened → discontinued when rejections under tightened inspection reach 5;
  *   normal → reduced       when the switching score reaches 30 (+3 for each accepted
  *                          batch that would also have passed the tightened rule, reset to 0
  *                          by any other accepted or rejected batch) — 10 clean accepts in a row;
- *   reduced → normal       on one rejected or inconclusive batch;
+ *   reduced → normal       on one rejected batch, or one inconclusive for lack of gold
+ *                          (an SPRT look that keeps pooling is not that);
  *   discontinued → tightened only by `resumeInspection` after corrective action.
  * Departures from the standard, on purpose: an inconclusive batch (possible
  * only here: the SPRT or a short gold pool) is never counted against a vendor —
@@ -28,12 +30,19 @@ const Outcome = z.object({
   decision: z.enum(['accept', 'reject', 'inconclusive']),
   n: z.number().int().min(0),
   wrong: z.number().int().min(0),
+  /** Batches the decision settles (an SPRT decision settles every batch it pooled). */
+  batches: z.number().int().min(1).default(1),
 });
 
 /** A batch's conclusive-or-not decision as the switching rules see it. */
 export const SwitchingOutcome = Outcome.extend({
   /** Accepted, and the same evidence would also pass the tightened rule ("well on the accept side"). */
   passesTightened: z.boolean().default(false),
+  /**
+   * An inconclusive SPRT look that keeps pooling (the normal course of the SPRT,
+   * not thin evidence): neutral at every level, reduced included.
+   */
+  pooling: z.boolean().default(false),
 });
 export type SwitchingOutcome = z.input<typeof SwitchingOutcome>;
 
@@ -121,7 +130,7 @@ export function nextInspection(
 ): SwitchStep {
   const o = SwitchingOutcome.parse(outcomeInput);
   if (o.wrong > o.n) throw new RangeError(`wrong gold answers (${o.wrong}) exceed gold items (${o.n})`);
-  const { passesTightened, ...outcome } = o;
+  const { passesTightened, pooling, ...outcome } = o;
   const s: SwitchingState = { ...current, window: [...current.window] };
   const switchTo = (to: InspectionLevel, rule: SwitchRule, batches: z.output<typeof Outcome>[], reason: string): SwitchStep => ({
     state: fresh(to),
@@ -151,15 +160,20 @@ export function nextInspection(
         }
         return { state: s };
       }
-      s.consecutiveAccepted += 1;
-      s.switchingScore = passesTightened ? s.switchingScore + rules.scorePerClearAccept : 0;
+      s.consecutiveAccepted += o.batches;
+      // Per batch settled, as ISO scores lots: 10 clean batches reach 30, however they were pooled.
+      s.switchingScore = passesTightened ? s.switchingScore + rules.scorePerClearAccept * o.batches : 0;
       if (s.switchingScore >= rules.reduceAtScore) {
-        const clean = s.window.slice(-Math.ceil(rules.reduceAtScore / rules.scorePerClearAccept));
+        // The latest decisions that cover the clean run the score counted.
+        const need = Math.ceil(rules.reduceAtScore / rules.scorePerClearAccept);
+        let from = s.window.length;
+        for (let covered = 0; from > 0 && covered < need; ) covered += s.window[--from].batches;
+        const clean = s.window.slice(from);
         return switchTo(
           'reduced',
           'switching-score',
           clean,
-          `reduced inspection: switching score ${s.switchingScore} ≥ ${rules.reduceAtScore} (${s.consecutiveAccepted} consecutive accepted batches, each also within the tightened rule)`,
+          `reduced inspection: switching score ${s.switchingScore} ≥ ${rules.reduceAtScore} (${s.consecutiveAccepted} consecutive accepted batches, each decision also within the tightened acceptance number)`,
         );
       }
       return { state: s };
@@ -168,7 +182,7 @@ export function nextInspection(
       if (o.decision === 'inconclusive') return { state: s };
       s.window = [...s.window, outcome].slice(-Math.max(rules.relaxAfterAccepted, rules.discontinueAfterRejected));
       if (o.decision === 'accept') {
-        s.consecutiveAccepted += 1;
+        s.consecutiveAccepted += o.batches;
         if (s.consecutiveAccepted >= rules.relaxAfterAccepted) {
           return switchTo(
             'normal',
@@ -192,8 +206,8 @@ export function nextInspection(
       return { state: s };
     }
     case 'reduced': {
-      if (o.decision === 'accept') {
-        s.consecutiveAccepted += 1;
+      if (o.decision === 'accept' || (o.decision === 'inconclusive' && pooling)) {
+        if (o.decision === 'accept') s.consecutiveAccepted += o.batches;
         return { state: s };
       }
       const rule = o.decision === 'reject' ? 'rejected-under-reduced' : 'inconclusive-under-reduced';

@@ -135,16 +135,19 @@ describe('Function: formatRisk', () => {
 describe('Function: passesTightened', () => {
   const tightenedSpec = inspectionPolicy(singleSamplingPlan(SPEC).spec, 'tightened').spec!;
 
-  it('uses the tightened acceptance number for the sample actually taken (single plan: c = 3 at n = 38)', () => {
-    const tightened: AcceptanceRule = { kind: 'single-plan', plan: singleSamplingPlan(tightenedSpec) };
-    expect(passesTightened(tightened, { n: 38, wrong: 3 })).toBe(true);
-    expect(passesTightened(tightened, { n: 38, wrong: 4 })).toBe(false);
+  it('uses the tightened acceptance number for the sample actually taken (c = 3 at n = 38)', () => {
+    expect(passesTightened(tightenedSpec, { n: 38, wrong: 3 })).toBe(true);
+    expect(passesTightened(tightenedSpec, { n: 38, wrong: 4 })).toBe(false);
   });
 
-  it('asks the tightened SPRT about the same pooled evidence (b = ln(0.05/0.95) = −2.94)', () => {
-    const tightened: AcceptanceRule = { kind: 'sprt', design: sprtDesign(tightenedSpec, 6) };
-    expect(passesTightened(tightened, { n: 18, wrong: 0 })).toBe(true); // Λ = −3.09
-    expect(passesTightened(tightened, { n: 12, wrong: 0 })).toBe(false); // Λ = −2.06: still between the tightened bounds
-    expect(passesTightened(tightened, { n: 18, wrong: 1 })).toBe(false);
+  it('judges pooled SPRT evidence the same way: 0 wrong of 18 passes, of 12 is too little evidence', () => {
+    // P(0 wrong of 18 | RQL) = 0.8¹⁸ = 0.018 ≤ 0.05; of 12: 0.069 > 0.05.
+    expect(passesTightened(tightenedSpec, { n: 18, wrong: 0 })).toBe(true);
+    expect(passesTightened(tightenedSpec, { n: 12, wrong: 0 })).toBe(false);
+    expect(passesTightened(tightenedSpec, { n: 18, wrong: 1 })).toBe(false);
+  });
+
+  it('never passes a batch with a blocker', () => {
+    expect(passesTightened(tightenedSpec, { n: 38, wrong: 0, blockers: ['critical miss'] })).toBe(false);
   });
 });

@@ -108,6 +108,24 @@ describe('Function: nextInspection', () => {
     expect(ten.switch).toMatchObject({ from: 'normal', to: 'reduced', rule: 'switching-score', evidence: { switchingScore: 30, accepted: 10 } });
   });
 
+  it('scores per batch settled: an SPRT accept pooling 4 clean batches adds 12', () => {
+    // Arrange
+    const pooled = (batches: number): SwitchingOutcome => ({ decision: 'accept', n: 6 * batches, wrong: 0, batches, passesTightened: true });
+
+    // Act
+    const { state, switches } = run([pooled(4), pooled(4), pooled(2)]);
+
+    // Assert: 10 clean batches in three decisions reach 30.
+    expect(state.level).toBe('reduced');
+    expect(switches[0].evidence).toMatchObject({ switchingScore: 30, accepted: 3, goldItems: 60 });
+  });
+
+  it('counts accepted batches, not decisions, to leave tightened inspection', () => {
+    const tightened = run([rejected(), rejected()]).state;
+    const step = nextInspection(tightened, { decision: 'accept', n: 30, wrong: 1, batches: 5 });
+    expect(step.switch).toMatchObject({ from: 'tightened', to: 'normal', rule: 'accepted-under-tightened' });
+  });
+
   it('resets the switching score on an accept that would not pass the tightened rule, but not on an inconclusive', () => {
     expect(run([accepted(), accepted(), accepted(3, false)]).state.switchingScore).toBe(0);
     expect(run([accepted(), accepted(), inconclusive]).state.switchingScore).toBe(6);
@@ -118,6 +136,13 @@ describe('Function: nextInspection', () => {
     expect(nextInspection(reduced, rejected()).switch).toMatchObject({ to: 'normal', rule: 'rejected-under-reduced' });
     expect(nextInspection(reduced, inconclusive).switch).toMatchObject({ to: 'normal', rule: 'inconclusive-under-reduced' });
     expect(nextInspection(reduced, accepted()).state.level).toBe('reduced');
+  });
+
+  it('keeps reduced inspection through SPRT looks that keep pooling', () => {
+    const reduced = run(Array.from({ length: 10 }, () => accepted())).state;
+    const step = nextInspection(reduced, { decision: 'inconclusive', n: 3, wrong: 0, pooling: true });
+    expect(step.switch).toBeUndefined();
+    expect(step.state.level).toBe('reduced');
   });
 
   it('throws on more wrong answers than gold items', () => {
