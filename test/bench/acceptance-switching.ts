@@ -144,7 +144,7 @@ export function printSwitching(families: readonly SwitchingFamily[], spec: Accep
   });
   const CHANGE = 30;
   console.log(`\ndegrading vendor: AQL for ${CHANGE} batches, then RQL; rounds after the change to tightened inspection and to discontinuation`);
-  row('rule', 'tightened (mean)', 'tightened (p90)', 'discontinued (mean)', 'disc. (p90)', 'tightened before');
+  row('rule', 'to tightened', 'p90', 'to discontinued', 'p90', 'discontinued', 'tightened early');
   families.forEach((f, i) => {
     const random = seededRandomSource(seed + 1009 * (i + 1));
     const runs = Array.from({ length: VENDORS }, () => runVendor(f, (b) => (b < CHANGE ? spec.aql : spec.rql), CHANGE + 100, random));
@@ -157,8 +157,9 @@ export function printSwitching(families: readonly SwitchingFamily[], spec: Accep
       f.name,
       mean(tight),
       p90(tight),
-      `${mean(disc)} (${disc.length} of ${VENDORS})`,
+      mean(disc),
       p90(disc),
+      `${disc.length} of ${VENDORS}`,
       `${runs.filter((r) => r.firstTightened !== undefined && r.firstTightened < CHANGE).length} of ${VENDORS}`,
     );
   });
