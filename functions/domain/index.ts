@@ -1,5 +1,6 @@
 /** Goldline's pure domain: plain data in, plain data out; no AWS imports. */
 export * from './acceptance/index.js';
+export * from './acceptance-protocol.js';
 export * from './agreement.js';
 export * from './assignment.js';
 export * from './batching.js';
