@@ -61,6 +61,8 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/exports/scorecards', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/exports/labels', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/quality', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/exports/{what}', roles: PM_QA },
+  { method: 'get', path: '/v1/programs/{programId}/rounds/{round}/report.html', roles: PM_QA },
   // dataset releases (QA and PMs create and read them)
   { method: 'post', path: '/v1/programs/{programId}/releases', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/releases', roles: PM_QA },

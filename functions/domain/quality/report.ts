@@ -49,6 +49,10 @@ export const REPORT_METHODS = {
   quantiles: 'linear interpolation between order statistics (numpy default)',
 } as const;
 
+/** An annotator's key: `<workforce>/<annotator>` (annotator ids that already start with their workforce are kept as they are). */
+export const annotatorKey = (workforceId: string, annotatorId: string): string =>
+  annotatorId.startsWith(`${workforceId}/`) ? annotatorId : `${workforceId}/${annotatorId}`;
+
 /** A case's value of an attribute: site, modality, bodyPart, scanner, flags.<flag>, subgroup.<key> or a bare subgroup key. */
 export function attributeValue(c: QualityInputs['cases'][number] | undefined, attribute: string): string {
   if (!c) return '(unknown case)';
@@ -86,7 +90,7 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
   }
 
   const keyOf = groupKey(input.by, cases);
-  const raterOf = (l: { workforceId: string; annotatorId: string }) => (input.by === 'annotator' ? `${l.workforceId}/${l.annotatorId}` : l.workforceId);
+  const raterOf = (l: { workforceId: string; annotatorId: string }) => (input.by === 'annotator' ? annotatorKey(l.workforceId, l.annotatorId) : l.workforceId);
   const goldGroups = groupBy(rows, (r) => keyOf({ ...r, annotatorId: r.annotatorId ?? '(unknown)' }));
   const batchGroups = new Map<string, Set<string>>();
   if (input.by === 'workforce' || input.by === 'round' || input.by === 'protocol') {
@@ -155,7 +159,7 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
 function groupKey(by: QualityGrouping, cases: Map<string, QualityInputs['cases'][number]>) {
   return (r: { workforceId: string; annotatorId: string; round: number; protocol: string; caseId: string }): string => {
     if (by === 'workforce') return r.workforceId;
-    if (by === 'annotator') return `${r.workforceId}/${r.annotatorId}`;
+    if (by === 'annotator') return annotatorKey(r.workforceId, r.annotatorId);
     if (by === 'round') return String(r.round);
     if (by === 'protocol') return r.protocol;
     return attributeValue(cases.get(r.caseId), by.slice('subgroup:'.length));
