@@ -83,9 +83,15 @@ export async function redriveState(
       return { startAt: 'ValidateSubmission' };
     case 'accepted':
     case 'rejected': {
-      // Finalize appends `labels.recorded` before it writes the labels: it is done once both are there.
+      // Finalize appends `labels.recorded` (and `cases.requeued`) before it writes the labels and the
+      // case states: it is done once all are there — a case the events name still assigned to this batch is not.
       const recorded = await repo.getLedgerEvent(b.programId, `${b.batchId}:labels`);
       if (recorded?.type !== 'labels.recorded' || (await repo.listBatchLabels(b.batchId)).length < recorded.data.labels) {
+        return { startAt: 'ValidateSubmission' };
+      }
+      const requeued = await repo.getLedgerEvent(b.programId, `${b.batchId}:requeued`);
+      const named = new Set([...recorded.data.caseIds, ...(requeued?.type === 'cases.requeued' ? requeued.data.caseIds : [])]);
+      if ((await repo.listCases(b.programId)).some((c) => named.has(c.caseId) && c.state === 'assigned' && c.batchId === b.batchId)) {
         return { startAt: 'ValidateSubmission' };
       }
       const adjudicationId = adjudicationIdFor(b.batchId);

@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ListObjectsCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { projectScorecards, projectShares } from '../../functions/domain/index.js';
+import { projectShares } from '../../functions/domain/index.js';
 import { reportObject } from '../../functions/use-cases/batch-key.js';
 import { verifyLedger } from '../../functions/use-cases/ledger-verify.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
+import { projectionDifferences } from '../support/projections.js';
 
 const CASES = 40;
 // One round keeps the file fast; the round's rebalancing still runs (next shares).
@@ -124,8 +125,8 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
     }
     // Scorecards: a projection of the ledger, each gold item scored counted once.
     const stored = await repo.listScorecards(PROGRAM_ID, 'chest-xray');
-    const recomputed = Object.values(projectScorecards(ledger, { protocolId: 'chest-xray', minGoldItems: 5 }));
-    if (JSON.stringify(recomputed) !== JSON.stringify(stored)) wrong.push('stored scorecards differ from the ledger recompute');
+    // Every projection (batches, cases, shares, scorecards as of their ledger position, workforces) rebuilt from the ledger.
+    wrong.push(...(await projectionDifferences(stack.deps, PROGRAM_ID)));
     for (const card of stored) {
       if (card.goldN !== (goldScored.get(card.workforceId) ?? 0)) {
         wrong.push(`${card.workforceId}: scorecard counts ${card.goldN} gold items, batches scored ${goldScored.get(card.workforceId) ?? 0}`);
