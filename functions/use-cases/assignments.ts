@@ -69,10 +69,7 @@ export async function assignCases(deps: Deps, input: z.input<typeof AssignCasesI
       continue;
     }
     const assignment = { workforceId: w.workforceId, reason: req.reason, by: req.actor, at };
-    if (!(await deps.repo.setCaseAssignment(req.programId, caseId, assignment))) {
-      result.refused.push({ caseId, reason: 'it left pending meanwhile (dispatched, or replaced)' });
-      continue;
-    }
+    // The event first (the commit point), then the conditional update of the case.
     await record(deps, {
       eventId: `${req.programId}:${caseId}:assigned:${createHash('sha256').update(JSON.stringify([w.workforceId, req.reason, req.actor, at])).digest('hex').slice(0, 16)}`,
       programId: req.programId,
@@ -83,6 +80,10 @@ export async function assignCases(deps: Deps, input: z.input<typeof AssignCasesI
       reason: req.reason,
       data: { caseId, workforceId: w.workforceId, ...(c.assignment ? { previous: c.assignment.workforceId } : {}) },
     });
+    if (!(await deps.repo.setCaseAssignment(req.programId, caseId, assignment))) {
+      result.refused.push({ caseId, reason: 'it left pending meanwhile (dispatched, or replaced)' });
+      continue;
+    }
     result.assigned.push({ caseId, workforceId: w.workforceId });
   }
   return result;

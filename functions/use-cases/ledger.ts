@@ -16,6 +16,6 @@ import type { Deps } from './ports.js';
  *
  * @example await record(deps, { eventId: `${b.batchId}:overdue`, programId, type: 'batch.overdue', actor: 'sla-timer', protocol, subject: b.batchId, reason, data: { workforceId, slaHours: 48, timeout: 'States.Timeout' } })
  */
-export function record(deps: Deps, e: LedgerEventInput): Promise<'appended' | 'duplicate'> {
+export async function record(deps: Deps, e: LedgerEventInput): Promise<'appended' | 'duplicate'> {
   return deps.repo.appendLedger(LedgerEvent.parse({ ...e, v: 1, at: deps.clock.now().toISOString() }));
 }

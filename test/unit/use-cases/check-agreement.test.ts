@@ -114,3 +114,38 @@ describe('Function: checkAgreement', () => {
     expect((e as Error).message).toBe(`submission object ${labels[1].submissionKey} changed since ingest`);
   });
 });
+
+describe('Function: checkAgreement (critical misses)', () => {
+  // Issue 10: the check matched the words 'missed a ' of a message written by gold scoring; rewording it would have turned the check off.
+  it('opens a critical-miss review from the scorer\'s structured misses, whatever the words of the reasons', async () => {
+    // Arrange
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(
+      makeProtocol({ task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 } } as never),
+    );
+    await deps.repo.createBatch({
+      batchId: 'b-d', programId: 'prog-1', round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
+      itemCount: 2, goldCount: 2, slaHours: 48, status: 'rejected', createdAt: T0,
+    });
+    await deps.repo.putScore({
+      batchId: 'b-d', workforceId: 'vendor-a', protocol: 'chest-xray@1', taskType: 'detection', goldN: 2, goldCorrect: 0,
+      accuracy: 0, interval: { lower: 0, upper: 0.66 }, kappa: null, summary: {}, verdict: 'rejected', notes: [],
+      items: [
+        // Reworded reasons, structured miss: reviewed.
+        { caseId: 'g-1', correct: false, metrics: { tp: 0, fn: 1 }, reasons: ['Knoten von 9 mm übersehen'],
+          criticalMisses: [{ finding: 'nodule', diameterMm: 9, criticalDiameterMm: 4 }] },
+        // The old words without a structured miss: not a critical miss.
+        { caseId: 'g-2', correct: false, metrics: { tp: 0, fn: 1 }, reasons: ['missed a 9.0 mm nodule (critical size 4 mm)'] },
+      ],
+    });
+
+    // Act
+    const r = await checkAgreement(deps, { batchId: 'b-d' });
+
+    // Assert
+    expect(r.needed).toBe(1);
+    const a = await deps.repo.getAdjudication(r.adjudicationId);
+    expect(a?.needs.map((n) => [n.caseId, n.kind])).toEqual([['g-1', 'critical-miss']]);
+    expect(a?.needs[0].reason).toContain('missed a 9.0 mm nodule (critical size 4 mm)');
+  });
+});

@@ -91,4 +91,27 @@ describe('Use case: refuseShares', () => {
     await expect(refuseShares(deps, { programId: PROGRAM, protocolId: 'chest-xray', round: 3, reason: 'x', actor: 'pm:alice' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(refuseShares(deps, { programId: PROGRAM, protocolId: 'chest-xray', round: 2, reason: ' ', actor: 'pm:alice' })).rejects.toThrow(/reason/);
   });
+
+  it('lets only one of an approval and a refusal racing on one proposal win; the other gets a conflict', async () => {
+    // Both check the ledger before either appends; the decision's one event id decides.
+    for (const first of ['approve', 'refuse'] as const) {
+      // Arrange
+      const deps = makeFakeDeps();
+      await seed(deps);
+      const approve = () => approveShares(deps, { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 2, actor: 'pm:bob' });
+      const refuse = () => refuseShares(deps, { programId: PROGRAM, protocolId: 'chest-xray', round: 2, reason: 'not now', actor: 'pm:alice' });
+
+      // Act
+      const outcomes = await Promise.allSettled(first === 'approve' ? [approve(), refuse()] : [refuse(), approve()]);
+
+      // Assert
+      const lost = outcomes.filter((o) => o.status === 'rejected');
+      expect(lost).toHaveLength(1);
+      expect(lost[0].status === 'rejected' && lost[0].reason).toBeInstanceOf(ConflictError);
+      const decisions = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'shares.approved' || e.type === 'shares.refused');
+      expect(decisions).toHaveLength(1);
+      const stored = await deps.repo.getShares(PROGRAM, 'chest-xray', 2);
+      expect(stored).toEqual(decisions[0].type === 'shares.approved' ? { 'vendor-a': 0.8, 'vendor-b': 0.2 } : undefined);
+    }
+  });
 });
