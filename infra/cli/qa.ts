@@ -7,6 +7,7 @@ import { type CommandContext, contextOf, positiveInt } from './context.js';
 import { percent, table } from './format.js';
 import type { GoldlineIo } from './io.js';
 import { UsageError } from './profile.js';
+import { registerQualityCommands } from './quality.js';
 import { registerTraceCommand } from './trace.js';
 
 const QA = 'qa';
@@ -100,6 +101,7 @@ export function registerQaCommands(root: Command, io: GoldlineIo): void {
 
   // `qa trace` is the top-level `trace` (infra/cli/trace.ts), kept under qa as well.
   registerTraceCommand(qa, io);
+  registerQualityCommands(qa, io);
 
   qa.command('export <what>')
     .description('export scorecards or accepted labels (what: scorecards | labels)')

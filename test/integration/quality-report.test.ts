@@ -7,6 +7,9 @@
  * presigned URLs, parsed, and matched with their `export.created` events.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BatchScore,
@@ -23,6 +26,8 @@ import {
   wilsonInterval,
 } from '../../functions/domain/index.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
+import { type GoldlineIo, processIo } from '../../infra/cli/io.js';
+import { runGoldline } from '../../infra/cli/program.js';
 import { type ApiServer, startApiServer } from '../../infra/local/api-server.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { runDemo } from '../../infra/local/demo/run-demo.js';
@@ -219,5 +224,30 @@ describe('Quality report: every figure recomputed from the stored labels (embedd
     expect(html).not.toMatch(/<script|<link|https?:\/\//);
     for (const w of new Set(batches.filter((b) => b.round === 1).map((b) => b.workforceId))) expect(html).toContain(w);
     expect((await call('GET', `/v1/programs/${PROGRAM_ID}/rounds/99/report.html`)).status).toBe(404);
+  });
+
+  it('goldline qa quality prints the same report as the API (--json), the agreement matrix as a table, and qa round-report writes the HTML', async () => {
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: GoldlineIo = { ...processIo, out: (t) => out.push(t), err: (t) => err.push(t), errRaw: () => {}, errIsTTY: false, env: {} };
+      const code = await runGoldline(['--endpoint', api.url, '--token', await api.issuer.issueToken('qa'), '--program', PROGRAM_ID, ...args], io);
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const json = await run('qa', 'quality', '--by', 'annotator', '--json');
+    expect(json.code, json.err).toBe(0);
+    expect(QualityReport.parse(JSON.parse(json.out))).toEqual(await report('annotator'));
+    const text = await run('qa', 'quality');
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/agreement on \d+ overlap cases/);
+    expect(text.out).toMatch(/Dawid–Skene/);
+    const dir = await mkdtemp(join(tmpdir(), 'goldline-quality-'));
+    try {
+      const html = await run('qa', 'round-report', '1', '--out', join(dir, 'round-1.html'));
+      expect(html.code, html.err).toBe(0);
+      expect(await readFile(join(dir, 'round-1.html'), 'utf8')).toMatch(/^<!doctype html>[\s\S]*@media print/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
