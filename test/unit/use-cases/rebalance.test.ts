@@ -54,6 +54,20 @@ describe('Use case: rebalanceAfterBatch', () => {
     expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'shares.changed')).toHaveLength(2);
   });
 
+  it('stores each scorecard with the ledger position it reflects, so a rebuild from the ledger folds exactly those events', async () => {
+    const deps = await roundReadyToRebalance('automatic');
+    await rebalanceAfterBatch(deps, { batchId: 'b-a' });
+    const head = (await deps.repo.listLedger(PROGRAM)).at(-1)!.seq;
+    await rebalanceAfterBatch(deps, { batchId: 'b-b' });
+    const cards = await deps.repo.listScorecards(PROGRAM, 'chest-xray');
+    expect(cards.map((c) => [c.workforceId, c.asOf])).toEqual([
+      ['vendor-a', { seq: head, protocol: 'chest-xray@1' }],
+      ['vendor-b', { seq: head, protocol: 'chest-xray@1' }],
+    ]);
+    // Later events (this rebalance's own share changes) are not part of the cards.
+    expect((await deps.repo.listLedger(PROGRAM)).at(-1)!.seq).toBeGreaterThan(head);
+  });
+
   it('in approval mode, proposes shares and applies them only when a PM approves (once)', async () => {
     const deps = await roundReadyToRebalance('approval');
     await rebalanceAfterBatch(deps, { batchId: 'b-a' });
