@@ -42,6 +42,7 @@ import {
   type ProtocolVersion,
   QuarantineRelease,
   deidentificationProblems,
+  isLedgerEvent,
   protocolRef,
   routeCase,
 } from '../domain/index.js';
@@ -73,8 +74,6 @@ export interface QuarantineList {
   releases: { caseId: string; by: string; at: string; reason: string; overrides: string[] }[];
 }
 
-/** The data of a `case.quarantine-released` event, as {@link releaseQuarantinedCase} writes it. */
-const ReleasedEventData = z.object({ caseId: Identifier, overrides: z.array(z.string()) });
 
 /** `id@version`, as batches and ledger events name a protocol. */
 const ProtocolRef = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}@[1-9]\d{0,8}$/, 'a protocol reference id@version (e.g. chest-xray@1)');
@@ -119,12 +118,9 @@ export async function listQuarantined(deps: Deps, input: ListQuarantinedInput): 
     .filter((c): c is QuarantinedCase => c !== undefined)
     .sort((a, b) => a.caseId.localeCompare(b.caseId));
   const releases = (await deps.repo.listLedger(programId))
-    .filter((e) => e.type === 'case.quarantine-released')
+    .filter(isLedgerEvent('case.quarantine-released'))
     .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId))
-    .map((e) => {
-      const data = ReleasedEventData.parse(e.data);
-      return { caseId: data.caseId, by: e.actor, at: e.at, reason: e.reason, overrides: data.overrides };
-    });
+    .map((e) => ({ caseId: e.data.caseId, by: e.actor, at: e.at, reason: e.reason, overrides: e.data.overrides }));
   return { protocol: ref, onDeidentificationFailure: protocol.routing.onDeidentificationFailure, cases, releases };
 }
 
