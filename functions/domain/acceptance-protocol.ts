@@ -150,3 +150,20 @@ export function formatProtocolPlan(p: ProtocolVersion, volume?: PlannedVolume): 
   if (a.migrationNote) lines.push(`${'migration'.padEnd(12)}${a.migrationNote}`);
   return lines;
 }
+
+/**
+ * For a document without an `acceptance` section: which rule decides it and what
+ * to write instead (undefined when the section is there). Computes no plan.
+ */
+export function acceptanceMigrationNote(p: ProtocolVersion): string | undefined {
+  if (p.acceptance) return undefined;
+  const goldPerBatch = goldCountFor(p.batchSize, p.goldRate);
+  let single: SinglePlan | null = null;
+  try {
+    const { aql, rql, alpha, beta } = DEFAULT_ACCEPTANCE;
+    single = singleSamplingPlan({ aql, rql, alpha, beta });
+  } catch {
+    single = null;
+  }
+  return migrationNoteFor(p, goldPerBatch, single);
+}

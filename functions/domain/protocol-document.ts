@@ -903,7 +903,9 @@ export function summarizeProtocol(p: ProtocolVersion): string {
   return [
     `${protocolRef(p)} — ${p.title}`,
     `  task     ${task}`,
-    `  gold     ${pct(p.goldRate)} of each vendor batch; a batch passes at gold accuracy ≥ ${p.thresholds.goldAccuracy} (≥ ${p.thresholds.minGoldItems} gold items)`,
+    p.acceptance
+      ? `  gold     ${pct(p.goldRate)} of each vendor batch, ${pct(p.acceptance.internalGoldRate)} of each internal one; acceptance by ${p.acceptance.rule}: AQL ${p.acceptance.aql}, RQL ${p.acceptance.rql}, α ${p.acceptance.alpha}, β ${p.acceptance.beta} (old threshold ${p.thresholds.goldAccuracy} kept for comparison)`
+      : `  gold     ${pct(p.goldRate)} of each vendor batch; no acceptance section: decided by the defaults (sprt, AQL 0.95, RQL 0.8, α 0.05, β 0.1), not by the old threshold ${p.thresholds.goldAccuracy}`,
     `  overlap  ${pct(p.overlapRate)} of vendor cases also go to a second workforce`,
     `  batches  ${p.batchSize} cases, SLA ${p.slaHours} h, ${p.heartbeatHours === undefined ? 'no heartbeat' : `heartbeat every ${p.heartbeatHours} h`}`,
     `  routing  ${p.routing.rules.length} rule${p.routing.rules.length === 1 ? '' : 's'}, first match wins:`,

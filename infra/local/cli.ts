@@ -7,6 +7,7 @@
  *   diff <old-protocol> <new-protocol>
  *   dry-run <protocol> <cases.jsonl|cases.json>
  *   quarantine list|release|replace …   (infra/local/cli-quarantine.ts)
+ *   protocol plan <protocol> [--batches N | --volume N] [--vendors V]   (infra/local/cli-protocol.ts)
  *   pm|vendor|expert|qa|me …            the HTTP API, by role (infra/cli/program.ts)
  *
  * Also the `goldline` bin (bin/goldline.js runs `main`).
@@ -31,6 +32,8 @@ import {
   parseProtocolDocument,
   summarizeProtocol,
 } from '../../functions/domain/protocol-document.js';
+import { acceptanceMigrationNote } from '../../functions/domain/acceptance-protocol.js';
+import { AcceptancePlanError, protocolPlanLines } from '../cli/protocol-plan.js';
 
 /**
  * A cases file may be large (a dry run over a whole program's cases: 150,000
@@ -46,6 +49,7 @@ Commands:
   diff <old-protocol> <new-protocol>            list what changed from one protocol version to the next
   dry-run <protocol> <cases.jsonl|cases.json>   route sample cases through a protocol and explain each decision
   quarantine list|release|replace …             resolve cases the de-identification gate held back (quarantine --help)
+  protocol plan <protocol> [--batches N|--volume N] [--vendors V]   the acceptance plan: n/c, SPRT, exact α/β, OC table, gold pool
 
 Over the HTTP API (profile .goldline/local.json, written by \`npm start -- --serve\`; each has -h):
   pm protocol|dry-run|workforce|cases|round|assign|shares|quarantine …   program manager
@@ -113,6 +117,8 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   }
   // `quarantine …` has its own options and opens the embedded stack: infra/local/cli-quarantine.ts (loaded only when used).
   if (argv[0] === 'quarantine') return (await import('./cli-quarantine.js')).runQuarantineCli(argv.slice(1), io);
+  // `protocol plan …` has its own options: infra/local/cli-protocol.ts.
+  if (argv[0] === 'protocol') return (await import('./cli-protocol.js')).runProtocolCli(argv.slice(1), io);
   let positionals: string[];
   let help: boolean | undefined;
   try {
@@ -183,6 +189,8 @@ async function validateCommand(path: string, io: CliIo): Promise<number> {
   const protocol = await loadProtocol(path, io);
   io.out(`OK  ${path}`);
   io.out(summarizeProtocol(protocol));
+  const note = acceptanceMigrationNote(protocol);
+  if (note) io.out(`  migration ${note}`);
   return EXIT.ok;
 }
 
@@ -202,7 +210,17 @@ async function dryRunCommand(protocolPath: string, casesPath: string, io: CliIo)
     const n = parsed.problems.length;
     throw new InputError([`INVALID  ${casesPath}: ${n} problem${n === 1 ? '' : 's'}`, ...parsed.problems.map((p) => `  - ${p}`)]);
   }
-  io.out(dryRunRouting(parsed.cases, protocol).text);
+  const routed = dryRunRouting(parsed.cases, protocol);
+  io.out(routed.text);
+  // The acceptance plan for the volume this dry run sends to vendors (one vendor: the worst case).
+  const vendorCases = routed.decisions.filter((d) => d.route.pool === 'vendor').length;
+  io.out('');
+  try {
+    for (const line of protocolPlanLines(protocol, { volume: vendorCases })) io.out(line);
+  } catch (e) {
+    if (!(e instanceof AcceptancePlanError)) throw e;
+    throw new InputError([`no acceptance plan for ${protocolRef(protocol)}: ${e.message}`]);
+  }
   return EXIT.ok;
 }
 
