@@ -25,6 +25,9 @@ import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simula
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { expectProjectionsRebuilt } from '../support/projections.js';
 import { until } from './helpers.js';
+import { froc } from '../../functions/domain/index.js';
+import { loadBatchAnswers } from '../../functions/use-cases/batch-key.js';
+import { getQualityReport } from '../../functions/use-cases/quality-report.js';
 
 const CREATED = '2026-11-01T00:00:00.000Z';
 /** JSON phantoms are no format the de-identification gate reads: the PM vouches for them (flagged in the ledger). */
@@ -272,6 +275,41 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
     expect(await stack.deps.repo.listBatchLabels(batchId)).toHaveLength(batch.itemCount);
   });
 
+  // Issue 12: the quality report of a detection program is recomputed here from the stored gold results, labels and gold findings.
+  it('quality report: lesion sensitivity, false positives per image and FROC/CPM per workforce equal the engine run on what is stored', async () => {
+    const report = await getQualityReport(stack.deps, { programId: 'demo-nodules' });
+    expect(report.taskType).toBe('detection');
+    const batches = await stack.deps.repo.listRoundBatches('demo-nodules', 1);
+    for (const g of report.groups) {
+      const scans: Parameters<typeof froc>[0][number][] = [];
+      let tp = 0;
+      let fn = 0;
+      let fp = 0;
+      let items = 0;
+      for (const b of batches.filter((x) => x.workforceId === g.key)) {
+        const score = await stack.deps.repo.getScore(b.batchId);
+        if (!score) continue;
+        const answers = await loadBatchAnswers(stack.deps, b.batchId);
+        const labels = new Map((await stack.deps.repo.listBatchLabels(b.batchId)).filter((l) => l.gold).map((l) => [l.caseId, l]));
+        for (const i of score.items) {
+          tp += i.metrics?.tp ?? 0;
+          fn += i.metrics?.fn ?? 0;
+          fp += i.metrics?.fp ?? 0;
+          items++;
+          const gold = answers.get(i.caseId) as { findings: { x: number; y: number; z: number; diameterMm: number; excluded?: boolean }[] };
+          scans.push({ marks: (labels.get(i.caseId)?.findings ?? []).map((f) => ({ x: f.x, y: f.y, z: f.z, probability: f.probability })), lesions: gold.findings });
+        }
+      }
+      expect([g.detection?.sensitivity.k, g.detection?.sensitivity.n], g.key).toEqual([tp, tp + fn]);
+      expect(g.detection?.falsePositivesPerImage).toEqual({ falsePositives: fp, images: items, value: items ? fp / items : null });
+      const f = froc(scans);
+      expect(g.detection?.froc?.cpm ?? null, g.key).toBe(Number.isNaN(f.cpm.value) ? null : f.cpm.value);
+      expect(g.detection?.froc?.lesions).toBe(f.lesions);
+    }
+    const sens = (w: string) => report.groups.find((x) => x.key === w)?.detection?.sensitivity.value ?? Number.NaN;
+    expect(sens('vendor-good')).toBeGreaterThan(sens('vendor-bad'));
+  });
+
   it('tells the vendor what to mark without revealing gold', () => {
     const m = results[0].manifest;
     expect(m.task).toMatchObject({ type: 'detection', finding: 'nodule' });
@@ -395,6 +433,32 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
     ]);
     expect(aliases).toHaveLength(2);
     expect((await stack.deps.repo.getBatch(batchId))?.status).toBe('accepted');
+  });
+
+  // Issue 12: the quality report of a segmentation program is recomputed here from the stored per-gold-item figures.
+  it('quality report: Dice, HD95 and NSD distributions per workforce equal quantiles of the stored per-item figures', async () => {
+    const report = await getQualityReport(stack.deps, { programId: 'demo-organs' });
+    expect(report.taskType).toBe('segmentation');
+    const batches = await stack.deps.repo.listRoundBatches('demo-organs', 1);
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const pos = (s.length - 1) / 2;
+      return s[Math.floor(pos)] + (s[Math.ceil(pos)] - s[Math.floor(pos)]) * (pos - Math.floor(pos));
+    };
+    for (const g of report.groups) {
+      const items = [];
+      for (const b of batches.filter((x) => x.workforceId === g.key)) items.push(...((await stack.deps.repo.getScore(b.batchId))?.items ?? []));
+      expect(g.segmentation?.goldPass.n, g.key).toBe(items.length);
+      for (const metric of ['dice:liver', 'hd95Mm:liver']) {
+        const values = items.map((i) => i.metrics?.[metric]).filter((v): v is number => typeof v === 'number');
+        const d = g.segmentation?.metrics.find((m) => m.metric === metric)?.distribution;
+        expect(d?.n, `${g.key} ${metric}`).toBe(values.length);
+        if (values.length) expect(d?.median).toBeCloseTo(median(values), 12);
+      }
+    }
+    const dice = (w: string) => report.groups.find((x) => x.key === w)?.segmentation?.metrics.find((m) => m.metric === 'dice:liver')?.distribution.median ?? Number.NaN;
+    expect(dice('vendor-good')).toBe(1);
+    expect(dice('vendor-bad')).toBeLessThan(0.85);
   });
 
   it('stores each accepted mask label with a pointer to its line in the uploaded file', async () => {
