@@ -14,6 +14,7 @@ export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';
 export * from './planning.js';
+export * from './projections.js';
 export * from './quality/report.js';
 export * from './quality/report-html.js';
 export * from './quality/report-schema.js';
