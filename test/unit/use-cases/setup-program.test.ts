@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { ingestCases } from '../../../functions/use-cases/setup-program.js';
+import { describe, expect, it, vi } from 'vitest';
+import { isLedgerEvent } from '../../../functions/domain/index.js';
+import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../../functions/use-cases/setup-program.js';
 import { buildPng, tEXt } from '../../support/images.js';
-import { makeFakeDeps, makeProtocol } from '../fakes.js';
+import { makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
 
 const PROGRAM = 'prog-1';
 
@@ -77,5 +78,46 @@ describe('Use case: ingestCases', () => {
     expect(flagged).toEqual([
       expect.objectContaining({ subject: 'b', actor: 'pm:ana', reason: attestation.reason, protocol: 'chest-xray@1', data: expect.objectContaining({ imageKey: 'images/b.gif', uninspected: [expect.any(String)] }) }),
     ]);
+  });
+
+  it('records the gate verdict of every new case in cases.ingested before storing the cases; a retry after a crash records it once', async () => {
+    // Arrange: the case writes fail once (a crash after the event).
+    const deps = makeFakeDeps();
+    await deps.repo.putProtocolVersion(makeProtocol());
+    await deps.objects.putBytes(deps.buckets.images, 'images/a.png', buildPng([]), 'image/png');
+    await deps.objects.putBytes(deps.buckets.images, 'images/b.png', buildPng([tEXt('Author', 'DOE^JANE')]), 'image/png');
+    const rows = [['a', 'images/a.png'], ['b', 'images/b.png']].map(([caseId, imageKey]) => ({ caseId, imageKey, modality: 'CR', bodyPart: 'CHEST', site: 's', deidentified: true }));
+    vi.spyOn(deps.repo, 'putCases').mockRejectedValueOnce(new Error('crash'));
+    const ingest = () => ingestCases(deps, { programId: PROGRAM, protocolId: 'chest-xray', protocolVersion: 1, cases: rows, gold: [], actor: 'pm:ana' });
+    await expect(ingest()).rejects.toThrow('crash');
+
+    // Act
+    await ingest();
+
+    // Assert
+    expect((await deps.repo.listCases(PROGRAM)).map((c) => c.caseId)).toEqual(['a', 'b']);
+    const events = (await deps.repo.listLedger(PROGRAM)).filter(isLedgerEvent('cases.ingested'));
+    expect(events.map((e) => [e.actor, e.data.cases, e.data.gated, e.data.verdicts])).toEqual([
+      ['pm:ana', ['a', 'b'], ['b'], [{ caseId: 'a', verdict: 'clear', findings: 0 }, { caseId: 'b', verdict: 'quarantined', findings: 1 }]],
+    ]);
+  });
+});
+
+describe('Use case: registerProtocolVersion and registerWorkforce', () => {
+  it('records protocol.registered in the program\'s ledger and workforce.created, each before its item, once', async () => {
+    const deps = makeFakeDeps();
+    const p = makeProtocol();
+
+    await registerProtocolVersion(deps, p, { programId: PROGRAM, actor: 'pm:ana' });
+    await registerProtocolVersion(deps, p, { programId: PROGRAM, actor: 'pm:ana' });
+    await registerWorkforce(deps, PROGRAM, makeWorkforce('vendor-a'), 'pm:ana');
+    await registerWorkforce(deps, PROGRAM, makeWorkforce('vendor-a'), 'pm:ana');
+
+    const events = await deps.repo.listLedger(PROGRAM);
+    expect(events.map((e) => [e.type, e.subject, e.actor])).toEqual([
+      ['protocol.registered', 'chest-xray@1', 'pm:ana'],
+      ['workforce.created', 'vendor-a', 'pm:ana'],
+    ]);
+    expect(events[0].data).toMatchObject({ protocolId: 'chest-xray', version: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });
