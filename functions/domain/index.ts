@@ -15,6 +15,7 @@ export * from './ledger-query.js';
 export * from './model/index.js';
 export * from './planning.js';
 export * from './projections.js';
+export * from './quality/index.js';
 export * from './quality/report.js';
 export * from './quality/report-html.js';
 export * from './quality/report-schema.js';
