@@ -7,7 +7,7 @@
  */
 import { loadBatchKey } from './batch-key.js';
 import { NotFoundError } from './errors.js';
-import { finalizeBatch } from './finalize-batch.js';
+import { finalizeApplied, finalizeBatch } from './finalize-batch.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
@@ -77,9 +77,7 @@ export async function recordFailure(
   // labels it did not get to write are written now, and then they stand.
   const labelsEvent = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:labels`);
   const finalized = labelsEvent?.type === 'labels.recorded';
-  if (finalized && (await deps.repo.listBatchLabels(batch.batchId)).length < labelsEvent.data.labels) {
-    await finalizeBatch(deps, { batchId: batch.batchId });
-  }
+  if (finalized && !(await finalizeApplied(deps, batch, labelsEvent))) await finalizeBatch(deps, { batchId: batch.batchId });
   // An acceptance is revoked only if the ledger holds it (settle may have moved
   // the status but failed to record the event): scorecards never go below zero.
   const acceptedInLedger = Boolean(await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:accepted`));

@@ -8,11 +8,11 @@
  * 3. Accepted batch: its real cases are labelled. Rejected: they go back to
  *    pending and are planned again next round.
  */
-import type { LabelLine, RleMask3D, StoredLabel } from '../domain/index.js';
+import type { LabelLine, LedgerEventOf, RleMask3D, StoredLabel } from '../domain/index.js';
 import { loadBatchAliases, loadBatchKey } from './batch-key.js';
 import { ConflictError } from './errors.js';
 import { record } from './ledger.js';
-import type { Deps } from './ports.js';
+import type { BatchRecord, Deps } from './ports.js';
 import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
 
 export async function finalizeBatch(deps: Deps, input: { batchId: string }): Promise<{ labels: number; status: string }> {
@@ -90,6 +90,18 @@ export async function finalizeBatch(deps: Deps, input: { batchId: string }): Pro
     await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId });
   }
   return { labels: stored.length, status: batch.status };
+}
+
+/**
+ * Whether a finalize whose `labels.recorded` is in the ledger got to write what
+ * follows it: every label, and no case of the batch left assigned to it. A crash
+ * between the event and these writes leaves it false; finalizing again then
+ * completes them (and is safe: nothing supersedes the labels before
+ * CheckAgreement, which runs after finalize).
+ */
+export async function finalizeApplied(deps: Deps, batch: Pick<BatchRecord, 'batchId' | 'programId'>, recorded: LedgerEventOf<'labels.recorded'>): Promise<boolean> {
+  if ((await deps.repo.listBatchLabels(batch.batchId)).length < recorded.data.labels) return false;
+  return !(await deps.repo.listCases(batch.programId)).some((c) => c.state === 'assigned' && c.batchId === batch.batchId);
 }
 
 /** The stored form of a label line: the class, the findings, or a pointer to the mask. */
