@@ -38,7 +38,7 @@ export const QueryLedgerInput = z.strictObject({
   workforceId: Identifier.optional(),
   kind: z
     .string()
-    .refine((k) => (LedgerEventType.options as readonly string[]).includes(k) || EVENT_FAMILIES.includes(k), {
+    .refine((k) => LedgerEventType.safeParse(k).success || EVENT_FAMILIES.includes(k), {
       message: `an event type (${LedgerEventType.options.join(', ')}) or a family (${EVENT_FAMILIES.join(', ')})`,
     })
     .optional(),

@@ -244,7 +244,7 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps, dispatch: RoundD
     async (c) => {
       const { programId, workforceId } = c.req.valid('param');
       const terms = c.req.valid('json');
-      const { recentGold: _r, goldSeen: _g, ...w } = await registerWorkforce(deps(), programId, { workforceId, ...terms });
+      const { recentGold: _r, goldSeen: _g, ...w } = await registerWorkforce(deps(), programId, { workforceId, ...terms }, actorFor(c));
       return c.json(w, 200);
     },
   );
@@ -325,7 +325,7 @@ export function registerPmRoutes(app: ApiApp, deps: () => Deps, dispatch: RoundD
     async (c) => {
       const { programId } = c.req.valid('param');
       const req = c.req.valid('json');
-      return c.json(await ingestCases(deps(), { programId, ...req }), 200);
+      return c.json(await ingestCases(deps(), { programId, ...req, actor: actorFor(c) }), 200);
     },
   );
 
