@@ -215,90 +215,113 @@ function checkResult(r: GoldResult, i: number): void {
   }
 }
 
-/**
- * Runs the CUSUM over a series; after an alarm the chart restarts at 0 (the
- * alarm is raised once per excursion). Batches without gold leave it unchanged.
- */
-export function runCusum(series: readonly GoldResult[], params: CusumParams): { points: ChartPoint[]; excursions: Excursion[] } {
-  const lat = cusumLattice(params);
-  let s = 0; // scaled by m: an integer
-  let start = -1;
-  const points: ChartPoint[] = [];
-  const excursions: Excursion[] = [];
-  for (const [i, r] of series.entries()) {
-    checkResult(r, i);
-    const errors = r.goldN - r.goldCorrect;
-    s = Math.max(0, s + lat.m * errors - r.goldN);
-    if (s > 0 && start < 0) start = i;
-    if (s === 0) start = -1;
-    const alarm = s >= lat.H;
-    points.push({ index: i, statistic: s / lat.m, limit: lat.H / lat.m, alarm });
-    if (alarm) {
-      excursions.push({ chart: 'cusum', indices: range(start < 0 ? i : start, i), statistic: s / lat.m, limit: lat.H / lat.m });
-      s = 0;
-      start = -1;
-    }
-  }
-  return { points, excursions };
+/** A chart fed one batch at a time: `push` returns the reading and, on an alarm, the excursion (the chart then restarts). */
+export interface Chart {
+  push(r: GoldResult): ChartPoint & { excursion?: Excursion };
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, k) => from + k);
 
 /**
- * Runs the lower EWMA over a series of per-batch gold accuracies. The limit at
- * batch t is p0 − L·sd(z_t) with the exact variance (varying gold counts and
- * the time-varying term). After an alarm the chart restarts at z = p0.
- * Batches without gold leave it unchanged.
+ * The CUSUM as a stepper; after an alarm it restarts at 0 (the alarm is raised
+ * once per excursion). A batch without gold leaves it unchanged.
  */
-export function runEwma(series: readonly GoldResult[], params: EwmaParams): { points: ChartPoint[]; excursions: Excursion[] } {
+export function cusumChart(params: CusumParams): Chart {
+  const lat = cusumLattice(params);
+  let s = 0; // scaled by m: an integer
+  let start = -1;
+  let i = -1;
+  return {
+    push(r) {
+      i += 1;
+      checkResult(r, i);
+      s = Math.max(0, s + lat.m * (r.goldN - r.goldCorrect) - r.goldN);
+      if (s > 0 && start < 0) start = i;
+      if (s === 0) start = -1;
+      const point = { index: i, statistic: s / lat.m, limit: lat.H / lat.m, alarm: s >= lat.H };
+      if (!point.alarm) return point;
+      const excursion: Excursion = { chart: 'cusum', indices: range(start < 0 ? i : start, i), statistic: point.statistic, limit: point.limit };
+      s = 0;
+      start = -1;
+      return { ...point, excursion };
+    },
+  };
+}
+
+/**
+ * The lower EWMA as a stepper on per-batch gold accuracy. The limit at batch t
+ * is p0 − L·sd(z_t) with the exact variance (varying gold counts and the
+ * time-varying term). After an alarm it restarts at z = p0. A batch without
+ * gold leaves it unchanged.
+ */
+export function ewmaChart(params: EwmaParams): Chart {
   const { p0, lambda, L } = EwmaParams.parse(params);
   const sigma2 = p0 * (1 - p0);
   let zt = p0;
-  let variance = 0; // Var(z_t)/1, restarted with the chart
+  let variance = 0;
   let start = -1;
-  const points: ChartPoint[] = [];
-  const excursions: Excursion[] = [];
-  for (const [i, r] of series.entries()) {
-    checkResult(r, i);
-    if (r.goldN === 0) {
-      points.push({ index: i, statistic: zt, limit: variance > 0 ? p0 - L * Math.sqrt(variance) : Number.NEGATIVE_INFINITY, alarm: false });
-      continue;
-    }
-    zt = lambda * (r.goldCorrect / r.goldN) + (1 - lambda) * zt;
-    variance = (1 - lambda) ** 2 * variance + (lambda ** 2 * sigma2) / r.goldN;
-    const limit = p0 - L * Math.sqrt(variance);
-    if (zt < p0 && start < 0) start = i;
-    if (zt >= p0) start = -1;
-    const alarm = zt < limit;
-    points.push({ index: i, statistic: zt, limit, alarm });
-    if (alarm) {
-      excursions.push({ chart: 'ewma', indices: range(start < 0 ? i : start, i), statistic: zt, limit });
+  let i = -1;
+  return {
+    push(r) {
+      i += 1;
+      checkResult(r, i);
+      if (r.goldN === 0) return { index: i, statistic: zt, limit: variance > 0 ? p0 - L * Math.sqrt(variance) : Number.NEGATIVE_INFINITY, alarm: false };
+      zt = lambda * (r.goldCorrect / r.goldN) + (1 - lambda) * zt;
+      variance = (1 - lambda) ** 2 * variance + (lambda ** 2 * sigma2) / r.goldN;
+      const limit = p0 - L * Math.sqrt(variance);
+      if (zt < p0 && start < 0) start = i;
+      if (zt >= p0) start = -1;
+      const point = { index: i, statistic: zt, limit, alarm: zt < limit };
+      if (!point.alarm) return point;
+      const excursion: Excursion = { chart: 'ewma', indices: range(start < 0 ? i : start, i), statistic: zt, limit };
       zt = p0;
       variance = 0;
       start = -1;
-    }
+      return { ...point, excursion };
+    },
+  };
+}
+
+function runChart(chart: Chart, series: readonly GoldResult[]): { points: ChartPoint[]; excursions: Excursion[] } {
+  const points: ChartPoint[] = [];
+  const excursions: Excursion[] = [];
+  for (const r of series) {
+    const { excursion, ...point } = chart.push(r);
+    points.push(point);
+    if (excursion) excursions.push(excursion);
   }
   return { points, excursions };
 }
+
+/** Runs the CUSUM over a series (see {@link cusumChart}). */
+export const runCusum = (series: readonly GoldResult[], params: CusumParams) => runChart(cusumChart(params), series);
+
+/** Runs the lower EWMA over a series (see {@link ewmaChart}). */
+export const runEwma = (series: readonly GoldResult[], params: EwmaParams) => runChart(ewmaChart(params), series);
 
 /**
  * EWMA run length (in batches of `n` gold items at true accuracy `accuracy`) by
  * the Brook & Evans Markov-chain approximation: z on `cells` equal cells of
  * [0, 1] (each cell's mass sits at its centre), the time-varying limit applied
- * at each step, survival summed until below `tail`. Returns the ARL and the
- * run-length CDF for the first `cdfLength` batches.
+ * at each step, survival summed until below `tail`. With `inControlBatches` = k
+ * the chart first runs k batches at p0 and the run length is counted from the
+ * change, given no alarm before it (the steady-state delay: the limits have
+ * widened and z has spread). Returns the ARL and the run-length CDF for the
+ * first `cdfLength` batches.
  */
 export function ewmaRunLength(
   params: EwmaParams,
   n: number,
   accuracy: number,
-  options: { cells?: number; tail?: number; maxBatches?: number; cdfLength?: number } = {},
+  options: { cells?: number; tail?: number; maxBatches?: number; cdfLength?: number; inControlBatches?: number } = {},
 ): { arl: number; cdf: number[] } {
   const { p0, lambda, L } = EwmaParams.parse(params);
   const cells = options.cells ?? 2000;
   const tail = options.tail ?? 1e-7;
   const maxBatches = options.maxBatches ?? 200_000;
   const cdfLength = options.cdfLength ?? 0;
+  const before = options.inControlBatches ?? 0;
+  const pmfIn = binomialPmf(n, p0);
   const pmf = binomialPmf(n, accuracy);
   const cellOf = (z: number): number => Math.min(cells - 1, Math.max(0, Math.floor(z * cells)));
   // Transition targets from each cell, for each outcome w (correct items).
@@ -310,44 +333,55 @@ export function ewmaRunLength(
     target.push(row);
   }
   const sigma2 = (p0 * (1 - p0)) / n;
+  let variance = 0;
   let dist = new Float64Array(cells);
-  // Start at z_0 = p0 exactly: the first step from p0 (not a cell centre).
-  let survival = 0;
-  let variance = (lambda ** 2 * sigma2);
-  {
+  let atStart = true; // z_0 = p0 exactly (not a cell centre)
+  const step = (law: number[]): void => {
+    variance = (1 - lambda) ** 2 * variance + lambda ** 2 * sigma2;
     const limit = p0 - L * Math.sqrt(variance);
-    for (let w = 0; w <= n; w++) {
-      const z1 = lambda * (w / n) + (1 - lambda) * p0;
-      if (z1 >= limit) dist[cellOf(z1)] += pmf[w];
+    const next = new Float64Array(cells);
+    if (atStart) {
+      for (let w = 0; w <= n; w++) {
+        const z1 = lambda * (w / n) + (1 - lambda) * p0;
+        if (z1 >= limit) next[cellOf(z1)] += law[w];
+      }
+      atStart = false;
+    } else {
+      for (let c = 0; c < cells; c++) {
+        const mass = dist[c];
+        if (mass === 0) continue;
+        const row = target[c];
+        for (let w = 0; w <= n; w++) {
+          const to = row[w];
+          if ((to + 0.5) / cells >= limit) next[to] += mass * law[w];
+        }
+      }
     }
+    dist = next;
+  };
+  for (let t = 0; t < before; t++) step(pmfIn);
+  if (before > 0) {
+    const alive = dist.reduce((s, x) => s + x, 0);
+    dist = dist.map((x) => x / alive);
   }
   let arl = 1; // P(T > 0) = 1
   const cdf: number[] = [];
   for (let t = 1; t <= maxBatches; t++) {
-    survival = dist.reduce((s, x) => s + x, 0);
+    step(pmf);
+    const survival = dist.reduce((s, x) => s + x, 0);
     if (cdf.length < cdfLength) cdf.push(1 - survival);
     arl += survival;
     if (survival < tail && cdf.length >= cdfLength) break;
-    variance = (1 - lambda) ** 2 * variance + lambda ** 2 * sigma2;
-    const limit = p0 - L * Math.sqrt(variance);
-    const next = new Float64Array(cells);
-    for (let c = 0; c < cells; c++) {
-      const mass = dist[c];
-      if (mass === 0) continue;
-      const row = target[c];
-      for (let w = 0; w <= n; w++) {
-        const to = row[w];
-        if ((to + 0.5) / cells >= limit) next[to] += mass * pmf[w];
-      }
-    }
-    dist = next;
   }
   return { arl, cdf };
 }
 
-/** The smallest k with P(EWMA run length ≤ k) ≥ `probability` (Brook & Evans approximation). */
-export function ewmaDetectionBatches(params: EwmaParams, n: number, accuracy: number, probability = 0.9, kMax = 1000): number {
-  const { cdf } = ewmaRunLength(params, n, accuracy, { cdfLength: kMax, tail: 1 });
+/**
+ * The smallest k with P(EWMA run length ≤ k) ≥ `probability` (Brook & Evans
+ * approximation), the change coming after `inControlBatches` batches at p0.
+ */
+export function ewmaDetectionBatches(params: EwmaParams, n: number, accuracy: number, probability = 0.9, inControlBatches = 0, kMax = 1000): number {
+  const { cdf } = ewmaRunLength(params, n, accuracy, { cdfLength: kMax, tail: 1, inControlBatches });
   const k = cdf.findIndex((c) => c >= probability);
   if (k < 0) throw new RangeError(`ewma: not detected with probability ${probability} within ${kMax} batches`);
   return k + 1;
