@@ -3,9 +3,11 @@
  * 1. Find the protocol (the one named, or the program's only one) and its latest version with batches.
  * 2. Read its batches round by round (paged), their scores and labels, the cases and the ledger (paged).
  * 3. Detection: read the gold findings of the gold items (the hidden answers) for FROC.
+ *    Segmentation: read the masks of the cases three or more workforces segmented (at most MAX_STAPLE_CASES) for STAPLE.
  * 4. Build the report (pure: functions/domain/quality/report.ts).
  * Read-only. Bounded: at most MAX_REPORT_BATCHES batches are read.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type BatchScore,
@@ -15,11 +17,13 @@ import {
   type ProtocolVersion,
   QualityGrouping,
   type QualityReport,
+  type StapleCaseMasks,
   type StoredLabel,
   buildQualityReport,
+  decodeUploadedMask,
 } from '../domain/index.js';
 import { loadBatchAnswers } from './batch-key.js';
-import { InvalidInputError, NotFoundError } from './errors.js';
+import { IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { parse } from './work-queries.js';
 
@@ -100,6 +104,47 @@ async function readGoldFindings(deps: Deps, scores: readonly BatchScore[]): Prom
   return out;
 }
 
+/** STAPLE reads and decodes every rater's mask of a case: at most this many cases per report. */
+export const MAX_STAPLE_CASES = 20;
+
+/**
+ * The masks of the cases three or more workforces segmented (their own labels:
+ * no gold item, no adjudication), each read from its uploaded file at the
+ * ingested version and checked against the recorded SHA-256. The first
+ * MAX_STAPLE_CASES such cases by case id.
+ */
+async function readStapleMasks(deps: Deps, labels: readonly StoredLabel[]): Promise<StapleCaseMasks[]> {
+  const byCase = new Map<string, Map<string, StoredLabel>>();
+  for (const l of labels) {
+    if (l.gold || l.adjudicationId || !l.maskRef) continue;
+    const m = byCase.get(l.caseId) ?? new Map<string, StoredLabel>();
+    byCase.set(l.caseId, m);
+    if (!m.has(l.workforceId)) m.set(l.workforceId, l);
+  }
+  const chosen = [...byCase.entries()].filter(([, m]) => m.size >= 3).sort(([a], [b]) => a.localeCompare(b)).slice(0, MAX_STAPLE_CASES);
+  const files = new Map<string, string[]>();
+  const out: StapleCaseMasks[] = [];
+  for (const [caseId, m] of chosen) {
+    const raters: StapleCaseMasks['raters'] = [];
+    for (const [rater, l] of [...m.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const fileKey = `${l.submissionKey}@${l.submissionVersionId ?? ''}`;
+      let lines = files.get(fileKey);
+      if (!lines) {
+        const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey, l.submissionVersionId);
+        if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
+        if (createHash('sha256').update(bytes).digest('hex') !== l.submissionSha256) throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
+        lines = new TextDecoder().decode(bytes).split(/\r?\n/);
+        files.set(fileKey, lines);
+      }
+      const line = lines[(l.maskRef?.line ?? 0) - 1];
+      if (line === undefined) throw new IntegrityError(`submission ${l.submissionKey} has no line ${l.maskRef?.line}`);
+      raters.push({ rater, masks: decodeUploadedMask(JSON.parse(line).mask) });
+    }
+    out.push({ caseId, raters });
+  }
+  return out;
+}
+
 /**
  * The quality report of a program's protocol, grouped by workforce, annotator,
  * round, protocol version or a case attribute (`subgroup:site`, `subgroup:ageBand`, …).
@@ -109,6 +154,7 @@ export async function getQualityReport(deps: Deps, input: z.input<typeof GetQual
   const read = await readQualityInputs(deps, req.programId, req.protocol);
   const cases = await deps.repo.listCases(req.programId);
   const goldFindings = read.protocol.task.type === 'detection' ? await readGoldFindings(deps, read.scores) : undefined;
+  const stapleCases = read.protocol.task.type === 'segmentation' ? await readStapleMasks(deps, read.labels) : undefined;
   return buildQualityReport({
     programId: req.programId,
     protocol: read.protocol,
@@ -119,5 +165,6 @@ export async function getQualityReport(deps: Deps, input: z.input<typeof GetQual
     cases,
     events: read.events,
     ...(goldFindings ? { goldFindings } : {}),
+    ...(stapleCases ? { stapleCases } : {}),
   });
 }

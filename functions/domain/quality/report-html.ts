@@ -68,6 +68,10 @@ export function renderRoundReportHtml(r: QualityReport, meta: { round: number; g
     parts.push(table(['Rater A', 'Rater B', 'Agreement', "Cohen's κ", "Gwet's AC1"], r.agreement.pairs.map((p) => [e(p.a), e(p.b), prop(p.percentAgreement), est(p.kappa), est(p.ac1)])));
     if (r.agreement.fleissKappa) parts.push(`<p>Fleiss' κ ${est(r.agreement.fleissKappa)}; Krippendorff's α ${est(r.agreement.krippendorffAlpha)}</p>`);
   }
+  if (r.staple?.raters.length) {
+    parts.push(`<h2>STAPLE on ${new Set(r.staple.cases.map((c) => c.caseId)).size} cases three or more raters segmented</h2>`);
+    parts.push(table(['Rater', 'Cases', 'Mean sensitivity', 'Mean specificity'], r.staple.raters.map((x) => [e(x.rater), String(x.cases), num(x.meanSensitivity), num(x.meanSpecificity)])));
+  }
   if (r.dawidSkene) {
     parts.push('<h2>Dawid–Skene: the confusion each rater makes most</h2>');
     parts.push(

@@ -160,6 +160,23 @@ export const DawidSkeneFigures = z.object({
   overlapConsensus: z.array(z.object({ caseId: z.string(), label: z.string(), posterior: z.number() })),
 });
 
+export const StapleFigures = z.object({
+  /** Per case three or more raters segmented, per structure: the consensus and each rater against it. */
+  cases: z.array(
+    z.object({
+      caseId: z.string(),
+      structure: z.string(),
+      consensusVoxels: z.number().int().min(0),
+      iterations: z.number().int().min(0),
+      converged: z.boolean(),
+      raters: z.array(z.object({ rater: z.string(), sensitivity: z.number().nullable(), specificity: z.number().nullable() })),
+    }),
+  ),
+  /** Per rater: the mean sensitivity and specificity over the cases it segmented. */
+  raters: z.array(z.object({ rater: z.string(), cases: z.number().int().min(0), meanSensitivity: z.number().nullable(), meanSpecificity: z.number().nullable() })),
+  notes: z.array(z.string()),
+});
+
 export const QualityReport = z.object({
   programId: z.string(),
   /** The protocol version whose task, classes and minimum the report uses (the latest with labels). */
@@ -172,6 +189,8 @@ export const QualityReport = z.object({
   groups: z.array(GroupReport),
   agreement: AgreementFigures.nullable(),
   dawidSkene: DawidSkeneFigures.nullable(),
+  /** Segmentation: STAPLE where three or more raters segmented a case (null for other tasks, or when the masks were not read). */
+  staple: StapleFigures.nullable(),
   /** What the report could not compute, and why. */
   notes: z.array(z.string()),
 });

@@ -13,6 +13,7 @@ import { type FrocScan, type Lesion, LUNA16_FP_RATES, froc, isDefined } from '..
 import { type RaterAnswer, dawidSkeneView, overlapAgreement } from './report-agreement.js';
 import { distribution, groupBy, proportion } from './report-figures.js';
 import { operationsFigures } from './report-operations.js';
+import { type StapleCaseMasks, stapleView } from './report-staple.js';
 import type { GroupReport, QualityGrouping, QualityReport } from './report-schema.js';
 
 /** Everything a report is computed from (one program, one protocol id). */
@@ -29,6 +30,8 @@ export interface QualityInputs {
   events: readonly LedgerEvent[];
   /** Detection: the gold findings of gold cases (for FROC); omitted: FROC not computed. */
   goldFindings?: ReadonlyMap<string, readonly Lesion[]>;
+  /** Segmentation: the masks of cases three or more raters segmented (for STAPLE); omitted: STAPLE not computed. */
+  stapleCases?: readonly StapleCaseMasks[];
 }
 
 /** One scored gold item with where it belongs. */
@@ -138,7 +141,13 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
   } else {
     notes.push(`${p.task.type}: agreement and Dawid–Skene are classification figures; masks and findings are compared against gold`);
   }
-  if (p.task.type === 'segmentation') notes.push('STAPLE consensus is not computed in this report (it needs every rater mask of a case read back from uploads)');
+  let stapleFigures: QualityReport['staple'] = null;
+  if (p.task.type === 'segmentation') {
+    if (input.stapleCases) {
+      stapleFigures = stapleView(input.stapleCases, p.task.labels);
+      if (stapleFigures.cases.length === 0) notes.push('STAPLE: no case was segmented by three or more raters');
+    } else notes.push('STAPLE not computed: the masks were not read');
+  }
   if (p.task.type === 'detection' && !input.goldFindings) notes.push('FROC not computed: the gold findings were not read');
   if (input.by === 'annotator' || input.by.startsWith('subgroup:')) notes.push('operations are per batch: not split by annotator or case attribute');
 
@@ -152,6 +161,7 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
     groups,
     agreement,
     dawidSkene,
+    staple: stapleFigures,
     notes,
   };
 }

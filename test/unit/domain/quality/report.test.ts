@@ -6,6 +6,10 @@ import {
   cohenKappa,
   gwetAC1,
   QualityReport,
+  type RleMask3D,
+  encodeRle3d,
+  renderRoundReportHtml,
+  staple,
   wilsonInterval,
 } from '../../../../functions/domain/index.js';
 import { T0, makeCase, makeLedgerEvent, makeProtocol } from '../../fakes.js';
@@ -144,5 +148,45 @@ describe('Function: buildQualityReport', () => {
     expect(r.agreement?.pairs).toEqual([]);
     expect(r.agreement?.fleissKappa).toBeNull();
     expect(r.notes.join(' ')).toMatch(/no overlap case/);
+  });
+
+  it('runs STAPLE on a case three raters segmented: the rater who drew half the organ has the lowest sensitivity', () => {
+    const dims: [number, number, number] = [8, 8, 2];
+    const mask = (keep: (x: number, y: number) => boolean): RleMask3D[] => {
+      const data = new Uint8Array(128);
+      for (let z = 0; z < 2; z++) for (let y = 2; y < 6; y++) for (let x = 2; x < 6; x++) if (keep(x, y)) data[x + 8 * (y + 8 * z)] = 1;
+      return [encodeRle3d({ dims, spacing: [1, 1, 1], data }, 1)];
+    };
+    const full = () => true;
+    const half = (x: number) => x < 4;
+    const seg = makeProtocol({ task: { type: 'segmentation', labels: { '1': 'liver' }, minDice: 0.8, maxHd95Mm: 5 } });
+    const r = buildQualityReport({
+      ...inputs,
+      protocol: seg,
+      scores: [],
+      by: 'workforce',
+      stapleCases: [{ caseId: 'c00', raters: [{ rater: 'w-a', masks: mask(full) }, { rater: 'w-b', masks: mask(full) }, { rater: 'w-c', masks: mask(half) }] }],
+    });
+    const dense = (m: RleMask3D[]) => {
+      const out = new Uint8Array(128);
+      for (let k = 0; k < m[0].runs.length; k += 2) out.fill(1, m[0].runs[k], m[0].runs[k] + m[0].runs[k + 1]);
+      return out;
+    };
+    const direct = staple([dense(mask(full)), dense(mask(full)), dense(mask(half))]);
+    const c = r.staple?.cases[0];
+    expect(c).toMatchObject({ caseId: 'c00', structure: 'liver', iterations: direct.iterations });
+    expect(c?.raters.map((x) => x.sensitivity)).toEqual(direct.sensitivity);
+    expect(c?.consensusVoxels).toBe(direct.consensus.reduce((s, v) => s + v, 0));
+    expect(r.staple?.raters.find((x) => x.rater === 'w-c')?.meanSensitivity).toBeLessThan(r.staple?.raters.find((x) => x.rater === 'w-a')?.meanSensitivity ?? 0);
+    expect(r.agreement).toBeNull();
+  });
+
+  it('renders a round report that escapes every value and prints on A4', () => {
+    const r = buildQualityReport({ ...inputs, programId: '<script>alert(1)</script>', by: 'workforce' });
+    const html = renderRoundReportHtml(r, { round: 1, generatedAt: T0 });
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toMatch(/@media print\{@page\{size:A4/);
+    for (const w of ['w-a', 'w-b', 'w-c']) expect(html).toContain(w);
   });
 });
