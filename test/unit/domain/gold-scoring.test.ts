@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scoreClassificationSubmission } from '../../../functions/domain/gold-scoring.js';
-import { BatchItem, type ProtocolVersion } from '../../../functions/domain/model/index.js';
+import { scoreClassificationSubmission, scoreSubmissionAgainstGold } from '../../../functions/domain/gold-scoring.js';
+import { BatchItem, DetectionLabelLine, type ProtocolVersion } from '../../../functions/domain/model/index.js';
 import { makeProtocol } from '../fakes.js';
 
 interface Row {
@@ -186,5 +186,34 @@ describe('Function: scoreClassificationSubmission', () => {
     expect(ordinalNear.accuracy).toBe(ordinalFar.accuracy);
     expect(nominalNear.kappa).toBeCloseTo(nominalFar.kappa!, 12);
     expect(ordinalNear.kappa!).toBeGreaterThan(ordinalFar.kappa!);
+  });
+});
+
+describe('Function: scoreSubmissionAgainstGold (detection critical misses)', () => {
+  it('returns each missed finding at or above the critical diameter as structured data on the item, beside its words', () => {
+    // Arrange: two gold findings, 9 mm (critical at 4 mm) and 3 mm; the workforce marks neither.
+    const protocol = makeProtocol({
+      task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 },
+    } as never);
+    const alias = 'k3v9x2m7qa8d';
+    const findings = [
+      { x: 10, y: 10, z: 10, diameterMm: 9, excluded: false, id: 'n-1' },
+      { x: 50, y: 50, z: 10, diameterMm: 3, excluded: false },
+    ];
+
+    // Act
+    const score = scoreSubmissionAgainstGold({
+      batchId: 'b-1',
+      workforceId: 'vendor-a',
+      protocol,
+      items: [BatchItem.parse({ alias, caseId: 'case-1', gold: true })],
+      lines: new Map([[alias, DetectionLabelLine.parse({ alias, annotator: 'r-1', findings: [] })]]),
+      answers: new Map([['case-1', { findings }]]),
+    });
+
+    // Assert
+    expect(score.items[0].criticalMisses).toEqual([{ finding: 'nodule', findingId: 'n-1', diameterMm: 9, criticalDiameterMm: 4 }]);
+    expect(score.items[0].reasons).toContain('missed a 9.0 mm nodule (critical size 4 mm)');
+    expect(score.verdict).toBe('rejected');
   });
 });
