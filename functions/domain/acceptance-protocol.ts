@@ -167,3 +167,24 @@ export function acceptanceMigrationNote(p: ProtocolVersion): string | undefined 
   }
   return migrationNoteFor(p, goldPerBatch, single);
 }
+
+/** Share of an internal team's batch that is blind gold (`acceptance.internalGoldRate`, default 0.02). */
+export const internalGoldRateOf = (p: Pick<ProtocolVersion, 'acceptance'>): number => (p.acceptance ?? DEFAULT_ACCEPTANCE).internalGoldRate;
+
+/**
+ * An internal team's batch score: measured like a vendor's (the same items,
+ * figures and interval), but never rejected for payment — internal teams are
+ * not paid per case. The verdict is `accepted` and the reason says what the gold
+ * shows (and what would have decided a vendor batch).
+ *
+ * @example internalBatchScore(score).notes[0] // 'internal team: measured, not paid per case — gold 0/1 passed; never rejected by its gold'
+ */
+export function internalBatchScore<S extends { verdict: string; goldN: number; goldCorrect: number; notes: string[] }>(score: S): S {
+  const shows = score.goldN === 0 ? 'no gold item in this batch' : `gold ${score.goldCorrect}/${score.goldN} passed`;
+  const would = score.verdict === 'accepted' ? '' : ` (a vendor batch would have been ${score.verdict})`;
+  return {
+    ...score,
+    verdict: 'accepted',
+    notes: [`internal team: measured, not paid per case — ${shows}; never rejected by its gold${would}`, ...score.notes],
+  };
+}

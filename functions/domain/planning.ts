@@ -2,7 +2,8 @@
  * Round planning: route every case, then split each pool's work across
  * workforces by allocation shares, qualifications and capacity.
  */
-import type { Case, ProtocolVersion, Shares, Workforce } from './model/index.js';
+import { DEFAULT_ACCEPTANCE, type Case, type ProtocolVersion, type Shares, type Workforce } from './model/index.js';
+import { goldCountFor } from './batching.js';
 import { stableHash } from './random.js';
 import { assignmentProblem } from './assignment.js';
 import { type RoutingDecision, routeCase } from './routing.js';
@@ -36,12 +37,28 @@ const qualified = (w: Workforce, required: readonly string[]): boolean =>
   w.status !== 'suspended' && !w.paused && required.every((q) => w.qualifications.includes(q));
 
 /**
+ * Share of a workforce's batch that is hidden gold: a vendor's `goldRate` (on
+ * probation, the higher probation rate); an internal team's
+ * `acceptance.internalGoldRate` (default 0.02: every workforce is measured).
+ */
+export function goldRateFor(w: Pick<Workforce, 'kind' | 'status'>, protocol: ProtocolVersion): number {
+  if (w.kind !== 'vendor') return (protocol.acceptance ?? DEFAULT_ACCEPTANCE).internalGoldRate;
+  return w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+}
+
+/**
  * Capacity for real cases this round: hidden gold items take vendor capacity too,
  * so a vendor with capacity C and gold rate r can take ⌊C·(1−r)⌋ real cases.
  */
 export function caseCapacity(w: Workforce, protocol: ProtocolVersion): number {
-  // A vendor on probation gets the higher probation gold rate.
-  const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+  const goldRate = goldRateFor(w, protocol);
+  if (w.kind !== 'vendor') {
+    // Internal gold is small: the most real cases m with m + its gold within capacity
+    // (a team of capacity 1 still gets its case: 1 real case carries no gold).
+    let m = w.capacityPerRound;
+    while (m > 0 && m + goldCountFor(m, goldRate) > w.capacityPerRound) m--;
+    return m;
+  }
   // The epsilon keeps float error (90 × 0.7 = 62.99999…) from losing a case.
   return Math.floor(w.capacityPerRound * (1 - goldRate) + 1e-9);
 }

@@ -14,6 +14,7 @@ import {
   type GoldAnswer,
   type ProtocolVersion,
   type Workforce,
+  goldRateFor,
   mixGoldItems,
   planRound,
   protocolRef,
@@ -143,15 +144,16 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
   // Hidden gold obeys the same rules as work: only cases the protocol would send
   // to this vendor (routing, qualifications, de-identification gate) may be its gold.
   const goldCases = allCases.filter((c) => c.goldPool && goldAnswers[c.caseId] !== undefined);
+  // An internal team's blind gold: any gold case the protocol does not exclude
+  // whose qualifications it holds (vendor-routed cases need none of a vendor's).
   const goldFor = (w: Workforce): string[] =>
-    w.kind !== 'vendor'
-      ? []
-      : goldCases
-          .filter((c) => {
-            const d = routeCase(c, protocol);
-            return d.route.pool === 'vendor' && d.route.qualifications.every((q) => w.qualifications.includes(q));
-          })
-          .map((c) => c.caseId);
+    goldCases
+      .filter((c) => {
+        const d = routeCase(c, protocol);
+        if (w.kind !== 'vendor') return d.route.pool === 'vendor' || (d.route.pool === 'internal' && d.route.qualifications.every((q) => w.qualifications.includes(q)));
+        return d.route.pool === 'vendor' && d.route.qualifications.every((q) => w.qualifications.includes(q));
+      })
+      .map((c) => c.caseId);
 
   const existing = await deps.repo.getRound(programId, round);
   if (existing && existing.protocolId !== protocol.protocolId) {
@@ -170,8 +172,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     const overlapIds = new Set(plan.overlaps.map((o) => o.caseId));
     for (const w of workforces) {
       const assigned: Case[] = plan.assignments[w.workforceId] ?? [];
-      // A vendor on probation gets more gold; internal teams get none.
-      const goldRate = w.kind !== 'vendor' ? 0 : w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+      // A vendor on probation gets more gold; internal teams get blind gold at acceptance.internalGoldRate.
+      const goldRate = goldRateFor(w, protocol);
       const history = w.recentGold.map((g) => g.caseIds);
       const seen = new Set(w.goldSeen);
       const pool = goldFor(w);
@@ -297,8 +299,8 @@ export async function dispatchRound(deps: Deps, input: DispatchRoundInput): Prom
     // have re-queued them, and they must not be pulled back into it.
     if (status === 'planned' || status === 'awaiting-submission') await deps.repo.assignCases(programId, own, b.batchId);
   }
-  // Each vendor's recent gold (the reuse cap), by batch id: writing it again is a no-op.
-  for (const w of workforces.filter((x) => x.kind === 'vendor')) {
+  // Each workforce's recent gold (the reuse cap), by batch id: writing it again is a no-op.
+  for (const w of workforces.filter((x) => x.kind === 'vendor' || keys.some((k) => k.workforceId === x.workforceId && k.items.some((i) => i.gold)))) {
     const mine = keys.filter((k) => k.workforceId === w.workforceId);
     if (mine.length === 0) continue;
     const ids = new Set(mine.map((k) => k.batchId));

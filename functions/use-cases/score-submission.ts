@@ -6,7 +6,7 @@
  * 3. Append `batch.scored` (deterministic id: once per batch; the commit point),
  *    then store the score (a retry computes the same score from the same inputs).
  */
-import { scoreSubmissionAgainstGold } from '../domain/index.js';
+import { internalBatchScore, scoreSubmissionAgainstGold } from '../domain/index.js';
 import { loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -33,6 +33,8 @@ export async function scoreSubmission(
       // The only step that reads the hidden answers.
       answers: await loadBatchAnswers(deps, batch.batchId),
     });
+    // An internal team is measured by its blind gold, never rejected by it (not paid per case).
+    if (batch.workforceKind === 'internal') score = internalBatchScore(score);
   }
   await record(deps, {
     eventId: `${batch.batchId}:scored`,

@@ -146,9 +146,13 @@ describe('Function: caseCapacity', () => {
     expect(caseCapacity(makeWorkforce('v', { kind: 'vendor', capacityPerRound: 15 }), protocol)).toBe(13);
   });
 
-  it('returns the full capacity of an internal team (internal batches carry no hidden gold)', () => {
+  // Issue 11: internal teams get blind gold too (acceptance.internalGoldRate), no longer the full capacity.
+  it('returns an internal team its capacity net of its blind gold at the internal gold rate, not the vendor rate', () => {
     const protocol = makeProtocol({ goldRate: 0.2 });
-    expect(caseCapacity(makeWorkforce('t', { kind: 'internal', capacityPerRound: 100 }), protocol)).toBe(100);
+    // 98 real cases + round(98 × 0.02 / 0.98) = 2 gold = 100.
+    expect(caseCapacity(makeWorkforce('t', { kind: 'internal', capacityPerRound: 100 }), protocol)).toBe(98);
+    expect(caseCapacity(makeWorkforce('t', { kind: 'internal', capacityPerRound: 1 }), protocol)).toBe(1);
+    expect(caseCapacity(makeWorkforce('t', { kind: 'internal', capacityPerRound: 100 }), makeProtocol({ goldRate: 0.2, acceptance: { internalGoldRate: 0 } }))).toBe(100);
   });
 
   it('returns the full capacity when the gold rate is 0', () => {
