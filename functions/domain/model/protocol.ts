@@ -2,12 +2,15 @@
  * Protocol versions: the rules a program manager writes. Immutable once a batch
  * has used them; every batch, label and ledger event records `id@version`.
  */
+import { MAX_BATCH_CASES } from '../item-size.js';
 import { z } from 'zod';
 import { DeidentificationSettings } from './deidentification-settings.js';
 import { closestName } from '../spelling.js';
 import { ProtocolAcceptance } from './protocol-acceptance.js';
+import { ProtocolDrift } from './protocol-drift.js';
 
 export * from './protocol-acceptance.js';
+export * from './protocol-drift.js';
 
 export const Identifier = z
   .string()
@@ -279,7 +282,8 @@ export const ProtocolVersion = z
         slaHours: z.number().positive().default(72),
       })
       .prefault({}),
-    batchSize: z.number().int().min(1).max(10_000),
+    /** At most MAX_BATCH_CASES: a batch's events list its case ids, and the largest must fit DynamoDB's item limit. */
+    batchSize: z.number().int().min(1).max(MAX_BATCH_CASES),
     /** Default SLA for a batch when the workforce does not set its own. */
     slaHours: z.number().positive().max(24 * 365),
     /**
@@ -319,6 +323,8 @@ export const ProtocolVersion = z
         mode: z.enum(['automatic', 'approval']).default('automatic'),
       })
       .prefault({}),
+    /** Drift charts on per-batch gold results (CUSUM, EWMA; model/protocol-drift.ts). Absent: the defaults (`driftOf`). */
+    drift: ProtocolDrift.optional(),
     createdBy: z.string().min(1),
     createdAt: z.iso.datetime(),
   })

@@ -15,6 +15,7 @@ import {
   runCusum,
   runEwma,
 } from '../../../../functions/domain/quality/index.js';
+import { ProtocolDrift, driftOf } from '../../../../functions/domain/model/index.js';
 import { type RandomSource, seededRandomSource } from '../../../../functions/domain/random.js';
 
 /** The documented designs (docs/quality-alarms.md): 10 gold items per batch, AQL 0.95, RQL 0.80. */
@@ -174,5 +175,19 @@ describe('Known answer: a stable vendor’s false alarms match the design ARL0 (
     const { arl } = ewmaRunLength(EWMA, N, 0.95);
     const { mean, se } = meanRunLength('ewma', 22);
     expect(Math.abs(mean - arl)).toBeLessThan(3 * se);
+  });
+});
+
+describe('Schema: ProtocolDrift (the protocol’s drift section)', () => {
+  it('returns the documented defaults for an absent section and fills a partial one', () => {
+    expect(driftOf({})).toEqual({ cusum: { p0: 0.95, p1: 0.8, h: 2 }, ewma: { lambda: 0.2, L: 2.7 } });
+    expect(ProtocolDrift.parse({ cusum: { h: 3 } })).toEqual({ cusum: { p0: 0.95, p1: 0.8, h: 3 }, ewma: { lambda: 0.2, L: 2.7 } });
+  });
+
+  it('refuses p1 at or above p0, pointing at cusum.p1, and an unknown key', () => {
+    const bad = ProtocolDrift.safeParse({ cusum: { p0: 0.9, p1: 0.9 } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['cusum.p1', expect.stringMatching(/p1 \(0.9\) must be below p0 \(0.9\)/)]]);
+    expect(ProtocolDrift.safeParse({ ewma: { lamda: 0.3 } }).success).toBe(false);
   });
 });
