@@ -14,4 +14,5 @@ fi
 "$PY" scripts/reference/kappa_reference.py
 "$PY" scripts/reference/segmentation_reference.py fixtures > test/fixtures/reference/segmentation.json
 "$PY" scripts/reference/acceptance_reference.py
+"$PY" scripts/reference/subgroups_reference.py
 git --no-pager diff --stat -- test/fixtures/reference || true
