@@ -60,11 +60,18 @@ export async function writeDashboard(dir: string): Promise<string[]> {
   const files = await buildDashboard();
   await mkdir(dir, { recursive: true });
   for (const f of files) await writeFile(join(dir, f.path), f.body);
-  return files.map((f) => join(dir, f.path));
+  // On the CloudFront site the API is the same origin (/v1/* goes to the HTTP API).
+  await writeFile(join(dir, 'config.json'), `${JSON.stringify({ apiBaseUrl: '' })}\n`);
+  return [...files.map((f) => join(dir, f.path)), join(dir, 'config.json')];
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2] ?? 'dashboard/dist';
-  const written = await writeDashboard(dir);
-  console.log(`dashboard built: ${written.join(', ')}`);
+  writeDashboard(dir).then(
+    (written) => console.log(`dashboard built: ${written.join(', ')}`),
+    (e: unknown) => {
+      console.error(`dashboard build failed: ${(e as Error).message}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -25,6 +25,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { GoldlineApi } from './api-construct.js';
+import { DashboardSite } from './dashboard-site.js';
 import {
   BUCKETS,
   FUNCTIONS,
@@ -202,6 +203,8 @@ export class GoldlineStack extends Stack {
   readonly ingestDeadLetters: Queue;
   /** User pool, app client and HTTP API in front of the Api function. */
   readonly api: GoldlineApi;
+  /** The QA dashboard's bucket and CloudFront distribution. */
+  readonly dashboard: DashboardSite;
 
   constructor(scope: Construct, id: string, props: GoldlineStackProps = {}) {
     super(scope, id, props);
@@ -391,6 +394,9 @@ export class GoldlineStack extends Stack {
       workHandler: this.functions.WorkApi,
       dispatchRound: this.functions.DispatchRound,
     });
+
+    // ---- QA dashboard: static site + CDN (infra/dashboard-site.ts) --------
+    this.dashboard = new DashboardSite(this, 'Dashboard', { key: this.key, accessLogs: this.accessLogs, httpApi: this.api.httpApi });
 
     // ---- Outputs ----------------------------------------------------------
     for (const def of FUNCTIONS) {

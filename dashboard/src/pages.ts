@@ -26,7 +26,7 @@ const scorecards: Page = async (api, out) => {
         String(c.batchesAccepted),
         String(c.batchesRejected),
         fmt(c.slaAdherence),
-        fmt(c.costPerAcceptedCase),
+        c.costPerAcceptedCase === null ? '—' : `$${c.costPerAcceptedCase.toFixed(2)}`,
       ]),
     ),
   );

@@ -5,22 +5,9 @@
  * styles from this origin only (no inline, no eval), API calls to this origin.
  */
 import { type DashboardFile, buildDashboard } from '../../dashboard/build.js';
+import { dashboardCsp } from '../../dashboard/csp.js';
 
 export const DASHBOARD_PATH = '/dashboard/';
-
-/** The policy the local server and the CloudFront distribution (infra/dashboard-site.ts) both send. */
-export function dashboardCsp(apiOrigin = "'self'"): string {
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    `connect-src ${apiOrigin}`,
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 const SECURITY_HEADERS = {
   'content-security-policy': dashboardCsp(),

@@ -247,7 +247,8 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
     const focused: string[] = [];
     for (let i = 0; i < 14; i++) {
       await page.keyboard.press('Tab');
-      focused.push(await page.evaluate(() => `${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim().slice(0, 40) ?? ''}`));
+      // A string evaluated in the page (the test's tsconfig has no DOM types).
+      focused.push(await page.evaluate<string>("document.activeElement?.tagName + ':' + (document.activeElement?.textContent?.trim().slice(0, 40) ?? '')"));
     }
     expect(focused).toContain('A:Agreement');
     expect(focused).toContain('BUTTON:Sign out');
@@ -265,12 +266,11 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
     for (const name of ['scorecards', 'trends', 'confusion', 'agreement', 'subgroups', 'shares', 'pipeline', 'adjudications']) {
       await page.goto(`${dashboardUrl}#/${name}`);
       await page.locator('#page h2').waitFor();
-      await page.waitForFunction(() => !document.getElementById('page')?.hasAttribute('aria-busy'));
+      await page.locator('#page:not([aria-busy])').waitFor({ state: 'attached' }); // (waitForFunction would eval in the page: the CSP refuses it)
       await page.evaluate(axe);
-      const violations = await page.evaluate(async () => {
-        const r = await (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }> } }).axe.run();
-        return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: JSON.stringify(v.nodes.map((n) => (n as { html: string }).html.slice(0, 120))) }));
-      });
+      const violations = await page.evaluate<{ id: string; impact: string | null; nodes: string }[]>(
+        'axe.run().then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: JSON.stringify(v.nodes.map((n) => n.html.slice(0, 120))) })))',
+      );
       for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') serious.push(`${name}: ${v.id} (${v.impact}, ${v.nodes} nodes)`);
     }
     expect(serious).toEqual([]);

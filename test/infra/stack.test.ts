@@ -18,6 +18,7 @@ import {
   STATE_MACHINES,
   UPLOAD_PREFIX,
 } from '../../infra/definitions.js';
+import { dashboardCsp } from '../../dashboard/csp.js';
 import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
 import { allows, grantsOfRole, type TemplateJson } from '../support/iam-grants.js';
 
@@ -328,6 +329,55 @@ describe('Stack: GoldlineStack', () => {
       expect(resources[logicalId(stack, stack.functions.IngestUpload)].Properties.DeadLetterConfig).toEqual({
         TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] },
       });
+    });
+  });
+
+  describe('QA dashboard site', () => {
+    it('keeps the dashboard files in a private, versioned, access-logged bucket that only its CloudFront distribution reads', () => {
+      const files = logicalId(stack, stack.dashboard.bucket);
+      const props = resources[files].Properties;
+      expect(props.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(props.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: logicalId(stack, stack.accessLogs) }, LogFilePrefix: 'dashboard/' });
+      const cdn = logicalId(stack, stack.dashboard.distribution);
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: files },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudfront.amazonaws.com' },
+              Action: 's3:GetObject',
+              Condition: { StringEquals: { 'AWS:SourceArn': Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: cdn }])]) }) } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('serves index.html over HTTPS with the dashboard CSP, logs to its own bucket and forwards /v1/* uncached to the HTTP API', () => {
+      type Behavior = { PathPattern: string; TargetOriginId: string; AllowedMethods: string[]; CachePolicyId: string };
+      const cdn = resources[logicalId(stack, stack.dashboard.distribution)].Properties.DistributionConfig as {
+        DefaultRootObject: string;
+        DefaultCacheBehavior: { ViewerProtocolPolicy: string };
+        Logging: { Bucket: unknown };
+        CacheBehaviors: Behavior[];
+        Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown> }[];
+      };
+      expect(cdn.DefaultRootObject).toBe('index.html');
+      expect(cdn.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+      expect(cdn.Logging.Bucket).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.dashboard.logs), 'RegionalDomainName'] });
+      template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+        ResponseHeadersPolicyConfig: Match.objectLike({
+          SecurityHeadersConfig: Match.objectLike({ ContentSecurityPolicy: { ContentSecurityPolicy: dashboardCsp(), Override: true } }),
+        }),
+      });
+      const api = cdn.CacheBehaviors.find((b) => b.PathPattern === '/v1/*')!;
+      expect(api.AllowedMethods).toEqual(['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE']);
+      expect(api.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // the managed CachingDisabled policy
+      const origin = cdn.Origins.find((o) => o.Id === api.TargetOriginId)!;
+      expect(origin.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+      expect(JSON.stringify(origin.DomainName)).toContain(logicalId(stack, stack.api.httpApi));
     });
   });
 
