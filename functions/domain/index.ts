@@ -10,6 +10,7 @@ export * from './deidentification.js';
 export * from './protocol-document.js';
 export * from './gold-scoring.js';
 export * from './label-file.js';
+export * from './item-size.js';
 export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';

@@ -12,6 +12,7 @@ import {
   ProtocolVersion,
   type ProtocolVersionInput,
   canonicalJson,
+  chunkIngest,
   undeclaredCaseAttributes,
   Workforce,
   type WorkforceInput,
@@ -178,8 +179,11 @@ export async function ingestCases(
   const protocol = input.protocolVersion === undefined ? input.protocolId : `${input.protocolId}@${input.protocolVersion}`;
 
   // The ledger first (the commit point): the gate's verdict on every case new to
-  // the program, under an id fixed by the manifest, so a retry after a crash
-  // part-way through the writes below appends nothing twice.
+  // the program, under ids fixed by the manifest, so a retry after a crash
+  // part-way through the writes below appends nothing twice. A large ingest is
+  // recorded in chunks (chunkIngest), each event within DynamoDB's item limit;
+  // the cases are stored only after every chunk is, so a retry finds the same
+  // new cases, makes the same chunks and appends only the missing ones.
   const known = new Set((await deps.repo.listCases(input.programId)).map((c) => c.caseId));
   const fresh = cases.filter((c) => !known.has(c.caseId));
   if (fresh.length > 0) {
@@ -188,24 +192,31 @@ export async function ingestCases(
       verdict: c.deidentificationFindings.length > 0 ? ('quarantined' as const) : attestedParts.has(c.caseId) ? ('attested' as const) : ('clear' as const),
       findings: c.deidentificationFindings.length,
     }));
-    const held = verdicts.filter((v) => v.verdict === 'quarantined');
     const manifest = sha256Hex(JSON.stringify(cases.map((c) => [c.caseId, c.imageKey]))).slice(0, 16);
-    await record(deps, {
-      eventId: `${input.programId}:ingest:${input.ingestId ?? 'setup'}:${manifest}`,
-      programId: input.programId,
-      type: 'cases.ingested',
-      actor: input.actor ?? 'pm',
-      protocol,
-      subject: input.ingestId ? `ingest ${input.ingestId}` : `ingest of ${fresh.length} case(s)`,
-      reason: `${fresh.length} case(s) ingested: ${verdicts.filter((v) => v.verdict !== 'quarantined').length} clear (${verdicts.filter((v) => v.verdict === 'attested').length} on an attestation), ${held.length} held from vendors by the de-identification gate`,
-      data: {
-        ...(input.ingestId ? { ingestId: input.ingestId } : {}),
-        cases: verdicts.map((v) => v.caseId),
-        gated: held.map((v) => v.caseId),
-        ...(input.awaitingImage ? { awaitingImage: [...input.awaitingImage] } : {}),
-        verdicts,
-      },
-    });
+    const base = `${input.programId}:ingest:${input.ingestId ?? 'setup'}:${manifest}`;
+    for (const part of chunkIngest(verdicts, input.awaitingImage ?? [])) {
+      const held = part.verdicts.filter((v) => v.verdict === 'quarantined');
+      const of = part.chunks > 1 ? ` (part ${part.chunk + 1} of ${part.chunks} of ${verdicts.length})` : '';
+      await record(deps, {
+        // One event keeps the id it always had; a chunked ingest's ids end in `:chunk:<i>`.
+        eventId: part.chunks > 1 ? `${base}:chunk:${part.chunk}` : base,
+        programId: input.programId,
+        type: 'cases.ingested',
+        actor: input.actor ?? 'pm',
+        protocol,
+        subject: input.ingestId ? `ingest ${input.ingestId}` : `ingest of ${verdicts.length} case(s)`,
+        reason: `${part.verdicts.length} case(s) ingested${of}: ${part.verdicts.filter((v) => v.verdict !== 'quarantined').length} clear (${part.verdicts.filter((v) => v.verdict === 'attested').length} on an attestation), ${held.length} held from vendors by the de-identification gate`,
+        data: {
+          ...(input.ingestId ? { ingestId: input.ingestId } : {}),
+          cases: part.verdicts.map((v) => v.caseId),
+          gated: held.map((v) => v.caseId),
+          ...(input.awaitingImage ? { awaitingImage: part.awaitingImage } : {}),
+          verdicts: part.verdicts,
+          chunk: part.chunk,
+          chunks: part.chunks,
+        },
+      });
+    }
   }
   // What passed on an attestation instead of an inspection is flagged in the ledger, with who vouched for it.
   for (const c of cases) {

@@ -26,6 +26,7 @@ import {
 } from '../../functions/domain/model/index.js';
 import { type ChainedLedgerEvent, GENESIS_HASH, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
+import { DYNAMO_ITEM_LIMIT, dynamoItemSize } from '../../functions/domain/item-size.js';
 import { LEDGER_SAMPLES } from './ledger-samples.js';
 import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
 import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
@@ -295,6 +296,11 @@ export class InMemoryRepository implements Repository {
     if (this.ledger.has(key)) return 'duplicate' as const;
     const head = this.ledgerItems(e.programId, 'SEQ#').at(-1);
     const stored = chainEvent(e, head ? Number(head.seq) + 1 : 1, head ? String(head.hash) : GENESIS_HASH);
+    // DynamoDB (and dynalite) refuse an item over 400 KB: so does the fake, with their error.
+    const sk = `SEQ#${String(stored.seq).padStart(12, '0')}`;
+    if (dynamoItemSize({ pk: `LEDGER#${e.programId}`, sk, ...stored }) > DYNAMO_ITEM_LIMIT) {
+      throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
+    }
     this.ledger.set(`${e.programId}|SEQ#${String(stored.seq).padStart(12, '0')}`, copy(stored));
     this.ledger.set(key, { eventId: e.eventId, seq: stored.seq, hash: stored.hash });
     return 'appended' as const;

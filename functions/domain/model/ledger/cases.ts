@@ -29,6 +29,9 @@ export const caseEvents = [
     /** API ingest: cases whose image was not uploaded yet. */
     awaitingImage: ids().optional(),
     verdicts: z.array(IngestVerdict),
+    /** A large ingest is recorded in chunks (each event fits DynamoDB's item limit): this event's, 0-based, of `chunks` (absent: one event). */
+    chunk: count().optional(),
+    chunks: z.number().int().min(1).optional(),
   }),
   ledgerKind('case.quarantine-released', {
     caseId: z.string(),
