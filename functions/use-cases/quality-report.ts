@@ -32,6 +32,8 @@ export const GetQualityReportInput = z.strictObject({
   /** The protocol id; omitted: the program's only protocol. */
   protocol: Identifier.optional(),
   by: QualityGrouping.default('workforce'),
+  /** By subgroup: Holm (family-wise error rate, default) or Benjamini–Hochberg (false discovery rate). */
+  correction: z.enum(['holm', 'benjamini-hochberg']).optional(),
 });
 
 /** A report reads every batch of the protocol; beyond this it refuses rather than run unbounded. */
@@ -159,6 +161,7 @@ export async function getQualityReport(deps: Deps, input: z.input<typeof GetQual
     programId: req.programId,
     protocol: read.protocol,
     by: req.by,
+    ...(req.correction ? { correction: req.correction } : {}),
     batches: read.batches,
     scores: read.scores,
     labels: read.labels,

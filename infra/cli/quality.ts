@@ -24,9 +24,10 @@ export function registerQualityCommands(qa: Command, io: GoldlineIo): void {
     .description('quality report: gold accuracy, per-class figures, κ/AC1 agreement matrix, Dawid–Skene confusions, operations')
     .option('--protocol <id>', "the protocol (default: the program's only one)")
     .option('--by <grouping>', 'workforce | annotator | round | protocol | subgroup:<attribute> (e.g. subgroup:site)', 'workforce')
-    .action(async (o: { protocol?: string; by: string }, cmd: Command) => {
+    .addOption(new Option('--correction <name>', 'by subgroup: the multiplicity correction').choices(['holm', 'benjamini-hochberg']))
+    .action(async (o: { protocol?: string; by: string; correction?: string }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, QA);
-      const r = await ctx.api.call<QualityReport>('GET', programPath(ctx, '/quality'), { query: { protocol: o.protocol, by: o.by } });
+      const r = await ctx.api.call<QualityReport>('GET', programPath(ctx, '/quality'), { query: { protocol: o.protocol, by: o.by, correction: o.correction } });
       if (ctx.json) return ctx.printJson(r);
       io.out(`${r.programId} · ${r.protocol} (${r.taskType}) · by ${r.by} · minimum n ${r.minGoldItems}`);
       io.out(
@@ -50,6 +51,10 @@ export function registerQualityCommands(qa: Command, io: GoldlineIo): void {
       if (r.dawidSkene) {
         io.out('\nDawid–Skene: the confusion each rater makes most');
         io.out(table(['rater', 'answers', 'true', 'answered', 'P'], r.dawidSkene.raters.map((x) => [x.rater, x.answers, x.worstConfusion?.trueClass ?? '—', x.worstConfusion?.answered ?? '—', fixed(x.worstConfusion?.probability, 3)])));
+      }
+      if (r.subgroups) {
+        io.out(`\nsubgroups of ${r.subgroups.attribute} against each workforce's rest: ${r.subgroups.test}; ${r.subgroups.correctionName}, α ${r.subgroups.alpha}`);
+        io.out(table(['workforce', r.subgroups.attribute, 'n', 'accuracy', 'rest', 'p', 'adjusted p', ''], r.subgroups.rows.map((x) => [x.unit, x.value, x.n, percent(x.accuracy), percent(x.rest.accuracy), fixed(x.pValue, 4), fixed(x.adjustedPValue, 4), x.flagged ? 'FLAGGED' : x.insufficient ? 'insufficient' : ''])));
       }
       for (const n of r.notes) io.out(`note: ${n}`);
     });

@@ -31,7 +31,7 @@ import { runGoldline } from '../../infra/cli/program.js';
 import { type ApiServer, startApiServer } from '../../infra/local/api-server.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { runDemo } from '../../infra/local/demo/run-demo.js';
-import { DEMO_USERS } from '../../infra/local/issuer.js';
+import type { DEMO_USERS } from '../../infra/local/issuer.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 
 describe('Quality report: every figure recomputed from the stored labels (embedded stack)', () => {
@@ -168,6 +168,8 @@ describe('Quality report: every figure recomputed from the stored labels (embedd
     }
     expect(byAnnotator.groups.reduce((s, g) => s + (g.classification?.goldAccuracy.n ?? 0), 0)).toBe(rows.length);
     const bySite = await report('subgroup:site');
+    expect(bySite.subgroups?.correctionName).toMatch(/Holm/);
+    expect(bySite.subgroups?.rows.reduce((s, r) => s + r.n, 0)).toBe(scores.reduce((s, x) => s + x.items.length, 0));
     const cases = new Map((await stack.deps.repo.listCases(PROGRAM_ID)).map((c) => [c.caseId, c.site]));
     for (const g of bySite.groups) {
       const mine = scores.flatMap((s) => s.items).filter((i) => cases.get(i.caseId) === g.key);

@@ -28,6 +28,10 @@ const QualityQuery = z.object({
         'subgroup:bodyPart, subgroup:scanner, subgroup:flags.<flag>, subgroup:<subgroup key>',
       example: 'workforce',
     }),
+  correction: z
+    .enum(['holm', 'benjamini-hochberg'])
+    .optional()
+    .openapi({ description: 'By subgroup: the multiplicity correction of the subgroup-versus-rest tests (default holm)' }),
 });
 
 const ExportParams = z.object({

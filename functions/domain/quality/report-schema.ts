@@ -177,6 +177,33 @@ export const StapleFigures = z.object({
   notes: z.array(z.string()),
 });
 
+/** Subgroup diagnosis (functions/domain/quality/subgroups.ts): each workforce's subgroups against its own rest. */
+export const SubgroupDiagnosisFigures = z.object({
+  attribute: z.string(),
+  correction: z.enum(['holm', 'benjamini-hochberg']),
+  correctionName: z.string(),
+  test: z.string(),
+  alpha: z.number(),
+  confidence: z.number(),
+  tests: z.number().int().min(0),
+  rows: z.array(
+    z.object({
+      unit: z.string(),
+      value: z.string(),
+      n: z.number().int().min(0),
+      correct: z.number().int().min(0),
+      accuracy: z.number().nullable(),
+      lower: z.number().nullable(),
+      upper: z.number().nullable(),
+      rest: z.object({ n: z.number().int().min(0), correct: z.number().int().min(0), accuracy: z.number().nullable() }),
+      pValue: z.number().nullable(),
+      adjustedPValue: z.number().nullable(),
+      flagged: z.boolean(),
+      insufficient: z.boolean(),
+    }),
+  ),
+});
+
 export const QualityReport = z.object({
   programId: z.string(),
   /** The protocol version whose task, classes and minimum the report uses (the latest with labels). */
@@ -191,6 +218,8 @@ export const QualityReport = z.object({
   dawidSkene: DawidSkeneFigures.nullable(),
   /** Segmentation: STAPLE where three or more raters segmented a case (null for other tasks, or when the masks were not read). */
   staple: StapleFigures.nullable(),
+  /** By subgroup:<attribute>: each workforce's subgroups tested against its own rest, corrected for multiplicity; null otherwise. */
+  subgroups: SubgroupDiagnosisFigures.nullable(),
   /** What the report could not compute, and why. */
   notes: z.array(z.string()),
 });

@@ -14,6 +14,7 @@ import { type RaterAnswer, dawidSkeneView, overlapAgreement } from './report-agr
 import { distribution, groupBy, proportion } from './report-figures.js';
 import { operationsFigures } from './report-operations.js';
 import { type StapleCaseMasks, stapleView } from './report-staple.js';
+import { type Correction, diagnoseSubgroups } from './subgroups.js';
 import type { GroupReport, QualityGrouping, QualityReport } from './report-schema.js';
 
 /** Everything a report is computed from (one program, one protocol id). */
@@ -22,6 +23,8 @@ export interface QualityInputs {
   /** The protocol version whose task, classes and minimum the report uses. */
   protocol: ProtocolVersion;
   by: QualityGrouping;
+  /** By subgroup: the multiplicity correction of the subgroup tests (default Holm). */
+  correction?: Correction;
   batches: readonly Pick<Batch, 'batchId' | 'round' | 'protocol' | 'workforceId' | 'status'>[];
   scores: readonly BatchScore[];
   /** The labels of those batches (every status). Adjudicated labels may be included: they are left out of agreement. */
@@ -162,6 +165,12 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
     agreement,
     dawidSkene,
     staple: stapleFigures,
+    subgroups: input.by.startsWith('subgroup:')
+      ? diagnoseSubgroups(
+          rows.map((r) => ({ unit: r.workforceId, value: attributeValue(cases.get(r.caseId), input.by.slice('subgroup:'.length)), correct: r.item.correct })),
+          { attribute: input.by.slice('subgroup:'.length), correction: input.correction ?? 'holm', minN },
+        )
+      : null,
     notes,
   };
 }

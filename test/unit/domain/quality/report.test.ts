@@ -141,6 +141,10 @@ describe('Function: buildQualityReport', () => {
     const bySite = buildQualityReport({ ...inputs, by: 'subgroup:site' });
     // g2, g4, g6 are site-a; g1, g3, g5 site-b (three workforces each).
     expect(bySite.groups.map((g) => [g.key, g.classification?.goldAccuracy.n])).toEqual([['site-a', 9], ['site-b', 9]]);
+    expect(bySite.subgroups).toMatchObject({ attribute: 'site', correction: 'holm', correctionName: 'Holm (family-wise error rate)' });
+    expect(bySite.subgroups?.rows.map((r) => [r.unit, r.value, r.n])).toEqual([['w-a', 'site-a', 3], ['w-a', 'site-b', 3], ['w-b', 'site-a', 3], ['w-b', 'site-b', 3], ['w-c', 'site-a', 3], ['w-c', 'site-b', 3]]);
+    expect(buildQualityReport({ ...inputs, by: 'subgroup:site', correction: 'benjamini-hochberg' }).subgroups?.correction).toBe('benjamini-hochberg');
+    expect(byRound.subgroups).toBeNull();
   });
 
   it('says why there is no agreement when no case was labelled twice', () => {
