@@ -10,6 +10,10 @@ import { ingestCaseFile, ingestWithImages } from './cases.js';
 import { table } from './format.js';
 import { type GoldlineIo, readInput } from './io.js';
 import { UsageError } from './profile.js';
+import { type PlanVolumeOptions, PlanOptionError, plannedVolume, protocolPlanLines } from './protocol-plan.js';
+import { acceptanceOf, protocolPlanReport } from '../../functions/domain/acceptance-protocol.js';
+import { ProtocolVersion, protocolRef } from '../../functions/domain/model/protocol.js';
+import { parseProtocolDocument } from '../../functions/domain/protocol-document.js';
 
 const enc = encodeURIComponent;
 const programPath = (ctx: CommandContext, rest = '') => `/v1/programs/${enc(ctx.program())}${rest}`;
@@ -66,6 +70,40 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       io.out(r.text);
     });
 
+  protocol
+    .command('plan <fileOrRef>')
+    .description("the acceptance plan of a registered version (id@version) or a protocol file: rule, single plan n/c, SPRT bounds and truncation, exact α/β, OC table, gold pool")
+    .option('--batches <n>', "planned vendor batches (cases = n × the protocol's batchSize)", positiveInt('--batches'))
+    .option('--volume <n>', 'planned real cases for vendors', positiveInt('--volume'))
+    .option('--vendors <n>', 'vendors sharing the volume (default 1: the busiest vendor takes it all)', positiveInt('--vendors'))
+    .action(async (fileOrRef: string, o: PlanVolumeOptions, cmd: Command) => {
+      const p = await protocolFor(cmd, fileOrRef);
+      if (cmd.optsWithGlobals<{ json?: boolean }>().json) {
+        return io.out(JSON.stringify({ protocol: protocolRef(p), acceptance: acceptanceOf(p).section, report: protocolPlanReport(p, plannedVolume(p, o)) }, null, 2));
+      }
+      for (const line of planOrUsage(p, o)) io.out(line);
+    });
+
+  /** A registered version (id@version, from the API) or a protocol document on disk. */
+  const protocolFor = async (cmd: Command, fileOrRef: string): Promise<ProtocolVersion> => {
+    if (/^[a-z0-9][a-z0-9._-]{0,63}@[1-9]\d{0,8}$/.test(fileOrRef)) {
+      const ctx = await contextOf(cmd, io, PM);
+      const { protocolId, version } = protocolRefOption(fileOrRef);
+      return ProtocolVersion.parse(await ctx.api.call('GET', `/v1/protocols/${enc(protocolId)}/versions/${version}`));
+    }
+    const parsed = parseProtocolDocument(new TextDecoder().decode(await readInput(io, fileOrRef, 256 * 1024)), { filename: basename(fileOrRef) });
+    if (!parsed.ok) throw new UsageError(`${fileOrRef} is not a valid protocol:\n  - ${parsed.problems.join('\n  - ')}`);
+    return parsed.protocol;
+  };
+  const planOrUsage = (p: ProtocolVersion, o: PlanVolumeOptions): string[] => {
+    try {
+      return protocolPlanLines(p, o);
+    } catch (e) {
+      if (e instanceof PlanOptionError) throw new UsageError(e.message);
+      throw e;
+    }
+  };
+
   pm.command('dry-run')
     .description("route the program's cases by a protocol version, writing nothing, with a reason per case")
     .requiredOption('--protocol <id@version>', 'the protocol version to route by')
@@ -75,6 +113,10 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       const r = await ctx.api.call<{ text: string }>('POST', programPath(ctx, '/dry-run'), { body: { protocol: o.protocol } });
       if (ctx.json) return ctx.printJson(r);
       io.out(r.text);
+      // The acceptance plan for the cases this dry run sends to vendors.
+      const vendorCases = Number(/^by pool: .*\bvendor (\d+)/m.exec(r.text)?.[1] ?? 0);
+      io.out('');
+      for (const line of planOrUsage(await protocolFor(cmd, o.protocol), { volume: vendorCases })) io.out(line);
     });
 
   const workforce = pm.command('workforce').description("the program's workforces");

@@ -17,6 +17,10 @@ export const chestXrayProtocol = (createdAt: string, opts: { overlapRate?: numbe
   version: 1,
   title: 'Chest X-ray triage: normal vs abnormal',
   task: { type: 'classification', classes: ['normal', 'abnormal'] },
+  // Issue 11: batches are decided by the plan derived from AQL/RQL and the two risks
+  // (SPRT over a vendor's consecutive batches); internal teams get 2% blind gold.
+  acceptance: { aql: 0.95, rql: 0.8, alpha: 0.05, beta: 0.1, rule: 'sprt', internalGoldRate: 0.02 },
+  // The old fixed threshold, still read for comparison.
   thresholds: { goldAccuracy: 0.85, minGoldItems: 5 },
   goldRate: 0.1,
   overlapRate: opts.overlapRate ?? 0,

@@ -105,3 +105,17 @@ describe('goldline protocol plan', () => {
     expect(text).toMatch(/^OC {10}accuracy/m);
   });
 });
+
+describe('goldline pm protocol plan', () => {
+  it('prints for a protocol file the same plan as the offline command', async () => {
+    const file = EXAMPLES[0];
+    const offline = memoryIo({ [file]: read(file) });
+    expect(await runCli(['protocol', 'plan', file, '--volume', '600'], offline)).toBe(EXIT.ok);
+    const lines: string[] = [];
+    const { runGoldline } = await import('../../../infra/cli/program.js');
+    const { processIo } = await import('../../../infra/cli/io.js');
+    const code = await runGoldline(['pm', 'protocol', 'plan', file, '--volume', '600'], { ...processIo, out: (t) => lines.push(...t.split('\n')), err: (t) => lines.push(`ERR ${t}`) });
+    expect(code).toBe(0);
+    expect(lines).toEqual(offline.stdout);
+  });
+});
