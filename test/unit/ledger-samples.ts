@@ -70,6 +70,16 @@ export const LEDGER_SAMPLES: Samples = {
     ledgerHead: { seq: 812, hash: '56'.repeat(32) },
   },
   'export.created': { what: 'dossier', key: 'dossiers/p/rel-1.json', sha256: '78'.repeat(32), rows: 1, releaseId: 'rel-1' },
+  'alarm.raised': {
+    chart: 'cusum',
+    workforceId: 'vendor-b',
+    statistic: 2.22,
+    limit: 2,
+    batchIds: ['b-3', 'b-4'],
+    batchId: 'b-4',
+    firstBatchAt: '2026-01-02T00:00:00.000Z',
+    params: { p0: 0.95, p1: 0.8, h: 2 },
+  },
 };
 
 /** One kind's sample data, with some fields replaced. */
