@@ -4,7 +4,8 @@
  * what the browser test compares with the API's figures).
  */
 import * as Plot from '@observablehq/plot';
-import type { Api, Batch, LedgerEvent, QualityReportT } from './api.js';
+import type { Api } from './api.js';
+import { batchSeries, openAdjudications, pipelineCounts, sharesByRound, subgroupCells } from './derive.js';
 import { type Cell, figure, fmt, fmtInterval, heading, paragraph, pct, table } from './view.js';
 
 export type Page = (api: Api, out: HTMLElement, query: URLSearchParams) => Promise<void>;
@@ -50,19 +51,6 @@ const scorecards: Page = async (api, out) => {
     ),
   );
 };
-
-/** Per workforce, its scored batches in order (round, then batch id), numbered from 1. */
-export function batchSeries(batches: Batch[]): (Batch & { ordinal: number; accuracy: number })[] {
-  const scored = batches
-    .filter((b) => b.score && b.score.goldN > 0)
-    .sort((a, b) => a.workforceId.localeCompare(b.workforceId) || a.round - b.round || a.batchId.localeCompare(b.batchId));
-  const seen = new Map<string, number>();
-  return scored.map((b) => {
-    const ordinal = (seen.get(b.workforceId) ?? 0) + 1;
-    seen.set(b.workforceId, ordinal);
-    return { ...b, ordinal, accuracy: (b.score?.goldCorrect ?? 0) / (b.score?.goldN ?? 1) };
-  });
-}
 
 const trends: Page = async (api, out) => {
   const [batches, ledger] = await Promise.all([api.batches(), api.ledger()]);
@@ -113,6 +101,8 @@ const confusion: Page = async (api, out) => {
         )
       : [],
   );
+  // Dark cells (above half the largest count) get white numbers, light ones black: readable either way.
+  const maxCount = Math.max(1, ...cells.map((c) => c.count));
   out.append(heading('Per-class confusion against gold'), paragraph(`Protocol ${report.protocol}: rows are the gold class, columns the class given.`));
   out.append(
     figure(
@@ -127,7 +117,7 @@ const confusion: Page = async (api, out) => {
         y: { label: 'gold' },
         marks: [
           Plot.cell(cells, { fx: 'key', x: 'given', y: 'gold', fill: 'count', title: (c: (typeof cells)[number]) => `${c.key}: gold ${c.gold} → ${c.given}: ${c.count}` }),
-          Plot.text(cells, { fx: 'key', x: 'given', y: 'gold', text: 'count', fill: (c: (typeof cells)[number]) => (c.count > 0 ? 'white' : 'black') }),
+          Plot.text(cells, { fx: 'key', x: 'given', y: 'gold', text: 'count', fill: (c: (typeof cells)[number]) => (c.count > maxCount / 2 ? 'white' : 'black') }),
         ],
       }),
       'confusion',
@@ -147,6 +137,22 @@ const confusion: Page = async (api, out) => {
       ),
     ),
   );
+  const ds = report.dawidSkene;
+  if (ds) {
+    out.append(
+      table(
+        `Dawid–Skene: each rater's most frequent confusion (${ds.converged ? 'converged' : 'not converged'} after ${ds.iterations} iterations)`,
+        ['Rater', 'Answers', 'True class', 'Answered', 'Probability'],
+        ds.raters.map((r) => [
+          r.rater,
+          String(r.answers),
+          { text: r.worstConfusion?.trueClass ?? '—', className: 'text' },
+          { text: r.worstConfusion?.answered ?? '—', className: 'text' },
+          fmt(r.worstConfusion?.probability),
+        ]),
+      ),
+    );
+  }
 };
 
 const agreement: Page = async (api, out) => {
@@ -198,18 +204,6 @@ const agreement: Page = async (api, out) => {
   );
 };
 
-/** The subgroup heat map's cells: per attribute value, gold accuracy and each class's sensitivity. */
-export function subgroupCells(report: QualityReportT): { key: string; metric: string; value: number | null; n: number; insufficient: boolean }[] {
-  return report.groups.flatMap((g) => {
-    const c = g.classification;
-    if (!c) return [];
-    return [
-      { key: g.key, metric: 'gold accuracy', value: c.goldAccuracy.value, n: c.goldAccuracy.n, insufficient: c.goldAccuracy.insufficient },
-      ...c.perClass.map((p) => ({ key: g.key, metric: `sensitivity ${p.class}`, value: p.sensitivity.value, n: p.sensitivity.n, insufficient: p.sensitivity.insufficient })),
-    ];
-  });
-}
-
 export const SUBGROUP_ATTRIBUTES = ['site', 'modality', 'scanner', 'bodyPart'] as const;
 
 const subgroups: Page = async (api, out, query) => {
@@ -254,18 +248,6 @@ const subgroups: Page = async (api, out, query) => {
   for (const note of report.notes) out.append(paragraph(note));
 };
 
-/** The share each workforce held in each round: the last shares.changed event of the round. */
-export function sharesByRound(ledger: LedgerEvent[]): { round: number; workforceId: string; share: number }[] {
-  const last = new Map<string, { round: number; workforceId: string; share: number }>();
-  for (const e of ledger) {
-    if (e.type !== 'shares.changed') continue;
-    const { round, workforceId, to } = e.data as { round?: unknown; workforceId?: unknown; to?: unknown };
-    if (typeof round !== 'number' || typeof workforceId !== 'string' || typeof to !== 'number') continue;
-    last.set(`${round}|${workforceId}`, { round, workforceId, share: to });
-  }
-  return [...last.values()].sort((a, b) => a.round - b.round || a.workforceId.localeCompare(b.workforceId));
-}
-
 const shares: Page = async (api, out) => {
   const rows = sharesByRound(await api.ledger());
   out.append(heading('Allocation shares over rounds'));
@@ -284,16 +266,6 @@ const shares: Page = async (api, out) => {
   );
   out.append(table('Shares per round', ['Round', 'Workforce', 'Share'], rows.map((r) => [String(r.round), { text: r.workforceId, className: 'text' }, pct(r.share)])));
 };
-
-/** Batches counted by round and status. */
-export function pipelineCounts(batches: Batch[]): { round: number; status: string; count: number }[] {
-  const counts = new Map<string, { round: number; status: string; count: number }>();
-  for (const b of batches) {
-    const k = `${b.round}|${b.status}`;
-    counts.set(k, { round: b.round, status: b.status, count: (counts.get(k)?.count ?? 0) + 1 });
-  }
-  return [...counts.values()].sort((a, b) => a.round - b.round || a.status.localeCompare(b.status));
-}
 
 const pipeline: Page = async (api, out) => {
   const counts = pipelineCounts(await api.batches());
@@ -315,24 +287,6 @@ const pipeline: Page = async (api, out) => {
   );
   out.append(table('Batches by status', ['Round', 'Status', 'Batches'], counts.map((c) => [String(c.round), { text: c.status, className: 'text' }, String(c.count)])));
 };
-
-/** Adjudications requested and neither decided nor expired: one row per batch and case. */
-export function openAdjudications(ledger: LedgerEvent[]): { batchId: string; caseId: string; kinds: string; requestedAt: string }[] {
-  const open = new Map<string, { batchId: string; caseId: string; kinds: string; requestedAt: string }>();
-  const str = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
-  for (const e of ledger) {
-    const batchId = typeof e.data.batchId === 'string' ? e.data.batchId : '';
-    if (e.type === 'adjudication.requested') {
-      for (const caseId of str(e.data.cases)) open.set(`${batchId}|${caseId}`, { batchId, caseId, kinds: str(e.data.kinds).join(', '), requestedAt: e.at });
-    } else if (e.type === 'adjudication.decided') {
-      const decisions = Array.isArray(e.data.decisions) ? e.data.decisions : [];
-      for (const d of decisions) if (d && typeof d === 'object' && 'caseId' in d) open.delete(`${batchId}|${String(d.caseId)}`);
-    } else if (e.type === 'adjudication.expired') {
-      for (const caseId of str(e.data.cases)) open.delete(`${batchId}|${caseId}`);
-    }
-  }
-  return [...open.values()];
-}
 
 const adjudications: Page = async (api, out) => {
   const rows = openAdjudications(await api.ledger());

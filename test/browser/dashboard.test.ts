@@ -173,7 +173,10 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
   });
 
   it('draws each workforce confusion matrix with the counts of the quality report', async () => {
-    const report = await api<{ groups: { key: string; classification: { confusion: { classes: string[]; counts: number[][] } } | null }[] }>(
+    const report = await api<{
+      groups: { key: string; classification: { confusion: { classes: string[]; counts: number[][] } } | null }[];
+      dawidSkene: { raters: { rater: string; answers: number; worstConfusion: { trueClass: string; answered: string; probability: number } | null }[] } | null;
+    }>(
       `/v1/programs/${PROGRAM}/quality?by=workforce`,
     );
     const expected = report.groups.flatMap((g) =>
@@ -181,6 +184,15 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(await chartTitles('confusion')).toEqual(expected.sort());
+    // Dawid–Skene: which class each rater confuses most, as the report says.
+    const raters = report.dawidSkene?.raters ?? [];
+    const ds = await page
+      .locator('table', { has: page.locator('caption', { hasText: 'Dawid–Skene' }) })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+    expect(ds).toEqual(
+      raters.map((r) => [r.rater, String(r.answers), r.worstConfusion?.trueClass ?? '—', r.worstConfusion?.answered ?? '—', fmt(r.worstConfusion?.probability)]),
+    );
   });
 
   it('draws the annotator agreement matrix with the κ, AC1 and n of each pair', async () => {
