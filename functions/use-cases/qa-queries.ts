@@ -6,10 +6,12 @@
 import { z } from 'zod';
 import {
   type ChainedLedgerEvent,
+  type ExpertPanelAgreement,
   Identifier,
   LedgerEventType,
   type Scorecard,
   type StoredLabel,
+  expertPanelAgreement,
   matchesLedgerFilter,
   toCsv,
 } from '../domain/index.js';
@@ -20,13 +22,20 @@ import { parse } from './work-queries.js';
 
 export const GetScorecardsInput = z.strictObject({ programId: Identifier });
 
-/** Every scorecard of a program (all protocols), by protocol then workforce. */
-export async function getScorecards(deps: Deps, input: z.input<typeof GetScorecardsInput>): Promise<{ programId: string; items: Scorecard[] }> {
+/**
+ * Every scorecard of a program (all protocols), by protocol then workforce —
+ * internal teams included (their blind gold) — and the expert panel's agreement
+ * on its decided adjudications.
+ */
+export async function getScorecards(
+  deps: Deps,
+  input: z.input<typeof GetScorecardsInput>,
+): Promise<{ programId: string; items: Scorecard[]; expertAgreement: ExpertPanelAgreement }> {
   const req = parse(GetScorecardsInput, input);
   const items = (await deps.repo.listProgramScorecards(req.programId)).sort(
     (a, b) => a.protocolId.localeCompare(b.protocolId) || a.workforceId.localeCompare(b.workforceId),
   );
-  return { programId: req.programId, items };
+  return { programId: req.programId, items, expertAgreement: expertPanelAgreement(await deps.repo.listAdjudications(req.programId)) };
 }
 
 const EVENT_FAMILIES = [...new Set(LedgerEventType.options.map((t) => t.split('.')[0]))];

@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import { type CommandContext, contextOf, positiveInt } from './context.js';
 import { percent, table } from './format.js';
 import type { GoldlineIo } from './io.js';
+import type { ExpertPanelAgreement } from '../../functions/domain/expert-agreement.js';
 import { UsageError } from './profile.js';
 import { registerQualityCommands } from './quality.js';
 import { registerTraceCommand } from './trace.js';
@@ -57,15 +58,28 @@ export function registerQaCommands(root: Command, io: GoldlineIo): void {
     .description('per workforce: gold accuracy with its Wilson 95% interval, n, batches accepted/rejected')
     .action(async (_o: unknown, cmd: Command) => {
       const ctx = await contextOf(cmd, io, QA);
-      const r = await ctx.api.call<{ items: Scorecard[] }>('GET', programPath(ctx, '/scorecards'));
+      const r = await ctx.api.call<{ items: Scorecard[]; expertAgreement?: ExpertPanelAgreement }>('GET', programPath(ctx, '/scorecards'));
       if (ctx.json) return ctx.printJson(r);
-      if (r.items.length === 0) return io.out('no scorecards yet');
-      io.out(
-        table(
-          ['workforce', 'protocol', 'gold acc', 'interval', 'n', 'accepted', 'rejected', 'status'],
-          r.items.map((s) => [s.workforceId, s.protocolId, percent(s.accuracy), interval(s.interval), s.goldN, s.batchesAccepted, s.batchesRejected, s.status ?? (s.insufficient ? 'insufficient gold' : '')]),
-        ),
-      );
+      if (r.items.length === 0) io.out('no scorecards yet');
+      else
+        io.out(
+          table(
+            ['workforce', 'protocol', 'gold acc', 'interval', 'n', 'accepted', 'rejected', 'status'],
+            r.items.map((s) => [s.workforceId, s.protocolId, percent(s.accuracy), interval(s.interval), s.goldN, s.batchesAccepted, s.batchesRejected, s.status ?? (s.insufficient ? 'insufficient gold' : '')]),
+          ),
+        );
+      const panel = r.expertAgreement;
+      if (!panel) return;
+      io.out('');
+      io.out(`expert panel agreement on adjudications: ${panel.note}`);
+      if (panel.rows.length > 0) {
+        io.out(
+          table(
+            ['expert', 'compared with', 'n', 'agreed', 'κ'],
+            panel.rows.map((a) => [a.expertId, a.comparedWith, a.n, a.agreed, a.kappa === null ? `n/a (${a.kappaNote})` : a.kappa.toFixed(2)]),
+          ),
+        );
+      }
     });
 
   qa.command('batches')

@@ -97,9 +97,29 @@ export function registerQaRoutes(app: ApiApp, deps: () => Deps): void {
       security: BEARER,
       middleware: qa,
       request: { params: z.object(GetScorecardsInput.shape) },
-      responses: { 200: json('Scorecards', z.object({ programId: z.string(), items: z.array(Loose) }).openapi('Scorecards')), ...problemResponses(400, 401, 403) },
+      responses: {
+        200: json(
+          'Scorecards (internal teams included) and the expert panel agreement on adjudications (Cohen κ)',
+          z
+            .object({
+              programId: z.string(),
+              items: z.array(Loose),
+              expertAgreement: z.object({ experts: z.array(z.string()), rows: z.array(Loose), note: z.string() }),
+            })
+            .openapi('Scorecards'),
+        ),
+        ...problemResponses(400, 401, 403),
+      },
     }),
-    async (c) => c.json((await getScorecards(deps(), c.req.valid('param'))) as unknown as { programId: string; items: LooseT[] }, 200),
+    async (c) =>
+      c.json(
+        (await getScorecards(deps(), c.req.valid('param'))) as unknown as {
+          programId: string;
+          items: LooseT[];
+          expertAgreement: { experts: string[]; rows: LooseT[]; note: string };
+        },
+        200,
+      ),
   );
 
   app.openapi(
