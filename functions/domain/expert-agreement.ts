@@ -65,13 +65,13 @@ export function expertPanelAgreement(adjudications: readonly DecidedAdjudication
     if (a.status !== 'decided' || !a.decidedBy || !a.decisions) continue;
     const needs = new Map(a.needs.map((n) => [n.caseId, n]));
     for (const d of a.decisions) {
-      let experts = byCase.get(d.caseId);
-      if (!experts) byCase.set(d.caseId, (experts = new Map()));
+      const experts = byCase.get(d.caseId) ?? new Map<string, string>();
+      byCase.set(d.caseId, experts);
       experts.set(a.decidedBy, d.label);
       for (const [who, label] of Object.entries(needs.get(d.caseId)?.labels ?? {})) {
         const key = `${a.decidedBy}\u0000${who}`;
-        let pairs = workforcePairs.get(key);
-        if (!pairs) workforcePairs.set(key, (pairs = []));
+        const pairs = workforcePairs.get(key) ?? [];
+        workforcePairs.set(key, pairs);
         pairs.push([d.label, label]);
       }
     }
