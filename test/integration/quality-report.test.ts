@@ -155,6 +155,16 @@ describe('Quality report: every figure recomputed from the stored labels (embedd
       const cases = of('batch.accepted').reduce((s, e) => s + e.data.realItems, 0) - revoked.reduce((s, x) => s + x.realItems, 0);
       expect(g.operations, g.key).toMatchObject({ batches: ids.size, accepted, rejected, overdue: of('batch.overdue').length, paidMinor: paid, acceptedCases: cases });
       expect(g.operations?.costPerAcceptedCaseMinor).toBe(cases > 0 ? paid / cases : null);
+      const overdue = of('batch.overdue').length;
+      expect([g.operations?.slaAdherence.k, g.operations?.slaAdherence.n]).toEqual([accepted + rejected, accepted + rejected + overdue]);
+      expect([g.operations?.rejectionRate.k, g.operations?.rejectionRate.n]).toEqual([rejected, accepted + rejected]);
+      const dispatched = of('batch.dispatched').reduce((s, e) => s + e.data.caseIds.length, 0);
+      const requeued = of('cases.requeued').reduce((s, e) => s + e.data.caseIds.length, 0);
+      expect([g.operations?.reworkRate.k, g.operations?.reworkRate.n]).toEqual([Math.min(requeued, dispatched), dispatched]);
+      const first = Math.min(...of('batch.dispatched').map((e) => Date.parse(e.at)));
+      const last = Math.max(...[...of('batch.accepted'), ...of('batch.rejected')].map((e) => Date.parse(e.at)));
+      const days = (last - first) / 86_400_000;
+      expect(g.operations?.throughputCasesPerDay).toBe(Number.isFinite(days) && days > 0 ? cases / days : null);
     }
   });
 

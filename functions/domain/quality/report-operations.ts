@@ -83,6 +83,7 @@ export function operationsFigures(batchIds: ReadonlySet<string>, events: readonl
     reworkRate: proportion(Math.min(requeuedCases, dispatchedCases), dispatchedCases, minN),
     acceptedCases,
     throughputCasesPerDay: Number.isFinite(days) && days > 0 ? acceptedCases / days : null,
+    spanDays: Number.isFinite(days) && days > 0 ? days : null,
     paidMinor,
     costPerAcceptedCaseMinor: acceptedCases > 0 ? paidMinor / acceptedCases : null,
   };

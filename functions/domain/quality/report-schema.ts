@@ -97,8 +97,10 @@ export const OperationsFigures = z.object({
   /** Cases put back to pending for another workforce (cases.requeued) / cases dispatched. */
   reworkRate: Proportion,
   acceptedCases: z.number().int().min(0),
-  /** Accepted cases per day between the first dispatch and the last verdict; null with under a verdict. */
+  /** Accepted cases per day between the first dispatch and the last verdict (ledger times); null without a verdict after a dispatch. */
   throughputCasesPerDay: z.number().nullable(),
+  /** The span the throughput is measured over, in days (a demo's minutes give a huge rate: read it with its span). */
+  spanDays: z.number().nullable(),
   /** What was paid, in minor units (cents): Σ round(charge × 100). */
   paidMinor: z.number().int(),
   /** paidMinor / acceptedCases, in minor units; null with no accepted case. */

@@ -123,7 +123,7 @@ describe('Function: buildQualityReport', () => {
   it('folds operations from the ledger: duplicates once, money in cents, SLA, rejection, rework and throughput', () => {
     const r = buildQualityReport({ ...inputs, by: 'workforce' });
     const a = r.groups.find((g) => g.key === 'w-a')?.operations;
-    expect(a).toMatchObject({ accepted: 1, acceptedCases: 20, paidMinor: 910, costPerAcceptedCaseMinor: 45.5, throughputCasesPerDay: 10 });
+    expect(a).toMatchObject({ accepted: 1, acceptedCases: 20, paidMinor: 910, costPerAcceptedCaseMinor: 45.5, throughputCasesPerDay: 10, spanDays: 2 });
     const c = r.groups.find((g) => g.key === 'w-c')?.operations;
     expect([c?.rejectionRate.k, c?.rejectionRate.n, c?.reworkRate.k, c?.reworkRate.n]).toEqual([1, 1, 20, 20]);
     const b = r.groups.find((g) => g.key === 'w-b')?.operations;
