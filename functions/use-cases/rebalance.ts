@@ -11,6 +11,7 @@
  *    `approval`: record the proposal; a PM approves it (approveShares).
  */
 import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
+import { checkDrift } from './drift.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { shareEventIds } from './shares.js';
@@ -38,6 +39,8 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
   // Each card records the ledger position it reflects, so a rebuild from the ledger compares exactly.
   const asOf = { seq: ledger.at(-1)?.seq ?? 0, protocol: ref };
   await deps.repo.putScorecards(batch.programId, Object.values(cards).map((c) => ({ ...c, asOf })));
+  // Drift alarms at round end (docs/quality-alarms.md): events only, idempotent ids.
+  await checkDrift(deps, { programId: batch.programId, protocolId: protocol.protocolId, protocol, ledger });
 
   const workforces = await deps.repo.listWorkforces(batch.programId);
   const vendors = [];
