@@ -245,6 +245,52 @@ const subgroups: Page = async (api, out, query) => {
     ),
   );
   out.append(paragraph('* insufficient: n below the protocol minimum.', 'insufficient'));
+  const d = report.subgroups;
+  if (d && d.rows.length > 0) {
+    const rows = d.rows;
+    const title = (r: (typeof rows)[number]) =>
+      `${r.unit} · ${r.value}: ${fmt(r.accuracy)} (${r.correct}/${r.n}) adjusted p ${fmt(r.adjustedPValue)}${r.flagged ? ' flagged' : ''}${r.insufficient ? ' (insufficient)' : ''}`;
+    out.append(
+      paragraph(`Each workforce's subgroups against its own rest: ${d.test}; ${d.correctionName} correction over ${d.tests} tests at α = ${d.alpha}. Flagged cells are outlined in red.`),
+    );
+    out.append(
+      figure(
+        `Gold accuracy per workforce and ${attribute}, flagged subgroups outlined`,
+        Plot.plot({
+          ariaLabel: `Subgroup diagnosis per workforce and ${attribute}`,
+          marginLeft: 110,
+          marginBottom: 40,
+          color: { scheme: 'ylgn', domain: [0, 1], legend: true, label: 'gold accuracy' },
+          x: { label: attribute },
+          y: { label: null },
+          marks: [
+            Plot.cell(rows, { x: 'value', y: 'unit', fill: (r: (typeof rows)[number]) => r.accuracy ?? Number.NaN, title }),
+            Plot.cell(
+              rows.filter((r) => r.flagged),
+              { x: 'value', y: 'unit', fill: 'none', stroke: '#a00000', strokeWidth: 3, inset: 1.5, ariaHidden: 'true' },
+            ),
+          ],
+        }),
+        'subgroup-diagnosis',
+      ),
+    );
+    out.append(
+      table(
+        `Subgroups against the rest (${d.correctionName})`,
+        ['Workforce', attribute, 'Gold accuracy', '95% interval', 'Rest accuracy', 'p', 'Adjusted p', 'Flag'],
+        rows.map((r) => [
+          r.unit,
+          { text: r.value, className: 'text' },
+          r.insufficient ? insufficient(`${fmt(r.accuracy)} (${r.correct}/${r.n})`) : `${fmt(r.accuracy)} (${r.correct}/${r.n})`,
+          r.lower === null || r.upper === null ? '—' : fmtInterval({ lower: r.lower, upper: r.upper }),
+          `${fmt(r.rest.accuracy)} (${r.rest.correct}/${r.rest.n})`,
+          fmt(r.pValue),
+          fmt(r.adjustedPValue),
+          { text: r.flagged ? 'worse than the rest' : '', className: 'text' },
+        ]),
+      ),
+    );
+  }
   for (const note of report.notes) out.append(paragraph(note));
 };
 

@@ -210,7 +210,11 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
 
   it('draws the subgroup heat map per site from the quality report', async () => {
     type P = { n: number; value: number | null; insufficient: boolean };
-    const report = await api<{ groups: { key: string; classification: { goldAccuracy: P; perClass: { class: string; sensitivity: P }[] } | null }[] }>(
+    type Row = { unit: string; value: string; n: number; correct: number; accuracy: number | null; adjustedPValue: number | null; flagged: boolean; insufficient: boolean };
+    const report = await api<{
+      groups: { key: string; classification: { goldAccuracy: P; perClass: { class: string; sensitivity: P }[] } | null }[];
+      subgroups: { correctionName: string; tests: number; rows: Row[] } | null;
+    }>(
       `/v1/programs/${PROGRAM}/quality?by=subgroup:site`,
     );
     const t = (key: string, metric: string, p: P) => `${key} · ${metric}: ${fmt(p.value)} n=${p.n}${p.insufficient ? ' (insufficient)' : ''}`;
@@ -219,6 +223,19 @@ describe('QA dashboard (Chromium, from npm start -- --serve)', () => {
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(await chartTitles('subgroups')).toEqual(expected.sort());
+    // The diagnosis: each workforce's subgroups against its own rest, flagged after the correction the report names.
+    const rows = report.subgroups?.rows ?? [];
+    expect(rows.length).toBeGreaterThan(0);
+    const diagnosis = await page.locator(`figure[data-chart="subgroup-diagnosis"] svg[aria-label] g[aria-label] title`).allTextContents();
+    expect(diagnosis.sort()).toEqual(
+      rows
+        .map(
+          (r) =>
+            `${r.unit} · ${r.value}: ${fmt(r.accuracy)} (${r.correct}/${r.n}) adjusted p ${fmt(r.adjustedPValue)}${r.flagged ? ' flagged' : ''}${r.insufficient ? ' (insufficient)' : ''}`,
+        )
+        .sort(),
+    );
+    expect(await page.getByText(`${report.subgroups?.correctionName} correction over ${report.subgroups?.tests} tests`).count()).toBe(1);
   });
 
   it('charts the vendor shares of each round as the ledger recorded them', async () => {
