@@ -2,7 +2,7 @@
  * The quality report of a program's protocol — primary course:
  * 1. Find the protocol (the one named, or the program's only one) and its latest version with batches.
  * 2. Read its batches round by round (paged), their scores and labels, the cases and the ledger (paged).
- * 3. Detection: read the gold findings of the gold items (the hidden answers) for FROC.
+ * 3. Detection: read the gold findings of the gold pool for FROC.
  *    Segmentation: read the masks of the cases three or more workforces segmented (at most MAX_STAPLE_CASES) for STAPLE.
  * 4. Build the report (pure: functions/domain/quality/report.ts).
  * Read-only. Bounded: at most MAX_REPORT_BATCHES batches are read.
@@ -12,6 +12,7 @@ import { z } from 'zod';
 import {
   type BatchScore,
   type ChainedLedgerEvent,
+  GoldAnswer,
   Identifier,
   type Lesion,
   type ProtocolVersion,
@@ -22,7 +23,7 @@ import {
   buildQualityReport,
   decodeUploadedMask,
 } from '../domain/index.js';
-import { loadBatchAnswers } from './batch-key.js';
+import { goldSetObject } from './batch-key.js';
 import { IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { parse } from './work-queries.js';
@@ -92,16 +93,19 @@ export async function readQualityInputs(deps: Deps, programId: string, protocolI
   return { protocol, batches, scores, labels, events };
 }
 
-/** The gold findings of every scored gold item (detection), by case; read from the gold bucket, one object per batch. */
-async function readGoldFindings(deps: Deps, scores: readonly BatchScore[]): Promise<Map<string, Lesion[]>> {
+/**
+ * The gold findings of the program's gold cases (detection), by case, from the
+ * gold pool (`gold-sets/<program>/<protocol>.json`, which the API may read). The
+ * per-batch answers under `batch-answers/` are not read: only scoring may.
+ */
+async function readGoldFindings(deps: Deps, programId: string, protocolId: string): Promise<Map<string, Lesion[]>> {
+  const raw = (await deps.objects.getJson<unknown>(deps.buckets.gold, goldSetObject(programId, protocolId))) ?? {};
+  const pool = z.record(z.string(), z.looseObject({ label: GoldAnswer })).safeParse(raw);
+  if (!pool.success) throw new IntegrityError(`the gold pool of ${programId}/${protocolId} does not parse: ${pool.error.issues[0]?.message}`);
   const out = new Map<string, Lesion[]>();
-  for (const s of scores) {
-    if (s.items.length === 0 || s.items.every((i) => out.has(i.caseId))) continue;
-    const answers = await loadBatchAnswers(deps, s.batchId);
-    for (const i of s.items) {
-      const a = answers.get(i.caseId);
-      if (a && typeof a === 'object' && 'findings' in a) out.set(i.caseId, a.findings.map((f, k) => ({ ...f, id: f.id ?? `finding-${k + 1}` })));
-    }
+  for (const [caseId, g] of Object.entries(pool.data)) {
+    const a = g.label;
+    if (typeof a === 'object' && 'findings' in a) out.set(caseId, a.findings.map((f, k) => ({ ...f, id: f.id ?? `finding-${k + 1}` })));
   }
   return out;
 }
@@ -155,7 +159,7 @@ export async function getQualityReport(deps: Deps, input: z.input<typeof GetQual
   const req = parse(GetQualityReportInput, input);
   const read = await readQualityInputs(deps, req.programId, req.protocol);
   const cases = await deps.repo.listCases(req.programId);
-  const goldFindings = read.protocol.task.type === 'detection' ? await readGoldFindings(deps, read.scores) : undefined;
+  const goldFindings = read.protocol.task.type === 'detection' ? await readGoldFindings(deps, req.programId, read.protocol.protocolId) : undefined;
   const stapleCases = read.protocol.task.type === 'segmentation' ? await readStapleMasks(deps, read.labels) : undefined;
   return buildQualityReport({
     programId: req.programId,
