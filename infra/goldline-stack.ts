@@ -128,10 +128,12 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // every label's submission object (uploads by version; an expert's class: its decision record under adjudications/).
   // The case trace with verify=true (routes/qa.ts) re-reads the same objects. A release's dossier (routes/dossier.ts)
   // reads the manifest and each decision record's bytes (their SHA-256), and writes and reads back dossiers/ in exports.
+  // The quality report (routes/quality.ts) reads gold findings from gold-sets/ and masks from uploads/; its exports
+  // are written once under exports/ in the exports bucket and handed out by presigned GET.
   Api: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/', 'exports/dossiers/'],
+    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },

@@ -389,6 +389,9 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     // The QA lead exports the release's dossier (JSON and HTML under dossiers/ in exports) and reads the JSON back.
     expect(await call('POST', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/dossier`, 'qa')).toMatchObject({ status: 200, json: { releaseId } });
     expect(await call('GET', `/v1/programs/${PROGRAM_ID}/releases/${releaseId}/dossier?format=json`, 'qa')).toMatchObject({ status: 200, json: { format: 'goldline-dossier/1' } });
+    // The QA lead reads the quality report and writes a scorecards export once under exports/ (a presigned GET back).
+    expect((await call('GET', `/v1/programs/${PROGRAM_ID}/quality`, 'qa')).status).toBe(200);
+    expect(await call('POST', `/v1/programs/${PROGRAM_ID}/exports/scorecards?format=csv`, 'qa')).toMatchObject({ status: 201, json: { key: expect.stringMatching(/^exports\//) } });
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
