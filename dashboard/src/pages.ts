@@ -66,11 +66,11 @@ const trends: Page = async (api, out) => {
       'Gold accuracy per batch, with drift alarms',
       Plot.plot({
         ariaLabel: 'Gold accuracy per batch by workforce',
-        x: { label: 'batch (per workforce)', tickFormat: 'd' },
+        x: { label: 'batch (per workforce)', type: 'point' },
         y: { domain: [0, 1], label: 'gold accuracy', grid: true },
         color: { legend: true },
         marks: [
-          Plot.line(series, { x: 'ordinal', y: 'accuracy', stroke: 'workforceId', ariaHidden: 'true' }),
+          Plot.line(series, { x: 'ordinal', y: 'accuracy', z: 'workforceId', stroke: 'workforceId', ariaHidden: 'true' }),
           Plot.dot(series, {
             x: 'ordinal',
             y: 'accuracy',
@@ -83,13 +83,8 @@ const trends: Page = async (api, out) => {
       'trends',
     ),
   );
-  out.append(
-    table(
-      'Drift alarms',
-      ['Raised at', 'Subject', 'Reason'],
-      alarms.map((e) => [e.at, e.subject, e.reason]),
-    ),
-  );
+  if (alarms.length === 0) out.append(paragraph('No drift alarm has been raised.'));
+  else out.append(table('Drift alarms', ['Raised at', 'Subject', 'Reason'], alarms.map((e) => [e.at, e.subject, e.reason])));
 };
 
 const confusion: Page = async (api, out) => {
@@ -238,7 +233,13 @@ const subgroups: Page = async (api, out, query) => {
             fill: 'value',
             title: (c: (typeof cells)[number]) => `${c.key} · ${c.metric}: ${fmt(c.value)} n=${c.n}${c.insufficient ? ' (insufficient)' : ''}`,
           }),
-          Plot.text(cells, { x: 'metric', y: 'key', text: (c: (typeof cells)[number]) => `${fmt(c.value)}${c.insufficient ? '*' : ''}` }),
+          Plot.text(cells, {
+            x: 'metric',
+            y: 'key',
+            text: (c: (typeof cells)[number]) => `${fmt(c.value)}${c.insufficient ? '*' : ''}`,
+            // White on the dark end of the scheme, black on the light end.
+            fill: (c: (typeof cells)[number]) => ((c.value ?? 0) > 0.6 ? 'white' : 'black'),
+          }),
         ],
       }),
       'subgroups',

@@ -92,7 +92,8 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], timeout: 60_000 });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    // Errors, and warnings too: Observable Plot reports data it could not draw with console.warn.
+    if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   page.on('requestfailed', (r) => consoleErrors.push(`request failed: ${r.url()}`));
