@@ -11,6 +11,8 @@ import { diffProtocolVersions, formatProtocolDiff } from '../protocol-document.j
 import { deidentificationProblems, routeCase } from '../routing.js';
 import { isDefined, wilsonInterval } from '../scoring/index.js';
 import { acceptanceRisk } from './acceptance-risks.js';
+import { AcceptancePlanError, OC_ACCURACIES, ocCurve, sprtOcCurve } from '../acceptance/index.js';
+import { acceptanceOf } from '../acceptance-protocol.js';
 import { type AgreementLabel, workforceAgreement } from './agreement.js';
 import { DOSSIER_FORMAT, Dossier, type GateVerdict } from './model.js';
 
@@ -204,7 +206,7 @@ export function buildDossier(input: DossierInputs): Dossier {
       inForce.task,
       input.batchLabels.filter((l) => l.protocol === ref),
     ),
-    acceptance: acceptance(inForce, batches, input.acceptanceLevels ?? REFERENCE_LEVELS),
+    acceptance: acceptance(inForce, batches, input.acceptanceLevels ?? protocolLevels(inForce) ?? REFERENCE_LEVELS),
     adjudications: input.adjudications
       .filter((a) => a.protocol === ref)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.adjudicationId.localeCompare(b.adjudicationId))
@@ -288,6 +290,44 @@ function quality(input: DossierInputs, batches: readonly DossierBatchInput[], sc
   });
 }
 
+/** The protocol's own AQL / RQL (issue 11 `acceptance` section), when it states them. */
+const protocolLevels = (p: ProtocolVersion): { aql: number; rql: number; source: string } | undefined =>
+  p.acceptance ? { aql: p.acceptance.aql, rql: p.acceptance.rql, source: `the protocol's acceptance section: AQL ${p.acceptance.aql}, RQL ${p.acceptance.rql}` } : undefined;
+
+/** The protocol's derived plan (`acceptanceOf`): rule, single plan n/c, SPRT bounds and truncation, exact α/β, OC rows. */
+function derivedPlan(p: ProtocolVersion): Dossier['acceptance']['derived'] {
+  let a: ReturnType<typeof acceptanceOf>;
+  try {
+    a = acceptanceOf(p);
+  } catch (e) {
+    if (e instanceof AcceptancePlanError) return { error: e.message };
+    throw e;
+  }
+  const singleOc = a.single ? ocCurve(a.single) : null;
+  const sprtOc = sprtOcCurve(a.sprt);
+  return {
+    rule: a.rule,
+    source: a.source === 'protocol' ? "the protocol's acceptance section" : 'defaults (the protocol has no acceptance section)',
+    aql: a.spec.aql,
+    rql: a.spec.rql,
+    alpha: a.spec.alpha,
+    beta: a.spec.beta,
+    single: a.single ? { n: a.single.n, c: a.single.c, alpha: a.single.risks.alpha, beta: a.single.risks.beta } : null,
+    sprt: {
+      goldPerBatch: a.goldPerBatch,
+      acceptBound: a.sprt.bounds.accept,
+      rejectBound: a.sprt.bounds.reject,
+      maxItems: a.sprt.maxItems,
+      terminalC: a.sprt.terminalC,
+      alpha: a.sprt.risks.alpha,
+      beta: a.sprt.risks.beta,
+      batchAlpha: a.sprt.batchRisks.alpha,
+      batchBeta: a.sprt.batchRisks.beta,
+    },
+    oc: OC_ACCURACIES.map((accuracy, i) => ({ accuracy, single: singleOc ? singleOc[i].pAccept : null, sprt: sprtOc[i].pAccept })),
+  };
+}
+
 function acceptance(p: ProtocolVersion, batches: readonly DossierBatchInput[], levels: { aql: number; rql: number; source: string }): Dossier['acceptance'] {
   const planned = goldCountFor(p.batchSize, p.goldRate);
   const counts = new Map<number, number>();
@@ -304,6 +344,7 @@ function acceptance(p: ProtocolVersion, batches: readonly DossierBatchInput[], l
     rql: levels.rql,
     levelsSource: levels.source,
     method: 'exact binomial sums (functions/domain/dossier/acceptance-risks.ts), items independent with the true accuracy as their pass probability',
+    derived: derivedPlan(p),
     plans: gold.map((goldItems) => {
       const used = counts.get(goldItems) ?? 0;
       const source = [goldItems === planned ? `a full batch (${p.batchSize} cases at gold rate ${p.goldRate})` : '', used ? `${used} batch(es) of this release` : '']

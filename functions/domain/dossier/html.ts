@@ -251,9 +251,31 @@ function qualitySection(d: Dossier): string[] {
   return out;
 }
 
+/** The protocol's derived plan (issue 11): rule, single plan, SPRT, exact risks, OC rows. */
+function derivedPlanSection(a: Dossier['acceptance']): string[] {
+  const p = a.derived;
+  if (!p) return [];
+  if ('error' in p) return [para(`Derived acceptance plan: none (${p.error}).`)];
+  const single = p.single ? `single plan n = ${p.single.n}, c = ${p.single.c} (exact α ${prob(p.single.alpha)}, β ${prob(p.single.beta)})` : 'no single plan within the limits';
+  return [
+    para(
+      `Derived acceptance plan (${p.source}): rule ${p.rule}; AQL ${p.aql}, RQL ${p.rql}, α ${p.alpha}, β ${p.beta}; ${single}; ` +
+        `SPRT on ${p.sprt.goldPerBatch} gold items per batch, accept when Λ ≤ ${p.sprt.acceptBound.toFixed(3)}, reject when Λ ≥ ${p.sprt.rejectBound.toFixed(3)}, ` +
+        `truncated at ${p.sprt.maxItems} items with ≤ ${p.sprt.terminalC} wrong (exact α ${prob(p.sprt.alpha)} per decision / ${prob(p.sprt.batchAlpha)} per batch, β ${prob(p.sprt.beta)} / ${prob(p.sprt.batchBeta)}). ` +
+        'The fixed-threshold figures below are the old rule, for comparison.',
+    ),
+    table(
+      'Derived plan: P(accept) by true item accuracy',
+      ['True accuracy', 'Single plan', 'SPRT'],
+      p.oc.map((o) => [o.accuracy.toFixed(2), o.single === null ? '—' : prob(o.single), o.sprt === null ? '—' : prob(o.sprt)]),
+    ),
+  ];
+}
+
 function acceptanceSection(d: Dossier): string[] {
   const a = d.acceptance;
   return [
+    ...derivedPlanSection(a),
     para(`Rule in force: ${a.rule}.`),
     facts('Parameters', [
       ['Gold accuracy threshold', a.threshold],

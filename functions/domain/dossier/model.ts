@@ -161,6 +161,37 @@ export const DossierAcceptance = z.strictObject({
   levelsSource: z.string(),
   /** How the risks were computed. */
   method: z.string(),
+  /**
+   * The plan the protocol's acceptance section (or its defaults) derives
+   * (functions/domain/acceptance-protocol.ts `acceptanceOf`); `plans` above are
+   * the old fixed threshold's risks, for comparison.
+   */
+  derived: z
+    .union([
+      z.strictObject({
+        rule: z.enum(['sprt', 'single-plan']),
+        source: z.string(),
+        aql: z.number(),
+        rql: z.number(),
+        alpha: z.number(),
+        beta: z.number(),
+        single: z.strictObject({ n: z.number().int(), c: z.number().int(), alpha: z.number(), beta: z.number() }).nullable(),
+        sprt: z.strictObject({
+          goldPerBatch: z.number().int(),
+          acceptBound: z.number(),
+          rejectBound: z.number(),
+          maxItems: z.number().int(),
+          terminalC: z.number().int(),
+          alpha: z.number(),
+          beta: z.number(),
+          batchAlpha: z.number(),
+          batchBeta: z.number(),
+        }),
+        oc: z.array(z.strictObject({ accuracy: z.number(), single: z.number().nullable(), sprt: z.number().nullable() })),
+      }),
+      z.strictObject({ error: z.string() }),
+    ])
+    .optional(),
   plans: z.array(DossierAcceptancePlan),
 });
 

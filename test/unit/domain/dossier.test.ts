@@ -9,7 +9,8 @@ import {
   escapeHtml,
   renderDossierHtml,
 } from '../../../functions/domain/dossier/index.js';
-import type { BatchScore, Scorecard } from '../../../functions/domain/model/index.js';
+import { type BatchScore, ProtocolVersion, type Scorecard } from '../../../functions/domain/model/index.js';
+import { acceptanceOf } from '../../../functions/domain/acceptance-protocol.js';
 import { wilsonInterval } from '../../../functions/domain/scoring/index.js';
 import { makeCase, makeProtocol, makeWorkforce } from '../fakes.js';
 
@@ -332,6 +333,25 @@ describe('Function: buildDossier', () => {
     const d = buildDossier({ ...inputs(), acceptanceLevels: { aql: 0.9, rql: 0.7, source: 'protocol acceptance section' } });
     expect(d.acceptance).toMatchObject({ aql: 0.9, rql: 0.7, levelsSource: 'protocol acceptance section' });
     expect(d.acceptance.plans[0].pAcceptAtRql).toBeCloseTo(binomialUpperTail(10, 9, 0.7), 15);
+  });
+
+  // Issue 11: the dossier states the plan the protocol's acceptance section derives, not only the old threshold's risks.
+  it('states the protocol’s derived acceptance plan (rule, n/c, SPRT bounds and truncation, exact α/β, OC rows) from acceptanceOf', () => {
+    const withSection = { ...v2, acceptance: ProtocolVersion.shape.acceptance.parse({ aql: 0.95, rql: 0.8, rule: 'sprt' }) };
+    const d = buildDossier({ ...inputs(), protocolVersions: [withSection, v1] });
+    const a = acceptanceOf(withSection);
+    expect(d.acceptance).toMatchObject({ aql: 0.95, rql: 0.8, levelsSource: "the protocol's acceptance section: AQL 0.95, RQL 0.8" });
+    expect(d.acceptance.derived).toMatchObject({
+      rule: 'sprt',
+      source: "the protocol's acceptance section",
+      single: { n: a.single!.n, c: a.single!.c, alpha: a.single!.risks.alpha, beta: a.single!.risks.beta },
+      sprt: { goldPerBatch: a.goldPerBatch, maxItems: a.sprt.maxItems, terminalC: a.sprt.terminalC, alpha: a.sprt.risks.alpha, beta: a.sprt.risks.beta },
+    });
+    const derived = d.acceptance.derived as { oc: { accuracy: number; single: number | null; sprt: number | null }[] };
+    expect(derived.oc.map((o) => o.accuracy)).toEqual([0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1]);
+    expect(derived.oc.find((o) => o.accuracy === 0.8)?.single).toBeCloseTo(a.single!.risks.beta, 12);
+    // A protocol without the section: the defaults, and the dossier says so.
+    expect(buildDossier(inputs()).acceptance.derived).toMatchObject({ rule: 'sprt', source: 'defaults (the protocol has no acceptance section)' });
   });
 
   it('keeps the adjudications of this version with expert, times and decision record SHA-256', () => {
