@@ -12,6 +12,7 @@ import {
   type LedgerEventOf,
   type ProtocolVersion,
   type ScoredBatch,
+  annotatorKey,
   driftAlarms,
   driftOf,
 } from '../domain/index.js';
@@ -53,7 +54,7 @@ async function annotatorSeries(deps: Deps, scored: readonly Scored[]): Promise<M
       counts.set(annotatorId, c);
     }
     for (const [annotatorId, c] of counts) {
-      const key = `${e.data.workforceId}/${annotatorId}`;
+      const key = annotatorKey(e.data.workforceId, annotatorId);
       const unit = out.get(key) ?? { workforceId: e.data.workforceId, annotatorId, series: [] };
       unit.series.push({ batchId: e.subject, at: e.at, ...c });
       out.set(key, unit);
@@ -97,7 +98,8 @@ export async function checkDrift(
   let alarms = 0;
   let appended = 0;
   for (const unit of units) {
-    const subject = unit.annotatorId ? `${unit.workforceId}/${unit.annotatorId}` : unit.workforceId;
+    // An annotator's subject is its key `<workforce>/<annotator>` (ids that already start with their workforce kept as they are).
+    const subject = unit.annotatorId ? annotatorKey(unit.workforceId, unit.annotatorId) : unit.workforceId;
     for (const a of driftAlarms(unit.series, drift)) {
       alarms += 1;
       const outcome = await record(deps, {

@@ -12,7 +12,7 @@ const PROGRAM = 'prog-1';
  * vendor-b's CUSUM (scaled) 0, 0, 17, 43 → alarm at b-4 over b-3, b-4; its EWMA
  * 0.960, 0.948, 0.898, 0.839 < 0.893 → alarm at b-4 over b-2…b-4.
  */
-async function seeded() {
+async function seeded(annotatorPrefix = '') {
   const deps = makeFakeDeps();
   await deps.repo.putProtocolVersion(makeProtocol());
   const plan: Record<string, number[]> = { 'vendor-a': [10, 10, 10, 10, 10], 'vendor-b': [10, 9, 7, 6, 9] };
@@ -52,7 +52,7 @@ async function seeded() {
             batchId,
             label: 'normal',
             workforceId,
-            annotatorId: k < 5 ? 'ann-1' : 'ann-2',
+            annotatorId: `${annotatorPrefix ? `${workforceId}/` : ''}${k < 5 ? 'ann-1' : 'ann-2'}`,
             protocol: 'chest-xray@1',
             submissionKey: `uploads/${batchId}.jsonl`,
             submissionSha256: 'ab'.repeat(32),
@@ -99,6 +99,14 @@ describe('Use case: checkDrift', () => {
     const again = await checkDrift(deps, { programId: PROGRAM, protocolId: 'chest-xray' });
     expect(first.appended).toBeGreaterThan(0);
     expect(again).toEqual({ ...first, appended: 0 });
+  });
+
+  it('names an annotator whose id already starts with its workforce once (vendor-b/ann-2, not vendor-b/vendor-b/ann-2)', async () => {
+    const deps = await seeded('prefixed');
+    await checkDrift(deps, { programId: PROGRAM, protocolId: 'chest-xray' });
+    const subjects = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'alarm.raised').map((e) => e.subject);
+    expect(subjects).toContain('vendor-b/ann-2');
+    expect(subjects.some((s) => s.startsWith('vendor-b/vendor-b'))).toBe(false);
   });
 
   it('takes the charts from the protocol’s drift section: a wider h and L raise no alarm on the same series', async () => {
