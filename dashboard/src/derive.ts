@@ -68,3 +68,17 @@ export function openAdjudications(ledger: LedgerEvent[]): { batchId: string; cas
   }
   return [...open.values()];
 }
+
+/**
+ * Drift alarms placed on the batch series: each `alarm.raised` at the point of
+ * the batch it names (`data.batchId`, the alarming batch); an alarm naming a
+ * batch not in the series is listed on the page but not drawn.
+ */
+export function alarmMarks<B extends { batchId: string }>(series: B[], ledger: LedgerEvent[]): (B & { reason: string })[] {
+  return ledger
+    .filter((e) => e.type === 'alarm.raised')
+    .flatMap((e) => {
+      const at = series.find((b) => b.batchId === e.data.batchId);
+      return at ? [{ ...at, reason: `alarm ${e.subject}: ${e.reason}` }] : [];
+    });
+}

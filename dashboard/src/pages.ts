@@ -5,7 +5,7 @@
  */
 import * as Plot from '@observablehq/plot';
 import type { Api } from './api.js';
-import { batchSeries, openAdjudications, pipelineCounts, sharesByRound, subgroupCells } from './derive.js';
+import { alarmMarks, batchSeries, openAdjudications, pipelineCounts, sharesByRound, subgroupCells } from './derive.js';
 import { type Cell, figure, fmt, fmtInterval, heading, paragraph, pct, table } from './view.js';
 
 export type Page = (api: Api, out: HTMLElement, query: URLSearchParams) => Promise<void>;
@@ -56,10 +56,7 @@ const trends: Page = async (api, out) => {
   const [batches, ledger] = await Promise.all([api.batches(), api.ledger()]);
   const series = batchSeries(batches);
   const alarms = ledger.filter((e) => e.type === 'alarm.raised');
-  const marks = alarms.flatMap((e) => {
-    const at = series.find((b) => b.batchId === e.data.batchId);
-    return at ? [{ ...at, reason: `alarm ${e.subject}: ${e.reason}` }] : [];
-  });
+  const marks = alarmMarks(series, alarms);
   out.append(heading('Quality over time'), paragraph(`Gold accuracy per batch, by workforce; drift alarms from the ledger: ${alarms.length}.`));
   out.append(
     figure(

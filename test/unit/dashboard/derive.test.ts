@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Batch, LedgerEvent } from '../../../dashboard/src/api.js';
-import { batchSeries, openAdjudications, pipelineCounts, sharesByRound } from '../../../dashboard/src/derive.js';
+import { alarmMarks, batchSeries, openAdjudications, pipelineCounts, sharesByRound } from '../../../dashboard/src/derive.js';
 
 let seq = 0;
 const event = (type: string, data: Record<string, unknown>, subject = 's'): LedgerEvent => ({ seq: ++seq, type, at: `2026-01-01T00:00:${String(seq).padStart(2, '0')}Z`, subject, reason: 'r', data });
@@ -68,6 +68,18 @@ describe('Module: dashboard derive', () => {
         ['r1-a-1', 1, 1],
         ['r2-a-1', 2, 0.75],
       ]);
+    });
+  });
+
+  describe('Function: alarmMarks', () => {
+    it('puts each drift alarm on the batch it names, and draws none for a batch outside the series', () => {
+      const series = batchSeries([batch('r1-a-1', 'a', 1, 'accepted', { goldN: 5, goldCorrect: 5 }), batch('r2-a-1', 'a', 2, 'rejected', { goldN: 5, goldCorrect: 2 })]);
+      const marks = alarmMarks(series, [
+        event('alarm.raised', { chart: 'cusum', workforceId: 'a', batchId: 'r2-a-1', batchIds: ['r1-a-1', 'r2-a-1'] }, 'a'),
+        event('alarm.raised', { chart: 'ewma', workforceId: 'b', batchId: 'elsewhere', batchIds: ['elsewhere'] }, 'b'),
+        event('batch.rejected', { batchId: 'r2-a-1' }),
+      ]);
+      expect(marks.map((m) => [m.batchId, m.ordinal, m.accuracy, m.reason])).toEqual([['r2-a-1', 2, 0.4, 'alarm a: r']]);
     });
   });
 
