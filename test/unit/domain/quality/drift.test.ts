@@ -9,6 +9,7 @@ import {
   cusumLattice,
   cusumRunLengthCdf,
   designCusum,
+  driftAlarms,
   ewmaChart,
   ewmaDetectionBatches,
   ewmaRunLength,
@@ -189,5 +190,19 @@ describe('Schema: ProtocolDrift (the protocol’s drift section)', () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['cusum.p1', expect.stringMatching(/p1 \(0.9\) must be below p0 \(0.9\)/)]]);
     expect(ProtocolDrift.safeParse({ ewma: { lamda: 0.3 } }).success).toBe(false);
+  });
+});
+
+describe('Function: driftAlarms', () => {
+  it('names each excursion by its batches and first batch time, CUSUM first, with the parameters used', () => {
+    const series = [10, 9, 7, 6, 9].map((goldCorrect, i) => ({ batchId: `b-${i + 1}`, at: `2026-01-0${i + 1}T00:00:00.000Z`, goldN: 10, goldCorrect }));
+    const alarms = driftAlarms(series, driftOf({}));
+    expect(alarms.map((a) => [a.chart, a.batchIds, a.batchId, a.firstBatchAt])).toEqual([
+      ['cusum', ['b-3', 'b-4'], 'b-4', '2026-01-03T00:00:00.000Z'],
+      ['ewma', ['b-2', 'b-3', 'b-4'], 'b-4', '2026-01-02T00:00:00.000Z'],
+    ]);
+    expect(alarms[0].params).toEqual({ p0: 0.95, p1: 0.8, h: 2 });
+    expect(alarms[0].reason).toMatch(/4\.78 excess errors ≥ h = 2\.00 over 2 batch/);
+    expect(alarms[1].params).toEqual({ p0: 0.95, lambda: 0.2, L: 2.7 });
   });
 });
