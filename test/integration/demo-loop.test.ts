@@ -58,6 +58,20 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     expect(cards['vendor-a'].interval!.lower).toBeLessThanOrEqual(cards['vendor-a'].accuracy!);
   });
 
+  // Issue 11: the internal team got no gold, so its scorecard was always "n/a"; it now gets blind gold and a real figure.
+  it('gives the internal team a scorecard with a gold figure, its n and interval', async () => {
+    const internal = (await stack.deps.repo.listWorkforces(PROGRAM_ID)).filter((w) => w.kind === 'internal').map((w) => w.workforceId);
+    expect(internal.length).toBeGreaterThan(0);
+    const cards = reports[1].scorecards.filter((c) => internal.includes(c.workforceId));
+    expect(cards.length).toBeGreaterThan(0);
+    for (const c of cards) {
+      expect(c.goldN).toBeGreaterThan(0);
+      expect(c.accuracy).not.toBeNull();
+      expect(c.interval!.lower).toBeLessThanOrEqual(c.accuracy!);
+      expect(c.batchesRejected).toBe(0);
+    }
+  });
+
   it('stores every label with workforce, annotator, protocol id@version and submission key + SHA-256', async () => {
     let checked = 0;
     for (const r of reports) {
