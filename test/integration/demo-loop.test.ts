@@ -40,8 +40,9 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     expect(first.sharesBefore['vendor-b']).toBeCloseTo(0.5);
     expect(last.sharesAfter['vendor-a']).toBeGreaterThan(first.sharesBefore['vendor-a']);
     expect(last.sharesAfter['vendor-b']).toBeLessThan(first.sharesBefore['vendor-b']);
-    // Round 2 routing follows round 1's new shares.
-    expect(reports[1].dispatch.routing['vendor-a']).toBeGreaterThan(reports[1].dispatch.routing['vendor-b']);
+    // Round 2 routing follows round 1's new shares (issue 11: with internal blind gold the seed-7 round 1 gives both vendors 12/12 gold, so cost decides round 1's shares).
+    const [more, less] = first.sharesAfter['vendor-a'] > first.sharesAfter['vendor-b'] ? ['vendor-a', 'vendor-b'] : ['vendor-b', 'vendor-a'];
+    expect(reports[1].dispatch.routing[more]).toBeGreaterThan(reports[1].dispatch.routing[less]);
   });
 
   it('finishes every batch and every execution', () => {
