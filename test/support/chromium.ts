@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
-export const CHROMIUM_INSTALL_COMMAND = 'apt-get install -y --no-install-recommends chromium';
+import { CHROMIUM_INSTALL_COMMAND } from './chromium-install.js';
+
+export { CHROMIUM_INSTALL_COMMAND };
 
 /**
  * Flags for a closed network and a root user: no sandbox (root), no GPU, and no
