@@ -129,7 +129,11 @@ describe('API: a vendor works a batch over HTTP', () => {
     // Scorecards are projected when the whole round has settled (the other batches are still open here).
     const cards = await get('/v1/programs/demo-cxr/scorecards', 'qa');
     expect(cards.status).toBe(200);
-    expect(await cards.json()).toEqual({ programId: 'demo-cxr', items: await stack.deps.repo.listProgramScorecards('demo-cxr') });
+    expect(await cards.json()).toEqual({
+      programId: 'demo-cxr',
+      items: await stack.deps.repo.listProgramScorecards('demo-cxr'),
+      expertAgreement: { experts: [], note: 'no adjudication decided yet: no expert agreement to report', rows: [] },
+    });
     const ledger = await get(`/v1/programs/demo-cxr/ledger?batchId=${b.batchId}`, 'qa');
     expect(ledger.status).toBe(200);
     const events = ((await ledger.json()) as { items: { at: string }[] }).items;
