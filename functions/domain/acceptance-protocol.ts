@@ -17,8 +17,8 @@ import {
   acceptancePlanReport,
   formatAcceptancePlanReport,
   formatRisk,
-  singleSamplingPlan,
   sprtDesign,
+  trySingleSamplingPlan,
 } from './acceptance/index.js';
 import { goldCountFor } from './batching.js';
 import { DEFAULT_ACCEPTANCE, type ProtocolAcceptance, type ProtocolVersion, protocolRef } from './model/index.js';
@@ -89,14 +89,7 @@ export function acceptanceOf(p: ProtocolVersion): ResolvedAcceptance {
     beta: section.beta,
     ...(section.maxGoldPerBatch !== undefined ? { maxGoldPerBatch: section.maxGoldPerBatch } : {}),
   };
-  let single: SinglePlan | null = null;
-  let singleNote: string | undefined;
-  try {
-    single = singleSamplingPlan(spec);
-  } catch (e) {
-    if (!(e instanceof AcceptancePlanError)) throw e;
-    singleNote = e.message;
-  }
+  const { single, note: singleNote } = trySingleSamplingPlan(spec);
   if (section.rule === 'single-plan' && !single) throw new AcceptancePlanError(`${protocolRef(p)}: rule single-plan, but ${singleNote}`);
   if (goldPerBatch < 1) {
     throw new AcceptancePlanError(
@@ -158,14 +151,8 @@ export function formatProtocolPlan(p: ProtocolVersion, volume?: PlannedVolume): 
 export function acceptanceMigrationNote(p: ProtocolVersion): string | undefined {
   if (p.acceptance) return undefined;
   const goldPerBatch = goldCountFor(p.batchSize, p.goldRate);
-  let single: SinglePlan | null = null;
-  try {
-    const { aql, rql, alpha, beta } = DEFAULT_ACCEPTANCE;
-    single = singleSamplingPlan({ aql, rql, alpha, beta });
-  } catch {
-    single = null;
-  }
-  return migrationNoteFor(p, goldPerBatch, single);
+  const { aql, rql, alpha, beta } = DEFAULT_ACCEPTANCE;
+  return migrationNoteFor(p, goldPerBatch, trySingleSamplingPlan({ aql, rql, alpha, beta }).single);
 }
 
 /** Share of an internal team's batch that is blind gold (`acceptance.internalGoldRate`, default 0.02). */

@@ -102,6 +102,21 @@ export function singleSamplingPlan(input: AcceptanceSpecInput): SinglePlan {
   );
 }
 
+/**
+ * The single plan where one exists within the spec's limits, else null and why
+ * (a caller that can fall back to the SPRT says so instead of failing).
+ *
+ * @example trySingleSamplingPlan({ aql: 0.95, rql: 0.8, maxGoldPerBatch: 10 }) // { single: null, note: 'AQL 0.95 / RQL 0.8 … needs 38 gold items …' }
+ */
+export function trySingleSamplingPlan(input: AcceptanceSpecInput): { single: SinglePlan | null; note?: string } {
+  try {
+    return { single: singleSamplingPlan(input) };
+  } catch (e) {
+    if (!(e instanceof AcceptancePlanError)) throw e;
+    return { single: null, note: e.message };
+  }
+}
+
 /** True accuracies 0.50, 0.55, …, 1.00: the grid an OC table prints. */
 export const OC_ACCURACIES: readonly number[] = Array.from({ length: 11 }, (_, i) => Math.round((0.5 + i * 0.05) * 100) / 100);
 

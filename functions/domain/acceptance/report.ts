@@ -6,7 +6,6 @@
  */
 import { formatRisk } from './decision.js';
 import {
-  AcceptancePlanError,
   AcceptanceSpec,
   type AcceptanceSpecInput,
   type GoldPoolNeed,
@@ -15,7 +14,7 @@ import {
   type SinglePlan,
   goldPoolNeed,
   ocCurve,
-  singleSamplingPlan,
+  trySingleSamplingPlan,
 } from './plan.js';
 import { type SprtDesign, sprtDesign, sprtOcCurve } from './sprt.js';
 
@@ -45,14 +44,7 @@ export interface AcceptancePlanReport {
  */
 export function acceptancePlanReport(input: AcceptanceSpecInput, opts: AcceptancePlanReportInput): AcceptancePlanReport {
   const spec = AcceptanceSpec.parse(input);
-  let single: SinglePlan | null = null;
-  let singleNote: string | undefined;
-  try {
-    single = singleSamplingPlan(spec);
-  } catch (e) {
-    if (!(e instanceof AcceptancePlanError)) throw e;
-    singleNote = e.message;
-  }
+  const { single, note: singleNote } = trySingleSamplingPlan(spec);
   const sprt = sprtDesign(spec, opts.goldPerBatch);
   const accuracies = opts.accuracies ?? OC_ACCURACIES;
   const sprtOc = sprtOcCurve(sprt, accuracies);

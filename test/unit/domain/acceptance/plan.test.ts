@@ -7,6 +7,7 @@ import {
   goldPoolNeed,
   ocCurve,
   singleSamplingPlan,
+  trySingleSamplingPlan,
 } from '../../../../functions/domain/acceptance/index.js';
 import { reference, relativeError } from './reference.js';
 
@@ -66,6 +67,19 @@ describe('Function: singleSamplingPlan', () => {
 
   it('accepts a spec whose plan fits maxGoldPerBatch exactly', () => {
     expect(singleSamplingPlan({ aql: 0.95, rql: 0.8, maxGoldPerBatch: 38 }).n).toBe(38);
+  });
+});
+
+describe('Function: trySingleSamplingPlan', () => {
+  it('returns the plan where one fits, and null with the reason where maxGoldPerBatch is too small', () => {
+    expect(trySingleSamplingPlan({ aql: 0.95, rql: 0.8 })).toEqual({ single: singleSamplingPlan({ aql: 0.95, rql: 0.8 }) });
+    const none = trySingleSamplingPlan({ aql: 0.95, rql: 0.8, maxGoldPerBatch: 10 });
+    expect(none.single).toBeNull();
+    expect(none.note).toMatch(/needs 38 gold items per batch \(c=4\), more than maxGoldPerBatch 10/);
+  });
+
+  it('lets a refused spec through as the schema error, not as "no plan"', () => {
+    expect(() => trySingleSamplingPlan({ aql: 0.8, rql: 0.95 })).toThrow();
   });
 });
 
