@@ -159,7 +159,7 @@ const agreement: Page = async (api, out) => {
   const pairTitle = (p: (typeof cells)[number]) => `${p.a} × ${p.b}: κ ${fmt(p.kappa.value)} AC1 ${fmt(p.ac1.value)} n=${p.n}`;
   out.append(
     paragraph(
-      `${a.overlapCases} overlap cases; Cohen's κ (${a.kappaWeights} weights) per pair. Fleiss' κ ${fmt(a.fleissKappa?.value)}, Krippendorff's α ${fmt(a.krippendorffAlpha?.value)}.`,
+      `${a.overlapCases} overlap cases; Cohen's κ (${a.kappaWeights === 'none' ? 'unweighted' : `${a.kappaWeights} weights`}) per pair. Fleiss' κ ${fmt(a.fleissKappa?.value)}, Krippendorff's α ${fmt(a.krippendorffAlpha?.value)}.`,
     ),
   );
   out.append(
