@@ -8,12 +8,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type LabelContent, type StoredLabel, decodeUploadedMask, overlapAgreement, protocolRef } from '../domain/index.js';
-import { ConflictError, ForbiddenError, IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
 import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
-import { loadBatchProtocol } from './submission-file.js';
+import { loadBatchProtocol, readLabelSubmission } from './submission-file.js';
 
 export const adjudicationIdFor = (batchId: string): string => `${batchId}-adj`;
 export const adjudicationObject = (id: string): string => `adjudications/${id}.json`;
@@ -113,12 +113,7 @@ export async function checkAgreement(
 /** What a stored label says, in the form the agreement test reads (masks from the uploaded file). */
 async function labelContent(deps: Deps, l: StoredLabel): Promise<LabelContent> {
   if (!l.maskRef) return { label: l.label, findings: l.findings };
-  // The ingested version (where the store keeps versions), and the recorded hash either way.
-  const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey, l.submissionVersionId);
-  if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
-  if (createHash('sha256').update(bytes).digest('hex') !== l.submissionSha256) {
-    throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
-  }
+  const bytes = await readLabelSubmission(deps, l);
   const line = new TextDecoder().decode(bytes).split(/\r?\n/)[l.maskRef.line - 1];
   return { label: l.label, masks: decodeUploadedMask(JSON.parse(line).mask) };
 }

@@ -7,7 +7,6 @@
  * 4. Build the report (pure: functions/domain/quality/report.ts).
  * Read-only. Bounded: at most MAX_REPORT_BATCHES batches are read.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type BatchScore,
@@ -26,6 +25,7 @@ import {
 import { goldSetObject } from './batch-key.js';
 import { IntegrityError, InvalidInputError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
+import { readLabelSubmission } from './submission-file.js';
 import { parse } from './work-queries.js';
 
 export const GetQualityReportInput = z.strictObject({
@@ -136,9 +136,7 @@ async function readStapleMasks(deps: Deps, labels: readonly StoredLabel[]): Prom
       const fileKey = `${l.submissionKey}@${l.submissionVersionId ?? ''}`;
       let lines = files.get(fileKey);
       if (!lines) {
-        const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey, l.submissionVersionId);
-        if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
-        if (createHash('sha256').update(bytes).digest('hex') !== l.submissionSha256) throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
+        const bytes = await readLabelSubmission(deps, l);
         lines = new TextDecoder().decode(bytes).split(/\r?\n/);
         files.set(fileKey, lines);
       }

@@ -1,6 +1,6 @@
 /** Reads back the accepted submission of a batch and checks it is unchanged. */
 import { createHash } from 'node:crypto';
-import { type LabelLine, type ProtocolVersion, type RleMask3D, type Submission, validateLabelFile } from '../domain/index.js';
+import { type LabelLine, type ProtocolVersion, type RleMask3D, type StoredLabel, type Submission, validateLabelFile } from '../domain/index.js';
 import { type BatchAliases, gridsOf } from './batch-key.js';
 import { IntegrityError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
@@ -26,6 +26,22 @@ export async function loadAcceptedSubmission(
   const v = validateLabelFile(bytes, { aliases: aliases.items.map((i) => i.alias), grids: gridsOf(aliases), protocol });
   if (!v.ok) throw new IntegrityError(`submission ${submission.key} no longer validates: ${v.problems[0].reason}`);
   return { submission, labels: v.labels, masks: v.masks, lineOf: v.lineOf };
+}
+
+/**
+ * The uploaded file a stored label came from: the version ingest read (where the
+ * store keeps versions), and the SHA-256 recorded on the label either way.
+ */
+export async function readLabelSubmission(
+  deps: Deps,
+  l: Pick<StoredLabel, 'submissionKey' | 'submissionVersionId' | 'submissionSha256'>,
+): Promise<Uint8Array> {
+  const bytes = await deps.objects.getBytes(deps.buckets.uploads, l.submissionKey, l.submissionVersionId);
+  if (!bytes) throw new NotFoundError(`submission ${l.submissionKey} not found`);
+  if (createHash('sha256').update(bytes).digest('hex') !== l.submissionSha256) {
+    throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
+  }
+  return bytes;
 }
 
 export async function loadBatchProtocol(deps: Deps, batchId: string): Promise<{ batch: BatchRecord; protocol: ProtocolVersion }> {
