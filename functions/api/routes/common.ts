@@ -1,9 +1,13 @@
 /** Small pieces the route files share. */
-import type { z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { Identifier } from '../../domain/index.js';
 import { ForbiddenError } from '../../use-cases/errors.js';
 import { actorOf } from '../auth.js';
 import type { ApiEnv } from '../context.js';
+
+/** The `{programId}` path parameter of the program routes. */
+export const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 
 /** A 2xx JSON response for the OpenAPI document. */
 export function json<S extends z.ZodType>(description: string, schema: S) {

@@ -23,14 +23,13 @@ import { PlanRoundPreviewInput, planRoundPreview } from '../../use-cases/round-p
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import type { RoundDispatcher } from '../lambda-dispatch.js';
 import { ProblemError, makeProblem, problemResponses } from '../problem.js';
-import { actorFor, json } from './common.js';
+import { actorFor, json, ProgramParams } from './common.js';
 
 /** Most cases one ingest request may carry (the body limit is 8 MiB). */
 export const MAX_CASES_PER_REQUEST = 10_000;
 
 // Domain schemas may be built before @hono/zod-openapi extends zod (the Lambda entry and the embedded stack load
 // the domain first) and then have no .openapi: describe a clone made here.
-const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const RoundParams = ProgramParams.extend({ round: z.coerce.number().int().min(1).max(100_000).openapi({ type: 'integer', example: 1 }) });
 const ProtocolParams = z.object({ protocolId: Identifier.clone().openapi({ example: 'chest-xray' }) });
 const VersionParams = ProtocolParams.extend({ version: z.coerce.number().int().min(1).max(999_999_999).openapi({ type: 'integer', example: 1 }) });

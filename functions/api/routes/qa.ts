@@ -23,13 +23,12 @@ import { verifyLedger } from '../../use-cases/ledger-verify.js';
 import { ListProgramBatchesInput, listProgramBatches } from '../../use-cases/work-queries.js';
 import { type ApiApp, type ApiEnv, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { json } from './common.js';
+import { json, ProgramParams } from './common.js';
 
 const Loose = z.looseObject({});
 type LooseT = z.infer<typeof Loose>;
 // Domain schemas may be built before @hono/zod-openapi extends zod (the Lambda entry and the embedded stack load
 // the domain first) and then have no .openapi: describe a clone made here.
-const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const Page = (name: string) => z.object({ items: z.array(Loose), next: z.string().optional() }).openapi(name);
 const FormatQuery = ExportInput.omit({ programId: true });
 const ChainPosition = z.object({ seq: z.number().int(), hash: z.string() });

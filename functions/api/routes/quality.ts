@@ -12,10 +12,9 @@ import { EXPORT_KINDS, createExport, renderRoundReport } from '../../use-cases/e
 import { getQualityReport } from '../../use-cases/quality-report.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { actorFor, json } from './common.js';
+import { actorFor, json, ProgramParams } from './common.js';
 
 // Clones: domain schemas may be built before @hono/zod-openapi extends zod (see qa.ts).
-const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const QualityQuery = z.object({
   protocol: Identifier.clone().optional().openapi({ description: "The protocol id; omitted: the program's only protocol", example: 'chest-xray' }),
   by: z

@@ -10,10 +10,9 @@ import type { Deps } from '../../use-cases/ports.js';
 import { ReleaseLabelsInput, createRelease, diffReleases, listReleases, releaseLabels, showRelease, verifyRelease } from '../../use-cases/releases.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { actorFor, json } from './common.js';
+import { actorFor, json, ProgramParams } from './common.js';
 
 // Domain schemas may be built before @hono/zod-openapi extends zod: describe clones made here.
-const ProgramParams = z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
 const ReleaseParams = ProgramParams.extend({ releaseId: ReleaseId.clone().openapi({ example: 'rel-0123456789abcdef' }) });
 const Anchor = z.object({ seq: z.number().int(), hash: z.string() });
 const Summary = z
