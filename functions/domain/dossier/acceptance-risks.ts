@@ -10,11 +10,12 @@
  * P(accept | p = RQL) (ISO 2859-1 vocabulary; Montgomery, Introduction to
  * Statistical Quality Control, ch. 15, the type-B OC curve of a single plan).
  */
+import { binomialSf } from '../acceptance/binomial.js';
 
 /**
- * P(X ≥ k) for X ~ Binomial(n, p): the sum of the pmf terms C(n,i)·pⁱ·(1−p)ⁿ⁻ⁱ
- * for i = k…n, each term computed in log space (log C accumulated as a sum of
- * logs) so that large n neither overflows nor underflows. k ≤ 0 gives 1, k > n gives 0.
+ * P(X ≥ k) for X ~ Binomial(n, p): the acceptance sampling module's upper tail
+ * (`binomialSf`, summed term by term in log space), with the dossier's own
+ * argument messages. k ≤ 0 gives 1, k > n gives 0.
  *
  * @example binomialUpperTail(6, 6, 0.8) // 0.262144 (= 0.8⁶)
  */
@@ -25,15 +26,7 @@ export function binomialUpperTail(n: number, k: number, p: number): number {
   if (k > n) return 0;
   if (p === 0) return 0;
   if (p === 1) return 1;
-  const lp = Math.log(p);
-  const lq = Math.log1p(-p);
-  let logC = 0; // log C(n, 0)
-  let sum = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
-    if (i >= k) sum += Math.exp(logC + i * lp + (n - i) * lq);
-  }
-  return Math.min(1, sum);
+  return binomialSf(Math.ceil(k) - 1, n, p);
 }
 
 /**
