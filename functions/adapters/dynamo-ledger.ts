@@ -58,10 +58,12 @@ const body = (item: Record<string, unknown>): Record<string, unknown> => {
   return rest;
 };
 
+const ChainFields = z.object({ seq: z.number().int().positive(), prevHash: z.string(), hash: z.string() });
+
 /** A stored event as the domain's type: parsed by the event schema, chain fields kept. */
 function toChained(item: Record<string, unknown>): ChainedLedgerEvent {
   const { seq, prevHash, hash, ...event } = body(item);
-  const chain = z.object({ seq: z.number().int().positive(), prevHash: z.string(), hash: z.string() }).parse({ seq, prevHash, hash });
+  const chain = ChainFields.parse({ seq, prevHash, hash });
   return { ...LedgerEvent.parse(event), ...chain } as ChainedLedgerEvent;
 }
 
