@@ -1,5 +1,6 @@
 export * from './batch.js';
 export * from './case.js';
+export * from './contract.js';
 export * from './deidentification-settings.js';
 export * from './label.js';
 export * from './ledger.js';
