@@ -40,7 +40,8 @@ export interface RoundRecord {
 
 export interface AdjudicationNeed {
   caseId: string;
-  kind: 'overlap-disagreement' | 'critical-miss';
+  /** `gold-dispute`: a vendor contests this gold item's answer (disputes.ts). */
+  kind: 'overlap-disagreement' | 'critical-miss' | 'gold-dispute';
   reason: string;
   /** The labels in question, by who gave them (workforce/annotator → label). */
   labels: Record<string, string>;
@@ -59,6 +60,8 @@ export interface AdjudicationRecord {
   decidedAt?: string;
   decisions?: { caseId: string; label: string; note?: string }[];
   createdAt: string;
+  /** Set when the adjudication reviews a vendor's dispute of gold items (disputes.ts). */
+  dispute?: { disputeId: string; workforceId: string; alias?: string; reason: string; openedBy: string };
 }
 
 export interface Repository {

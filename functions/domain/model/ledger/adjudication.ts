@@ -6,7 +6,7 @@ export const adjudicationEvents = [
   ledgerKind('adjudication.requested', {
     batchId: z.string(),
     cases: ids(),
-    kinds: z.array(z.enum(['overlap-disagreement', 'critical-miss'])),
+    kinds: z.array(z.enum(['overlap-disagreement', 'critical-miss', 'gold-dispute'])),
   }),
   ledgerKind('adjudication.decided', {
     batchId: z.string(),
