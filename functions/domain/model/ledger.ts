@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { adjudicationEvents } from './ledger/adjudication.js';
 import { batchEvents } from './ledger/batch.js';
 import { caseEvents } from './ledger/cases.js';
+import { disputeEvents } from './ledger/dispute.js';
 import { contractEvents } from './ledger/contract.js';
 import { qualityEvents } from './ledger/quality.js';
 import { releaseEvents } from './ledger/release.js';
@@ -21,7 +22,7 @@ import { workforceEvents } from './ledger/workforce.js';
 export { IngestVerdict } from './ledger/cases.js';
 
 /** Every event kind's schema, one per `type`. */
-export const LEDGER_EVENT_SCHEMAS = [...batchEvents, ...workforceEvents, ...caseEvents, ...adjudicationEvents, ...releaseEvents, ...qualityEvents, ...contractEvents] as const;
+export const LEDGER_EVENT_SCHEMAS = [...batchEvents, ...workforceEvents, ...caseEvents, ...adjudicationEvents, ...releaseEvents, ...qualityEvents, ...contractEvents, ...disputeEvents] as const;
 
 export const LedgerEvent = z.discriminatedUnion('type', LEDGER_EVENT_SCHEMAS);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;
