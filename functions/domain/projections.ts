@@ -12,18 +12,18 @@
  * eventId counts once (the first occurrence), and events are folded in ledger
  * order (`seq` where the events carry it).
  */
-import type { BatchStatus, LedgerEvent, Scorecard, Shares } from './model/index.js';
+import type { BatchStatus, LedgerEvent, Scorecard, Shares, Workforce } from './model/index.js';
 import { projectShares } from './rebalancing.js';
 import { projectScorecards } from './scorecards.js';
 
 /**
  * What the ledger can say of a batch's lifecycle. It decides every terminal
- * status (accepted, rejected, overdue, failed) and `submitted` (an upload was
+ * status (accepted, rejected, inconclusive, overdue, failed) and `submitted` (an upload was
  * accepted: `submission.accepted`). It cannot tell `planned` from
  * `awaiting-submission`: parking the execution on its callback token is no
  * decision and has no event, so both are `dispatched`.
  */
-export type BatchLifecycle = 'dispatched' | 'submitted' | 'accepted' | 'rejected' | 'overdue' | 'failed';
+export type BatchLifecycle = 'dispatched' | 'submitted' | 'accepted' | 'rejected' | 'inconclusive' | 'overdue' | 'failed';
 
 /** A stored batch status as the ledger can see it (see {@link BatchLifecycle}). */
 export function batchLifecycleOf(status: BatchStatus): BatchLifecycle {
@@ -44,7 +44,7 @@ export interface CaseProjection {
 }
 
 export interface WorkforceProjection {
-  status: 'active' | 'probation' | 'suspended';
+  status: Workforce['status'];
   paused: boolean;
 }
 
@@ -129,6 +129,9 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
       case 'workforce.status-changed':
         workforceOf(e.data.workforceId).status = e.data.to;
         break;
+      case 'workforce.inspection-switched':
+        workforceOf(e.data.workforceId).status = e.data.status.to;
+        break;
       case 'workforce.paused':
         workforceOf(e.data.workforceId).paused = true;
         break;
@@ -159,7 +162,17 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
         const verdict = e.type === 'batch.accepted' ? 'accepted' : 'rejected';
         const b = batchOf(e, e.subject);
         if (!b) break;
-        if (b.status === 'submitted' || b.status === verdict) b.status = verdict;
+        // A carried batch (held inconclusive) is settled by the later decision that pooled it.
+        const from = e.data.decidedWith ? 'inconclusive' : 'submitted';
+        if (b.status === from || b.status === verdict) b.status = verdict;
+        else problems.push(`${at(e)}: batch ${e.subject} was ${b.status} in the ledger, not ${from}`);
+        break;
+      }
+      case 'batch.inconclusive': {
+        // Held: its cases stay assigned to it until a later decision settles it.
+        const b = batchOf(e, e.subject);
+        if (!b) break;
+        if (b.status === 'submitted' || b.status === 'inconclusive') b.status = 'inconclusive';
         else problems.push(`${at(e)}: batch ${e.subject} was ${b.status} in the ledger, not submitted`);
         break;
       }

@@ -15,7 +15,7 @@ import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js'
 export async function scoreSubmission(
   deps: Deps,
   input: { batchId: string },
-): Promise<{ verdict: 'accepted' | 'rejected'; goldN: number; accuracy: number | null }> {
+): Promise<{ verdict: 'accepted' | 'rejected' | 'inconclusive'; goldN: number; accuracy: number | null }> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   // A retry finds the stored score, or computes the same one again; the event (same id) is appended once.
   const stored = await deps.repo.getScore(batch.batchId);

@@ -81,6 +81,8 @@ export async function redriveState(
       return { startAt: 'RecordFailure', extra: { error: { Error: 'ExecutionLost', Cause: 'restarted after a stop' } } };
     case 'submitted':
       return { startAt: 'ValidateSubmission' };
+    case 'inconclusive':
+      return { startAt: 'Rebalance' }; // held: settled for its round once Rebalance ran; a later decision settles it
     case 'accepted':
     case 'rejected': {
       // Finalize appends `labels.recorded` (and `cases.requeued`) before it writes the labels and the

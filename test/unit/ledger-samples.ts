@@ -8,12 +8,27 @@ type Samples = { [K in LedgerEventType]: LedgerEventOf<K>['data'] };
 
 const verdict = { workforceId: 'vendor-a', goldN: 6, accuracy: 5 / 6, items: 63, realItems: 57, pricePerCase: 0.5, penalty: 0, charge: 31.5 };
 
+const sprtInconclusive = {
+  decision: 'inconclusive' as const,
+  rule: 'sprt' as const,
+  evidence: { n: 6, wrong: 0, batches: 1, c: 0, llr: -1.36, bounds: { accept: -2.2, reject: 2.9 } },
+  carried: [],
+  reason: 'inconclusive: 0 wrong of 6 gold items over 1 batch, SPRT log-likelihood ratio −1.36 between the accept bound −2.20 and the reject bound 2.90',
+};
+const carriedDecision = {
+  ...sprtInconclusive,
+  evidence: { ...sprtInconclusive.evidence, n: 12, batches: 2, llr: -2.72 },
+  carried: ['b-1'],
+  reason: 'accepted: 0 wrong of 12 gold items over 2 batches, SPRT log-likelihood ratio −2.72 ≤ accept bound −2.20',
+};
+
 export const LEDGER_SAMPLES: Samples = {
   'batch.dispatched': { workforceId: 'vendor-a', items: 63, gold: 6, caseIds: ['case-1', 'case-2'] },
   'submission.accepted': { workforceId: 'vendor-a', uploadId: 'u1', key: 'uploads/vendor-a/b-1/u1.jsonl', sha256Hex: 'ab'.repeat(32) },
   'submission.rejected': { workforceId: 'vendor-b', uploadId: 'u2', key: 'uploads/vendor-b/b-2/u2.jsonl', sha256Hex: 'cd'.repeat(32) },
   'batch.scored': { workforceId: 'vendor-a', goldN: 6, goldCorrect: 5, accuracy: 5 / 6, kappa: 0.66, verdict: 'accepted' },
-  'batch.accepted': verdict,
+  'batch.accepted': { ...verdict, decision: { ...carriedDecision, decision: 'accept' }, decidedWith: 'b-2' },
+  'batch.inconclusive': { workforceId: 'vendor-a', goldN: 6, accuracy: 1, items: 63, realItems: 57, pricePerCase: 0.5, decision: sprtInconclusive },
   'batch.rejected': { ...verdict, workforceId: 'vendor-b', penalty: 1, charge: 0 },
   'batch.overdue': { workforceId: 'vendor-b', slaHours: 48, timeout: 'States.Timeout' },
   'batch.failed': { workforceId: 'vendor-a', statusBefore: 'accepted', revokedAcceptance: { realItems: 57, charge: 31.5 } },
@@ -34,6 +49,25 @@ export const LEDGER_SAMPLES: Samples = {
   'workforce.paused': { workforceId: 'vendor-b', from: 'active', to: 'paused' },
   'workforce.resumed': { workforceId: 'vendor-b', from: 'paused', to: 'active' },
   'workforce.status-changed': { workforceId: 'vendor-b', from: 'active', to: 'probation', round: 1 },
+  'workforce.inspection-switched': {
+    workforceId: 'vendor-b',
+    from: 'normal',
+    to: 'tightened',
+    rule: 'two-of-five-rejected',
+    evidence: {
+      batches: [
+        { batchId: 'b-1', decision: 'reject', n: 6, wrong: 3, batches: 1 },
+        { batchId: 'b-2', decision: 'reject', n: 6, wrong: 2, batches: 1 },
+      ],
+      rejected: 2,
+      accepted: 0,
+      wrong: 5,
+      goldItems: 12,
+      switchingScore: 0,
+    },
+    status: { from: 'active', to: 'probation' },
+    round: 2,
+  },
   'shares.changed': { workforceId: 'vendor-a', from: 0.5, to: 0.6, round: 2 },
   'shares.proposed': { round: 2, shares: { 'vendor-a': 0.6, 'vendor-b': 0.4 }, changes: [{ workforceId: 'vendor-a', from: 0.5, to: 0.6, reason: 'better gold' }] },
   'shares.approved': { round: 2, shares: { 'vendor-a': 0.6, 'vendor-b': 0.4 } },
@@ -152,6 +186,19 @@ export const LEDGER_SAMPLES: Samples = {
     lines: 4,
     anchor: { seq: 120, hash: 'bc'.repeat(32) },
   },
+  'exam.dispatched': { workforceId: 'vendor-c', batchId: 'p-r1-vendor-c-q1', attempt: 1, items: 38, planned: 38, caseIds: ['case-g1', 'case-g2'] },
+  'exam.decided': {
+    workforceId: 'vendor-c',
+    batchId: 'p-r1-vendor-c-q1',
+    attempt: 1,
+    outcome: 'passed',
+    rule: 'single-plan',
+    evidence: { n: 38, wrong: 1, attempts: 1, c: 4, llr: null },
+  },
+  'qualification.waived': { workforceId: 'radiology-team' },
+  'qualification.revoked': { workforceId: 'vendor-b', cause: 'pm' },
+  'workforce.share-capped': { workforceId: 'vendor-b', cap: 0.2, from: null },
+  'work.moved': { from: 'vendor-b', to: 'vendor-a', batchId: 'p-r2-vendor-b-1', caseIds: ['case-5', 'case-6'] },
 };
 
 /** One kind's sample data, with some fields replaced. */

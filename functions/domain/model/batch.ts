@@ -8,6 +8,8 @@ export const BatchStatus = z.enum([
   'submitted',
   'accepted',
   'rejected',
+  /** Scored, but the acceptance rule needs more gold: held (labels kept with its upload, cases still assigned, not paid yet) until a later decision settles it. */
+  'inconclusive',
   'overdue',
   'failed',
 ]);

@@ -1,4 +1,5 @@
 export * from './batch.js';
+export * from './batch-decision.js';
 export * from './case.js';
 export * from './contract.js';
 export * from './deidentification-settings.js';

@@ -1,5 +1,6 @@
 /** Scores of a submission against hidden gold, and the scorecards built from them. */
 import { z } from 'zod';
+import { BatchDecisionRecord } from './batch-decision.js';
 
 export const Interval = z.object({ lower: z.number(), upper: z.number() });
 
@@ -37,7 +38,10 @@ export const BatchScore = z.object({
   kappa: z.number().nullable(),
   /** Task-specific batch figures over gold items (mean Dice, pooled sensitivity, …). */
   summary: z.record(z.string(), z.number().nullable()).default({}),
-  verdict: z.enum(['accepted', 'rejected']),
+  /** By the protocol's acceptance rule: `inconclusive` holds the batch until more gold decides (never a penalty). */
+  verdict: z.enum(['accepted', 'rejected', 'inconclusive']),
+  /** The acceptance decision behind the verdict: rule, (pooled) evidence, carried batches. Absent on scores stored before it existed. */
+  decision: BatchDecisionRecord.optional(),
   /** Human-readable reasons for the verdict and for any undefined figure. */
   notes: z.array(z.string()),
   items: z.array(GoldItemScore),

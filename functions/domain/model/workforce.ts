@@ -2,7 +2,13 @@
 import { z } from 'zod';
 import { Identifier } from './protocol.js';
 
-export const WorkforceStatus = z.enum(['active', 'probation', 'suspended']);
+/**
+ * A vendor's standing, which follows its inspection level (switching rules,
+ * docs/acceptance-sampling.md): active = normal inspection, probation =
+ * tightened (more gold, smaller share), reduced = reduced inspection (less
+ * gold), suspended = discontinued (no work until a PM's corrective action).
+ */
+export const WorkforceStatus = z.enum(['active', 'probation', 'suspended', 'reduced']);
 
 export const Workforce = z.object({
   workforceId: Identifier,

@@ -1,5 +1,7 @@
 /** Ledger events of a batch's lifecycle: dispatch, submissions, score, verdict, labels, closing. */
 import { z } from 'zod';
+import { BatchDecisionRecord } from '../batch-decision.js';
+import { ContractRef } from '../contract.js';
 import { count, figure, ids, ledgerKind } from './base.js';
 
 const submission = { workforceId: z.string(), uploadId: z.string(), key: z.string(), sha256Hex: z.string() };
@@ -16,9 +18,17 @@ const verdict = {
   penalty: z.number().min(0).max(1),
   /** What the workforce is paid for the batch. */
   charge: z.number().min(0),
+  /** The contract version it was settled under (`id@version`), its amount in cents and the rule in words; absent before contracts. */
+  contract: ContractRef.optional(),
+  amountCents: z.number().int().optional(),
+  rule: z.string().optional(),
+  /** The acceptance decision (rule, pooled evidence, carried batches); absent on events written before it existed. */
+  decision: BatchDecisionRecord.optional(),
+  /** A carried batch: the later batch of the same vendor whose decision settled it (this event's id is `<batchId>:carried`). */
+  decidedWith: z.string().optional(),
 };
 
-const BatchStatusBefore = z.enum(['planned', 'awaiting-submission', 'submitted', 'accepted', 'rejected', 'overdue', 'failed']);
+const BatchStatusBefore = z.enum(['planned', 'awaiting-submission', 'submitted', 'accepted', 'rejected', 'inconclusive', 'overdue', 'failed']);
 
 export const batchEvents = [
   ledgerKind('batch.dispatched', {
@@ -36,10 +46,27 @@ export const batchEvents = [
     goldCorrect: count(),
     accuracy: figure(),
     kappa: figure(),
-    verdict: z.enum(['accepted', 'rejected']),
+    verdict: z.enum(['accepted', 'rejected', 'inconclusive']),
+    /** The acceptance decision; absent on events written before it existed. */
+    decision: BatchDecisionRecord.optional(),
   }),
   ledgerKind('batch.accepted', verdict),
   ledgerKind('batch.rejected', verdict),
+  /**
+   * Held: the acceptance rule needs more gold. No charge and no penalty; the
+   * evidence is carried into the vendor's next decision, which settles this
+   * batch too (a `batch.accepted` / `batch.rejected` with id `<batchId>:carried`).
+   */
+  ledgerKind('batch.inconclusive', {
+    workforceId: z.string(),
+    goldN: count(),
+    accuracy: figure(),
+    items: count(),
+    realItems: count(),
+    /** The price it will be paid at if a later decision accepts it. */
+    pricePerCase: z.number().min(0),
+    decision: BatchDecisionRecord,
+  }),
   ledgerKind('batch.overdue', {
     workforceId: z.string(),
     slaHours: z.number().positive(),
