@@ -133,16 +133,17 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   Api: {
     table: 'readWrite',
     read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },
-  // The HTTP API's vendor and expert batch routes (functions/api/routes/work.ts over vendor-portal.ts): manifests
-  // and aliased images (presigned GET), upload slots (presigned PUT), reports; a request on a waiting batch is its
-  // heartbeat. Nothing of the gold bucket. test/infra/api.test.ts checks both API functions against their requests.
+  // The HTTP API's vendor and expert batch routes (functions/api/routes/work.ts over vendor-portal.ts): manifests,
+  // images under their opaque keys and legacy aliased copies (presigned GET), upload slots (presigned PUT), reports;
+  // a request on a waiting batch is its heartbeat. Nothing of the gold bucket, nor images under the PM's own keys.
+  // test/infra/api.test.ts checks both API functions against their requests.
   WorkApi: {
     table: 'readWrite',
-    read: ['images/batches/', 'exports/reports/'],
+    read: ['images/batches/', 'images/opaque/', 'exports/reports/'],
     write: ['uploads/uploads/'],
     resumesBatches: ['SendTaskHeartbeat'],
     caller: 'API Gateway (the HTTP API, for a signed-in vendor or expert who waits for the answer)',

@@ -9,9 +9,19 @@
 import { z } from 'zod';
 import { BatchItem, GoldAnswer, ImageGrid, readNiftiGrid } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
+import { OpaqueImageKey } from './opaque-images.js';
 import type { Deps } from './ports.js';
 
-export const BatchKeyItem = BatchItem.extend({ imageKey: z.string(), grid: ImageGrid.optional() });
+export const BatchKeyItem = BatchItem.extend({
+  imageKey: z.string(),
+  /**
+   * The case's opaque image key (see {@link opaqueImageKeyOf}), when it has one
+   * for its current image: the manifest points vendors at it (presigned GETs)
+   * instead of a per-batch copy.
+   */
+  opaqueImageKey: OpaqueImageKey.optional(),
+  grid: ImageGrid.optional(),
+});
 export type BatchKeyItem = z.infer<typeof BatchKeyItem>;
 
 export const BatchKey = z.object({

@@ -1,9 +1,11 @@
 /**
  * Case ingest through the API — primary course:
  * 1. `ingestCaseManifest`: parse the PM's manifest (JSON or CSV, domain/case-manifest.ts)
- *    whole; for each new case choose the image key (from the validated program
- *    and case ids and a server token, never from the caller's file name) and
- *    issue a presigned, write-once PUT bound to the declared size and SHA-256;
+ *    whole; for each new case choose the image key — an opaque key
+ *    (opaque-images.ts: random, unlinkable to the case id, never from the
+ *    caller's file name), which is also the key vendors will be given, so the
+ *    image is never copied — and issue a presigned, write-once PUT bound to the
+ *    declared size and SHA-256;
  *    keep the pending ingest (gold bucket: it may carry gold answers).
  * 2. The PM uploads each image to its slot.
  * 3. `completeCaseIngest`: the cases whose image is there are ingested
@@ -26,6 +28,7 @@ import {
 } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
+import { isOpaqueImageKey, newOpaqueImageKey } from './opaque-images.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { ingestCases } from './setup-program.js';
@@ -108,8 +111,8 @@ export async function ingestCaseManifest(deps: Deps, input: z.input<typeof Inges
     protocol: req.protocol,
     actor: req.actor,
     createdAt: deps.clock.now().toISOString(),
-    // Keys from validated ids and the server's token; the caller's file name gives only the extension.
-    cases: fresh.map((c) => ({ ...c, imageKey: `images/${req.programId}/${c.caseId}/${ingestId}.${imageExtension(c.image.fileName)}` })),
+    // Opaque keys from the server's random source; the caller's file name gives only the extension.
+    cases: fresh.map((c) => ({ ...c, imageKey: newOpaqueImageKey(deps.random, imageExtension(c.image.fileName)) })),
   };
   await deps.objects.putJson(deps.buckets.gold, caseIngestObject(req.programId, ingestId), PendingIngest.parse(pending));
   const slots: ImageSlot[] = [];
@@ -179,6 +182,8 @@ export async function completeCaseIngest(deps: Deps, input: z.input<typeof Compl
   const cases: CaseInput[] = present.map((c) => ({
     caseId: c.caseId,
     imageKey: c.imageKey,
+    // The upload slot's key is opaque: it is the image vendors get, as it is.
+    ...(isOpaqueImageKey(c.imageKey) ? { opaqueImage: { key: c.imageKey, of: c.imageKey } } : {}),
     modality: c.modality,
     bodyPart: c.bodyPart,
     site: c.site,

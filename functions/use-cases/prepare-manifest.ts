@@ -1,13 +1,17 @@
 /**
  * Prepare a batch's manifest — primary course:
  * 1. Load the batch and its answer key.
- * 2. Copy each item's image to an aliased key under the batch prefix (metadata
- *    dropped), so the vendor never sees a real case id or image key.
+ * 2. Point each item at its image: the case's opaque image key (assigned at
+ *    ingest, random, unlinkable to the case id: docs/blinding.md), which the
+ *    vendor portal presigns per request; no copy. Only an item whose case has no
+ *    opaque key for its current image (ingested before opaque keys, or its image
+ *    replaced since) is copied, as before, to an aliased key under the batch
+ *    prefix (metadata dropped), so the vendor never sees a real case id or image key.
  * 3. Write the manifest (last): aliases and image keys only, in the key's
  *    shuffled order; gold items look exactly like the rest.
  */
 import { type ProtocolVersion, protocolRef } from '../domain/index.js';
-import { aliasImageObject, loadBatchKey, manifestObject } from './batch-key.js';
+import { aliasImageObject, type BatchKeyItem, loadBatchKey, manifestObject } from './batch-key.js';
 import type { Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
 
@@ -16,8 +20,16 @@ export interface VendorManifest {
   protocol: string;
   task: Record<string, unknown> & { type: string };
   upload: { format: string; line: Record<string, string> };
+  /** `image`: the object the vendor portal presigns for the alias (an opaque key or the batch's aliased copy). */
   items: { alias: string; image: string }[];
 }
+
+/**
+ * Where a vendor reads an item's image: the case's opaque key when the batch key
+ * carries one, else the batch's aliased copy (the legacy path, which costs a CopyObject).
+ */
+export const vendorImageObject = (batchId: string, item: Pick<BatchKeyItem, 'alias' | 'opaqueImageKey'>): string =>
+  item.opaqueImageKey ?? aliasImageObject(batchId, item.alias);
 
 /** What the vendor must label and how to write the file; nothing about gold. */
 function describeTask(task: ProtocolVersion['task']): Pick<VendorManifest, 'task' | 'upload'> {
@@ -65,7 +77,8 @@ export async function prepareManifest(deps: Deps, input: { batchId: string }): P
     return { manifestKey, items: key.items.length };
   }
 
-  const queue = key.items.slice();
+  // Legacy items only: a case with an opaque key needs no copy (docs/blinding.md, "Migration").
+  const queue = key.items.filter((i) => i.opaqueImageKey === undefined);
   const copyNext = async (): Promise<void> => {
     for (let item = queue.shift(); item; item = queue.shift()) {
       await deps.objects.copy(deps.buckets.images, item.imageKey, deps.buckets.images, aliasImageObject(batch.batchId, item.alias));
@@ -77,7 +90,7 @@ export async function prepareManifest(deps: Deps, input: { batchId: string }): P
     batchId: batch.batchId,
     protocol: protocolRef(protocol),
     ...describeTask(protocol.task),
-    items: key.items.map((i) => ({ alias: i.alias, image: aliasImageObject(batch.batchId, i.alias) })),
+    items: key.items.map((i) => ({ alias: i.alias, image: vendorImageObject(batch.batchId, i) })),
   };
   await deps.objects.putJson(deps.buckets.images, manifestKey, manifest);
   return { manifestKey, items: manifest.items.length };

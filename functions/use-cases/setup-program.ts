@@ -20,6 +20,7 @@ import {
 import { goldSetObject } from './batch-key.js';
 import { gateCase } from './deidentification-gate.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { assignOpaqueImages } from './opaque-images.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
 import { currentProtocolRef } from './quarantine.js';
@@ -233,13 +234,18 @@ export async function ingestCases(
       data: { caseId: c.caseId, imageKey: c.imageKey, uninspected: parts },
     });
   }
+  // Each new case's image gets its opaque key (one copy per case, none for an API ingest's opaque slot).
+  const stored = await assignOpaqueImages(
+    deps,
+    cases.filter((c) => !known.has(c.caseId)),
+  );
   const object = goldSetObject(input.programId, input.protocolId);
   const existing = (await deps.objects.getJson<Record<string, GoldLabel>>(deps.buckets.gold, object)) ?? {};
   for (const g of gold) existing[g.caseId] = g;
   await deps.objects.putJson(deps.buckets.gold, object, existing);
   await deps.repo.putCases(
     input.programId,
-    cases.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
+    stored.map((c) => ({ ...c, goldPool: goldIds.has(c.caseId) })),
   );
   return {
     cases: cases.length,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Alias, Identifier, LineProblem, UploadId, UploadSlot } from '../domain/index.js';
 import { aliasImageObject, manifestObject, reportObject } from './batch-key.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { isOpaqueImageKey } from './opaque-images.js';
 import { type UploadReport, uploadObject } from './ingest-upload.js';
 import type { BatchRecord, Deps } from './ports.js';
 
@@ -65,14 +66,16 @@ export async function getVendorBatch(deps: Deps, input: { workforceId: string; b
   };
 }
 
-/** The part of a stored manifest that says which aliases the batch holds. */
-const ManifestAliases = z.object({ items: z.array(z.object({ alias: Alias })) });
+/** The part of a stored manifest that says which aliases the batch holds, and each one's image object. */
+const ManifestAliases = z.object({ items: z.array(z.object({ alias: Alias, image: z.string() })) });
 
 /**
  * Presigned GET URLs for images of the vendor's own batch, by alias (alias → URL).
  * Each alias must parse as an alias and be an item of the batch's own manifest;
- * only then is the key built, by `aliasImageObject` from the stored batch id and
- * that alias. Anything else answers like an image that does not exist.
+ * only then is its image presigned: the object the manifest names for it, which
+ * must be the case's opaque key or the batch's aliased copy (`aliasImageObject`
+ * of the stored batch id and that alias). Anything else answers like an image
+ * that does not exist.
  *
  * @example
  * const urls = await getImageUrls(deps, { workforceId: 'vendor-a', batchId, aliases: manifest.items.map((i) => i.alias) });
@@ -86,12 +89,17 @@ export async function getImageUrls(
   const bad = requested.find((a) => !Alias.safeParse(a).success);
   if (bad !== undefined) throw imageNotFound(bad);
   const manifest = await deps.objects.getJson<unknown>(deps.buckets.images, manifestObject(b.batchId));
-  const items = new Set(manifest === undefined ? [] : ManifestAliases.parse(manifest).items.map((i) => i.alias));
+  // alias → image object, for the objects a vendor may be given (written by PrepareManifest; checked again here).
+  const items = new Map(
+    (manifest === undefined ? [] : ManifestAliases.parse(manifest).items)
+      .filter((i) => i.image === aliasImageObject(b.batchId, i.alias) || isOpaqueImageKey(i.image))
+      .map((i) => [i.alias, i.image]),
+  );
   const unknown = requested.find((a) => !items.has(a));
   if (unknown !== undefined) throw imageNotFound(unknown);
   const out: Record<string, string> = {};
   for (const alias of requested) {
-    out[alias] = await deps.objects.presignGet(deps.buckets.images, aliasImageObject(b.batchId, alias), MANIFEST_URL_SECONDS);
+    out[alias] = await deps.objects.presignGet(deps.buckets.images, items.get(alias)!, MANIFEST_URL_SECONDS);
   }
   return out;
 }

@@ -225,8 +225,10 @@ describe('Stack: the HTTP API and its sign-in', () => {
       }
       expect(allows(grants, 's3:ListBucket', `{${s.ids.buckets.gold}.Arn}`)).toBe(false);
       expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(false);
-      // Its images: the batches' manifests and aliased copies, not the case images under their own keys.
+      // Its images: the batches' manifests, opaque image keys and legacy aliased copies, not the case images under the PM's keys.
       expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/batches/b/manifest.json`)).toBe(true);
+      expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/opaque/k3m9p2q7r4s8t6v5w3x2y9z8.png`)).toBe(true);
+      expect(allows(grants, 's3:PutObject', `{${s.ids.buckets.images}.Arn}/opaque/k3m9p2q7r4s8t6v5w3x2y9z8.png`)).toBe(false);
       expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/images/case-0001.pgm`)).toBe(false);
     });
 

@@ -33,11 +33,13 @@ describe('Vendor manifest: blinded and gold-free', () => {
       expect(text).not.toMatch(/gold/i);
       expect(text).not.toMatch(/images\/case/);
       for (const c of cases) expect(text).not.toContain(c.caseId);
-      // Every item has exactly the same shape: alias + aliased image key.
+      // Every item has exactly the same shape: alias + image key.
+      // Issue 14: the image key is the case's opaque key (was a per-batch copy's key; same bytes either way, docs/blinding.md).
       for (const item of manifest.items) {
         expect(Object.keys(item).sort()).toEqual(['alias', 'image']);
-        expect(item.image).toBe(`batches/${b.batchId}/images/${item.alias}`);
+        expect(item.image).toMatch(/^opaque\/[a-z0-9]{24}\.pgm$/);
       }
+      expect(new Set(manifest.items.map((i) => i.image)).size).toBe(manifest.items.length);
       expect(manifest.items).toHaveLength(b.itemCount);
       // Gold items are not grouped at the start or the end: aliases are random
       // and the order is shuffled, so positions of gold items vary.
@@ -46,16 +48,21 @@ describe('Vendor manifest: blinded and gold-free', () => {
     }
   });
 
-  it('serves the aliased images through presigned GETs with no case metadata', async () => {
+  it('serves the images through presigned GETs on their opaque keys, the bytes of the case image, with no case metadata', async () => {
     const b = batches.find((x) => x.workforceKind === 'vendor')!;
     const manifest = await downloadManifest(stack.deps, b.workforceId, b.batchId);
+    const key = await loadBatchKey(stack.deps, b.batchId);
     const urls = await getImageUrls(stack.deps, { workforceId: b.workforceId, batchId: b.batchId, aliases: [manifest.items[0].alias] });
     expect(new URL(urls[manifest.items[0].alias]).pathname).toBe(`/${stack.deps.buckets.images}/${manifest.items[0].image}`);
     const r = await fetch(urls[manifest.items[0].alias]);
     expect(r.status).toBe(200);
     const headers = [...r.headers.entries()].map(([k, v]) => `${k}:${v}`).join('\n');
     expect(headers).not.toMatch(/case-\d+/);
-    expect(new Uint8Array(await r.arrayBuffer()).length).toBeGreaterThan(256);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    expect(bytes.length).toBeGreaterThan(256);
+    expect(bytes).toEqual(await stack.deps.objects.getBytes(stack.deps.buckets.images, key.items[0].imageKey));
+    // The URL expires: a vendor keeps no standing access to the image.
+    expect(new URL(urls[manifest.items[0].alias]).searchParams.get('X-Amz-Expires')).toBe('3600');
   });
 
   // Issue 7 finding 5: vendor-b asking for `batches/<own>/images/../../<vendor-a batch>/manifest.json` received vendor-a's manifest.

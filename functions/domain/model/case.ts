@@ -54,6 +54,13 @@ export const Case = z.object({
    */
   seriesKeys: z.array(z.string().min(1)).max(5000).optional(),
   /**
+   * The image's opaque key, assigned by the server at ingest (docs/blinding.md):
+   * `key` (random, unlinkable to the case id) is what vendors get presigned GETs
+   * for; `of` is the `imageKey` it was made for, so a replaced image is never
+   * served under its predecessor's opaque key.
+   */
+  opaqueImage: z.strictObject({ key: z.string().min(1), of: z.string().min(1) }).optional(),
+  /**
    * The image's voxel grid, where the PM's manifest gives it (a NIfTI image's
    * header gives it at dispatch otherwise). Masks and findings are checked against it.
    */

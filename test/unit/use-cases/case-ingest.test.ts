@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { completeCaseIngest, ingestCaseManifest } from '../../../functions/use-cases/case-ingest.js';
 import { InvalidInputError, NotFoundError } from '../../../functions/use-cases/errors.js';
 import { registerProtocolVersion } from '../../../functions/use-cases/setup-program.js';
@@ -35,7 +35,10 @@ describe('Use case: ingestCaseManifest', () => {
 
     // Assert
     expect(r.slots.map((s) => s.caseId)).toEqual(['case-1', 'case-2']);
-    expect(r.slots[0].imageKey).toBe(`images/${PROGRAM}/case-1/${r.ingestId}.png`);
+    // Issue 14: the slot key is the opaque key vendors get (was images/<program>/<case>/<ingest>.png, which named the case).
+    expect(r.slots[0].imageKey).toMatch(/^opaque\/[a-z0-9]{24}\.png$/);
+    expect(new Set(r.slots.map((s) => s.imageKey)).size).toBe(2);
+    for (const s of r.slots) expect(s.imageKey).not.toMatch(/case|chest|alice/);
     expect(r.slots[0].headers).toMatchObject({
       'content-length': String(clean.length),
       'x-amz-checksum-sha256': Buffer.from(sha(clean), 'hex').toString('base64'),
@@ -112,6 +115,20 @@ describe('Use case: completeCaseIngest', () => {
     expect(done.cases[0].verdict).toBe('quarantined');
     expect(again.existing).toEqual(['case-2']);
     expect(again.slots).toEqual([]);
+  });
+
+  it('stores each case with its upload slot as its opaque image, copying no image', async () => {
+    const deps = makeFakeDeps();
+    await seed(deps);
+    const r = await ingestCaseManifest(deps, { programId: PROGRAM, protocol: 'chest-xray@1', format: 'csv', body: csv([['case-1', clean]]), actor: 'pm:alice' });
+    await deps.objects.putBytes(deps.buckets.images, r.slots[0].imageKey, clean, 'image/png');
+    const copy = vi.spyOn(deps.objects, 'copy');
+
+    await completeCaseIngest(deps, { programId: PROGRAM, ingestId: r.ingestId, actor: 'pm:alice' });
+
+    const [stored] = await deps.repo.listCases(PROGRAM);
+    expect(stored.opaqueImage).toEqual({ key: r.slots[0].imageKey, of: r.slots[0].imageKey });
+    expect(copy).not.toHaveBeenCalled();
   });
 
   it('answers a missing and a malformed ingest id alike: not found', async () => {
