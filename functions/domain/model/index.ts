@@ -6,6 +6,7 @@ export * from './deidentification-settings.js';
 export * from './label.js';
 export * from './ledger.js';
 export * from './protocol.js';
+export * from './qualification.js';
 export * from './score.js';
 export * from './submission.js';
 export * from './workforce.js';

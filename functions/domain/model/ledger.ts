@@ -14,6 +14,9 @@ import { adjudicationEvents } from './ledger/adjudication.js';
 import { batchEvents } from './ledger/batch.js';
 import { caseEvents } from './ledger/cases.js';
 import { disputeEvents } from './ledger/dispute.js';
+import { controlEvents } from './ledger/control.js';
+import { disputeEvents } from './ledger/dispute.js';
+import { qualificationEvents } from './ledger/qualification.js';
 import { contractEvents } from './ledger/contract.js';
 import { qualityEvents } from './ledger/quality.js';
 import { releaseEvents } from './ledger/release.js';
@@ -22,7 +25,7 @@ import { workforceEvents } from './ledger/workforce.js';
 export { IngestVerdict } from './ledger/cases.js';
 
 /** Every event kind's schema, one per `type`. */
-export const LEDGER_EVENT_SCHEMAS = [...batchEvents, ...workforceEvents, ...caseEvents, ...adjudicationEvents, ...releaseEvents, ...qualityEvents, ...contractEvents, ...disputeEvents] as const;
+export const LEDGER_EVENT_SCHEMAS = [...batchEvents, ...workforceEvents, ...caseEvents, ...adjudicationEvents, ...releaseEvents, ...qualityEvents, ...disputeEvents, ...contractEvents, ...qualificationEvents, ...controlEvents] as const;
 
 export const LedgerEvent = z.discriminatedUnion('type', LEDGER_EVENT_SCHEMAS);
 export type LedgerEvent = z.infer<typeof LedgerEvent>;

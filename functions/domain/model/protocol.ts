@@ -8,6 +8,7 @@ import { DeidentificationSettings } from './deidentification-settings.js';
 import { closestName } from '../spelling.js';
 import { ProtocolAcceptance } from './protocol-acceptance.js';
 import { ProtocolDrift } from './protocol-drift.js';
+import { ProtocolQualification } from './qualification.js';
 
 export * from './protocol-acceptance.js';
 export * from './protocol-drift.js';
@@ -325,6 +326,13 @@ export const ProtocolVersion = z
       .prefault({}),
     /** Drift charts on per-batch gold results (CUSUM, EWMA; model/protocol-drift.ts). Absent: the defaults (`driftOf`). */
     drift: ProtocolDrift.optional(),
+    /**
+     * The annotation instructions the workforce works from. A change beyond
+     * whitespace is material: workforces qualify again (functions/domain/qualification.ts).
+     */
+    instructions: z.string().min(1).max(100_000).optional(),
+    /** Qualification exams before production work (model/qualification.ts). Absent: no workforce needs one. */
+    qualification: ProtocolQualification.optional(),
     createdBy: z.string().min(1),
     createdAt: z.iso.datetime(),
   })
