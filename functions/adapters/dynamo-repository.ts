@@ -14,11 +14,10 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
   BatchScore,
-  Case,
+  type Case,
   type CaseAssignment,
   type LedgerEvent,
   ProtocolVersion,
@@ -31,6 +30,7 @@ import {
   Workforce,
 } from '../domain/index.js';
 import { InvalidInputError } from '../use-cases/errors.js';
+import { type CaseWorkState, DynamoCases, caseKeys } from './dynamo-cases.js';
 import { DynamoLedger } from './dynamo-ledger.js';
 import type {
   AdjudicationRecord,
@@ -48,7 +48,8 @@ const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 export const keys = {
   protocol: (id: string, v: number) => ({ pk: `PROTOCOL#${id}`, sk: `V#${pad(v)}` }),
   workforce: (programId: string, id: string) => ({ pk: `PROGRAM#${programId}`, sk: `WORKFORCE#${id}` }),
-  case: (programId: string, caseId: string) => ({ pk: `PROGRAM#${programId}`, sk: `CASE#${caseId}` }),
+  /** Sharded: the case items' keys are in dynamo-cases.ts. */
+  case: caseKeys.item,
   batch: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'BATCH' }),
   slot: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SLOT#${uploadId}` }),
   submission: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SUBMISSION#${uploadId}` }),
@@ -100,18 +101,6 @@ const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> 
   return rest as T;
 };
 
-/** A stored case item as the domain's Case, with its work state. */
-function caseFromItem(i: Record<string, unknown>) {
-  const { excludedWorkforceSet, ...rest } = strip<Record<string, unknown>>(i)!;
-  const excludedWorkforces = excludedWorkforceSet instanceof Set ? [...(excludedWorkforceSet as Set<string>)].sort() : [];
-  return {
-    ...Case.parse({ ...rest, excludedWorkforces }),
-    goldPool: rest.goldPool === true,
-    state: String(rest.state),
-    ...(typeof rest.batchId === 'string' ? { batchId: rest.batchId } : {}),
-  };
-}
-
 const isConditionFailure = (e: unknown): boolean =>
   e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
@@ -119,6 +108,8 @@ export class DynamoRepository implements Repository {
   private readonly doc: DynamoDBDocumentClient;
   /** The hash-chained ledger items (their own module: the only reader and writer of `LEDGER#` keys). */
   private readonly ledger: DynamoLedger;
+  /** The case items, sharded, with their case-state index keys. */
+  private readonly cases: DynamoCases;
 
   constructor(
     client: DynamoDBClient,
@@ -126,6 +117,7 @@ export class DynamoRepository implements Repository {
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.ledger = new DynamoLedger(this.doc, table);
+    this.cases = new DynamoCases(this.doc, table);
   }
 
   private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
@@ -223,96 +215,45 @@ export class DynamoRepository implements Repository {
     return items.map((i) => Workforce.parse(strip(i)));
   }
 
-  /** New cases only: an existing case keeps its state, batch and exclusions (a repeated ingest changes nothing). */
-  async putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
-    const existing = new Set((await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#')).map((i) => String(i.caseId)));
-    cases = cases.filter((c) => !existing.has(c.caseId));
-    await this.batchPut(
-      cases.map(({ excludedWorkforces, ...c }) => ({
-        ...keys.case(programId, c.caseId),
-        ...c,
-        // A string set: adding the same workforce twice (a retried requeue) counts once.
-        ...(excludedWorkforces.length ? { excludedWorkforceSet: new Set(excludedWorkforces) } : {}),
-        state: 'pending',
-      })),
-    );
+  putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]) {
+    return this.cases.put(programId, cases);
   }
 
-  async listCases(programId: string) {
-    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'CASE#');
-    return items.map(caseFromItem);
+  listCases(programId: string) {
+    return this.cases.list(programId);
   }
 
-  async getCase(programId: string, caseId: string) {
-    const item = await this.get(keys.case(programId, caseId));
-    return item && caseFromItem(item);
+  listCasesByState(programId: string, state: CaseWorkState, page: PageRequest) {
+    return this.cases.listByState(programId, state, page);
   }
 
-  async replaceCaseImage(programId: string, caseId: string, set: { from: string; imageKey: string; deidentificationFindings: string[] }) {
-    return this.conditionalCaseUpdate(programId, caseId, {
-      UpdateExpression: 'SET imageKey = :to, deidentificationFindings = :f REMOVE quarantineRelease',
-      ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND imageKey = :from',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':to': set.imageKey, ':f': set.deidentificationFindings, ':pending': 'pending', ':from': set.from },
-    });
+  getCase(programId: string, caseId: string) {
+    return this.cases.get(programId, caseId);
   }
 
-  async releaseCase(programId: string, caseId: string, release: QuarantineRelease) {
-    return this.conditionalCaseUpdate(programId, caseId, {
-      UpdateExpression: 'SET quarantineRelease = :r',
-      ConditionExpression: 'attribute_exists(pk) AND #s = :pending AND imageKey = :image',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':r': release, ':pending': 'pending', ':image': release.imageKey },
-    });
+  replaceCaseImage(programId: string, caseId: string, set: { from: string; imageKey: string; deidentificationFindings: string[] }) {
+    return this.cases.replaceImage(programId, caseId, set);
   }
 
-  /** One conditional case update; false when its condition does not hold. */
-  private async conditionalCaseUpdate(programId: string, caseId: string, update: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
-    try {
-      await this.doc.send(new UpdateCommand({ ...update, TableName: this.table, Key: keys.case(programId, caseId) }));
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+  releaseCase(programId: string, caseId: string, release: QuarantineRelease) {
+    return this.cases.release(programId, caseId, release);
   }
 
-  /** Runs a conditional case update for each id; a failed condition means "leave it". */
-  private async updateCases(programId: string, caseIds: readonly string[], update: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
-    const queue = caseIds.slice();
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        try {
-          await this.doc.send(new UpdateCommand({ ...update, TableName: this.table, Key: keys.case(programId, id) }));
-        } catch (e) {
-          if (!isConditionFailure(e)) throw e;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
+  assignCases(programId: string, caseIds: readonly string[], batchId: string) {
+    return this.cases.assign(programId, caseIds, batchId);
   }
 
-  async assignCases(programId: string, caseIds: readonly string[], batchId: string) {
-    await this.updateCases(programId, caseIds, {
-      UpdateExpression: 'SET #s = :assigned, batchId = :b',
-      ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':assigned': 'assigned', ':pending': 'pending', ':b': batchId },
-    });
+  requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
+    return this.cases.requeue(programId, caseIds, opts);
   }
 
-  async requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
-    await this.updateCases(programId, caseIds, {
-      UpdateExpression: opts.exclude ? 'SET #s = :pending ADD excludedWorkforceSet :w' : 'SET #s = :pending',
-      ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: {
-        ':pending': 'pending',
-        ':assigned': 'assigned',
-        ':b': opts.batchId,
-        ...(opts.exclude ? { ':w': new Set([opts.exclude]) } : {}),
-      },
-    });
+  /**
+   * Moves a program's items from keys an earlier version wrote to the current ones
+   * (cases before the shards: `DynamoCases.migrateLegacy`). Idempotent; returns the
+   * number of items moved. The ledger needs none: its pre-shard partition is read as it is.
+   */
+  migrateLegacyKeys(programId: string) {
+    return this.cases.migrateLegacy(programId);
   }
 
   async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
@@ -416,23 +357,8 @@ export class DynamoRepository implements Repository {
     return items.map((i) => ({ round: Number(i.round), shares: Shares.parse(i.shares) }));
   }
 
-  async setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string) {
-    // Sequential-ish with bounded concurrency: dynalite serves ~1,500 writes/s at 32 in flight.
-    const queue = caseIds.slice();
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.case(programId, id),
-            UpdateExpression: 'SET #s = :s, batchId = :b',
-            ExpressionAttributeNames: { '#s': 'state' },
-            ExpressionAttributeValues: { ':s': state, ':b': batchId },
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
+  setCaseState(programId: string, caseIds: readonly string[], state: CaseWorkState, batchId: string) {
+    return this.cases.setState(programId, caseIds, state, batchId);
   }
 
   async createBatch(b: BatchRecord) {
@@ -731,11 +657,6 @@ export class DynamoRepository implements Repository {
   }
 
   setCaseAssignment(programId: string, caseId: string, assignment: CaseAssignment) {
-    return this.conditionalCaseUpdate(programId, caseId, {
-      UpdateExpression: 'SET assignment = :a',
-      ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
-      ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':a': assignment, ':pending': 'pending' },
-    });
+    return this.cases.setAssignment(programId, caseId, assignment);
   }
 }

@@ -15,6 +15,7 @@ export * from './item-size.js';
 export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';
+export * from './key-shards.js';
 export * from './planning.js';
 export * from './projections.js';
 export * from './quality/index.js';

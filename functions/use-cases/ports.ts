@@ -80,6 +80,16 @@ export interface Repository {
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string })[]>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
   setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
+  /**
+   * One page of the cases in one work state, by case id, without reading the others
+   * (a sharded index: docs/data-model.md); `next` is absent on the last page. The
+   * index may lag a state change by a moment: act on a listed case with a conditional write.
+   */
+  listCasesByState(
+    programId: string,
+    state: 'pending' | 'assigned' | 'labelled',
+    page: PageRequest,
+  ): Promise<Page<Case & { goldPool: boolean; state: string; batchId?: string }>>;
   /** One case of a program (with the batch it was last placed in), or undefined. */
   getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string }) | undefined>;
   /**

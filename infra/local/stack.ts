@@ -217,6 +217,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let runner!: LocalWorkflowRunner;
   const deps: Deps = {
     repo: new DynamoRepository(dynamo, tableName),
+  let roundRunner!: LocalWorkflowRunner;
+  const roundStarter = accesses.recordingStarter({ startBatch: (name, input) => roundRunner.startBatch(name, input) }, 'roundDispatch');
+  const repo = new DynamoRepository(dynamo, tableName);
+  // A data dir written before the case shards: move its case items (idempotent; nothing to do on a fresh one).
+  if (!ephemeral) for (const programId of await repo.listPrograms()) await repo.migrateLegacyKeys(programId);
     objects: new S3ObjectStore(s3, presigner),
     // Recorded as states:SendTask* / StartExecution of the function that calls them.
     callbacks: accesses.recordingCallbacks(callbacks, 'batchLifecycle'),

@@ -198,6 +198,15 @@ export class InMemoryRepository implements Repository {
   async listCases(programId: string) {
     return [...this.cases.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
   }
+  async listCasesByState(programId: string, state: string, page: PageRequest) {
+    // As the adapter: case-id order, a page after the cursor's case id.
+    const after = page.after === undefined ? undefined : String(page.after.caseId);
+    const all = (await this.listCases(programId))
+      .filter((c) => c.state === state && (after === undefined || c.caseId > after))
+      .sort((a, b) => (a.caseId < b.caseId ? -1 : 1));
+    const items = all.slice(0, page.limit);
+    return { items, ...(all.length > page.limit ? { next: { caseId: items.at(-1)!.caseId } } : {}) };
+  }
   async getCase(programId: string, caseId: string) {
     const c = this.cases.get(`${programId}/${caseId}`);
     return c && copy(c);

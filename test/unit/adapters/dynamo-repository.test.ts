@@ -3,7 +3,7 @@ import {
   DynamoDBClient,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
@@ -211,13 +211,13 @@ describe('Class: DynamoRepository', () => {
 
   describe('Method: putCases (BatchWrite)', () => {
     const cases = (n: number) => Array.from({ length: n }, (_, i) => ({ ...makeCase(`case-${i}`), goldPool: false }));
-    // putCases first reads which cases exist (a repeated ingest changes nothing).
+    // putCases first reads which of its cases exist, by key (a repeated ingest changes nothing).
     beforeEach(() => {
-      ddb.on(QueryCommand).resolves({ Items: [] });
+      ddb.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [] } });
     });
 
     it('skips cases that already exist', async () => {
-      ddb.on(QueryCommand).resolves({ Items: [{ pk: 'PROGRAM#prog-1', sk: 'CASE#case-0', caseId: 'case-0' }] });
+      ddb.on(BatchGetCommand).resolves({ Responses: { [TABLE]: [{ caseId: 'case-0' }] } });
       ddb.on(BatchWriteCommand).resolves({ UnprocessedItems: {} });
       await repo.putCases('prog-1', cases(3));
       const written = ddb.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems![TABLE].map((r) => r.PutRequest!.Item!.caseId));
