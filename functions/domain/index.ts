@@ -15,6 +15,8 @@ export * from './item-size.js';
 export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';
+export * from './key-rates.js';
+export * from './key-shards.js';
 export * from './key-shards.js';
 export * from './planning.js';
 export * from './projections.js';
