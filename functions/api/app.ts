@@ -22,6 +22,7 @@ import type { RoundDispatcher } from './lambda-dispatch.js';
 import { dispatchRound } from '../use-cases/dispatch-round.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
+import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerDossierRoutes } from './routes/dossier.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
@@ -120,6 +121,7 @@ export function createApi(opts: ApiOptions): ApiApp {
 
   registerWorkRoutes(app, deps);
   registerAdjudicationRoutes(app, deps);
+  registerDisputeRoutes(app, deps);
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
   registerQualityRoutes(app, deps);

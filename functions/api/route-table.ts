@@ -18,6 +18,7 @@ const WORK: Role[] = ['vendor', 'expert'];
 const PM: Role[] = ['pm'];
 const PM_QA: Role[] = ['pm', 'qa'];
 const EXPERT: Role[] = ['expert'];
+const VENDOR: Role[] = ['vendor'];
 
 export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/openapi.json', roles: 'public' },
@@ -28,6 +29,10 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/batches/{batchId}/image-urls', roles: WORK },
   { method: 'post', path: '/v1/batches/{batchId}/uploads', roles: WORK },
   { method: 'get', path: '/v1/batches/{batchId}/uploads/{uploadId}', roles: WORK },
+  // vendor disputes (an expert decides them as adjudications)
+  { method: 'post', path: '/v1/batches/{batchId}/disputes', roles: VENDOR },
+  { method: 'get', path: '/v1/disputes', roles: VENDOR },
+  { method: 'get', path: '/v1/disputes/{disputeId}', roles: VENDOR },
   // expert adjudication
   { method: 'get', path: '/v1/adjudications', roles: EXPERT },
   { method: 'get', path: '/v1/adjudications/{adjudicationId}', roles: EXPERT },

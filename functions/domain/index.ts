@@ -7,6 +7,7 @@ export * from './batching.js';
 export * from './case-manifest.js';
 export * from './csv.js';
 export * from './deidentification.js';
+export * from './disputes.js';
 export * from './expert-agreement.js';
 export * from './protocol-document.js';
 export * from './gold-scoring.js';

@@ -207,6 +207,20 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
       case 'cases.requeued':
         requeue(e.subject, e.data.caseIds, e.data.exclude);
         break;
+      case 'batch.rescored': {
+        // Re-scored against corrected gold (an upheld dispute): a flipped decision re-settles the
+        // batch; on reject → accept its cases still pending take its labels (disputes.ts).
+        const b = batchOf(e, e.subject);
+        if (!b || !e.data.flipped) break;
+        if (b.status === e.data.before.decision || b.status === e.data.decision) b.status = e.data.decision;
+        else problems.push(`${at(e)}: batch ${e.subject} was ${b.status} in the ledger, not ${e.data.before.decision}`);
+        for (const id of e.data.labelledCaseIds) {
+          const c = caseOf(id);
+          c.state = 'labelled';
+          c.batchId = e.subject;
+        }
+        break;
+      }
       case 'adjudication.requested':
         adjudicationKinds.set(e.subject, new Map(e.data.cases.map((id, k) => [id, e.data.kinds[k]])));
         break;

@@ -67,6 +67,24 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
       case 'batch.overdue':
         get(e.data.workforceId).overdue += 1;
         break;
+      case 'batch.rescored': {
+        // An upheld dispute: the batch's gold figures replaced; on a flip, its decision and charge too.
+        const a = get(e.data.workforceId);
+        a.n += e.data.after.goldN - e.data.before.goldN;
+        a.correct += e.data.after.goldCorrect - e.data.before.goldCorrect;
+        const s = e.data.settlement;
+        if (!e.data.flipped || !s) break;
+        const tally = (d: string, k: number) => {
+          if (d === 'accepted') {
+            a.accepted += k;
+            a.acceptedCases += k * s.realItems;
+          } else if (d === 'rejected') a.rejected += k;
+        };
+        tally(e.data.before.decision, -1);
+        tally(e.data.decision, 1);
+        a.paid += s.charge - s.chargeBefore;
+        break;
+      }
       case 'batch.failed': {
         // Accepted but never finalized: the acceptance did not stand.
         const r = e.data.revokedAcceptance;

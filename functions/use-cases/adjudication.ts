@@ -11,6 +11,7 @@ import { type LabelContent, type StoredLabel, decodeUploadedMask, overlapAgreeme
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import { loadBatchKey } from './batch-key.js';
+import { disputeClaimKey, resolveDispute } from './disputes.js';
 import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { loadBatchProtocol, readLabelSubmission } from './submission-file.js';
@@ -242,6 +243,8 @@ async function finishDecision(deps: Deps, a: AdjudicationRecord): Promise<void> 
     data: { batchId: a.batchId, workforceId, expertId: rest.join('/'), decisions: a.decisions },
   });
   if (a.taskToken) await deps.callbacks.success(a.taskToken, { adjudicationId: a.adjudicationId });
+  // A vendor's dispute of gold: its effects (idempotent, so a repeated decision completes them).
+  if (a.dispute) await resolveDispute(deps, { disputeId: a.adjudicationId });
 }
 
 /**
@@ -262,7 +265,8 @@ export async function expireAdjudication(
     return { status: 'decided' }; // decided in the meantime
   }
   for (const n of a.needs) {
-    await deps.repo.releaseAdjudicationClaim(a.protocol, n.kind === 'critical-miss' ? `${n.caseId}#${a.batchId}` : n.caseId, a.adjudicationId);
+    const claim = n.kind === 'gold-dispute' ? disputeClaimKey(n.caseId, a.batchId) : n.kind === 'critical-miss' ? `${n.caseId}#${a.batchId}` : n.caseId;
+    await deps.repo.releaseAdjudicationClaim(a.protocol, claim, a.adjudicationId);
   }
   await record(deps, {
     eventId: `${a.adjudicationId}:expired`,

@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiProblemError, ApiUnreachableError, describeProblem } from './client.js';
 import { contextOf } from './context.js';
+import { registerDisputeCommands } from './dispute.js';
 import { registerDossierCommand } from './dossier.js';
 import { registerExpertCommands } from './expert.js';
 import { registerLedgerCommands } from './ledger.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerPmCommands(program, io);
   const vendor = program.command('vendor').description('vendor: your batches, downloads, label uploads and their reports (--as vendor-a)');
   registerWorkCommands(vendor, io, undefined);
+  registerDisputeCommands(program, io);
   registerExpertCommands(program, io);
   registerQaCommands(program, io);
   registerTraceCommand(program, io);

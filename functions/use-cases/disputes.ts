@@ -1,0 +1,441 @@
+/**
+ * Disputes of gold — a vendor contests the gold items that rejected its batch;
+ * an internal expert reviews them through the adjudication path (the expert
+ * queue, its deadline and its decision); an upheld dispute corrects the gold
+ * answer and re-scores every batch that was scored against the old one.
+ *
+ * Primary course:
+ * 1. openDispute: the vendor's own rejected batch, a reason and optionally one
+ *    alias; each gold item under review is claimed for (batch, item) — one open
+ *    dispute per pair — then the review is created as an adjudication with a
+ *    deadline (the protocol's adjudication SLA), and `dispute.opened` +
+ *    `adjudication.requested` are recorded.
+ * 2. The expert decides it like any adjudication (decideAdjudication); its
+ *    finish step calls resolveDispute.
+ * 3. resolveDispute: `dispute.refused` (every answer stands) or
+ *    `dispute.upheld` — the commit point — then per corrected item
+ *    `gold.corrected` and the new version in the gold bucket (the old one kept),
+ *    `gold.retired` on the second upheld dispute, and per batch that saw the old
+ *    answer its answers object rewritten and, if scored, `batch.rescored` with
+ *    the batch re-settled when its decision flipped (dispute-rescore.ts). Every step is
+ *    idempotent: re-running resolveDispute after a crash completes it once.
+ */
+import { z } from 'zod';
+import {
+  DisputeRequest,
+  type GoldAnswer,
+  GoldAnswer as GoldAnswerSchema,
+  Identifier,
+  RETIRE_AFTER_UPHELD,
+  disputeOutcome,
+  foldGoldVersions,
+  goldAnswerSha256,
+  goldItemsUnderReview,
+  protocolRef,
+  refusalReason,
+  whyNotDisputable,
+} from '../domain/index.js';
+import { goldSetObject, loadBatchKey } from './batch-key.js';
+import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
+import { record } from './ledger.js';
+import type { AdjudicationNeed, AdjudicationRecord, BatchRecord, Deps } from './ports.js';
+import { findProtocol } from './protocol-ref.js';
+import { batchesHoldingGold, rescoreBatch, rewriteBatchAnswer } from './dispute-rescore.js';
+
+/** The claim that keeps one open dispute per (batch, gold item). */
+export const disputeClaimKey = (caseId: string, batchId: string): string => `${caseId}#${batchId}#dispute`;
+const disputeIdFor = (batchId: string, n: number): string => `${batchId}-dispute-${n}`;
+/** Every version of a gold item's answer (the pool holds only the current one). */
+export const goldHistoryObject = (programId: string, protocolId: string, caseId: string): string => `gold-history/${programId}/${protocolId}/${caseId}.json`;
+
+const GoldHistory = z.object({
+  caseId: z.string(),
+  versions: z.array(z.object({ version: z.number().int().min(1), answer: GoldAnswerSchema, sha256: z.string(), disputeId: z.string().optional() })),
+  retired: z.object({ disputeIds: z.array(z.string()) }).optional(),
+});
+type GoldHistory = z.infer<typeof GoldHistory>;
+const GoldPool = z.record(z.string(), z.looseObject({ label: GoldAnswerSchema }));
+
+// One answer for "no such batch", "not yours" and "not an id".
+const batchNotFound = (batchId: string) => new NotFoundError(`batch ${String(batchId).slice(0, 64)} not found`);
+const disputeNotFound = (id: string) => new NotFoundError(`dispute ${String(id).slice(0, 64)} not found`);
+
+export const OpenDisputeInput = DisputeRequest.extend({
+  /** From the caller's token, never from the request body. */
+  workforceId: Identifier,
+  batchId: z.string(),
+  /** Who opened it (`<workforce>/<user>`). */
+  openedBy: z.string().min(1),
+});
+
+export interface DisputeView {
+  disputeId: string;
+  batchId: string;
+  alias?: string;
+  reason: string;
+  status: 'open' | 'upheld' | 'refused' | 'expired';
+  openedAt: string;
+  deadline?: string;
+  decidedAt?: string;
+  /** What the review found, in words that name no gold item. */
+  outcome?: string;
+  /** The disputed batch's decision before and after its re-score (upheld). */
+  rescore?: { before: string; after: string };
+}
+
+/**
+ * A vendor disputes its rejected batch (optionally one alias of it).
+ *
+ * @example await openDispute(deps, { workforceId: 'vendor-b', batchId, reason: 'item 3 is clearly abnormal', openedBy: 'vendor-b/ann' })
+ */
+export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeInput>): Promise<DisputeView> {
+  const parsed = OpenDisputeInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    if (issue.path[0] === 'batchId' || issue.path[0] === 'workforceId') throw batchNotFound(String(input.batchId));
+    throw new InvalidInputError(`${issue.path.join('.') || 'request'}: ${issue.message}`);
+  }
+  const req = parsed.data;
+  const batch = await ownBatch(deps, req.workforceId, req.batchId);
+  const why = whyNotDisputable(batch.status);
+  if (why) throw new ConflictError(`batch ${batch.batchId} cannot be disputed: ${why}`);
+  const protocol = await findProtocol(deps, batch.protocol);
+  if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
+  if (protocol.task.type !== 'classification') {
+    throw new InvalidInputError(`disputes of ${protocol.task.type} gold are not supported yet: ask the QA lead for a critical-miss review`);
+  }
+  const key = await loadBatchKey(deps, batch.batchId);
+  const caseOfAlias = new Map(key.items.map((i) => [i.alias, i.caseId]));
+  // An alias the vendor never received answers like one that does not exist.
+  if (req.alias !== undefined && !caseOfAlias.has(req.alias)) throw new NotFoundError(`item ${req.alias} not found in batch ${batch.batchId}`);
+  const score = await deps.repo.getScore(batch.batchId);
+  if (!score) throw new ConflictError(`batch ${batch.batchId} has no score yet`);
+  const wanted = goldItemsUnderReview(score, caseOfAlias, req.alias);
+  if (wanted.length === 0) throw new ConflictError(`batch ${batch.batchId} was not rejected by its gold answers: there is no gold item to review`);
+
+  await expireOverdue(deps, batch);
+  // The first free dispute number: a retry after a crash finds its own claims under it.
+  let n = 1;
+  while (await deps.repo.getAdjudication(disputeIdFor(batch.batchId, n))) n += 1;
+  const disputeId = disputeIdFor(batch.batchId, n);
+  const ref = protocolRef(protocol);
+  const claimed: string[] = [];
+  for (const caseId of wanted) if (await deps.repo.claimAdjudication(ref, disputeClaimKey(caseId, batch.batchId), disputeId)) claimed.push(caseId);
+  if (claimed.length === 0) throw new ConflictError(`batch ${batch.batchId}: ${req.alias ? `item ${req.alias}` : 'its gold'} is already under dispute or was decided`);
+
+  const versions = foldGoldVersions(await deps.repo.listLedger(batch.programId));
+  const labels = await deps.repo.listBatchLabels(batch.batchId);
+  const now = deps.clock.now();
+  const deadline = new Date(now.getTime() + protocol.adjudication.slaHours * 3600_000).toISOString();
+  const needs: AdjudicationNeed[] = claimed.map((caseId) => {
+    const item = score.items.find((i) => i.caseId === caseId)!;
+    const label = labels.find((l) => l.caseId === caseId);
+    const by = label ? `${label.workforceId}/${label.annotatorId}` : batch.workforceId;
+    const version = versions.get(caseId)?.version ?? 1;
+    return {
+      caseId,
+      kind: 'gold-dispute',
+      reason: `${batch.workforceId} disputes the gold answer of batch ${batch.batchId}${req.alias ? ` (item ${req.alias})` : ''}: "${req.reason}" — answered "${item.got}", gold v${version} says "${String(item.expected)}"`,
+      labels: { [by]: String(item.got), [`gold@v${version}`]: String(item.expected) },
+    };
+  });
+  const a: AdjudicationRecord = {
+    adjudicationId: disputeId,
+    programId: batch.programId,
+    batchId: batch.batchId,
+    protocol: ref,
+    needs,
+    status: 'open',
+    deadline,
+    createdAt: now.toISOString(),
+    dispute: { disputeId, workforceId: batch.workforceId, ...(req.alias ? { alias: req.alias } : {}), reason: req.reason, openedBy: req.openedBy },
+  };
+  await deps.repo.createAdjudication(a);
+  const stored = (await deps.repo.getAdjudication(disputeId)) ?? a;
+  await recordOpened(deps, stored);
+  return view(deps, stored);
+}
+
+async function ownBatch(deps: Deps, workforceId: string, batchId: string): Promise<BatchRecord> {
+  const id = Identifier.safeParse(batchId);
+  const batch = id.success ? await deps.repo.getBatch(id.data) : undefined;
+  if (!batch || batch.workforceId !== workforceId) throw batchNotFound(batchId);
+  return batch;
+}
+
+async function recordOpened(deps: Deps, a: AdjudicationRecord): Promise<void> {
+  const d = a.dispute!;
+  const cases = a.needs.map((x) => x.caseId);
+  await record(deps, {
+    eventId: `${a.adjudicationId}:opened`,
+    programId: a.programId,
+    type: 'dispute.opened',
+    actor: d.openedBy,
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: d.reason,
+    data: { workforceId: d.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: cases, ...(d.alias ? { alias: d.alias } : {}), deadline: a.deadline! },
+  });
+  await record(deps, {
+    eventId: `${a.adjudicationId}:requested`,
+    programId: a.programId,
+    type: 'adjudication.requested',
+    actor: 'dispute',
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: a.needs.map((x) => `${x.caseId}: ${x.reason}`).join(' | '),
+    data: { batchId: a.batchId, cases, kinds: a.needs.map((x) => x.kind) },
+  });
+}
+
+/** Open disputes of this batch past their deadline expire now (the adjudication rule: unanswered in time, released). */
+async function expireOverdue(deps: Deps, batch: BatchRecord): Promise<void> {
+  for (let n = 1; ; n++) {
+    const a = await deps.repo.getAdjudication(disputeIdFor(batch.batchId, n));
+    if (!a) return;
+    await expireIfOverdue(deps, a);
+  }
+}
+
+async function expireIfOverdue(deps: Deps, a: AdjudicationRecord): Promise<AdjudicationRecord> {
+  if (a.status !== 'open' || !a.dispute || !a.deadline || deps.clock.now().getTime() <= Date.parse(a.deadline)) return a;
+  return expireDispute(deps, a);
+}
+
+/**
+ * An unanswered dispute past its deadline: open → expired (conditional), its
+ * claims released (the vendor may dispute again), `adjudication.expired` and
+ * `dispute.expired` recorded. A decision stored first wins.
+ */
+export async function expireDispute(deps: Deps, a: AdjudicationRecord): Promise<AdjudicationRecord> {
+  if (a.status === 'open' && !(await deps.repo.expireAdjudication(a.adjudicationId))) return (await deps.repo.getAdjudication(a.adjudicationId))!;
+  if (a.status === 'decided') return a;
+  const cases = a.needs.map((n) => n.caseId);
+  for (const c of cases) await deps.repo.releaseAdjudicationClaim(a.protocol, disputeClaimKey(c, a.batchId), a.adjudicationId);
+  const why = `no expert decision by the deadline ${a.deadline}; the vendor may dispute again`;
+  await record(deps, {
+    eventId: `${a.adjudicationId}:expired`,
+    programId: a.programId,
+    type: 'adjudication.expired',
+    actor: 'sla-timer',
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: why,
+    data: { batchId: a.batchId, cases },
+  });
+  await record(deps, {
+    eventId: `${a.adjudicationId}:dispute-expired`,
+    programId: a.programId,
+    type: 'dispute.expired',
+    actor: 'sla-timer',
+    protocol: a.protocol,
+    subject: a.adjudicationId,
+    reason: why,
+    data: { workforceId: a.dispute!.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: cases },
+  });
+  return { ...a, status: 'expired' };
+}
+
+/** The current answer of a gold item: its latest version (history), else the pool's. */
+async function currentAnswers(deps: Deps, programId: string, protocolId: string, caseIds: readonly string[]): Promise<Map<string, { answer: GoldAnswer; history?: GoldHistory }>> {
+  const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, goldSetObject(programId, protocolId))) ?? {});
+  const out = new Map<string, { answer: GoldAnswer; history?: GoldHistory }>();
+  for (const caseId of caseIds) {
+    const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, goldHistoryObject(programId, protocolId, caseId));
+    const history = raw === undefined ? undefined : GoldHistory.parse(raw);
+    const answer = history?.versions.at(-1)?.answer ?? pool[caseId]?.label;
+    if (answer !== undefined) out.set(caseId, { answer, ...(history ? { history } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The effects of an expert's decision on a dispute, idempotent: a re-run after
+ * a crash at any line completes what the first run started, once.
+ */
+export async function resolveDispute(deps: Deps, input: { disputeId: string }): Promise<{ status: 'upheld' | 'refused'; rescored: string[]; retired: string[] }> {
+  const a = await deps.repo.getAdjudication(input.disputeId);
+  if (!a?.dispute) throw disputeNotFound(input.disputeId);
+  if (a.status !== 'decided' || !a.decisions || !a.decidedBy) throw new ConflictError(`dispute ${a.adjudicationId} is ${a.status}, not decided`);
+  const d = a.dispute;
+  const protocolId = a.protocol.split('@')[0];
+  const expertId = a.decidedBy;
+  const base = { workforceId: d.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: a.needs.map((n) => n.caseId) };
+  const upheldId = `${a.adjudicationId}:upheld`;
+  let upheld = await deps.repo.getLedgerEvent(a.programId, upheldId);
+  if (!upheld || upheld.type !== 'dispute.upheld') {
+    if (await deps.repo.getLedgerEvent(a.programId, `${a.adjudicationId}:refused`)) return { status: 'refused', rescored: [], retired: [] };
+    const current = await currentAnswers(deps, a.programId, protocolId, base.goldCaseIds);
+    const outcome = disputeOutcome(a.decisions, (c) => current.get(c)?.answer);
+    const notes = a.decisions.filter((x) => x.note).map((x) => x.note);
+    if (outcome.corrected.length === 0) {
+      await record(deps, {
+        eventId: `${a.adjudicationId}:refused`,
+        programId: a.programId,
+        type: 'dispute.refused',
+        actor: expertId,
+        protocol: a.protocol,
+        subject: a.adjudicationId,
+        reason: refusalReason(outcome),
+        data: { ...base, expertId },
+      });
+      return { status: 'refused', rescored: [], retired: [] };
+    }
+    const versions = foldGoldVersions(await deps.repo.listLedger(a.programId));
+    const corrections = outcome.corrected.map((c) => {
+      const from = versions.get(c.goldCaseId)?.version ?? 1;
+      return { goldCaseId: c.goldCaseId, fromVersion: from, toVersion: from + 1, answerSha256: goldAnswerSha256(c.to) };
+    });
+    // The commit point: from here on every step follows this event.
+    await record(deps, {
+      eventId: upheldId,
+      programId: a.programId,
+      type: 'dispute.upheld',
+      actor: expertId,
+      protocol: a.protocol,
+      subject: a.adjudicationId,
+      reason:
+        outcome.corrected.map((c) => `gold item ${c.goldCaseId}: "${String(c.from)}" corrected to "${String(c.to)}"`).join('; ') +
+        (outcome.stands.length ? `; ${refusalReason(outcome)}` : '') +
+        (notes.length ? ` — ${notes.join('; ')}` : ''),
+      data: { ...base, expertId, corrections },
+    });
+    upheld = (await deps.repo.getLedgerEvent(a.programId, upheldId))!;
+  }
+  if (upheld.type !== 'dispute.upheld') throw new ConflictError(`ledger event ${upheldId} is a ${upheld.type}`);
+  const answerOf = new Map(a.decisions.map((x) => [x.caseId, x.label as GoldAnswer]));
+  const corrected = new Map(upheld.data.corrections.map((c) => [c.goldCaseId, answerOf.get(c.goldCaseId)!]));
+
+  const retired: string[] = [];
+  for (const c of upheld.data.corrections) {
+    await record(deps, {
+      eventId: `${a.adjudicationId}:gold:${c.goldCaseId}`,
+      programId: a.programId,
+      type: 'gold.corrected',
+      actor: expertId,
+      protocol: a.protocol,
+      subject: c.goldCaseId,
+      reason: `dispute ${a.adjudicationId} upheld: gold v${c.fromVersion} → v${c.toVersion}`,
+      data: { goldCaseId: c.goldCaseId, fromVersion: c.fromVersion, toVersion: c.toVersion, answerSha256: c.answerSha256, disputeId: a.adjudicationId },
+    });
+    const state = foldGoldVersions(await deps.repo.listLedger(a.programId)).get(c.goldCaseId)!;
+    const retire = state.upheldBy.length >= RETIRE_AFTER_UPHELD;
+    if (retire) {
+      await record(deps, {
+        eventId: `${a.programId}:gold:${c.goldCaseId}:retired`,
+        programId: a.programId,
+        type: 'gold.retired',
+        actor: expertId,
+        protocol: a.protocol,
+        subject: c.goldCaseId,
+        reason: `disputed successfully ${state.upheldBy.length} times (${state.upheldBy.join(', ')}): no future batch draws it`,
+        data: { goldCaseId: c.goldCaseId, disputeIds: state.upheldBy, version: state.version },
+      });
+      retired.push(c.goldCaseId);
+    }
+    await storeGoldVersion(deps, a.programId, protocolId, c, corrected.get(c.goldCaseId)!, a.adjudicationId, retire ? state.upheldBy : undefined);
+  }
+
+  // Every batch of every workforce that held the item as gold: answers object
+  // first (a batch scored later reads the corrected answer), then the re-score.
+  const rescored: string[] = [];
+  for (const batchId of await batchesHoldingGold(deps, a.programId, [...corrected.keys()])) {
+    await rewriteBatchAnswer(deps, batchId, corrected);
+    if (await rescoreBatch(deps, { batchId, disputeId: a.adjudicationId, corrected, corrections: upheld.data.corrections })) rescored.push(batchId);
+  }
+  return { status: 'upheld', rescored, retired };
+}
+
+/** Writes the corrected version (the old ones kept) and the pool's current answer; a retired item leaves the pool. Idempotent. */
+async function storeGoldVersion(
+  deps: Deps,
+  programId: string,
+  protocolId: string,
+  c: { goldCaseId: string; fromVersion: number; toVersion: number; answerSha256: string },
+  answer: GoldAnswer,
+  disputeId: string,
+  retiredBy: string[] | undefined,
+): Promise<void> {
+  const poolKey = goldSetObject(programId, protocolId);
+  const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, poolKey)) ?? {});
+  const historyKey = goldHistoryObject(programId, protocolId, c.goldCaseId);
+  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, historyKey);
+  const history: GoldHistory = raw === undefined ? { caseId: c.goldCaseId, versions: [] } : GoldHistory.parse(raw);
+  if (history.versions.length === 0) {
+    const original = pool[c.goldCaseId]?.label;
+    if (original === undefined) throw new NotFoundError(`gold item ${c.goldCaseId} is not in the gold pool of ${programId}/${protocolId}`);
+    history.versions.push({ version: 1, answer: original, sha256: goldAnswerSha256(original) });
+  }
+  if (!history.versions.some((v) => v.version === c.toVersion)) history.versions.push({ version: c.toVersion, answer, sha256: c.answerSha256, disputeId });
+  if (retiredBy) history.retired = { disputeIds: retiredBy };
+  await deps.objects.putJson(deps.buckets.gold, historyKey, history);
+  const latest = history.versions.reduce((x, y) => (y.version > x.version ? y : x));
+  if (retiredBy) delete pool[c.goldCaseId];
+  else if (pool[c.goldCaseId]) pool[c.goldCaseId] = { ...pool[c.goldCaseId], label: latest.answer, version: latest.version };
+  await deps.objects.putJson(deps.buckets.gold, poolKey, pool);
+}
+
+/** Completes every decided dispute of a program (after a crash between the decision and its effects). */
+export async function resumeDisputes(deps: Deps, input: { programId: string }): Promise<{ resolved: string[] }> {
+  const resolved: string[] = [];
+  for (const a of await deps.repo.listAdjudications(input.programId)) {
+    if (!a.dispute || a.status !== 'decided') continue;
+    await resolveDispute(deps, { disputeId: a.adjudicationId });
+    resolved.push(a.adjudicationId);
+  }
+  return { resolved };
+}
+
+export const ListDisputesInput = z.strictObject({ workforceId: Identifier });
+
+/** The caller's own disputes, newest first (past-deadline ones expire as they are read). */
+export async function listDisputes(deps: Deps, input: z.input<typeof ListDisputesInput>): Promise<{ items: DisputeView[] }> {
+  const req = ListDisputesInput.parse(input);
+  const mine: AdjudicationRecord[] = [];
+  for (const p of await deps.repo.listPrograms()) {
+    for (const a of await deps.repo.listAdjudications(p)) if (a.dispute?.workforceId === req.workforceId) mine.push(await expireIfOverdue(deps, a));
+  }
+  mine.sort((x, y) => y.createdAt.localeCompare(x.createdAt) || y.adjudicationId.localeCompare(x.adjudicationId));
+  return { items: await Promise.all(mine.map((a) => view(deps, a))) };
+}
+
+export const GetDisputeInput = z.strictObject({ disputeId: Identifier, workforceId: Identifier.optional() });
+
+/** One dispute: a vendor reads only its own (anything else answers like a missing one). */
+export async function getDispute(deps: Deps, input: z.input<typeof GetDisputeInput>): Promise<DisputeView> {
+  const req = GetDisputeInput.safeParse(input);
+  const a = req.success ? await deps.repo.getAdjudication(req.data.disputeId) : undefined;
+  if (!a?.dispute || (req.data?.workforceId !== undefined && a.dispute.workforceId !== req.data.workforceId)) throw disputeNotFound(String(input.disputeId));
+  return view(deps, await expireIfOverdue(deps, a));
+}
+
+/** A dispute as its vendor reads it: no gold case id, no gold answer. */
+async function view(deps: Deps, a: AdjudicationRecord): Promise<DisputeView> {
+  const d = a.dispute!;
+  const get = (suffix: string) => deps.repo.getLedgerEvent(a.programId, `${a.adjudicationId}:${suffix}`);
+  const upheld = a.status === 'decided' ? await get('upheld') : undefined;
+  const refused = a.status === 'decided' && !upheld ? await get('refused') : undefined;
+  const rescore = upheld ? await get(`rescored:${a.batchId}`) : undefined;
+  const status: DisputeView['status'] = upheld ? 'upheld' : refused ? 'refused' : a.status === 'expired' ? 'expired' : 'open';
+  const notes = (a.decisions ?? []).filter((x) => x.note).map((x) => x.note);
+  const outcome =
+    status === 'upheld'
+      ? `upheld: the gold answer was corrected and every batch scored against it re-scored${notes.length ? ` (${notes.join('; ')})` : ''}`
+      : status === 'refused'
+        ? `refused: the expert confirmed the gold answer${notes.length ? ` (${notes.join('; ')})` : ''}`
+        : status === 'expired'
+          ? `expired: no expert decision by ${a.deadline}; you may dispute again`
+          : undefined;
+  return {
+    disputeId: a.adjudicationId,
+    batchId: a.batchId,
+    ...(d.alias ? { alias: d.alias } : {}),
+    reason: d.reason,
+    status,
+    openedAt: a.createdAt,
+    ...(a.deadline ? { deadline: a.deadline } : {}),
+    ...(a.decidedAt && (status === 'upheld' || status === 'refused') ? { decidedAt: a.decidedAt } : {}),
+    ...(outcome ? { outcome } : {}),
+    ...(rescore?.type === 'batch.rescored' ? { rescore: { before: rescore.data.before.decision, after: rescore.data.after.decision } } : {}),
+  };
+}
