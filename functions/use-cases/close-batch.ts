@@ -6,25 +6,36 @@
  * once Rebalance runs after it.
  */
 import { loadBatchKey } from './batch-key.js';
+import { settleUnderContract } from './contracts.js';
 import { NotFoundError } from './errors.js';
 import { finalizeApplied, finalizeBatch } from './finalize-batch.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
-import { findProtocol } from './protocol-ref.js';
 
 const OPEN = ['planned', 'awaiting-submission', 'submitted'] as const;
 
-/** What a workforce is paid for a batch: every item (gold included); a rejected one less the penalty. */
+/**
+ * What a workforce is paid for a batch, under the contract in force at its
+ * dispatch (functions/domain/contracts.ts `settlementLine`: every item, gold
+ * included; a rejected one less the contract's penalty; a late one less its
+ * credit). `price`, `penalty` (a share) and `charge` are in dollars, as the
+ * ledger's verdict events have always carried them; `contract`, `amountCents`
+ * and `rule` are the contract's line, recorded beside them.
+ */
 export async function batchCharge(
   deps: Deps,
   batch: BatchRecord,
   verdict: 'accepted' | 'rejected',
-): Promise<{ price: number; penalty: number; charge: number }> {
-  const protocol = await findProtocol(deps, batch.protocol);
-  const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
-  const price = workforce?.pricePerCase ?? 0;
-  const penalty = verdict === 'rejected' ? (protocol?.rejectionPenalty ?? 1) : 0;
-  return { price, penalty, charge: Math.round(batch.itemCount * price * (1 - penalty) * 100) / 100 };
+): Promise<{ price: number; penalty: number; charge: number; contract: string; amountCents: number; rule: string }> {
+  const { contract, line } = await settleUnderContract(deps, batch, verdict);
+  return {
+    price: contract.terms.pricePerAcceptedCaseCents / 100,
+    penalty: line.grossCents > 0 ? line.penaltyCents / line.grossCents : verdict === 'rejected' ? 1 : 0,
+    charge: Math.max(0, line.amountCents) / 100,
+    contract: line.contract,
+    amountCents: line.amountCents,
+    rule: line.rule,
+  };
 }
 
 export async function markOverdue(

@@ -26,7 +26,7 @@ export async function settleBatch(
   if (batch.status !== 'submitted' && batch.status !== input.verdict) {
     throw new ConflictError(`batch ${input.batchId} is ${batch.status}, cannot become ${input.verdict}`);
   }
-  const { price, penalty, charge } = await batchCharge(deps, batch, input.verdict);
+  const { price, penalty, charge, contract, amountCents, rule } = await batchCharge(deps, batch, input.verdict);
   await record(deps, {
     eventId: `${input.batchId}:${input.verdict}`,
     programId: batch.programId,
@@ -44,6 +44,9 @@ export async function settleBatch(
       pricePerCase: price,
       penalty,
       charge,
+      contract,
+      amountCents,
+      rule,
     },
   });
   const moved = await deps.repo.transitionBatch(input.batchId, ['submitted', input.verdict], input.verdict);

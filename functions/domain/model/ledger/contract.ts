@@ -32,7 +32,7 @@ export const contractEvents = [
     totalCents: z.number().int(),
     pendingCents: Cents,
     lines: count(),
-    /** The last ledger event the statement folded: recomputing up to it gives the same statement. */
+    /** How many events (in ledger time order) the statement folded, and the last one's hash: recomputing up to it gives the same statement. */
     anchor: z.object({ seq: count(), hash: z.string() }),
   }),
 ] as const;
