@@ -17,6 +17,8 @@
  *   sent once EventBridge notifications are enabled on a bucket — per million)
  * - AWS Key Management Service pricing (requests)
  * - Amazon API Gateway pricing (HTTP APIs, first 300 million requests)
+ * - Amazon S3 pricing, "Storage" (S3 Standard, first 50 TB / month) and Amazon
+ *   DynamoDB pricing, "Data storage" (Standard table class)
  */
 
 /**
@@ -60,6 +62,10 @@ export const UNIT_PRICES = {
   kmsRequest: 0.03 / 10_000,
   /** API Gateway HTTP API: $1.00 per million requests (first 300 million). */
   httpApiRequest: 1 / 1_000_000,
+  /** S3 Standard storage: $0.023 per GB-month (first 50 TB per month). */
+  s3StandardGbMonth: 0.023,
+  /** DynamoDB Standard table class storage: $0.25 per GB-month (beyond the free 25 GB, not deducted here). */
+  dynamoStorageGbMonth: 0.25,
 } as const;
 
 /** What a request is billed as. */
@@ -243,6 +249,8 @@ export interface CostInput {
   kmsRequests?: number;
   /** API Gateway HTTP API requests (e.g. the vendor portal). */
   httpApiRequests?: number;
+  /** Storage kept over the run, in GB-months (GB = 2^30 bytes, as AWS bills). */
+  storage?: { s3StandardGbMonths?: number; dynamoGbMonths?: number };
 }
 
 export interface CostLine {
@@ -296,6 +304,8 @@ export function estimateCost(input: CostInput): CostEstimate {
     eventBridgeOptInDataEvents: input.eventBridgeOptInDataEvents,
     kmsRequests: input.kmsRequests,
     httpApiRequests: input.httpApiRequests,
+    's3 storage GB-months': input.storage?.s3StandardGbMonths,
+    'DynamoDB storage GB-months': input.storage?.dynamoGbMonths,
   })) {
     if (v !== undefined) assertCount(k, v);
   }
@@ -330,6 +340,8 @@ export function estimateCost(input: CostInput): CostEstimate {
   add('EventBridge AWS opt-in data events (S3)', input.eventBridgeOptInDataEvents ?? 0, P.eventBridgeOptInDataEvent);
   add('KMS requests', input.kmsRequests ?? 0, P.kmsRequest);
   add('API Gateway HTTP API requests', input.httpApiRequests ?? 0, P.httpApiRequest);
+  add('S3 Standard storage, GB-months', input.storage?.s3StandardGbMonths ?? 0, P.s3StandardGbMonth);
+  add('DynamoDB storage, GB-months', input.storage?.dynamoGbMonths ?? 0, P.dynamoStorageGbMonth);
   if (units.unpriced.length > 0) {
     notes.push(`Unpriced requests (no price class): ${units.unpriced.map((r) => `${r.service} ${r.operation} ×${r.count}`).join(', ')}.`);
   }

@@ -24,6 +24,8 @@ describe('Table: UNIT_PRICES', () => {
     expect(UNIT_PRICES.s3GetClassRequest * 1_000).toBeCloseTo(0.0004, 12);
     expect(UNIT_PRICES.kmsRequest * 10_000).toBeCloseTo(0.03, 12);
     expect(UNIT_PRICES.eventBridgeManagementEvent).toBe(0);
+    expect(UNIT_PRICES.s3StandardGbMonth).toBe(0.023);
+    expect(UNIT_PRICES.dynamoStorageGbMonth).toBe(0.25);
   });
 });
 
@@ -193,6 +195,17 @@ describe('Function: estimateCost', () => {
       httpApiRequests: 2_000_000, // $2
     });
     expect(e.totalDollars).toBeCloseTo(3.03, 10);
+  });
+
+  it('prices S3 and DynamoDB storage in GB-months when given', () => {
+    const e = estimateCost({ requests: [], stateTransitions: 0, lambdaInvocations: 0, cases: 1, storage: { s3StandardGbMonths: 1000, dynamoGbMonths: 10 } });
+    expect(e.lines.map((l) => [l.item, l.dollars])).toEqual([
+      ['S3 Standard storage, GB-months', 23],
+      ['DynamoDB storage, GB-months', 2.5],
+    ]);
+    expect(() => estimateCost({ requests: [], stateTransitions: 0, lambdaInvocations: 0, cases: 1, storage: { dynamoGbMonths: -1 } })).toThrow(
+      /DynamoDB storage GB-months: expected a finite count ≥ 0, got -1/,
+    );
   });
 
   it('says so when Lambda duration is missing instead of pricing it at 0', () => {
