@@ -13,6 +13,7 @@
  * order (`seq` where the events carry it).
  */
 import type { BatchStatus, LedgerEvent, Scorecard, Shares, Workforce } from './model/index.js';
+import { type Qualifications, projectQualifications } from './qualification.js';
 import { projectShares } from './rebalancing.js';
 import { projectScorecards } from './scorecards.js';
 
@@ -54,6 +55,8 @@ export interface ProgramProjections {
   /** Per protocol id: each round's shares where the ledger fixes them (see {@link sharesOfRound}). */
   shares: Record<string, Record<number, Shares>>;
   workforces: Record<string, WorkforceProjection>;
+  /** Each workforce's qualification per protocol version (functions/domain/qualification.ts). */
+  qualifications: Qualifications;
   /** Events that contradict the lifecycle (a verdict for a batch never dispatched, …). */
   problems: string[];
 }
@@ -240,13 +243,21 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
       case 'shares.changed':
         protocols.add(protocolId);
         break;
+      case 'work.moved': {
+        // A PM withdrew an open batch (manual-control.ts): failed, its cases back to pending (no exclusion).
+        if (!e.data.batchId) break;
+        const b = batchOf(e, e.data.batchId);
+        if (b && OPEN.includes(b.status)) b.status = 'failed';
+        requeue(e.data.batchId, e.data.caseIds, undefined);
+        break;
+      }
       default:
         break;
     }
   }
   const shares: Record<string, Record<number, Shares>> = {};
   for (const p of [...protocols].sort()) shares[p] = projectShares(events, p);
-  return { batches, cases, shares, workforces, problems };
+  return { batches, cases, shares, workforces, qualifications: projectQualifications(distinctInOrder(events)), problems };
 }
 
 /**

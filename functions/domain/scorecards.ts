@@ -39,10 +39,14 @@ export function projectScorecards(events: readonly LedgerEvent[], opts: Scorecar
     }
     return a;
   };
+  // Qualification exams are a gate, not production work: their batches count in no scorecard.
+  const exams = new Set<string>();
   for (const e of events) {
     if (seen.has(e.eventId)) continue;
     seen.add(e.eventId);
     if (!e.protocol.startsWith(`${opts.protocolId}@`)) continue;
+    if (e.type === 'exam.dispatched') exams.add(e.data.batchId);
+    if (exams.has(e.subject)) continue;
     switch (e.type) {
       case 'batch.scored': {
         const a = get(e.data.workforceId);

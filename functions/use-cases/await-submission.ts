@@ -6,7 +6,7 @@
  * A batch that already holds its valid upload (an execution re-driven after a
  * stop, or a retried state) resumes at once.
  */
-import { NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import type { Deps } from './ports.js';
 
 export async function awaitSubmission(
@@ -15,6 +15,8 @@ export async function awaitSubmission(
 ): Promise<{ batchId: string; slaDeadline: string }> {
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
+  // Withdrawn before its wait (a PM moved its work, manual-control.ts): nothing to wait for; RecordFailure closes it.
+  if (batch.status === 'failed') throw new ConflictError(`batch ${input.batchId} was closed before its wait: ${batch.failure ?? 'failed'}`);
   const slaDeadline = new Date(deps.clock.now().getTime() + input.slaSeconds * 1000).toISOString();
   await deps.repo.setTaskToken(input.batchId, input.taskToken, slaDeadline);
   await deps.repo.transitionBatch(input.batchId, ['planned', 'awaiting-submission'], 'awaiting-submission');

@@ -25,6 +25,7 @@ export interface RebalanceResult {
 }
 
 export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }): Promise<RebalanceResult> {
+import { decideExamAfterBatch } from './exams.js';
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   const round = await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   const settled = new Set(round.settledBatchIds);
@@ -34,10 +35,14 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
   const ledger = await deps.repo.listLedger(batch.programId);
   const cards = projectScorecards(ledger, {
     protocolId: protocol.protocolId,
+  /** An exam batch: how its exam was decided. */
+  exam?: { outcome: string; rule: string };
     minGoldItems: protocol.thresholds.minGoldItems,
   });
   // Each card records the ledger position it reflects, so a rebuild from the ledger compares exactly.
   const asOf = { seq: ledger.at(-1)?.seq ?? 0, protocol: ref };
+  // A qualification exam belongs to no round: its last step decides the exam (exams.ts).
+  if (batch.kind === 'exam') return { roundComplete: false, exam: await decideExamAfterBatch(deps, batch) };
   await deps.repo.putScorecards(batch.programId, Object.values(cards).map((c) => ({ ...c, asOf })));
   // Drift alarms at round end (docs/quality-alarms.md): events only, idempotent ids.
   await checkDrift(deps, { programId: batch.programId, protocolId: protocol.protocolId, protocol, ledger });

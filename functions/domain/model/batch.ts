@@ -37,6 +37,8 @@ export const Batch = z.object({
   protocol: z.string().regex(/^[a-z0-9][a-z0-9._-]*@\d+$/),
   workforceId: Identifier,
   workforceKind: z.enum(['internal', 'vendor']),
+  /** `exam`: a gold-only qualification exam (functions/use-cases/exams.ts), never production work; absent: production. */
+  kind: z.literal('exam').optional(),
   itemCount: z.number().int().min(1),
   goldCount: z.number().int().min(0),
   slaHours: z.number().positive(),
