@@ -1,11 +1,12 @@
 /**
  * Segmentation metrics at clinical size: a 512×512×256 ellipsoid pair at
- * 0.7×0.7×2.5 mm (the second shifted and resized a little).
+ * 0.7×0.7×2.5 mm (the second shifted and resized a little; test/bench/masks.ts).
  *
  * Prints: Dice from dense masks and from run lengths, run-length encoding,
  * HD95 (with HD, ASSD, NSD@1,2 mm) from dense and run-length masks, peak memory
  * per voxel; then the same in numpy/scipy (scripts/reference/segmentation_reference.py)
- * when /usr/bin/python3 has them, with time ratios and whether the values are equal.
+ * (Debian's /usr/bin/python3, installed with apt-get when root and missing, else
+ * "baseline unavailable: <command>"), with time ratios and whether the values are equal.
  * The scipy EDT runs on the union bounding box (as MONAI crops) unless
  * GOLDLINE_BENCH_FULL=1 asks for the whole volume (~35 s per direction).
  *
@@ -13,50 +14,18 @@
  * than numpy's dense Dice. Run: `NODE_OPTIONS=--expose-gc npx tsx test/bench/run.ts scoring-segmentation`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeRle3d } from '../../functions/domain/scoring/mask-io.js';
-import { dice, diceRle, type Mask3D } from '../../functions/domain/scoring/segmentation.js';
+import { dice, diceRle } from '../../functions/domain/scoring/segmentation.js';
 import { type SurfaceDistances, surfaceDistances } from '../../functions/domain/scoring/surface.js';
 import { fmtBytes, fmtMs, measure, row } from './harness.js';
+import { ellipsoidPair, PAIR_SPEC } from './masks.js';
+import { debianPython, PYTHON } from './python-baseline.js';
 
-type Vec3 = [number, number, number];
+const SPEC = { ...PAIR_SPEC, tolerances: [1, 2] };
 
-const SPEC = {
-  dims: [512, 512, 256] as Vec3,
-  spacing: [0.7, 0.7, 2.5] as Vec3,
-  a: { centre: [256, 256, 128] as Vec3, radii: [170, 140, 90] as Vec3 },
-  b: { centre: [259, 253, 129] as Vec3, radii: [174, 137, 92] as Vec3 },
-  tolerances: [1, 2],
-};
-
-const PYTHON = '/usr/bin/python3';
 const REFERENCE_SCRIPT = fileURLToPath(new URL('../../scripts/reference/segmentation_reference.py', import.meta.url));
-
-/**
- * ((x−cx)/rx)² + ((y−cy)/ry)² + ((z−cz)/rz)² ≤ 1 multiplied out to integers
- * (exact in doubles, < 2^53), so numpy's int64 version draws the same voxels.
- */
-function ellipsoid(dims: Vec3, spacing: Vec3, centre: Vec3, radii: Vec3): Mask3D {
-  const [nx, ny, nz] = dims;
-  const [cx, cy, cz] = centre;
-  const [rx, ry, rz] = radii;
-  const kx = ry * ry * rz * rz;
-  const ky = rx * rx * rz * rz;
-  const kz = rx * rx * ry * ry;
-  const limit = rx * rx * ry * ry * rz * rz;
-  const data = new Uint8Array(nx * ny * nz);
-  for (let z = 0; z < nz; z++) {
-    const tz = (z - cz) ** 2 * kz;
-    for (let y = 0; y < ny; y++) {
-      const tyz = tz + (y - cy) ** 2 * ky;
-      if (tyz > limit) continue;
-      const base = nx * (y + ny * z);
-      for (let x = 0; x < nx; x++) if ((x - cx) ** 2 * kx + tyz <= limit) data[base + x] = 1;
-    }
-  }
-  return { dims, spacing, data };
-}
 
 /**
  * Peak resident memory added while `fn` runs, from the kernel's high-water mark
@@ -94,9 +63,10 @@ interface PythonFigures {
 }
 
 function runPython(full: boolean): PythonFigures | string {
-  if (!existsSync(PYTHON)) return `${PYTHON} not found`;
+  const py = debianPython(['numpy', 'scipy'], ['python3-numpy', 'python3-scipy']);
+  if ('unavailable' in py) return py.unavailable;
   const args = [REFERENCE_SCRIPT, 'bench', '--spec', JSON.stringify(SPEC), ...(full ? ['--full'] : [])];
-  const run = spawnSync(PYTHON, args, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 });
+  const run = spawnSync(py.python, args, { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 });
   if (run.status !== 0) return `python failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
   return JSON.parse(run.stdout) as PythonFigures;
 }
@@ -105,8 +75,7 @@ const same = (x: number, y: number): string => (x === y ? 'equal' : `differ by $
 
 export default async function (): Promise<void> {
   const voxels = SPEC.dims[0] * SPEC.dims[1] * SPEC.dims[2];
-  const a = ellipsoid(SPEC.dims, SPEC.spacing, SPEC.a.centre, SPEC.a.radii);
-  const b = ellipsoid(SPEC.dims, SPEC.spacing, SPEC.b.centre, SPEC.b.radii);
+  const [a, b] = ellipsoidPair();
   console.log(`grid ${SPEC.dims.join('×')} at ${SPEC.spacing.join('×')} mm (${(voxels / 1e6).toFixed(1)} M voxels)`);
   row('step', 'time', 'peak RSS', 'B/voxel', 'value');
 
@@ -141,7 +110,7 @@ export default async function (): Promise<void> {
   console.log(`\nnumpy/scipy reference (${PYTHON}; EDT on ${full ? 'the full volume' : 'the union bounding box, GOLDLINE_BENCH_FULL=1 for the full volume'})`);
   const py = runPython(full);
   if (typeof py === 'string') {
-    console.log(`  skipped: ${py}`);
+    console.log(`  baseline unavailable: ${py}`);
     return;
   }
   row('numpy dense Dice (count_nonzero)', fmtMs(py.diceMs), '', '', py.dice.toFixed(6));

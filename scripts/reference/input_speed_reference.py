@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Python baseline for the input-speed bench (test/bench/input-speed.bench.ts).
+
+On the same files the bench writes, times what a Python pipeline does to get
+the voxels into memory and the dense Dice from them:
+  read  = nib.load(path, mmap=False) + np.asanyarray(img.dataobj)
+          (uint8 as stored, no float conversion; mmap=False so the voxels are
+          in memory, as Goldline's readNifti has them)
+  dice  = 2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
+          on the uint8 arrays read (a 0/1 pair, so a & b is the intersection)
+
+Usage: /usr/bin/python3 scripts/reference/input_speed_reference.py DIR REPEAT
+(DIR holds a.nii, b.nii, a.nii.gz, b.nii.gz). Prints one JSON object: best of
+REPEAT wall-clock and CPU milliseconds per step (both files of the pair), the Dice value, the
+dtype and shape read, and the library versions.
+"""
+import gc
+import json
+import os
+import sys
+import time
+
+import nibabel as nib
+import numpy as np
+
+
+def best_ms(fn, repeat):
+    """Best wall-clock and best CPU (process_time: user + system) milliseconds of `repeat` runs."""
+    wall, cpu, result = float("inf"), float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        c1, w1 = time.process_time(), time.perf_counter()
+        wall, cpu = min(wall, w1 - w0), min(cpu, c1 - c0)
+    return {"wallMs": wall * 1000, "cpuMs": cpu * 1000}, result
+
+
+def read_pair(folder, ext):
+    return tuple(
+        np.asanyarray(nib.load(os.path.join(folder, f"{n}.{ext}"), mmap=False).dataobj) for n in ("a", "b")
+    )
+
+
+def dice(a, b):
+    return 2 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
+
+
+def main():
+    folder, repeat = sys.argv[1], int(sys.argv[2])
+    nii_ms, (a, b) = best_ms(lambda: read_pair(folder, "nii"), repeat)
+    gz_ms, (ga, gb) = best_ms(lambda: read_pair(folder, "nii.gz"), repeat)
+    if not (np.array_equal(a, ga) and np.array_equal(b, gb)):
+        raise SystemExit(".nii and .nii.gz hold different voxels")
+    dice_ms, value = best_ms(lambda: dice(a, b), repeat)
+    print(json.dumps({
+        "readNii": nii_ms,
+        "readGz": gz_ms,
+        "dice": dice_ms,
+        "diceValue": value,
+        "dtype": str(a.dtype),
+        "shape": list(a.shape),
+        "versions": {"python": sys.version.split()[0], "numpy": np.__version__, "nibabel": nib.__version__},
+    }))
+
+
+if __name__ == "__main__":
+    main()
