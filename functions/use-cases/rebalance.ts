@@ -13,6 +13,7 @@
 import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
 import { checkDrift } from './drift.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { decideExamAfterBatch } from './exams.js';
 import { record } from './ledger.js';
 import { shareEventIds } from './shares.js';
 import type { Deps } from './ports.js';
@@ -22,11 +23,15 @@ export interface RebalanceResult {
   roundComplete: boolean;
   nextShares?: Shares;
   proposed?: boolean;
+  /** An exam batch: how its exam was decided. */
+  exam?: { outcome: string; rule: string };
 }
 
 export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }): Promise<RebalanceResult> {
 import { decideExamAfterBatch } from './exams.js';
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+  // A qualification exam belongs to no round: its last step decides the exam (exams.ts).
+  if (batch.kind === 'exam') return { roundComplete: false, exam: await decideExamAfterBatch(deps, batch) };
   const round = await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
   const settled = new Set(round.settledBatchIds);
   if (!round.batchIds.every((id) => settled.has(id))) return { roundComplete: false };
