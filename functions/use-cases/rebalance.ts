@@ -28,7 +28,6 @@ export interface RebalanceResult {
 }
 
 export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }): Promise<RebalanceResult> {
-import { decideExamAfterBatch } from './exams.js';
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   // A qualification exam belongs to no round: its last step decides the exam (exams.ts).
   if (batch.kind === 'exam') return { roundComplete: false, exam: await decideExamAfterBatch(deps, batch) };
@@ -40,14 +39,10 @@ import { decideExamAfterBatch } from './exams.js';
   const ledger = await deps.repo.listLedger(batch.programId);
   const cards = projectScorecards(ledger, {
     protocolId: protocol.protocolId,
-  /** An exam batch: how its exam was decided. */
-  exam?: { outcome: string; rule: string };
     minGoldItems: protocol.thresholds.minGoldItems,
   });
   // Each card records the ledger position it reflects, so a rebuild from the ledger compares exactly.
   const asOf = { seq: ledger.at(-1)?.seq ?? 0, protocol: ref };
-  // A qualification exam belongs to no round: its last step decides the exam (exams.ts).
-  if (batch.kind === 'exam') return { roundComplete: false, exam: await decideExamAfterBatch(deps, batch) };
   await deps.repo.putScorecards(batch.programId, Object.values(cards).map((c) => ({ ...c, asOf })));
   // Drift alarms at round end (docs/quality-alarms.md): events only, idempotent ids.
   await checkDrift(deps, { programId: batch.programId, protocolId: protocol.protocolId, protocol, ledger });
