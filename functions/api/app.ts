@@ -22,12 +22,14 @@ import type { RoundDispatcher } from './lambda-dispatch.js';
 import { dispatchRound } from '../use-cases/dispatch-round.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
+import { registerContractRoutes } from './routes/contracts.js';
 import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerDossierRoutes } from './routes/dossier.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
 import { registerQualityRoutes } from './routes/quality.js';
 import { registerReleaseRoutes } from './routes/releases.js';
+import { registerStatementRoutes } from './routes/statements.js';
 import { registerWorkRoutes } from './routes/work.js';
 
 export type { ApiApp, ApiEnv } from './context.js';
@@ -127,6 +129,8 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerQualityRoutes(app, deps);
   registerReleaseRoutes(app, deps);
   registerDossierRoutes(app, deps);
+  registerContractRoutes(app, deps);
+  registerStatementRoutes(app, deps);
 
   app.openAPIRegistry.registerPath({
     method: 'get',

@@ -18,6 +18,7 @@ const WORK: Role[] = ['vendor', 'expert'];
 const PM: Role[] = ['pm'];
 const PM_QA: Role[] = ['pm', 'qa'];
 const EXPERT: Role[] = ['expert'];
+const PM_VENDOR: Role[] = ['pm', 'vendor'];
 const VENDOR: Role[] = ['vendor'];
 
 export const ROUTE_TABLE: readonly RouteRow[] = [
@@ -77,4 +78,13 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/verify', roles: PM_QA },
   { method: 'post', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
+  // contracts (PMs write; PMs and QA read) and statements (PMs; a vendor its own only)
+  { method: 'get', path: '/v1/programs/{programId}/contracts', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/contracts', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/contracts/{contractId}', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/contracts/{contractId}/amendments', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statement', roles: PM_VENDOR },
+  { method: 'post', path: '/v1/programs/{programId}/workforces/{workforceId}/statements', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements', roles: PM_VENDOR },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements/issued', roles: PM_VENDOR },
 ];
