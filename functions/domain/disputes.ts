@@ -68,8 +68,8 @@ export function foldGoldVersions(events: readonly LedgerEvent[]): Map<string, Go
   const out = new Map<string, GoldItemState>();
   const seen = new Set<string>();
   const of = (id: string) => {
-    let s = out.get(id);
-    if (!s) out.set(id, (s = { version: 1, upheldBy: [], retired: false }));
+    const s = out.get(id) ?? { version: 1, upheldBy: [], retired: false };
+    out.set(id, s);
     return s;
   };
   for (const e of events) {

@@ -161,7 +161,8 @@ async function labelsOnFlip(deps: Deps, batch: BatchRecord, rejectToAccept: bool
   const redoneElsewhereCaseIds: string[] = [];
   for (const caseId of real) {
     const c = await deps.repo.getCase(batch.programId, caseId);
-    if (c?.state === 'pending') labelledCaseIds.push(caseId);
+    // Still pending, or already labelled by this very batch (an earlier flip): its labels stand.
+    if (c?.state === 'pending' || (c?.state === 'labelled' && c.batchId === batch.batchId)) labelledCaseIds.push(caseId);
     else redoneElsewhereCaseIds.push(caseId);
   }
   return { labelledCaseIds, redoneElsewhereCaseIds };

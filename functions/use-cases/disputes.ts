@@ -263,7 +263,7 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
   const base = { workforceId: d.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: a.needs.map((n) => n.caseId) };
   const upheldId = `${a.adjudicationId}:upheld`;
   let upheld = await deps.repo.getLedgerEvent(a.programId, upheldId);
-  if (!upheld || upheld.type !== 'dispute.upheld') {
+  if (upheld?.type !== 'dispute.upheld') {
     if (await deps.repo.getLedgerEvent(a.programId, `${a.adjudicationId}:refused`)) return { status: 'refused', rescored: [], retired: [] };
     const current = await currentAnswers(deps, a.programId, protocolId, base.goldCaseIds);
     const outcome = disputeOutcome(a.decisions, (c) => current.get(c)?.answer);
