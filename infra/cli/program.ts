@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiProblemError, ApiUnreachableError, describeProblem } from './client.js';
 import { contextOf } from './context.js';
+import { registerContractCommands } from './contract.js';
 import { registerDisputeCommands } from './dispute.js';
 import { registerDossierCommand } from './dossier.js';
 import { registerExpertCommands } from './expert.js';
@@ -18,11 +19,12 @@ import { registerPmCommands } from './pm.js';
 import { DEFAULT_PROFILE, ReportedFailure, UsageError } from './profile.js';
 import { registerQaCommands } from './qa.js';
 import { registerReleaseCommands } from './release.js';
+import { registerStatementCommands } from './statement.js';
 import { registerTraceCommand } from './trace.js';
 import { registerWorkCommands } from './work.js';
 
 /** The first words that select the HTTP commands (the rest are the offline protocol tools). */
-export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger', 'release'] as const;
+export const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger', 'release', 'contract', 'statement'] as const;
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -57,6 +59,8 @@ export function buildProgram(io: GoldlineIo): Command {
   registerTraceCommand(program, io);
   registerLedgerCommands(program, io);
   registerDossierCommand(registerReleaseCommands(program, io), io);
+  registerContractCommands(program, io);
+  registerStatementCommands(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {

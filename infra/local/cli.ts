@@ -286,7 +286,7 @@ export function parseCasesDocument(text: string, filename = ''): { ok: true; cas
 }
 
 /** The role groups of the HTTP commands (infra/cli/program.ts HTTP_GROUPS; kept here so offline runs do not load it). */
-const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger', 'release'] as const;
+const HTTP_GROUPS = ['pm', 'vendor', 'expert', 'qa', 'me', 'trace', 'ledger', 'release', 'contract', 'statement'] as const;
 
 /** Runs the command line and sets the exit code (the entry of `npm run goldline` and the `goldline` bin). */
 export async function main(argv: readonly string[]): Promise<void> {
