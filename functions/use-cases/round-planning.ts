@@ -7,9 +7,10 @@
  * inputs as dispatch-round.ts.
  */
 import { z } from 'zod';
-import { Identifier, planRound, type Shares, splitIntoBatches } from '../domain/index.js';
+import { Identifier, planUnderControls, type Shares, splitIntoBatches } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
+import { planControls } from './exams.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { currentProtocolRef } from './quarantine.js';
@@ -44,6 +45,10 @@ export interface RoundPreview {
   overlaps: { caseId: string; primary: string; secondary: string }[];
   explicit: { caseId: string; workforceId: string }[];
   ignoredAssignments: { caseId: string; workforceId: string; reason: string }[];
+  /** Workforces that get no production work: not qualified on this protocol version (exams.ts), with why. */
+  ineligible: { workforceId: string; reason: string }[];
+  /** Vendors under a PM's share cap: the cap, the most cases it allows this round, the cases planned. */
+  capped: { workforceId: string; cap: number; limit: number; cases: number }[];
 }
 
 /**
@@ -90,7 +95,8 @@ export async function planRoundPreview(deps: Deps, input: z.input<typeof PlanRou
     .filter((c) => c.state === 'pending' && !c.goldPool)
     .sort((a, b) => a.caseId.localeCompare(b.caseId))
     .slice(0, req.limit ?? Number.POSITIVE_INFINITY);
-  const plan = planRound({ cases: pending, protocol, workforces, shares });
+  // A PM's controls: unqualified workforces get no production work, share caps hold (manual-control.ts, exams.ts).
+  const plan = planUnderControls({ cases: pending, protocol, workforces, shares }, await planControls(deps, req.programId, protocol, workforces));
 
   const placedIn = new Map<string, string>();
   for (const [w, cs] of Object.entries(plan.assignments)) for (const c of cs) if (!placedIn.has(c.caseId)) placedIn.set(c.caseId, w);
@@ -128,5 +134,7 @@ export async function planRoundPreview(deps: Deps, input: z.input<typeof PlanRou
     overlaps: plan.overlaps,
     explicit: plan.explicit,
     ignoredAssignments: plan.ignoredAssignments,
+    ineligible: plan.ineligible,
+    capped: plan.capped,
   };
 }
