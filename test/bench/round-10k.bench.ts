@@ -28,19 +28,16 @@
  *
  * Run: `npx tsx test/bench/run.ts round-10k`. Prints; never asserts.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { RequestCounter } from '../../functions/adapters/request-counter.js';
 import { type CostEstimate, estimateCost, formatCostReport, priceRequest, type RequestCount, UNIT_PRICES } from '../../functions/domain/cost.js';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { FUNCTIONS, STATE_MACHINES } from '../../infra/definitions.js';
 import { PROGRAM_ID, workforces } from '../../infra/local/demo/example-program.js';
 import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
-import { type LocalStack, ROOT, startLocalStack } from '../../infra/local/stack.js';
+import { ROOT, startLocalStack } from '../../infra/local/stack.js';
 import { functionOfState, loadAsl } from '../../infra/local/workflow-runner.js';
+import { AwsMeter, countPresigns, harnessView } from './aws-meter.js';
 import { fmtMs } from './harness.js';
 
 const SEED = 20261127;
@@ -66,176 +63,6 @@ const VENDOR_API = 'VendorApi (portal)';
 const VENDOR_API_MEMORY_MB = 256;
 /** For a function the definitions do not list. */
 const DEFAULT_MEMORY_MB = 512;
-
-const DATA_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
-const DATA_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-
-type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
-type Middleware = (next: Next, context: { commandName?: string }) => Next;
-interface StackClient {
-  middlewareStack: { add: (middleware: never, options: never) => void };
-}
-type Attr = Record<string, unknown>;
-
-/** Byte size of a marshalled item, roughly as DynamoDB counts it (names + values). */
-function itemBytes(item: Record<string, Attr>): number {
-  let n = 0;
-  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v) ?? '');
-  return n;
-}
-const writeUnitsOf = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
-
-/** Sum of ConsumedCapacity in an output (one object, or one per table for batch calls). */
-function consumed(output: Record<string, unknown>): number {
-  const cc = output.ConsumedCapacity as { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
-  if (!cc) return 0;
-  return (Array.isArray(cc) ? cc : [cc]).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
-}
-
-/**
- * The bench's own meters on the stack's SDK clients (read-only use of the
- * stack: middleware added to its clients, nothing else changed).
- */
-class AwsMeter {
-  /** DynamoDB calls by the system (harness excluded). */
-  readonly dynamo = new RequestCounter();
-  /** DynamoDB calls the demo harness makes only to watch the round. */
-  readonly harness = new RequestCounter();
-  /** S3 requests that left the process (presigning excluded). */
-  readonly s3Sent = new RequestCounter();
-  /** Measured capacity units by operation (system only). */
-  readonly unitsByOp = new Map<string, number>();
-  readUnits = 0;
-  writeUnits = 0;
-  gsiWriteUnits = 0;
-  failedConditionalWrites = 0;
-  harnessReadUnits = 0;
-  readonly scope = new AsyncLocalStorage<'harness'>();
-
-  attach(dynamo: DynamoDBClient, s3: S3Client): void {
-    const measure: Middleware = (next, context) => async (args) => {
-      const op = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
-      const data = DATA_READS.has(op) || DATA_WRITES.has(op);
-      const inHarness = this.scope.getStore() === 'harness';
-      (inHarness ? this.harness : this.dynamo).add('dynamodb', op);
-      if (!data) return next(args);
-      const input = args.input;
-      try {
-        const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
-        const units = consumed(result.output);
-        if (inHarness) {
-          this.harnessReadUnits += units;
-        } else if (DATA_READS.has(op)) {
-          this.readUnits += units;
-          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units);
-        } else {
-          const gsi = this.indexWriteUnits(op, input, units);
-          this.writeUnits += units + gsi;
-          this.gsiWriteUnits += gsi;
-          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units + gsi);
-        }
-        return result;
-      } catch (e) {
-        // A failed conditional write is billed as a write (1 WRU for a small item).
-        if ((e as { name?: string }).name === 'ConditionalCheckFailedException' && !inHarness) {
-          this.failedConditionalWrites += 1;
-          this.writeUnits += 1;
-          this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + 1);
-        }
-        throw e;
-      }
-    };
-    (dynamo as unknown as StackClient).middlewareStack.add(
-      measure as never,
-      { step: 'serialize', priority: 'high', name: 'benchCapacityMeter', override: true } as never,
-    );
-    // Presigning stops before signing (finalizeRequest): a deserialize-step
-    // middleware sees only requests that are really sent, retries included.
-    const sent: Middleware = (next, context) => async (args) => {
-      this.s3Sent.add('s3', String(context.commandName ?? 'Unknown').replace(/Command$/, ''));
-      return next(args);
-    };
-    (s3 as unknown as StackClient).middlewareStack.add(
-      sent as never,
-      { step: 'deserialize', priority: 'low', name: 'benchS3SentCounter', override: true } as never,
-    );
-  }
-
-  /**
-   * GSI writes, which dynalite does not bill: items carrying gsi1 keys (batch
-   * records and labels, docs/data-model.md) are written to the index too.
-   */
-  private indexWriteUnits(op: string, input: Record<string, unknown>, tableUnits: number): number {
-    if (op === 'PutItem') return (input.Item as Attr | undefined)?.gsi1pk ? tableUnits : 0;
-    if (op === 'UpdateItem') {
-      // An update that moves an item to another index key (a case's state: gsi1 `CASESTATE#…`) deletes
-      // the old index entry and writes the new one: two index writes.
-      if ((input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':gsi1pk'] !== undefined) return 2 * tableUnits;
-      return (input.Key as { sk?: { S?: string } } | undefined)?.sk?.S === 'BATCH' ? tableUnits : 0;
-    }
-    if (op === 'BatchWriteItem') {
-      let n = 0;
-      for (const reqs of Object.values(input.RequestItems as Record<string, { PutRequest?: { Item: Record<string, Attr> } }[]>)) {
-        for (const r of reqs) if (r.PutRequest?.Item.gsi1pk) n += writeUnitsOf(itemBytes(r.PutRequest.Item));
-      }
-      return n;
-    }
-    return 0;
-  }
-
-  reset(): void {
-    this.dynamo.reset();
-    this.harness.reset();
-    this.s3Sent.reset();
-    this.unitsByOp.clear();
-    this.readUnits = 0;
-    this.writeUnits = 0;
-    this.gsiWriteUnits = 0;
-    this.failedConditionalWrites = 0;
-    this.harnessReadUnits = 0;
-  }
-}
-
-/**
- * The stack as `runRound` sees it: the same stack, but repository calls made
- * directly by the demo harness (run-demo.ts: status polling, the report) run
- * in the meter's harness scope. Calls from use cases it invokes (dispatch, the
- * vendor portal) are the system's and stay counted.
- */
-function harnessView(stack: LocalStack, meter: AwsMeter): LocalStack {
-  const repo = new Proxy(stack.deps.repo, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const caller = new Error().stack?.split('\n')[2] ?? '';
-        const call = () => (value as (...a: unknown[]) => unknown).apply(target, args);
-        return caller.includes('run-demo.') ? meter.scope.run('harness', call) : call();
-      };
-    },
-  });
-  return { ...stack, deps: { ...stack.deps, repo } };
-}
-
-/**
- * Presigned URLs the stack hands out, counted where they are made: signing
- * sends no request, so no SDK middleware on the sending clients sees it.
- */
-function countPresigns(stack: LocalStack): { get: number; put: number } {
-  const objects = stack.deps.objects;
-  const counts = { get: 0, put: 0 };
-  const presignGet = objects.presignGet.bind(objects);
-  const presignPut = objects.presignPut.bind(objects);
-  objects.presignGet = (...args) => {
-    counts.get++;
-    return presignGet(...args);
-  };
-  objects.presignPut = (...args) => {
-    counts.put++;
-    return presignPut(...args);
-  };
-  return counts;
-}
 
 const perCase = (n: number, cases: number): string => (n / cases).toFixed(4);
 const usd = (x: number): string => (x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(3)}`);
