@@ -148,8 +148,12 @@ export function scoredAgainstOldAnswer(score: Pick<BatchScore, 'items'>, correct
   return score.items.some((i) => corrected.has(i.caseId) && canonicalJson(i.expected ?? null) !== canonicalJson(corrected.get(i.caseId)));
 }
 
-/** The batch status a re-score moves to, when the decision flipped and the batch had settled. */
+/**
+ * The batch status a re-score moves to, when the decision flipped and the batch
+ * had settled conclusively. A held (inconclusive) batch is not re-decided alone:
+ * its corrected score is what the vendor's next pooled decision reads.
+ */
 export function flipOf(status: string, after: BatchDecisionName): BatchDecisionName | undefined {
-  if (status !== 'accepted' && status !== 'rejected' && status !== 'inconclusive') return undefined;
+  if (status !== 'accepted' && status !== 'rejected') return undefined;
   return status === after ? undefined : after;
 }

@@ -21,6 +21,7 @@ import {
   toCents,
 } from './contracts.js';
 import type { Contract, LedgerEvent } from './model/index.js';
+import { examBatchIds } from './qualification.js';
 
 /** What the ledger says about one batch, as far as money goes. */
 export interface BatchFacts {
@@ -193,13 +194,16 @@ export function statementFromLedger(
   const before = events.filter((e) => Date.parse(e.at) < to);
   const facts = batchFactsFromLedger(before);
   const contracts = contractsFromLedger(before);
+  // Qualification exams are not production work: not on a statement.
+  const exams = examBatchIds(before);
   const lines: StatementLine[] = [];
   const settled = new Map<string, StatementLine>();
   const inconclusive = new Map<string, LedgerEvent & { type: 'batch.inconclusive' }>();
+  const decisions = new Map<string, LedgerEvent & { type: 'batch.accepted' | 'batch.rejected' }>();
 
   for (const e of before) {
     const f = facts.get(e.subject);
-    if (!f || f.workforceId !== period.workforceId) continue;
+    if (!f || f.workforceId !== period.workforceId || exams.has(e.subject)) continue;
     switch (e.type) {
       case 'batch.accepted':
       case 'batch.rejected': {
@@ -207,12 +211,46 @@ export function statementFromLedger(
         const outcome = e.type === 'batch.accepted' ? 'accepted' : 'rejected';
         const line = decisionLine(e, f, contracts, outcome);
         settled.set(e.subject, line);
+        decisions.set(e.subject, e);
         if (within(e.at)) lines.push(line);
         break;
       }
       case 'batch.inconclusive':
         inconclusive.set(e.subject, e);
         break;
+      case 'batch.rescored': {
+        // An upheld dispute re-decided the batch (use-cases/disputes.ts): one adjustment, the new decision's line less the old one's.
+        const prior = decisions.get(e.subject);
+        const original = settled.get(e.subject);
+        if (!e.data.flipped || !prior || !original) break;
+        const outcome = e.data.decision;
+        const next =
+          outcome === 'inconclusive'
+            ? undefined
+            : decisionLine({ ...prior, type: outcome === 'accepted' ? 'batch.accepted' : 'batch.rejected', eventId: e.eventId, at: e.at, data: { ...prior.data, charge: e.data.settlement?.charge ?? prior.data.charge } }, f, contracts, outcome);
+        if (next) settled.set(e.subject, next);
+        else settled.delete(e.subject);
+        if (!within(e.at)) break;
+        const now = next ?? { accepted: 0, rejected: 0, grossCents: 0, penaltyCents: 0, creditCents: 0, amountCents: 0 };
+        const amount = now.amountCents - original.amountCents;
+        lines.push({
+          ...original,
+          eventId: e.eventId,
+          at: e.at,
+          kind: 'adjustment',
+          outcome: next ? next.outcome : 'withdrawn',
+          delivered: 0,
+          accepted: now.accepted - original.accepted,
+          rejected: now.rejected - original.rejected,
+          grossCents: now.grossCents - original.grossCents,
+          penaltyCents: now.penaltyCents - original.penaltyCents,
+          creditCents: now.creditCents - original.creditCents,
+          amountCents: amount,
+          rule: `re-scored against corrected gold (dispute ${e.data.disputeId}): ${original.outcome} → ${outcome}; ${formatSigned(amount)} adjusts ${original.eventId}`,
+          adjusts: original.eventId,
+        });
+        break;
+      }
       case 'batch.overdue':
         if (within(e.at)) lines.push(overdueLine(e, f, contracts));
         break;

@@ -101,7 +101,7 @@ export async function rescoreBatch(
       corrections: input.corrections.filter((c) => mine.has(c.goldCaseId) && stored.items.some((i) => i.caseId === c.goldCaseId)),
       before,
       after,
-      decision: after.decision,
+      decision: flip ?? before.decision,
       flipped: flip !== undefined,
       ...(flip ? { settlement: await settlementOf(deps, batch, before.decision, after.decision) } : {}),
       ...(await labelsOnFlip(deps, batch, flip === 'accepted' && before.decision === 'rejected')),

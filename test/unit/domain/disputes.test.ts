@@ -10,6 +10,7 @@ import {
   goldItemsUnderReview,
   projectProgram,
   projectScorecards,
+  statementFromLedger,
   scoredAgainstOldAnswer,
   whyNotDisputable,
 } from '../../../functions/domain/index.js';
@@ -111,12 +112,14 @@ describe('Domain: disputes', () => {
       expect(scoredAgainstOldAnswer({ items }, new Map([['gold-1', 'normal']]))).toBe(false);
       expect(scoredAgainstOldAnswer({ items }, new Map([['case-9', 'normal']]))).toBe(false);
     });
-    it('flips only a settled batch whose decision changed', () => {
+    it('flips only a conclusively settled batch whose decision changed', () => {
       expect(flipOf('rejected', 'accepted')).toBe('accepted');
       expect(flipOf('accepted', 'rejected')).toBe('rejected');
       expect(flipOf('rejected', 'inconclusive')).toBe('inconclusive');
       expect(flipOf('rejected', 'rejected')).toBeUndefined();
       expect(flipOf('submitted', 'accepted')).toBeUndefined();
+      // Held for pooled evidence: the vendor's next decision reads the corrected score.
+      expect(flipOf('inconclusive', 'accepted')).toBeUndefined();
     });
   });
 
@@ -126,7 +129,7 @@ describe('Domain: disputes', () => {
     const rejected = event('batch.rejected', 'b-1:rejected', 'b-1', { ...LEDGER_SAMPLES['batch.rejected'], workforceId: 'vendor-a' });
     const requeued = event('cases.requeued', 'b-1:requeued', 'b-1', { workforceId: 'vendor-a', cases: 2, caseIds: ['case-1', 'case-2'], exclude: 'vendor-a' });
     const rescored = event('batch.rescored', 'd1:rescored:b-1', 'b-1', LEDGER_SAMPLES['batch.rescored']);
-    const ingested = event('cases.ingested', 'p:ingest', 'p', { cases: ['case-1', 'case-2'], gated: [] });
+    const ingested = event('cases.ingested', 'p:ingest', 'p', { cases: ['case-1', 'case-2'], gated: [], verdicts: [] });
     const events = [ingested, dispatched, event('submission.accepted', 'b-1:sub', 'b-1', LEDGER_SAMPLES['submission.accepted']), scored, rejected, requeued, rescored];
 
     it('re-settles the flipped batch and labels the cases its event names (projection)', () => {
@@ -136,6 +139,14 @@ describe('Domain: disputes', () => {
       expect(p.cases['case-1']).toMatchObject({ state: 'labelled', batchId: 'b-1' });
       // Re-done elsewhere: not pulled back.
       expect(p.cases['case-2'].state).toBe('pending');
+    });
+
+    it("adds one adjustment to the vendor's statement: the new decision's amount less the old one's", () => {
+      const s = statementFromLedger(events, { programId: 'p', workforceId: 'vendor-a', from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z' });
+      const adjustment = s.lines.find((l) => l.eventId === 'd1:rescored:b-1');
+      expect(adjustment).toMatchObject({ kind: 'adjustment', outcome: 'accepted', amountCents: 3150, adjusts: 'b-1:rejected' });
+      expect(adjustment?.rule).toContain('rejected → accepted');
+      expect(s.totals.totalCents).toBe(3150);
     });
 
     it('replaces the gold figures, the decision and the charge in the scorecard, once', () => {

@@ -65,7 +65,7 @@ export const disputeEvents = [
     corrections: z.array(z.object({ goldCaseId: z.string(), toVersion: z.number().int().min(2) })).min(1),
     before: GoldFigures,
     after: GoldFigures,
-    /** The batch's decision from now on (= after.decision). */
+    /** The batch's decision from now on: after.decision on a flip, else unchanged (a held batch stays held for its pooled decision). */
     decision: Decision,
     /** The decision changed (accepted ↔ rejected, or to/from inconclusive): the batch is settled again. */
     flipped: z.boolean(),
