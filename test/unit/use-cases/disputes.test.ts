@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { BatchScore } from '../../../functions/domain/index.js';
+import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
+import { batchKeyObject, goldSetObject } from '../../../functions/use-cases/batch-key.js';
+import { getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
+import type { BatchRecord } from '../../../functions/use-cases/ports.js';
+import { failLedgerOnce } from '../../support/scenario.js';
+import { T0, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
+
+const PROGRAM = 'prog-1';
+const BATCH = 'prog-1-r1-vendor-b-1';
+const ALIAS = { gold1: 'goldaaa1', gold2: 'goldaaa2', real: 'realaaa1' };
+
+/** vendor-b's batch rejected on gold-1 (it said abnormal, the pool says normal); gold-2 passed. */
+async function seed(status: BatchRecord['status'] = 'rejected') {
+  const deps = makeFakeDeps();
+  await deps.repo.putProtocolVersion(makeProtocol());
+  await deps.repo.putWorkforce(PROGRAM, makeWorkforce('radiology-team', { kind: 'internal', qualifications: ['adjudicator'] }));
+  await deps.repo.putWorkforce(PROGRAM, makeWorkforce('vendor-b'));
+  await deps.repo.createBatch({
+    batchId: BATCH, programId: PROGRAM, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-b', workforceKind: 'vendor',
+    itemCount: 3, goldCount: 2, slaHours: 48, status, createdAt: T0,
+  });
+  await deps.repo.putScore(
+    BatchScore.parse({
+      batchId: BATCH, workforceId: 'vendor-b', protocol: 'chest-xray@1', goldN: 2, goldCorrect: 1, accuracy: 0.5, interval: null, kappa: null,
+      verdict: 'rejected', notes: ['gold accuracy 0.500 (1/2) below threshold 0.8'],
+      items: [
+        { caseId: 'gold-1', correct: false, expected: 'normal', got: 'abnormal' },
+        { caseId: 'gold-2', correct: true, expected: 'abnormal', got: 'abnormal' },
+      ],
+    }),
+  );
+  await deps.objects.putJson(deps.buckets.gold, batchKeyObject(BATCH), {
+    batchId: BATCH, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-b', workforceKind: 'vendor', slaHours: 48, createdAt: T0,
+    items: [
+      { alias: ALIAS.gold1, caseId: 'gold-1', gold: true, imageKey: 'images/gold-1.dcm' },
+      { alias: ALIAS.gold2, caseId: 'gold-2', gold: true, imageKey: 'images/gold-2.dcm' },
+      { alias: ALIAS.real, caseId: 'case-1', gold: false, imageKey: 'images/case-1.dcm' },
+    ],
+  });
+  await deps.objects.putJson(deps.buckets.gold, goldSetObject(PROGRAM, 'chest-xray'), {
+    'gold-1': { caseId: 'gold-1', label: 'normal', expertId: 'dr-lee' },
+    'gold-2': { caseId: 'gold-2', label: 'abnormal', expertId: 'dr-lee' },
+  });
+  return deps;
+}
+
+const open = (deps: Awaited<ReturnType<typeof seed>>, extra: { alias?: string; workforceId?: string } = {}) =>
+  openDispute(deps, { workforceId: 'vendor-b', batchId: BATCH, reason: 'the film shows a clear opacity', openedBy: 'vendor:vendor-b', ...extra });
+const decide = (deps: Awaited<ReturnType<typeof seed>>, id: string, label: string, note?: string) =>
+  decideAdjudication(deps, { adjudicationId: id, workforceId: 'radiology-team', expertId: 'dr-lead', decisions: [{ caseId: 'gold-1', label, ...(note ? { note } : {}) }] });
+
+describe('Use case: openDispute', () => {
+  it('refuses what cannot be disputed, each with its own answer', async () => {
+    for (const [status, message] of [
+      ['inconclusive', /inconclusive: never penalised/],
+      ['accepted', /accepted: nothing to dispute/],
+    ] as const) {
+      await expect(open(await seed(status))).rejects.toThrow(message);
+    }
+    const deps = await seed();
+    // Another vendor's batch and an alias the batch does not hold answer like missing ones.
+    await expect(open(deps, { workforceId: 'vendor-a' })).rejects.toMatchObject({ name: 'NotFoundError', message: `batch ${BATCH} not found` });
+    await expect(open(deps, { alias: 'zzzzzzzz' })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(openDispute(deps, { workforceId: 'vendor-b', batchId: BATCH, reason: 'short', openedBy: 'v' })).rejects.toThrow('reason: say why, in at least 10 characters');
+    expect(await deps.repo.listLedger(PROGRAM)).toEqual([]);
+  });
+
+  it('reviews the failed gold item whichever alias is named, and keeps one open dispute per (batch, item)', async () => {
+    const deps = await seed();
+    const d = await open(deps, { alias: ALIAS.real });
+    expect(d).toMatchObject({ disputeId: `${BATCH}-dispute-1`, status: 'open', alias: ALIAS.real, deadline: '2025-03-04T09:00:00.000Z' });
+    const a = await deps.repo.getAdjudication(d.disputeId);
+    expect(a?.needs.map((n) => [n.caseId, n.kind, n.labels])).toEqual([['gold-1', 'gold-dispute', { 'vendor-b': 'abnormal', 'gold@v1': 'normal' }]]);
+    await expect(open(deps, { alias: ALIAS.gold1 })).rejects.toMatchObject({ name: 'ConflictError' });
+    expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['dispute.opened', 'adjudication.requested']);
+  });
+});
+
+describe('Use case: resolveDispute', () => {
+  it('records why a refused dispute was refused and changes no gold and no batch', async () => {
+    const deps = await seed();
+    const { disputeId } = await open(deps);
+    await decide(deps, disputeId, 'normal', 'the opacity is a nipple shadow');
+    const refused = (await deps.repo.listLedger(PROGRAM)).find((e) => e.type === 'dispute.refused');
+    expect(refused?.reason).toBe('gold item gold-1: the expert confirmed the gold answer (the opacity is a nipple shadow)');
+    expect((await deps.repo.getBatch(BATCH))?.status).toBe('rejected');
+    expect(await deps.objects.getJson(deps.buckets.gold, goldHistoryObject(PROGRAM, 'chest-xray', 'gold-1'))).toBeUndefined();
+    const view = await getDispute(deps, { disputeId, workforceId: 'vendor-b' });
+    expect(view).toMatchObject({ status: 'refused', outcome: 'refused: the expert confirmed the gold answer (the opacity is a nipple shadow)' });
+    expect(JSON.stringify(view)).not.toContain('gold-1');
+    await expect(getDispute(deps, { disputeId, workforceId: 'vendor-a' })).rejects.toMatchObject({ name: 'NotFoundError' });
+  });
+
+  it('completes an upheld dispute once when re-run after a crash just after its upheld event', async () => {
+    const deps = await seed();
+    const { disputeId } = await open(deps);
+    failLedgerOnce(deps, 'gold.corrected');
+    await expect(decide(deps, disputeId, 'abnormal')).rejects.toThrow('ProvisionedThroughputExceededException');
+    expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.upheld')).toHaveLength(1);
+    await resumeDisputes(deps, { programId: PROGRAM });
+    await resumeDisputes(deps, { programId: PROGRAM });
+    const ledger = await deps.repo.listLedger(PROGRAM);
+    expect(ledger.filter((e) => e.type === 'gold.corrected').map((e) => e.data)).toEqual([
+      { goldCaseId: 'gold-1', fromVersion: 1, toVersion: 2, answerSha256: expect.stringMatching(/^[0-9a-f]{64}$/), disputeId },
+    ]);
+    const history = await deps.objects.getJson<{ versions: { version: number; answer: string }[] }>(deps.buckets.gold, goldHistoryObject(PROGRAM, 'chest-xray', 'gold-1'));
+    expect(history?.versions.map((v) => [v.version, v.answer])).toEqual([
+      [1, 'normal'],
+      [2, 'abnormal'],
+    ]);
+    const pool = await deps.objects.getJson<Record<string, { label: string; version?: number }>>(deps.buckets.gold, goldSetObject(PROGRAM, 'chest-xray'));
+    expect(pool?.['gold-1']).toMatchObject({ label: 'abnormal', version: 2 });
+  });
+
+  it('expires unanswered past its deadline like an adjudication: a late decision is refused and the vendor may dispute again', async () => {
+    const deps = await seed();
+    const { disputeId } = await open(deps);
+    let now = Date.parse(T0) + 73 * 3600_000;
+    deps.clock = { now: () => new Date(now) };
+    await expect(decide(deps, disputeId, 'abnormal')).rejects.toMatchObject({ name: 'ConflictError' });
+    expect((await listDisputes(deps, { workforceId: 'vendor-b' })).items.map((d) => [d.disputeId, d.status])).toEqual([[disputeId, 'expired']]);
+    expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.expired')).toHaveLength(1);
+    now += 1000;
+    const again = await open(deps);
+    expect(again).toMatchObject({ disputeId: `${BATCH}-dispute-2`, status: 'open' });
+  });
+});
