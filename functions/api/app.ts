@@ -27,6 +27,7 @@ import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerDossierRoutes } from './routes/dossier.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
+import { registerQualificationRoutes } from './routes/qualification.js';
 import { registerQualityRoutes } from './routes/quality.js';
 import { registerReleaseRoutes } from './routes/releases.js';
 import { registerStatementRoutes } from './routes/statements.js';
@@ -126,6 +127,7 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerDisputeRoutes(app, deps);
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
   registerQaRoutes(app, deps);
+  registerQualificationRoutes(app, deps);
   registerQualityRoutes(app, deps);
   registerReleaseRoutes(app, deps);
   registerDossierRoutes(app, deps);

@@ -58,6 +58,13 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/programs/{programId}/rounds/{round}/shares/approve', roles: PM },
   { method: 'get', path: '/v1/programs/{programId}/quarantine', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/quarantine/{caseId}/release', roles: PM },
+  // qualification exams and manual control (issue 13)
+  { method: 'post', path: '/v1/programs/{programId}/exams', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/qualifications', roles: PM_QA },
+  { method: 'post', path: '/v1/programs/{programId}/qualifications/waivers', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/qualifications/revocations', roles: PM },
+  { method: 'put', path: '/v1/programs/{programId}/workforces/{workforceId}/share-cap', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/moves', roles: PM },
   // QA (PMs read them too)
   { method: 'get', path: '/v1/programs/{programId}/batches', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/scorecards', roles: PM_QA },

@@ -48,8 +48,13 @@ export const WorkforcePatch = z
     qualifications: z.array(Identifier).max(50).optional(),
     /** `paused`: no new work from the next round on; `active`: resumed. */
     status: z.enum(['active', 'paused']).optional(),
+    /** Why (recorded with a pause or resume; issue 13, manual control). */
+    reason: z.string().trim().min(1).max(2000).optional(),
   })
-  .refine((p) => Object.values(p).some((v) => v !== undefined), 'name at least one of pricePerCase, capacityPerRound, slaHours, qualifications, status');
+  .refine(
+    ({ reason: _why, ...p }) => Object.values(p).some((v) => v !== undefined),
+    'name at least one of pricePerCase, capacityPerRound, slaHours, qualifications, status',
+  );
 
 export const ChangeWorkforceInput = z.strictObject({
   programId: Identifier,
@@ -81,9 +86,9 @@ export async function changeWorkforce(deps: Deps, input: z.input<typeof ChangeWo
   const req = parse(ChangeWorkforceInput, input);
   const current = (await deps.repo.listWorkforces(req.programId)).find((w) => w.workforceId === req.workforceId);
   if (!current) throw new NotFoundError(`workforce ${req.workforceId} not found in program ${req.programId}`);
-  const { status, ...terms } = req.patch;
+  const { status, reason, ...terms } = req.patch;
   const wanted: WorkforceTermsPatch = { ...terms, ...(status ? { paused: status === 'paused' } : {}) };
-  const { changes, events, write } = await recordWorkforceTerms(deps, req.programId, current, wanted, req.actor);
+  const { changes, events, write } = await recordWorkforceTerms(deps, req.programId, current, wanted, req.actor, reason);
   if (Object.keys(write).length === 0) return { workforce: view(current), changes, events };
   const updated = await deps.repo.updateWorkforceTerms(req.programId, req.workforceId, write);
   if (!updated) throw new NotFoundError(`workforce ${req.workforceId} not found in program ${req.programId}`);
@@ -107,6 +112,8 @@ export async function recordWorkforceTerms(
   stored: Workforce,
   wanted: WorkforceTermsPatch,
   actor: string,
+  /** The PM's reason for a pause or resume, recorded in its event. */
+  why?: string,
 ): Promise<{ changes: WorkforceChange['changes']; events: string[]; write: WorkforceTermsPatch }> {
   const w = stored.workforceId;
   const ledger = await deps.repo.listLedger(programId);
@@ -154,7 +161,7 @@ export async function recordWorkforceTerms(
         actor,
         protocol,
         subject: w,
-        reason: pause.to ? 'paused by a PM: no new work until resumed' : 'resumed by a PM',
+        reason: (pause.to ? 'paused by a PM: no new work until resumed' : 'resumed by a PM') + (why ? `: ${why}` : ''),
         data: { workforceId: w, from: state(pause.from), to: state(pause.to) },
       });
     }

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type CommandContext, contextOf, nonNegative, positiveInt, protocolRefOption } from './context.js';
 import { ingestCaseFile, ingestWithImages } from './cases.js';
+import { registerManualControlCommands } from './manual-control.js';
 import { table } from './format.js';
 import { type GoldlineIo, readInput } from './io.js';
 import { UsageError } from './profile.js';
@@ -177,8 +178,12 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
     workforce
       .command(`${name} <workforceId>`)
       .description(status === 'paused' ? 'send the workforce no new work from the next round on' : 'send the workforce work again')
-      .action(async (workforceId: string, _o: unknown, cmd: Command) => changeWorkforce(await contextOf(cmd, io, PM), workforceId, { status }));
+      .option('--reason <text>', 'why (recorded in the ledger)')
+      .action(async (workforceId: string, o: { reason?: string }, cmd: Command) =>
+        changeWorkforce(await contextOf(cmd, io, PM), workforceId, { status, ...(o.reason ? { reason: o.reason } : {}) }),
+      );
   }
+  registerManualControlCommands(workforce, io);
 
   const cases = pm.command('cases').description("the program's cases");
   cases

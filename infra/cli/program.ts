@@ -12,6 +12,7 @@ import { contextOf } from './context.js';
 import { registerContractCommands } from './contract.js';
 import { registerDisputeCommands } from './dispute.js';
 import { registerDossierCommand } from './dossier.js';
+import { registerExamCommands } from './exam.js';
 import { registerExpertCommands } from './expert.js';
 import { registerLedgerCommands } from './ledger.js';
 import { type GoldlineIo, processIo } from './io.js';
@@ -60,6 +61,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerLedgerCommands(program, io);
   registerDossierCommand(registerReleaseCommands(program, io), io);
   registerContractCommands(program, io);
+  registerExamCommands(program, io);
   registerStatementCommands(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
