@@ -86,6 +86,9 @@ export async function rescoreBatch(
   const stored = await deps.repo.getScore(batch.batchId);
   if (!stored) return false;
   if (recorded?.type !== 'batch.rescored' && !scoredAgainstOldAnswer(stored, input.corrected)) return false;
+  // Scored but not yet settled: its lifecycle settles the verdict it scored; re-run
+  // the resolution (resumeDisputes) once it has settled.
+  if (recorded?.type !== 'batch.rescored' && !(SETTLED as readonly string[]).includes(batch.status)) return false;
   const fresh = await scoreAgain(deps, batch, protocol);
   let data: Rescored;
   if (recorded?.type === 'batch.rescored') {
