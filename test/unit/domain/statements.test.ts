@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type LedgerEvent, STATEMENT_CSV_HEADER, parseCsv, statementCsvRows, statementFromLedger, toCsv } from '../../../functions/domain/index.js';
+import { LedgerEvent, type LedgerEventOf, type LedgerEventType, STATEMENT_CSV_HEADER, parseCsv, statementCsvRows, statementFromLedger, toCsv } from '../../../functions/domain/index.js';
 import { makeLedgerEvent } from '../fakes.js';
 import { LEDGER_SAMPLES, sampleData } from '../ledger-samples.js';
 
@@ -12,8 +12,8 @@ const verdict = (items: number) => ({ ...LEDGER_SAMPLES['batch.accepted'], items
 /** A small program: vendor-a's contract (24 h SLA, $5 + $1/day credits, rejection withholds 100%) and its batches. */
 function ledger(): LedgerEvent[] {
   const ev: LedgerEvent[] = [];
-  const add = <T extends LedgerEvent['type']>(type: T, subject: string, at: string, data: Extract<LedgerEvent, { type: T }>['data'], eventId = `${subject}:${type}`) =>
-    ev.push(makeLedgerEvent({ eventId, type, subject, at, data }));
+  const add = <T extends LedgerEventType>(type: T, subject: string, at: string, data: LedgerEventOf<T>['data'], eventId = `${subject}:${type}`) =>
+    ev.push(LedgerEvent.parse({ v: 1, programId: 'prog-1', actor: 'test', protocol: 'chest-xray@1', reason: 'test event', eventId, type, subject, at, data }));
   add('contract.registered', 'vendor-a.chest-xray', day(1), { ...sampleData('contract.registered'), validFrom: day(1), terms: { ...sampleData('contract.registered').terms, slaHours: 24 } });
   const dispatch = (b: string, at: string, items: number, caseIds: string[], workforceId = 'vendor-a') =>
     add('batch.dispatched', b, at, { workforceId, items, gold: 2, caseIds });
