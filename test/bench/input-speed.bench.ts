@@ -8,7 +8,9 @@
  * Python (scripts/reference/input_speed_reference.py, Debian's numpy and nibabel,
  * installed with apt-get when root and missing, else "baseline unavailable:
  * <command>"): nib.load(path, mmap=False) + np.asanyarray(dataobj) (uint8 as
- * stored), and 2·count_nonzero(a & b)/(count_nonzero(a) + count_nonzero(b)).
+ * stored), and 2·count_nonzero(a & b)/(count_nonzero(a) + count_nonzero(b));
+ * Dice per label on a 3-label version of the pair: dicePerLabel's single pass
+ * against numpy's a == l, b == l per label.
  * Times are the best of 7 runs per read and 25 per Dice, wall clock and CPU (user + system); the files are written to a temporary
  * folder and removed at the end. Run: `npm run bench -- input-speed`.
  */
@@ -19,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNifti, writeNifti } from '../../functions/domain/scoring/mask-io.js';
-import { dice, type Mask3D } from '../../functions/domain/scoring/segmentation.js';
+import { dice, dicePerLabel, type Mask3D } from '../../functions/domain/scoring/segmentation.js';
 import { fmtMs, row } from './harness.js';
 import { ellipsoidPair, PAIR_SPEC } from './masks.js';
 import { debianPython } from './python-baseline.js';
@@ -59,6 +61,8 @@ interface PythonFigures {
   readGz: Timing;
   dice: Timing;
   diceValue: number;
+  perLabel: Timing;
+  perLabelValues: Record<string, number>;
   dtype: string;
   shape: number[];
   versions: Record<string, string>;
@@ -71,6 +75,16 @@ function pythonFigures(folder: string): PythonFigures | string {
   const run = spawnSync(py.python, [SCRIPT, folder, String(REPEAT.read), String(REPEAT.dice)], { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 });
   if (run.status !== 0) return `${py.python} ${SCRIPT} failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`;
   return JSON.parse(run.stdout) as PythonFigures;
+}
+
+/** Slices per label of the 3-label pair: 256 slices → labels 1, 2, 3 (the Python script's SLAB). */
+const SLAB = 86;
+
+/** A 0/1 mask as 3 labels by z slab: a foreground voxel of slice z gets 1 + ⌊z / SLAB⌋. */
+function labelled(mask: Mask3D): Mask3D {
+  const [nx, ny] = mask.dims;
+  const data = Uint8Array.from(mask.data, (v, i) => v * (1 + Math.floor(i / (nx * ny) / SLAB)));
+  return { ...mask, data };
 }
 
 const sameVoxels = (x: Mask3D, y: Mask3D): boolean => Buffer.compare(x.data, y.data) === 0;
@@ -99,6 +113,9 @@ export default async function (): Promise<void> {
     const gzBytes = files('nii.gz').map((f) => readFileSync(f));
     const gzOnly = bestOf(() => gzBytes.map((bytes) => readNifti(bytes)), REPEAT.read);
     const denseDice = bestOf(() => dice(ra, rb), REPEAT.dice);
+    const [la, lb] = [labelled(ra), labelled(rb)];
+    const perLabel = bestOf(() => dicePerLabel(la, lb), REPEAT.read);
+    const perLabelText = [...perLabel.result].map(([l, r]) => `${l}: ${r.value.toFixed(4)}`).join(', ');
 
     const py = pythonFigures(folder);
     const baseline = typeof py === 'string' ? undefined : py;
@@ -112,6 +129,7 @@ export default async function (): Promise<void> {
     line('read .nii.gz (file → voxels in memory)', gz.t, baseline?.readGz);
     line('  of which readNifti, bytes in memory', gzOnly.t, undefined);
     line('dense Dice (uint8 arrays read)', denseDice.t, baseline?.dice, denseDice.result.value.toFixed(6));
+    line('Dice per label, 3-label pair', perLabel.t, baseline?.perLabel, perLabelText);
     console.log(
       `  (best of ${REPEAT.read} reads, ${REPEAT.dice} Dice; ratio = Goldline / Python; targets: read ≤ 1.00×, Dice ≤ 1.20×; ` +
         `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`,
@@ -123,7 +141,8 @@ export default async function (): Promise<void> {
     const v = baseline.versions;
     console.log(
       `  Python ${v.python}, numpy ${v.numpy}, nibabel ${v.nibabel}: nib.load(mmap=False) + np.asanyarray(dataobj) → ${baseline.dtype} ${baseline.shape.join('×')}; ` +
-        `Dice ${baseline.diceValue === denseDice.result.value ? 'equal' : `differs: ${baseline.diceValue}`}`,
+        `Dice ${baseline.diceValue === denseDice.result.value ? 'equal' : `differs: ${baseline.diceValue}`}; ` +
+        `per label ${[...perLabel.result].every(([l, r]) => baseline.perLabelValues[String(l)] === r.value) ? 'equal' : `differs: ${JSON.stringify(baseline.perLabelValues)}`}`,
     );
   } finally {
     rmSync(folder, { recursive: true, force: true });
