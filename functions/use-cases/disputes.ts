@@ -35,6 +35,7 @@ import {
   refusalReason,
   whyNotDisputable,
 } from '../domain/index.js';
+import { expireAdjudication } from './adjudication.js';
 import { goldSetObject, loadBatchKey } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
@@ -203,26 +204,14 @@ async function expireIfOverdue(deps: Deps, a: AdjudicationRecord): Promise<Adjud
 }
 
 /**
- * An unanswered dispute past its deadline: open → expired (conditional), its
- * claims released (the vendor may dispute again), `adjudication.expired` and
- * `dispute.expired` recorded. A decision stored first wins.
+ * An unanswered dispute past its deadline, by the adjudication rule
+ * (expireAdjudication: open → expired, claims released, `adjudication.expired`),
+ * then `dispute.expired`: the vendor may dispute again. A decision stored first wins.
  */
 export async function expireDispute(deps: Deps, a: AdjudicationRecord): Promise<AdjudicationRecord> {
-  if (a.status === 'open' && !(await deps.repo.expireAdjudication(a.adjudicationId))) return (await deps.repo.getAdjudication(a.adjudicationId))!;
-  if (a.status === 'decided') return a;
-  const cases = a.needs.map((n) => n.caseId);
-  for (const c of cases) await deps.repo.releaseAdjudicationClaim(a.protocol, disputeClaimKey(c, a.batchId), a.adjudicationId);
-  const why = `no expert decision by the deadline ${a.deadline}; the vendor may dispute again`;
-  await record(deps, {
-    eventId: `${a.adjudicationId}:expired`,
-    programId: a.programId,
-    type: 'adjudication.expired',
-    actor: 'sla-timer',
-    protocol: a.protocol,
-    subject: a.adjudicationId,
-    reason: why,
-    data: { batchId: a.batchId, cases },
-  });
+  if ((await expireAdjudication(deps, { batchId: a.batchId, adjudicationId: a.adjudicationId })).status === 'decided') {
+    return (await deps.repo.getAdjudication(a.adjudicationId)) ?? a;
+  }
   await record(deps, {
     eventId: `${a.adjudicationId}:dispute-expired`,
     programId: a.programId,
@@ -230,8 +219,8 @@ export async function expireDispute(deps: Deps, a: AdjudicationRecord): Promise<
     actor: 'sla-timer',
     protocol: a.protocol,
     subject: a.adjudicationId,
-    reason: why,
-    data: { workforceId: a.dispute!.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: cases },
+    reason: `no expert decision by the deadline ${a.deadline}; the vendor may dispute again`,
+    data: { workforceId: a.dispute!.workforceId, batchId: a.batchId, adjudicationId: a.adjudicationId, goldCaseIds: a.needs.map((n) => n.caseId) },
   });
   return { ...a, status: 'expired' };
 }
