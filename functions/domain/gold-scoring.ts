@@ -1,6 +1,6 @@
 /**
  * Scoring a submission against its hidden gold items, and the batch verdict by
- * the protocol's thresholds. Dispatches on the protocol's task type:
+ * the protocol's acceptance rule (accept / reject / inconclusive). Dispatches on the protocol's task type:
  * classification (label match, κ), detection (LUNA16 lesion matching, critical
  * misses) and segmentation (Dice, HD95, NSD on run-length masks).
  */
@@ -17,6 +17,7 @@ import type {
   SegmentationTask,
 } from './model/index.js';
 import { GoldFinding, protocolRef } from './model/index.js';
+import { decideGold, verdictOf } from './batch-verdict.js';
 import { z } from 'zod';
 
 const DetectionGold = z.object({ findings: z.array(GoldFinding) });
@@ -80,10 +81,10 @@ function goldPairs<A>(
 }
 
 /**
- * The verdict shared by every task: the share of gold items passed must reach
- * `thresholds.goldAccuracy`; blockers (e.g. a critical miss) reject regardless;
- * with fewer gold items than the protocol's minimum the batch is accepted and the
- * figure marked insufficient.
+ * The verdict shared by every task, by the protocol's acceptance rule on this
+ * batch's gold alone (accept, reject, or inconclusive: more gold decides — the
+ * lifecycle pools a vendor's carried batches in, batch-verdict.ts); blockers
+ * (e.g. a critical miss) reject regardless. The decision's reason is the first note.
  */
 function verdictFor(
   base: Pick<BatchScore, 'batchId' | 'workforceId' | 'protocol' | 'taskType'>,
@@ -91,27 +92,18 @@ function verdictFor(
   items: GoldItemScore[],
   extra: { kappa: MetricResult | null; summary: Record<string, number | null>; blockers: string[]; notes: string[] },
 ): BatchScore {
-  const notes = [...extra.notes];
   const n = items.length;
   const correct = items.filter((i) => i.correct).length;
   const w = wilsonInterval(correct, n);
+  const decision = decideGold(protocol, { n, wrong: n - correct, blockers: extra.blockers });
+  const verdict = verdictOf(decision.decision);
+  const notes = [decision.reason, ...extra.notes];
   if (!isDefined(w.estimate)) notes.push(`accuracy undefined: ${w.estimate.reason}`);
   if (extra.kappa && !isDefined(extra.kappa)) notes.push(`κ undefined: ${extra.kappa.reason}`);
-  const threshold = protocol.thresholds.goldAccuracy;
-  const what = base.taskType === 'classification' ? 'gold accuracy' : 'gold items passed';
-  let verdict: 'accepted' | 'rejected';
-  if (extra.blockers.length > 0) {
-    verdict = 'rejected';
-    for (const b of extra.blockers) notes.push(b);
-  } else if (n < protocol.thresholds.minGoldItems) {
-    verdict = 'accepted';
-    notes.push(`insufficient gold: n=${n} < minimum ${protocol.thresholds.minGoldItems}; accepted without a quality verdict`);
-  } else if (w.estimate.value >= threshold) {
-    verdict = 'accepted';
-    notes.push(`${what} ${fmt(w.estimate.value)} (${correct}/${n}) meets threshold ${threshold}`);
-  } else {
-    verdict = 'rejected';
-    notes.push(`${what} ${fmt(w.estimate.value)} (${correct}/${n}) below threshold ${threshold}`);
+  for (const b of extra.blockers) notes.push(b);
+  if (n > correct) {
+    const what = base.taskType === 'classification' ? 'gold accuracy' : 'gold items passed';
+    notes.push(`${what} ${fmt(w.estimate.value)} (${correct}/${n})`);
     for (const i of items.filter((x) => !x.correct && x.reasons?.length)) notes.push(`gold item ${i.caseId}: ${i.reasons!.join('; ')}`);
   }
   return {
@@ -123,6 +115,7 @@ function verdictFor(
     kappa: extra.kappa && isDefined(extra.kappa) ? extra.kappa.value : null,
     summary: extra.summary,
     verdict,
+    decision,
     notes,
     items,
   };

@@ -31,19 +31,27 @@ export interface PlanRoundInput {
   workforces: readonly Workforce[];
   /** Vendor allocation shares (vendor id → share). Missing vendors get 0. */
   shares: Shares;
+  /** Real cases each workforce may still take this round (a later page of a paged plan); default its whole capacity. */
+  capacityLeft?: Readonly<Record<string, number>>;
 }
 
 const qualified = (w: Workforce, required: readonly string[]): boolean =>
   w.status !== 'suspended' && !w.paused && required.every((q) => w.qualifications.includes(q));
 
 /**
- * Share of a workforce's batch that is hidden gold: a vendor's `goldRate` (on
- * probation, the higher probation rate); an internal team's
- * `acceptance.internalGoldRate` (default 0.02: every workforce is measured).
+ * Share of a workforce's batch that is hidden gold: a vendor's by its
+ * inspection level (docs/acceptance-sampling.md) — `goldRate` under normal
+ * inspection; tightened (probation): `acceptance.tightenedGoldRate`, else
+ * `probation.goldRate`; reduced: `acceptance.reducedGoldRate`, else half the
+ * `goldRate`; an internal team's `acceptance.internalGoldRate` (default 0.02:
+ * every workforce is measured).
  */
 export function goldRateFor(w: Pick<Workforce, 'kind' | 'status'>, protocol: ProtocolVersion): number {
-  if (w.kind !== 'vendor') return (protocol.acceptance ?? DEFAULT_ACCEPTANCE).internalGoldRate;
-  return w.status === 'probation' ? protocol.probation.goldRate : protocol.goldRate;
+  const section = protocol.acceptance ?? DEFAULT_ACCEPTANCE;
+  if (w.kind !== 'vendor') return section.internalGoldRate;
+  if (w.status === 'probation') return section.tightenedGoldRate ?? protocol.probation.goldRate;
+  if (w.status === 'reduced') return section.reducedGoldRate ?? protocol.goldRate / 2;
+  return protocol.goldRate;
 }
 
 /**
@@ -122,7 +130,7 @@ export function planRound(input: PlanRoundInput): RoundPlan {
   const { cases, protocol, workforces, shares } = input;
   const decisions = cases.map((c) => routeCase(c, protocol));
   const byId = new Map(cases.map((c) => [c.caseId, c]));
-  const remaining = new Map(workforces.map((w) => [w.workforceId, caseCapacity(w, protocol)]));
+  const remaining = new Map(workforces.map((w) => [w.workforceId, input.capacityLeft?.[w.workforceId] ?? caseCapacity(w, protocol)]));
   const assignments: Record<string, Case[]> = Object.fromEntries(workforces.map((w) => [w.workforceId, []]));
   const assignedTo = new Map<string, string>();
   const excluded: RoutingDecision[] = [];

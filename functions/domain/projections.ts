@@ -189,8 +189,8 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
       case 'batch.failed': {
         const b = batchOf(e, e.subject);
         if (!b) break;
-        // A rejected batch stays rejected; an accepted one whose labels were recorded keeps them.
-        if (b.status === 'rejected' || (b.status === 'accepted' && finalized.has(e.subject))) break;
+        // A rejected batch stays rejected; an accepted one whose labels were recorded keeps them; a held one stays held.
+        if (b.status === 'rejected' || b.status === 'inconclusive' || (b.status === 'accepted' && finalized.has(e.subject))) break;
         if (OPEN.includes(b.status) || b.status === 'accepted' || b.status === 'failed') b.status = 'failed';
         // RecordFailure gives the cases back (a rejected batch's are re-queued by its `cases.requeued`).
         requeue(e.subject, batchCases.get(e.subject) ?? [], undefined);

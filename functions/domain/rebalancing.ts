@@ -1,22 +1,17 @@
 /**
  * Rebalancing: vendor allocation shares move toward quality-adjusted value,
- * within capacity; vendors below the protocol's floor go on probation or are
- * suspended; every change carries its reason.
+ * within capacity; a vendor under tightened inspection (probation) weighs less,
+ * a suspended (discontinued) one gets nothing — the levels themselves come from
+ * the switching rules (inspection.ts); every change carries its reason.
  */
 import type { LedgerEvent, ProtocolVersion, Scorecard, Shares, Workforce } from './model/index.js';
+import { InspectionFactors } from './acceptance/index.js';
 import { apportion, caseCapacity } from './planning.js';
 
 export interface ShareChange {
   workforceId: string;
   from: number;
   to: number;
-  reason: string;
-}
-
-export interface StatusChange {
-  workforceId: string;
-  from: Workforce['status'];
-  to: Workforce['status'];
   reason: string;
 }
 
@@ -29,37 +24,10 @@ export interface RebalanceInput {
   expectedVendorCases: number;
 }
 
-const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
+/** A vendor under tightened inspection weighs this much less in the share targets (acceptance/switching.ts). */
+const TIGHTENED_SHARE = InspectionFactors.parse({}).tightenedShare;
 
-/**
- * Probation and suspension from the lower Wilson bound of gold accuracy (only
- * with enough gold): below `probation.suspendBelow` → suspended; below the floor
- * → probation (more gold, less work); back above the floor → active again.
- */
-export function reviewVendorStatus(
-  protocol: ProtocolVersion,
-  vendor: Workforce,
-  card: Scorecard | undefined,
-): StatusChange | undefined {
-  if (!card || card.insufficient || card.interval === null) return undefined;
-  const lb = card.interval.lower;
-  const { floor } = protocol.rebalancing;
-  const { suspendBelow } = protocol.probation;
-  const facts = `gold accuracy ${card.accuracy?.toFixed(3)} (n=${card.goldN}), lower bound ${lb.toFixed(3)}`;
-  let to: Workforce['status'] = vendor.status;
-  let why = '';
-  if (lb < suspendBelow && vendor.status !== 'suspended') {
-    to = 'suspended';
-    why = `${facts} below the suspension bound ${suspendBelow}`;
-  } else if (lb >= suspendBelow && lb < floor && vendor.status === 'active') {
-    to = 'probation';
-    why = `${facts} below the floor ${floor}: probation (gold rate ${protocol.probation.goldRate})`;
-  } else if (lb >= floor && vendor.status === 'probation') {
-    to = 'active';
-    why = `${facts} back above the floor ${floor}: probation ends`;
-  }
-  return to === vendor.status ? undefined : { workforceId: vendor.workforceId, from: vendor.status, to, reason: why };
-}
+const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
  * Moves shares toward value. Quality is the lower Wilson bound of gold accuracy,
@@ -67,7 +35,8 @@ export function reviewVendorStatus(
  * vendor with enough gold is proportional to
  *   (quality − floor)⁺ × SLA adherence × (cheapest cost per accepted case / own)^costWeight,
  * shares move `learningRate` of the way to the target; vendors with too little
- * gold keep their share; suspended vendors get 0; a vendor above the floor keeps
+ * gold keep their share; a vendor under tightened inspection (probation) has its
+ * weight multiplied by the tightened share factor (0.5); suspended vendors get 0; a vendor above the floor keeps
  * at least `minShare`; no share implies more cases than the vendor's capacity
  * (the excess flows to vendors with headroom).
  *
@@ -93,7 +62,8 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
   const cheapest = known.length ? known.reduce((a, b) => Math.min(a, b)) : null;
   const costFactor = costs.map((c) => (cheapest !== null && c !== null && c > 0 ? (cheapest / c) ** costWeight : 1));
   const mass = prev.reduce((s, p, i) => s + (evidence[i] ? p : 0), 0);
-  const weights = ids.map((_, i) => (evidence[i] ? Math.max(quality[i] - floor, 0) * sla[i] * costFactor[i] : 0));
+  const inspection = vendors.map((v) => (v.status === 'probation' ? TIGHTENED_SHARE : 1));
+  const weights = ids.map((_, i) => (evidence[i] ? Math.max(quality[i] - floor, 0) * sla[i] * costFactor[i] * inspection[i] : 0));
   const weightSum = weights.reduce((s, w) => s + w, 0);
 
   ids.forEach((id, i) => {
@@ -116,6 +86,7 @@ export function rebalanceShares(input: RebalanceInput): { shares: Shares; change
       if (above && moved < minShare) moved = minShare;
       next[i] = moved;
       const parts = [`gold accuracy lower bound ${quality[i].toFixed(3)} (n=${sc!.goldN}) ${above ? 'above' : 'below'} floor ${floor}`];
+      if (inspection[i] < 1) parts.push(`tightened inspection: weight × ${inspection[i]}`);
       if (sc!.slaAdherence !== null && sc!.slaAdherence < 1) parts.push(`SLA adherence ${sc!.slaAdherence.toFixed(2)}`);
       if (costs[i] !== null && cheapest !== null && costWeight > 0) parts.push(`cost per accepted case ${costs[i]!.toFixed(2)}`);
       reasons[i] = `${parts.join(', ')}: target ${target.toFixed(3)}, moved ${learningRate} of the way`;

@@ -75,7 +75,8 @@ export async function markOverdue(
  * the queue away from that workforce; accepted but never finalized (no labels
  * written) → failed, the acceptance withdrawn in the ledger if it was recorded
  * there (so scorecards do not count it), cases back; accepted and finalized →
- * the labels stand.
+ * the labels stand; inconclusive (held) → stays held, its cases assigned to it,
+ * for the vendor's next decision to settle.
  */
 export async function recordFailure(
   deps: Deps,
@@ -125,6 +126,7 @@ export async function recordFailure(
     return { status: 'rejected' };
   }
   if (batch.status === 'accepted' && finalized) return { status: 'accepted' }; // the labels stand
+  if (batch.status === 'inconclusive') return { status: 'inconclusive' }; // held: a later decision settles it and its cases
   await deps.repo.transitionBatch(batch.batchId, [...OPEN, 'failed', 'accepted'], 'failed', { failure });
   await requeue(deps, batch);
   return { status: 'failed' };

@@ -7,16 +7,44 @@
  *    rewrites the same items).
  * 3. Accepted batch: its real cases are labelled. Rejected: they go back to
  *    pending and are planned again next round.
+ * A decision that settled carried batches (earlier inconclusive batches of the
+ * same vendor, settle-batch.ts) finalizes each of them first, the same way:
+ * the batch's own labels are recorded last, so the batch counts as finalized
+ * (resume.ts) only once its carried batches are.
  */
 import type { LabelLine, LedgerEventOf, RleMask3D, StoredLabel } from '../domain/index.js';
 import { loadBatchAliases, loadBatchKey } from './batch-key.js';
 import { ConflictError } from './errors.js';
 import { record } from './ledger.js';
+import { decidedCarried } from './settle-batch.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
 
-export async function finalizeBatch(deps: Deps, input: { batchId: string }): Promise<{ labels: number; status: string }> {
-  const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+export async function finalizeBatch(deps: Deps, input: { batchId: string }): Promise<{ labels: number; status: string; carried: string[] }> {
+  const carried = await finalizeCarried(deps, input.batchId);
+  return { ...(await finalizeOne(deps, input.batchId)), carried };
+}
+
+/**
+ * Finalizes the carried batches this batch's decision settled (those whose
+ * `<id>:carried` event names it), each unless its finalize already completed.
+ */
+export async function finalizeCarried(deps: Deps, batchId: string, decidedWith: string = batchId): Promise<string[]> {
+  const score = await deps.repo.getScore(batchId);
+  const done: string[] = [];
+  for (const id of score?.decision?.carried ?? []) {
+    const b = await deps.repo.getBatch(id);
+    if (!b) continue;
+    if ((await decidedCarried(deps, b))?.data.decidedWith !== decidedWith) continue;
+    const recorded = await deps.repo.getLedgerEvent(b.programId, `${id}:labels`);
+    if (recorded?.type !== 'labels.recorded' || !(await finalizeApplied(deps, b, recorded))) await finalizeOne(deps, id);
+    done.push(id);
+  }
+  return done;
+}
+
+async function finalizeOne(deps: Deps, batchId: string): Promise<{ labels: number; status: string }> {
+  const { batch, protocol } = await loadBatchProtocol(deps, batchId);
   if (batch.status !== 'accepted' && batch.status !== 'rejected') {
     throw new ConflictError(`batch ${batch.batchId} is ${batch.status}: only accepted or rejected batches are finalized`);
   }

@@ -4,19 +4,32 @@
  *    batch of the round is still open, stop: the last one to settle does the work.
  * 2. Project scorecards from the ledger and store them (a projection: running it
  *    again writes the same cards).
- * 3. Review each vendor's status (probation, suspension, recovery) and record
- *    every change with its reason.
+ * 3. Switch each vendor's inspection level by the switching rules, folded over
+ *    the ledger's batch decisions (normal / tightened = probation / reduced /
+ *    discontinued = suspended): each switch one `workforce.inspection-switched`
+ *    with its rule and evidence (deterministic id), then the workforce status.
  * 4. Move vendor shares toward value within capacity. `automatic`: store the next
  *    round's shares once (conditional) with one `shares.changed` per change.
  *    `approval`: record the proposal; a PM approves it (approveShares).
  */
-import { type Shares, projectScorecards, protocolRef, rebalanceShares, reviewVendorStatus } from '../domain/index.js';
+import {
+  type FoldableEvent,
+  type ProtocolVersion,
+  type Shares,
+  type Workforce,
+  foldInspection,
+  frontierOf,
+  projectScorecards,
+  protocolRef,
+  rebalanceShares,
+  statusOfLevel,
+} from '../domain/index.js';
 import { checkDrift } from './drift.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { decideExamAfterBatch } from './exams.js';
 import { record } from './ledger.js';
 import { shareEventIds } from './shares.js';
-import type { Deps } from './ports.js';
+import type { BatchRecord, Deps } from './ports.js';
 import { loadBatchProtocol } from './submission-file.js';
 
 export interface RebalanceResult {
@@ -42,34 +55,15 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
     minGoldItems: protocol.thresholds.minGoldItems,
   });
   // Each card records the ledger position it reflects, so a rebuild from the ledger compares exactly.
-  const asOf = { seq: ledger.at(-1)?.seq ?? 0, protocol: ref };
+  // The position folded: the events read (seq: how many) and, exactly, the last seq read per ledger chain.
+  const asOf = { seq: ledger.length, protocol: ref, ledger: frontierOf(ledger) };
   await deps.repo.putScorecards(batch.programId, Object.values(cards).map((c) => ({ ...c, asOf })));
   // Drift alarms at round end (docs/quality-alarms.md): events only, idempotent ids.
   await checkDrift(deps, { programId: batch.programId, protocolId: protocol.protocolId, protocol, ledger });
 
   const workforces = await deps.repo.listWorkforces(batch.programId);
   const vendors = [];
-  for (const w of workforces.filter((x) => x.kind === 'vendor')) {
-    const change = reviewVendorStatus(protocol, w, cards[w.workforceId]);
-    if (!change) {
-      vendors.push(w);
-      continue;
-    }
-    const updated = { ...w, status: change.to };
-    // Ledger first (deterministic id): a retry after a crash still records it.
-    await record(deps, {
-      eventId: `${batch.programId}:${protocol.protocolId}:r${batch.round}:status:${w.workforceId}`,
-      programId: batch.programId,
-      type: 'workforce.status-changed',
-      actor: 'rebalancer',
-      protocol: ref,
-      subject: w.workforceId,
-      reason: change.reason,
-      data: { workforceId: w.workforceId, from: change.from, to: change.to, round: batch.round },
-    });
-    await deps.repo.updateWorkforceStatus(batch.programId, w.workforceId, change.to);
-    vendors.push(updated);
-  }
+  for (const w of workforces.filter((x) => x.kind === 'vendor')) vendors.push(await switchInspection(deps, { batch, protocol, workforce: w, ledger }));
 
   const previous = (await deps.repo.getShares(batch.programId, protocol.protocolId, batch.round)) ?? {};
   const batches = await deps.repo.listRoundBatches(batch.programId, batch.round);
@@ -103,6 +97,49 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
   const stored = (await deps.repo.getShares(batch.programId, protocol.protocolId, nextRound))!;
   if (already) await recordShareChanges(deps, batch.programId, protocol.protocolId, ref, nextRound, diffShares(previous, stored, changes), 'rebalancer');
   return { roundComplete: true, nextShares: stored };
+}
+
+/**
+ * Records the switches the rules made for one vendor that the ledger does not
+ * hold yet (the k-th switch has id `…:inspection:<vendor>:<k>`: a retry appends
+ * nothing twice), then sets the vendor's status to the level it ends at. A
+ * status set otherwise (a PM, an exam) is left alone unless a switch moves it.
+ */
+async function switchInspection(
+  deps: Deps,
+  input: { batch: BatchRecord; protocol: ProtocolVersion; workforce: Workforce; ledger: readonly FoldableEvent[] },
+): Promise<Workforce> {
+  const { batch, protocol, workforce: w, ledger } = input;
+  const fold = foldInspection(ledger, { workforceId: w.workforceId, protocol });
+  let status = w.status;
+  let moved = false;
+  for (const [k, sw] of fold.switches.entries()) {
+    const to = statusOfLevel(sw.to);
+    const appended = await record(deps, {
+      eventId: `${batch.programId}:${protocol.protocolId}:inspection:${w.workforceId}:${k + 1}`,
+      programId: batch.programId,
+      type: 'workforce.inspection-switched',
+      actor: 'rebalancer',
+      protocol: protocolRef(protocol),
+      subject: w.workforceId,
+      reason: sw.reason,
+      data: {
+        workforceId: w.workforceId,
+        from: sw.from,
+        to: sw.to,
+        rule: sw.rule,
+        evidence: sw.evidence,
+        status: { from: status, to },
+        round: batch.round,
+      },
+    });
+    // A switch appended now moves the status; the last one found already recorded still does if the status never followed (a crash in between).
+    if (appended === 'appended' || (k === fold.switches.length - 1 && status !== to && w.status === statusOfLevel(sw.from))) moved = true;
+    status = to;
+  }
+  if (!moved || status === w.status) return w;
+  await deps.repo.updateWorkforceStatus(batch.programId, w.workforceId, status);
+  return { ...w, status };
 }
 
 /** The changes from `before` to `after`, with the rebalancer's reasons where it gave one. */

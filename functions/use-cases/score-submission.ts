@@ -2,20 +2,26 @@
  * Score a submission against its hidden gold — primary course:
  * 1. Load the batch, protocol, batch key, gold answers and the accepted submission.
  * 2. Score the gold items (accuracy with Wilson interval, κ) and decide the
- *    verdict by the protocol's threshold.
- * 3. Append `batch.scored` (deterministic id: once per batch; the commit point),
- *    then store the score (a retry computes the same score from the same inputs).
+ *    batch by the protocol's acceptance rule: a vendor's batch pools the gold
+ *    of its held (inconclusive) batches of the same protocol version — the SPRT
+ *    carried into this batch — and the decision settles them too.
+ * 3. Append `batch.scored` with the decision (deterministic id: once per batch;
+ *    the commit point), then store the score. A retry finds the stored score,
+ *    or takes the decision from the event (never decides again on a pool that
+ *    may have moved meanwhile).
  */
-import { internalBatchScore, scoreSubmissionAgainstGold } from '../domain/index.js';
+import { type BatchScore, examBatchScore, internalBatchScore, scoreSubmissionAgainstGold, withCarriedEvidence } from '../domain/index.js';
+import type { CarriedGold } from '../domain/index.js';
 import { loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
-import type { Deps } from './ports.js';
+import type { BatchRecord, Deps } from './ports.js';
+import { carriedEventId } from './settle-batch.js';
 import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
 
 export async function scoreSubmission(
   deps: Deps,
   input: { batchId: string },
-): Promise<{ verdict: 'accepted' | 'rejected' | 'inconclusive'; goldN: number; accuracy: number | null }> {
+): Promise<{ verdict: BatchScore['verdict']; goldN: number; accuracy: number | null }> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   // A retry finds the stored score, or computes the same one again; the event (same id) is appended once.
   const stored = await deps.repo.getScore(batch.batchId);
@@ -33,8 +39,21 @@ export async function scoreSubmission(
       // The only step that reads the hidden answers.
       answers: await loadBatchAnswers(deps, batch.batchId),
     });
-    // An internal team is measured by its blind gold, never rejected by it (not paid per case).
-    if (batch.workforceKind === 'internal') score = internalBatchScore(score);
+    const scored = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:scored`);
+    if (scored?.type === 'batch.scored' && scored.data.decision) {
+      // The decision committed before a crash stands.
+      const { decision } = scored.data;
+      score = { ...score, verdict: scored.data.verdict, decision, notes: [decision.reason, ...score.notes.filter((n) => n !== score?.decision?.reason)] };
+    } else if (batch.kind === 'exam') {
+      // A qualification exam: measured here, decided by the exam rule at its Rebalance step (exams.ts), never as production work.
+      score = examBatchScore(score);
+    } else if (batch.workforceKind === 'internal') {
+      // An internal team is measured by its blind gold, never rejected or held by it (not paid per case).
+      const { decision: _own, ...measured } = internalBatchScore(score);
+      score = measured;
+    } else {
+      score = withCarriedEvidence(score, protocol, await heldGold(deps, batch));
+    }
   }
   await record(deps, {
     eventId: `${batch.batchId}:scored`,
@@ -51,8 +70,39 @@ export async function scoreSubmission(
       accuracy: score.accuracy,
       kappa: score.kappa,
       verdict: score.verdict,
+      ...(score.decision ? { decision: score.decision } : {}),
     },
   });
   if (!stored) await deps.repo.putScore(score);
   return { verdict: score.verdict, goldN: score.goldN, accuracy: score.accuracy };
+}
+
+/**
+ * The vendor's held batches of this program and protocol version that no
+ * decision has settled yet, oldest first, with their own gold figures: the
+ * evidence the SPRT carries into this batch. Reads every batch of the vendor
+ * (a page at a time): a held batch can be older than batches decided since.
+ */
+export async function heldBatches(deps: Deps, batch: Pick<BatchRecord, 'batchId' | 'programId' | 'protocol' | 'workforceId'>): Promise<BatchRecord[]> {
+  const held: BatchRecord[] = [];
+  let after: Parameters<Deps['repo']['listWorkforceBatches']>[1]['after'];
+  do {
+    const page = await deps.repo.listWorkforceBatches(batch.workforceId, { limit: 100, ...(after ? { after } : {}) });
+    for (const b of page.items) {
+      if (b.batchId === batch.batchId || b.programId !== batch.programId || b.protocol !== batch.protocol || b.status !== 'inconclusive') continue;
+      if (await deps.repo.getLedgerEvent(b.programId, carriedEventId(b.batchId))) continue; // settled, status not yet moved
+      held.push(b);
+    }
+    after = page.next;
+  } while (after);
+  return held.sort((a, b) => a.round - b.round || a.createdAt.localeCompare(b.createdAt) || a.batchId.localeCompare(b.batchId));
+}
+
+async function heldGold(deps: Deps, batch: BatchRecord): Promise<CarriedGold[]> {
+  const out: CarriedGold[] = [];
+  for (const b of await heldBatches(deps, batch)) {
+    const s = await deps.repo.getScore(b.batchId);
+    if (s) out.push({ batchId: b.batchId, n: s.goldN, wrong: s.goldN - s.goldCorrect });
+  }
+  return out;
 }

@@ -634,14 +634,14 @@ export const labelFile = (aliases: readonly string[], label = 'normal'): Uint8Ar
  */
 export async function seedUploadScenario(
   deps: FakeDeps,
-  opts: { uploadId?: string; file?: Uint8Array; declared?: { sizeBytes: number; sha256Hex: string } } = {},
+  opts: { uploadId?: string; file?: Uint8Array; declared?: { sizeBytes: number; sha256Hex: string }; protocol?: ProtocolVersion } = {},
 ): Promise<UploadScenario> {
   const batchId = 'batch-0001';
   const workforceId = 'vendor-a';
   const uploadId = opts.uploadId ?? 'up12345678';
   const aliases = ['k3v9x2m7qa8d', 'p4w8h2n6tr5e', 'z7c3b9f2gu4s'];
   const token = 'task-token-batch-0001';
-  const protocol = makeProtocol();
+  const protocol = opts.protocol ?? makeProtocol();
   await deps.repo.putProtocolVersion(protocol);
   await deps.repo.createBatch({
     batchId,

@@ -72,49 +72,47 @@ describe('Function: scoreClassificationSubmission', () => {
     ]);
   });
 
-  it('returns "accepted" when gold accuracy is exactly the threshold', () => {
-    // Arrange: threshold 0.8, 8 of 10
-    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
-
+  // The verdict follows the protocol's acceptance rule (issue 11: the default truncated SPRT, AQL 0.95 / RQL 0.80), not the old 0.8 threshold.
+  it('returns "accepted" when the gold crosses the SPRT accept bound (18 of 18 right)', () => {
     // Act
-    const score = scoreClassificationSubmission(input(goldRows(10, 8), protocol));
+    const score = scoreClassificationSubmission(input(goldRows(18, 18)));
 
     // Assert
     expect(score.verdict).toBe('accepted');
-    expect(score.notes).toContain('gold accuracy 0.800 (8/10) meets threshold 0.8');
+    expect(score.decision).toMatchObject({ decision: 'accept', rule: 'sprt', evidence: { n: 18, wrong: 0, batches: 1 }, carried: [] });
+    expect(score.notes[0]).toMatch(/^accepted: 0 wrong of 18 gold items over 1 batch, SPRT log-likelihood ratio −3\.09 ≤ accept bound −2\.25/);
   });
 
-  it('returns "rejected" when gold accuracy is just below the threshold', () => {
-    // Arrange: threshold 0.8, 7 of 10
-    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
-
+  it('returns "rejected" when the gold crosses the SPRT reject bound (7 of 10 right), naming the wrong items', () => {
     // Act
-    const score = scoreClassificationSubmission(input(goldRows(10, 7), protocol));
+    const score = scoreClassificationSubmission(input(goldRows(10, 7)));
 
     // Assert
     expect(score.verdict).toBe('rejected');
-    expect(score.notes).toContain('gold accuracy 0.700 (7/10) below threshold 0.8');
+    expect(score.decision?.evidence).toMatchObject({ n: 10, wrong: 3, llr: expect.closeTo(2.96, 2) });
+    expect(score.notes[0]).toMatch(/^rejected: 3 wrong of 10 gold items/);
+    expect(score.notes).toContain('gold accuracy 0.700 (7/10)');
   });
 
-  it('returns "accepted" with an "insufficient gold" note when there are fewer gold items than the minimum', () => {
-    // Arrange: every gold answer wrong, but only 3 gold items where 5 are needed
-    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
-
+  it('returns "inconclusive" — never "rejected" — when 6 of 6 gold answers are right but 6 items cannot decide yet', () => {
     // Act
-    const score = scoreClassificationSubmission(input(goldRows(3, 0), protocol));
+    const score = scoreClassificationSubmission(input(goldRows(6, 6)));
 
     // Assert
-    expect(score.verdict).toBe('accepted');
-    expect(score.accuracy).toBe(0);
-    expect(score.notes).toContain('insufficient gold: n=3 < minimum 5; accepted without a quality verdict');
+    expect(score.verdict).toBe('inconclusive');
+    expect(score.decision).toMatchObject({ decision: 'inconclusive', rule: 'sprt', evidence: { n: 6, wrong: 0 } });
+    expect(score.notes[0]).toMatch(/^inconclusive: 0 wrong of 6 gold items over 1 batch, .*the vendor's next gold decides/);
   });
 
-  it('returns a verdict once the gold count reaches the minimum', () => {
-    const protocol = makeProtocol({ thresholds: { goldAccuracy: 0.8, minGoldItems: 5 } });
-    expect(scoreClassificationSubmission(input(goldRows(5, 0), protocol)).verdict).toBe('rejected');
+  it('holds a batch with one wrong answer in six (the old 0.85 rule rejected it)', () => {
+    expect(scoreClassificationSubmission(input(goldRows(6, 5))).verdict).toBe('inconclusive');
   });
 
-  it('returns undefined figures (null) with their reasons when the batch has no gold', () => {
+  it('rejects a batch whose every gold answer is wrong even on few items (5 of 5 wrong)', () => {
+    expect(scoreClassificationSubmission(input(goldRows(5, 0))).verdict).toBe('rejected');
+  });
+
+  it('returns undefined figures (null) with their reasons when the batch has no gold, and holds it', () => {
     // Act
     const score = scoreClassificationSubmission(input([{ caseId: 'real-1', gold: false, got: 'normal' }]));
 
@@ -123,9 +121,8 @@ describe('Function: scoreClassificationSubmission', () => {
     expect(score.accuracy).toBeNull();
     expect(score.interval).toBeNull();
     expect(score.kappa).toBeNull();
-    expect(score.verdict).toBe('accepted');
+    expect(score.verdict).toBe('inconclusive');
     expect(score.notes.some((n) => n.startsWith('accuracy undefined:'))).toBe(true);
-    expect(score.notes.some((n) => n.startsWith('insufficient gold: n=0'))).toBe(true);
   });
 
   it('throws naming the case when a gold item has no gold answer', () => {

@@ -341,6 +341,7 @@ describe('Function: batchLifecycleOf', () => {
       'submitted',
       'accepted',
       'rejected',
+      'inconclusive',
       'overdue',
       'failed',
     ]);

@@ -384,7 +384,9 @@ describe('Use case: traceCase — pre-label model', () => {
       { alias: 'p4w8h2n6tr5e', label: 'normal', annotator: 'reader-07' },
       { alias: 'z7c3b9f2gu4s', label: 'normal', annotator: 'reader-07' },
     ];
-    const s = await seedUploadScenario(deps, { file: new TextEncoder().encode(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`) });
+    // One gold item cannot decide by the default SPRT (issue 11): a single plan n=1, c=0 lets this batch be accepted and finalized.
+    const protocol = makeProtocol({ acceptance: { rule: 'single-plan', aql: 0.9, rql: 0.1, alpha: 0.2, beta: 0.2 } });
+    const s = await seedUploadScenario(deps, { file: new TextEncoder().encode(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`), protocol });
     await deps.repo.putWorkforce(P, makeWorkforce('vendor-a'));
     await deps.repo.putCases(P, [0, 1].map((i) => ({ ...makeCase(`case-${i}`), goldPool: false })));
     await deps.repo.putCases(P, [{ ...makeCase('case-2'), goldPool: true }]);

@@ -120,24 +120,128 @@ async function roundReady() {
   const scored = (w: string, n: number, correct: number) =>
     makeLedgerEvent({ eventId: `${w}:scored`, programId: PROGRAM, type: 'batch.scored', subject: `b-${w.slice(-1)}`, data: sampleData('batch.scored', { workforceId: w, goldN: n, goldCorrect: correct }) });
   await deps.repo.appendLedger(scored('vendor-a', 40, 40));
-  await deps.repo.appendLedger(scored('vendor-b', 40, 26)); // lower bound ≈ 0.50: probation
+  await deps.repo.appendLedger(scored('vendor-b', 40, 26));
+  // vendor-b: two of its conclusive batches rejected — tightened inspection (probation).
+  for (const id of ['b-b0', 'b-b']) await deps.repo.appendLedger(decided('vendor-b', id, 'reject', 40, 14));
   await rebalanceAfterBatch(deps, { batchId: 'b-a' });
   return deps;
 }
 
+/** A conclusive decision as settle records it (rule, evidence), for the switching fold. */
+function decided(workforceId: string, batchId: string, decision: 'accept' | 'reject', n: number, wrong: number, eventId = `${batchId}:${decision}ed`) {
+  const type = decision === 'accept' ? 'batch.accepted' : 'batch.rejected';
+  return makeLedgerEvent({
+    eventId,
+    programId: PROGRAM,
+    type,
+    subject: batchId,
+    data: sampleData(type, {
+      workforceId,
+      goldN: n,
+      accuracy: (n - wrong) / n,
+      decision: { decision, rule: 'sprt', evidence: { n, wrong, batches: 1, c: null, llr: null, bounds: null }, carried: [], reason: `${decision}ed: ${wrong} wrong of ${n}` },
+      decidedWith: undefined,
+    }),
+  });
+}
+
+/** One vendor, one batch in round `round` about to settle, and the vendor's earlier decisions in the ledger. */
+async function vendorWithDecisions(decisions: readonly ['accept' | 'reject', number, number][], extra: readonly Parameters<typeof makeLedgerEvent>[0][] = []) {
+  const deps = makeFakeDeps();
+  await deps.repo.putProtocolVersion(makeProtocol());
+  await deps.repo.putWorkforce(PROGRAM, makeWorkforce('vendor-a'));
+  await deps.repo.createBatch({
+    batchId: 'b-last', programId: PROGRAM, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-a',
+    workforceKind: 'vendor', itemCount: 44, goldCount: 4, slaHours: 48, status: 'accepted', createdAt: T0,
+  });
+  await deps.repo.createRound({ programId: PROGRAM, protocolId: 'chest-xray', round: 1, batchIds: ['b-last'], settledBatchIds: [], createdAt: T0 });
+  await deps.repo.createShares(PROGRAM, 'chest-xray', 1, { 'vendor-a': 1 });
+  for (const [k, [d, n, wrong]] of decisions.entries()) await deps.repo.appendLedger(decided('vendor-a', `b-${k + 1}`, d, n, wrong));
+  for (const e of extra) await deps.repo.appendLedger(makeLedgerEvent(e));
+  return deps;
+}
+
+const switchesOf = async (deps: ReturnType<typeof makeFakeDeps>) =>
+  (await deps.repo.listLedger(PROGRAM)).flatMap((e) => (e.type === 'workforce.inspection-switched' ? [[e.data.from, e.data.to, e.data.rule, e.data.status.to]] : []));
+const statusOf = async (deps: ReturnType<typeof makeFakeDeps>) => (await deps.repo.listWorkforces(PROGRAM)).find((w) => w.workforceId === 'vendor-a')!.status;
+
+describe('Use case: rebalanceAfterBatch, switching rules', () => {
+  it('tightens a vendor (probation: more gold, smaller share) when 2 of its last 5 conclusive batches were rejected, with the rule and evidence', async () => {
+    const deps = await vendorWithDecisions([['accept', 18, 0], ['reject', 6, 3], ['accept', 18, 1], ['reject', 10, 4]]);
+
+    await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+
+    expect(await switchesOf(deps)).toEqual([['normal', 'tightened', 'two-of-five-rejected', 'probation']]);
+    expect(await statusOf(deps)).toBe('probation');
+    const e = (await deps.repo.listLedger(PROGRAM)).find((x) => x.type === 'workforce.inspection-switched')!;
+    expect(e.reason).toBe('tightened inspection: 2 of the last 4 conclusive batches rejected (8 wrong of 52 gold items)');
+    expect(e.data).toMatchObject({ evidence: { rejected: 2, accepted: 2, wrong: 8, goldItems: 52 }, round: 1 });
+  });
+
+  it('never tightens a vendor whose every gold answer is right, however thin its evidence (issue 11, --seed 42: 6 of 6 right put vendor-a on probation)', async () => {
+    const deps = await vendorWithDecisions(
+      [],
+      [
+        { eventId: 'b-last:scored', programId: PROGRAM, type: 'batch.scored', subject: 'b-last', data: sampleData('batch.scored', { workforceId: 'vendor-a', goldN: 6, goldCorrect: 6, accuracy: 1, verdict: 'inconclusive' }) },
+        { eventId: 'b-last:inconclusive', programId: PROGRAM, type: 'batch.inconclusive', subject: 'b-last', data: sampleData('batch.inconclusive', { workforceId: 'vendor-a' }) },
+      ],
+    );
+
+    await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+
+    expect(await switchesOf(deps)).toEqual([]);
+    expect(await statusOf(deps)).toBe('active');
+  });
+
+  it('reduces inspection (less gold) after 10 accepted batches each within the tightened acceptance number', async () => {
+    const deps = await vendorWithDecisions(Array.from({ length: 10 }, () => ['accept', 18, 0] as ['accept', number, number]));
+
+    await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+
+    expect(await switchesOf(deps)).toEqual([['normal', 'reduced', 'switching-score', 'reduced']]);
+    expect(await statusOf(deps)).toBe('reduced');
+  });
+
+  it('discontinues (suspends: no work, share 0) a vendor after 5 rejections under tightened inspection, each switch once on a retry', async () => {
+    const deps = await vendorWithDecisions(Array.from({ length: 7 }, () => ['reject', 6, 3] as ['reject', number, number]));
+
+    const r = await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+    await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+
+    expect(await switchesOf(deps)).toEqual([
+      ['normal', 'tightened', 'two-of-five-rejected', 'probation'],
+      ['tightened', 'discontinued', 'rejected-under-tightened', 'suspended'],
+    ]);
+    expect(await statusOf(deps)).toBe('suspended');
+    expect(r.nextShares?.['vendor-a'] ?? 0).toBe(0);
+  });
+
+  it('returns a tightened vendor to normal inspection after 5 consecutive accepted batches', async () => {
+    const deps = await vendorWithDecisions([['reject', 6, 3], ['reject', 6, 3], ...Array.from({ length: 5 }, () => ['accept', 18, 0] as ['accept', number, number])]);
+
+    await rebalanceAfterBatch(deps, { batchId: 'b-last' });
+
+    expect(await switchesOf(deps)).toEqual([
+      ['normal', 'tightened', 'two-of-five-rejected', 'probation'],
+      ['tightened', 'normal', 'accepted-under-tightened', 'active'],
+    ]);
+    expect(await statusOf(deps)).toBe('active');
+  });
+});
+
 const failOnce = failLedgerOnce;
 
 describe('Use case: rebalanceAfterBatch, retried after a crash', () => {
-  // Found in review: the stored projection (workforce status) guarded the ledger event, so a crash between the two writes lost workforce.status-changed for good.
-  it('still records the status change in the ledger when retried after a crash between the projection and the ledger', async () => {
+  // Found in review: the stored projection (workforce status) guarded the ledger event, so a crash between the two writes lost the status change for good.
+  it('still records the inspection switch in the ledger when retried after a crash between the projection and the ledger', async () => {
     const deps = await roundReady();
-    failOnce(deps, 'workforce.status-changed');
+    failOnce(deps, 'workforce.inspection-switched');
     await expect(rebalanceAfterBatch(deps, { batchId: 'b-b' })).rejects.toThrow();
     await rebalanceAfterBatch(deps, { batchId: 'b-b' }); // Step Functions retries the task
 
     const vendorB = (await deps.repo.listWorkforces(PROGRAM)).find((w) => w.workforceId === 'vendor-b')!;
     expect(vendorB.status).toBe('probation');
-    const events = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'workforce.status-changed');
+    const events = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'workforce.inspection-switched');
     expect(events.map((e) => e.subject)).toEqual(['vendor-b']);
   });
 

@@ -1,0 +1,189 @@
+/**
+ * Three-way batch decisions through the lifecycle (issue 11): an inconclusive
+ * batch is held — never penalised, not paid yet, its cases still assigned — and
+ * its gold is carried into the SPRT with the vendor's next batch, whose
+ * conclusive decision settles it the same way, once, crash or no crash.
+ */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { storeBatchKey } from '../../../functions/use-cases/batch-key.js';
+import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
+import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
+import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
+import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
+import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
+
+const P = 'prog-1';
+const REAL = 4;
+
+/**
+ * A vendor-a batch of `gold` gold items (`wrong` of them answered wrong) and 4
+ * real cases, dispatched, uploaded and ingested: ready to score.
+ */
+async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: number): Promise<string> {
+  const batchId = `batch-000${n}`;
+  const items = [
+    ...Array.from({ length: REAL }, (_, i) => ({ caseId: `case-${n}-${i}`, gold: false })),
+    ...Array.from({ length: gold }, (_, i) => ({ caseId: `gold-${n}-${i}`, gold: true })),
+  ].map((x, i) => ({ ...x, alias: `b${n}alias${String(i).padStart(4, '0')}`, imageKey: `images/${x.caseId}.dcm` }));
+  await deps.repo.putCases(P, items.map((i) => ({ ...makeCase(i.caseId), goldPool: i.gold })));
+  await deps.repo.createBatch({
+    batchId, programId: P, round: n, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
+    itemCount: items.length, goldCount: gold, slaHours: 48, status: 'awaiting-submission', createdAt: T0, taskToken: `token-${n}`,
+  });
+  await deps.repo.assignCases(P, items.filter((i) => !i.gold).map((i) => i.caseId), batchId);
+  const answers = Object.fromEntries(items.filter((i) => i.gold).map((i) => [i.caseId, 'normal']));
+  await storeBatchKey(deps, { batchId, round: n, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items, answers });
+  const goldAliases = new Set(items.filter((i) => i.gold).slice(0, wrong).map((i) => i.alias));
+  const file = new TextEncoder().encode(
+    `${items.map((i) => JSON.stringify({ alias: i.alias, label: goldAliases.has(i.alias) ? 'abnormal' : 'normal', annotator: 'reader-07' })).join('\n')}\n`,
+  );
+  const key = uploadObject('vendor-a', batchId, 'up12345678');
+  const sha256Hex = createHash('sha256').update(file).digest('hex');
+  await deps.repo.putUploadSlot({ batchId, uploadId: 'up12345678', key, workforceId: 'vendor-a', sizeBytes: file.length, sha256Hex, expiresAt: '2025-03-01T10:00:00.000Z' });
+  await deps.objects.putBytes(deps.buckets.uploads, key, file, 'application/x-ndjson');
+  await ingestUpload(deps, { bucket: deps.buckets.uploads, key });
+  return batchId;
+}
+
+async function setup(): Promise<FakeDeps> {
+  const deps = makeFakeDeps();
+  await deps.repo.putProtocolVersion(makeProtocol());
+  await deps.repo.putWorkforce(P, makeWorkforce('vendor-a', { pricePerCase: 2 }));
+  return deps;
+}
+
+/** Score → settle (→ finalize when conclusive), as the state machine runs them. */
+async function lifecycle(deps: FakeDeps, batchId: string): Promise<string> {
+  const { verdict } = await scoreSubmission(deps, { batchId });
+  await settleBatch(deps, { batchId, verdict });
+  if (verdict !== 'inconclusive') await finalizeBatch(deps, { batchId });
+  return verdict;
+}
+
+const statusOf = async (deps: FakeDeps, id: string) => (await deps.repo.getBatch(id))!.status;
+const casesOf = async (deps: FakeDeps, n: number) =>
+  (await deps.repo.listCases(P)).filter((c) => c.caseId.startsWith(`case-${n}-`)).map((c) => [c.state, c.batchId]);
+const ledgerOf = (deps: FakeDeps) => deps.repo.listLedger(P);
+
+describe('Use case: three-way decisions, carried batches', () => {
+  it('holds a 6/6 batch inconclusive (no charge, cases kept), then settles it with the next batch whose pooled gold accepts both', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+
+    expect(await lifecycle(deps, b1)).toBe('inconclusive');
+    expect(await statusOf(deps, b1)).toBe('inconclusive');
+    expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['assigned', b1]));
+    const held = (await ledgerOf(deps)).find((e) => e.type === 'batch.inconclusive')!;
+    expect(held.data).toMatchObject({ goldN: 6, pricePerCase: 2, decision: { decision: 'inconclusive', rule: 'sprt', evidence: { n: 6, wrong: 0, batches: 1 } } });
+    expect((await ledgerOf(deps)).some((e) => e.type === 'batch.accepted' || e.type === 'batch.rejected')).toBe(false);
+
+    const b2 = await submittedBatch(deps, 2, 12, 0);
+    expect(await lifecycle(deps, b2)).toBe('accepted');
+
+    const ledger = await ledgerOf(deps);
+    const own = ledger.find((e) => e.eventId === `${b2}:accepted`)!;
+    expect(own.type === 'batch.accepted' && own.data.decision).toMatchObject({ decision: 'accept', rule: 'sprt', evidence: { n: 18, wrong: 0, batches: 2 }, carried: [b1] });
+    const carried = ledger.find((e) => e.eventId === `${b1}:carried`)!;
+    expect(carried).toMatchObject({ type: 'batch.accepted', data: { decidedWith: b2, penalty: 0, charge: (REAL + 6) * 2, decision: { carried: [b1] } } });
+    expect(carried.reason).toMatch(new RegExp(`^accepted with ${b2}: accepted: 0 wrong of 18 gold items over 2 batches`));
+    expect([await statusOf(deps, b1), await statusOf(deps, b2)]).toEqual(['accepted', 'accepted']);
+    expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
+    expect((await deps.repo.listBatchLabels(b1)).every((l) => l.status === 'accepted')).toBe(true);
+    expect(ledger.find((e) => e.eventId === `${b1}:labels`)).toMatchObject({ type: 'labels.recorded', data: { caseIds: Array.from({ length: REAL }, (_, i) => `case-1-${i}`) } });
+  });
+
+  it('rejects two carried batches with the batch that crosses the reject bound: penalty applied, cases re-queued away from the vendor', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 1);
+    const b2 = await submittedBatch(deps, 2, 6, 1);
+    expect(await lifecycle(deps, b1)).toBe('inconclusive');
+    expect(await lifecycle(deps, b2)).toBe('inconclusive');
+    const b3 = await submittedBatch(deps, 3, 6, 2);
+
+    expect(await lifecycle(deps, b3)).toBe('rejected');
+
+    const ledger = await ledgerOf(deps);
+    const own = ledger.find((e) => e.eventId === `${b3}:rejected`)!;
+    expect(own.type === 'batch.rejected' && own.data.decision).toMatchObject({ decision: 'reject', evidence: { n: 18, wrong: 4, batches: 3 }, carried: [b1, b2] });
+    for (const [n, id] of [[1, b1], [2, b2]] as const) {
+      expect(await statusOf(deps, id)).toBe('rejected');
+      expect(ledger.find((e) => e.eventId === `${id}:carried`)).toMatchObject({ type: 'batch.rejected', data: { decidedWith: b3, penalty: 1, charge: 0 } });
+      expect(ledger.find((e) => e.eventId === `${id}:requeued`)).toMatchObject({ data: { exclude: 'vendor-a', cases: REAL } });
+      expect(await casesOf(deps, n)).toEqual(Array.from({ length: REAL }, () => ['pending', id]));
+    }
+  });
+
+  it('settles a held batch once when its deciding batch is resumed after a crash between its decision event and the carried settlement', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const b2 = await submittedBatch(deps, 2, 12, 0);
+    const { verdict } = await scoreSubmission(deps, { batchId: b2 });
+    // The crash: b2's decision (the commit point) is appended, the carried batch's settlement is not.
+    const appendOnce = deps.repo.appendLedger.bind(deps.repo);
+    let own = false;
+    deps.repo.appendLedger = async (e) => {
+      if (e.eventId === `${b2}:accepted`) own = true;
+      else if (own && e.eventId === `${b1}:carried`) throw new Error('process killed');
+      return appendOnce(e);
+    };
+    await expect(settleBatch(deps, { batchId: b2, verdict })).rejects.toThrow('process killed');
+    expect((await ledgerOf(deps)).map((e) => e.eventId)).toContain(`${b2}:accepted`);
+    expect([await statusOf(deps, b1), await statusOf(deps, b2)]).toEqual(['inconclusive', 'submitted']);
+
+    // Resume: the state's retry runs settle again, then finalize; a second finalize (another retry) changes nothing.
+    deps.repo.appendLedger = appendOnce;
+    await settleBatch(deps, { batchId: b2, verdict });
+    await finalizeBatch(deps, { batchId: b2 });
+    await finalizeBatch(deps, { batchId: b2 });
+
+    const ledger = await ledgerOf(deps);
+    const count = (id: string) => ledger.filter((e) => e.eventId === id).length;
+    expect([count(`${b2}:accepted`), count(`${b1}:carried`), count(`${b1}:labels`), count(`${b2}:labels`)]).toEqual([1, 1, 1, 1]);
+    expect(await statusOf(deps, b1)).toBe('accepted');
+    expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
+    expect(await deps.repo.listBatchLabels(b1)).toHaveLength(REAL + 6);
+  });
+
+  it('completes the finalize of a carried batch when resumed after a crash between its labels event and its labels', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const b2 = await submittedBatch(deps, 2, 12, 0);
+    const { verdict } = await scoreSubmission(deps, { batchId: b2 });
+    await settleBatch(deps, { batchId: b2, verdict });
+    const putLabels = deps.repo.putLabels.bind(deps.repo);
+    deps.repo.putLabels = async () => {
+      throw new Error('process killed');
+    };
+    await expect(finalizeBatch(deps, { batchId: b2 })).rejects.toThrow();
+    deps.repo.putLabels = putLabels;
+
+    await finalizeBatch(deps, { batchId: b2 });
+
+    expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
+    expect(await deps.repo.listBatchLabels(b1)).toHaveLength(REAL + 6);
+    expect((await ledgerOf(deps)).filter((e) => e.eventId === `${b1}:labels`)).toHaveLength(1);
+  });
+
+  it('takes the decision recorded before a crash when scoring is retried, not a new one on a pool that moved', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const b2 = await submittedBatch(deps, 2, 12, 0);
+    const putScore = deps.repo.putScore.bind(deps.repo);
+    deps.repo.putScore = async () => {
+      throw new Error('process killed');
+    };
+    await expect(scoreSubmission(deps, { batchId: b2 })).rejects.toThrow();
+    deps.repo.putScore = putScore;
+    // Meanwhile the held batch leaves the pool (as if another decision had settled it).
+    await deps.repo.transitionBatch(b1, ['inconclusive'], 'accepted');
+
+    const r = await scoreSubmission(deps, { batchId: b2 });
+
+    expect(r.verdict).toBe('accepted');
+    expect((await deps.repo.getScore(b2))?.decision).toMatchObject({ evidence: { n: 18, batches: 2 }, carried: [b1] });
+  });
+});
