@@ -81,6 +81,8 @@ export async function rescoreBatch(
   input: { batchId: string; disputeId: string; corrected: ReadonlyMap<string, GoldAnswer>; corrections: readonly { goldCaseId: string; toVersion: number }[] },
 ): Promise<boolean> {
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
+  // A qualification exam is decided by the exam rule, not as production work: its answers are corrected, its decision stands.
+  if (batch.kind === 'exam') return false;
   const eventId = `${input.disputeId}:rescored:${batch.batchId}`;
   const recorded = await deps.repo.getLedgerEvent(batch.programId, eventId);
   const stored = await deps.repo.getScore(batch.batchId);

@@ -98,6 +98,7 @@ export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeI
   }
   const req = parsed.data;
   const batch = await ownBatch(deps, req.workforceId, req.batchId);
+  if (batch.kind === 'exam') throw new ConflictError(`batch ${batch.batchId} is a qualification exam: decided by the exam rule (ask the PM, who may waive it)`);
   const why = whyNotDisputable(batch.status);
   if (why) throw new ConflictError(`batch ${batch.batchId} cannot be disputed: ${why}`);
   const protocol = await findProtocol(deps, batch.protocol);
