@@ -142,7 +142,7 @@ export async function moveWork(deps: Deps, input: z.input<typeof MoveWorkInput>)
     }
     const key = await loadBatchKey(deps, batch.batchId);
     // The primary copies only: gold is never work, and an overlap's second copy follows its first.
-    caseIds = key.items.filter((i) => !i.gold && !i.overlapSecondary).map((i) => i.caseId);
+    caseIds = key.items.filter((i) => !i.gold && !i.overlapSecondary).map((i) => i.caseId).sort();
     await record(deps, {
       eventId: `${batch.batchId}:moved`,
       programId: req.programId,
