@@ -78,7 +78,11 @@ export function foldInspection(
   const prefix = `${protocol.protocolId}@`;
   let state = initialSwitchingState();
   const switches: InspectionFold['switches'] = [];
+  // A qualification exam is decided by the exam rule (qualification.ts), never counted as a production decision.
+  const exams = new Set<string>();
   for (const e of distinctInOrder(events)) {
+    if (e.type === 'exam.dispatched') exams.add(e.data.batchId);
+    if (exams.has(e.subject)) continue;
     if (!e.protocol.startsWith(prefix) || !('workforceId' in e.data) || e.data.workforceId !== workforceId) continue;
     let outcome: SwitchingOutcome | null = null;
     if (e.type === 'batch.accepted' || e.type === 'batch.rejected') outcome = outcomeOf(e, tightened);

@@ -9,6 +9,7 @@ import {
   examGoldPool,
   examItems,
   examRuleOf,
+  foldInspection,
   materialChange,
   productionEligibility,
   projectQualifications,
@@ -225,5 +226,16 @@ describe('Function: examBatchScore', () => {
   it('returns an accepted verdict without the production decision, saying the exam rule decides', () => {
     const s = examBatchScore({ verdict: 'rejected', goldN: 38, goldCorrect: 30, notes: ['rejected: 8 wrong'], decision: { reason: 'rejected: 8 wrong' } });
     expect(s).toEqual({ verdict: 'accepted', goldN: 38, goldCorrect: 30, notes: ['qualification exam: 30/38 gold items passed; decided by the exam rule, not as production work'] });
+  });
+});
+
+describe('Function: foldInspection (exam batches)', () => {
+  it('counts no exam batch among a vendor\'s production decisions', () => {
+    const p = gated();
+    const settled = (batchId: string) => ev('batch.accepted', { workforceId: 'vendor-c', goldN: 16, accuracy: 0.5, items: 16, realItems: 0, charge: 0 }, { subject: batchId });
+    const exam = [examDispatched('vendor-c', 1, ['g-1']), settled('p-r1-vendor-c-q1')];
+    expect(foldInspection(exam, { workforceId: 'vendor-c', protocol: p }).state).toEqual(foldInspection([], { workforceId: 'vendor-c', protocol: p }).state);
+    // The same settlement of a production batch does count.
+    expect(foldInspection([settled('p-r1-vendor-c-1')], { workforceId: 'vendor-c', protocol: p }).state).not.toEqual(foldInspection([], { workforceId: 'vendor-c', protocol: p }).state);
   });
 });
