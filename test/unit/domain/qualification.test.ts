@@ -232,7 +232,8 @@ describe('Function: examBatchScore', () => {
 describe('Function: foldInspection (exam batches)', () => {
   it('counts no exam batch among a vendor\'s production decisions', () => {
     const p = gated();
-    const settled = (batchId: string) => ev('batch.accepted', { workforceId: 'vendor-c', goldN: 16, accuracy: 0.5, items: 16, realItems: 0, charge: 0 }, { subject: batchId });
+    // Settled as a rejection: a decision the switching rules would count (two of five rejected tightens).
+    const settled = (batchId: string) => ev('batch.rejected', { workforceId: 'vendor-c', goldN: 16, accuracy: 0.5, items: 16, realItems: 0, charge: 0 }, { subject: batchId });
     const exam = [examDispatched('vendor-c', 1, ['g-1']), settled('p-r1-vendor-c-q1')];
     expect(foldInspection(exam, { workforceId: 'vendor-c', protocol: p }).state).toEqual(foldInspection([], { workforceId: 'vendor-c', protocol: p }).state);
     // The same settlement of a production batch does count.
