@@ -4,7 +4,8 @@
  * on the same files, side by side with the ratio Goldline / Python. Figures
  * only, no timed assertion.
  *
- * Goldline: readNifti(readFileSync(path)) for both files; dice() on the masks read.
+ * Goldline: readNifti(readFileSync(path)) for both files; dice() on the masks read;
+ * also, Goldline only, the runs an upload is scored from (encodeRle3dLabels).
  * Python (scripts/reference/input_speed_reference.py, Debian's numpy and nibabel,
  * installed with apt-get when root and missing, else "baseline unavailable:
  * <command>"): nib.load(path, mmap=False) + np.asanyarray(dataobj) (uint8 as
@@ -20,7 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readNifti, writeNifti } from '../../functions/domain/scoring/mask-io.js';
+import { encodeRle3dLabels, readNifti, writeNifti } from '../../functions/domain/scoring/mask-io.js';
 import { dice, dicePerLabel, type Mask3D } from '../../functions/domain/scoring/segmentation.js';
 import { fmtMs, row } from './harness.js';
 import { ellipsoidPair, PAIR_SPEC } from './masks.js';
@@ -113,6 +114,7 @@ export default async function (): Promise<void> {
     const gzBytes = files('nii.gz').map((f) => readFileSync(f));
     const gzOnly = bestOf(() => gzBytes.map((bytes) => readNifti(bytes)), REPEAT.read);
     const denseDice = bestOf(() => dice(ra, rb), REPEAT.dice);
+    const encode = bestOf(() => [ra, rb].map((m) => encodeRle3dLabels(m)), REPEAT.read);
     const [la, lb] = [labelled(ra), labelled(rb)];
     const perLabel = bestOf(() => dicePerLabel(la, lb), REPEAT.read);
     const perLabelText = [...perLabel.result].map(([l, r]) => `${l}: ${r.value.toFixed(4)}`).join(', ');
@@ -129,6 +131,7 @@ export default async function (): Promise<void> {
     line('read .nii.gz (file → voxels in memory)', gz.t, baseline?.readGz);
     line('  of which readNifti, bytes in memory', gzOnly.t, undefined);
     line('dense Dice (uint8 arrays read)', denseDice.t, baseline?.dice, denseDice.result.value.toFixed(6));
+    line('runs of every label (encodeRle3dLabels)', encode.t, undefined, `${encode.result.flat().reduce((k, m) => k + m.runs.length / 2, 0)} runs`);
     line('Dice per label, 3-label pair', perLabel.t, baseline?.perLabel, perLabelText);
     console.log(
       `  (best of ${REPEAT.read} reads, ${REPEAT.dice} Dice; ratio = Goldline / Python; targets: read ≤ 1.00×, Dice ≤ 1.20×; ` +

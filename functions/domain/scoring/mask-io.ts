@@ -9,6 +9,7 @@
  * raises a {@link MaskFormatError} that says what is wrong and where.
  */
 import { z } from 'zod';
+import { labelRuns } from './label-runs.js';
 import { checkMaskGrid, type MaskBound, MaskFormatError } from './mask-bound.js';
 import { assertMask, assertRuns, foregroundRuns, type Mask3D, type RleMask3D, voxelCount } from './segmentation.js';
 
@@ -207,18 +208,15 @@ export function encodeRle3d(mask: Mask3D, label?: number): RleMask3D {
 }
 
 /**
- * One run-length mask per non-zero label present in a multi-label mask, by label.
+ * One run-length mask per non-zero label present in a multi-label mask, by label,
+ * from one pass over the voxels (label-runs.ts).
  *
  * @example
  * encodeRle3dLabels(multiLabel).map((m) => m.label) // [1, 2]
  */
 export function encodeRle3dLabels(mask: Mask3D): RleMask3D[] {
   assertMask(mask);
-  const present = new Uint8Array(256);
-  for (let i = 0; i < mask.data.length; i++) present[mask.data[i]] = 1;
-  const out: RleMask3D[] = [];
-  for (let l = 1; l < 256; l++) if (present[l]) out.push(encodeRle3d(mask, l));
-  return out;
+  return [...labelRuns(mask.data)].map(([label, runs]) => ({ dims: [...mask.dims], spacing: [...mask.spacing], label, runs }));
 }
 
 /**
