@@ -79,7 +79,10 @@ export interface FunctionDefinition {
 }
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [
-  { name: 'DispatchRound', entry: 'functions/dispatch-round.ts', description: 'Plans a round and starts one batch execution per batch', timeoutSeconds: 300, memoryMb: 1024 },
+  { name: 'DispatchRound', entry: 'functions/dispatch-round.ts', description: "Starts a round's dispatch execution (RoundDispatch) and waits for its outcome", timeoutSeconds: 300, memoryMb: 256 },
+  // A round in chunks (workflows/round-dispatch.asl.json): planning pages of 10,000 cases; each chunk at most 50 batches / 3,000 items.
+  { name: 'PlanRound', entry: 'functions/plan-round.ts', description: 'Plans a round page by page into chunk objects and commits it (round record)', timeoutSeconds: 900, memoryMb: 1769 },
+  { name: 'DispatchChunk', entry: 'functions/dispatch-chunk.ts', description: "Dispatches one chunk of a round's batches and starts their executions", timeoutSeconds: 900, memoryMb: 512 },
   { name: 'PrepareManifest', entry: 'functions/prepare-manifest.ts', description: 'Writes the blinded vendor manifest and aliased image copies', timeoutSeconds: 120, memoryMb: 512 },
   { name: 'AwaitSubmission', entry: 'functions/await-submission.ts', description: 'Parks the batch on its callback token until a valid upload', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'IngestUpload', entry: 'functions/ingest-upload.ts', description: 'Validates an uploaded label file and resumes the batch', timeoutSeconds: 60, memoryMb: 512 },
@@ -109,6 +112,7 @@ export interface StateMachineDefinition {
 
 export const STATE_MACHINES = {
   batchLifecycle: { id: 'BatchLifecycle', file: 'workflows/batch-lifecycle.asl.json', envVar: 'GOLDLINE_BATCH_STATE_MACHINE_ARN' },
+  roundDispatch: { id: 'RoundDispatch', file: 'workflows/round-dispatch.asl.json', envVar: 'GOLDLINE_ROUND_STATE_MACHINE_ARN' },
 } as const satisfies Record<string, StateMachineDefinition>;
 
 /** `${NameFunctionArn}` placeholders an ASL file may use, by function name. */

@@ -81,12 +81,21 @@ export type ObjectScope = BucketName | `${BucketName}/${string}/`;
 export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // Plans from the gold pool, writes the three parts of each batch key; on a retry
   // rebuilds from the stored keys; reads NIfTI image headers for each item's grid.
+  // Starts the round's dispatch execution (workflows/round-dispatch.asl.json) and waits for it; answers with the
+  // round record's batches. Plans nothing and starts no batch itself.
   DispatchRound: {
+    table: 'read',
+    startsRounds: true,
+    caller: "an operator starting a round, or the API's dispatch route",
+  },
+  // Plans a round page by page from the gold pool into chunk objects (round-plans/), re-read on a retry past its event.
+  PlanRound: { table: 'readWrite', read: ['gold/gold-sets/', 'gold/round-plans/'], write: ['gold/round-plans/'] },
+  // Writes the three parts of each batch key of its chunk, reads NIfTI image headers for each item's grid, starts the batches.
+  DispatchChunk: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/batch-keys/', 'images'],
+    read: ['gold/round-plans/', 'gold/batch-keys/', 'images'],
     write: ['gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/'],
     startsBatches: true,
-    caller: "an operator starting a round, or the API's dispatch route",
   },
   PrepareManifest: { table: 'read', read: ['gold/batch-keys/', 'images'], write: ['images/batches/'] },
   // Resumes at once when the batch already holds its valid upload (a re-driven execution).
@@ -158,6 +167,8 @@ export interface FunctionAccess {
   write?: readonly ObjectScope[];
   /** states:StartExecution on the batch lifecycle (and its ARN in the environment). */
   startsBatches?: boolean;
+  /** states:StartExecution on the round dispatch, DescribeExecution on its executions (and its ARN in the environment). */
+  startsRounds?: boolean;
   /** Task-token callbacks it sends to the batch lifecycle. */
   resumesBatches?: readonly ('SendTaskSuccess' | 'SendTaskHeartbeat')[];
   /** Who invokes it synchronously, for a function no workflow state or event rule invokes. */
@@ -203,6 +214,8 @@ export class GoldlineStack extends Stack {
   readonly table: Table;
   readonly functions: Record<string, NodejsFunction>;
   readonly batchLifecycle: StateMachine;
+  /** A round's dispatch in chunks (workflows/round-dispatch.asl.json). */
+  readonly roundDispatch: StateMachine;
   readonly ingestDeadLetters: Queue;
   /** User pool, app client and HTTP API in front of the Api function. */
   readonly api: GoldlineApi;
@@ -305,6 +318,14 @@ export class GoldlineStack extends Stack {
       if (!fn) throw new Error(`${smDef.file} uses \${${p}}, which names no FUNCTIONS entry`);
       return fn.name;
     });
+    const roundDef = STATE_MACHINES.roundDispatch;
+    const roundAslFile = join(ROOT, roundDef.file);
+    const roundPlaceholders = aslPlaceholders(readFileSync(roundAslFile, 'utf8'));
+    const roundInvokedNames = roundPlaceholders.map((p) => {
+      const fn = FUNCTIONS.find((f) => functionArnPlaceholder(f.name) === p);
+      if (!fn) throw new Error(`${roundDef.file} uses \${${p}}, which names no FUNCTIONS entry`);
+      return fn.name;
+    });
     const baseEnvironment: Record<string, string> = {
       [MAIN_TABLE.envVar]: this.table.tableName,
       ...Object.fromEntries((Object.keys(BUCKETS) as BucketName[]).map((n) => [BUCKETS[n].envVar, this.buckets[n].bucketName])),
@@ -316,7 +337,7 @@ export class GoldlineStack extends Stack {
       this.functions[def.name] = this.lambda(def, access, {
         environment: baseEnvironment,
         reserved: props.reservedConcurrency?.[def.name],
-        byWorkflow: invokedNames.includes(def.name),
+        byWorkflow: invokedNames.includes(def.name) || roundInvokedNames.includes(def.name),
       });
     }
     for (const name of Object.keys(ACCESS)) {
@@ -346,9 +367,34 @@ export class GoldlineStack extends Stack {
     );
     this.ackGeneratedInlinePolicy(this.batchLifecycle);
 
+    // ---- Round dispatch: PlanRound, then an inline Map over chunks (DispatchChunk) ----
+    const roundInvoked = roundInvokedNames.map((n) => this.functions[n]);
+    const roundDefaults = stateMachineDefaults(this, roundDef.id, this.key);
+    this.roundDispatch = new StateMachine(this, roundDef.id, {
+      stateMachineType: roundDefaults.stateMachineType,
+      logs: roundDefaults.logs,
+      tracingEnabled: roundDefaults.tracingEnabled,
+      definitionBody: DefinitionBody.fromFile(roundAslFile),
+      definitionSubstitutions: Object.fromEntries(roundPlaceholders.map((p, i) => [p, roundInvoked[i].functionArn])),
+    });
+    this.roundDispatch.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...new Set(roundInvoked)].map((f) => f.functionArn) }),
+    );
+    ack(
+      this.roundDispatch,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; AWS documents Resource "*" for both.',
+    );
+    this.ackGeneratedInlinePolicy(this.roundDispatch);
+
     for (const def of FUNCTIONS) {
       const fn = this.functions[def.name];
       const access = ACCESS[def.name];
+      if (access.startsRounds) {
+        this.roundDispatch.grantStartExecution(fn);
+        this.roundDispatch.grantRead(fn); // DescribeExecution: the dispatch waits for its execution
+        fn.addEnvironment(roundDef.envVar, this.roundDispatch.stateMachineArn);
+      }
       if (access.startsBatches) {
         this.batchLifecycle.grantStartExecution(fn);
         fn.addEnvironment(smDef.envVar, this.batchLifecycle.stateMachineArn);
@@ -411,6 +457,7 @@ export class GoldlineStack extends Stack {
     }
     new CfnOutput(this, 'AccessLogsBucketName', { value: this.accessLogs.bucketName, description: 'S3 server access logs of the data buckets' });
     new CfnOutput(this, 'BatchLifecycleArn', { value: this.batchLifecycle.stateMachineArn, description: smDef.envVar });
+    new CfnOutput(this, 'RoundDispatchArn', { value: this.roundDispatch.stateMachineArn, description: roundDef.envVar });
     new CfnOutput(this, 'IngestDeadLettersUrl', { value: this.ingestDeadLetters.queueUrl, description: 'Upload events that could not be ingested' });
   }
 
@@ -512,7 +559,7 @@ export class GoldlineStack extends Stack {
         fn,
         'HIPAA.Security-LambdaDLQ',
         opts.byWorkflow
-          ? 'Invoked synchronously by the batch lifecycle state machine: a failure is retried by the Task state and then caught by the workflow, which records it; a Lambda DLQ applies only to asynchronous invocations.'
+          ? 'Invoked synchronously by a state machine (batch lifecycle or round dispatch): a failure is retried by the Task state and then caught by the workflow, which records it; a Lambda DLQ applies only to asynchronous invocations.'
           : `Invoked synchronously by ${access.caller}: the caller receives the error and may retry (the use case is idempotent); a Lambda DLQ applies only to asynchronous invocations.`,
       );
     }

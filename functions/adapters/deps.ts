@@ -12,7 +12,7 @@ import { cryptoRandomSource } from '../domain/index.js';
 import { type Deps, systemClock } from '../use-cases/ports.js';
 import { DynamoRepository } from './dynamo-repository.js';
 import { S3ObjectStore } from './s3-object-store.js';
-import { SfnTaskCallbacks, SfnWorkflowStarter } from './sfn.js';
+import { SfnRoundWorkflow, SfnTaskCallbacks, SfnWorkflowStarter } from './sfn.js';
 
 const Env = z.object({
   [MAIN_TABLE.envVar]: z.string().min(1),
@@ -22,6 +22,7 @@ const Env = z.object({
   [BUCKETS.exports.envVar]: z.string().min(1),
   [BUCKETS.releases.envVar]: z.string().min(1),
   [STATE_MACHINES.batchLifecycle.envVar]: z.string().default(''),
+  [STATE_MACHINES.roundDispatch.envVar]: z.string().default(''),
 });
 
 let cached: Deps | undefined;
@@ -36,6 +37,8 @@ export function defaultDeps(): Deps {
     objects: new S3ObjectStore(new S3Client({})),
     callbacks: new SfnTaskCallbacks(sfn),
     workflows: new SfnWorkflowStarter(sfn, env[STATE_MACHINES.batchLifecycle.envVar]),
+    // Only DispatchRound has the round-dispatch ARN (ACCESS.startsRounds).
+    ...(env[STATE_MACHINES.roundDispatch.envVar] ? { rounds: new SfnRoundWorkflow(sfn, env[STATE_MACHINES.roundDispatch.envVar]) } : {}),
     clock: systemClock,
     random: cryptoRandomSource,
     buckets: {

@@ -20,6 +20,7 @@ import { type AuthConfig, authenticate } from './auth.js';
 import { type ApiApp, type ApiEnv, BEARER } from './context.js';
 import type { RoundDispatcher } from './lambda-dispatch.js';
 import { dispatchRound } from '../use-cases/dispatch-round.js';
+import { dispatchRoundViaWorkflow } from '../use-cases/round-workflow.js';
 import { errorProblem, makeProblem, problemResponses, sendProblem, zodProblem } from './problem.js';
 import { registerAdjudicationRoutes } from './routes/adjudications.js';
 import { registerContractRoutes } from './routes/contracts.js';
@@ -125,7 +126,8 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerWorkRoutes(app, deps);
   registerAdjudicationRoutes(app, deps);
   registerDisputeRoutes(app, deps);
-  registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => dispatchRound(deps(), input)));
+  // The embedded stack runs the round-dispatch state machine (deps.rounds); without one, the same steps in process.
+  registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => (deps().rounds ? dispatchRoundViaWorkflow(deps(), input) : dispatchRound(deps(), input))));
   registerQaRoutes(app, deps);
   registerQualificationRoutes(app, deps);
   registerQualityRoutes(app, deps);

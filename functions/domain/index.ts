@@ -33,6 +33,7 @@ export * from './quality/report-staple.js';
 export * from './random.js';
 export * from './rebalancing.js';
 export * from './release.js';
+export * from './round-chunks.js';
 export * from './routing.js';
 export * from './scorecards.js';
 export * from './scoring/index.js';

@@ -7,7 +7,7 @@ export const AwaitSubmissionEvent = BatchRef.extend({
   taskToken: z.string().min(1),
   slaSeconds: z.number().int().min(1),
 });
-export const SettleBatchEvent = BatchRef.extend({ verdict: z.enum(['accepted', 'rejected']) });
+export const SettleBatchEvent = BatchRef.extend({ verdict: z.enum(['accepted', 'rejected', 'inconclusive']) });
 export const MarkOverdueEvent = BatchRef.extend({ timeout: z.string().optional() });
 export const RecordFailureEvent = BatchRef.extend({
   error: z.string().optional(),
@@ -20,6 +20,11 @@ export const DispatchRoundEvent = z.object({
   round: z.number().int().min(1),
   limit: z.number().int().positive().optional(),
   actor: z.string().min(1),
+});
+/** One chunk of a committed round (PlanRound's answer lists them; the round-dispatch Map hands each to DispatchChunk). */
+export const RoundChunkEvent = DispatchRoundEvent.omit({ limit: true }).extend({
+  chunk: z.number().int().min(0),
+  resumed: z.boolean(),
 });
 export const AdjudicationRef = BatchRef.extend({ adjudicationId: z.string().min(1) });
 export const RequestAdjudicationEvent = AdjudicationRef.extend({

@@ -36,6 +36,8 @@ export interface RoundRecord {
   batchIds: string[];
   settledBatchIds: string[];
   createdAt: string;
+  /** The SHA-256 of each chunk of the plan, in order (round-chunk-store.ts); absent on rounds dispatched before chunking. */
+  chunkSha256s?: string[];
 }
 
 export interface AdjudicationNeed {
@@ -277,6 +279,22 @@ export interface WorkflowStarter {
   startBatch(name: string, input: unknown): Promise<void>;
 }
 
+/** Where a round's dispatch execution (workflows/round-dispatch.asl.json) stands. */
+export interface RoundExecution {
+  status: 'MISSING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  /** The error name (a use case's error class travels as Step Functions' `Error`) and its message. */
+  error?: { name: string; message: string };
+}
+
+/** The round-dispatch state machine, for the function that starts it and waits (DispatchRound). */
+export interface RoundWorkflow {
+  /** Idempotent by name: starting a running or finished execution again starts nothing. */
+  startRound(name: string, input: unknown): Promise<void>;
+  /** Waits up to `waitSeconds` (0: just looks) for the named execution to finish. */
+  roundExecution(name: string, waitSeconds: number): Promise<RoundExecution>;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -295,6 +313,8 @@ export interface Deps {
   objects: ObjectStore;
   callbacks: TaskCallbacks;
   workflows: WorkflowStarter;
+  /** The round-dispatch state machine (DispatchRound only; absent where rounds are dispatched in process). */
+  rounds?: RoundWorkflow;
   clock: Clock;
   random: RandomSource;
   buckets: Buckets;

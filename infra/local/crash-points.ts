@@ -22,6 +22,8 @@ import { writeSync } from 'node:fs';
 /** The step a function's work belongs to. */
 export const STEP_OF_FUNCTION: Readonly<Record<string, string>> = {
   DispatchRound: 'dispatch',
+  PlanRound: 'dispatch',
+  DispatchChunk: 'dispatch',
   PrepareManifest: 'manifest',
   AwaitSubmission: 'await',
   IngestUpload: 'ingest',

@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   random?: RandomSource;
   /** Log ingest outcomes and failures. */
   log?: (line: string) => void;
+  /** Wraps each function's handler last (benchmarks time every invocation this way). */
+  instrument?: (fn: string, handler: Handler<unknown>) => Handler<unknown>;
 }
 
 export interface LocalStack {
@@ -50,6 +52,8 @@ export interface LocalStack {
   clock: LocalClock;
   callbacks: LocalTaskCallbacks;
   runner: LocalWorkflowRunner;
+  /** The round-dispatch state machine's runner (workflows/round-dispatch.asl.json): PlanRound, then a Map over chunks. */
+  roundRunner: LocalWorkflowRunner;
   handlers: Record<string, Handler<unknown>>;
   /** `s3Presigned`: the S3 guard in front of s3rver, where presigned URLs point (s3-guard.ts). */
   endpoints: { dynamodb: string; s3: string; s3Presigned: string };
@@ -215,17 +219,21 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const clock = new LocalClock();
   const callbacks = new LocalTaskCallbacks(clock);
   let runner!: LocalWorkflowRunner;
-  const deps: Deps = {
-    repo: new DynamoRepository(dynamo, tableName),
   let roundRunner!: LocalWorkflowRunner;
   const roundStarter = accesses.recordingStarter({ startBatch: (name, input) => roundRunner.startBatch(name, input) }, 'roundDispatch');
   const repo = new DynamoRepository(dynamo, tableName);
   // A data dir written before the case shards: move its case items (idempotent; nothing to do on a fresh one).
   if (!ephemeral) for (const programId of await repo.listPrograms()) await repo.migrateLegacyKeys(programId);
+  const deps: Deps = {
+    repo,
     objects: new S3ObjectStore(s3, presigner),
     // Recorded as states:SendTask* / StartExecution of the function that calls them.
     callbacks: accesses.recordingCallbacks(callbacks, 'batchLifecycle'),
     workflows: accesses.recordingStarter({ startBatch: (name, input) => runner.startBatch(name, input) }, 'batchLifecycle'),
+    rounds: {
+      startRound: (name, input) => roundStarter.startBatch(name, input),
+      roundExecution: (name, waitSeconds) => roundRunner.execution(name, waitSeconds),
+    },
     clock,
     random: opts.random ?? cryptoRandomSource,
     buckets: bucketNames,
@@ -234,7 +242,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const handlers = await loadHandlers(ROOT, () => deps);
   for (const f of FUNCTIONS) handlers[f.name] = accesses.bind(f.name, handlers[f.name]);
   for (const f of FUNCTIONS) handlers[f.name] = crashPoints.bind(f.name, handlers[f.name]);
+  if (opts.instrument) for (const f of FUNCTIONS) handlers[f.name] = opts.instrument(f.name, handlers[f.name]);
   runner = new LocalWorkflowRunner(loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file), handlers, callbacks);
+  roundRunner = new LocalWorkflowRunner(loadAsl(ROOT, STATE_MACHINES.roundDispatch.file), handlers, callbacks);
 
   // S3 → EventBridge → IngestUpload: the rule matches Object Created in the
   // uploads bucket under the uploads/ prefix (as the CDK rule does). Lambda's
@@ -282,6 +292,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     clock,
     callbacks,
     runner,
+    roundRunner,
     handlers,
     endpoints: { dynamodb: dynamoEndpoint, s3: s3Endpoint, s3Presigned: s3Guard.endpoint },
     requests,
@@ -293,10 +304,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     ingestIdle,
     async idle() {
       await ingestIdle();
+      await roundRunner.idle();
       await runner.idle();
     },
     async stop() {
       await ingestIdle();
+      await roundRunner.abortAll();
       await runner.abortAll();
       dynamo.destroy();
       s3.destroy();

@@ -7,9 +7,9 @@ import './polyfills.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { FUNCTIONS, } from '../definitions.js';
+import { FUNCTIONS } from '../definitions.js';
 import type { Handler } from '../../functions/adapters/handler.js';
-import type { Deps, WorkflowStarter } from '../../functions/use-cases/ports.js';
+import type { Deps, RoundExecution, WorkflowStarter } from '../../functions/use-cases/ports.js';
 import type { LocalTaskCallbacks } from './callbacks.js';
 
 const PLACEHOLDER_TOKEN = 'LOCAL_PLACEHOLDER_TASK_TOKEN';
@@ -25,6 +25,16 @@ type AslState = {
   TimeoutSeconds?: number;
 };
 type Asl = { StartAt: string; States: Record<string, AslState> };
+type NestedStates = { Iterator?: Asl; ItemProcessor?: Asl; Branches?: Asl[] };
+
+/** Every state at any depth (Map processors, Parallel branches), by name: handlers are bound by state name at every level. */
+export function allStates(states: Record<string, AslState>): [string, AslState][] {
+  return Object.entries(states).flatMap(([name, s]): [string, AslState][] => {
+    const n = s as AslState & NestedStates;
+    const nested = [n.Iterator, n.ItemProcessor, ...(n.Branches ?? [])].filter((x): x is Asl => x !== undefined);
+    return [[name, s], ...nested.flatMap((x) => allStates(x.States))];
+  });
+}
 
 export class UnboundTaskStateError extends Error {
   override readonly name = 'UnboundTaskStateError';
@@ -82,7 +92,7 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     opts: { retryDelayMs?: number } = {},
   ) {
     const unbound: string[] = [];
-    for (const [stateName, state] of Object.entries(asl.States)) {
+    for (const [stateName, state] of allStates(asl.States)) {
       if (state.Type !== 'Task') continue;
       const fn = functionOfState(state);
       const handler = fn ? handlers[fn] : undefined;
@@ -192,6 +202,18 @@ export class LocalWorkflowRunner implements WorkflowStarter {
     let n = 0;
     for (const r of this.executions.values()) n += r.events.filter((e) => e.type === 'StateEntered').length;
     return n;
+  }
+
+  /**
+   * An execution as the round dispatch sees it (RoundWorkflow.roundExecution):
+   * with `waitSeconds` > 0, once it has finished (locally it always finishes).
+   */
+  async execution(name: string, waitSeconds: number): Promise<RoundExecution> {
+    if (!this.executions.has(name)) return { status: 'MISSING' };
+    const rec = waitSeconds > 0 ? await this.finished(name) : this.executions.get(name)!;
+    if (rec.status !== 'FAILED') return { status: rec.status, ...(rec.output !== undefined ? { output: rec.output } : {}) };
+    const [errorName, ...message] = (rec.error ?? 'Error: unknown').split(': ');
+    return { status: 'FAILED', error: { name: errorName, message: message.join(': ') } };
   }
 
   /** Resolves with the execution's record once it has finished. */

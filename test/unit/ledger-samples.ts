@@ -88,8 +88,12 @@ export const LEDGER_SAMPLES: Samples = {
   'case.assigned': { caseId: 'case-6', workforceId: 'radiology-team', previous: 'vendor-a' },
   'round.planned': {
     round: 1,
-    batches: [{ batchId: 'p-r1-vendor-a-1', workforceId: 'vendor-a', items: 63, gold: 6 }],
     routing: { 'vendor-a': 57, excluded: 0, deferred: 0, overlap: 0, overflow: 0 },
+    batchCount: 1,
+    items: 63,
+    gold: 6,
+    chunks: 1,
+    planSha256: '78'.repeat(32),
   },
   'adjudication.requested': { batchId: 'b-1', cases: ['case-1'], kinds: ['overlap-disagreement'] },
   'adjudication.decided': { batchId: 'b-1', workforceId: 'radiology-team', expertId: 'dr-x', decisions: [{ caseId: 'case-1', label: 'abnormal', note: 'nodule' }] },

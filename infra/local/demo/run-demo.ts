@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { isLedgerEvent, protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
 import { NotFoundError } from '../../../functions/use-cases/errors.js';
-import { dispatchRound, type DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
+import type { DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
+import { dispatchRoundViaWorkflow } from '../../../functions/use-cases/round-workflow.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
 import { goldSetObject } from '../../../functions/use-cases/batch-key.js';
 import { adjudicationIdFor, decideAdjudication } from '../../../functions/use-cases/adjudication.js';
@@ -189,7 +190,8 @@ export async function runRound(
   // (the commit point) this reconciles the store and plans nothing new.
   const dispatch = await stack
     .step('dispatch', () =>
-      dispatchRound(deps, {
+      // Through the round-dispatch state machine (PlanRound, a Map over chunks), as the API's dispatch route.
+      dispatchRoundViaWorkflow(deps, {
         programId: PROGRAM_ID,
         protocolId: protocol.protocolId,
         version: protocol.version,

@@ -52,9 +52,15 @@ export const caseEvents = [
   ledgerKind('case.assigned', { caseId: z.string(), workforceId: z.string(), previous: z.string().optional() }),
   ledgerKind('round.planned', {
     round: count(),
-    /** The round's batches (ids are deterministic), before any is created: the plan's commit point. */
-    batches: z.array(z.object({ batchId: z.string(), workforceId: z.string(), items: count(), gold: count() })),
+    /** Rounds planned before chunking: the round's batches, listed here (an event that grew with the round). */
+    batches: z.array(z.object({ batchId: z.string(), workforceId: z.string(), items: count(), gold: count() })).optional(),
     /** Real cases per workforce, and excluded / deferred / overlap / overflow counts. */
     routing: z.record(z.string(), count()),
+    /** The plan as chunks (functions/use-cases/plan-round.ts): batches, items and gold items in all, the chunk count and the plan's SHA-256 (of its chunks' digests); each batch is in its `batch.dispatched`. */
+    batchCount: count().optional(),
+    items: count().optional(),
+    gold: count().optional(),
+    chunks: count().optional(),
+    planSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   }),
 ] as const;
