@@ -11,12 +11,14 @@ import {
   isLedgerEvent,
   type ProtocolVersionInput,
   seededRandomSource,
+  statementIdOf,
 } from '../../functions/domain/index.js';
 import { decideAdjudication } from '../../functions/use-cases/adjudication.js';
 import { type BatchKey, loadBatchKey } from '../../functions/use-cases/batch-key.js';
 import { dispatchRound, type DispatchRoundResult } from '../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
 import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../functions/use-cases/setup-program.js';
+import { issueStatement, previewStatement, recomputeStatements } from '../../functions/use-cases/statements.js';
 import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
 import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
@@ -355,5 +357,26 @@ describe('Lifecycle scenarios a PM would recognise', () => {
     expect(c.slaMisses).toBeGreaterThan(0);
     expect(c.slaAdherence).toBeLessThan(1);
     expect(cards['vendor-a'].costPerAcceptedCase).toBeGreaterThan(0);
+  });
+
+  it("issues every workforce its statement; each recomputed from the ledger equals the stored one to the cent, and its lines equal what settlement recorded", async () => {
+    const { deps } = stack;
+    const period = { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
+    const workforceIds = (await deps.repo.listWorkforces(PROGRAM)).map((w) => w.workforceId);
+    for (const workforceId of workforceIds) await issueStatement(deps, { programId: PROGRAM, workforceId, ...period, actor: 'pm:test' });
+    const checks = await recomputeStatements(deps, PROGRAM);
+    expect(checks.map((c) => c.statementId).sort()).toEqual(workforceIds.map((w) => statementIdOf(w, period.from, period.to)).sort());
+    for (const c of checks) expect(c).toMatchObject({ hashMatches: true, recomputedMatches: true, recomputedTotalCents: c.storedTotalCents });
+    const ledger = await deps.repo.listLedger(PROGRAM);
+    const c = await previewStatement(deps, { programId: PROGRAM, workforceId: 'vendor-c', ...period });
+    // vendor-c missed its SLA in round 1: a statement line with no delivery, its cases re-done elsewhere.
+    expect(c.lines.some((l) => l.kind === 'sla-miss' && l.delivered === 0 && l.redoneElsewhere > 0)).toBe(true);
+    for (const workforceId of workforceIds) {
+      for (const l of (await previewStatement(deps, { programId: PROGRAM, workforceId, ...period })).lines.filter((x) => x.kind === 'settlement')) {
+        const e = ledger.find((x) => x.eventId === l.eventId);
+        if (e?.type !== 'batch.accepted' && e?.type !== 'batch.rejected') throw new Error(`line ${l.eventId} names no settlement`);
+        expect(l.amountCents).toBe(e.data.amountCents);
+      }
+    }
   });
 });
