@@ -115,10 +115,18 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
-  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string) {
-    return getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }), {
-      expiresIn: expiresSeconds,
-    });
+  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string, opts: { neutralHeaders?: boolean } = {}) {
+    return getSignedUrl(
+      this.presigner,
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(versionId ? { VersionId: versionId } : {}),
+        // response-* overrides: the answer carries these, not what the object was stored with.
+        ...(opts.neutralHeaders ? { ResponseContentType: 'application/octet-stream', ResponseContentDisposition: 'attachment' } : {}),
+      }),
+      { expiresIn: expiresSeconds },
+    );
   }
 
   async presignPut(

@@ -254,8 +254,13 @@ export interface ObjectStore {
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   copy(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void>;
-  /** A presigned GET; with `versionId`, of exactly that version (a versioned bucket). */
-  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string): Promise<string>;
+  /**
+   * A presigned GET; with `versionId`, of exactly that version (a versioned bucket).
+   * With `neutralHeaders`, S3 answers Content-Type application/octet-stream and
+   * Content-Disposition attachment whatever the object was stored with (an image's
+   * uploader could have set a file name there: docs/blinding.md).
+   */
+  presignGet(bucket: string, key: string, expiresSeconds: number, versionId?: string, opts?: { neutralHeaders?: boolean }): Promise<string>;
   /**
    * A write-once PUT URL bound to size and SHA-256: content-length,
    * x-amz-checksum-sha256 and `if-none-match: *` are signed headers, so S3

@@ -99,7 +99,8 @@ export async function getImageUrls(
   if (unknown !== undefined) throw imageNotFound(unknown);
   const out: Record<string, string> = {};
   for (const alias of requested) {
-    out[alias] = await deps.objects.presignGet(deps.buckets.images, items.get(alias)!, MANIFEST_URL_SECONDS);
+    // Neutral headers: an opaque key is the uploaded object itself, which keeps any Content-Disposition its uploader sent.
+    out[alias] = await deps.objects.presignGet(deps.buckets.images, items.get(alias)!, MANIFEST_URL_SECONDS, undefined, { neutralHeaders: true });
   }
   return out;
 }

@@ -58,6 +58,8 @@ describe('Vendor manifest: blinded and gold-free', () => {
     expect(r.status).toBe(200);
     const headers = [...r.headers.entries()].map(([k, v]) => `${k}:${v}`).join('\n');
     expect(headers).not.toMatch(/case-\d+/);
+    // The object is the case image itself now (no copy with replaced metadata): S3 answers neutral headers instead.
+    expect([r.headers.get('content-type'), r.headers.get('content-disposition')]).toEqual(['application/octet-stream', 'attachment']);
     const bytes = new Uint8Array(await r.arrayBuffer());
     expect(bytes.length).toBeGreaterThan(256);
     expect(bytes).toEqual(await stack.deps.objects.getBytes(stack.deps.buckets.images, key.items[0].imageKey));
