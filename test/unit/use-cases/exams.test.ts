@@ -22,6 +22,7 @@ async function finish(deps: FakeDeps, batchId: string, end: { wrong: number } | 
       goldN: key.items.length,
       goldCorrect: key.items.length - end.wrong,
       accuracy: (key.items.length - end.wrong) / key.items.length,
+      interval: null,
       kappa: null,
       summary: {},
       verdict: 'accepted',
