@@ -17,8 +17,9 @@
  *   sent once EventBridge notifications are enabled on a bucket — per million)
  * - AWS Key Management Service pricing (requests)
  * - Amazon API Gateway pricing (HTTP APIs, first 300 million requests)
- * - Amazon S3 pricing, "Storage" (S3 Standard, first 50 TB / month) and Amazon
- *   DynamoDB pricing, "Data storage" (Standard table class)
+ * - Amazon S3 pricing, "Storage" (S3 Standard, first 50 TB / month) and
+ *   "Data transfer" (out to the internet, first 10 TB / month); Amazon DynamoDB
+ *   pricing, "Data storage" (Standard table class)
  */
 
 /**
@@ -66,6 +67,8 @@ export const UNIT_PRICES = {
   s3StandardGbMonth: 0.023,
   /** DynamoDB Standard table class storage: $0.25 per GB-month (beyond the free 25 GB, not deducted here). */
   dynamoStorageGbMonth: 0.25,
+  /** Data transfer out from S3 to the internet: $0.09 per GB (first 10 TB per month; first 100 GB free, not deducted). */
+  dataTransferOutGb: 0.09,
 } as const;
 
 /** What a request is billed as. */

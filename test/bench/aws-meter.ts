@@ -22,7 +22,7 @@ interface StackClient {
 type Attr = Record<string, unknown>;
 
 /** Byte size of a marshalled item, roughly as DynamoDB counts it (names + values). */
-function itemBytes(item: Record<string, Attr>): number {
+export function itemBytes(item: Record<string, Attr>): number {
   let n = 0;
   for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v) ?? '');
   return n;
@@ -125,6 +125,25 @@ export class AwsMeter {
       return n;
     }
     return 0;
+  }
+
+  /**
+   * The client as another meter's `attach` sees it: middleware it adds is
+   * skipped for the demo harness's own calls, as this meter's counts are.
+   */
+  skipHarness<C extends StackClient>(client: C): StackClient {
+    const scope = this.scope;
+    return {
+      middlewareStack: {
+        add: (middleware: never, options: never) => {
+          const skipping: Middleware = (next, context) => {
+            const inner = (middleware as unknown as Middleware)(next, context);
+            return (args) => (scope.getStore() === 'harness' ? next(args) : inner(args));
+          };
+          client.middlewareStack.add(skipping as never, options);
+        },
+      },
+    };
   }
 
   reset(): void {

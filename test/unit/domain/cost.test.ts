@@ -26,6 +26,7 @@ describe('Table: UNIT_PRICES', () => {
     expect(UNIT_PRICES.eventBridgeManagementEvent).toBe(0);
     expect(UNIT_PRICES.s3StandardGbMonth).toBe(0.023);
     expect(UNIT_PRICES.dynamoStorageGbMonth).toBe(0.25);
+    expect(UNIT_PRICES.dataTransferOutGb).toBe(0.09);
   });
 });
 
