@@ -34,6 +34,7 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/batches/{batchId}/disputes', roles: VENDOR },
   { method: 'get', path: '/v1/disputes', roles: VENDOR },
   { method: 'get', path: '/v1/disputes/{disputeId}', roles: VENDOR },
+  { method: 'get', path: '/v1/programs/{programId}/disputes', roles: PM_QA },
   // expert adjudication
   { method: 'get', path: '/v1/adjudications', roles: EXPERT },
   { method: 'get', path: '/v1/adjudications/{adjudicationId}', roles: EXPERT },

@@ -389,6 +389,39 @@ export async function listDisputes(deps: Deps, input: z.input<typeof ListDispute
   return { items: await Promise.all(mine.map((a) => view(deps, a))) };
 }
 
+export const ListProgramDisputesInput = z.strictObject({ programId: Identifier });
+
+/** A dispute as a PM or QA lead reads it: the vendor's view plus who disputed, the gold items reviewed and the ledger's reason for the outcome. */
+export interface ProgramDisputeView extends DisputeView {
+  workforceId: string;
+  goldCaseIds: string[];
+  decidedBy?: string;
+  /** The reason of the outcome's ledger event (refused: why; upheld: what was corrected). */
+  ledgerReason?: string;
+}
+
+/** Every dispute of a program, newest first (past-deadline ones expire as they are read). */
+export async function listProgramDisputes(deps: Deps, input: z.input<typeof ListProgramDisputesInput>): Promise<{ items: ProgramDisputeView[] }> {
+  const req = ListProgramDisputesInput.parse(input);
+  const all: AdjudicationRecord[] = [];
+  for (const a of await deps.repo.listAdjudications(req.programId)) if (a.dispute) all.push(await expireIfOverdue(deps, a));
+  all.sort((x, y) => y.createdAt.localeCompare(x.createdAt) || y.adjudicationId.localeCompare(x.adjudicationId));
+  const items = await Promise.all(
+    all.map(async (a) => {
+      const v = await view(deps, a);
+      const outcome = v.status === 'open' ? undefined : await deps.repo.getLedgerEvent(a.programId, `${a.adjudicationId}:${v.status === 'expired' ? 'dispute-expired' : v.status}`);
+      return {
+        ...v,
+        workforceId: a.dispute!.workforceId,
+        goldCaseIds: a.needs.map((n) => n.caseId),
+        ...(a.decidedBy ? { decidedBy: a.decidedBy } : {}),
+        ...(outcome ? { ledgerReason: outcome.reason } : {}),
+      };
+    }),
+  );
+  return { items };
+}
+
 export const GetDisputeInput = z.strictObject({ disputeId: Identifier, workforceId: Identifier.optional() });
 
 /** One dispute: a vendor reads only its own (anything else answers like a missing one). */

@@ -4,7 +4,7 @@
  * dispute with `goldline expert adjudications decide`.
  */
 import type { Command } from 'commander';
-import type { DisputeView } from '../../functions/use-cases/disputes.js';
+import type { DisputeView, ProgramDisputeView } from '../../functions/use-cases/disputes.js';
 import { contextOf } from './context.js';
 import { table } from './format.js';
 import type { GoldlineIo } from './io.js';
@@ -45,6 +45,21 @@ export function registerDisputeCommands(root: Command, io: GoldlineIo): void {
         table(
           ['dispute', 'batch', 'item', 'status', 'opened', 'deadline', 're-score'],
           r.items.map((d) => [d.disputeId, d.batchId, d.alias, d.status, d.openedAt, d.deadline, d.rescore ? `${d.rescore.before} → ${d.rescore.after}` : undefined]),
+        ),
+      );
+    });
+  dispute
+    .command('all')
+    .description("PM, QA: every dispute of the program — who disputed, the gold items reviewed, status and the ledger's reason (--as qa)")
+    .action(async (_o: unknown, cmd: Command) => {
+      const ctx = await contextOf(cmd, io, 'qa');
+      const r = await ctx.api.call<{ items: ProgramDisputeView[] }>('GET', `/v1/programs/${enc(ctx.program())}/disputes`);
+      if (ctx.json) return ctx.printJson(r);
+      if (r.items.length === 0) return io.out('no disputes');
+      io.out(
+        table(
+          ['dispute', 'vendor', 'gold items', 'status', 'decided by', 'reason'],
+          r.items.map((d) => [d.disputeId, d.workforceId, d.goldCaseIds.join(' '), d.status, d.decidedBy, d.ledgerReason ?? d.reason]),
         ),
       );
     });

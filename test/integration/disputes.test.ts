@@ -257,6 +257,11 @@ describe('Disputes: a wrong gold answer, disputed twice, on the embedded stack',
     const second = (await ofType('batch.rescored')).filter((e) => e.type === 'batch.rescored' && e.data.disputeId === disputeId);
     expect(second.map((e) => e.subject).sort()).toEqual([batchA.batchId, batchB.batchId].sort());
     expect(await verdict(batchA.batchId)).not.toBe('rejected');
+
+    // QA reads every dispute with its gold items and the ledger's reason; a vendor may not.
+    const all = await goldline('dispute', 'all', '--as', 'qa');
+    expect(all).toMatch(new RegExp(`${disputeId}\\s+vendor-a\\s+${gold.caseId}\\s+upheld\\s+radiology-team/dr-lead\\s+gold item ${gold.caseId}: "${gold.truth}" corrected to "${gold.wrong}"`));
+    expect((await call(`/v1/programs/${PROGRAM}/disputes`, 'vendor-a')).status).toBe(403);
     await expectProjectionsRebuilt(stack.deps, PROGRAM);
   });
 });

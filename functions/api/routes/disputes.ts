@@ -6,11 +6,11 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { DisputeRequest } from '../../domain/index.js';
-import { getDispute, listDisputes, openDispute } from '../../use-cases/disputes.js';
+import { getDispute, listDisputes, listProgramDisputes, openDispute } from '../../use-cases/disputes.js';
 import type { Deps } from '../../use-cases/ports.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { actorFor, json, workforceOf } from './common.js';
+import { ProgramParams, actorFor, json, workforceOf } from './common.js';
 
 /** Path ids are only bounded here: the use case treats a malformed id like a missing one (same 404). */
 const BatchParams = z.object({ batchId: z.string().min(1).max(256).openapi({ example: 'demo-cxr-r2-vendor-b-2' }) });
@@ -31,6 +31,12 @@ const Dispute = z
     rescore: z.object({ before: z.string(), after: z.string() }).optional(),
   })
   .openapi('Dispute');
+const ProgramDispute = Dispute.extend({
+  workforceId: z.string(),
+  goldCaseIds: z.array(z.string()),
+  decidedBy: z.string().optional(),
+  ledgerReason: z.string().optional(),
+}).openapi('ProgramDispute');
 
 export function registerDisputeRoutes(app: ApiApp, deps: () => Deps): void {
   const tags = ['disputes (vendor)'];
@@ -82,5 +88,20 @@ export function registerDisputeRoutes(app: ApiApp, deps: () => Deps): void {
       responses: { 200: json('The dispute', Dispute), ...problemResponses(400, 401, 403, 404) },
     }),
     async (c) => c.json(await getDispute(deps(), { disputeId: c.req.valid('param').disputeId, workforceId: workforceOf(c) }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/programs/{programId}/disputes',
+      operationId: 'listProgramDisputes',
+      tags: ['qa'],
+      summary: "Every dispute of a program, newest first: who disputed, the gold items reviewed, status and the ledger's reason for the outcome",
+      security: BEARER,
+      middleware: requireRole('pm', 'qa'),
+      request: { params: ProgramParams },
+      responses: { 200: json('Disputes of the program', z.object({ items: z.array(ProgramDispute) }).openapi('ProgramDisputes')), ...problemResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await listProgramDisputes(deps(), c.req.valid('param')), 200),
   );
 }
