@@ -16,7 +16,18 @@
  *    penalty but leaves the accepted labels in place (releases may cite them;
  *    the event names the batch for a QA lead to re-label explicitly).
  */
-import { type BatchScore, type GoldAnswer, type LedgerEventOf, figuresOf, flipOf, internalBatchScore, scoreSubmissionAgainstGold, scoredAgainstOldAnswer } from '../domain/index.js';
+import {
+  type BatchScore,
+  type CarriedGold,
+  type GoldAnswer,
+  type LedgerEventOf,
+  figuresOf,
+  flipOf,
+  internalBatchScore,
+  scoreSubmissionAgainstGold,
+  scoredAgainstOldAnswer,
+  withCarriedEvidence,
+} from '../domain/index.js';
 import type { ProtocolVersion } from '../domain/index.js';
 import { BatchAnswers, batchAnswersObject, loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { batchCharge } from './close-batch.js';
@@ -51,8 +62,13 @@ export async function rewriteBatchAnswer(deps: Deps, batchId: string, corrected:
   if (changed) await deps.objects.putJson(deps.buckets.gold, batchAnswersObject(batchId), stored);
 }
 
-/** The batch's score against its current answers, decided as ScoreSubmission decides it. */
-async function scoreAgain(deps: Deps, batch: BatchRecord, protocol: ProtocolVersion): Promise<BatchScore> {
+/**
+ * The batch's score against its current answers, decided as ScoreSubmission
+ * decides it: an internal team measured only; a vendor's batch by the acceptance
+ * rule, pooled with the same held batches its stored decision pooled (their
+ * current scores), which keep their own decisions.
+ */
+async function scoreAgain(deps: Deps, batch: BatchRecord, protocol: ProtocolVersion, stored: BatchScore): Promise<BatchScore> {
   const key = await loadBatchKey(deps, batch.batchId);
   const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
   const score = scoreSubmissionAgainstGold({
@@ -64,7 +80,16 @@ async function scoreAgain(deps: Deps, batch: BatchRecord, protocol: ProtocolVers
     masks,
     answers: await loadBatchAnswers(deps, batch.batchId),
   });
-  return batch.workforceKind === 'internal' ? internalBatchScore(score) : score;
+  if (batch.workforceKind === 'internal') {
+    const { decision: _own, ...measured } = internalBatchScore(score);
+    return measured;
+  }
+  const carried: CarriedGold[] = [];
+  for (const batchId of stored.decision?.carried ?? []) {
+    const s = await deps.repo.getScore(batchId);
+    if (s) carried.push({ batchId, n: s.goldN, wrong: s.goldN - s.goldCorrect });
+  }
+  return withCarriedEvidence(score, protocol, carried);
 }
 
 type Rescored = LedgerEventOf<'batch.rescored'>['data'];
@@ -91,7 +116,7 @@ export async function rescoreBatch(
   // Scored but not yet settled: its lifecycle settles the verdict it scored; re-run
   // the resolution (resumeDisputes) once it has settled.
   if (recorded?.type !== 'batch.rescored' && !(SETTLED as readonly string[]).includes(batch.status)) return false;
-  const fresh = await scoreAgain(deps, batch, protocol);
+  const fresh = await scoreAgain(deps, batch, protocol, stored);
   let data: Rescored;
   if (recorded?.type === 'batch.rescored') {
     data = recorded.data;
