@@ -217,10 +217,10 @@ export function settlementLine(contract: Contract, decision: SettlementDecision,
     const r = t.rejection;
     if (r.rule === 'withhold-share') {
       penalty = withheldShare(gross, r.basisPoints);
-      penaltyText = `; rejected: ${formatBasisPoints(r.basisPoints)} withheld = ${money(penalty)}`;
+      penaltyText = `; withheld on rejection: ${formatBasisPoints(r.basisPoints)} = ${money(penalty)}`;
     } else {
       penalty = Math.min(gross, decision.items * r.centsPerItem);
-      penaltyText = `; rejected: ${decision.items} × ${money(r.centsPerItem)} withheld = ${money(penalty)}${penalty < decision.items * r.centsPerItem ? ' (capped at the price)' : ''}`;
+      penaltyText = `; withheld on rejection: ${decision.items} × ${money(r.centsPerItem)} = ${money(penalty)}${penalty < decision.items * r.centsPerItem ? ' (capped at the price)' : ''}`;
     }
   }
   const credit = Math.min(owed, gross - penalty);

@@ -25,6 +25,7 @@ import { DEMO_USERS } from '../issuer.js';
 import { type ApiServer, startApiServer } from '../api-server.js';
 import { exportDemoDossier } from './dossier-step.js';
 import { releaseDemoLabels } from './release-step.js';
+import { issueDemoStatements } from './statement-step.js';
 import { type ExpertDesk, type WorkPortal, apiExpertDesk, apiPortal, inProcessPortal, labelBatch, readImageAt } from './simulated-workforce.js';
 
 export interface DemoOptions {
@@ -340,6 +341,8 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
     const released = await releaseDemoLabels(api, { programId: PROGRAM_ID, protocolId, version }, opts.log);
     // And its regulatory dossier (JSON and printable HTML in the exports bucket), as the QA lead exports it.
     if (released) await exportDemoDossier(api, { programId: PROGRAM_ID, releaseId: released.release.releaseId }, opts.log);
+    // Each vendor's statement for the run, issued by the PM and recomputed from the ledger.
+    await issueDemoStatements(api, stack.deps, PROGRAM_ID, opts.log);
     return reports;
   } finally {
     if (!opts.api) await api.close();

@@ -44,7 +44,7 @@ describe('Domain: contracts', () => {
       // 5 items × 7 cents = 35; 25% = 8.75 → 9 cents withheld.
       const line = settlementLine(c, { outcome: 'rejected', items: 5, reworkItems: 0 }, onTime);
       expect(line).toMatchObject({ grossCents: 35, penaltyCents: 9, amountCents: 26 });
-      expect(line.rule).toContain('rejected: 25% withheld = $0.09');
+      expect(line.rule).toBe('rejected: 5 × $0.07 = $0.35; withheld on rejection: 25% = $0.09 → $0.26 (vendor-a.chest-xray@1)');
       expect(withheldShare(1, 5_000)).toBe(1); // half a cent rounds up
       expect(withheldShare(1, 4_999)).toBe(0);
     });
