@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { BatchScore } from '../../../functions/domain/index.js';
 import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
-import { batchKeyObject, goldSetObject } from '../../../functions/use-cases/batch-key.js';
+import { batchKeyObject, goldSetObject, loadBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
 import type { BatchRecord } from '../../../functions/use-cases/ports.js';
-import { failLedgerOnce } from '../../support/scenario.js';
+import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
+import { failLedgerOnce, program } from '../../support/scenario.js';
 import { T0, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
 
 const PROGRAM = 'prog-1';
@@ -125,5 +126,51 @@ describe('Use case: resolveDispute', () => {
     now += 1000;
     const again = await open(deps);
     expect(again).toMatchObject({ disputeId: `${BATCH}-dispute-2`, status: 'open' });
+  });
+});
+
+describe('Use case: resolveDispute retires a gold item', () => {
+  /** A rejected batch of `workforceId` that failed gold-0000 (no round: nothing to re-score). */
+  async function rejectedOn(deps: Awaited<ReturnType<typeof program>>, batchId: string, workforceId: string) {
+    await deps.repo.createBatch({
+      batchId, programId: PROGRAM, round: 1, protocol: 'chest-xray@1', workforceId, workforceKind: 'vendor',
+      itemCount: 1, goldCount: 1, slaHours: 48, status: 'rejected', createdAt: T0,
+    });
+    await deps.repo.putScore(
+      BatchScore.parse({
+        batchId, workforceId, protocol: 'chest-xray@1', goldN: 1, goldCorrect: 0, accuracy: 0, interval: null, kappa: null, verdict: 'rejected', notes: [],
+        items: [{ caseId: 'gold-0000', correct: false, expected: 'normal', got: 'abnormal' }],
+      }),
+    );
+    await deps.objects.putJson(deps.buckets.gold, batchKeyObject(batchId), {
+      batchId, round: 1, protocol: 'chest-xray@1', workforceId, workforceKind: 'vendor', slaHours: 48, createdAt: T0,
+      items: [{ alias: 'goldaaa1', caseId: 'gold-0000', gold: true, imageKey: 'images/gold-0000.dcm' }],
+    });
+    return (await openDispute(deps, { workforceId, batchId, reason: 'the gold answer is wrong here', openedBy: `vendor:${workforceId}` })).disputeId;
+  }
+
+  it('after its second upheld dispute: no later batch draws it, though its case stays in the gold pool flag', async () => {
+    const deps = await program({
+      cases: 40,
+      gold: 3,
+      protocol: { goldRate: 0.3 },
+      workforces: [makeWorkforce('vendor-a'), makeWorkforce('vendor-b'), makeWorkforce('radiology-team', { kind: 'internal', qualifications: ['adjudicator'] })],
+    });
+    const expert = { workforceId: 'radiology-team', expertId: 'dr-lead' };
+    const first = await rejectedOn(deps, 'old-b-1', 'vendor-b');
+    await decideAdjudication(deps, { adjudicationId: first, ...expert, decisions: [{ caseId: 'gold-0000', label: 'abnormal' }] });
+    expect((await deps.repo.listLedger(PROGRAM)).some((e) => e.type === 'gold.retired')).toBe(false);
+    const second = await rejectedOn(deps, 'old-a-1', 'vendor-a');
+    await decideAdjudication(deps, { adjudicationId: second, ...expert, decisions: [{ caseId: 'gold-0000', label: 'normal' }] });
+    const retired = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'gold.retired');
+    expect(retired.map((e) => e.data)).toEqual([{ goldCaseId: 'gold-0000', disputeIds: [first, second], version: 3 }]);
+
+    // Two gold items left, and each vendor batch wants more: every item left is drawn, the retired one never.
+    await dispatchRound(deps, { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm:test' });
+    const dispatched = (await deps.repo.listRoundBatches(PROGRAM, 1)).filter((b) => !b.batchId.startsWith('old-'));
+    expect(dispatched.length).toBeGreaterThan(0);
+    const keys = await Promise.all(dispatched.map((b) => loadBatchKey(deps, b.batchId)));
+    const drawn = new Set(keys.flatMap((k) => k.items.filter((i) => i.gold).map((i) => i.caseId)));
+    expect([...drawn].sort()).toEqual(['gold-0001', 'gold-0002']);
   });
 });
