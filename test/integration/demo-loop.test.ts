@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandomSource } from '../../functions/domain/index.js';
+import { recomputeStatements } from '../../functions/use-cases/statements.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { type RoundReport, formatRound, runDemo } from '../../infra/local/demo/run-demo.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
@@ -101,5 +102,13 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     const ledger = await stack.deps.repo.listLedger(PROGRAM_ID);
     expect(ledger.filter((e) => e.type === 'shares.changed').length).toBeGreaterThanOrEqual(2);
     await expectProjectionsRebuilt(stack.deps, PROGRAM_ID);
+  });
+
+  it("issues each vendor its statement for the run, and the ledger reproduces every one to the cent", async () => {
+    const issued = (await stack.deps.repo.listLedger(PROGRAM_ID)).filter((e) => e.type === 'statement.issued');
+    expect(issued.map((e) => e.subject).sort()).toEqual(['vendor-a', 'vendor-b']);
+    const checks = await recomputeStatements(stack.deps, PROGRAM_ID);
+    expect(checks).toHaveLength(2);
+    for (const c of checks) expect(c).toMatchObject({ hashMatches: true, recomputedMatches: true, recomputedTotalCents: c.storedTotalCents });
   });
 });
