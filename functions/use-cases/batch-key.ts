@@ -7,9 +7,9 @@
  * - `batch-answers/<batchId>.json`: the hidden gold answers — read by scoring only.
  */
 import { z } from 'zod';
-import { BatchItem, GoldAnswer, ImageGrid, readNiftiGrid } from '../domain/index.js';
+import { BatchItem, type Case, GoldAnswer, ImageGrid, readNiftiGrid } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
-import { OpaqueImageKey } from './opaque-images.js';
+import { OpaqueImageKey, opaqueImageKeyOf } from './opaque-images.js';
 import type { Deps } from './ports.js';
 
 export const BatchKeyItem = BatchItem.extend({
@@ -37,6 +37,16 @@ export const BatchKey = z.object({
   note: z.string().optional(),
 });
 export type BatchKey = z.infer<typeof BatchKey>;
+
+/**
+ * A batch key item for an aliased item of case `c`: its image key, the case's
+ * opaque image key where it has one for its current image, and its grid — the
+ * same for a production batch and an exam, so their manifests cannot differ.
+ */
+export function keyItemOf<I extends BatchItem>(item: I, c: Pick<Case, 'imageKey' | 'opaqueImage' | 'grid'>): I & Pick<BatchKeyItem, 'imageKey' | 'opaqueImageKey' | 'grid'> {
+  const opaqueImageKey = opaqueImageKeyOf(c);
+  return { ...item, imageKey: c.imageKey, ...(opaqueImageKey ? { opaqueImageKey } : {}), ...(c.grid ? { grid: c.grid } : {}) };
+}
 
 /** The aliases of a batch and what validation checks per alias (the image grid). */
 export const BatchAliases = z.object({

@@ -40,11 +40,10 @@ import {
   type PlanControls,
 } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
-import { type DispatchedBatchKey, goldSetObject, loadBatchKey, storeBatchKey } from './batch-key.js';
+import { type DispatchedBatchKey, goldSetObject, keyItemOf, loadBatchKey, storeBatchKey } from './batch-key.js';
 import { batchExecutionInput } from './dispatch-round.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
-import { opaqueImageKeyOf } from './opaque-images.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { parse } from './work-queries.js';
@@ -202,12 +201,7 @@ export async function startExam(deps: Deps, input: z.input<typeof StartExamInput
     workforceKind: w.kind,
     slaHours: w.slaHours,
     createdAt: now,
-    items: items.map((i) => {
-      const c = byId.get(i.caseId)!;
-      // The same key item as a production batch's (plan-round.ts): the opaque image key where the case has one.
-      const opaqueImageKey = opaqueImageKeyOf(c);
-      return { ...i, imageKey: c.imageKey, ...(opaqueImageKey ? { opaqueImageKey } : {}), ...(c.grid ? { grid: c.grid } : {}) };
-    }),
+    items: items.map((i) => keyItemOf(i, byId.get(i.caseId)!)),
     answers: Object.fromEntries(chosen.map((id) => [id, answers[id].label])),
     ...(note ? { note } : {}),
   };
@@ -361,44 +355,25 @@ export async function examStatus(deps: Deps, input: z.input<typeof ExamStatusInp
  *
  * @example await waiveQualification(deps, { programId: 'demo-cxr', workforceId: 'radiology-team', protocol: 'chest-xray@2', reason: 'writes the gold', actor: 'pm:alice' })
  */
-export async function waiveQualification(deps: Deps, input: z.input<typeof WaiveInput>): Promise<QualificationRow> {
-  const req = parse(WaiveInput, input);
-  const { current, ledger, workforce } = await loadContext(deps, req.programId, req.protocol, req.workforceId);
-  if (current.openExam) throw new ConflictError(`${req.workforceId} has an open exam (${current.openExam.batchId}): wait for its decision`);
-  if (!current.qualified) {
-    await record(deps, {
-      eventId: `${req.programId}:${req.protocol}:${req.workforceId}:waived:${ledger.length}`,
-      programId: req.programId,
-      type: 'qualification.waived',
-      actor: req.actor,
-      protocol: req.protocol,
-      subject: req.workforceId,
-      reason: req.reason,
-      data: { workforceId: req.workforceId },
-    });
-  }
-  const row = (await examStatus(deps, { programId: req.programId, protocol: req.protocol, workforceId: workforce.workforceId })).items[0];
-  return row;
-}
+export const waiveQualification = (deps: Deps, input: z.input<typeof WaiveInput>): Promise<QualificationRow> => changeQualification(deps, input, 'waived');
 
 /**
  * A PM revokes a workforce's qualification, with a reason (`qualification.revoked`,
  * cause `pm`): no production work on the version until an exam or a waiver.
+ * Revoking an unqualified workforce records nothing.
  */
-export async function revokeQualification(deps: Deps, input: z.input<typeof WaiveInput>): Promise<QualificationRow> {
+export const revokeQualification = (deps: Deps, input: z.input<typeof WaiveInput>): Promise<QualificationRow> => changeQualification(deps, input, 'revoked');
+
+async function changeQualification(deps: Deps, input: z.input<typeof WaiveInput>, to: 'waived' | 'revoked'): Promise<QualificationRow> {
   const req = parse(WaiveInput, input);
   const { current, ledger } = await loadContext(deps, req.programId, req.protocol, req.workforceId);
-  if (current.qualified) {
-    await record(deps, {
-      eventId: `${req.programId}:${req.protocol}:${req.workforceId}:revoked:${ledger.length}`,
-      programId: req.programId,
-      type: 'qualification.revoked',
-      actor: req.actor,
-      protocol: req.protocol,
-      subject: req.workforceId,
-      reason: req.reason,
-      data: { workforceId: req.workforceId, cause: 'pm' },
-    });
-  }
-  return (await examStatus(deps, { programId: req.programId, protocol: req.protocol, workforceId: req.workforceId })).items[0];
+  if (to === 'waived' && current.openExam) throw new ConflictError(`${req.workforceId} has an open exam (${current.openExam.batchId}): wait for its decision`);
+  const status = async () => (await examStatus(deps, { programId: req.programId, protocol: req.protocol, workforceId: req.workforceId })).items[0];
+  if (current.qualified !== (to === 'revoked')) return status();
+  const base = { programId: req.programId, actor: req.actor, protocol: req.protocol, subject: req.workforceId, reason: req.reason };
+  // The ledger length pins the id to this change: a retry after a crash records it once.
+  const eventId = `${req.programId}:${req.protocol}:${req.workforceId}:${to}:${ledger.length}`;
+  if (to === 'waived') await record(deps, { ...base, eventId, type: 'qualification.waived', data: { workforceId: req.workforceId } });
+  else await record(deps, { ...base, eventId, type: 'qualification.revoked', data: { workforceId: req.workforceId, cause: 'pm' } });
+  return status();
 }

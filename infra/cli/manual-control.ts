@@ -25,31 +25,27 @@ export function registerManualControlCommands(workforce: Command, io: GoldlineIo
       ? `workforce ${r.workforceId}: cap already ${r.cap === null ? 'none' : r.cap} (nothing recorded)`
       : `workforce ${r.workforceId}: share cap ${r.from === null ? 'none' : r.from} → ${r.cap === null ? 'none' : r.cap}`;
 
-  workforce
-    .command('cap <workforceId> <cap>')
-    .description("cap the vendor's share of the vendor pool from the next round on (e.g. 0.2: at most 20% of the vendor cases)")
-    .requiredOption('--reason <text>', 'why (kept in the ledger)')
-    .action(async (workforceId: string, cap: string, o: { reason: string }, cmd: Command) => {
-      const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ workforceId: string; cap: number | null; from: number | null; changed: boolean }>('PUT', capPath(ctx.program(), workforceId), {
-        body: { cap: shareOption(cap), reason: o.reason },
+  for (const [usage, description] of [
+    ['cap <workforceId> <cap>', "cap the vendor's share of the vendor pool from the next round on (e.g. 0.2: at most 20% of the vendor cases)"],
+    ['uncap <workforceId>', "remove the vendor's share cap"],
+  ] as const) {
+    workforce
+      .command(usage)
+      .description(description)
+      .requiredOption('--reason <text>', 'why (kept in the ledger)')
+      .action(async (workforceId: string, ...rest: unknown[]) => {
+        // commander passes <cap> only to `cap`: the options object and the command come last.
+        const cmd = rest.at(-1) as Command;
+        const o = rest.at(-2) as { reason: string };
+        const cap = usage.startsWith('cap ') ? shareOption(rest[0] as string) : null;
+        const ctx = await contextOf(cmd, io, PM);
+        const r = await ctx.api.call<{ workforceId: string; cap: number | null; from: number | null; changed: boolean }>('PUT', capPath(ctx.program(), workforceId), {
+          body: { cap, reason: o.reason },
+        });
+        if (ctx.json) return ctx.printJson(r);
+        io.out(say(r));
       });
-      if (ctx.json) return ctx.printJson(r);
-      io.out(say(r));
-    });
-
-  workforce
-    .command('uncap <workforceId>')
-    .description("remove the vendor's share cap")
-    .requiredOption('--reason <text>', 'why (kept in the ledger)')
-    .action(async (workforceId: string, o: { reason: string }, cmd: Command) => {
-      const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ workforceId: string; cap: number | null; from: number | null; changed: boolean }>('PUT', capPath(ctx.program(), workforceId), {
-        body: { cap: null, reason: o.reason },
-      });
-      if (ctx.json) return ctx.printJson(r);
-      io.out(say(r));
-    });
+  }
 
   workforce
     .command('move <from> <to>')

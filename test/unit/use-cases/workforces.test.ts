@@ -76,6 +76,16 @@ describe('Use case: changeWorkforce', () => {
     ]);
   });
 
+  it("records the PM's reason with a pause, and refuses a patch that names only a reason", async () => {
+    const deps = makeFakeDeps();
+    await seed(deps);
+    await changeWorkforce(deps, { programId: 'prog-1', workforceId: 'vendor-a', patch: { status: 'paused', reason: 'audit of its annotators' }, actor: 'pm:alice' });
+    expect((await deps.repo.listLedger('prog-1')).map((e) => [e.type, e.reason])).toEqual([
+      ['workforce.paused', 'paused by a PM: no new work until resumed: audit of its annotators'],
+    ]);
+    await expect(changeWorkforce(deps, { programId: 'prog-1', workforceId: 'vendor-a', patch: { reason: 'why not' }, actor: 'pm:alice' })).rejects.toThrow(/name at least one of/);
+  });
+
   it('leaves the workforce unchanged when its ledger event cannot be written', async () => {
     // Arrange
     const deps = makeFakeDeps();
