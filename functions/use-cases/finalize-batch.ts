@@ -36,11 +36,16 @@ export async function finalizeCarried(deps: Deps, batchId: string, decidedWith: 
     const b = await deps.repo.getBatch(id);
     if (!b) continue;
     if ((await decidedCarried(deps, b))?.data.decidedWith !== decidedWith) continue;
-    const recorded = await deps.repo.getLedgerEvent(b.programId, `${id}:labels`);
-    if (recorded?.type !== 'labels.recorded' || !(await finalizeApplied(deps, b, recorded))) await finalizeOne(deps, id);
+    await finalizeUnlessDone(deps, b);
     done.push(id);
   }
   return done;
+}
+
+/** Finalizes a settled batch unless its finalize already completed (its labels event and every write after it). */
+export async function finalizeUnlessDone(deps: Deps, b: Pick<BatchRecord, 'batchId' | 'programId'>): Promise<void> {
+  const recorded = await deps.repo.getLedgerEvent(b.programId, `${b.batchId}:labels`);
+  if (recorded?.type !== 'labels.recorded' || !(await finalizeApplied(deps, b, recorded))) await finalizeOne(deps, b.batchId);
 }
 
 async function finalizeOne(deps: Deps, batchId: string): Promise<{ labels: number; status: string }> {

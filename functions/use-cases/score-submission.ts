@@ -2,21 +2,23 @@
  * Score a submission against its hidden gold — primary course:
  * 1. Load the batch, protocol, batch key, gold answers and the accepted submission.
  * 2. Score the gold items (accuracy with Wilson interval, κ) and decide the
- *    batch by the protocol's acceptance rule: a vendor's batch pools the gold
- *    of its held (inconclusive) batches of the same protocol version — the SPRT
- *    carried into this batch — and the decision settles them too.
+ *    batch by the protocol's acceptance rule. The vendor's first batch of a
+ *    round (by batch id, same protocol version) pools the gold of its held
+ *    (inconclusive) batches of earlier rounds — the SPRT carried into this
+ *    batch — and the decision settles them too. Its other batches of the round
+ *    run at the same time and decide on their own gold, so no held batch is
+ *    ever counted in two decisions.
  * 3. Append `batch.scored` with the decision (deterministic id: once per batch;
  *    the commit point), then store the score. A retry finds the stored score,
  *    or takes the decision from the event (never decides again on a pool that
  *    may have moved meanwhile).
  */
-import { type BatchScore, examBatchScore, internalBatchScore, scoreSubmissionAgainstGold, withCarriedEvidence } from '../domain/index.js';
+import { type BatchScore, examBatchScore, internalBatchScore, withCarriedEvidence } from '../domain/index.js';
 import type { CarriedGold } from '../domain/index.js';
-import { loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { carriedEventId } from './settle-batch.js';
-import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
+import { loadBatchProtocol, scoreAcceptedSubmission } from './submission-file.js';
 
 export async function scoreSubmission(
   deps: Deps,
@@ -27,18 +29,7 @@ export async function scoreSubmission(
   const stored = await deps.repo.getScore(batch.batchId);
   let score = stored;
   if (!score) {
-    const key = await loadBatchKey(deps, batch.batchId);
-    const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
-    score = scoreSubmissionAgainstGold({
-      batchId: batch.batchId,
-      workforceId: batch.workforceId,
-      protocol,
-      items: key.items,
-      lines: new Map(labels.map((l) => [l.alias, l])),
-      masks,
-      // The only step that reads the hidden answers.
-      answers: await loadBatchAnswers(deps, batch.batchId),
-    });
+    score = await scoreAcceptedSubmission(deps, batch, protocol);
     const scored = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:scored`);
     if (scored?.type === 'batch.scored' && scored.data.decision) {
       // The decision committed before a crash stands.
@@ -52,7 +43,7 @@ export async function scoreSubmission(
       const { decision: _own, ...measured } = internalBatchScore(score);
       score = measured;
     } else {
-      score = withCarriedEvidence(score, protocol, await heldGold(deps, batch));
+      score = withCarriedEvidence(score, protocol, (await carriesHeld(deps, batch)) ? await heldGold(deps, batch) : []);
     }
   }
   await record(deps, {
@@ -77,20 +68,35 @@ export async function scoreSubmission(
   return { verdict: score.verdict, goldN: score.goldN, accuracy: score.accuracy };
 }
 
+/** Whether this is the vendor's first batch of its round for its protocol version: the one its held batches are carried into. */
+async function carriesHeld(deps: Deps, batch: BatchRecord): Promise<boolean> {
+  const mine = (await deps.repo.listRoundBatches(batch.programId, batch.round))
+    .filter((b) => b.workforceId === batch.workforceId && b.protocol === batch.protocol)
+    .map((b) => b.batchId)
+    .sort();
+  return (mine[0] ?? batch.batchId) === batch.batchId;
+}
+
 /**
  * The vendor's held batches of this program and protocol version that no
- * decision has settled yet, oldest first, with their own gold figures: the
- * evidence the SPRT carries into this batch. Reads every batch of the vendor
+ * decision has settled yet, oldest first (of rounds before `opts.before`, if given):
+ * the evidence the SPRT carries into a batch. Reads every batch of the vendor
  * (a page at a time): a held batch can be older than batches decided since.
  */
-export async function heldBatches(deps: Deps, batch: Pick<BatchRecord, 'batchId' | 'programId' | 'protocol' | 'workforceId'>): Promise<BatchRecord[]> {
+export async function heldBatches(
+  deps: Deps,
+  batch: Pick<BatchRecord, 'programId' | 'protocol' | 'workforceId'> & { batchId?: string },
+  opts: { before?: number } = {},
+): Promise<BatchRecord[]> {
   const held: BatchRecord[] = [];
   let after: Parameters<Deps['repo']['listWorkforceBatches']>[1]['after'];
   do {
     const page = await deps.repo.listWorkforceBatches(batch.workforceId, { limit: 100, ...(after ? { after } : {}) });
     for (const b of page.items) {
       if (b.batchId === batch.batchId || b.programId !== batch.programId || b.protocol !== batch.protocol || b.status !== 'inconclusive') continue;
-      if (await deps.repo.getLedgerEvent(b.programId, carriedEventId(b.batchId))) continue; // settled, status not yet moved
+      if (opts.before !== undefined && b.round >= opts.before) continue;
+      // Settled by a decision whose status move is still to come (a crash in between): not held any more.
+      if (await deps.repo.getLedgerEvent(b.programId, carriedEventId(b.batchId))) continue;
       held.push(b);
     }
     after = page.next;
@@ -100,7 +106,7 @@ export async function heldBatches(deps: Deps, batch: Pick<BatchRecord, 'batchId'
 
 async function heldGold(deps: Deps, batch: BatchRecord): Promise<CarriedGold[]> {
   const out: CarriedGold[] = [];
-  for (const b of await heldBatches(deps, batch)) {
+  for (const b of await heldBatches(deps, batch, { before: batch.round })) {
     const s = await deps.repo.getScore(b.batchId);
     if (s) out.push({ batchId: b.batchId, n: s.goldN, wrong: s.goldN - s.goldCorrect });
   }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { storeBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
+import { decideHeldBatches } from '../../../functions/use-cases/held-batches.js';
 import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
 import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
 import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
@@ -20,7 +21,7 @@ const REAL = 4;
  * A vendor-a batch of `gold` gold items (`wrong` of them answered wrong) and 4
  * real cases, dispatched, uploaded and ingested: ready to score.
  */
-async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: number): Promise<string> {
+async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: number, round = n): Promise<string> {
   const batchId = `batch-000${n}`;
   const items = [
     ...Array.from({ length: REAL }, (_, i) => ({ caseId: `case-${n}-${i}`, gold: false })),
@@ -28,12 +29,12 @@ async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: nu
   ].map((x, i) => ({ ...x, alias: `b${n}alias${String(i).padStart(4, '0')}`, imageKey: `images/${x.caseId}.dcm` }));
   await deps.repo.putCases(P, items.map((i) => ({ ...makeCase(i.caseId), goldPool: i.gold })));
   await deps.repo.createBatch({
-    batchId, programId: P, round: n, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
+    batchId, programId: P, round, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
     itemCount: items.length, goldCount: gold, slaHours: 48, status: 'awaiting-submission', createdAt: T0, taskToken: `token-${n}`,
   });
   await deps.repo.assignCases(P, items.filter((i) => !i.gold).map((i) => i.caseId), batchId);
   const answers = Object.fromEntries(items.filter((i) => i.gold).map((i) => [i.caseId, 'normal']));
-  await storeBatchKey(deps, { batchId, round: n, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items, answers });
+  await storeBatchKey(deps, { batchId, round, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items, answers });
   const goldAliases = new Set(items.filter((i) => i.gold).slice(0, wrong).map((i) => i.alias));
   const file = new TextEncoder().encode(
     `${items.map((i) => JSON.stringify({ alias: i.alias, label: goldAliases.has(i.alias) ? 'abnormal' : 'normal', annotator: 'reader-07' })).join('\n')}\n`,
@@ -114,6 +115,22 @@ describe('Use case: three-way decisions, carried batches', () => {
     }
   });
 
+  it('carries held batches only into the first batch of the next round, so batches decided at once never share evidence', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const first = await submittedBatch(deps, 2, 12, 0, 2);
+    const second = await submittedBatch(deps, 3, 12, 0, 2);
+
+    // Scored in either order, the second batch of round 2 decides on its own 12 gold items.
+    expect(await lifecycle(deps, second)).toBe('inconclusive');
+    expect(await lifecycle(deps, first)).toBe('accepted');
+
+    expect((await deps.repo.getScore(second))?.decision).toMatchObject({ evidence: { n: 12, batches: 1 }, carried: [] });
+    expect((await deps.repo.getScore(first))?.decision).toMatchObject({ evidence: { n: 18, batches: 2 }, carried: [b1] });
+    expect([await statusOf(deps, b1), await statusOf(deps, second)]).toEqual(['accepted', 'inconclusive']);
+  });
+
   it('settles a held batch once when its deciding batch is resumed after a crash between its decision event and the carried settlement', async () => {
     const deps = await setup();
     const b1 = await submittedBatch(deps, 1, 6, 0);
@@ -185,5 +202,39 @@ describe('Use case: three-way decisions, carried batches', () => {
 
     expect(r.verdict).toBe('accepted');
     expect((await deps.repo.getScore(b2))?.decision).toMatchObject({ evidence: { n: 18, batches: 2 }, carried: [b1] });
+  });
+
+  it('decides held batches no further batch will decide by the SPRT truncation rule, once, when a PM asks (re-run after a crash: the same decision)', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    const b2 = await submittedBatch(deps, 2, 6, 0);
+    await lifecycle(deps, b1);
+    // b2 pools b1 (12 of 12 right) and is still inconclusive: both held.
+    expect(await lifecycle(deps, b2)).toBe('inconclusive');
+    const held = [b1, b2];
+    const append = deps.repo.appendLedger.bind(deps.repo);
+    let carried = 0;
+    deps.repo.appendLedger = async (e) => {
+      if (e.eventId.endsWith(':carried') && ++carried === 2) throw new Error('process killed');
+      return append(e);
+    };
+    await expect(decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' })).rejects.toThrow('process killed');
+    deps.repo.appendLedger = append;
+
+    const r = await decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' });
+    const again = await decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' });
+
+    expect(r.decision).toBe('accepted');
+    expect(r.batches).toEqual(held);
+    expect(r.reason).toMatch(/^accepted without further gold: 0 wrong of \d+ gold items over \d held batch/);
+    expect(again).toEqual({ decision: 'none', batches: [], reason: `vendor-a has no held batch of chest-xray@1` });
+    const ledger = await ledgerOf(deps);
+    for (const id of held) {
+      expect(ledger.filter((e) => e.eventId === `${id}:carried`)).toHaveLength(1);
+      expect(ledger.find((e) => e.eventId === `${id}:carried`)).toMatchObject({ data: { decision: { rule: 'sprt-forced' }, decidedWith: `forced:${P}:vendor-a:${held.at(-1)}` } });
+      expect(await statusOf(deps, id)).toBe('accepted');
+    }
+    expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
+    expect(await casesOf(deps, 2)).toEqual(Array.from({ length: REAL }, () => ['labelled', b2]));
   });
 });
