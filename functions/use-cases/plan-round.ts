@@ -38,11 +38,10 @@ import {
   caseCapacity,
   chunkSha256,
 } from '../domain/index.js';
-import { type DispatchedBatchKey, goldSetObject } from './batch-key.js';
+import { type DispatchedBatchKey, goldSetObject, keyItemOf } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { planControls } from './exams.js';
 import { record } from './ledger.js';
-import { opaqueImageKeyOf } from './opaque-images.js';
 import type { Deps, RoundRecord } from './ports.js';
 import { loadRoundChunk, type RoundChunk, type StoredRoundChunk, storeRoundChunk } from './round-chunk-store.js';
 import { recordProtocolRegistered } from './setup-program.js';
@@ -355,9 +354,7 @@ export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, lim
           slaHours: w.slaHours,
           createdAt: now,
           items: mixed.items.map((i) => {
-            const c = byId.get(i.caseId) ?? pageCases.get(i.caseId) ?? imageOfGold.get(i.caseId)!;
-            const opaqueImageKey = opaqueImageKeyOf(c);
-            return { ...i, imageKey: c.imageKey, ...(opaqueImageKey ? { opaqueImageKey } : {}), ...(c.grid ? { grid: c.grid } : {}) };
+            return keyItemOf(i, byId.get(i.caseId) ?? pageCases.get(i.caseId) ?? imageOfGold.get(i.caseId)!);
           }),
           answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
           ...(mixed.note ? { note: mixed.note } : {}),
