@@ -20,6 +20,7 @@ import {
   type Case,
   type CaseAssignment,
   type LedgerEvent,
+  type LedgerFrontier,
   ProtocolVersion,
   type QuarantineRelease,
   Scorecard,
@@ -515,7 +516,7 @@ export class DynamoRepository implements Repository {
     return this.ledger.list(programId);
   }
 
-  listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }) {
+  listLedgerPage(programId: string, page: { after?: LedgerFrontier; limit: number }) {
     return this.ledger.page(programId, page);
   }
 

@@ -19,6 +19,7 @@ export * from './item-size.js';
 export * from './ledger-chain.js';
 export * from './ledger-query.js';
 export * from './model/index.js';
+export * from './ledger-merge.js';
 export * from './key-rates.js';
 export * from './key-shards.js';
 export * from './key-shards.js';

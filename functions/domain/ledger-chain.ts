@@ -11,6 +11,12 @@
  * no transactions, a crash between the two writes makes a retry append the same
  * eventId again at a later seq: readers keep the first occurrence, and verify
  * reports later copies as benign duplicates, never as tampering.
+ *
+ * A program's ledger is several chains (issue 14: no partition key takes every
+ * append): shard chains `00`…`07`, each numbered and hash-linked on its own, whose
+ * events carry `shard` and `ord` (their time order), and — for a ledger written
+ * before the shards — the legacy chain (events without `shard`). How they merge
+ * into one time order is in ledger-merge.ts; verify checks every chain.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -19,12 +25,31 @@ import type { LedgerEvent } from './model/index.js';
 /** The `prevHash` of the first event of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** A stored ledger event: the event, its place in the program's chain, and its hash. */
-export type ChainedLedgerEvent = LedgerEvent & { seq: number; prevHash: string; hash: string };
+/**
+ * A stored ledger event: the event, its place in its chain (`seq`, and for a
+ * sharded ledger the `shard` and the time-order key `ord`), and its hash.
+ */
+export type ChainedLedgerEvent = LedgerEvent & { seq: number; prevHash: string; hash: string; shard?: number; ord?: number };
 
-/** A position of the chain (the head of a release, say): event `seq` had hash `hash`. */
-export const ChainAnchor = z.strictObject({ seq: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/) });
+/** The chain of the legacy single-partition ledger (events without `shard`). */
+export const LEGACY_CHAIN = 'legacy';
+const Hash = z.string().regex(/^[0-9a-f]{64}$/);
+/** One chain's head: its event `seq` had hash `hash`. */
+export const ChainHead = z.strictObject({ chain: z.string().min(1), seq: z.number().int().positive(), hash: Hash });
+export type ChainHead = z.infer<typeof ChainHead>;
+
+/**
+ * A position of the ledger (the head of a release, say). A single-chain ledger's:
+ * event `seq` had hash `hash`. A sharded ledger's: `heads`, each chain's last event
+ * and its hash; `seq` is then the number of events and `hash` the SHA-256 of the
+ * heads' canonical JSON (one line to print; the heads are what verify checks).
+ */
+export const ChainAnchor = z.strictObject({ seq: z.number().int().positive(), hash: Hash, heads: z.array(ChainHead).optional() });
 export type ChainAnchor = z.infer<typeof ChainAnchor>;
+
+/** The chain an event is stored in: its shard's label, or the legacy chain. */
+export const chainOf = (e: { shard?: unknown }): string =>
+  typeof e.shard === 'number' ? String(e.shard).padStart(2, '0') : LEGACY_CHAIN;
 
 /**
  * JSON with object keys sorted at every level, so equal content hashes equally
@@ -54,12 +79,13 @@ export function chainHash(stored: Readonly<Record<string, unknown>>): string {
 }
 
 /**
- * The event as it is stored at `seq` after `prevHash`: a plain-JSON copy (what
- * the store gives back) with its chain fields and hash.
+ * The event as it is stored at `seq` after `prevHash` (in shard `place.shard` with
+ * time-order key `place.ord`, for a sharded ledger): a plain-JSON copy (what the
+ * store gives back) with its chain fields and hash, which covers `shard` and `ord` too.
  */
-export function chainEvent(e: LedgerEvent, seq: number, prevHash: string): ChainedLedgerEvent {
+export function chainEvent(e: LedgerEvent, seq: number, prevHash: string, place?: { shard: number; ord: number }): ChainedLedgerEvent {
   const plain = JSON.parse(JSON.stringify(e)) as LedgerEvent;
-  const body = { ...plain, seq, prevHash };
+  const body = { ...plain, seq, prevHash, ...(place ? { shard: place.shard, ord: place.ord } : {}) };
   return { ...body, hash: chainHash(body) } as ChainedLedgerEvent;
 }
 
@@ -73,8 +99,10 @@ export function firstOccurrences<T extends { eventId: string }>(events: readonly
   });
 }
 
-/** An event item as read from the store: its sort key's sequence number and its attributes, unparsed. */
+/** An event item as read from the store: its chain, its sort key's sequence number and its attributes, unparsed. */
 export interface RawChainItem {
+  /** The chain the item's partition key names (a shard label); absent or `legacy` for the single-partition ledger. */
+  chain?: string;
   /** The sequence number in the item's sort key (`SEQ#000000000042` → 42). */
   keySeq: number;
   body: Record<string, unknown>;
@@ -82,6 +110,7 @@ export interface RawChainItem {
 
 /** A key item as read from the store: which seq the eventId was appended at, and with what hash. */
 export interface RawKeyItem {
+  chain?: string;
   eventId: string;
   body: Record<string, unknown>;
 }
@@ -89,6 +118,8 @@ export interface RawKeyItem {
 export type ChainProblemKind = 'altered' | 'missing' | 'reordered' | 'duplicate' | 'anchor-mismatch';
 
 export interface ChainProblem {
+  /** The chain (shard label) of a sharded ledger; absent for the single chain. */
+  chain?: string;
   seq: number;
   eventId: string;
   type: string;
@@ -101,7 +132,8 @@ export interface ChainVerdict {
   ok: boolean;
   /** Events in the chain (each stored item counts once, duplicates included). */
   events: number;
-  head: { seq: number; hash: string };
+  /** The single chain's last event; for a sharded ledger, the anchor of every chain's head (`heads`). */
+  head: { seq: number; hash: string; heads?: ChainHead[] };
   problems: ChainProblem[];
 }
 
@@ -115,10 +147,9 @@ const StoredFields = z.object({
 const KeyFields = z.object({ seq: z.number().int().positive(), hash: z.string() });
 
 const str = (v: unknown, fallback: string): string => (typeof v === 'string' && v !== '' ? v : fallback);
-const name = (seq: number, eventId: string, type: string) => `event #${seq} (${eventId}, ${type})`;
 /** The event's content without its chain fields and time, to tell a benign re-append from a conflicting one. */
 const content = (b: Record<string, unknown>): string => {
-  const { seq: _s, prevHash: _p, hash: _h, at: _a, ...rest } = b;
+  const { seq: _s, prevHash: _p, hash: _h, at: _a, ord: _o, ...rest } = b;
   return canonicalJson(rest);
 };
 
@@ -138,6 +169,69 @@ const content = (b: Record<string, unknown>): string => {
  * @example verifyLedgerChain(items, keys, [release.ledgerHead]).problems.map((p) => p.message)
  */
 export function verifyLedgerChain(items: readonly RawChainItem[], keys: readonly RawKeyItem[], anchors: readonly ChainAnchor[] = []): ChainVerdict {
+  const label = (c: string | undefined) => c ?? LEGACY_CHAIN;
+  const chains = [...new Set([...items.map((i) => label(i.chain)), ...keys.map((k) => label(k.chain))])].sort();
+  const sharded = chains.some((c) => c !== LEGACY_CHAIN);
+  const problems: ChainProblem[] = [];
+  const heads: ChainHead[] = [];
+  const byChain = new Map<string, Map<number, string>>();
+  let events = 0;
+  for (const c of chains) {
+    const v = verifyOneChain(
+      items.filter((i) => label(i.chain) === c),
+      keys.filter((k) => label(k.chain) === c),
+      sharded ? c : undefined,
+    );
+    problems.push(...v.problems);
+    byChain.set(c, v.hashes);
+    events += v.events;
+    if (v.head.seq > 0) heads.push({ chain: c, ...v.head });
+  }
+  for (const a of anchors) problems.push(...checkAnchor(a, byChain));
+  problems.sort((x, y) => (x.chain ?? '').localeCompare(y.chain ?? '') || x.seq - y.seq);
+  const single = heads.length === 1 && heads[0].chain === LEGACY_CHAIN;
+  return {
+    ok: problems.every((p) => p.kind === 'duplicate'),
+    events,
+    head: heads.length === 0 ? { seq: 0, hash: GENESIS_HASH } : single ? { seq: heads[0].seq, hash: heads[0].hash } : anchorOfHeads(heads, events),
+    problems,
+  };
+}
+
+/** A sharded ledger's anchor: the chains' heads, the event count, the heads' digest. */
+export function anchorOfHeads(heads: readonly ChainHead[], events: number): ChainAnchor & { heads: ChainHead[] } {
+  const sorted = [...heads].sort((a, b) => a.chain.localeCompare(b.chain));
+  return { seq: Math.max(1, events), hash: createHash('sha256').update(canonicalJson(sorted)).digest('hex'), heads: sorted };
+}
+
+/** An anchor still holds when every head it names is in its chain with that hash (a single-chain anchor: in the legacy chain). */
+function checkAnchor(a: ChainAnchor, byChain: ReadonlyMap<string, ReadonlyMap<number, string>>): ChainProblem[] {
+  const heads = a.heads ?? [{ chain: LEGACY_CHAIN, seq: a.seq, hash: a.hash }];
+  const out: ChainProblem[] = [];
+  for (const h of heads) {
+    const at = byChain.get(h.chain)?.get(h.seq);
+    if (at?.split('|')[0] === h.hash) continue;
+    const [, eventId = '?', type = '?'] = at?.split('|') ?? [];
+    const where = a.heads ? `event #${h.seq} of shard ${h.chain}` : `event #${h.seq}`;
+    out.push({
+      ...(a.heads ? { chain: h.chain } : {}),
+      seq: h.seq,
+      eventId,
+      type,
+      kind: 'anchor-mismatch',
+      message: `${where} (${eventId}, ${type}) ${at ? 'has another hash than' : 'is gone from'} the chain recorded at ${h.hash.slice(0, 12)}…: the ledger was changed after that point was anchored`,
+    });
+  }
+  return out;
+}
+
+/**
+ * One chain's check (see verifyLedgerChain); `chain` names the shard in messages
+ * (undefined for a single-chain ledger). Returns its problems, its event count, its
+ * head and each seq's `hash|eventId|type` (for the anchors).
+ */
+function verifyOneChain(items: readonly RawChainItem[], keys: readonly RawKeyItem[], chain: string | undefined) {
+  const name = (seq: number, eventId: string, type: string) => `event #${seq}${chain ? ` of shard ${chain}` : ''} (${eventId}, ${type})`;
   const problems: ChainProblem[] = [];
   const bySeq = new Map<number, { eventId: string; type: string; hash: string; body: Record<string, unknown> }>();
   const firstSeqOf = new Map<string, number>();
@@ -173,6 +267,9 @@ export function verifyLedgerChain(items: readonly RawChainItem[], keys: readonly
     const f = fields.data;
     if (f.seq !== seq) {
       problems.push({ seq, eventId, type, kind: 'reordered', message: `${name(seq, eventId, type)} is stored at #${seq} but was appended as #${f.seq}: it was moved` });
+    }
+    if (chain && b.shard !== Number(chain)) {
+      problems.push({ seq, eventId, type, kind: 'reordered', message: `${name(seq, eventId, type)} was appended to shard ${String(b.shard ?? '?')}: it was moved` });
     }
     if (chainHash(b) !== f.hash) {
       problems.push({ seq, eventId, type, kind: 'altered', message: `${name(seq, eventId, type)} was altered: its content no longer matches its hash` });
@@ -241,24 +338,10 @@ export function verifyLedgerChain(items: readonly RawChainItem[], keys: readonly
     }
   }
 
-  for (const a of anchors) {
-    const at = bySeq.get(a.seq);
-    if (!at || at.hash !== a.hash) {
-      problems.push({
-        seq: a.seq,
-        eventId: at?.eventId ?? '?',
-        type: at?.type ?? '?',
-        kind: 'anchor-mismatch',
-        message: `${name(a.seq, at?.eventId ?? '?', at?.type ?? '?')} ${at ? 'has another hash than' : 'is gone from'} the chain recorded at ${a.hash.slice(0, 12)}…: the ledger was changed after that point was anchored`,
-      });
-    }
-  }
-
-  problems.sort((x, y) => x.seq - y.seq);
   return {
-    ok: problems.every((p) => p.kind === 'duplicate'),
+    problems: chain ? problems.map((p) => ({ chain, ...p })) : problems,
     events: items.length,
     head: previous ? { seq: previous.seq, hash: previous.hash } : { seq: 0, hash: GENESIS_HASH },
-    problems,
+    hashes: new Map([...bySeq.entries()].map(([seq, e]) => [seq, `${e.hash}|${e.eventId}|${e.type}`])),
   };
 }

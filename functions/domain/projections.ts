@@ -12,6 +12,7 @@
  * eventId counts once (the first occurrence), and events are folded in ledger
  * order (`seq` where the events carry it).
  */
+import { type LedgerFrontier, type Placed, compareLedgerOrder, withinFrontier } from './ledger-merge.js';
 import type { BatchStatus, LedgerEvent, Scorecard, Shares, Workforce } from './model/index.js';
 import { type Qualifications, projectQualifications } from './qualification.js';
 import { projectShares } from './rebalancing.js';
@@ -62,11 +63,12 @@ export interface ProgramProjections {
 }
 
 /** A ledger event as read back from the store: with its chain position where the store gives one. */
-export type FoldableEvent = LedgerEvent & { seq?: number };
+export type FoldableEvent = LedgerEvent & { seq?: number; shard?: number; ord?: number };
 
 /** The events of a ledger in order, each eventId once (its first occurrence). */
 export function distinctInOrder<E extends FoldableEvent>(events: readonly E[]): E[] {
-  const ordered = events.every((e) => e.seq !== undefined) ? [...events].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)) : [...events];
+  // Stored events: in the ledger's merge order (legacy chain by seq, then shards by ord: ledger-merge.ts).
+  const ordered = events.every((e) => e.seq !== undefined) ? [...events].sort((a, b) => compareLedgerOrder(a as Placed, b as Placed)) : [...events];
   const seen = new Set<string>();
   return ordered.filter((e) => {
     if (seen.has(e.eventId)) return false;
@@ -285,14 +287,21 @@ export function withoutZeroShares(shares: Shares): Shares {
 
 /**
  * The scorecards a rebalance stored at one ledger position: the fold of the
- * events up to and including `asOfSeq` (every event when the stored card
- * carries no position), with the minimum gold of the protocol version it ran under.
+ * events within the frontier `asOf` (the last seq it read per ledger chain), or,
+ * for a card stored before the ledger shards, up to and including `asOfSeq`
+ * (every event when the stored card carries no position), with the minimum gold
+ * of the protocol version it ran under.
  */
 export function projectScorecardsAsOf(
   events: readonly FoldableEvent[],
-  opts: { protocolId: string; minGoldItems: number; asOfSeq?: number },
+  opts: { protocolId: string; minGoldItems: number; asOfSeq?: number; asOf?: LedgerFrontier },
 ): Record<string, Scorecard> {
   const upTo = opts.asOfSeq;
-  const prefix = upTo === undefined ? events : events.filter((e) => e.seq !== undefined && e.seq <= upTo);
+  const frontier = opts.asOf;
+  const prefix = frontier
+    ? events.filter((e) => e.seq !== undefined && withinFrontier(e as Placed, frontier))
+    : upTo === undefined
+      ? events
+      : events.filter((e) => e.seq !== undefined && e.seq <= upTo);
   return projectScorecards(distinctInOrder(prefix), { protocolId: opts.protocolId, minGoldItems: opts.minGoldItems });
 }

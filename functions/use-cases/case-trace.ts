@@ -158,7 +158,7 @@ export const CaseTrace = z.object({
   adjudications: z.array(TracedAdjudication),
   /** Whether objects were re-read and re-hashed (`verify`), and whether every one held. */
   verification: z.object({ requested: z.boolean(), allVerified: z.boolean().optional(), objects: z.number().int() }),
-  /** The ledger events that mention the case, or concern its batches or adjudications, in ledger (seq) order. */
+  /** The ledger events that mention the case, or concern its batches or adjudications, in ledger (time) order. */
   events: z.array(TracedEvent),
   timeline: z.array(TimelineStep),
 });
@@ -203,7 +203,7 @@ export async function traceCase(deps: Deps, input: z.input<typeof TraceCaseInput
     if (b?.programId === programId) batches.push(b);
   }
   const mine = new Set([...batches.map((b) => b.batchId), ...adjudicationIds]);
-  // listLedger reads in seq order (the chain's): the trace keeps it.
+  // listLedger reads in time order (its chains merged: ledger-merge.ts): the trace keeps it.
   const events = ledger.filter((e) => mentionsCase(e, req.caseId) || mine.has(e.subject));
 
   const submissions = new Map<string, Submission>();

@@ -8,6 +8,7 @@ import type {
   Case,
   CaseAssignment,
   ChainedLedgerEvent,
+  LedgerFrontier,
   LedgerEvent,
   ProtocolVersion,
   QuarantineRelease,
@@ -136,12 +137,15 @@ export interface Repository {
    * the same eventId changes nothing ('duplicate').
    */
   appendLedger(e: LedgerEvent): Promise<'appended' | 'duplicate'>;
-  /** The program's events in seq (time) order, each eventId once (its first occurrence). */
+  /** The program's events in time order (its chains merged: functions/domain/ledger-merge.ts), each eventId once (its first occurrence). */
   listLedger(programId: string): Promise<ChainedLedgerEvent[]>;
-  /** Up to `limit` events after seq `afterSeq`, in seq order; `lastSeq` (the last seq read) when more may follow. */
-  listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }): Promise<{ items: ChainedLedgerEvent[]; lastSeq?: number }>;
+  /**
+   * Up to `limit` events after the frontier `after` (the last seq read per chain), in
+   * time order; `next`, the frontier to continue from, when more may follow.
+   */
+  listLedgerPage(programId: string, page: { after?: LedgerFrontier; limit: number }): Promise<{ items: ChainedLedgerEvent[]; next?: LedgerFrontier }>;
   getLedgerEvent(programId: string, eventId: string): Promise<ChainedLedgerEvent | undefined>;
-  /** The stored ledger items as they are, for verify: event items in seq order and the eventId key items. */
+  /** The stored ledger items as they are, for verify: each chain's event items in seq order and its eventId key items. */
   readLedgerChain(programId: string): Promise<{ items: RawChainItem[]; keys: RawKeyItem[] }>;
 
   createRound(r: RoundRecord): Promise<'created' | 'exists'>;

@@ -9,9 +9,11 @@ import {
   type ExpertPanelAgreement,
   Identifier,
   LedgerEventType,
+  type LedgerFrontier,
   type Scorecard,
   type StoredLabel,
   expertPanelAgreement,
+  frontierOf,
   matchesLedgerFilter,
   toCsv,
 } from '../domain/index.js';
@@ -56,15 +58,17 @@ export const QueryLedgerInput = z.strictObject({
 });
 
 /** A page of the ledger continues after the seq of the last event returned. */
-const LedgerCursor = z.strictObject({ seq: z.number().int().nonnegative() });
+/** The last seq read per ledger chain (functions/domain/ledger-merge.ts: a frontier, which no late-landing event slips behind). */
+const LedgerCursor = z.record(z.string().regex(/^(legacy|\d{2})$/), z.number().int().nonnegative());
 /** Events read per ledger Query while filling a filtered page. */
 const LEDGER_READ_PAGE = 200;
 
 /**
- * The ledger of a program in time order (its seq order: a Query, no sort),
+ * The ledger of a program in time order (its chains merged: functions/domain/ledger-merge.ts),
  * filtered by case, batch, workforce and event kind (all given criteria hold).
- * Pages continue after the seq of the last event returned, so events appended
- * meanwhile come on later pages and none is skipped or repeated.
+ * Pages continue after the frontier of the last event returned (the last seq read
+ * per chain), so events appended meanwhile come on later pages and none is skipped
+ * or repeated.
  */
 export async function queryLedger(
   deps: Deps,
@@ -72,28 +76,32 @@ export async function queryLedger(
 ): Promise<{ items: ChainedLedgerEvent[]; next?: string }> {
   const req = parse(QueryLedgerInput, input);
   const limit = req.limit ?? DEFAULT_PAGE_LIMIT;
-  let afterSeq = 0;
+  let after: LedgerFrontier = {};
   if (req.cursor) {
     const key = LedgerCursor.safeParse(decodeCursor(req.cursor));
     if (!key.success) throw new InvalidInputError('cursor: not a cursor of this listing');
-    afterSeq = key.data.seq;
+    after = key.data;
   }
-  // One more match than the page holds tells whether a next page exists.
+  // One more match than the page holds tells whether a next page exists; `read` is the frontier of what was read.
   const matched: ChainedLedgerEvent[] = [];
   const seen = new Set<string>();
+  let read: LedgerFrontier = after;
+  let cursorAfter: LedgerFrontier | undefined;
   for (let more = true; more && matched.length <= limit; ) {
-    const page = await deps.repo.listLedgerPage(req.programId, { afterSeq, limit: Math.max(LEDGER_READ_PAGE, limit + 1) });
+    const page = await deps.repo.listLedgerPage(req.programId, { after: read, limit: Math.max(LEDGER_READ_PAGE, limit + 1) });
     for (const e of page.items) {
+      read = frontierOf([e], read);
       if (seen.has(e.eventId)) continue;
       seen.add(e.eventId);
-      if (matchesLedgerFilter(e, req)) matched.push(e);
+      if (!matchesLedgerFilter(e, req)) continue;
+      matched.push(e);
+      if (matched.length === limit) cursorAfter = read;
+      if (matched.length > limit) break;
     }
-    more = page.lastSeq !== undefined;
-    if (page.lastSeq !== undefined) afterSeq = page.lastSeq;
+    more = page.next !== undefined;
   }
   const items = matched.slice(0, limit);
-  const last = items.at(-1);
-  return { items, ...(matched.length > limit && last ? { next: encodeCursor({ seq: last.seq }) } : {}) };
+  return { items, ...(matched.length > limit && cursorAfter ? { next: encodeCursor(cursorAfter) } : {}) };
 }
 
 // The case trace lives in its own module (case-trace.ts); re-exported for callers of this one.

@@ -13,6 +13,7 @@ import {
   type ChainedLedgerEvent,
   GoldAnswer,
   Identifier,
+  type LedgerFrontier,
   type Lesion,
   type ProtocolVersion,
   QualityGrouping,
@@ -84,11 +85,11 @@ export async function readQualityInputs(deps: Deps, programId: string, protocolI
     labels.push(...(await deps.repo.listBatchLabels(b.batchId)));
   }
   const events: ChainedLedgerEvent[] = [];
-  for (let afterSeq = 0, more = true; more; ) {
-    const page = await deps.repo.listLedgerPage(programId, { afterSeq, limit: PAGE });
+  for (let after: LedgerFrontier | undefined, more = true; more; ) {
+    const page = await deps.repo.listLedgerPage(programId, { ...(after ? { after } : {}), limit: PAGE });
     events.push(...page.items);
-    more = page.lastSeq !== undefined;
-    if (page.lastSeq !== undefined) afterSeq = page.lastSeq;
+    more = page.next !== undefined;
+    after = page.next;
   }
   return { protocol, batches, scores, labels, events };
 }

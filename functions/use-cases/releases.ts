@@ -14,6 +14,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type ChainedLedgerEvent,
+  LEGACY_CHAIN,
+  anchorOfHeads,
+  chainOf,
   Identifier,
   type LedgerAnchor,
   ReleaseContentError,
@@ -80,10 +83,21 @@ const summaryOf = (e: ReleaseEvent): ReleaseSummary => ({
 
 const isReleaseEvent = (e: ChainedLedgerEvent): e is ReleaseEvent => e.type === 'release.created';
 
-/** The chain head: the last event's seq and hash (undefined for an empty ledger). */
+/**
+ * The ledger's head (undefined for an empty ledger): for a single-chain (pre-shard)
+ * ledger the last event's seq and hash; for a sharded one every chain's last event
+ * (`heads`), with the event count and the heads' digest (ledger-chain.ts anchorOfHeads).
+ */
 export function ledgerHeadOf(events: readonly ChainedLedgerEvent[]): LedgerAnchor | undefined {
   const last = events.at(-1);
-  return last && { seq: last.seq, hash: last.hash };
+  if (!last) return undefined;
+  if (events.every((e) => chainOf(e) === LEGACY_CHAIN)) return { seq: last.seq, hash: last.hash };
+  const heads = new Map<string, { chain: string; seq: number; hash: string }>();
+  for (const e of events) {
+    const c = chainOf(e);
+    if ((heads.get(c)?.seq ?? 0) < e.seq) heads.set(c, { chain: c, seq: e.seq, hash: e.hash });
+  }
+  return anchorOfHeads([...heads.values()], events.length);
 }
 
 export const CreateReleaseInput = z.strictObject({
@@ -354,19 +368,23 @@ export async function verifyRelease(deps: Deps, input: z.input<typeof ShowReleas
     objectsChecked++;
   }
 
-  problems.push(...(await checkAnchor(deps, req.programId, manifest.ledgerHead, e.seq)));
+  problems.push(...(await checkAnchor(deps, req.programId, manifest.ledgerHead, e)));
   return verdict({ manifestSha256, labels: manifest.labels.length, objectsChecked, ledgerHead: manifest.ledgerHead });
 }
 
 /**
- * The chain (functions/domain/ledger-chain.ts) still holds the anchor: event #seq
- * with that hash. Chain problems at or before the anchor, or at the release's own
- * event, are the release's too (its history or its record was touched); a benign
- * duplicate (a retried append) is not a problem.
+ * The chains (functions/domain/ledger-chain.ts) still hold the anchor: event #seq
+ * with that hash (a sharded ledger's: each chain's head). Chain problems at or
+ * before the anchor in their chain, or at the release's own event, are the
+ * release's too (its history or its record was touched); a benign duplicate (a
+ * retried append) is not a problem.
  */
-async function checkAnchor(deps: Deps, programId: string, anchor: LedgerAnchor, releaseSeq: number): Promise<ReleaseProblem[]> {
+async function checkAnchor(deps: Deps, programId: string, anchor: LedgerAnchor, release: ChainedLedgerEvent): Promise<ReleaseProblem[]> {
   const { items, keys } = await deps.repo.readLedgerChain(programId);
+  const heads = anchor.heads ?? [{ chain: LEGACY_CHAIN, seq: anchor.seq, hash: anchor.hash }];
+  const before = (p: { chain?: string; seq: number }) => p.seq <= (heads.find((h) => h.chain === (p.chain ?? LEGACY_CHAIN))?.seq ?? 0);
+  const own = (p: { chain?: string; seq: number }) => (p.chain ?? LEGACY_CHAIN) === chainOf(release) && p.seq === release.seq;
   return verifyLedgerChain(items, keys, [anchor])
-    .problems.filter((p) => p.kind !== 'duplicate' && (p.kind === 'anchor-mismatch' || p.seq <= anchor.seq || p.seq === releaseSeq))
+    .problems.filter((p) => p.kind !== 'duplicate' && (p.kind === 'anchor-mismatch' || before(p) || own(p)))
     .map((p) => ({ check: 'ledger-anchor' as const, detail: p.message }));
 }

@@ -79,7 +79,7 @@ async function scorecardDifferences(repo: Repo, programId: string, ledger: Param
       const [id, version] = ref.split('@');
       const protocol = await repo.getProtocolVersion(id, Number(version));
       if (!protocol) throw new Error(`scorecards of ${protocolId}: protocol ${ref} not found`);
-      return projectScorecardsAsOf(ledger, { protocolId, minGoldItems: protocol.thresholds.minGoldItems, asOfSeq: asOf?.seq });
+      return projectScorecardsAsOf(ledger, { protocolId, minGoldItems: protocol.thresholds.minGoldItems, asOfSeq: asOf?.seq, asOf: asOf?.ledger });
     };
     const stored: Record<string, unknown> = {};
     const rebuilt: Record<string, unknown> = {};

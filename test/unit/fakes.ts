@@ -24,7 +24,9 @@ import {
   type WorkforceInput,
   type BatchScore,
 } from '../../functions/domain/model/index.js';
-import { type ChainedLedgerEvent, GENESIS_HASH, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
+import { type ChainedLedgerEvent, GENESIS_HASH, LEGACY_CHAIN, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
+import { type LedgerFrontier, compareLedgerOrder, frontierOf, mergeLedgerChains, withinFrontier } from '../../functions/domain/ledger-merge.js';
+import { LEDGER_SHARDS, shardLabel, shardOf } from '../../functions/domain/key-shards.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
 import { DYNAMO_ITEM_LIMIT, dynamoItemSize } from '../../functions/domain/item-size.js';
 import { LEDGER_SAMPLES } from './ledger-samples.js';
@@ -150,7 +152,7 @@ export class InMemoryRepository implements Repository {
   readonly submissions = new Map<string, Submission>();
   readonly scores = new Map<string, BatchScore>();
   readonly labels = new Map<string, StoredLabel>();
-  /** Raw ledger items by `<programId>|<sort key>`, as the DynamoDB adapter stores them. */
+  /** Raw ledger items by `<programId>|<chain>|<sort key>`, as the DynamoDB adapter stores them. */
   readonly ledger = new Map<string, Record<string, unknown>>();
   readonly rounds = new Map<string, RoundRecord>();
   readonly scorecards = new Map<string, Scorecard>();
@@ -299,51 +301,79 @@ export class InMemoryRepository implements Repository {
     return [...this.labels.values()].filter((l) => l.caseId === caseId).map(copy);
   }
   // The ledger as the DynamoDB adapter stores it (functions/adapters/dynamo-ledger.ts): raw items by
-  // `<programId>|<sk>`, event items at `SEQ#<12-digit seq>` (hash-chained), key items at `KEY#<eventId>`.
+  // `<programId>|<chain>|<sk>`, the chain the event's shard (`00`…`07`, fixed by its eventId; `legacy` for a
+  // pre-shard ledger), event items at `SEQ#<12-digit seq>` (hash-chained per chain, `shard` and `ord` in
+  // the item), key items at `KEY#<eventId>`.
+  private ord = 0;
   async appendLedger(e: LedgerEvent) {
-    const key = `${e.programId}|KEY#${e.eventId}`;
-    if (this.ledger.has(key)) return 'duplicate' as const;
-    const head = this.ledgerItems(e.programId, 'SEQ#').at(-1);
-    const stored = chainEvent(e, head ? Number(head.seq) + 1 : 1, head ? String(head.hash) : GENESIS_HASH);
+    const shard = shardOf(e.eventId, LEDGER_SHARDS);
+    const chain = shardLabel(shard);
+    const key = `${e.programId}|${chain}|KEY#${e.eventId}`;
+    if (this.ledger.has(key) || this.ledger.has(`${e.programId}|${LEGACY_CHAIN}|KEY#${e.eventId}`)) return 'duplicate' as const;
+    const head = this.chainItems(e.programId, chain, 'SEQ#').at(-1);
+    this.ord = Math.max(this.ord + 1, Number(head?.ord ?? 0) + 1);
+    const stored = chainEvent(e, head ? Number(head.seq) + 1 : 1, head ? String(head.hash) : GENESIS_HASH, { shard, ord: this.ord });
     // DynamoDB (and dynalite) refuse an item over 400 KB: so does the fake, with their error.
     const sk = `SEQ#${String(stored.seq).padStart(12, '0')}`;
-    if (dynamoItemSize({ pk: `LEDGER#${e.programId}`, sk, ...stored }) > DYNAMO_ITEM_LIMIT) {
+    if (dynamoItemSize({ pk: `LEDGER#${e.programId}#${chain}`, sk, ...stored }) > DYNAMO_ITEM_LIMIT) {
       throw Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException' });
     }
-    this.ledger.set(`${e.programId}|SEQ#${String(stored.seq).padStart(12, '0')}`, copy(stored));
+    this.ledger.set(`${e.programId}|${chain}|${sk}`, copy(stored));
     this.ledger.set(key, { eventId: e.eventId, seq: stored.seq, hash: stored.hash });
     return 'appended' as const;
   }
   async getLedgerEvent(programId: string, eventId: string) {
-    const k = this.ledger.get(`${programId}|KEY#${eventId}`);
-    const item = k && this.ledger.get(`${programId}|SEQ#${String(k.seq).padStart(12, '0')}`);
-    return item && item.eventId === eventId ? (copy(item) as ChainedLedgerEvent) : undefined;
+    for (const chain of [shardLabel(shardOf(eventId, LEDGER_SHARDS)), LEGACY_CHAIN]) {
+      const k = this.ledger.get(`${programId}|${chain}|KEY#${eventId}`);
+      const item = k && this.ledger.get(`${programId}|${chain}|SEQ#${String(k.seq).padStart(12, '0')}`);
+      if (item && item.eventId === eventId) return copy(item) as ChainedLedgerEvent;
+    }
+    return undefined;
   }
   async listLedger(programId: string) {
-    return firstOccurrences(this.ledgerItems(programId, 'SEQ#').map((i) => copy(i) as ChainedLedgerEvent));
+    return mergeLedgerChains([this.events(programId)]);
   }
-  async listLedgerPage(programId: string, page: { afterSeq?: number; limit: number }) {
-    const after = page.afterSeq ?? 0;
-    const rest = this.ledgerItems(programId, 'SEQ#').filter((i) => Number(i.seq) > after);
+  async listLedgerPage(programId: string, page: { after?: LedgerFrontier; limit: number }) {
+    const rest = this.events(programId)
+      .filter((e) => !withinFrontier(e, page.after ?? {}))
+      .sort(compareLedgerOrder);
     const read = rest.slice(0, page.limit);
-    const items = firstOccurrences(read.map((i) => copy(i) as ChainedLedgerEvent));
-    return { items, ...(rest.length > page.limit ? { lastSeq: Number(read.at(-1)?.seq) } : {}) };
+    const items = firstOccurrences(read);
+    return { items, ...(rest.length > page.limit ? { next: frontierOf(read, page.after) } : {}) };
   }
   async readLedgerChain(programId: string) {
     const entries = [...this.ledger.entries()].filter(([k]) => k.startsWith(`${programId}|`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const items: RawChainItem[] = [];
     const keys: RawKeyItem[] = [];
     for (const [k, v] of entries) {
-      const sk = k.slice(programId.length + 1);
-      if (sk.startsWith('SEQ#')) items.push({ keySeq: Number(sk.slice(4)), body: copy(v) });
-      else if (sk.startsWith('KEY#')) keys.push({ eventId: sk.slice(4), body: copy(v) });
+      const [, chain, sk] = k.split('|');
+      if (sk.startsWith('SEQ#')) items.push({ chain, keySeq: Number(sk.slice(4)), body: copy(v) });
+      else if (sk.startsWith('KEY#')) keys.push({ chain, eventId: sk.slice(4), body: copy(v) });
     }
     return { items, keys };
   }
-  /** Raw ledger items of a program under a sort-key prefix, in sort-key order. */
-  private ledgerItems(programId: string, prefix: string): Record<string, unknown>[] {
+  /** The stored (mutable) event item of an eventId's first append, for tests that tamper with it. */
+  ledgerItem(programId: string, eventId: string): Record<string, unknown> {
+    const chain = shardLabel(shardOf(eventId, LEDGER_SHARDS));
+    const found = this.chainItems(programId, chain, 'SEQ#').find((i) => i.eventId === eventId);
+    if (!found) throw new Error(`no ledger event ${eventId} in ${programId}`);
+    return found;
+  }
+  /** The map key of a stored ledger item (`KEY#<eventId>` or `SEQ#<seq>`) in an eventId's chain. */
+  ledgerMapKey(programId: string, eventId: string, sk: string): string {
+    return `${programId}|${shardLabel(shardOf(eventId, LEDGER_SHARDS))}|${sk}`;
+  }
+  /** Every stored event of a program, each chain in seq order (copies). */
+  private events(programId: string): ChainedLedgerEvent[] {
     return [...this.ledger.entries()]
-      .filter(([k]) => k.startsWith(`${programId}|${prefix}`))
+      .filter(([k]) => k.startsWith(`${programId}|`) && k.split('|')[2].startsWith('SEQ#'))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, v]) => copy(v) as ChainedLedgerEvent);
+  }
+  /** Raw ledger items of one chain of a program under a sort-key prefix, in sort-key order. */
+  private chainItems(programId: string, chain: string, prefix: string): Record<string, unknown>[] {
+    return [...this.ledger.entries()]
+      .filter(([k]) => k.startsWith(`${programId}|${chain}|${prefix}`))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, v]) => v);
   }

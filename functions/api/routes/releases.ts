@@ -14,7 +14,12 @@ import { actorFor, json, ProgramParams } from './common.js';
 
 // Domain schemas may be built before @hono/zod-openapi extends zod: describe clones made here.
 const ReleaseParams = ProgramParams.extend({ releaseId: ReleaseId.clone().openapi({ example: 'rel-0123456789abcdef' }) });
-const Anchor = z.object({ seq: z.number().int(), hash: z.string() });
+const Anchor = z.object({
+  seq: z.number().int(),
+  hash: z.string(),
+  /** A sharded ledger's: each chain's head (seq is then the event count, hash the heads' digest). */
+  heads: z.array(z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() })).optional(),
+});
 const Summary = z
   .object({
     releaseId: z.string(),

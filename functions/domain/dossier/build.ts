@@ -103,7 +103,7 @@ export interface DossierInputs {
   /** Every label of this version's batches (gold items and adjudicated labels are left out of agreement). */
   batchLabels: readonly (AgreementLabel & { protocol: string })[];
   ledger: readonly DossierLedgerEntry[];
-  ledgerCheck: { head: { seq: number; hash: string } | null; events: number; ok: boolean; problems: readonly string[]; anchorHolds: boolean };
+  ledgerCheck: { head: { seq: number; hash: string; heads?: { chain: string; seq: number; hash: string }[] } | null; events: number; ok: boolean; problems: readonly string[]; anchorHolds: boolean };
   /**
    * AQL and RQL for the stated error rates, where the protocol gives them;
    * otherwise the reference levels 0.95 / 0.80 (issue 11's defaults) are used and named as such.

@@ -12,7 +12,12 @@ import { z } from 'zod';
 export const DOSSIER_FORMAT = 'goldline-dossier/1';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-const LedgerHead = z.strictObject({ seq: z.number().int().min(0), hash: z.string() });
+/** A ledger position (ledger-chain.ts ChainAnchor): a sharded ledger's carries every chain's head. */
+const LedgerHead = z.strictObject({
+  seq: z.number().int().min(0),
+  hash: z.string(),
+  heads: z.array(z.strictObject({ chain: z.string(), seq: z.number().int(), hash: z.string() })).optional(),
+});
 const Interval = z.strictObject({ lower: z.number(), upper: z.number() });
 
 export const DossierRelease = z.strictObject({

@@ -71,10 +71,19 @@ export const Scorecard = z.object({
   /** paid / acceptedCases; null when nothing was accepted. */
   costPerAcceptedCase: z.number().nullable().default(null),
   /**
-   * What the stored card was computed from: the ledger up to event `seq` (the
-   * last event rebalance read) under `protocol` (id@version, its minimum gold).
+   * What the stored card was computed from: the ledger events rebalance read —
+   * exactly those within `ledger` (the last seq read per chain); `seq` is how many
+   * (on a card stored before the ledger shards: the last seq read) — under
+   * `protocol` (id@version, its minimum gold).
    * A rebuild folds exactly those events (functions/domain/projections.ts).
    */
-  asOf: z.object({ seq: z.number().int().min(0), protocol: z.string() }).optional(),
+  asOf: z
+    .object({
+      seq: z.number().int().min(0),
+      protocol: z.string(),
+      /** The last seq read per ledger chain (functions/domain/ledger-merge.ts); absent on cards stored before the ledger shards. */
+      ledger: z.record(z.string(), z.number().int().min(0)).optional(),
+    })
+    .optional(),
 });
 export type Scorecard = z.infer<typeof Scorecard>;

@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
 import { DynamoRepository, keys } from '../../../functions/adapters/dynamo-repository.js';
+import { shardLabel } from '../../../functions/domain/key-shards.js';
 import { chainHash } from '../../../functions/domain/ledger-chain.js';
 import type { Submission } from '../../../functions/domain/model/index.js';
 import { makeCase, makeLedgerEvent, T0 } from '../fakes.js';
@@ -46,12 +47,19 @@ describe('Class: DynamoRepository', () => {
     vi.restoreAllMocks();
   });
 
+  /** The look for a pre-shard ledger (`LEDGER#<p>`, Limit 1) finds none. */
+  const noLegacyLedger = () => ddb.on(QueryCommand, { KeyConditionExpression: 'pk = :pk', Limit: 1 }).resolves({ Items: [] });
+  /** The head reads (a shard's last event: descending, Limit 1). */
+  const headReads = () => ddb.commandCalls(QueryCommand).map((c) => c.args[0].input).filter((i) => i.ScanIndexForward === false);
+
   describe('Method: appendLedger', () => {
     it('returns "appended": the event at the next seq after the head, chained to its hash, then its key item, both conditional puts', async () => {
       // Arrange
       const headHash = 'c'.repeat(64);
+      const shard = ledgerKeys.shardOf('batch-1:scored');
       ddb.on(GetCommand).resolves({});
-      ddb.on(QueryCommand).resolves({ Items: [{ ...ledgerKeys.event('prog-1', 7), seq: 7, hash: headHash }] });
+      ddb.on(QueryCommand).resolves({ Items: [{ ...ledgerKeys.event('prog-1', 7, shard), seq: 7, hash: headHash, ord: 5 }] });
+      noLegacyLedger();
       ddb.on(PutCommand).resolves({});
       const e = makeLedgerEvent({ eventId: 'batch-1:scored', type: 'batch.scored' });
 
@@ -61,12 +69,13 @@ describe('Class: DynamoRepository', () => {
       // Assert
       expect(r).toBe('appended');
       expect(ddb.commandCalls(GetCommand)[0].args[0].input).toMatchObject({ Key: ledgerKeys.key('prog-1', 'batch-1:scored'), ConsistentRead: true });
-      const head = ddb.commandCalls(QueryCommand)[0].args[0].input;
-      expect(head).toMatchObject({ ScanIndexForward: false, Limit: 1, ConsistentRead: true });
+      const head = headReads()[0];
+      expect(head).toMatchObject({ ExpressionAttributeValues: { ':pk': ledgerKeys.partition('prog-1', shardLabel(shard)) }, ScanIndexForward: false, Limit: 1, ConsistentRead: true });
       const [event, key] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input);
       expect(event.TableName).toBe(TABLE);
       expect(event.ConditionExpression).toBe('attribute_not_exists(pk)');
-      expect(event.Item).toMatchObject({ ...ledgerKeys.event('prog-1', 8), eventId: 'batch-1:scored', seq: 8, prevHash: headHash });
+      expect(event.Item).toMatchObject({ ...ledgerKeys.event('prog-1', 8, shard), eventId: 'batch-1:scored', seq: 8, prevHash: headHash, shard });
+      expect(event.Item?.ord).toBeGreaterThan(5);
       const { pk: _pk, sk: _sk, ...stored } = event.Item as Record<string, unknown>;
       expect(event.Item?.hash).toBe(chainHash(stored));
       expect(event.Item?.sk).toBe('SEQ#000000000008');
@@ -74,18 +83,20 @@ describe('Class: DynamoRepository', () => {
       expect(key.Item).toEqual({ ...ledgerKeys.key('prog-1', 'batch-1:scored'), eventId: 'batch-1:scored', seq: 8, hash: event.Item?.hash });
     });
 
-    it('appends the next event after the head it wrote last without reading the head again', async () => {
-      // Arrange
+    it('appends the next event of a shard after the head it wrote last there without reading the head again', async () => {
+      // Arrange: two events of the same shard
+      const other = [...Array(100)].map((_, i) => `e-${i + 2}`).find((id) => ledgerKeys.shardOf(id) === ledgerKeys.shardOf('e-1'))!;
       ddb.on(GetCommand).resolves({});
       ddb.on(QueryCommand).resolves({ Items: [] });
       ddb.on(PutCommand).resolves({});
 
       // Act
       await repo.appendLedger(makeLedgerEvent({ eventId: 'e-1', type: 'batch.scored' }));
-      await repo.appendLedger(makeLedgerEvent({ eventId: 'e-2', type: 'batch.scored' }));
+      await repo.appendLedger(makeLedgerEvent({ eventId: other, type: 'batch.scored' }));
 
-      // Assert
-      expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
+      // Assert: one head read, one look for a pre-shard ledger
+      expect(headReads()).toHaveLength(1);
+      expect(ddb.commandCalls(QueryCommand)).toHaveLength(2);
       const [first, , second] = ddb.commandCalls(PutCommand).map((c) => c.args[0].input.Item);
       expect(second).toMatchObject({ sk: 'SEQ#000000000002', seq: 2, prevHash: first?.hash });
     });
@@ -105,10 +116,13 @@ describe('Class: DynamoRepository', () => {
     it('re-reads the head and takes the next seq when a concurrent append took this one', async () => {
       // Arrange
       ddb.on(GetCommand).resolves({});
-      ddb
-        .on(QueryCommand)
-        .resolvesOnce({ Items: [] })
-        .resolves({ Items: [{ ...ledgerKeys.event('prog-1', 1), seq: 1, hash: 'd'.repeat(64) }] });
+      // The first head read finds the shard empty; by the second, another append took seq 1.
+      let headRead = 0;
+      ddb.on(QueryCommand).callsFake((input: { ScanIndexForward?: boolean }) =>
+        input.ScanIndexForward === false && headRead++ > 0
+          ? { Items: [{ ...ledgerKeys.event('prog-1', 1, ledgerKeys.shardOf('e-1')), seq: 1, hash: 'd'.repeat(64) }] }
+          : { Items: [] },
+      );
       ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
 
       // Act

@@ -11,7 +11,9 @@ import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
 import { DynamoRepository } from '../../../functions/adapters/dynamo-repository.js';
+import { LEDGER_SHARDS, shardLabel, shardOf } from '../../../functions/domain/key-shards.js';
 import { GENESIS_HASH, chainEvent, verifyLedgerChain } from '../../../functions/domain/ledger-chain.js';
+import { type LedgerFrontier, frontierOf } from '../../../functions/domain/ledger-merge.js';
 import type { LedgerEvent } from '../../../functions/domain/model/index.js';
 import { InvalidInputError } from '../../../functions/use-cases/errors.js';
 import type { BatchRecord, Repository } from '../../../functions/use-cases/ports.js';
@@ -214,21 +216,22 @@ describe.each(implementations)('Port: Repository (queries) — %s', (_name, make
   });
 
   describe('Ledger: appendLedger / listLedger / listLedgerPage / getLedgerEvent / readLedgerChain', () => {
-    it('numbers a program\'s events 1, 2, 3 in append order, chained by hash, and lists them in that order', async () => {
+    it("lists a program's events in append order across its shards, each shard numbered 1, 2, 3 and chained by hash", async () => {
       const repo = await make();
-      for (const i of [3, 1, 2]) expect(await repo.appendLedger(overdue(i))).toBe('appended');
-      await repo.appendLedger(overdue(9, 'prog-2'));
+      const order = [3, 1, 2, 7, 5, 4, 6, 8, 9, 10];
+      for (const i of order) expect(await repo.appendLedger(overdue(i))).toBe('appended');
+      await repo.appendLedger(overdue(11, 'prog-2'));
 
       const events = await repo.listLedger('prog-1');
 
-      expect(events.map((e) => [e.seq, e.eventId])).toEqual([
-        [1, 'batch-3:overdue'],
-        [2, 'batch-1:overdue'],
-        [3, 'batch-2:overdue'],
-      ]);
-      expect(events[0].prevHash).toBe(GENESIS_HASH);
-      expect(events[1].prevHash).toBe(events[0].hash);
-      expect(events[2].prevHash).toBe(events[1].hash);
+      expect(events.map((e) => e.eventId)).toEqual(order.map((i) => `batch-${i}:overdue`));
+      for (const e of events) expect(e.shard).toBe(shardOf(e.eventId, LEDGER_SHARDS));
+      expect(new Set(events.map((e) => e.shard)).size).toBeGreaterThan(1);
+      for (const shard of new Set(events.map((e) => e.shard))) {
+        const chain = events.filter((e) => e.shard === shard);
+        expect(chain.map((e) => e.seq)).toEqual(chain.map((_, i) => i + 1));
+        expect(chain.map((e) => e.prevHash)).toEqual([GENESIS_HASH, ...chain.slice(0, -1).map((e) => e.hash)]);
+      }
       expect((await repo.listLedger('prog-2')).map((e) => e.seq)).toEqual([1]);
       expect(await repo.getLedgerEvent('prog-1', 'batch-1:overdue')).toEqual(events[1]);
       expect(await repo.getLedgerEvent('prog-1', 'batch-404:overdue')).toBeUndefined();
@@ -248,34 +251,43 @@ describe.each(implementations)('Port: Repository (queries) — %s', (_name, make
       expect(verifyLedgerChain(items, keys).ok).toBe(true);
     });
 
-    it('gives concurrent appends of different events consecutive seqs with no gap and an intact chain', async () => {
+    it('gives concurrent appends of different events consecutive seqs in their shards with no gap and intact chains', async () => {
       const repo = await make();
 
       await Promise.all([...Array(24)].map((_, i) => repo.appendLedger(overdue(i + 1))));
 
       const events = await repo.listLedger('prog-1');
-      expect(events.map((e) => e.seq)).toEqual([...Array(24)].map((_, i) => i + 1));
       expect(new Set(events.map((e) => e.eventId)).size).toBe(24);
+      for (const shard of new Set(events.map((e) => e.shard))) {
+        expect(events.filter((e) => e.shard === shard).map((e) => e.seq).sort((a, b) => a - b)).toEqual(events.filter((e) => e.shard === shard).map((_, i) => i + 1));
+      }
       const { items, keys } = await repo.readLedgerChain('prog-1');
-      expect(verifyLedgerChain(items, keys)).toMatchObject({ ok: true, events: 24, head: { seq: 24, hash: events[23].hash }, problems: [] });
+      const verdict = verifyLedgerChain(items, keys);
+      expect(verdict).toMatchObject({ ok: true, events: 24, problems: [] });
+      expect(verdict.head.heads?.reduce((n, h) => n + h.seq, 0)).toBe(24);
     });
 
-    it('pages through the events after a seq, in order, and says when the end is reached', async () => {
+    it('pages through the events after a frontier, in order, each once, and says when the end is reached', async () => {
       const repo = await make();
-      for (let i = 1; i <= 5; i++) await repo.appendLedger(overdue(i));
+      for (let i = 1; i <= 30; i++) await repo.appendLedger(overdue(i));
+      const all = (await repo.listLedger('prog-1')).map((e) => e.eventId);
 
-      const seen: number[] = [];
-      let afterSeq: number | undefined;
+      const seen: string[] = [];
+      let after: LedgerFrontier | undefined;
       let pages = 0;
       do {
-        const page = await repo.listLedgerPage('prog-1', { limit: 2, ...(afterSeq !== undefined ? { afterSeq } : {}) });
-        seen.push(...page.items.map((e) => e.seq));
-        afterSeq = page.lastSeq;
+        const page = await repo.listLedgerPage('prog-1', { limit: 4, ...(after ? { after } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(4);
+        seen.push(...page.items.map((e) => e.eventId));
+        after = page.next;
         pages++;
-      } while (afterSeq !== undefined && pages < 10);
+        // An event appended between pages comes on a later page.
+        if (pages === 2) await repo.appendLedger(overdue(31));
+      } while (after !== undefined && pages < 40);
 
-      expect(seen).toEqual([1, 2, 3, 4, 5]);
-      expect(await repo.listLedgerPage('prog-1', { afterSeq: 5, limit: 2 })).toEqual({ items: [] });
+      expect(seen).toEqual([...all, 'batch-31:overdue']);
+      const end = frontierOf(await repo.listLedger('prog-1'));
+      expect(await repo.listLedgerPage('prog-1', { after: end, limit: 2 })).toEqual({ items: [] });
     });
   });
 });
@@ -288,7 +300,7 @@ describe('Port: Repository (ledger appended by several instances) — DynamoRepo
     for (const [repo, i] of [[a, 1], [a, 2], [b, 3], [a, 4], [b, 5], [a, 6]] as const) expect(await repo.appendLedger(overdue(i))).toBe('appended');
 
     const events = await a.listLedger('prog-1');
-    expect(events.map((e) => [e.seq, e.eventId])).toEqual([1, 2, 3, 4, 5, 6].map((i) => [i, `batch-${i}:overdue`]));
+    expect(events.map((e) => e.eventId)).toEqual([1, 2, 3, 4, 5, 6].map((i) => `batch-${i}:overdue`));
     const { items, keys } = await b.readLedgerChain('prog-1');
     expect(verifyLedgerChain(items, keys)).toMatchObject({ ok: true, events: 6, problems: [] });
   });
@@ -300,22 +312,25 @@ describe('Port: Repository (ledger after a crash mid-append) — DynamoRepositor
     const repo = await dynamoRepository();
     const table = `contract-${tables}`;
     await repo.appendLedger(overdue(1));
-    const [head] = await repo.listLedger('prog-1');
-    const orphan = chainEvent({ ...overdue(2), at: T0 }, 2, head.hash);
-    await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: table, Item: { ...ledgerKeys.event('prog-1', 2), ...orphan } }));
+    const shard = ledgerKeys.shardOf('batch-2:overdue');
+    const [first] = await repo.listLedger('prog-1');
+    const head = first.shard === shard ? first : undefined;
+    const orphanSeq = (head?.seq ?? 0) + 1;
+    const orphan = chainEvent({ ...overdue(2), at: T0 }, orphanSeq, head?.hash ?? GENESIS_HASH, { shard, ord: (first.ord ?? 0) + 1 });
+    await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: table, Item: { ...ledgerKeys.event('prog-1', orphanSeq, shard), ...orphan } }));
 
     const retried = await repo.appendLedger({ ...overdue(2), at: '2025-03-01T09:05:00.000Z' });
 
     expect(retried).toBe('appended');
     const events = await repo.listLedger('prog-1');
-    expect(events.map((e) => [e.seq, e.eventId, e.at])).toEqual([
-      [1, 'batch-1:overdue', T0],
-      [2, 'batch-2:overdue', T0],
+    expect(events.map((e) => [e.eventId, e.at])).toEqual([
+      ['batch-1:overdue', T0],
+      ['batch-2:overdue', T0],
     ]);
     const { items, keys } = await repo.readLedgerChain('prog-1');
     const verdict = verifyLedgerChain(items, keys);
     expect(verdict.ok).toBe(true);
-    expect(verdict.problems.map((p) => [p.seq, p.kind, p.eventId])).toEqual([[3, 'duplicate', 'batch-2:overdue']]);
+    expect(verdict.problems.map((p) => [p.chain, p.seq, p.kind, p.eventId])).toEqual([[shardLabel(shard), orphanSeq + 1, 'duplicate', 'batch-2:overdue']]);
     expect(await repo.appendLedger(overdue(2))).toBe('duplicate');
   });
 });

@@ -4,7 +4,7 @@ import type { StoredLabel } from '../../../functions/domain/index.js';
 import { adjudicationObject } from '../../../functions/use-cases/adjudication.js';
 import { ConflictError, IntegrityError, NotFoundError } from '../../../functions/use-cases/errors.js';
 import { record } from '../../../functions/use-cases/ledger.js';
-import { createRelease, listReleases, releaseLabels, showRelease, verifyRelease } from '../../../functions/use-cases/releases.js';
+import { createRelease, ledgerHeadOf, listReleases, releaseLabels, showRelease, verifyRelease } from '../../../functions/use-cases/releases.js';
 import { type FakeDeps, T0, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
 
 const P = 'prog-1';
@@ -90,7 +90,7 @@ describe('Use case: dataset releases', () => {
       eventId: `${release.releaseId}:created`,
       type: 'release.created',
       actor: 'qa:quinn',
-      data: { releaseId: release.releaseId, protocolId: 'chest-xray', version: 1, labels: 2, manifestKey: release.manifestKey, manifestSha256: release.manifestSha256, ledgerHead: { seq: 1, hash: events[0].hash } },
+      data: { releaseId: release.releaseId, protocolId: 'chest-xray', version: 1, labels: 2, manifestKey: release.manifestKey, manifestSha256: release.manifestSha256, ledgerHead: ledgerHeadOf(events.slice(0, 1)) },
     });
     expect((await releaseLabels(deps, { programId: P, releaseId: release.releaseId, caseId: 'case-1' })).items).toMatchObject([{ adjudicationId: 'b-b-adj', label: 'abnormal' }]);
   });

@@ -11,7 +11,12 @@ export const releaseEvents = [
     manifestKey: z.string(),
     manifestSha256: z.string(),
     /** The ledger's last event when the release was made: an anchor `release verify` checks. */
-    ledgerHead: z.object({ seq: z.number().int(), hash: z.string() }),
+    /** The ledger's head when the release was cut (a sharded ledger's: every chain's head, `heads`; ledger-chain.ts ChainAnchor). */
+    ledgerHead: z.object({
+      seq: z.number().int(),
+      hash: z.string(),
+      heads: z.array(z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() })).optional(),
+    }),
   }),
   ledgerKind('export.created', {
     /** What was exported: 'labels', 'scorecards', 'dossier', … */
