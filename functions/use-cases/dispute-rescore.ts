@@ -24,16 +24,15 @@ import {
   figuresOf,
   flipOf,
   internalBatchScore,
-  scoreSubmissionAgainstGold,
   scoredAgainstOldAnswer,
   withCarriedEvidence,
 } from '../domain/index.js';
 import type { ProtocolVersion } from '../domain/index.js';
-import { BatchAnswers, batchAnswersObject, loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
+import { BatchAnswers, batchAnswersObject, loadBatchKey } from './batch-key.js';
 import { batchCharge } from './close-batch.js';
 import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
-import { loadAcceptedSubmission, loadBatchProtocol } from './submission-file.js';
+import { loadBatchProtocol, scoreAcceptedSubmission } from './submission-file.js';
 
 /** Every batch of the program (any workforce) whose key holds one of the cases as a gold item. */
 export async function batchesHoldingGold(deps: Deps, programId: string, caseIds: readonly string[]): Promise<string[]> {
@@ -69,17 +68,7 @@ export async function rewriteBatchAnswer(deps: Deps, batchId: string, corrected:
  * current scores), which keep their own decisions.
  */
 async function scoreAgain(deps: Deps, batch: BatchRecord, protocol: ProtocolVersion, stored: BatchScore): Promise<BatchScore> {
-  const key = await loadBatchKey(deps, batch.batchId);
-  const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
-  const score = scoreSubmissionAgainstGold({
-    batchId: batch.batchId,
-    workforceId: batch.workforceId,
-    protocol,
-    items: key.items,
-    lines: new Map(labels.map((l) => [l.alias, l])),
-    masks,
-    answers: await loadBatchAnswers(deps, batch.batchId),
-  });
+  const score = await scoreAcceptedSubmission(deps, batch, protocol);
   if (batch.workforceKind === 'internal') {
     const { decision: _own, ...measured } = internalBatchScore(score);
     return measured;

@@ -1,7 +1,16 @@
 /** Reads back the accepted submission of a batch and checks it is unchanged. */
 import { createHash } from 'node:crypto';
-import { type LabelLine, type ProtocolVersion, type RleMask3D, type StoredLabel, type Submission, validateLabelFile } from '../domain/index.js';
-import { type BatchAliases, gridsOf } from './batch-key.js';
+import {
+  type BatchScore,
+  type LabelLine,
+  type ProtocolVersion,
+  type RleMask3D,
+  type StoredLabel,
+  type Submission,
+  scoreSubmissionAgainstGold,
+  validateLabelFile,
+} from '../domain/index.js';
+import { type BatchAliases, gridsOf, loadBatchAliases, loadBatchAnswers, loadBatchKey } from './batch-key.js';
 import { IntegrityError, NotFoundError } from './errors.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
@@ -42,6 +51,25 @@ export async function readLabelSubmission(
     throw new IntegrityError(`submission object ${l.submissionKey} changed since ingest`);
   }
   return bytes;
+}
+
+/**
+ * A batch's accepted submission scored against its hidden gold answers, by the
+ * acceptance rule on this batch's gold alone: ScoreSubmission, and a dispute's
+ * re-score after a gold correction — the only readers of `batch-answers/`.
+ */
+export async function scoreAcceptedSubmission(deps: Deps, batch: BatchRecord, protocol: ProtocolVersion): Promise<BatchScore> {
+  const key = await loadBatchKey(deps, batch.batchId);
+  const { labels, masks } = await loadAcceptedSubmission(deps, batch, await loadBatchAliases(deps, batch.batchId), protocol);
+  return scoreSubmissionAgainstGold({
+    batchId: batch.batchId,
+    workforceId: batch.workforceId,
+    protocol,
+    items: key.items,
+    lines: new Map(labels.map((l) => [l.alias, l])),
+    masks,
+    answers: await loadBatchAnswers(deps, batch.batchId),
+  });
 }
 
 export async function loadBatchProtocol(deps: Deps, batchId: string): Promise<{ batch: BatchRecord; protocol: ProtocolVersion }> {
