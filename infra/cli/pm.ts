@@ -214,6 +214,8 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       io.out(`round ${r.round} (${r.protocol}) would plan ${r.pendingCases} pending case(s); shares ${formatShares(r.shares)} (${r.sharesSource})`);
       if (r.pendingProposal) io.out(`note: ${r.pendingProposal}`);
       io.out(table(['workforce', 'kind', 'cases', 'batches'], r.workforces.map((w) => [w.workforceId, w.kind, w.cases, w.batches.length])));
+      for (const x of r.ineligible ?? []) io.out(`no work for ${x.workforceId}: ${x.reason}`);
+      for (const x of r.capped ?? []) io.out(`${x.workforceId} capped at ${x.cap}: at most ${x.limit} case(s), ${x.cases} planned`);
       const outcomes = new Map<string, number>();
       for (const c of r.cases) outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
       io.out([...outcomes].map(([k, v]) => `${k} ${v}`).join(' · '));
@@ -354,6 +356,8 @@ interface RoundPreview {
   pendingCases: number;
   workforces: { workforceId: string; kind: string; cases: number; batches: number[] }[];
   cases: { caseId: string; outcome: string; workforceId?: string; rule: string; explanation: string; gate?: string; reason?: string }[];
+  ineligible?: { workforceId: string; reason: string }[];
+  capped?: { workforceId: string; cap: number; limit: number; cases: number }[];
 }
 
 interface RoundLike {

@@ -82,4 +82,24 @@ describe('CLI: goldline pm workforce cap|uncap|move|pause', () => {
       { status: 'paused', reason: 'audit' },
     ]);
   });
+
+  it('prints the round plan\'s workforces without work and capped vendors', async () => {
+    const { run } = harness(() =>
+      Response.json({
+        round: 2,
+        protocol: 'chest-xray@2',
+        shares: { 'vendor-a': 0.8, 'vendor-b': 0.2 },
+        sharesSource: 'carried-over',
+        pendingCases: 100,
+        workforces: [],
+        cases: [],
+        ineligible: [{ workforceId: 'vendor-c', reason: 'not qualified on chest-xray@2: failed exam attempt 1' }],
+        capped: [{ workforceId: 'vendor-b', cap: 0.2, limit: 18, cases: 18 }],
+      }),
+    );
+    const r = await run('pm', 'round', 'plan', '--protocol', 'chest-xray@2');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('no work for vendor-c: not qualified on chest-xray@2: failed exam attempt 1');
+    expect(r.out).toContain('vendor-b capped at 0.2: at most 18 case(s), 18 planned');
+  });
 });

@@ -39,6 +39,10 @@ export const qualificationEvents = [
   }),
   /** A PM qualifies a workforce without an exam; the reason is the event's `reason`. */
   ledgerKind('qualification.waived', { workforceId: z.string() }),
-  /** Qualification withdrawn: by a PM, or because a newer version changed the task materially. */
-  ledgerKind('qualification.revoked', { workforceId: z.string(), cause: z.enum(['pm', 'suspension', 'material-change']) }),
+  /**
+   * A PM withdraws a qualification. (A suspension and a material change of the
+   * task need no event of their own: the fold reads the status change, and the
+   * protocol diff between versions, functions/domain/qualification.ts.)
+   */
+  ledgerKind('qualification.revoked', { workforceId: z.string(), cause: z.enum(['pm']) }),
 ] as const;
