@@ -19,10 +19,12 @@ export const DispatchRoundEvent = z.object({
   version: z.number().int().positive(),
   round: z.number().int().min(1),
   limit: z.number().int().positive().optional(),
+  /** Batches per chunk of the round's dispatch (1–50; default 50). */
+  chunkBatches: z.number().int().min(1).max(50).optional(),
   actor: z.string().min(1),
 });
 /** One chunk of a committed round (PlanRound's answer lists them; the round-dispatch Map hands each to DispatchChunk). */
-export const RoundChunkEvent = DispatchRoundEvent.omit({ limit: true }).extend({
+export const RoundChunkEvent = DispatchRoundEvent.omit({ limit: true, chunkBatches: true }).extend({
   chunk: z.number().int().min(0),
   resumed: z.boolean(),
 });

@@ -53,6 +53,8 @@ export interface DispatchRoundInput {
   round: number;
   /** Dispatch at most this many pending cases (oldest first). */
   limit?: number;
+  /** Batches per chunk, at most ROUND_CHUNK_LIMITS.maxBatches (smaller: more, shorter DispatchChunk invocations). */
+  chunkBatches?: number;
   actor: string;
 }
 
@@ -190,8 +192,9 @@ const newTally = (): PlanTally => ({ batchIds: [], chunkDigests: [], gold: new M
  *
  * @example const plan = await planRoundChunks(deps, { programId: 'p', protocolId: 'cxr', version: 1, round: 1, actor: 'pm:ana' });
  */
-export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, limits: ChunkLimits = ROUND_CHUNK_LIMITS): Promise<PlannedRound> {
+export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, chunkLimits: ChunkLimits = ROUND_CHUNK_LIMITS): Promise<PlannedRound> {
   const { programId, round } = input;
+  const limits: ChunkLimits = { ...chunkLimits, maxBatches: Math.min(chunkLimits.maxBatches, input.chunkBatches ?? chunkLimits.maxBatches) };
   const protocol = await deps.repo.getProtocolVersion(input.protocolId, input.version);
   if (!protocol) throw new NotFoundError(`protocol ${input.protocolId}@${input.version} not found`);
   const ref = protocolRef(protocol);

@@ -48,7 +48,7 @@ function synthesize() {
     roles: Object.fromEntries(FUNCTIONS.map((f) => [f.name, id(stack.functions[f.name].role!)])),
     buckets: Object.fromEntries((Object.keys(BUCKETS) as BucketName[]).map((n) => [n, id(stack.buckets[n])])),
     tables: { [MAIN_TABLE.id]: id(stack.table) },
-    stateMachines: { batchLifecycle: id(stack.batchLifecycle) },
+    stateMachines: { batchLifecycle: id(stack.batchLifecycle), roundDispatch: id(stack.roundDispatch) },
   };
   return { stack, template, json: template.toJSON() as TemplateJson & { Outputs: Record<string, { Value: unknown }> }, ids, id };
 }
@@ -417,10 +417,13 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     }
   });
 
-  it('leaves the batch keys, answers and executions of a dispatch to DispatchRound', () => {
-    const dispatch = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'DispatchRound');
-    expect(dispatch.some((x) => x.action === 'states:StartExecution')).toBe(true);
-    expect(dispatch.some((x) => x.resource.kind === 'object' && x.resource.key.startsWith('batch-answers/'))).toBe(true);
+  it('leaves the batch keys, answers and executions of a dispatch to DispatchRound and the round-dispatch workflow it starts', () => {
+    const all = asInAws(stack.accesses.accesses());
+    const dispatch = all.filter((x) => x.fn === 'DispatchRound');
+    expect(dispatch.some((x) => x.action === 'states:StartExecution' && x.resource.kind === 'stateMachine' && x.resource.stateMachine === 'roundDispatch')).toBe(true);
+    const chunks = all.filter((x) => x.fn === 'DispatchChunk');
+    expect(chunks.some((x) => x.action === 'states:StartExecution')).toBe(true);
+    expect(chunks.some((x) => x.resource.kind === 'object' && x.resource.key.startsWith('batch-answers/'))).toBe(true);
     const pm = accesses.filter((x) => x.fn === 'Api');
     expect(pm.filter((x) => x.action === 'states:StartExecution' || (x.resource.kind === 'object' && /^batch-/.test(x.resource.key)))).toEqual([]);
   });

@@ -29,7 +29,7 @@ function synthesize(): { template: TemplateJson; ids: TemplateIds } {
       roles: Object.fromEntries(FUNCTIONS.map((f) => [f.name, id(stack.functions[f.name].role!)])),
       buckets: Object.fromEntries((Object.keys(BUCKETS) as BucketName[]).map((n) => [n, id(stack.buckets[n])])),
       tables: { [MAIN_TABLE.id]: id(stack.table) },
-      stateMachines: { batchLifecycle: id(stack.batchLifecycle) },
+      stateMachines: { batchLifecycle: id(stack.batchLifecycle), roundDispatch: id(stack.roundDispatch) },
     },
   };
 }

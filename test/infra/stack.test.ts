@@ -42,12 +42,14 @@ const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
   'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
   'batch-keys/': {
     key: 'batch-keys/p-r1-vendor-a-1.json',
-    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), the dispatch retry.
-    readers: ['DispatchRound', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
+    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk).
+    readers: ['DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
   },
   'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['ScoreSubmission'] },
-  // The API's PM function merges gold labels a PM ingests into the pool; it dispatches by invoking DispatchRound.
-  'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['DispatchRound', 'Api'] },
+  // The API's PM function merges gold labels a PM ingests into the pool; it dispatches by invoking DispatchRound (which starts PlanRound's workflow).
+  'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['PlanRound', 'Api'] },
+  // A round's plan in chunks (functions/use-cases/round-chunk-store.ts): answers included.
+  'round-plans/': { key: 'round-plans/p/r0001/chunk-00000.json', readers: ['PlanRound', 'DispatchChunk'] },
   // A case manifest waiting for its images (functions/use-cases/case-ingest.ts).
   'case-ingests/': { key: 'case-ingests/p/abcdefgh12345678.json', readers: ['Api'] },
 };
@@ -232,15 +234,18 @@ describe('Stack: GoldlineStack', () => {
       }
     });
 
-    it('gives every function the table and bucket names under the env vars deps.ts reads, and only DispatchRound the state machine ARN', () => {
+    it('gives every function the table and bucket names under the env vars deps.ts reads, only DispatchChunk the batch lifecycle ARN and only DispatchRound the round dispatch ARN', () => {
       const ids = bucketIds();
       for (const def of FUNCTIONS) {
         const env = (resources[logicalId(stack, stack.functions[def.name])].Properties.Environment as { Variables: Json }).Variables;
         expect(env[MAIN_TABLE.envVar]).toEqual({ Ref: logicalId(stack, stack.table) });
         for (const name of Object.keys(BUCKETS) as BucketName[]) expect(env[BUCKETS[name].envVar]).toEqual({ Ref: ids[name] });
         const smArn = env[STATE_MACHINES.batchLifecycle.envVar];
-        if (def.name === 'DispatchRound') expect(smArn).toEqual({ Ref: logicalId(stack, stack.batchLifecycle) });
+        if (def.name === 'DispatchChunk') expect(smArn).toEqual({ Ref: logicalId(stack, stack.batchLifecycle) });
         else expect(smArn).toBeUndefined();
+        const roundArn = env[STATE_MACHINES.roundDispatch.envVar];
+        if (def.name === 'DispatchRound') expect(roundArn).toEqual({ Ref: logicalId(stack, stack.roundDispatch) });
+        else expect(roundArn).toBeUndefined();
       }
     });
 
@@ -431,10 +436,12 @@ describe('Stack: GoldlineStack', () => {
       }
     });
 
-    it('lets only DispatchRound start batch executions, and only the callback senders resume them', () => {
+    it('lets only DispatchChunk start batch executions, only DispatchRound start round dispatches, and only the callback senders resume batches', () => {
       const sm = logicalId(stack, stack.batchLifecycle);
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
-      expect(can('states:StartExecution')).toEqual(['DispatchRound']);
+      expect(can('states:StartExecution')).toEqual(['DispatchChunk']);
+      const rounds = logicalId(stack, stack.roundDispatch);
+      expect(FUNCTIONS.filter((f) => grants(roleOf(f.name), 'states:StartExecution', rounds)).map((f) => f.name)).toEqual(['DispatchRound']);
       expect(can('states:SendTaskSuccess')).toEqual(['Api', 'AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
       expect(can('states:SendTaskHeartbeat')).toEqual(['IngestUpload', 'WorkApi']);
       expect(can('states:SendTaskFailure')).toEqual([]);
@@ -452,7 +459,8 @@ describe('Stack: GoldlineStack', () => {
     it('gives write access to the table only to functions whose use case writes', () => {
       const table = logicalId(stack, stack.table);
       const readOnly = FUNCTIONS.filter((f) => !grants(roleOf(f.name), 'dynamodb:PutItem', table)).map((f) => f.name);
-      expect(readOnly.sort()).toEqual(['PrepareManifest', 'ValidateSubmission']);
+      // DispatchRound only starts the round's workflow and reads what it did.
+      expect(readOnly.sort()).toEqual(['DispatchRound', 'PrepareManifest', 'ValidateSubmission']);
     });
   });
 });

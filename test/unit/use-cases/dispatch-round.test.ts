@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { LedgerEvent } from '../../../functions/domain/model/index.js';
 import { loadBatchKey } from '../../../functions/use-cases/batch-key.js';
+import { planSha256, seededRandomSource } from '../../../functions/domain/index.js';
+import { dispatchRoundChunk } from '../../../functions/use-cases/dispatch-chunk.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
+import { planRoundChunks } from '../../../functions/use-cases/plan-round.js';
+import { loadRoundChunk } from '../../../functions/use-cases/round-chunk-store.js';
 import { PROGRAM, program } from '../../support/scenario.js';
 
 const input = { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm' };
@@ -95,5 +99,79 @@ describe('Use case: dispatchRound', () => {
 
     const states = (await deps.repo.listCases(PROGRAM)).filter((c) => real.includes(c.caseId)).map((c) => c.state);
     expect(states.every((s) => s === 'pending')).toBe(true);
+  });
+
+  describe('in chunks (rounds of any size)', () => {
+    const chunked = { ...input, chunkBatches: 1 };
+
+    it('plans the round in chunks within the limit and dispatches and starts every batch exactly once', async () => {
+      // 200 cases, batches of 50, two vendors → 4 batches; one batch a chunk.
+      const deps = await program({ cases: 200, gold: 40 });
+      const start = vi.spyOn(deps.workflows, 'startBatch');
+      const plan = await planRoundChunks(deps, chunked);
+      expect(plan.chunks.map((c) => c.chunk)).toEqual([0, 1, 2, 3]);
+      for (const ref of plan.chunks) await dispatchRoundChunk(deps, ref);
+
+      const round = (await deps.repo.getRound(PROGRAM, 1))!;
+      expect(round.chunkSha256s).toHaveLength(4);
+      for (const [i, digest] of round.chunkSha256s!.entries()) {
+        const chunk = await loadRoundChunk(deps, PROGRAM, 1, i, digest);
+        expect(chunk.batches).toHaveLength(1);
+      }
+      const dispatched = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'batch.dispatched').map((e) => e.subject);
+      expect(dispatched.sort()).toEqual([...round.batchIds].sort());
+      expect(start.mock.calls.map(([name]) => name).sort()).toEqual([...round.batchIds].sort());
+      const planned = (await deps.repo.listLedger(PROGRAM)).find((e) => e.type === 'round.planned');
+      expect(planned?.data).toMatchObject({ batchCount: 4, chunks: 4, planSha256: planSha256(round.chunkSha256s!) });
+      expect(planned?.data).not.toHaveProperty('batches');
+    });
+
+    // Found in review (issue 14): a crash between round.planned and the round record re-planned with new gold picks and aliases, so the batches differed from the plan the ledger recorded.
+    it('keeps the plan its round.planned event names when a retry comes after the event and before the round record', async () => {
+      const deps = await program({ cases: 200, gold: 40 });
+      const create = deps.repo.createRound.bind(deps.repo);
+      let calls = 0;
+      vi.spyOn(deps.repo, 'createRound').mockImplementation(async (r) => {
+        if (++calls === 1) throw new Error('ProvisionedThroughputExceededException');
+        return create(r);
+      });
+      await expect(planRoundChunks(deps, chunked)).rejects.toThrow('ProvisionedThroughputExceededException');
+      const firstPlan = await Promise.all([0, 1, 2, 3].map((i) => loadRoundChunk(deps, PROGRAM, 1, i)));
+
+      deps.random = seededRandomSource(99); // the retry draws other numbers: it must not use them
+      const plan = await planRoundChunks(deps, chunked);
+      for (const ref of plan.chunks) await dispatchRoundChunk(deps, ref);
+
+      const round = (await deps.repo.getRound(PROGRAM, 1))!;
+      expect(round.batchIds).toEqual(firstPlan.flatMap((c) => c.batches.map((b) => b.batchId)));
+      for (const b of firstPlan.flatMap((c) => c.batches)) {
+        const key = await loadBatchKey(deps, b.batchId);
+        expect(key.items.map((i) => [i.alias, i.caseId, i.gold])).toEqual(b.items.map((i) => [i.alias, i.caseId, i.gold]));
+      }
+      expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'round.planned')).toHaveLength(1);
+    });
+
+    it('completes a round whose dispatch stopped after the round record and one chunk, starting each batch under its own name only', async () => {
+      const deps = await program({ cases: 200, gold: 40 });
+      const start = vi.spyOn(deps.workflows, 'startBatch');
+      const plan = await planRoundChunks(deps, chunked);
+      const first = await dispatchRoundChunk(deps, plan.chunks[0]);
+      // The process dies here; the dispatch runs again from the start.
+      const again = await dispatchRound(deps, chunked);
+
+      const round = (await deps.repo.getRound(PROGRAM, 1))!;
+      expect(again.batches.map((b) => b.batchId)).toEqual(round.batchIds);
+      // The batches the first run never got to are reported as rebuilt from the committed plan.
+      expect(again.rebuiltBatchRecords).toEqual(round.batchIds.filter((id) => !first.batches.some((b) => b.batchId === id)));
+      const events = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'batch.dispatched');
+      expect(events.map((e) => e.subject).sort()).toEqual([...round.batchIds].sort());
+      // A batch of the first chunk is started again only under its deterministic name and input: the same execution.
+      const names = start.mock.calls.map(([name]) => name);
+      expect(new Set(names)).toEqual(new Set(round.batchIds));
+      const firstId = first.batches[0].batchId;
+      const inputs = start.mock.calls.filter(([name]) => name === firstId).map(([, i]) => JSON.stringify(i));
+      expect(new Set(inputs).size).toBe(1);
+      expect(deps.workflows.started.map((s) => s.name).sort()).toEqual([...round.batchIds].sort());
+    });
   });
 });
