@@ -46,11 +46,32 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     expect(reports[1].dispatch.routing[more]).toBeGreaterThan(reports[1].dispatch.routing[less]);
   });
 
-  it('finishes every batch and every execution', () => {
+  it('finishes every batch and every execution (a held batch is settled for its round)', () => {
     for (const r of reports) {
-      for (const b of r.batches) expect(['accepted', 'rejected']).toContain(b.status);
+      for (const b of r.batches) expect(['accepted', 'rejected', 'inconclusive']).toContain(b.status);
     }
     for (const e of stack.runner.executions.values()) expect(e.status).toBe('SUCCEEDED');
+  });
+
+  // Issue 11: one or two misses in six gold items rejected the careful vendor-a (0.85 threshold); batches are now decided by the SPRT, pooled across held batches.
+  it('never rejects or tightens the careful vendor, still catches the sloppy one, and prints every vendor decision with its rule and evidence', async () => {
+    const vendorBatches = reports.flatMap((r) => r.batches).filter((b) => b.workforceId !== 'radiology-team');
+    for (const b of vendorBatches.filter((x) => x.workforceId === 'vendor-a')) expect(b.status).not.toBe('rejected');
+    expect(vendorBatches.some((b) => b.workforceId === 'vendor-b' && b.status === 'rejected')).toBe(true);
+    for (const b of vendorBatches) expect(b.decision).toMatchObject({ rule: 'sprt', evidence: { n: expect.any(Number), llr: expect.any(Number) } });
+    const text = reports.map(formatRound).join('\n');
+    expect(text).toMatch(/sprt: 0 wrong of 6 gold over 1 batch, LLR −1\.03 \(accept ≤ −2\.25, reject ≥ 2\.89\) → inconclusive: held, not paid or penalised yet/);
+    expect(text).toMatch(/→ accepted, settling held demo-cxr-r1-vendor-a-1, demo-cxr-r1-vendor-a-2/);
+    const ledger = await stack.deps.repo.listLedger(PROGRAM_ID);
+    const switched = ledger.filter((e) => e.type === 'workforce.inspection-switched');
+    expect(switched.filter((e) => e.subject === 'vendor-a')).toEqual([]);
+    // Every held batch a later decision settled carries that decision, with the deciding batch named.
+    for (const b of vendorBatches.filter((x) => x.decision?.carried.length)) {
+      for (const id of b.decision!.carried) {
+        expect(ledger.find((e) => e.eventId === `${id}:carried`)).toMatchObject({ data: { decidedWith: b.batchId, decision: b.decision } });
+        expect((await stack.deps.repo.getBatch(id))?.status).toBe(b.status);
+      }
+    }
   });
 
   it('ranks the vendors by gold accuracy in the scorecards', () => {
@@ -78,6 +99,8 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     let checked = 0;
     for (const r of reports) {
       for (const b of r.batches) {
+        // A batch still held has no labels yet (they are recorded when a later decision settles it).
+        if ((await stack.deps.repo.getBatch(b.batchId))?.status === 'inconclusive') continue;
         const labels = await stack.deps.repo.listBatchLabels(b.batchId);
         expect(labels).toHaveLength(b.items);
         const bytesByKey = new Map<string, string>();
@@ -95,7 +118,8 @@ describe('Demo loop: two rounds on the embedded stack', () => {
         }
       }
     }
-    expect(checked).toBeGreaterThan(500);
+    // Two round-2 vendor-a batches (134 items) are still held when the default run ends: no labels yet.
+    expect(checked).toBeGreaterThan(400);
   });
 
   it('keeps a ledger from which every stored projection is rebuilt: batches, cases, shares, scorecards, workforces', async () => {

@@ -4,7 +4,7 @@
  * Used by `npm start` and by the integration test.
  */
 import { z } from 'zod';
-import { isLedgerEvent, protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
+import { type BatchDecisionRecord, isLedgerEvent, protocolRef, type Scorecard, type Shares, seededRandomSource, stableHash } from '../../../functions/domain/index.js';
 import { NotFoundError } from '../../../functions/use-cases/errors.js';
 import type { DispatchRoundResult } from '../../../functions/use-cases/dispatch-round.js';
 import { dispatchRoundViaWorkflow } from '../../../functions/use-cases/round-workflow.js';
@@ -51,6 +51,8 @@ export interface BatchOutcome {
   status: BatchRecord['status'];
   accuracy: number | null;
   interval: { lower: number; upper: number } | null;
+  /** The acceptance decision: rule, (pooled) evidence, the held batches it settled. */
+  decision?: BatchDecisionRecord;
   notes: string[];
   rejectedUploads: { uploadId: string; problems: { line: number; reason: string }[] }[];
 }
@@ -62,8 +64,8 @@ export interface RoundReport {
   scorecards: Scorecard[];
   sharesBefore: Shares;
   sharesAfter: Shares;
-  /** Probation / suspension decisions taken at the end of the round, with reasons. */
-  statusChanges: { workforceId: string; to: string; reason: string }[];
+  /** Inspection switches (switching rules) recorded at the end of the round, with rule and reason. */
+  statusChanges: { workforceId: string; from: string; to: string; rule: string; reason: string }[];
   /** The round's adjudications the internal expert decided. */
   adjudicated: { adjudicationId: string; cases: number; decidedBy: string }[];
 }
@@ -268,6 +270,7 @@ export async function runRound(
       status: b.status,
       accuracy: score?.accuracy ?? null,
       interval: score?.interval ?? null,
+      ...(score?.decision && b.workforceKind === 'vendor' ? { decision: score.decision } : {}),
       notes: score?.notes ?? (b.failure ? [b.failure] : []),
       rejectedUploads: subs.filter((s) => s.status === 'rejected').map((s) => ({ uploadId: s.uploadId, problems: s.problems })),
     });
@@ -282,9 +285,9 @@ export async function runRound(
     sharesAfter: (await deps.repo.getShares(PROGRAM_ID, protocol.protocolId, round + 1)) ?? {},
     adjudicated,
     statusChanges: (await deps.repo.listLedger(PROGRAM_ID))
-      .filter(isLedgerEvent('workforce.status-changed'))
+      .filter(isLedgerEvent('workforce.inspection-switched'))
       .filter((e) => e.data.round === round)
-      .map((e) => ({ workforceId: e.subject, to: e.data.to, reason: e.reason })),
+      .map((e) => ({ workforceId: e.subject, from: e.data.from, to: e.data.to, rule: e.data.rule, reason: e.reason })),
   };
 }
 
@@ -415,6 +418,25 @@ async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: Demo
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '  n/a' : `${(x * 100).toFixed(1)}%`);
 
+const signed = (x: number): string => (x < 0 ? `−${(-x).toFixed(2)}` : x.toFixed(2));
+
+/**
+ * A batch's decision as the report prints it: the rule, the (pooled) evidence,
+ * the outcome and what it settled.
+ *
+ * @example decisionLine(d) // 'sprt: 0 wrong of 6 gold over 1 batch, LLR −1.03 (accept ≤ −2.25, reject ≥ 2.89) → inconclusive: held, not paid or penalised yet'
+ */
+export function decisionLine(d: BatchDecisionRecord): string {
+  const e = d.evidence;
+  const llr = e.llr !== null && e.bounds ? `, LLR ${signed(e.llr)} (accept ≤ ${signed(e.bounds.accept)}, reject ≥ ${signed(e.bounds.reject)})` : '';
+  const c = e.llr === null && e.c !== null ? `, c=${e.c}` : '';
+  const outcome =
+    d.decision === 'inconclusive'
+      ? 'inconclusive: held, not paid or penalised yet'
+      : `${d.decision === 'accept' ? 'accepted' : 'rejected'}${d.carried.length ? `, settling held ${d.carried.join(', ')}` : ''}`;
+  return `${d.rule}: ${e.wrong} wrong of ${e.n} gold over ${e.batches} batch${e.batches === 1 ? '' : 'es'}${llr}${c} → ${outcome}`;
+}
+
 /** The per-round report a PM reads. */
 export function formatRound(r: RoundReport): string {
   const out: string[] = [];
@@ -430,8 +452,9 @@ export function formatRound(r: RoundReport): string {
     const ci = b.interval ? `[${pct(b.interval.lower)}, ${pct(b.interval.upper)}]` : '';
     out.push(
       `  ${b.batchId.padEnd(32)} ${b.workforceId.padEnd(15)} items ${String(b.items).padStart(3)}  gold ${String(b.gold).padStart(2)}  ` +
-        `${b.status.padEnd(9)} gold acc ${pct(b.accuracy)} ${ci}`,
+        `${b.status.padEnd(12)} gold acc ${pct(b.accuracy)} ${ci}`,
     );
+    if (b.decision) out.push(`      ${decisionLine(b.decision)}`);
     for (const u of b.rejectedUploads) {
       out.push(`      upload ${u.uploadId} rejected:`);
       for (const p of u.problems.slice(0, 4)) out.push(`        ${p.line ? `line ${p.line}` : 'file'}: ${p.reason}`);
@@ -448,7 +471,7 @@ export function formatRound(r: RoundReport): string {
     );
   }
   for (const a of r.adjudicated) out.push(`Adjudicated: ${a.adjudicationId} (${a.cases} overlap disagreement(s), decided by ${a.decidedBy})`);
-  for (const s of r.statusChanges) out.push(`Status: ${s.workforceId} → ${s.to} (${s.reason})`);
+  for (const s of r.statusChanges) out.push(`Inspection: ${s.workforceId} ${s.from} → ${s.to} by ${s.rule} (${s.reason})`);
   // Shares are printed only where rebalancing stored them: a round with nothing
   // to settle (an extra round after every case is labelled) computes none.
   if (Object.keys(r.sharesAfter).length === 0) {

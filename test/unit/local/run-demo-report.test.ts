@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Statement } from '../../../functions/domain/index.js';
-import { type RoundReport, formatRound } from '../../../infra/local/demo/run-demo.js';
+import { type RoundReport, decisionLine, formatRound } from '../../../infra/local/demo/run-demo.js';
 import { formatDemoStatements, runPeriod } from '../../../infra/local/demo/statement-step.js';
 
 const round = (n: number, sharesAfter: RoundReport['sharesAfter']): RoundReport => ({
@@ -24,6 +24,32 @@ describe('Function: formatRound', () => {
 
   it('prints the shares before and after where rebalancing stored them', () => {
     expect(formatRound(round(2, { 'vendor-a': 0.95, 'vendor-b': 0.05 }))).toContain('Vendor shares for round 3: vendor-a 92.0% → 95.0% · vendor-b 8.0% → 5.0%');
+  });
+});
+
+describe('Function: decisionLine', () => {
+  const evidence = { n: 6, wrong: 0, batches: 1, c: 0, llr: -1.0311, bounds: { accept: -2.2513, reject: 2.8904 } };
+  it('prints a held batch with its rule, evidence and bounds, and says it is not paid or penalised yet', () => {
+    expect(decisionLine({ decision: 'inconclusive', rule: 'sprt', evidence, carried: [], reason: '' })).toBe(
+      'sprt: 0 wrong of 6 gold over 1 batch, LLR −1.03 (accept ≤ −2.25, reject ≥ 2.89) → inconclusive: held, not paid or penalised yet',
+    );
+  });
+
+  it('names the held batches a conclusive decision settles', () => {
+    const pooled = { ...evidence, n: 19, batches: 3, llr: -3.2652 };
+    expect(decisionLine({ decision: 'accept', rule: 'sprt', evidence: pooled, carried: ['b-1', 'b-2'], reason: '' })).toBe(
+      'sprt: 0 wrong of 19 gold over 3 batches, LLR −3.27 (accept ≤ −2.25, reject ≥ 2.89) → accepted, settling held b-1, b-2',
+    );
+  });
+
+  it('prints a single plan decision with its acceptance number', () => {
+    const single = { n: 38, wrong: 5, batches: 1, c: 4, llr: null, bounds: null };
+    expect(decisionLine({ decision: 'reject', rule: 'single-plan', evidence: single, carried: [], reason: '' })).toBe('single-plan: 5 wrong of 38 gold over 1 batch, c=4 → rejected');
+  });
+
+  it('prints each inspection switch of the round with its rule', () => {
+    const text = formatRound({ ...round(2, {}), statusChanges: [{ workforceId: 'vendor-b', from: 'normal', to: 'tightened', rule: 'two-of-five-rejected', reason: 'tightened inspection: 2 of the last 2 conclusive batches rejected' }] });
+    expect(text).toContain('Inspection: vendor-b normal → tightened by two-of-five-rejected (tightened inspection: 2 of the last 2 conclusive batches rejected)');
   });
 });
 
