@@ -101,6 +101,10 @@ export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeI
   if (batch.kind === 'exam') throw new ConflictError(`batch ${batch.batchId} is a qualification exam: decided by the exam rule (ask the PM, who may waive it)`);
   const why = whyNotDisputable(batch.status);
   if (why) throw new ConflictError(`batch ${batch.batchId} cannot be disputed: ${why}`);
+  // Its lifecycle finalizes the rejection (cases back to the queue) first: a flip must find that done.
+  if (!(await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:labels`))) {
+    throw new ConflictError(`batch ${batch.batchId} is still being closed; dispute it once its rejection is final`);
+  }
   const protocol = await findProtocol(deps, batch.protocol);
   if (!protocol) throw new NotFoundError(`protocol ${batch.protocol} not found`);
   if (protocol.task.type !== 'classification') {

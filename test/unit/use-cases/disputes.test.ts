@@ -3,7 +3,8 @@ import { BatchScore } from '../../../functions/domain/index.js';
 import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
 import { batchKeyObject, goldSetObject, loadBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
-import type { BatchRecord } from '../../../functions/use-cases/ports.js';
+import { record } from '../../../functions/use-cases/ledger.js';
+import type { BatchRecord, Deps } from '../../../functions/use-cases/ports.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
 import { failLedgerOnce, program } from '../../support/scenario.js';
 import { T0, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
@@ -44,8 +45,16 @@ async function seed(status: BatchRecord['status'] = 'rejected') {
     'gold-1': { caseId: 'gold-1', label: 'normal', expertId: 'dr-lee' },
     'gold-2': { caseId: 'gold-2', label: 'abnormal', expertId: 'dr-lee' },
   });
+  await finalized(deps, BATCH, 'vendor-b');
   return deps;
 }
+
+/** FinalizeBatch's commit point: the rejection is final. */
+const finalized = (deps: Deps, batchId: string, workforceId: string) =>
+  record(deps, {
+    eventId: `${batchId}:labels`, programId: PROGRAM, type: 'labels.recorded', actor: 'finalizer', protocol: 'chest-xray@1', subject: batchId,
+    reason: 'labels kept as rejected; cases re-queued', data: { workforceId, labels: 1, submissionKey: `uploads/${workforceId}/${batchId}/u.jsonl`, sha256: 'a'.repeat(64), caseIds: [] },
+  });
 
 const open = (deps: Awaited<ReturnType<typeof seed>>, extra: { alias?: string; workforceId?: string } = {}) =>
   openDispute(deps, { workforceId: 'vendor-b', batchId: BATCH, reason: 'the film shows a clear opacity', openedBy: 'vendor:vendor-b', ...extra });
@@ -60,12 +69,19 @@ describe('Use case: openDispute', () => {
     ] as const) {
       await expect(open(await seed(status))).rejects.toThrow(message);
     }
+    // Rejected but not finalized yet: its cases are not back in the queue.
+    const closing = await seed();
+    await closing.repo.createBatch({ ...(await closing.repo.getBatch(BATCH))!, batchId: 'closing-1' });
+    await closing.objects.putJson(closing.buckets.gold, batchKeyObject('closing-1'), { ...(await closing.objects.getJson<object>(closing.buckets.gold, batchKeyObject(BATCH))), batchId: 'closing-1' });
+    await expect(openDispute(closing, { workforceId: 'vendor-b', batchId: 'closing-1', reason: 'the film shows a clear opacity', openedBy: 'v' })).rejects.toThrow(
+      'batch closing-1 is still being closed; dispute it once its rejection is final',
+    );
     const deps = await seed();
     // Another vendor's batch and an alias the batch does not hold answer like missing ones.
     await expect(open(deps, { workforceId: 'vendor-a' })).rejects.toMatchObject({ name: 'NotFoundError', message: `batch ${BATCH} not found` });
     await expect(open(deps, { alias: 'zzzzzzzz' })).rejects.toMatchObject({ name: 'NotFoundError' });
     await expect(openDispute(deps, { workforceId: 'vendor-b', batchId: BATCH, reason: 'short', openedBy: 'v' })).rejects.toThrow('reason: say why, in at least 10 characters');
-    expect(await deps.repo.listLedger(PROGRAM)).toEqual([]);
+    expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['labels.recorded']);
   });
 
   it('reviews the failed gold item whichever alias is named, and keeps one open dispute per (batch, item)', async () => {
@@ -75,7 +91,7 @@ describe('Use case: openDispute', () => {
     const a = await deps.repo.getAdjudication(d.disputeId);
     expect(a?.needs.map((n) => [n.caseId, n.kind, n.labels])).toEqual([['gold-1', 'gold-dispute', { 'vendor-b': 'abnormal', 'gold@v1': 'normal' }]]);
     await expect(open(deps, { alias: ALIAS.gold1 })).rejects.toMatchObject({ name: 'ConflictError' });
-    expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['dispute.opened', 'adjudication.requested']);
+    expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['labels.recorded', 'dispute.opened', 'adjudication.requested']);
   });
 });
 
@@ -146,6 +162,7 @@ describe('Use case: resolveDispute retires a gold item', () => {
       batchId, round: 1, protocol: 'chest-xray@1', workforceId, workforceKind: 'vendor', slaHours: 48, createdAt: T0,
       items: [{ alias: 'goldaaa1', caseId: 'gold-0000', gold: true, imageKey: 'images/gold-0000.dcm' }],
     });
+    await finalized(deps, batchId, workforceId);
     return (await openDispute(deps, { workforceId, batchId, reason: 'the gold answer is wrong here', openedBy: `vendor:${workforceId}` })).disputeId;
   }
 
