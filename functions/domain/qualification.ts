@@ -331,7 +331,8 @@ export function qualificationOf(
   const view = (s: QualificationState, carriedFrom?: string): QualificationView => ({
     ...s,
     qualified: s.status === 'qualified',
-    required,
+    // A revoked workforce (suspended, or by a PM) qualifies again before production work on any version.
+    required: required || s.status === 'revoked',
     ...(carriedFrom ? { carriedFrom } : {}),
   });
   if (own) return view(own);
@@ -349,7 +350,8 @@ export function qualificationOf(
 /**
  * The planner's eligibility filter: who may get production work on this
  * protocol version. A workforce the version requires to qualify and that is not
- * qualified is left out, with why.
+ * qualified is left out, with why — and so, on any version, is one whose
+ * qualification was revoked (a suspension, or a PM) until an exam or a waiver.
  *
  * @example productionEligibility(workforces, p, (w) => qualificationOf(q, w, p, versionOf)).ineligible
  *   // [{ workforceId: 'vendor-c', reason: 'not qualified on chest-xray@2: failed exam attempt 1: …' }]
@@ -357,17 +359,14 @@ export function qualificationOf(
 export function productionEligibility<W extends Pick<Workforce, 'workforceId' | 'kind'>>(
   workforces: readonly W[],
   p: ProtocolVersion,
-  view: (w: W) => Pick<QualificationView, 'qualified' | 'reason'>,
+  view: (w: W) => Pick<QualificationView, 'qualified' | 'reason' | 'status'>,
 ): { eligible: W[]; ineligible: { workforceId: string; reason: string }[] } {
   const eligible: W[] = [];
   const ineligible: { workforceId: string; reason: string }[] = [];
   for (const w of workforces) {
-    if (!examRequired(p, w)) {
-      eligible.push(w);
-      continue;
-    }
     const v = view(w);
-    if (v.qualified) eligible.push(w);
+    // The version's rule, and the resume rule: a revoked workforce needs an exam or a waiver on any version.
+    if (v.qualified || (!examRequired(p, w) && v.status !== 'revoked')) eligible.push(w);
     else ineligible.push({ workforceId: w.workforceId, reason: `not qualified on ${protocolRef(p)}: ${v.reason}` });
   }
   return { eligible, ineligible };

@@ -124,7 +124,8 @@ export async function qualificationsOn(
 
 /**
  * A PM's controls for planning a round on this protocol version: who is not
- * qualified (when the version requires it) and each vendor's share cap. One
+ * qualified (when the version requires it, or after a revocation) and each
+ * vendor's share cap. One
  * ledger read; the planner applies them (planUnderControls).
  *
  * @example await planControls(deps, 'demo-cxr', protocol, workforces) // { ineligible: [...], caps: { 'vendor-b': 0.2 } }
@@ -132,7 +133,6 @@ export async function qualificationsOn(
 export async function planControls(deps: Deps, programId: string, p: ProtocolVersion, workforces: readonly Workforce[]): Promise<PlanControls> {
   const ledger = await deps.repo.listLedger(programId);
   const caps = shareCapsFromLedger(ledger);
-  if (!p.qualification) return { ineligible: [], caps };
   const { view } = await qualificationsOn(deps, p, ledger);
   return { ineligible: productionEligibility(workforces, p, view).ineligible, caps };
 }

@@ -206,7 +206,11 @@ describe('Function: productionEligibility', () => {
   const a = makeWorkforce('vendor-a');
   const c = makeWorkforce('vendor-c');
   const qualified = new Set(['vendor-a']);
-  const view = (w: { workforceId: string }) => ({ qualified: qualified.has(w.workforceId), reason: 'no exam passed and no waiver' });
+  const view = (w: { workforceId: string }) => ({
+    qualified: qualified.has(w.workforceId),
+    status: qualified.has(w.workforceId) ? ('qualified' as const) : ('unqualified' as const),
+    reason: 'no exam passed and no waiver',
+  });
 
   it('returns every workforce eligible when the protocol has no qualification section', () => {
     expect(productionEligibility([team, a, c], makeProtocol(), view)).toEqual({ eligible: [team, a, c], ineligible: [] });
@@ -219,6 +223,17 @@ describe('Function: productionEligibility', () => {
     });
     const all = productionEligibility([team, a, c], gated({ qualification: { required: 'all' } }), view);
     expect(all.ineligible.map((x) => x.workforceId)).toEqual(['radiology-team', 'vendor-c']);
+  });
+
+  it('returns a revoked workforce left out on any version, with or without a qualification section, until an exam or a waiver', () => {
+    const q = projectQualifications([
+      ev('batch.dispatched', { workforceId: 'vendor-b' }, { subject: 'p-r1-vendor-b-1' }),
+      ev('workforce.status-changed', { workforceId: 'vendor-b', from: 'probation', to: 'suspended' }, { reason: 'below the floor' }),
+    ]);
+    const ungated = makeProtocol();
+    const result = productionEligibility([a, makeWorkforce('vendor-b')], ungated, (w) => qualificationOf(q, w, ungated, () => ungated));
+    expect(result.eligible.map((w) => w.workforceId)).toEqual(['vendor-a']);
+    expect(result.ineligible[0].reason).toMatch(/^not qualified on chest-xray@1: suspended: below the floor; qualifies again by an exam or a waiver/);
   });
 });
 
