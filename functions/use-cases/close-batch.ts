@@ -84,7 +84,8 @@ export async function recordFailure(
 ): Promise<{ status: string }> {
   const batch = await deps.repo.getBatch(input.batchId);
   if (!batch) throw new NotFoundError(`batch ${input.batchId} not found`);
-  const failure = `${input.error ?? 'Error'}: ${(input.cause ?? '').slice(0, 1000)}`;
+  // A batch closed before its lifecycle failed (a PM moved its work, manual-control.ts) keeps that cause.
+  const failure = batch.status === 'failed' && batch.failure ? batch.failure : `${input.error ?? 'Error'}: ${(input.cause ?? '').slice(0, 1000)}`;
   // Finalized = its `labels.recorded` is in the ledger (the commit point of finalize);
   // labels it did not get to write are written now, and then they stand.
   const labelsEvent = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:labels`);

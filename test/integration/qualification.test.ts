@@ -168,6 +168,7 @@ describe('Integration: qualification exams and manual control over the API', () 
     // The execution ends through RecordFailure: batch.failed recorded, the round settles the batch.
     await until('the moved batch closed', async () => (await stack.deps.repo.getLedgerEvent(PROGRAM_ID, `${open.batchId}:failed`)) !== undefined, 60_000);
     expect((await stack.deps.repo.getBatch(open.batchId))?.status).toBe('failed');
+    expect((await stack.deps.repo.getLedgerEvent(PROGRAM_ID, `${open.batchId}:failed`))?.reason).toBe('moved to vendor-a by pm:alice: vendor-b lost its readers this week');
     const event = await stack.deps.repo.getLedgerEvent(PROGRAM_ID, `${open.batchId}:moved`);
     expect(event).toMatchObject({ type: 'work.moved', actor: 'pm:alice', reason: 'vendor-b lost its readers this week', data: { from: 'vendor-b', to: 'vendor-a', caseIds: real } });
     // Moving it again is refused (it is no longer open); the move is in the ledger once.

@@ -3,6 +3,7 @@ import { projectProgram } from '../../../functions/domain/index.js';
 import { assignCases } from '../../../functions/use-cases/assignments.js';
 import { loadBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
+import { recordFailure } from '../../../functions/use-cases/close-batch.js';
 import { capShare, moveWork } from '../../../functions/use-cases/manual-control.js';
 import { PROGRAM, program } from '../../support/scenario.js';
 import type { FakeDeps } from '../fakes.js';
@@ -45,6 +46,11 @@ describe('Use case: moveWork', () => {
     expect(await deps.repo.getBatch(batch.batchId)).toMatchObject({ status: 'failed', failure: `moved to vendor-a by pm:alice: ${REASON}` });
     for (const id of real) expect(await deps.repo.getCase(PROGRAM, id)).toMatchObject({ state: 'pending', assignment: { workforceId: 'vendor-a', by: 'pm:alice' } });
     expect(deps.callbacks.successes.map((c) => c.token)).toEqual(['token-b']);
+    // The woken execution ends through RecordFailure, which keeps the move as the batch's cause.
+    await recordFailure(deps, { batchId: batch.batchId, error: 'NotFoundError', cause: `batch ${batch.batchId} has no accepted upload` });
+    const failed = await deps.repo.getLedgerEvent(PROGRAM, `${batch.batchId}:failed`);
+    expect(failed?.reason).toBe(`moved to vendor-a by pm:alice: ${REASON}`);
+    expect((await deps.repo.getBatch(batch.batchId))?.failure).toBe(`moved to vendor-a by pm:alice: ${REASON}`);
     const p = projectProgram(await deps.repo.listLedger(PROGRAM));
     expect(p.batches[batch.batchId].status).toBe('failed');
     expect(real.every((id) => p.cases[id].state === 'pending')).toBe(true);
