@@ -42,7 +42,7 @@ import { type DispatchedBatchKey, goldSetObject, keyItemOf } from './batch-key.j
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { planControls } from './exams.js';
 import { record } from './ledger.js';
-import type { Deps, RoundRecord } from './ports.js';
+import type { Deps, PageRequest, RoundRecord } from './ports.js';
 import { loadRoundChunk, type RoundChunk, type StoredRoundChunk, storeRoundChunk } from './round-chunk-store.js';
 import { recordProtocolRegistered } from './setup-program.js';
 
@@ -147,19 +147,51 @@ async function recordInitialShares(
 
 type StoredCase = Awaited<ReturnType<Deps['repo']['listCases']>>[number];
 
+/** Cases per read of the case-state index. */
+const READ_PAGE = 1_000;
+
+/** Every pending case of the program, a read page at a time (the sharded case-state index, by case id). */
+async function* pendingReads(deps: Deps, programId: string): AsyncGenerator<StoredCase[]> {
+  let after: PageRequest['after'];
+  do {
+    const page = await deps.repo.listCasesByState(programId, 'pending', { limit: READ_PAGE, ...(after ? { after } : {}) });
+    yield page.items;
+    after = page.next;
+  } while (after);
+}
+
+/** The program's gold-pool cases (a first pass over the pending cases: gold is never assigned). */
+async function goldPoolCases(deps: Deps, programId: string): Promise<StoredCase[]> {
+  const gold: StoredCase[] = [];
+  for await (const items of pendingReads(deps, programId)) gold.push(...items.filter((c) => c.goldPool));
+  return gold;
+}
+
 /**
- * The program's pending work cases (oldest first, at most `limit`) in pages,
- * and its gold-pool cases.
+ * The program's pending work cases, oldest (lowest id) first, at most `limit`,
+ * in plan pages of PLAN_PAGE_CASES, each with whether it is the last: memory
+ * holds two plan pages, never the program's case list.
  */
-async function pendingCases(deps: Deps, programId: string, limit: number | undefined): Promise<{ pages: StoredCase[][]; gold: StoredCase[] }> {
-  const all = await deps.repo.listCases(programId);
-  const pending = all
-    .filter((c) => c.state === 'pending' && !c.goldPool)
-    .sort((a, b) => a.caseId.localeCompare(b.caseId))
-    .slice(0, limit ?? Number.POSITIVE_INFINITY);
-  const pages: StoredCase[][] = [];
-  for (let i = 0; i < pending.length; i += PLAN_PAGE_CASES) pages.push(pending.slice(i, i + PLAN_PAGE_CASES));
-  return { pages, gold: all.filter((c) => c.goldPool) };
+async function* pendingPages(deps: Deps, programId: string, limit: number | undefined, pageCases: number): AsyncGenerator<{ cases: StoredCase[]; last: boolean }> {
+  const max = limit ?? Number.POSITIVE_INFINITY;
+  let taken = 0;
+  let page: StoredCase[] = [];
+  let ready: StoredCase[] | undefined;
+  for await (const items of pendingReads(deps, programId)) {
+    for (const c of items) {
+      if (c.goldPool || taken >= max) continue;
+      page.push(c);
+      taken++;
+      if (page.length === pageCases) {
+        if (ready) yield { cases: ready, last: false };
+        ready = page;
+        page = [];
+      }
+    }
+    if (taken >= max) break;
+  }
+  if (ready) yield { cases: ready, last: page.length === 0 };
+  if (page.length > 0) yield { cases: page, last: true };
 }
 
 /** What the plan leaves behind in memory: ids and counts, never a chunk's batches. */
@@ -192,8 +224,13 @@ const newTally = (): PlanTally => ({ batchIds: [], chunkDigests: [], gold: new M
  *
  * @example const plan = await planRoundChunks(deps, { programId: 'p', protocolId: 'cxr', version: 1, round: 1, actor: 'pm:ana' });
  */
-export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, chunkLimits: ChunkLimits = ROUND_CHUNK_LIMITS): Promise<PlannedRound> {
+export async function planRoundChunks(
+  deps: Deps,
+  input: DispatchRoundInput,
+  tuning: { chunk?: ChunkLimits; pageCases?: number } = {},
+): Promise<PlannedRound> {
   const { programId, round } = input;
+  const chunkLimits = tuning.chunk ?? ROUND_CHUNK_LIMITS;
   const limits: ChunkLimits = { ...chunkLimits, maxBatches: Math.min(chunkLimits.maxBatches, input.chunkBatches ?? chunkLimits.maxBatches) };
   const protocol = await deps.repo.getProtocolVersion(input.protocolId, input.version);
   if (!protocol) throw new NotFoundError(`protocol ${input.protocolId}@${input.version} not found`);
@@ -258,7 +295,7 @@ export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, chu
   }
 
   // ---- Plan afresh ------------------------------------------------------
-  const { pages, gold: goldCases } = await pendingCases(deps, programId, input.limit);
+  const goldCases = await goldPoolCases(deps, programId);
   const goldAnswers =
     (await deps.objects.getJson<Record<string, { label: GoldAnswer }>>(deps.buckets.gold, goldSetObject(programId, protocol.protocolId))) ?? {};
   const answered = goldCases.filter((c) => goldAnswers[c.caseId] !== undefined);
@@ -304,8 +341,7 @@ export async function planRoundChunks(deps: Deps, input: DispatchRoundInput, chu
     tallyChunk(tally, chunk, await storeRoundChunk(deps, chunk));
   };
 
-  for (const [p, page] of pages.entries()) {
-    const last = p === pages.length - 1;
+  for await (const { cases: page, last } of pendingPages(deps, programId, input.limit, tuning.pageCases ?? PLAN_PAGE_CASES)) {
     // A PM's controls (exams.ts, manual-control.ts): unqualified workforces get no production work; share caps hold per page.
     const plan = planUnderControls({ cases: page, protocol, workforces, shares, capacityLeft }, controls);
     for (const [w, cs] of Object.entries(plan.assignments)) {

@@ -151,6 +151,21 @@ describe('Use case: dispatchRound', () => {
       expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'round.planned')).toHaveLength(1);
     });
 
+    it('plans a round page by page with the capacity carried over: every case once, the same routing as one page, no batch over its size', async () => {
+      const onePage = await program({ cases: 230, gold: 40 });
+      const whole = await planRoundChunks(onePage, input);
+      const deps = await program({ cases: 230, gold: 40 });
+      const paged = await planRoundChunks(deps, input, { pageCases: 50 });
+      for (const ref of paged.chunks) await dispatchRoundChunk(deps, ref);
+
+      expect(paged.routing).toEqual(whole.routing);
+      const events = (await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'batch.dispatched');
+      const caseIds = events.flatMap((e) => (e.type === 'batch.dispatched' ? e.data.caseIds : []));
+      expect(new Set(caseIds).size).toBe(caseIds.length);
+      expect(caseIds.length).toBe(Object.entries(whole.routing).filter(([k]) => k.startsWith('vendor-')).reduce((s, [, n]) => s + n, 0));
+      for (const e of events) expect(e.type === 'batch.dispatched' && e.data.caseIds.length).toBeLessThanOrEqual(50);
+    });
+
     it('completes a round whose dispatch stopped after the round record and one chunk, starting each batch under its own name only', async () => {
       const deps = await program({ cases: 200, gold: 40 });
       const start = vi.spyOn(deps.workflows, 'startBatch');
