@@ -66,8 +66,17 @@ export function apiPortal(apiUrl: string, token: string): WorkPortal {
   };
 }
 
+/** A network error (a connection reset by a busy server) is retried, as a vendor's client would; an HTTP error is not. */
 async function fetchOk(url: string, init?: RequestInit): Promise<Response> {
-  const r = await fetch(url, init);
+  let r: Response | undefined;
+  for (let attempt = 1; !r; attempt++) {
+    try {
+      r = await fetch(url, init);
+    } catch (e) {
+      if (attempt >= 4 || !(e instanceof TypeError)) throw e;
+      await new Promise((res) => setTimeout(res, 100 * attempt));
+    }
+  }
   if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${new URL(url).pathname} → ${r.status} ${await r.text()}`);
   return r;
 }
