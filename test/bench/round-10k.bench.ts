@@ -21,7 +21,8 @@
  * - Step Functions: StateEntered events of all executions (billed transitions).
  * - Lambda: one invocation per Task state entered (AwaitSubmission's callback
  *   state invokes its function once, then waits), one IngestUpload per upload
- *   (S3 → EventBridge → Lambda), one DispatchRound per round, and the vendor
+ *   (S3 → EventBridge → Lambda), one DispatchRound per round (PlanRound and DispatchChunk are Task states of
+ *   the round's dispatch, counted as such), and the vendor
  *   portal calls (batch view, image URLs, upload slot), which assume an HTTP API
  *   with a Lambda behind it (not yet in the CDK stack). Duration is not
  *   measurable here: it is an assumed average, printed with the result.
@@ -36,7 +37,7 @@ import { FUNCTIONS, STATE_MACHINES } from '../../infra/definitions.js';
 import { PROGRAM_ID, workforces } from '../../infra/local/demo/example-program.js';
 import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
-import { functionOfState, loadAsl } from '../../infra/local/workflow-runner.js';
+import { allStates, functionOfState, loadAsl } from '../../infra/local/workflow-runner.js';
 import { AwsMeter, countPresigns, harnessView } from './aws-meter.js';
 import { fmtMs } from './harness.js';
 
@@ -145,14 +146,15 @@ export default async function roundOf10k(): Promise<void> {
     if (ROUND_CASES < 10_000) console.log(`  NOTE: a reduced round (GOLDLINE_BENCH_ROUND_CASES=${ROUND_CASES}), not the 10,000-case figure`);
 
     // Step Functions and Lambda.
-    const asl = loadAsl(ROOT, STATE_MACHINES.batchLifecycle.file);
+    // Both state machines: the batch lifecycle and the round's dispatch (PlanRound, DispatchChunk in a Map).
+    const states = new Map([STATE_MACHINES.batchLifecycle.file, STATE_MACHINES.roundDispatch.file].flatMap((f) => allStates(loadAsl(ROOT, f).States)));
     const memoryOf = new Map<string, number>(FUNCTIONS.map((f) => [f.name, f.memoryMb]));
     memoryOf.set(VENDOR_API, VENDOR_API_MEMORY_MB);
     const invocations = new Map<string, number>();
     const invoke = (fn: string, n = 1) => invocations.set(fn, (invocations.get(fn) ?? 0) + n);
-    for (const e of executions) {
+    for (const e of [...executions, ...stack.roundRunner.executions.values()]) {
       for (const ev of e.events) {
-        const state = ev.type === 'StateEntered' && ev.state ? asl.States[ev.state] : undefined;
+        const state = ev.type === 'StateEntered' && ev.state ? states.get(ev.state) : undefined;
         if (state?.Type === 'Task') invoke(functionOfState(state) ?? ev.state!);
       }
     }
@@ -170,7 +172,7 @@ export default async function roundOf10k(): Promise<void> {
       if (mb === undefined) unknownMemory.push(fn);
       gbSeconds += (n * (mb ?? DEFAULT_MEMORY_MB) * ASSUMED_BILLED_SECONDS) / 1024;
     }
-    const transitions = stack.runner.stateTransitions;
+    const transitions = stack.runner.stateTransitions + stack.roundRunner.stateTransitions;
 
     console.log(`  state transitions ${transitions} · ${perCase(transitions, cases)} per case · ${(transitions / batches.length).toFixed(1)} per batch`);
     console.log(
