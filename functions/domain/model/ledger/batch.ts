@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { BatchDecisionRecord } from '../batch-decision.js';
 import { ContractRef } from '../contract.js';
-import { ContractRef } from '../contract.js';
 import { count, figure, ids, ledgerKind } from './base.js';
 
 const submission = { workforceId: z.string(), uploadId: z.string(), key: z.string(), sha256Hex: z.string() };
@@ -19,10 +18,6 @@ const verdict = {
   penalty: z.number().min(0).max(1),
   /** What the workforce is paid for the batch. */
   charge: z.number().min(0),
-  /** The contract version it was settled under (`id@version`), its amount in cents and the rule in words; absent before contracts. */
-  contract: ContractRef.optional(),
-  amountCents: z.number().int().optional(),
-  rule: z.string().optional(),
   /** The contract version it was settled under (`id@version`), its amount in cents and the rule in words; absent before contracts. */
   contract: ContractRef.optional(),
   amountCents: z.number().int().optional(),
