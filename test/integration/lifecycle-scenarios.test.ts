@@ -66,6 +66,9 @@ const protocol: ProtocolVersionInput = {
   title: 'Chest X-ray triage, operations scenarios',
   task: { type: 'classification', classes: ['normal', 'abnormal'] },
   thresholds: { goldAccuracy: 0.75, minGoldItems: 3 },
+  // Issue 11: batches are decided by the acceptance rule. A single plan (n 4, c 1) decides each 20-case batch on its
+  // own few gold items within a round, and one rejected batch tightens inspection, so two rounds show every outcome.
+  acceptance: { rule: 'single-plan', aql: 0.95, rql: 0.4, alpha: 0.05, beta: 0.2, switching: { tightenAfterRejected: 1 } },
   goldRate: 0.2,
   overlapRate: 0.25,
   overlapWith: 'internal',
@@ -252,11 +255,11 @@ describe('Lifecycle scenarios a PM would recognise', () => {
     }
     const ledger = await stack.deps.repo.listLedger(PROGRAM);
     const rejected = ledger.filter(isLedgerEvent('batch.rejected')).find((e) => e.data.workforceId === 'vendor-b')!;
-    expect(rejected.reason).toMatch(/below threshold 0\.75.*penalty: 100% of the batch price withheld/);
-    expect(rejected.data.charge).toBe(0);
-    const status = ledger.find((e) => e.type === 'workforce.status-changed' && e.subject === 'vendor-b')!;
-    expect(status.data).toMatchObject({ from: 'active', to: 'probation' });
-    expect(status.reason).toMatch(/below the floor 0\.6: probation \(gold rate 0\.4\)/);
+    expect(rejected.reason).toMatch(/^rejected: \d+ wrong of \d+ gold items, plan n=4 c=1 .*penalty: 100% of the batch price withheld/);
+    expect(rejected.data).toMatchObject({ charge: 0, decision: { decision: 'reject', rule: 'single-plan' } });
+    const status = ledger.find((e) => e.type === 'workforce.inspection-switched' && e.subject === 'vendor-b')!;
+    expect(status.data).toMatchObject({ from: 'normal', to: 'tightened', rule: 'two-of-five-rejected', status: { from: 'active', to: 'probation' }, round: 1 });
+    expect(status.reason).toMatch(/^tightened inspection: \d of the last \d conclusive batches rejected/);
     expect(dispatches[2].shares['vendor-b']).toBeLessThan(dispatches[1].shares['vendor-b']);
     // Probation: round-2 batches of vendor-b carry 40% gold, not 20%.
     const probationBatches = batchesOf[2].filter((b) => b.workforceId === 'vendor-b');

@@ -328,6 +328,26 @@ function derivedPlan(p: ProtocolVersion): Dossier['acceptance']['derived'] {
   };
 }
 
+/** The rule that decided this protocol version's batches, as the lifecycle applies it (batch-verdict.ts). */
+function ruleInForce(p: ProtocolVersion): string {
+  let a: ReturnType<typeof acceptanceOf>;
+  try {
+    a = acceptanceOf(p);
+  } catch (e) {
+    if (e instanceof AcceptancePlanError) return `none derivable (${e.message})`;
+    throw e;
+  }
+  const risks = `AQL ${a.spec.aql}, RQL ${a.spec.rql}, α ${a.spec.alpha}, β ${a.spec.beta}${a.source === 'defaults' ? ', the defaults: the protocol has no acceptance section' : ''}`;
+  if (a.decision.kind === 'single-plan') {
+    return `single sampling plan (${risks}): each batch carries ${a.decision.plan.n} gold items and is accepted with at most ${a.decision.plan.c} wrong, rejected otherwise; with fewer gold items, decided only when the rest could not change it, held (inconclusive) otherwise`;
+  }
+  const d = a.sprt;
+  return (
+    `truncated SPRT (${risks}) pooling each vendor's held batches of this version into its next decision: accepted when the log-likelihood ratio ≤ ${d.bounds.accept.toFixed(3)}, ` +
+    `rejected when ≥ ${d.bounds.reject.toFixed(3)}, otherwise held (inconclusive: not paid, never penalised) and carried; at ${d.maxItems} gold items at most ${d.terminalC} wrong accept; a critical miss rejects`
+  );
+}
+
 function acceptance(p: ProtocolVersion, batches: readonly DossierBatchInput[], levels: { aql: number; rql: number; source: string }): Dossier['acceptance'] {
   const planned = goldCountFor(p.batchSize, p.goldRate);
   const counts = new Map<number, number>();
@@ -335,7 +355,7 @@ function acceptance(p: ProtocolVersion, batches: readonly DossierBatchInput[], l
   const gold = [planned, ...[...counts.keys()].filter((n) => n !== planned).sort((a, b) => a - b)];
   const { goldAccuracy: threshold, minGoldItems } = p.thresholds;
   return {
-    rule: `a batch is accepted when its share of gold items passed is at least ${threshold} (point estimate), over at least ${minGoldItems} gold items; with fewer it is accepted without a quality verdict`,
+    rule: ruleInForce(p),
     threshold,
     minGoldItems,
     goldRate: p.goldRate,
