@@ -32,6 +32,13 @@ export function casesOfEvent(e: LedgerEvent): readonly string[] {
     case 'case.format-attested':
     case 'case.assigned':
       return [e.data.caseId];
+    case 'dispute.opened':
+    case 'dispute.upheld':
+    case 'dispute.refused':
+    case 'dispute.expired':
+      return e.data.goldCaseIds;
+    case 'batch.rescored':
+      return [...e.data.corrections.map((c) => c.goldCaseId), ...e.data.labelledCaseIds];
     default:
       return [];
   }
@@ -43,6 +50,10 @@ function batchOfEvent(e: LedgerEvent): string | undefined {
     case 'adjudication.requested':
     case 'adjudication.decided':
     case 'adjudication.expired':
+    case 'dispute.opened':
+    case 'dispute.upheld':
+    case 'dispute.refused':
+    case 'dispute.expired':
       return e.data.batchId;
     default:
       return undefined;

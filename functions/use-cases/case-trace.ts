@@ -30,6 +30,7 @@ import {
   mentionsCase,
 } from '../domain/index.js';
 import { adjudicationObject } from './adjudication.js';
+import { loadGoldHistory } from './disputes.js';
 import { NotFoundError } from './errors.js';
 import type { AdjudicationRecord, BatchRecord, Deps } from './ports.js';
 import { parse } from './work-queries.js';
@@ -155,6 +156,10 @@ export const CaseTrace = z.object({
   /** The versions that stand (more than one when overlap copies agreed). */
   accepted: z.array(z.number().int()),
   gold: z.array(GoldResult),
+  /** A gold case corrected by upheld disputes: every version of its answer (v1 as ingested), per protocol, and whether it was retired. */
+  goldVersions: z
+    .array(z.object({ protocolId: z.string(), versions: z.array(z.looseObject({ version: z.number().int(), sha256: z.string() })), retiredBy: z.array(z.string()).optional() }))
+    .optional(),
   adjudications: z.array(TracedAdjudication),
   /** Whether objects were re-read and re-hashed (`verify`), and whether every one held. */
   verification: z.object({ requested: z.boolean(), allVerified: z.boolean().optional(), objects: z.number().int() }),
@@ -217,6 +222,14 @@ export async function traceCase(deps: Deps, input: z.input<typeof TraceCaseInput
     }
   }
 
+  const goldVersions: NonNullable<CaseTrace['goldVersions']> = [];
+  if (c.goldPool) {
+    for (const protocolId of new Set([...batches.map((b) => b.protocol), ...events.map((e) => e.protocol)].map((p) => p.split('@')[0]))) {
+      const h = await loadGoldHistory(deps, programId, protocolId, req.caseId);
+      if (h) goldVersions.push({ protocolId, versions: h.versions, ...(h.retired ? { retiredBy: h.retired.disputeIds } : {}) });
+    }
+  }
+
   const versions = labelVersions(labels, { batches: new Map(batches.map((b) => [b.batchId, b])), submissions, kinds, adjudications, events });
   const traced = adjudications.map((a) => tracedAdjudication(a, req.caseId, labels));
   let objects = 0;
@@ -249,6 +262,7 @@ export async function traceCase(deps: Deps, input: z.input<typeof TraceCaseInput
     labels: versions,
     accepted: versions.filter((v) => v.status === 'accepted' && !v.gold).map((v) => v.version),
     gold,
+    ...(goldVersions.length ? { goldVersions } : {}),
     adjudications: traced,
     verification: { requested: req.verify, ...(req.verify ? { allVerified: checks.every((x) => x.verified) } : {}), objects },
     events,

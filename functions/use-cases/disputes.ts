@@ -54,7 +54,7 @@ const GoldHistory = z.object({
   versions: z.array(z.object({ version: z.number().int().min(1), answer: GoldAnswerSchema, sha256: z.string(), disputeId: z.string().optional() })),
   retired: z.object({ disputeIds: z.array(z.string()) }).optional(),
 });
-type GoldHistory = z.infer<typeof GoldHistory>;
+export type GoldHistory = z.infer<typeof GoldHistory>;
 const GoldPool = z.record(z.string(), z.looseObject({ label: GoldAnswerSchema }));
 
 // One answer for "no such batch", "not yours" and "not an id".
@@ -230,13 +230,18 @@ export async function expireDispute(deps: Deps, a: AdjudicationRecord): Promise<
   return { ...a, status: 'expired' };
 }
 
+/** Every version of a gold item's answer (undefined: never corrected, version 1 is the pool's). */
+export async function loadGoldHistory(deps: Deps, programId: string, protocolId: string, caseId: string): Promise<GoldHistory | undefined> {
+  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, goldHistoryObject(programId, protocolId, caseId));
+  return raw === undefined ? undefined : GoldHistory.parse(raw);
+}
+
 /** The current answer of a gold item: its latest version (history), else the pool's. */
 async function currentAnswers(deps: Deps, programId: string, protocolId: string, caseIds: readonly string[]): Promise<Map<string, { answer: GoldAnswer; history?: GoldHistory }>> {
   const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, goldSetObject(programId, protocolId))) ?? {});
   const out = new Map<string, { answer: GoldAnswer; history?: GoldHistory }>();
   for (const caseId of caseIds) {
-    const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, goldHistoryObject(programId, protocolId, caseId));
-    const history = raw === undefined ? undefined : GoldHistory.parse(raw);
+    const history = await loadGoldHistory(deps, programId, protocolId, caseId);
     const answer = history?.versions.at(-1)?.answer ?? pool[caseId]?.label;
     if (answer !== undefined) out.set(caseId, { answer, ...(history ? { history } : {}) });
   }

@@ -68,6 +68,12 @@ export function formatTrace(t: CaseTrace): string[] {
   if (t.labels.length === 0) out.push('  (none)');
   for (const v of t.labels) out.push(...versionLines(v, accepted.has(v.version)));
 
+  for (const g of t.goldVersions ?? []) {
+    out.push('', `Gold answer versions (${g.protocolId})${g.retiredBy ? ` · retired after disputes ${g.retiredBy.join(', ')}` : ''}:`);
+    for (const v of g.versions) {
+      out.push(`  v${v.version}  ${JSON.stringify(v.answer)}  sha256 ${v.sha256.slice(0, 16)}…${v.disputeId ? `  (dispute ${v.disputeId})` : '  (as ingested)'}`);
+    }
+  }
   if (t.gold.length > 0) {
     out.push('', 'Gold results:');
     for (const r of t.gold) {

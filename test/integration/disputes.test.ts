@@ -262,6 +262,12 @@ describe('Disputes: a wrong gold answer, disputed twice, on the embedded stack',
     const all = await goldline('dispute', 'all', '--as', 'qa');
     expect(all).toMatch(new RegExp(`${disputeId}\\s+vendor-a\\s+${gold.caseId}\\s+upheld\\s+radiology-team/dr-lead\\s+gold item ${gold.caseId}: "${gold.truth}" corrected to "${gold.wrong}"`));
     expect((await call(`/v1/programs/${PROGRAM}/disputes`, 'vendor-a')).status).toBe(403);
+    // The case's trace keeps every answer it had, and the disputes in its ledger events.
+    const trace = await goldline('trace', gold.caseId, '--as', 'qa');
+    expect(trace).toContain(`Gold answer versions (chest-xray) · retired after disputes ${batchB.batchId}-dispute-1, ${disputeId}:`);
+    expect(trace).toMatch(new RegExp(`v1  "${gold.wrong}" .*\\(as ingested\\)[\\s\\S]*v2  "${gold.truth}" .*\\(dispute ${batchB.batchId}-dispute-1\\)[\\s\\S]*v3  "${gold.wrong}" .*\\(dispute ${disputeId}\\)`));
+    const traced = JSON.parse(await goldline('trace', gold.caseId, '--as', 'qa', '--json')) as { events: { type: string }[] };
+    expect(traced.events.filter((e) => e.type === 'dispute.upheld')).toHaveLength(2);
     await expectProjectionsRebuilt(stack.deps, PROGRAM);
   });
 });
