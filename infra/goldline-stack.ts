@@ -139,20 +139,22 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // reads the manifest and each decision record's bytes (their SHA-256), and writes and reads back dossiers/ in exports.
   // The quality report (routes/quality.ts) reads gold findings from gold-sets/ and masks from uploads/; its exports
   // are written once under exports/ in the exports bucket and handed out by presigned GET.
+  // Statements (routes/statements.ts): a PM's issue writes each once under statements/ in exports and reads it back.
   Api: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/'],
+    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
+    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },
   // The HTTP API's vendor and expert batch routes (functions/api/routes/work.ts over vendor-portal.ts): manifests,
   // images under their opaque keys and legacy aliased copies (presigned GET), upload slots (presigned PUT), reports;
   // a request on a waiting batch is its heartbeat. Nothing of the gold bucket, nor images under the PM's own keys.
+  // A vendor's own statements (routes/statements.ts, /v1/statements): the ledger fold and the issued ones under statements/.
   // test/infra/api.test.ts checks both API functions against their requests.
   WorkApi: {
     table: 'readWrite',
-    read: ['images/batches/', 'images/opaque/', 'exports/reports/'],
+    read: ['images/batches/', 'images/opaque/', 'exports/reports/', 'exports/statements/'],
     write: ['uploads/uploads/'],
     resumesBatches: ['SendTaskHeartbeat'],
     caller: 'API Gateway (the HTTP API, for a signed-in vendor or expert who waits for the answer)',

@@ -18,7 +18,6 @@ const WORK: Role[] = ['vendor', 'expert'];
 const PM: Role[] = ['pm'];
 const PM_QA: Role[] = ['pm', 'qa'];
 const EXPERT: Role[] = ['expert'];
-const PM_VENDOR: Role[] = ['pm', 'vendor'];
 const VENDOR: Role[] = ['vendor'];
 
 export const ROUTE_TABLE: readonly RouteRow[] = [
@@ -87,13 +86,15 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/verify', roles: PM_QA },
   { method: 'post', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/releases/{releaseId}/dossier', roles: PM_QA },
-  // contracts (PMs write; PMs and QA read) and statements (PMs; a vendor its own only)
+  // contracts (PMs write; PMs and QA read) and statements (PMs, any workforce; a vendor its own under /v1/statements)
   { method: 'get', path: '/v1/programs/{programId}/contracts', roles: PM_QA },
   { method: 'post', path: '/v1/programs/{programId}/contracts', roles: PM },
   { method: 'get', path: '/v1/programs/{programId}/contracts/{contractId}', roles: PM_QA },
   { method: 'post', path: '/v1/programs/{programId}/contracts/{contractId}/amendments', roles: PM },
-  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statement', roles: PM_VENDOR },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statement', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/workforces/{workforceId}/statements', roles: PM },
-  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements', roles: PM_VENDOR },
-  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements/issued', roles: PM_VENDOR },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements', roles: PM },
+  { method: 'get', path: '/v1/programs/{programId}/workforces/{workforceId}/statements/issued', roles: PM },
+  { method: 'get', path: '/v1/statements', roles: VENDOR },
+  { method: 'get', path: '/v1/statements/issued', roles: VENDOR },
 ];

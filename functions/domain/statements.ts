@@ -112,8 +112,8 @@ export function contractForBatch(contracts: readonly Contract[], facts: BatchFac
   return contractInForce(contracts, facts.workforceId, facts.protocolId, facts.dispatchedAt);
 }
 
-/** One line of a statement. */
-export interface StatementLine {
+/** One line of a statement: a batch's counts and its money (the settlement line's fields; amounts of an adjustment are differences). */
+export interface StatementLine extends Pick<SettlementLine, 'grossCents' | 'penaltyCents' | 'creditCents' | 'amountCents' | 'billed' | 'rule'> {
   batchId: string;
   protocol: string;
   /** The ledger event the line comes from (a reference a reader can look up). */
@@ -132,12 +132,6 @@ export interface StatementLine {
   reworkItems: number;
   slaMiss: boolean;
   lateDays: number;
-  grossCents: number;
-  penaltyCents: number;
-  creditCents: number;
-  amountCents: number;
-  billed: boolean;
-  rule: string;
   /** For an adjustment: the event of the line it corrects. */
   adjusts?: string;
 }

@@ -35,11 +35,16 @@ export function periodOf(o: PeriodOptions): { from: string; to: string } {
   return { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
 }
 
-async function workforceOf(ctx: CommandContext, o: PeriodOptions): Promise<string> {
-  if (o.workforce) return o.workforce;
-  const me = await ctx.api.call<{ workforceId?: string }>('GET', '/v1/me');
-  if (!me.workforceId) throw new UsageError('which workforce? pass --workforce ID');
-  return me.workforceId;
+/**
+ * Where a command reads: a PM (or `--workforce`) the program's routes for that
+ * workforce; a vendor without `--workforce` its own, under /v1/statements (its
+ * workforce is its token's).
+ */
+async function target(ctx: CommandContext, o: PeriodOptions): Promise<{ workforceId: string; own: boolean }> {
+  if (o.workforce) return { workforceId: o.workforce, own: false };
+  const me = await ctx.api.call<{ roles: string[]; workforceId?: string }>('GET', '/v1/me');
+  if (!me.workforceId || !me.roles.includes('vendor')) throw new UsageError('which workforce? pass --workforce ID');
+  return { workforceId: me.workforceId, own: true };
 }
 
 const base = (ctx: CommandContext, workforceId: string) => `/v1/programs/${enc(ctx.program())}/workforces/${enc(workforceId)}`;
@@ -95,7 +100,10 @@ export function registerStatementCommands(root: Command, io: GoldlineIo): void {
     async (o: PeriodOptions, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
       const p = periodOf(o);
-      const s = await ctx.api.call<Statement>('GET', `${base(ctx, await workforceOf(ctx, o))}/statement`, { query: p });
+      const t = await target(ctx, o);
+      const s = t.own
+        ? await ctx.api.call<Statement>('GET', '/v1/statements', { query: { programId: ctx.program(), ...p } })
+        : await ctx.api.call<Statement>('GET', `${base(ctx, t.workforceId)}/statement`, { query: p });
       if (ctx.json) return ctx.printJson(s);
       for (const line of formatStatement(s)) io.out(line);
     },
@@ -105,7 +113,11 @@ export function registerStatementCommands(root: Command, io: GoldlineIo): void {
     .option('--out <file>', 'write the CSV here instead of printing it')
     .action(async (o: PeriodOptions & { out?: string }, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      const csv = await ctx.api.call<string>('GET', `${base(ctx, await workforceOf(ctx, o))}/statement`, { query: { ...periodOf(o), format: 'csv' } });
+      const t = await target(ctx, o);
+      const query = { ...periodOf(o), format: 'csv' };
+      const csv = t.own
+        ? await ctx.api.call<string>('GET', '/v1/statements', { query: { programId: ctx.program(), ...query } })
+        : await ctx.api.call<string>('GET', `${base(ctx, t.workforceId)}/statement`, { query });
       if (!o.out) return io.out(csv.replace(/\r\n$/, ''));
       await io.writeBytes(o.out, csv);
       io.out(`wrote ${o.out}`);
@@ -116,7 +128,7 @@ export function registerStatementCommands(root: Command, io: GoldlineIo): void {
       const ctx = await contextOf(cmd, io, PM);
       const r = await ctx.api.call<{ issued: { eventId: string; data: { key: string; sha256: string; totalCents: number; currency: string; anchor: { seq: number; hash: string } } }; created: boolean }>(
         'POST',
-        `${base(ctx, await workforceOf(ctx, o))}/statements`,
+        `${base(ctx, o.workforce ?? (await target(ctx, o)).workforceId)}/statements`,
         { body: periodOf(o) },
       );
       if (ctx.json) return ctx.printJson(r);
@@ -132,10 +144,11 @@ export function registerStatementCommands(root: Command, io: GoldlineIo): void {
     .option('--workforce <id>', 'the workforce (a vendor: default its own)')
     .action(async (o: PeriodOptions, cmd: Command) => {
       const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ items: { at: string; data: { from: string; to: string; totalCents: number; pendingCents: number; currency: string; lines: number; sha256: string } }[] }>(
-        'GET',
-        `${base(ctx, await workforceOf(ctx, o))}/statements`,
-      );
+      type Issued = { items: { at: string; data: { from: string; to: string; totalCents: number; pendingCents: number; currency: string; lines: number; sha256: string } }[] };
+      const t = await target(ctx, o);
+      const r = t.own
+        ? await ctx.api.call<Issued>('GET', '/v1/statements/issued', { query: { programId: ctx.program() } })
+        : await ctx.api.call<Issued>('GET', `${base(ctx, t.workforceId)}/statements`);
       if (ctx.json) return ctx.printJson(r);
       if (r.items.length === 0) return io.out('no statements issued');
       io.out(

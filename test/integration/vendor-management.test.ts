@@ -168,7 +168,7 @@ describe('Vendor management: contract, exam, late and rejected work, a won dispu
       }
       const wrong = new Set(key.items.filter((i) => i.gold && i.caseId !== item.caseId).slice(0, wrongToReject(key) - 1).map((i) => i.caseId));
       for (const b of batches) await submit(b, userOf(b.workforceId), b.batchId === rejected.batchId ? { wrong, answer: { [item.caseId]: truth } } : {});
-      await until(`${rejected.batchId} rejected`, async () => (await deps.repo.getBatch(rejected.batchId))?.status === 'rejected', 60_000);
+      await until(`${rejected.batchId} rejected and closed`, async () => done(rejected.batchId) && (await deps.repo.getBatch(rejected.batchId))?.status === 'rejected', 60_000);
       // vendor-b disputes the item over HTTP, by its alias; the expert upholds it.
       const r = await post(`/v1/batches/${rejected.batchId}/disputes`, 'vendor-b', { reason: 'no opacity on this film: the gold answer is wrong', alias: item.alias });
       expect(r.status, await r.clone().text()).toBe(201);
@@ -184,8 +184,10 @@ describe('Vendor management: contract, exam, late and rejected work, a won dispu
     await stack?.stop();
   });
 
+  /** A PM reads any workforce's statement; a vendor its own, under /v1/statements (its workforce is its token's). */
   const statementOf = async (workforceId: string, user = 'pm'): Promise<Statement> => {
-    const r = await call(`/v1/programs/${PROGRAM}/workforces/${workforceId}/statement?from=${period.from}&to=${period.to}`, user);
+    const q = `from=${period.from}&to=${period.to}`;
+    const r = await call(user === 'pm' ? `/v1/programs/${PROGRAM}/workforces/${workforceId}/statement?${q}` : `/v1/statements?programId=${PROGRAM}&${q}`, user);
     expect(r.status, await r.clone().text()).toBe(200);
     return (await r.json()) as Statement;
   };
@@ -228,11 +230,14 @@ describe('Vendor management: contract, exam, late and rejected work, a won dispu
     expect(s.totals.pendingCents).toBe(0);
   });
 
-  it("lets a vendor read its own statements only: another vendor's answers like a missing one", async () => {
-    const foreign = await call(`/v1/programs/${PROGRAM}/workforces/vendor-b/statement?from=${period.from}&to=${period.to}`, 'vendor-a');
-    const missing = await call(`/v1/programs/${PROGRAM}/workforces/vendor-z/statement?from=${period.from}&to=${period.to}`, 'vendor-a');
-    expect([foreign.status, missing.status]).toEqual([404, 404]);
-    expect((await foreign.text()).replace('vendor-b', 'W')).toBe((await missing.text()).replace('vendor-z', 'W'));
+  it("lets a vendor read its own statements only: the program routes answer a vendor 403 whatever workforce it names", async () => {
+    expect((await statementOf('vendor-b', 'vendor-b')).workforceId).toBe('vendor-b');
+    expect((await statementOf('vendor-a', 'vendor-a')).workforceId).toBe('vendor-a');
+    const q = `from=${period.from}&to=${period.to}`;
+    const foreign = await call(`/v1/programs/${PROGRAM}/workforces/vendor-b/statement?${q}`, 'vendor-a');
+    const missing = await call(`/v1/programs/${PROGRAM}/workforces/vendor-z/statement?${q}`, 'vendor-a');
+    expect([foreign.status, missing.status]).toEqual([403, 403]);
+    expect(await foreign.text()).toBe(await missing.text());
   });
 
   it('issues every workforce its statement, and each recomputed from the ledger equals the stored one to the cent', async () => {

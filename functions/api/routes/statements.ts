@@ -1,19 +1,21 @@
 /**
  * Statement routes: a workforce's statement for a period, folded from the
  * ledger (JSON or CSV), issued (stored with its ledger anchor), listed and read
- * back. A PM reads any workforce's; a vendor reads only its own: another
- * workforce's statement answers exactly like a workforce that does not exist
- * (404, same body), so a vendor learns nothing about who else works here.
+ * back. PMs use the program routes for any workforce. A vendor uses
+ * `/v1/statements…`, where its workforce always comes from its token (like the
+ * work routes, and served by the same function in AWS: API.workRoutes): it can
+ * name no other workforce, so it learns nothing about who else works here; the
+ * program routes answer a vendor 403 by role, whatever workforce it names.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { Identifier } from '../../domain/index.js';
+import { Identifier, type Statement } from '../../domain/index.js';
 import { NotFoundError } from '../../use-cases/errors.js';
 import type { Deps } from '../../use-cases/ports.js';
 import { issueStatement, listIssuedStatements, previewStatement, showIssuedStatement, statementCsv } from '../../use-cases/statements.js';
 import { type ApiApp, type ApiEnv, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
-import { actorFor, json, ProgramParams } from './common.js';
+import { actorFor, json, ProgramParams, workforceOf } from './common.js';
 
 const Params = ProgramParams.extend({ workforceId: Identifier.clone().openapi({ example: 'vendor-a' }) });
 const Period = z.object({
@@ -40,19 +42,12 @@ const Issued = z
   })
   .openapi('StatementIssued');
 
-/** The path's workforce, if the caller may read its statements: a vendor only its own (else the same 404 as a missing workforce). */
-function readableWorkforce(c: Context<ApiEnv>, programId: string, workforceId: string): string {
-  if (c.get('role') === 'vendor' && c.get('principal').workforceId !== workforceId) {
-    throw new NotFoundError(`no statement: workforce ${workforceId} is not registered in program ${programId}`);
-  }
-  return workforceId;
-}
-
 const issuedView = (e: { eventId: string; at: string; actor: string; data: z.infer<typeof Issued>['data'] }) => ({ eventId: e.eventId, at: e.at, actor: e.actor, data: e.data });
 
 export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
   const tags = ['statements'];
-  const read = requireRole('pm', 'vendor');
+  const pm = requireRole('pm');
+  const vendor = requireRole('vendor');
 
   app.openapi(
     createRoute({
@@ -64,7 +59,7 @@ export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
         "A workforce's statement for a period as the ledger gives it now: per batch the items delivered, accepted, rejected and re-done elsewhere, " +
         'SLA miss and credit, amount (cents) and the rule; totals; pending (inconclusive) batches not billed. format=csv: one row per line',
       security: BEARER,
-      middleware: read,
+      middleware: pm,
       request: { params: Params, query: Period.extend({ format: z.enum(['json', 'csv']).optional() }) },
       responses: {
         200: { description: 'The statement', content: { 'application/json': { schema: StatementView }, 'text/csv': { schema: z.string() } } },
@@ -74,12 +69,7 @@ export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
     async (c) => {
       const { programId, workforceId } = c.req.valid('param');
       const { from, to, format } = c.req.valid('query');
-      const s = await previewStatement(deps(), { programId, workforceId: readableWorkforce(c, programId, workforceId), from, to });
-      if (format === 'csv') {
-        const name = `statement-${workforceId}-${from.slice(0, 10)}-${to.slice(0, 10)}.csv`;
-        return c.body(statementCsv(s), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` });
-      }
-      return c.json(s, 200);
+      return statementAnswer(c, await previewStatement(deps(), { programId, workforceId, from, to }), format);
     },
   );
 
@@ -91,7 +81,7 @@ export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
       tags,
       summary: 'Issues the statement for a period: stored write-once with its ledger anchor and recorded (statement.issued); the same lines again answer the stored one (200)',
       security: BEARER,
-      middleware: requireRole('pm'),
+      middleware: pm,
       request: { params: Params, body: { content: { 'application/json': { schema: Period }, }, required: true } },
       responses: {
         201: json('Issued', z.object({ issued: Issued, statement: StatementView, created: z.boolean() })),
@@ -113,17 +103,13 @@ export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
       tags,
       summary: "The workforce's issued statements, oldest first",
       security: BEARER,
-      middleware: read,
+      middleware: pm,
       request: { params: Params },
       responses: { 200: json('Issued statements', z.object({ items: z.array(Issued) }).openapi('IssuedStatements')), ...problemResponses(400, 401, 403, 404) },
     }),
     async (c) => {
       const { programId, workforceId } = c.req.valid('param');
-      const id = readableWorkforce(c, programId, workforceId);
-      if (!(await deps().repo.listWorkforces(programId)).some((w) => w.workforceId === id)) {
-        throw new NotFoundError(`no statement: workforce ${workforceId} is not registered in program ${programId}`);
-      }
-      return c.json({ items: (await listIssuedStatements(deps(), programId, id)).map(issuedView) }, 200);
+      return c.json({ items: await issuedOf(deps(), programId, workforceId) }, 200);
     },
   );
 
@@ -135,14 +121,78 @@ export function registerStatementRoutes(app: ApiApp, deps: () => Deps): void {
       tags,
       summary: 'The latest statement issued for a period, as stored (its SHA-256 checked against the ledger)',
       security: BEARER,
-      middleware: read,
+      middleware: pm,
       request: { params: Params, query: Period },
       responses: { 200: json('The stored statement', z.object({ issued: Issued, statement: StatementView })), ...problemResponses(400, 401, 403, 404) },
     }),
     async (c) => {
       const { programId, workforceId } = c.req.valid('param');
-      const r = await showIssuedStatement(deps(), { programId, workforceId: readableWorkforce(c, programId, workforceId), ...c.req.valid('query') });
+      const r = await showIssuedStatement(deps(), { programId, workforceId, ...c.req.valid('query') });
       return c.json({ issued: issuedView(r.issued), statement: r.statement.statement }, 200);
     },
   );
+
+  // A vendor's own statements: the workforce is the token's.
+  const VendorQuery = Period.extend({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }) });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/statements',
+      operationId: 'getOwnStatement',
+      tags,
+      summary: 'Your statement for a period in a program, as the ledger gives it now (format=csv: one row per line)',
+      security: BEARER,
+      middleware: vendor,
+      request: { query: VendorQuery.extend({ format: z.enum(['json', 'csv']).optional() }) },
+      responses: {
+        200: { description: 'Your statement', content: { 'application/json': { schema: StatementView }, 'text/csv': { schema: z.string() } } },
+        ...problemResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { programId, from, to, format } = c.req.valid('query');
+      return statementAnswer(c, await previewStatement(deps(), { programId, workforceId: workforceOf(c), from, to }), format);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/statements/issued',
+      operationId: 'listOwnIssuedStatements',
+      tags,
+      summary: 'Your issued statements in a program, oldest first; with from and to, the one issued for that period as stored',
+      security: BEARER,
+      middleware: vendor,
+      request: { query: z.object({ programId: Identifier.clone().openapi({ example: 'demo-cxr' }), from: z.iso.datetime().optional(), to: z.iso.datetime().optional() }) },
+      responses: {
+        200: json('Your issued statements, or the one for the period', z.object({ items: z.array(Issued), statement: StatementView.optional() })),
+        ...problemResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { programId, from, to } = c.req.valid('query');
+      const workforceId = workforceOf(c);
+      if (from && to) {
+        const r = await showIssuedStatement(deps(), { programId, workforceId, from, to });
+        return c.json({ items: [issuedView(r.issued)], statement: r.statement.statement }, 200);
+      }
+      return c.json({ items: await issuedOf(deps(), programId, workforceId) }, 200);
+    },
+  );
+}
+
+/** A statement as JSON, or as a CSV download. */
+function statementAnswer(c: Context<ApiEnv>, s: Statement, format?: 'json' | 'csv') {
+  if (format !== 'csv') return c.json(s, 200);
+  const name = `statement-${s.workforceId}-${s.from.slice(0, 10)}-${s.to.slice(0, 10)}.csv`;
+  return c.body(statementCsv(s), 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` });
+}
+
+/** A registered workforce's issued statements (404 for a workforce the program does not have). */
+async function issuedOf(deps: Deps, programId: string, workforceId: string) {
+  if (!(await deps.repo.listWorkforces(programId)).some((w) => w.workforceId === workforceId)) {
+    throw new NotFoundError(`no statement: workforce ${workforceId} is not registered in program ${programId}`);
+  }
+  return (await listIssuedStatements(deps, programId, workforceId)).map(issuedView);
 }

@@ -78,18 +78,23 @@ describe('API: contract and statement routes', () => {
     expect(amended?.actor).toBe('pm:alice');
   });
 
-  it("gives a vendor its own statement and answers another vendor's exactly like a workforce that does not exist", async () => {
-    const own = await send('vendor-a', 'GET', `/v1/programs/${P}/workforces/vendor-a/statement?${PERIOD}`);
+  it("gives a vendor its own statement (its workforce from its token) and refuses the program routes to a vendor, whatever workforce it names", async () => {
+    const own = await send('vendor-a', 'GET', `/v1/statements?programId=${P}&${PERIOD}`);
     expect(own.status).toBe(200);
     // Dispatched under version 1 (the amendment starts in June): 20 × $0.50.
     expect(await own.json()).toMatchObject({ workforceId: 'vendor-a', totals: { totalCents: 1000 }, lines: [{ batchId: 'b1', contract: 'vendor-a.chest-xray@1' }] });
-    const foreign = await send('vendor-b', 'GET', `/v1/programs/${P}/workforces/vendor-a/statement?${PERIOD}`);
-    const missing = await send('vendor-b', 'GET', `/v1/programs/${P}/workforces/vendor-zz/statement?${PERIOD}`);
-    expect(foreign.status).toBe(404);
-    expect(missing.status).toBe(404);
-    const strip = (t: string) => t.replaceAll('vendor-a', 'W').replaceAll('vendor-zz', 'W');
-    expect(strip(await foreign.text())).toBe(strip(await missing.text()));
+    const other = await send('vendor-b', 'GET', `/v1/statements?programId=${P}&${PERIOD}`);
+    expect(await other.json()).toMatchObject({ workforceId: 'vendor-b', lines: [], totals: { totalCents: 0 } });
+    // The program routes answer a vendor by role (403), the same for another vendor, itself, or a workforce that does not exist.
+    const bodies = [];
+    for (const w of ['vendor-a', 'vendor-b', 'vendor-zz']) {
+      const r = await send('vendor-b', 'GET', `/v1/programs/${P}/workforces/${w}/statement?${PERIOD}`);
+      expect(r.status).toBe(403);
+      bodies.push(await r.text());
+    }
+    expect(new Set(bodies).size).toBe(1);
     expect((await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-b/statement?${PERIOD}`)).status).toBe(200);
+    expect((await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-zz/statement?${PERIOD}`)).status).toBe(404);
   });
 
   it('exports the statement as CSV with the stable header', async () => {
@@ -107,11 +112,14 @@ describe('API: contract and statement routes', () => {
     const again = await send('pm', 'POST', `/v1/programs/${P}/workforces/vendor-a/statements`, { from: '2025-03-01T00:00:00.000Z', to: '2025-04-01T00:00:00.000Z' });
     expect(again.status).toBe(200);
     expect((await deps.repo.listLedger(P)).filter((e) => e.type === 'statement.issued')).toHaveLength(1);
-    const list = (await (await send('vendor-a', 'GET', `/v1/programs/${P}/workforces/vendor-a/statements`)).json()) as { items: { data: { totalCents: number } }[] };
+    const list = (await (await send('vendor-a', 'GET', `/v1/statements/issued?programId=${P}`)).json()) as { items: { data: { totalCents: number } }[] };
     expect(list.items.map((i) => i.data.totalCents)).toEqual([1000]);
-    const stored = await send('vendor-a', 'GET', `/v1/programs/${P}/workforces/vendor-a/statements/issued?${PERIOD}`);
+    const stored = await send('vendor-a', 'GET', `/v1/statements/issued?programId=${P}&${PERIOD}`);
     expect(await stored.json()).toMatchObject({ statement: { totals: { totalCents: 1000 } } });
-    expect((await send('vendor-b', 'GET', `/v1/programs/${P}/workforces/vendor-a/statements`)).status).toBe(404);
+    expect(await (await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-a/statements/issued?${PERIOD}`)).json()).toMatchObject({ statement: { totals: { totalCents: 1000 } } });
+    // vendor-b has none issued, and reads no other's.
+    expect(await (await send('vendor-b', 'GET', `/v1/statements/issued?programId=${P}`)).json()).toEqual({ items: [] });
+    expect((await send('vendor-b', 'GET', `/v1/statements/issued?programId=${P}&${PERIOD}`)).status).toBe(404);
     expect((await send('vendor-a', 'POST', `/v1/programs/${P}/workforces/vendor-a/statements`, { from: '2025-03-01T00:00:00.000Z', to: '2025-04-01T00:00:00.000Z' })).status).toBe(403);
   });
 });

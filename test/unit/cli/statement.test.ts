@@ -74,7 +74,7 @@ describe('CLI: goldline contract and statement', () => {
     expect(vendor.out).toBe(pm.out);
     const other = await run('vendor-a', 'statement', 'show', '--workforce', 'vendor-b', '--period', '2025-03');
     expect(other.code).toBe(1);
-    expect(other.err).toContain('not registered in program prog-1');
+    expect(other.err).toContain('this route is for pm');
   });
 
   it('writes the CSV with its stable header, and refuses a period that is not a month', async () => {
