@@ -140,10 +140,15 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // The quality report (routes/quality.ts) reads gold findings from gold-sets/ and masks from uploads/; its exports
   // are written once under exports/ in the exports bucket and handed out by presigned GET.
   // Statements (routes/statements.ts): a PM's issue writes each once under statements/ in exports and reads it back.
+  // Qualification exams (routes/qualification.ts, use-cases/exams.ts): a PM's exam start draws the exam's gold from
+  // gold-sets/ (which this function reads and writes already), writes the exam batch's three key objects as
+  // DispatchChunk does for a round's batches, and starts its lifecycle; an exam resumed after a crash re-reads its key.
+  // Production batch keys stay DispatchChunk's: an exam key's id ends in -q<attempt> (functions/use-cases/exams.ts).
   Api: {
     table: 'readWrite',
-    read: ['gold/gold-sets/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
-    write: ['gold/gold-sets/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
+    startsBatches: true,
+    read: ['gold/gold-sets/', 'gold/batch-keys/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
+    write: ['gold/gold-sets/', 'gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },

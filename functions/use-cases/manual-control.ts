@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Identifier, assignmentProblem, routeCase, shareCapsFromLedger } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
-import { loadBatchKey } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -134,15 +133,17 @@ export async function moveWork(deps: Deps, input: z.input<typeof MoveWorkInput>)
     if (!batch || batch.programId !== req.programId) throw new NotFoundError(`batch ${req.batchId} not found in program ${req.programId}`);
     if (batch.workforceId !== req.from) throw new InvalidInputError(`batch ${req.batchId} is ${batch.workforceId}'s, not ${req.from}'s`);
     if (batch.kind === 'exam') throw new InvalidInputError(`batch ${req.batchId} is ${req.from}'s qualification exam: it cannot be moved`);
+    // The cases its dispatch assigned to it (real, primary copies: no gold, no overlap second copy), from the ledger:
+    // the API function reads no batch key.
+    const dispatched = await deps.repo.getLedgerEvent(req.programId, `${batch.batchId}:dispatched`);
+    if (dispatched?.type !== 'batch.dispatched') throw new NotFoundError(`batch ${batch.batchId} has no batch.dispatched event`);
+    caseIds = [...dispatched.data.caseIds].sort();
     const failure = `moved to ${req.to} by ${req.actor}: ${req.reason}`;
     const claimed = await deps.repo.transitionBatch(batch.batchId, ['planned', 'awaiting-submission'], 'failed', { failure });
     const resumed = !claimed && batch.status === 'failed' && batch.failure?.startsWith(`moved to ${req.to} by `);
     if (!claimed && !resumed) {
       throw new ConflictError(`batch ${req.batchId} is ${batch.status}: only a batch that is planned or awaiting its upload can be moved`);
     }
-    const key = await loadBatchKey(deps, batch.batchId);
-    // The primary copies only: gold is never work, and an overlap's second copy follows its first.
-    caseIds = key.items.filter((i) => !i.gold && !i.overlapSecondary).map((i) => i.caseId).sort();
     await record(deps, {
       eventId: `${batch.batchId}:moved`,
       programId: req.programId,

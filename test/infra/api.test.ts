@@ -232,13 +232,17 @@ describe('Stack: the HTTP API and its sign-in', () => {
       expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/images/case-0001.pgm`)).toBe(false);
     });
 
-    it("lets the PM function merge gold labels into the gold pool, but never touch a batch's key or answers, nor start one", () => {
+    it("lets the PM function merge gold labels into the gold pool and write an exam batch's key and start it, but read no answers and nothing else of the gold bucket", () => {
       const grants = grantsOfRole(s.json, s.ids.roles.Api);
       for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/gold-sets/p/chest-xray.json`), action).toBe(true);
-      for (const key of ['batch-answers/b.json', 'batch-keys/b.json', 'batch-aliases/b.json', 'other/x.json']) {
-        for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/${key}`), `${action} ${key}`).toBe(false);
+      // A PM's qualification exam (use-cases/exams.ts): its three key objects written, its key re-read on a resume, its lifecycle started.
+      for (const key of ['batch-answers/p-r1-vendor-c-q1.json', 'batch-keys/p-r1-vendor-c-q1.json', 'batch-aliases/p-r1-vendor-c-q1.json']) {
+        expect(allows(grants, 's3:PutObject', `${gold()}/${key}`), key).toBe(true);
       }
-      expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(false);
+      expect(allows(grants, 's3:GetObject', `${gold()}/batch-keys/p-r1-vendor-c-q1.json`)).toBe(true);
+      for (const key of ['batch-answers/b.json', 'batch-aliases/b.json', 'other/x.json']) expect(allows(grants, 's3:GetObject', `${gold()}/${key}`), key).toBe(false);
+      expect(allows(grants, 's3:PutObject', `${gold()}/other/x.json`)).toBe(false);
+      expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(true);
     });
 
     it('lets the PM function invoke DispatchRound (its dispatch route), and nothing else invoke any function', () => {
