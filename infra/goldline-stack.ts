@@ -131,7 +131,7 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // ingest (the gate reads case images; gold labels merge into the gold pool; a manifest's pending ingest waits under
   // case-ingests/ while its images arrive through presigned PUT slots under images/), an adjudication's competing
   // uploads (by version) and images by presigned GET, an expert's decision (resumes the batch). Dispatch runs in
-  // DispatchRound, which the route invokes (infra/api-construct.ts): no batch key or answer, no batch start here.
+  // DispatchRound, which the route invokes (infra/api-construct.ts): no production batch key or start here (exams: below).
   // No vendor request reaches it past the role check (vendors' routes go to WorkApi: API.workRoutes).
   // Dataset releases (routes/releases.ts): writes each manifest once under releases/, and verify re-reads it with
   // every label's submission object (uploads by version; an expert's class: its decision record under adjudications/).
