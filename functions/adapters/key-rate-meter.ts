@@ -27,7 +27,7 @@ function str(v: unknown): string | undefined {
 /** Bytes of a marshalled item, roughly as DynamoDB counts (attribute names + values). */
 function itemBytes(item: Attr): number {
   let n = 0;
-  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v));
+  for (const [k, v] of Object.entries(item)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v) ?? '');
   return n;
 }
 

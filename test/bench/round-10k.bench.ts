@@ -39,6 +39,8 @@ import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
 import { allStates, functionOfState, loadAsl } from '../../infra/local/workflow-runner.js';
 import { AwsMeter, countPresigns, harnessView } from './aws-meter.js';
+import { KeyRateMeter } from '../../functions/adapters/key-rate-meter.js';
+import { formatKeyRateReport, keyRateReport } from '../../functions/domain/key-rates.js';
 import { fmtMs } from './harness.js';
 
 const SEED = 20261127;
@@ -99,6 +101,9 @@ export default async function roundOf10k(): Promise<void> {
   const stack = await startLocalStack({ random: seededRandomSource(SEED) });
   const meter = new AwsMeter();
   meter.attach(stack.dynamo, stack.s3);
+  // Per partition key: requests and units over time (issue 14: no key above DynamoDB's per-partition limits).
+  const keyRates = new KeyRateMeter();
+  keyRates.attach(stack.dynamo);
   const presigns = countPresigns(stack);
   try {
     // ---- Setup: a one-off PM cost, priced apart --------------------------
@@ -120,6 +125,7 @@ export default async function roundOf10k(): Promise<void> {
 
     stack.requests.reset();
     meter.reset();
+    keyRates.reset();
     presigns.get = 0;
     presigns.put = 0;
 
@@ -144,6 +150,7 @@ export default async function roundOf10k(): Promise<void> {
     console.log(`  wall time ${fmtMs(roundMs)} end to end · ${(cases / (roundMs / 1000)).toFixed(1)} cases/s`);
     if (cases < ROUND_CASES) console.log(`  NOTE: only ${cases} of ${ROUND_CASES} cases were dispatched`);
     if (ROUND_CASES < 10_000) console.log(`  NOTE: a reduced round (GOLDLINE_BENCH_ROUND_CASES=${ROUND_CASES}), not the 10,000-case figure`);
+    for (const line of formatKeyRateReport(keyRateReport(keyRates.records(), { cases, top: 8 }))) console.log(`  ${line}`);
 
     // Step Functions and Lambda.
     // Both state machines: the batch lifecycle and the round's dispatch (PlanRound, DispatchChunk in a Map).
