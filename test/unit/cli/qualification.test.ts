@@ -1,33 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
-import { runGoldline } from '../../../infra/cli/program.js';
-
-/** The CLI with captured output, a profile in memory and a fetch the test answers (as test/unit/cli/program.test.ts). */
-function harness(answer: (url: URL, init: RequestInit) => Response) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const requests: { url: URL; method: string; body: unknown }[] = [];
-  const profile = JSON.stringify({ endpoint: 'http://127.0.0.1:9', program: 'demo-cxr', tokens: { pm: 'pm-token' } });
-  const io: GoldlineIo = {
-    ...processIo,
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    errRaw: () => {},
-    errIsTTY: false,
-    env: {},
-    readBytes: async (path) => {
-      if (path === '.goldline/local.json') return new TextEncoder().encode(profile);
-      throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-    },
-    fetch: async (input, init = {}) => {
-      const url = new URL(String(input));
-      requests.push({ url, method: init.method ?? 'GET', body: init.body ? JSON.parse(String(init.body)) : undefined });
-      return answer(url, init);
-    },
-  };
-  const run = async (...argv: string[]) => ({ code: await runGoldline(argv, io), out: out.splice(0).join('\n'), err: err.splice(0).join('\n') });
-  return { run, requests };
-}
+import { cliHarness as harness } from './harness.js';
 
 describe('CLI: goldline exam', () => {
   it('starts an exam and prints its batch, attempt and rule', async () => {
