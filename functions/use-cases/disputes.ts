@@ -236,13 +236,22 @@ export async function loadGoldHistory(deps: Deps, programId: string, protocolId:
   return raw === undefined ? undefined : GoldHistory.parse(raw);
 }
 
-/** The current answer of a gold item: its latest version (history), else the pool's. */
-async function currentAnswers(deps: Deps, programId: string, protocolId: string, caseIds: readonly string[]): Promise<Map<string, { answer: GoldAnswer; history?: GoldHistory }>> {
+/**
+ * The current answer of a gold item: its latest version (history), else the
+ * pool's, else (an item no longer in the pool) the one the disputed batch was scored against.
+ */
+async function currentAnswers(
+  deps: Deps,
+  programId: string,
+  protocolId: string,
+  caseIds: readonly string[],
+  scoredAgainst: ReadonlyMap<string, GoldAnswer>,
+): Promise<Map<string, { answer: GoldAnswer; history?: GoldHistory }>> {
   const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, goldSetObject(programId, protocolId))) ?? {});
   const out = new Map<string, { answer: GoldAnswer; history?: GoldHistory }>();
   for (const caseId of caseIds) {
     const history = await loadGoldHistory(deps, programId, protocolId, caseId);
-    const answer = history?.versions.at(-1)?.answer ?? pool[caseId]?.label;
+    const answer = history?.versions.at(-1)?.answer ?? pool[caseId]?.label ?? scoredAgainst.get(caseId);
     if (answer !== undefined) out.set(caseId, { answer, ...(history ? { history } : {}) });
   }
   return out;
@@ -264,7 +273,7 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
   let upheld = await deps.repo.getLedgerEvent(a.programId, upheldId);
   if (upheld?.type !== 'dispute.upheld') {
     if (await deps.repo.getLedgerEvent(a.programId, `${a.adjudicationId}:refused`)) return { status: 'refused', rescored: [], retired: [] };
-    const current = await currentAnswers(deps, a.programId, protocolId, base.goldCaseIds);
+    const current = await currentAnswers(deps, a.programId, protocolId, base.goldCaseIds, await scoredAgainstOf(deps, a.batchId));
     const outcome = disputeOutcome(a.decisions, (c) => current.get(c)?.answer);
     const notes = a.decisions.filter((x) => x.note).map((x) => x.note);
     if (outcome.corrected.length === 0) {
@@ -332,7 +341,8 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
       });
       retired.push(c.goldCaseId);
     }
-    await storeGoldVersion(deps, a.programId, protocolId, c, corrected.get(c.goldCaseId)!, a.adjudicationId, retire ? state.upheldBy : undefined);
+    const original = (await scoredAgainstOf(deps, a.batchId)).get(c.goldCaseId);
+    await storeGoldVersion(deps, a.programId, protocolId, c, corrected.get(c.goldCaseId)!, original, a.adjudicationId, retire ? state.upheldBy : undefined);
   }
 
   // Every batch of every workforce that held the item as gold: answers object
@@ -345,6 +355,12 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
   return { status: 'upheld', rescored, retired };
 }
 
+/** caseId → the gold answer a batch's stored score was computed against (classification: `expected`). */
+async function scoredAgainstOf(deps: Deps, batchId: string): Promise<Map<string, GoldAnswer>> {
+  const score = await deps.repo.getScore(batchId);
+  return new Map((score?.items ?? []).flatMap((i) => (i.expected !== undefined ? [[i.caseId, i.expected] as const] : [])));
+}
+
 /** Writes the corrected version (the old ones kept) and the pool's current answer; a retired item leaves the pool. Idempotent. */
 async function storeGoldVersion(
   deps: Deps,
@@ -352,6 +368,8 @@ async function storeGoldVersion(
   protocolId: string,
   c: { goldCaseId: string; fromVersion: number; toVersion: number; answerSha256: string },
   answer: GoldAnswer,
+  /** Version 1 where the pool no longer holds the item: the answer the disputed batch was scored against. */
+  scoredAgainst: GoldAnswer | undefined,
   disputeId: string,
   retiredBy: string[] | undefined,
 ): Promise<void> {
@@ -361,7 +379,7 @@ async function storeGoldVersion(
   const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, historyKey);
   const history: GoldHistory = raw === undefined ? { caseId: c.goldCaseId, versions: [] } : GoldHistory.parse(raw);
   if (history.versions.length === 0) {
-    const original = pool[c.goldCaseId]?.label;
+    const original = pool[c.goldCaseId]?.label ?? scoredAgainst;
     if (original === undefined) throw new NotFoundError(`gold item ${c.goldCaseId} is not in the gold pool of ${programId}/${protocolId}`);
     history.versions.push({ version: 1, answer: original, sha256: goldAnswerSha256(original) });
   }
