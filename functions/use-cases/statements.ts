@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson, type ChainedLedgerEvent, type LedgerEventOf, type Statement, STATEMENT_CSV_HEADER, statementCsvRows, statementFromLedger, statementIdOf, toCsv } from '../domain/index.js';
+import { canonicalJson, type ChainedLedgerEvent, frontierOf, type LedgerFrontier, withinFrontier, type LedgerEventOf, type Statement, STATEMENT_CSV_HEADER, statementCsvRows, statementFromLedger, statementIdOf, toCsv } from '../domain/index.js';
 import { InvalidInputError, IntegrityError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
 import type { Deps } from './ports.js';
@@ -30,14 +30,14 @@ export const StatementPeriod = z
 export interface IssuedStatement {
   statementId: string;
   statement: Statement;
-  anchor: { seq: number; hash: string };
+  anchor: { seq: number; hash: string; frontier?: LedgerFrontier };
 }
 
 /** The stored object, parsed at the boundary (the statement's own shape is the fold's). */
 const IssuedStatementObject = z.object({
   statementId: z.string(),
   statement: z.custom<Statement>((v) => typeof v === 'object' && v !== null && Array.isArray((v as { lines?: unknown }).lines), 'a statement with lines'),
-  anchor: z.object({ seq: z.number().int().min(0), hash: z.string() }),
+  anchor: z.object({ seq: z.number().int().min(0), hash: z.string(), frontier: z.record(z.string(), z.number().int().min(0)).optional() }),
 });
 
 export type StatementIssuedEvent = LedgerEventOf<'statement.issued'>;
@@ -77,8 +77,10 @@ export async function issueStatement(
   const done = await deps.repo.getLedgerEvent(input.programId, eventId);
   if (done?.type === 'statement.issued') return { issued: done, statement: await readIssued(deps, done), created: false };
 
-  // The anchor counts events in ledger (time) order: with a sharded ledger `seq` is per shard.
-  const fresh: IssuedStatement = { statementId, statement, anchor: { seq: events.length, hash: last.hash } };
+  // The anchor: the events read (their count and the last one's hash, in ledger time order) and the
+  // frontier — the last seq read of each chain — which picks exactly those events again even if an
+  // event lands later in an earlier place of the merged order (docs/data-model.md, sharded ledger).
+  const fresh: IssuedStatement = { statementId, statement, anchor: { seq: events.length, hash: last.hash, frontier: frontierOf(events) } };
   const put = await deps.objects.putOnce(deps.buckets.exports, key, new TextEncoder().encode(canonicalJson(fresh)), 'application/json');
   // Written before a crash: keep the anchor it was stored with.
   const stored = put === 'exists' ? await readObject(deps, key) : { bytes: new TextEncoder().encode(canonicalJson(fresh)), value: fresh };
@@ -156,12 +158,13 @@ export async function recomputeStatements(deps: Deps, programId: string): Promis
     const obj = await deps.objects.getBytes(deps.buckets.exports, e.data.key);
     if (!obj) throw new NotFoundError(`statement ${e.data.statementId}: object ${e.data.key} is missing`);
     const stored = IssuedStatementObject.parse(JSON.parse(new TextDecoder().decode(obj)));
-    const upTo = events.slice(0, stored.anchor.seq);
+    const { frontier } = stored.anchor;
+    const upTo = frontier ? events.filter((x) => withinFrontier(x, frontier)) : events.slice(0, stored.anchor.seq);
     const again = statementFromLedger(upTo, { programId, workforceId: e.data.workforceId, from: e.data.from, to: e.data.to });
     out.push({
       statementId: e.data.statementId,
       eventId: e.eventId,
-      hashMatches: sha256Hex(obj) === e.data.sha256 && upTo.at(-1)?.hash === stored.anchor.hash,
+      hashMatches: sha256Hex(obj) === e.data.sha256 && upTo.length === stored.anchor.seq && upTo.some((x) => x.hash === stored.anchor.hash),
       recomputedMatches: canonicalJson(again) === canonicalJson(stored.statement),
       storedTotalCents: stored.statement.totals.totalCents,
       recomputedTotalCents: again.totals.totalCents,

@@ -32,7 +32,7 @@ export const contractEvents = [
     totalCents: z.number().int(),
     pendingCents: Cents,
     lines: count(),
-    /** How many events (in ledger time order) the statement folded, and the last one's hash: recomputing up to it gives the same statement. */
-    anchor: z.object({ seq: count(), hash: z.string() }),
+    /** How many events (in ledger time order) the statement folded, the last one's hash, and the frontier (last seq per chain) that selects them again: recomputing within it gives the same statement. */
+    anchor: z.object({ seq: count(), hash: z.string(), frontier: z.record(z.string(), count()).optional() }),
   }),
 ] as const;
