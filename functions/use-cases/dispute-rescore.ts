@@ -34,15 +34,17 @@ import { record } from './ledger.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { loadBatchProtocol, scoreAcceptedSubmission } from './submission-file.js';
 
-/** Every batch of the program (any workforce) whose key holds one of the cases as a gold item. */
+/**
+ * Every batch of the program (any workforce, production or exam) whose key holds
+ * one of the cases as a gold item: the ledger's `batch.dispatched` names them all.
+ */
 export async function batchesHoldingGold(deps: Deps, programId: string, caseIds: readonly string[]): Promise<string[]> {
   const wanted = new Set(caseIds);
+  const dispatched = new Set((await deps.repo.listLedger(programId)).filter((e) => e.type === 'batch.dispatched').map((e) => e.subject));
   const out: string[] = [];
-  for (const round of await deps.repo.listRounds(programId)) {
-    for (const batchId of round.batchIds) {
-      const key = await loadBatchKey(deps, batchId);
-      if (key.items.some((i) => i.gold && wanted.has(i.caseId))) out.push(batchId);
-    }
+  for (const batchId of dispatched) {
+    const key = await loadBatchKey(deps, batchId);
+    if (key.items.some((i) => i.gold && wanted.has(i.caseId))) out.push(batchId);
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { loadBatchKey, storeBatchKey } from '../../../functions/use-cases/batch-
 import { openDispute } from '../../../functions/use-cases/disputes.js';
 import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
 import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
+import { record } from '../../../functions/use-cases/ledger.js';
 import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
 import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
 import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
@@ -35,7 +36,10 @@ async function rejectedBatch(): Promise<FakeDeps> {
     batchId: B, programId: P, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
     itemCount: items.length, goldCount: 16, slaHours: 48, status: 'awaiting-submission', createdAt: T0, taskToken: 'token-1',
   });
-  await deps.repo.createRound({ programId: P, protocolId: 'chest-xray', round: 1, batchIds: [B], settledBatchIds: [], createdAt: T0 });
+  await record(deps, {
+    eventId: `${B}:dispatched`, programId: P, type: 'batch.dispatched', actor: 'pm', protocol: 'chest-xray@1', subject: B, reason: 'round 1',
+    data: { workforceId: 'vendor-a', items: items.length, gold: 16, caseIds: REAL },
+  });
   await deps.repo.assignCases(P, REAL, B);
   await storeBatchKey(deps, {
     batchId: B, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items,
