@@ -46,7 +46,6 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'get', path: '/v1/programs/{programId}/workforces', roles: PM_QA },
   { method: 'put', path: '/v1/programs/{programId}/workforces/{workforceId}', roles: PM },
   { method: 'patch', path: '/v1/programs/{programId}/workforces/{workforceId}', roles: PM },
-  { method: 'post', path: '/v1/programs/{programId}/workforces/{workforceId}/held-decision', roles: PM },
   { method: 'get', path: '/v1/programs/{programId}/share-proposals', roles: PM_QA },
   { method: 'post', path: '/v1/programs/{programId}/rounds/{round}/shares/refuse', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/cases', roles: PM },

@@ -19,21 +19,6 @@ function shareOption(value: string): number {
 }
 
 export function registerManualControlCommands(workforce: Command, io: GoldlineIo): void {
-  workforce
-    .command('decide-held <workforceId>')
-    .description("decide the vendor's held (inconclusive) batches of a protocol version now, by the SPRT's truncation rule (when no further batch will)")
-    .requiredOption('--protocol <id@version>', 'the protocol version the batches ran under', protocolRefOption)
-    .action(async (workforceId: string, o: { protocol: { ref: string } }, cmd: Command) => {
-      const ctx = await contextOf(cmd, io, PM);
-      const r = await ctx.api.call<{ decision: string; batches: string[]; reason: string }>(
-        'POST',
-        `/v1/programs/${enc(ctx.program())}/workforces/${enc(workforceId)}/held-decision`,
-        { body: { protocol: o.protocol.ref } },
-      );
-      if (ctx.json) return ctx.printJson(r);
-      io.out(r.decision === 'none' ? r.reason : `${workforceId}: ${r.batches.length} held batch(es) ${r.decision} — ${r.reason}`);
-      for (const id of r.batches) io.out(`  ${id}`);
-    });
 
   const capPath = (program: string, w: string) => `/v1/programs/${enc(program)}/workforces/${enc(w)}/share-cap`;
   const say = (r: { workforceId: string; cap: number | null; from: number | null; changed: boolean }) =>
