@@ -214,6 +214,15 @@ export const LEDGER_LEADING_KEYS = 'LEDGER#*';
 
 const ack = (scope: IConstruct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
 
+/** The functions an ASL file's Task states invoke, by their `${Name}FunctionArn` placeholders, in order of first use. */
+function functionsOfWorkflow(file: string): string[] {
+  return aslPlaceholders(readFileSync(join(ROOT, file), 'utf8')).map((p) => {
+    const fn = FUNCTIONS.find((f) => functionArnPlaceholder(f.name) === p);
+    if (!fn) throw new Error(`${file} uses \${${p}}, which names no FUNCTIONS entry`);
+    return fn.name;
+  });
+}
+
 export class GoldlineStack extends Stack {
   readonly key: Key;
   readonly accessLogs: Bucket;
@@ -318,21 +327,9 @@ export class GoldlineStack extends Stack {
 
     // ---- Functions ------------------------------------------------------
     const smDef = STATE_MACHINES.batchLifecycle;
-    const aslFile = join(ROOT, smDef.file);
-    const placeholders = aslPlaceholders(readFileSync(aslFile, 'utf8'));
-    const invokedNames = placeholders.map((p) => {
-      const fn = FUNCTIONS.find((f) => functionArnPlaceholder(f.name) === p);
-      if (!fn) throw new Error(`${smDef.file} uses \${${p}}, which names no FUNCTIONS entry`);
-      return fn.name;
-    });
     const roundDef = STATE_MACHINES.roundDispatch;
-    const roundAslFile = join(ROOT, roundDef.file);
-    const roundPlaceholders = aslPlaceholders(readFileSync(roundAslFile, 'utf8'));
-    const roundInvokedNames = roundPlaceholders.map((p) => {
-      const fn = FUNCTIONS.find((f) => functionArnPlaceholder(f.name) === p);
-      if (!fn) throw new Error(`${roundDef.file} uses \${${p}}, which names no FUNCTIONS entry`);
-      return fn.name;
-    });
+    const invokedNames = functionsOfWorkflow(smDef.file);
+    const roundInvokedNames = functionsOfWorkflow(roundDef.file);
     const baseEnvironment: Record<string, string> = {
       [MAIN_TABLE.envVar]: this.table.tableName,
       ...Object.fromEntries((Object.keys(BUCKETS) as BucketName[]).map((n) => [BUCKETS[n].envVar, this.buckets[n].bucketName])),
@@ -351,48 +348,9 @@ export class GoldlineStack extends Stack {
       if (!FUNCTIONS.some((f) => f.name === name)) throw new Error(`ACCESS names ${name}, which is not in FUNCTIONS`);
     }
 
-    // ---- Batch lifecycle ------------------------------------------------
-    const invoked = invokedNames.map((n) => this.functions[n]);
-    const smDefaults = stateMachineDefaults(this, smDef.id, this.key);
-    this.batchLifecycle = new StateMachine(this, smDef.id, {
-      stateMachineType: smDefaults.stateMachineType,
-      logs: smDefaults.logs,
-      tracingEnabled: smDefaults.tracingEnabled,
-      definitionBody: DefinitionBody.fromFile(aslFile),
-      // Only the placeholders the file uses: DispatchRound starts this machine,
-      // so substituting its ARN here would be a dependency cycle.
-      definitionSubstitutions: Object.fromEntries(placeholders.map((p, i) => [p, invoked[i].functionArn])),
-    });
-    // Unqualified ARNs only, as the ASL uses them: no `:*` version wildcard.
-    this.batchLifecycle.addToRolePolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...new Set(invoked)].map((f) => f.functionArn) }),
-    );
-    ack(
-      this.batchLifecycle,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; AWS documents Resource "*" for both.',
-    );
-    this.ackGeneratedInlinePolicy(this.batchLifecycle);
-
-    // ---- Round dispatch: PlanRound, then an inline Map over chunks (DispatchChunk) ----
-    const roundInvoked = roundInvokedNames.map((n) => this.functions[n]);
-    const roundDefaults = stateMachineDefaults(this, roundDef.id, this.key);
-    this.roundDispatch = new StateMachine(this, roundDef.id, {
-      stateMachineType: roundDefaults.stateMachineType,
-      logs: roundDefaults.logs,
-      tracingEnabled: roundDefaults.tracingEnabled,
-      definitionBody: DefinitionBody.fromFile(roundAslFile),
-      definitionSubstitutions: Object.fromEntries(roundPlaceholders.map((p, i) => [p, roundInvoked[i].functionArn])),
-    });
-    this.roundDispatch.addToRolePolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...new Set(roundInvoked)].map((f) => f.functionArn) }),
-    );
-    ack(
-      this.roundDispatch,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; AWS documents Resource "*" for both.',
-    );
-    this.ackGeneratedInlinePolicy(this.roundDispatch);
+    // ---- Batch lifecycle; round dispatch (PlanRound, then an inline Map over chunks: DispatchChunk) ----
+    this.batchLifecycle = this.workflow(smDef, invokedNames);
+    this.roundDispatch = this.workflow(roundDef, roundInvokedNames);
 
     for (const def of FUNCTIONS) {
       const fn = this.functions[def.name];
@@ -469,6 +427,36 @@ export class GoldlineStack extends Stack {
   }
 
   /** One function: secure defaults, its environment, and exactly the grants ACCESS lists. */
+  /**
+   * A Standard state machine from its ASL file, each placeholder substituted
+   * with the ARN of the function it names, allowed to invoke exactly those.
+   * Only the placeholders the file uses: a function that starts the machine
+   * (DispatchRound, DispatchChunk) is not among them, or its ARN would make a
+   * dependency cycle.
+   */
+  private workflow(def: { id: string; file: string }, invokedNames: readonly string[]): StateMachine {
+    const invoked = invokedNames.map((n) => this.functions[n]);
+    const defaults = stateMachineDefaults(this, def.id, this.key);
+    const machine = new StateMachine(this, def.id, {
+      stateMachineType: defaults.stateMachineType,
+      logs: defaults.logs,
+      tracingEnabled: defaults.tracingEnabled,
+      definitionBody: DefinitionBody.fromFile(join(ROOT, def.file)),
+      definitionSubstitutions: Object.fromEntries(invokedNames.map((n, i) => [functionArnPlaceholder(n), invoked[i].functionArn])),
+    });
+    // Unqualified ARNs only, as the ASL uses them: no `:*` version wildcard.
+    machine.addToRolePolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [...new Set(invoked)].map((f) => f.functionArn) }),
+    );
+    ack(
+      machine,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; AWS documents Resource "*" for both.',
+    );
+    this.ackGeneratedInlinePolicy(machine);
+    return machine;
+  }
+
   private lambda(
     def: FunctionDefinition,
     access: FunctionAccess,

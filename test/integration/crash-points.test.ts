@@ -165,7 +165,9 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
 const POINTS = [
   // and, in the regressions below: setup:BatchWriteItem:1, dispatch:PutItem:16, ingest:UpdateItem:3
   'setup:PutItem:3', // workforces half registered
-  'dispatch:PutObject:2', // batch keys half written, no round record yet
+  'dispatch:PutObject:1', // the plan's chunk object being written: no round.planned, no round record yet
+  'dispatch:PutItem:10', // round.planned recorded, the round record (the commit point) not yet: the resume keeps the recorded plan
+  'dispatch:PutObject:2', // past the commit point: the first chunk's batch keys half written
   'manifest:CopyObject:3', // aliased images half copied
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled

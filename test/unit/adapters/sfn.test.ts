@@ -1,5 +1,7 @@
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   ExecutionLimitExceeded,
   InvalidToken,
   SendTaskHeartbeatCommand,
@@ -11,7 +13,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SfnTaskCallbacks, SfnWorkflowStarter } from '../../../functions/adapters/sfn.js';
+import { SfnRoundWorkflow, SfnTaskCallbacks, SfnWorkflowStarter } from '../../../functions/adapters/sfn.js';
 
 const meta = { $metadata: { httpStatusCode: 400 } };
 const STATE_MACHINE = 'arn:aws:states:us-east-1:123456789012:stateMachine:BatchLifecycle';
@@ -122,6 +124,56 @@ describe('Class: SfnWorkflowStarter', () => {
     it('throws any other error', async () => {
       sfn.on(StartExecutionCommand).rejects(new ExecutionLimitExceeded({ message: 'limit', ...meta }));
       await expect(starter.startBatch('batch-1', {})).rejects.toBeInstanceOf(ExecutionLimitExceeded);
+    });
+  });
+});
+
+describe('Class: SfnRoundWorkflow', () => {
+  const sfn = mockClient(SFNClient);
+  const ROUNDS = 'arn:aws:states:us-east-1:123456789012:stateMachine:RoundDispatch';
+  let sleeps: number;
+  let rounds: SfnRoundWorkflow;
+
+  beforeEach(() => {
+    sfn.reset();
+    sleeps = 0;
+    rounds = new SfnRoundWorkflow(new SFNClient({ region: 'us-east-1' }), ROUNDS, async () => {
+      sleeps++;
+    });
+  });
+
+  describe('Method: roundExecution', () => {
+    it('asks for the execution by its ARN and answers MISSING when there is none', async () => {
+      sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'none', ...meta }));
+      expect(await rounds.roundExecution('p-r1', 0)).toEqual({ status: 'MISSING' });
+      expect(sfn.commandCalls(DescribeExecutionCommand)[0].args[0].input.executionArn).toBe(
+        'arn:aws:states:us-east-1:123456789012:execution:RoundDispatch:p-r1',
+      );
+    });
+
+    it('polls a running execution until it succeeds and returns its output parsed', async () => {
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolvesOnce({ status: 'RUNNING' })
+        .resolves({ status: 'SUCCEEDED', output: '{"plan":{"round":1}}' });
+      expect(await rounds.roundExecution('p-r1', 60)).toEqual({ status: 'SUCCEEDED', output: { plan: { round: 1 } } });
+      expect(sleeps).toBe(2);
+    });
+
+    it("passes a failed task's error class and message on, from the Lambda error in the cause", async () => {
+      sfn.on(DescribeExecutionCommand).resolves({
+        status: 'FAILED',
+        error: 'NotFoundError',
+        cause: JSON.stringify({ errorType: 'NotFoundError', errorMessage: 'protocol cxr@9 not found', trace: [] }),
+      });
+      expect(await rounds.roundExecution('p-r1', 0)).toEqual({ status: 'FAILED', error: { name: 'NotFoundError', message: 'protocol cxr@9 not found' } });
+    });
+
+    it('answers RUNNING without waiting when asked to wait 0 s', async () => {
+      sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+      expect(await rounds.roundExecution('p-r1', 0)).toEqual({ status: 'RUNNING' });
+      expect(sleeps).toBe(0);
     });
   });
 });

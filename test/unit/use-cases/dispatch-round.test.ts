@@ -6,6 +6,9 @@ import { dispatchRoundChunk } from '../../../functions/use-cases/dispatch-chunk.
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
 import { planRoundChunks } from '../../../functions/use-cases/plan-round.js';
 import { loadRoundChunk } from '../../../functions/use-cases/round-chunk-store.js';
+import { NotFoundError } from '../../../functions/use-cases/errors.js';
+import type { RoundExecution, RoundWorkflow } from '../../../functions/use-cases/ports.js';
+import { dispatchRoundViaWorkflow, roundExecutionName } from '../../../functions/use-cases/round-workflow.js';
 import { PROGRAM, program } from '../../support/scenario.js';
 
 const input = { programId: PROGRAM, protocolId: 'chest-xray', version: 1, round: 1, actor: 'pm' };
@@ -190,3 +193,54 @@ describe('Use case: dispatchRound', () => {
     });
   });
 });
+
+describe('Use case: dispatchRoundViaWorkflow', () => {
+  /** The round-dispatch state machine as the fakes run it: PlanRound, then each chunk; a refusal fails the execution with its class. */
+  function fakeRounds(deps: Awaited<ReturnType<typeof program>>) {
+    const executions = new Map<string, RoundExecution>();
+    const rounds: RoundWorkflow = {
+      async startRound(name, execInput) {
+        if (executions.has(name)) return;
+        try {
+          const plan = await planRoundChunks(deps, execInput as typeof input);
+          const dispatched = [];
+          for (const ref of plan.chunks) {
+            const d = await dispatchRoundChunk(deps, ref);
+            dispatched.push({ chunk: d.chunk, batches: d.batches.length, rebuiltBatchRecords: d.rebuiltBatchRecords, started: d.started });
+          }
+          executions.set(name, { status: 'SUCCEEDED', output: { plan, dispatched } });
+        } catch (e) {
+          executions.set(name, { status: 'FAILED', error: { name: (e as Error).name, message: (e as Error).message } });
+        }
+      },
+      async roundExecution(name) {
+        return executions.get(name) ?? { status: 'MISSING' };
+      },
+    };
+    return { rounds, executions };
+  }
+
+  it('answers as dispatchRound, with the batches in plan order, from the execution it starts', async () => {
+    const deps = await program({ cases: 200, gold: 40 });
+    const { rounds, executions } = fakeRounds(deps);
+    deps.rounds = rounds;
+    const r = await dispatchRoundViaWorkflow(deps, { ...input, chunkBatches: 1 });
+    expect([...executions.keys()]).toEqual([roundExecutionName(PROGRAM, 1)]);
+    expect(r.batches.map((b) => b.batchId)).toEqual((await deps.repo.getRound(PROGRAM, 1))!.batchIds);
+    expect(r.chunks).toBe(4);
+    expect(r.routing).toMatchObject({ 'vendor-a': 100, 'vendor-b': 100 });
+  });
+
+  it("passes a refusal on as its own error class, and a later dispatch starts a new execution beside the failed one's name", async () => {
+    const deps = await program({ cases: 40, gold: 10 });
+    const { rounds, executions } = fakeRounds(deps);
+    deps.rounds = rounds;
+    await expect(dispatchRoundViaWorkflow(deps, { ...input, version: 9 })).rejects.toBeInstanceOf(NotFoundError);
+    await dispatchRoundViaWorkflow(deps, input);
+    expect([...executions].map(([name, e]) => [name, e.status])).toEqual([
+      [roundExecutionName(PROGRAM, 1), 'FAILED'],
+      [roundExecutionName(PROGRAM, 1, 2), 'SUCCEEDED'],
+    ]);
+  });
+});
+
