@@ -3,7 +3,9 @@
  * what the DispatchRound function does when the API's dispatch route invokes it.
  * Primary course:
  * 1. Find the round's execution by its deterministic name (`<program>-r<round>`;
- *    after a failed one, `-a2`, `-a3`, …) and start it unless it runs or ran.
+ *    after a finished one, `-a2`, `-a3`, …): join it while it runs, else start
+ *    the next one. A dispatch asked again for a dispatched round runs again and
+ *    reconciles the store with the round record (or is refused, as dispatchRound is).
  * 2. Wait for it; a refusal of PlanRound (no protocol, another protocol's round,
  *    no workforces) comes back as the same error class.
  * 3. Answer with the plan's summary and the round's batches (read from the store).
@@ -15,8 +17,8 @@ import type { Deps, RoundExecution } from './ports.js';
 
 /** How long the dispatch waits for the execution (the function's timeout is 300 s; API Gateway's 30 s comes first for the API). */
 export const ROUND_WAIT_SECONDS = 240;
-/** Attempts under one round's name before the dispatch gives up: each failed execution keeps its name. */
-const MAX_ATTEMPTS = 20;
+/** Executions under one round's name before the dispatch gives up: each finished execution keeps its name. */
+const MAX_ATTEMPTS = 100;
 
 export class RoundDispatchFailedError extends Error {
   override readonly name = 'RoundDispatchFailedError';
@@ -45,11 +47,11 @@ export async function dispatchRoundViaWorkflow(deps: Deps, input: DispatchRoundI
   for (let attempt = 1; attempt <= MAX_ATTEMPTS && !name; attempt++) {
     const candidate = roundExecutionName(input.programId, input.round, attempt);
     const seen = await rounds.roundExecution(candidate, 0);
-    if (seen.status === 'FAILED') continue;
+    if (seen.status === 'FAILED' || seen.status === 'SUCCEEDED') continue;
     if (seen.status === 'MISSING') await rounds.startRound(candidate, input);
     name = candidate;
   }
-  if (!name) throw new RoundDispatchFailedError(`round ${input.round} of program ${input.programId}: ${MAX_ATTEMPTS} dispatch executions failed`);
+  if (!name) throw new RoundDispatchFailedError(`round ${input.round} of program ${input.programId}: ${MAX_ATTEMPTS} dispatch executions ran already`);
   const outcome: RoundExecution = await rounds.roundExecution(name, waitSeconds);
   if (outcome.status === 'FAILED') {
     const Known = outcome.error ? PASSED_ON[outcome.error.name] : undefined;

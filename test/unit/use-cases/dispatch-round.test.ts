@@ -242,5 +242,17 @@ describe('Use case: dispatchRoundViaWorkflow', () => {
       [roundExecutionName(PROGRAM, 1, 2), 'SUCCEEDED'],
     ]);
   });
+
+  // Found by the CLI suite: a dispatch asked again under a protocol version that does not exist was answered with the finished execution's result.
+  it('runs a dispatch asked again for a dispatched round, refusing what dispatchRound refuses instead of answering from the finished execution', async () => {
+    const deps = await program({ cases: 40, gold: 10 });
+    const { rounds, executions } = fakeRounds(deps);
+    deps.rounds = rounds;
+    const first = await dispatchRoundViaWorkflow(deps, input);
+    await expect(dispatchRoundViaWorkflow(deps, { ...input, version: 9 })).rejects.toBeInstanceOf(NotFoundError);
+    const again = await dispatchRoundViaWorkflow(deps, input);
+    expect(again.batches).toEqual(first.batches);
+    expect([...executions.values()].map((e) => e.status)).toEqual(['SUCCEEDED', 'FAILED', 'SUCCEEDED']);
+  });
 });
 
