@@ -192,11 +192,13 @@ export function settlementLine(contract: Contract, decision: SettlementDecision,
   const t = contract.terms;
   const ref = contractRef(contract);
   const money = (c: number) => formatMoney(c, t.currency);
-  const fresh = decision.items - decision.reworkItems;
-  const gross = fresh * t.pricePerAcceptedCaseCents + decision.reworkItems * t.pricePerReworkCents;
+  // Re-dos are priced apart only where the contract prices them differently (the same words either way otherwise).
+  const rework = t.pricePerReworkCents === t.pricePerAcceptedCaseCents ? 0 : decision.reworkItems;
+  const fresh = decision.items - rework;
+  const gross = fresh * t.pricePerAcceptedCaseCents + rework * t.pricePerReworkCents;
   const priced =
     `${fresh} × ${money(t.pricePerAcceptedCaseCents)}` +
-    (decision.reworkItems > 0 ? ` + ${decision.reworkItems} rework × ${money(t.pricePerReworkCents)}` : '') +
+    (rework > 0 ? ` + ${rework} rework × ${money(t.pricePerReworkCents)}` : '') +
     ` = ${money(gross)}`;
   const lateDays = decision.outcome === 'overdue' ? Math.max(1, lateness.lateDays) : lateness.lateDays;
   const owed = lateness.late || decision.outcome === 'overdue' ? t.lateCredit.perLateBatchCents + t.lateCredit.perLateDayCents * lateDays : 0;

@@ -25,7 +25,6 @@ import {
   contractIdOf,
   contractRef,
   contractsFromLedger,
-  type LedgerEvent,
   latenessOf,
   type SettlementLine,
   settlementLine,
@@ -134,21 +133,45 @@ export interface BatchSettlement {
 
 /**
  * Settles a batch's decision under the contract in force at its dispatch,
- * from the ledger's evidence (items, re-dos, delivery time). A workforce and
- * protocol with no contract get version 1 from the workforce's terms first
- * (the migration; recorded once). Pure apart from that read and that append.
+ * from the ledger's evidence: the batch's `batch.dispatched` (time, cases),
+ * its accepted upload's `submission.accepted` (delivery time) and the pair's
+ * contract versions — each read by its deterministic event id, never the whole
+ * ledger. Only a contract that prices re-dos apart reads the program's ledger,
+ * to count which of the batch's cases an earlier batch did not deliver. A
+ * workforce and protocol with no contract get version 1 from the workforce's
+ * terms first (the migration; recorded once).
  */
 export async function settleUnderContract(deps: Deps, batch: BatchRecord, outcome: 'accepted' | 'rejected' | 'pending'): Promise<BatchSettlement> {
-  const events = await deps.repo.listLedger(batch.programId);
-  const facts = batchFactsFromLedger(events).get(batch.batchId) ?? factsWithoutDispatch(batch);
-  const inForce = contractForBatch(contractsFromLedger(events), facts);
-  const contract = inForce?.contract ?? (await migrateTerms(deps, batch, facts, events));
-  const deliveredAt = facts.deliveredAt ?? deps.clock.now().toISOString();
-  const line = settlementLine(contract, { outcome, items: facts.items, reworkItems: facts.reworkItems }, latenessOf(contract.terms, facts.dispatchedAt, deliveredAt));
+  const dispatched = await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:dispatched`);
+  const facts: BatchFacts = {
+    ...factsWithoutDispatch(batch),
+    ...(dispatched?.type === 'batch.dispatched' ? { dispatchedAt: dispatched.at, caseIds: dispatched.data.caseIds } : {}),
+  };
+  const delivered = batch.acceptedUploadId
+    ? await deps.repo.getLedgerEvent(batch.programId, `${batch.batchId}:submission:${batch.acceptedUploadId}:accepted`)
+    : undefined;
+  if (delivered) facts.deliveredAt = delivered.at;
+  const versions = await pairVersions(deps, batch.programId, contractIdOf(batch.workforceId, facts.protocolId));
+  const contract = contractForBatch(versions, facts)?.contract ?? (await migrateTerms(deps, batch, facts));
+  const t = contract.terms;
+  if (t.pricePerReworkCents !== t.pricePerAcceptedCaseCents && facts.caseIds.length > 0) {
+    facts.reworkItems = batchFactsFromLedger(await deps.repo.listLedger(batch.programId)).get(batch.batchId)?.reworkItems ?? 0;
+  }
+  const line = settlementLine(contract, { outcome, items: facts.items, reworkItems: facts.reworkItems }, latenessOf(t, facts.dispatchedAt, facts.deliveredAt ?? deps.clock.now().toISOString()));
   return { contract, line, facts };
 }
 
-/** A batch whose dispatch event is not in the ledger (written before dispatch recorded one). */
+/** A contract's versions, oldest first, read one event id at a time until one is missing. */
+async function pairVersions(deps: Deps, programId: string, contractId: string): Promise<Contract[]> {
+  const out: Contract[] = [];
+  for (let v = 1; ; v++) {
+    const e = await deps.repo.getLedgerEvent(programId, eventIdOf(programId, contractId, v));
+    if (!e) return out;
+    out.push(...contractsFromLedger([e]));
+  }
+}
+
+/** A batch as its record states it, before the ledger's evidence is read. */
 function factsWithoutDispatch(batch: BatchRecord): BatchFacts {
   return {
     batchId: batch.batchId,
@@ -164,11 +187,11 @@ function factsWithoutDispatch(batch: BatchRecord): BatchFacts {
   };
 }
 
-async function migrateTerms(deps: Deps, batch: BatchRecord, facts: BatchFacts, events: readonly LedgerEvent[]): Promise<Contract> {
+async function migrateTerms(deps: Deps, batch: BatchRecord, facts: BatchFacts): Promise<Contract> {
   const workforce = (await deps.repo.listWorkforces(batch.programId)).find((w) => w.workforceId === batch.workforceId);
   if (!workforce) throw new NotFoundError(`workforce ${batch.workforceId} of batch ${batch.batchId} not found`);
   const protocol = await findProtocol(deps, batch.protocol);
-  const created = events.find((e) => e.type === 'workforce.created' && e.data.workforceId === batch.workforceId);
+  const created = await deps.repo.getLedgerEvent(batch.programId, `${batch.programId}:workforce:${batch.workforceId}:created`);
   const validFrom = [created?.at, facts.dispatchedAt].filter((x): x is string => Boolean(x)).sort()[0];
   const contract = contractFromWorkforceTerms({
     workforceId: batch.workforceId,
@@ -178,10 +201,10 @@ async function migrateTerms(deps: Deps, batch: BatchRecord, facts: BatchFacts, e
     rejectionPenalty: protocol?.rejectionPenalty ?? 1,
     validFrom,
   });
-  const r = await appendVersion(deps, batch.programId, contract, 'migration', "existing workforce terms become version 1 of a contract (what settlement paid before contracts)");
+  const r = await appendVersion(deps, batch.programId, contract, 'migration', 'existing workforce terms become version 1 of a contract (what settlement paid before contracts)');
   if (r === 'duplicate') {
     // Another settlement migrated the pair first: use what it recorded.
-    const stored = contractsFromLedger(await deps.repo.listLedger(batch.programId)).find((c) => c.contractId === contract.contractId && c.version === 1);
+    const stored = (await pairVersions(deps, batch.programId, contract.contractId))[0];
     if (stored) return stored;
   }
   return contract;

@@ -89,6 +89,25 @@ describe('Use case: contracts', () => {
     expect((await deps.repo.listLedger(P)).filter((e) => e.type === 'contract.amended')).toHaveLength(1);
   });
 
+  it('prices a re-done case at the rework price, from the dispatch and the earlier rejection in the ledger, and reads delivery from the accepted upload', async () => {
+    const deps = makeFakeDeps();
+    await deps.repo.putWorkforce(P, makeWorkforce('vendor-a'));
+    await registerContract(deps, { programId: P, workforceId: 'vendor-a', protocolId: 'chest-xray', validFrom: '2025-01-01T00:00:00.000Z', terms, actor: 'pm:alice' });
+    const at = (h: number) => new Date(Date.parse(T0) + h * 3_600_000).toISOString();
+    for (const e of [
+      makeLedgerEvent({ eventId: 'b0:dispatched', type: 'batch.dispatched', subject: 'b0', at: at(0), data: { workforceId: 'vendor-b', items: 10, gold: 2, caseIds: ['c1', 'c2'] } }),
+      makeLedgerEvent({ eventId: 'b0:rejected', type: 'batch.rejected', subject: 'b0', at: at(1), data: { ...sampleData('batch.rejected'), items: 10 } }),
+      makeLedgerEvent({ eventId: 'b1:dispatched', type: 'batch.dispatched', subject: 'b1', at: at(2), data: { workforceId: 'vendor-a', items: 20, gold: 2, caseIds: ['c1', 'c3'] } }),
+      // Delivered 25 h after dispatch: late against the 24 h contract, which has no credits.
+      makeLedgerEvent({ eventId: 'b1:submission:u1:accepted', type: 'submission.accepted', subject: 'b1', at: at(27), data: sampleData('submission.accepted') }),
+    ]) {
+      await deps.repo.appendLedger(e);
+    }
+    const { line } = await settleUnderContract(deps, batch({ acceptedUploadId: 'u1' }), 'accepted');
+    expect(line).toMatchObject({ grossCents: 19 * 50 + 40, creditCents: 0, amountCents: 19 * 50 + 40 });
+    expect(line.rule).toBe('accepted: 19 × $0.50 + 1 rework × $0.40 = $9.90 → $9.90 (vendor-a.chest-xray@1)');
+  });
+
   it('records version 1 from the workforce terms once, however many settlements need it at the same time', async () => {
     const deps = await program();
     const lines = await Promise.all([settleUnderContract(deps, batch(), 'accepted'), settleUnderContract(deps, batch(), 'rejected')]);
