@@ -212,7 +212,7 @@ function checkAnchor(a: ChainAnchor, byChain: ReadonlyMap<string, ReadonlyMap<nu
     const at = byChain.get(h.chain)?.get(h.seq);
     if (at?.split('|')[0] === h.hash) continue;
     const [, eventId = '?', type = '?'] = at?.split('|') ?? [];
-    const where = a.heads ? `event #${h.seq} of shard ${h.chain}` : `event #${h.seq}`;
+    const where = !a.heads ? `event #${h.seq}` : h.chain === LEGACY_CHAIN ? `event #${h.seq} of the legacy chain` : `event #${h.seq} of shard ${h.chain}`;
     out.push({
       ...(a.heads ? { chain: h.chain } : {}),
       seq: h.seq,
@@ -231,7 +231,8 @@ function checkAnchor(a: ChainAnchor, byChain: ReadonlyMap<string, ReadonlyMap<nu
  * head and each seq's `hash|eventId|type` (for the anchors).
  */
 function verifyOneChain(items: readonly RawChainItem[], keys: readonly RawKeyItem[], chain: string | undefined) {
-  const name = (seq: number, eventId: string, type: string) => `event #${seq}${chain ? ` of shard ${chain}` : ''} (${eventId}, ${type})`;
+  const where = chain === undefined ? '' : chain === LEGACY_CHAIN ? ' of the legacy chain' : ` of shard ${chain}`;
+  const name = (seq: number, eventId: string, type: string) => `event #${seq}${where} (${eventId}, ${type})`;
   const problems: ChainProblem[] = [];
   const bySeq = new Map<number, { eventId: string; type: string; hash: string; body: Record<string, unknown> }>();
   const firstSeqOf = new Map<string, number>();
@@ -268,7 +269,7 @@ function verifyOneChain(items: readonly RawChainItem[], keys: readonly RawKeyIte
     if (f.seq !== seq) {
       problems.push({ seq, eventId, type, kind: 'reordered', message: `${name(seq, eventId, type)} is stored at #${seq} but was appended as #${f.seq}: it was moved` });
     }
-    if (chain && b.shard !== Number(chain)) {
+    if (chain && chain !== LEGACY_CHAIN && b.shard !== Number(chain)) {
       problems.push({ seq, eventId, type, kind: 'reordered', message: `${name(seq, eventId, type)} was appended to shard ${String(b.shard ?? '?')}: it was moved` });
     }
     if (chainHash(b) !== f.hash) {

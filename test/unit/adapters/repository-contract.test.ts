@@ -334,3 +334,31 @@ describe('Port: Repository (ledger after a crash mid-append) — DynamoRepositor
     expect(await repo.appendLedger(overdue(2))).toBe('duplicate');
   });
 });
+
+// A ledger written before the shards (one partition, LEDGER#<p>) read, verified and appended to after the upgrade.
+describe('Port: Repository (a pre-shard ledger) — DynamoRepository on dynalite', () => {
+  it('reads the old chain first, verifies it beside the shards, and never appends a recorded event again', async () => {
+    const repo = await dynamoRepository();
+    const doc = DynamoDBDocumentClient.from(client);
+    const old1 = chainEvent(overdue(1), 1, GENESIS_HASH);
+    const old2 = chainEvent(overdue(2), 2, old1.hash);
+    for (const e of [old1, old2]) {
+      await doc.send(new PutCommand({ TableName: `contract-${tables}`, Item: { ...ledgerKeys.event('prog-1', e.seq), ...e } }));
+      await doc.send(new PutCommand({ TableName: `contract-${tables}`, Item: { ...ledgerKeys.key('prog-1', e.eventId, true), eventId: e.eventId, seq: e.seq, hash: e.hash } }));
+    }
+
+    expect(await repo.appendLedger(overdue(2))).toBe('duplicate');
+    expect(await repo.appendLedger(overdue(3))).toBe('appended');
+
+    expect((await repo.listLedger('prog-1')).map((e) => [e.eventId, e.shard])).toEqual([
+      ['batch-1:overdue', undefined],
+      ['batch-2:overdue', undefined],
+      ['batch-3:overdue', shardOf('batch-3:overdue', LEDGER_SHARDS)],
+    ]);
+    expect(await repo.getLedgerEvent('prog-1', 'batch-1:overdue')).toEqual(old1);
+    const { items, keys } = await repo.readLedgerChain('prog-1');
+    const verdict = verifyLedgerChain(items, keys, [{ seq: 2, hash: old2.hash }]);
+    expect(verdict).toMatchObject({ ok: true, events: 3, problems: [] });
+    expect(verdict.head.heads?.map((h) => h.chain)).toEqual([shardLabel(shardOf('batch-3:overdue', LEDGER_SHARDS)), 'legacy']);
+  });
+});
