@@ -91,7 +91,20 @@ class SecondBuckets {
 
 async function oneRound(workCases: number): Promise<void> {
   const programCases = Math.ceil(workCases / (1 - GOLD_FRACTION));
-  const stack = await startLocalStack({ random: seededRandomSource(SEED) });
+  // How long each dispatch step took (wall time, on this busy machine): the per-invocation budget.
+  const stepMs: Record<string, number[]> = { PlanRound: [], DispatchChunk: [] };
+  const stack = await startLocalStack({
+    random: seededRandomSource(SEED),
+    instrument: (fn, handler) =>
+      fn in stepMs
+        ? async (event) => {
+            const t = performance.now();
+            const out = await handler(event);
+            stepMs[fn].push(performance.now() - t);
+            return out;
+          }
+        : handler,
+  });
   const meter = new AwsMeter();
   meter.attach(stack.dynamo, stack.s3);
   const presigns = countPresigns(stack);
@@ -137,6 +150,8 @@ async function oneRound(workCases: number): Promise<void> {
       `  wall time ${fmtMs(roundMs)} · ${(cases / (roundMs / 1000)).toFixed(1)} cases/s · CPU ${cpuSeconds.toFixed(0)} s (${(cases / cpuSeconds).toFixed(1)} cases per CPU-second: ` +
         `the figure a busy machine disturbs least) · load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores · peak RSS ${(roundRss / MB).toFixed(0)} MB over the round`,
     );
+    const secs = (xs: number[]) => (xs.length ? `${xs.length} × mean ${(xs.reduce((a, b) => a + b, 0) / xs.length / 1000).toFixed(1)} s, max ${(Math.max(...xs) / 1000).toFixed(1)} s` : 'none');
+    console.log(`  dispatch steps (wall): PlanRound ${secs(stepMs.PlanRound)} · DispatchChunk ${secs(stepMs.DispatchChunk)}`);
     console.log(`  state transitions ${transitions} (${(transitions / cases).toFixed(3)} per case; round dispatch ${stack.roundRunner.stateTransitions})`);
     const dynamoRows = meter.dynamo.snapshot();
     const s3Rows = meter.s3Sent.snapshot();
@@ -168,7 +183,7 @@ async function oneRound(workCases: number): Promise<void> {
     console.log(formatCostReport(cost, { title: `Round cost, AWS requests and transitions (${cases} cases; Lambda requests counted, their GB-seconds left out: see round-10k and cost-1m)` }));
     const keyReport = keyRateReport(buckets.records(), { cases, top: 8 });
     for (const line of formatKeyRateReport(keyReport)) console.log(`  ${line}`);
-    console.log(`FIGURES ${JSON.stringify({ workCases: cases, batches: report.batches.length, chunks: report.dispatch.chunks, roundMs: Math.round(roundMs), cpuSeconds: Math.round(cpuSeconds), casesPerSecond: Math.round((cases / (roundMs / 1000)) * 10) / 10, setupMs: Math.round(setupMs), setupRssMb: Math.round(setupRss / MB), roundRssMb: Math.round(roundRss / MB), per1000: cost.per1000CasesDollars, keysOver: keyReport.over.length, hottest: keyReport.hottest[0]?.key, hottestPeakWcu: keyReport.hottest[0]?.peakWcuPerSecond })}`);
+    console.log(`FIGURES ${JSON.stringify({ workCases: cases, batches: report.batches.length, chunks: report.dispatch.chunks, roundMs: Math.round(roundMs), planRoundMs: Math.round(Math.max(0, ...stepMs.PlanRound)), chunkMaxMs: Math.round(Math.max(0, ...stepMs.DispatchChunk)), cpuSeconds: Math.round(cpuSeconds), casesPerSecond: Math.round((cases / (roundMs / 1000)) * 10) / 10, setupMs: Math.round(setupMs), setupRssMb: Math.round(setupRss / MB), roundRssMb: Math.round(roundRss / MB), per1000: cost.per1000CasesDollars, keysOver: keyReport.over.length, hottest: keyReport.hottest[0]?.key, hottestPeakWcu: keyReport.hottest[0]?.peakWcuPerSecond })}`);
   } finally {
     await stack.stop();
   }
