@@ -55,6 +55,21 @@ export class AwsMeter {
   failedConditionalWrites = 0;
   harnessReadUnits = 0;
   readonly scope = new AsyncLocalStorage<'harness'>();
+  /** Capacity units by the function whose handler made the call (`within`), system calls only. */
+  readonly unitsByFn = new Map<string, { read: number; write: number }>();
+  private readonly fn = new AsyncLocalStorage<string>();
+
+  /** Runs a function's handler so that the units its calls consume are counted under its name. */
+  within<T>(fn: string, work: () => Promise<T>): Promise<T> {
+    return this.fn.run(fn, work);
+  }
+
+  private addByFn(read: number, write: number): void {
+    const fn = this.fn.getStore();
+    if (fn === undefined) return;
+    const u = this.unitsByFn.get(fn) ?? { read: 0, write: 0 };
+    this.unitsByFn.set(fn, { read: u.read + read, write: u.write + write });
+  }
 
   attach(dynamo: DynamoDBClient, s3: S3Client): void {
     const measure: Middleware = (next, context) => async (args) => {
@@ -71,10 +86,12 @@ export class AwsMeter {
           this.harnessReadUnits += units;
         } else if (DATA_READS.has(op)) {
           this.readUnits += units;
+          this.addByFn(units, 0);
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units);
         } else {
           const gsi = this.indexWriteUnits(op, input, units);
           this.writeUnits += units + gsi;
+          this.addByFn(0, units + gsi);
           this.gsiWriteUnits += gsi;
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units + gsi);
         }
@@ -84,6 +101,7 @@ export class AwsMeter {
         if ((e as { name?: string }).name === 'ConditionalCheckFailedException' && !inHarness) {
           this.failedConditionalWrites += 1;
           this.writeUnits += 1;
+          this.addByFn(0, 1);
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + 1);
         }
         throw e;
@@ -147,6 +165,7 @@ export class AwsMeter {
   }
 
   reset(): void {
+    this.unitsByFn.clear();
     this.dynamo.reset();
     this.harness.reset();
     this.s3Sent.reset();
