@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import {
   type CaseInput,
+  cryptoRandomSource,
   type GoldLabelInput,
   IMAGE_EXTENSIONS,
   Identifier,
@@ -111,8 +112,8 @@ export async function ingestCaseManifest(deps: Deps, input: z.input<typeof Inges
     protocol: req.protocol,
     actor: req.actor,
     createdAt: deps.clock.now().toISOString(),
-    // Opaque keys from the server's random source; the caller's file name gives only the extension.
-    cases: fresh.map((c) => ({ ...c, imageKey: newOpaqueImageKey(deps.random, imageExtension(c.image.fileName)) })),
+    // Opaque keys from the crypto source (not the seeded deps.random); the caller's file name gives only the extension.
+    cases: fresh.map((c) => ({ ...c, imageKey: newOpaqueImageKey(cryptoRandomSource, imageExtension(c.image.fileName)) })),
   };
   await deps.objects.putJson(deps.buckets.gold, caseIngestObject(req.programId, ingestId), PendingIngest.parse(pending));
   const slots: ImageSlot[] = [];

@@ -6,7 +6,7 @@
  * or PM file name; only the extension (the format, which the bytes show anyway).
  */
 import { z } from 'zod';
-import { type Case, IMAGE_EXTENSIONS, type ImageExtension, imageExtension, type RandomSource } from '../domain/index.js';
+import { type Case, cryptoRandomSource, IMAGE_EXTENSIONS, type ImageExtension, imageExtension, type RandomSource } from '../domain/index.js';
 import type { Deps } from './ports.js';
 
 export const OPAQUE_IMAGE_PREFIX = 'opaque/';
@@ -21,11 +21,13 @@ export const isOpaqueImageKey = (key: string): boolean => OPAQUE_KEY.test(key);
 
 /**
  * A new opaque key for an image of this extension (none: the format is not one
- * of IMAGE_EXTENSIONS, and the key says nothing of it).
+ * of IMAGE_EXTENSIONS, and the key says nothing of it). Drawn from the crypto
+ * source by default, never from `deps.random`: a demo's seed must reproduce its
+ * run (aliases, upload ids, plans), and the keys must not be guessable from it.
  *
- * @example newOpaqueImageKey(deps.random, 'png') // 'opaque/k3m9…(24)….png'
+ * @example newOpaqueImageKey(undefined, 'png') // 'opaque/k3m9…(24)….png'
  */
-export function newOpaqueImageKey(random: RandomSource, extension: ImageExtension | undefined): string {
+export function newOpaqueImageKey(random: RandomSource = cryptoRandomSource, extension?: ImageExtension): string {
   return `${OPAQUE_IMAGE_PREFIX}${random.token(TOKEN_LENGTH)}${extension ? `.${extension}` : ''}`;
 }
 
@@ -56,7 +58,7 @@ export async function assignOpaqueImages<C extends Case>(deps: Deps, cases: read
         out[k] = { ...c, opaqueImage: { key: c.imageKey, of: c.imageKey } };
         continue;
       }
-      const key = newOpaqueImageKey(deps.random, imageExtension(c.imageKey));
+      const key = newOpaqueImageKey(cryptoRandomSource, imageExtension(c.imageKey));
       await deps.objects.copy(deps.buckets.images, c.imageKey, deps.buckets.images, key);
       out[k] = { ...c, opaqueImage: { key, of: c.imageKey } };
     }
