@@ -27,6 +27,7 @@ import { z } from 'zod';
 import { CASE_SHARDS, Case, type CaseAssignment, Identifier, type QuarantineRelease, shardLabel, shardOf } from '../domain/index.js';
 import type { Page, PageKey, PageRequest } from '../use-cases/ports.js';
 import { InvalidInputError } from '../use-cases/errors.js';
+import { queryAll } from './dynamo-query.js';
 
 /** A case's work state: pending (to plan), assigned (in a batch), labelled (accepted). */
 export type CaseWorkState = 'pending' | 'assigned' | 'labelled';
@@ -326,14 +327,7 @@ export class DynamoCases {
     await new Promise((res) => setTimeout(res, Math.random() * 50 * 2 ** attempt));
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
-      for (const item of r.Items ?? []) out.push(item);
-      ExclusiveStartKey = r.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    return queryAll(this.doc, this.table, input);
   }
 }

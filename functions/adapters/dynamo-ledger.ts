@@ -48,6 +48,7 @@ import {
   shardLabel,
   shardOf,
 } from '../domain/index.js';
+import { queryAll } from './dynamo-query.js';
 
 const SEQ_WIDTH = 12;
 const SEQ_PREFIX = 'SEQ#';
@@ -315,14 +316,7 @@ export class DynamoLedger {
     }
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
-      out.push(...(r.Items ?? []));
-      ExclusiveStartKey = r.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    return queryAll(this.doc, this.table, input);
   }
 }

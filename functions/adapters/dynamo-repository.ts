@@ -43,6 +43,7 @@ import type {
   RoundRecord,
   WorkforceTermsPatch,
 } from '../use-cases/ports.js';
+import { queryAll } from './dynamo-query.js';
 
 const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
@@ -138,15 +139,8 @@ export class DynamoRepository implements Repository {
     return r.Item;
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const r = await this.doc.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
-      for (const item of r.Items ?? []) out.push(item);
-      ExclusiveStartKey = r.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return out;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+    return queryAll(this.doc, this.table, input);
   }
 
   private queryPrefix(pk: string, prefix: string) {
