@@ -78,34 +78,46 @@ export async function settleDecision(deps: Deps, batch: BatchRecord, d: Decision
       data: { workforceId: batch.workforceId, goldN: d.goldN, accuracy: d.accuracy, ...items, pricePerCase: price, decision: d.decision },
     });
   } else {
-    const { price, penalty, charge, contract, amountCents, rule } = await batchCharge(deps, batch, verdict);
-    await record(deps, {
-      eventId: `${batch.batchId}:${verdict}`,
-      programId: batch.programId,
-      type: verdict === 'accepted' ? 'batch.accepted' : 'batch.rejected',
-      actor: 'gold-check',
-      protocol: batch.protocol,
-      subject: batch.batchId,
-      reason: d.reason + penaltyText(penalty),
-      data: {
-        workforceId: batch.workforceId,
-        goldN: d.goldN,
-        accuracy: d.accuracy,
-        ...items,
-        pricePerCase: price,
-        penalty,
-        charge,
-        contract,
-        amountCents,
-        rule,
-        ...(d.decision ? { decision: d.decision } : {}),
-      },
-    });
+    await recordVerdict(deps, batch, verdict, { eventId: `${batch.batchId}:${verdict}`, goldN: d.goldN, accuracy: d.accuracy, reason: d.reason, decision: d.decision });
     if (d.decision) await settleCarried(deps, batch, verdict, d.decision);
   }
   const moved = await deps.repo.transitionBatch(batch.batchId, ['submitted', verdict], verdict);
   if (!moved) throw new ConflictError(`batch ${batch.batchId} changed while it was settled: it cannot become ${verdict}`);
   return { status: verdict };
+}
+
+/** Appends a batch's `batch.accepted` / `batch.rejected`, charged under its contract (the reason gets the penalty, if any). */
+async function recordVerdict(
+  deps: Deps,
+  batch: BatchRecord,
+  verdict: 'accepted' | 'rejected',
+  e: { eventId: string; goldN: number; accuracy: number | null; reason: string; decision?: BatchDecisionRecord; decidedWith?: string },
+): Promise<void> {
+  const { price, penalty, charge, contract, amountCents, rule } = await batchCharge(deps, batch, verdict);
+  await record(deps, {
+    eventId: e.eventId,
+    programId: batch.programId,
+    type: verdict === 'accepted' ? 'batch.accepted' : 'batch.rejected',
+    actor: 'gold-check',
+    protocol: batch.protocol,
+    subject: batch.batchId,
+    reason: e.reason + penaltyText(penalty),
+    data: {
+      workforceId: batch.workforceId,
+      goldN: e.goldN,
+      accuracy: e.accuracy,
+      items: batch.itemCount,
+      realItems: batch.itemCount - batch.goldCount,
+      pricePerCase: price,
+      penalty,
+      charge,
+      contract,
+      amountCents,
+      rule,
+      ...(e.decision ? { decision: e.decision } : {}),
+      ...(e.decidedWith ? { decidedWith: e.decidedWith } : {}),
+    },
+  });
 }
 
 const penaltyText = (penalty: number): string => (penalty > 0 ? `; penalty: ${penalty * 100}% of the batch price withheld` : '');
@@ -132,30 +144,13 @@ export async function settleCarried(
     const claim = await decidedCarried(deps, carried);
     if (claim && claim.data.decidedWith !== decidedWith) continue; // settled by another decision first: that one stands
     const score = await deps.repo.getScore(id);
-    const { price, penalty, charge, contract, amountCents, rule } = await batchCharge(deps, carried, verdict);
-    await record(deps, {
+    await recordVerdict(deps, carried, verdict, {
       eventId: carriedEventId(id),
-      programId: carried.programId,
-      type: verdict === 'accepted' ? 'batch.accepted' : 'batch.rejected',
-      actor: 'gold-check',
-      protocol: carried.protocol,
-      subject: id,
-      reason: `${verdict} with ${decidedWith}: ${decision.reason}${penaltyText(penalty)}`,
-      data: {
-        workforceId: carried.workforceId,
-        goldN: score?.goldN ?? 0,
-        accuracy: score?.accuracy ?? null,
-        items: carried.itemCount,
-        realItems: carried.itemCount - carried.goldCount,
-        pricePerCase: price,
-        penalty,
-        charge,
-        contract,
-        amountCents,
-        rule,
-        decision,
-        decidedWith,
-      },
+      goldN: score?.goldN ?? 0,
+      accuracy: score?.accuracy ?? null,
+      reason: `${verdict} with ${decidedWith}: ${decision.reason}`,
+      decision,
+      decidedWith,
     });
     // The claim may have been won by another decision between the read and the append.
     const stood = await decidedCarried(deps, carried);

@@ -10,6 +10,7 @@ import { aliasImageObject, manifestObject, reportObject } from './batch-key.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { isOpaqueImageKey } from './opaque-images.js';
 import { type UploadReport, uploadObject } from './ingest-upload.js';
+import { decidedCarried } from './settle-batch.js';
 import type { BatchRecord, Deps } from './ports.js';
 
 export const MANIFEST_URL_SECONDS = 3600;
@@ -50,6 +51,12 @@ export interface VendorBatchView {
   items: number;
   slaDeadline?: string;
   manifestUrl: string;
+  /**
+   * How the batch was decided from its hidden gold (issue 11): outcome, the rule and
+   * its sentence with the evidence (gold counts, never which items); for a held
+   * batch settled later, the decision that settled it and the batch it came with.
+   */
+  decision?: { outcome: 'accept' | 'reject' | 'inconclusive'; rule: string; reason: string; settledWith?: string };
 }
 
 /** The batch as its vendor sees it, with a presigned GET for the manifest. */
@@ -63,7 +70,18 @@ export async function getVendorBatch(deps: Deps, input: { workforceId: string; b
     items: b.itemCount,
     slaDeadline: b.slaDeadline,
     manifestUrl: await deps.objects.presignGet(deps.buckets.images, manifestObject(b.batchId), MANIFEST_URL_SECONDS),
+    ...(await vendorDecision(deps, b)),
   };
+}
+
+async function vendorDecision(deps: Deps, b: BatchRecord): Promise<Pick<VendorBatchView, 'decision'>> {
+  const settled = await decidedCarried(deps, b);
+  if (settled?.data.decision) {
+    const d = settled.data.decision;
+    return { decision: { outcome: d.decision, rule: d.rule, reason: settled.reason, ...(settled.data.decidedWith ? { settledWith: settled.data.decidedWith } : {}) } };
+  }
+  const d = b.workforceKind === 'vendor' ? (await deps.repo.getScore(b.batchId))?.decision : undefined;
+  return d ? { decision: { outcome: d.decision, rule: d.rule, reason: d.reason } } : {};
 }
 
 /** The part of a stored manifest that says which aliases the batch holds, and each one's image object. */

@@ -67,6 +67,11 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
     const cases = await repo.listCases(PROGRAM_ID);
     if (cases.length !== CASES) wrong.push(`${cases.length} cases stored, ${CASES} set up`);
     const work = cases.filter((c) => !c.goldPool);
+    // Issue 11: a batch the acceptance rule held (inconclusive) keeps its cases assigned to it until a later decision.
+    const held = new Set<string>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const id of (await repo.getRound(PROGRAM_ID, round))?.batchIds ?? []) if ((await repo.getBatch(id))?.status === 'inconclusive') held.add(id);
+    }
     // Every case labelled exactly once or back in the queue (no accepted label). Once:
     // one accepted label, or the two copies of one overlap dispatch (two workforces,
     // one round) that agreed; an expert's decision leaves only the adjudicated label.
@@ -82,6 +87,7 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
       const labels = accepted.map((l) => `${l.batchId}${l.adjudicationId ? ' (adjudicated)' : ''}`).join(', ');
       if (c.state === 'labelled' && !once) wrong.push(`${c.caseId} labelled with ${accepted.length} accepted labels: ${labels}`);
       else if (c.state === 'pending' && accepted.length !== 0) wrong.push(`${c.caseId} pending with accepted labels: ${labels}`);
+      else if (c.state === 'assigned' && c.batchId && held.has(c.batchId) && accepted.length === 0) continue; // held: kept for a later decision
       else if (c.state !== 'labelled' && c.state !== 'pending') wrong.push(`${c.caseId} left ${c.state}`);
     }
     if (!work.some((c) => c.state === 'labelled')) wrong.push('no case was labelled: the program ran empty');
@@ -107,20 +113,22 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
           continue;
         }
         if (!settled.has(batchId)) wrong.push(`${batchId} (${b.status}) is not settled in round ${round}`);
-        if (b.status !== 'accepted' && b.status !== 'rejected') {
+        if (b.status !== 'accepted' && b.status !== 'rejected' && b.status !== 'inconclusive') {
           wrong.push(`${batchId} ended ${b.status}${b.failure ? `: ${b.failure}` : ''}`);
           continue;
         }
         const upload = b.acceptedUploadId ?? '';
         if (!eventIds.has(`${batchId}:submission:${upload}:accepted`)) wrong.push(`${batchId}: no submission.accepted for ${upload}`);
         if (!eventIds.has(`${batchId}:${b.status}`)) wrong.push(`${batchId}: no batch.${b.status} event`);
-        if (!eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: no labels.recorded event (not finalized)`);
+        // A held batch is settled for its round, scored and reported, but not finalized: no labels until a later decision.
+        if (b.status !== 'inconclusive' && !eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: no labels.recorded event (not finalized)`);
+        if (b.status === 'inconclusive' && eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: held, yet finalized`);
         const report = await objects.getJson<{ status: string }>(buckets.exports, reportObject(b.workforceId, batchId, upload));
         if (report?.status !== 'accepted') wrong.push(`${batchId}: validation report of ${upload} is ${report?.status ?? 'missing'}`);
         const score = await repo.getScore(batchId);
         if (!score) wrong.push(`${batchId} has no score`);
         goldScored.set(b.workforceId, (goldScored.get(b.workforceId) ?? 0) + (score?.goldN ?? 0));
-        if ((await repo.listBatchLabels(batchId)).length !== b.itemCount) wrong.push(`${batchId}: labels missing`);
+        if ((await repo.listBatchLabels(batchId)).length !== (b.status === 'inconclusive' ? 0 : b.itemCount)) wrong.push(`${batchId}: labels missing`);
       }
     }
     // Scorecards: a projection of the ledger, each gold item scored counted once.

@@ -28,6 +28,15 @@ const VendorBatch = z
     items: z.number().int(),
     slaDeadline: z.string().optional(),
     manifestUrl: z.string().openapi({ description: 'Presigned GET of the blinded manifest (aliases and aliased image keys)' }),
+    decision: z
+      .object({
+        outcome: z.enum(['accept', 'reject', 'inconclusive']),
+        rule: z.string(),
+        reason: z.string(),
+        settledWith: z.string().optional(),
+      })
+      .optional()
+      .openapi({ description: 'How the batch was decided from its hidden gold: the rule and its reason with the evidence; a held batch settled later names the batch it was settled with' }),
   })
   .openapi('WorkBatch');
 

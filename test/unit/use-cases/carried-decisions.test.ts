@@ -12,6 +12,7 @@ import { decideHeldBatches } from '../../../functions/use-cases/held-batches.js'
 import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
 import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
 import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
+import { getVendorBatch } from '../../../functions/use-cases/vendor-portal.js';
 import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
 
 const P = 'prog-1';
@@ -78,6 +79,12 @@ describe('Use case: three-way decisions, carried batches', () => {
     const held = (await ledgerOf(deps)).find((e) => e.type === 'batch.inconclusive')!;
     expect(held.data).toMatchObject({ goldN: 6, pricePerCase: 2, decision: { decision: 'inconclusive', rule: 'sprt', evidence: { n: 6, wrong: 0, batches: 1 } } });
     expect((await ledgerOf(deps)).some((e) => e.type === 'batch.accepted' || e.type === 'batch.rejected')).toBe(false);
+    // The vendor's view of its batch says which rule held it and on what evidence.
+    expect((await getVendorBatch(deps, { workforceId: 'vendor-a', batchId: b1 })).decision).toMatchObject({
+      outcome: 'inconclusive',
+      rule: 'sprt',
+      reason: expect.stringMatching(/^inconclusive: 0 wrong of 6 gold items over 1 batch/),
+    });
 
     const b2 = await submittedBatch(deps, 2, 12, 0);
     expect(await lifecycle(deps, b2)).toBe('accepted');
@@ -91,6 +98,7 @@ describe('Use case: three-way decisions, carried batches', () => {
     expect([await statusOf(deps, b1), await statusOf(deps, b2)]).toEqual(['accepted', 'accepted']);
     expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
     expect((await deps.repo.listBatchLabels(b1)).every((l) => l.status === 'accepted')).toBe(true);
+    expect((await getVendorBatch(deps, { workforceId: 'vendor-a', batchId: b1 })).decision).toMatchObject({ outcome: 'accept', settledWith: b2, reason: expect.stringMatching(new RegExp(`^accepted with ${b2}: accepted: 0 wrong of 18`)) });
     expect(ledger.find((e) => e.eventId === `${b1}:labels`)).toMatchObject({ type: 'labels.recorded', data: { caseIds: Array.from({ length: REAL }, (_, i) => `case-1-${i}`) } });
   });
 
