@@ -44,7 +44,9 @@ export type StatementIssuedEvent = LedgerEventOf<'statement.issued'>;
 
 const sha256Hex = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
 
-async function requireWorkforce(deps: Deps, programId: string, workforceId: string): Promise<void> {
+async function requireWorkforce(deps: Deps, programId: string, workforceId: string, period: { from: string; to: string }): Promise<void> {
+  const p = StatementPeriod.safeParse(period);
+  if (!p.success) throw new InvalidInputError(`invalid period: ${p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (!(await deps.repo.listWorkforces(programId)).some((w) => w.workforceId === workforceId)) {
     throw new NotFoundError(`no statement: workforce ${workforceId} is not registered in program ${programId}`);
   }
@@ -56,7 +58,7 @@ async function requireWorkforce(deps: Deps, programId: string, workforceId: stri
  * @example await previewStatement(deps, { programId: 'demo-cxr', workforceId: 'vendor-a', from, to })
  */
 export async function previewStatement(deps: Deps, input: { programId: string; workforceId: string; from: string; to: string }): Promise<Statement> {
-  await requireWorkforce(deps, input.programId, input.workforceId);
+  await requireWorkforce(deps, input.programId, input.workforceId, input);
   return statementFromLedger(await deps.repo.listLedger(input.programId), input);
 }
 
@@ -65,7 +67,7 @@ export async function issueStatement(
   deps: Deps,
   input: { programId: string; workforceId: string; from: string; to: string; actor: string },
 ): Promise<{ issued: StatementIssuedEvent; statement: IssuedStatement; created: boolean }> {
-  await requireWorkforce(deps, input.programId, input.workforceId);
+  await requireWorkforce(deps, input.programId, input.workforceId, input);
   const events = await deps.repo.listLedger(input.programId);
   const last = events.at(-1);
   if (!last) throw new InvalidInputError(`program ${input.programId} has an empty ledger: nothing to state`);

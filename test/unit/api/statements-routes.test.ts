@@ -97,6 +97,12 @@ describe('API: contract and statement routes', () => {
     expect((await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-zz/statement?${PERIOD}`)).status).toBe(404);
   });
 
+  it('refuses a period that ends before it starts with a 400 naming it', async () => {
+    const r = await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-a/statement?from=2025-04-01T00:00:00.000Z&to=2025-03-01T00:00:00.000Z`);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain('to must be after from');
+  });
+
   it('exports the statement as CSV with the stable header', async () => {
     const r = await send('pm', 'GET', `/v1/programs/${P}/workforces/vendor-a/statement?${PERIOD}&format=csv`);
     expect(r.status).toBe(200);
