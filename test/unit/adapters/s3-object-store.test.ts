@@ -141,6 +141,17 @@ describe('Class: S3ObjectStore', () => {
       expect(new URL(put.url).host).toBe('127.0.0.1:2');
       expect(new URL(get).host).toBe('127.0.0.1:2');
     });
+
+    it('signs neutral response headers into a GET only when asked (vendor image URLs)', async () => {
+      const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+      const local = new S3ObjectStore(new S3Client({ region: 'us-east-1', credentials, endpoint: 'http://127.0.0.1:1', forcePathStyle: true }));
+
+      const neutral = new URL(await local.presignGet('images', 'opaque/abcdefghjkmnpqrstuvwxyz2.png', 3600, undefined, { neutralHeaders: true })).searchParams;
+      const plain = new URL(await local.presignGet('images', 'opaque/abcdefghjkmnpqrstuvwxyz2.png', 3600)).searchParams;
+
+      expect([neutral.get('response-content-type'), neutral.get('response-content-disposition')]).toEqual(['application/octet-stream', 'attachment']);
+      expect([plain.get('response-content-type'), plain.get('response-content-disposition')]).toEqual([null, null]);
+    });
   });
 
   describe('Method: getJson', () => {
