@@ -1,7 +1,7 @@
 /**
  * The CLI with captured output, a profile held in memory and a fetch the test
- * answers: nothing leaves the process. (program.test.ts, release.test.ts and
- * statement.test.ts carry the same harness inline; new CLI tests use this one.)
+ * answers: nothing leaves the process. (program.test.ts and release.test.ts
+ * carry the same harness inline; new CLI tests use this one.)
  */
 import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
 import { runGoldline } from '../../../infra/cli/program.js';
@@ -15,7 +15,7 @@ export interface CliRequest {
 /**
  * @example const { run, requests } = cliHarness(() => Response.json({ items: [] })); await run('exam', 'status', '--protocol', 'chest-xray@2');
  */
-export function cliHarness(answer: (url: URL, init: RequestInit) => Response, tokens: Record<string, string> = { pm: 'pm-token' }) {
+export function cliHarness(answer: (url: URL, init: RequestInit) => Response | Promise<Response>, tokens: Record<string, string> = { pm: 'pm-token' }) {
   const out: string[] = [];
   const err: string[] = [];
   const requests: CliRequest[] = [];

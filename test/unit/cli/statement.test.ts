@@ -1,26 +1,24 @@
 /** `goldline contract …` and `goldline statement …` against the API application over the fakes (no network). */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../functions/api/app.js';
 import { STATEMENT_CSV_HEADER } from '../../../functions/domain/index.js';
-import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
-import { runGoldline } from '../../../infra/cli/program.js';
 import { type LocalIssuer, startIssuer } from '../../../infra/local/issuer.js';
 import { makeFakeDeps, makeLedgerEvent, makeWorkforce } from '../fakes.js';
 import { sampleData } from '../ledger-samples.js';
+import { cliHarness } from './harness.js';
 
 describe('CLI: goldline contract and statement', () => {
   let issuer: LocalIssuer;
-  const tokens: Record<string, string> = {};
-  const out: string[] = [];
-  const err: string[] = [];
-  const written = new Map<string, string>();
-  let io: GoldlineIo;
+  let run: (who: string, ...argv: string[]) => Promise<{ code: number; out: string; err: string }>;
+  let dir: string;
 
   beforeAll(async () => {
     issuer = await startIssuer();
     const deps = makeFakeDeps();
     const app = createApi({ deps, auth: issuer.config, log: () => undefined });
-    for (const u of ['pm', 'vendor-a']) tokens[u] = await issuer.issueToken(u);
     for (const w of ['vendor-a', 'vendor-b']) await deps.repo.putWorkforce('prog-1', makeWorkforce(w));
     for (const e of [
       makeLedgerEvent({ eventId: 'b1:dispatched', type: 'batch.dispatched', subject: 'b1', at: '2025-03-02T00:00:00.000Z', data: { workforceId: 'vendor-a', items: 20, gold: 2, caseIds: ['c1'] } }),
@@ -30,23 +28,14 @@ describe('CLI: goldline contract and statement', () => {
     ]) {
       await deps.repo.appendLedger(e);
     }
-    io = {
-      ...processIo,
-      out: (t) => out.push(t),
-      err: (t) => err.push(t),
-      errRaw: () => {},
-      errIsTTY: false,
-      env: {},
-      writeBytes: async (path, bytes) => void written.set(path, typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes)),
-      fetch: (input, init) => Promise.resolve(app.fetch(new Request(input, init))),
-    };
+    const tokens = { pm: await issuer.issueToken('pm'), 'vendor-a': await issuer.issueToken('vendor-a') };
+    const cli = cliHarness((url, init) => app.fetch(new Request(url, init)), tokens);
+    run = (who, ...argv) => cli.run('--as', who, '--program', 'prog-1', ...argv);
+    dir = await mkdtemp(join(tmpdir(), 'goldline-statement-'));
   });
-  afterAll(() => issuer?.close());
-
-  const run = async (who: string, ...argv: string[]) => ({
-    code: await runGoldline(['--endpoint', 'http://127.0.0.1:9', '--token', tokens[who], '--program', 'prog-1', ...argv], io),
-    out: out.splice(0).join('\n'),
-    err: err.splice(0).join('\n'),
+  afterAll(async () => {
+    await issuer?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('registers a contract in cents and lists its versions', async () => {
@@ -78,9 +67,10 @@ describe('CLI: goldline contract and statement', () => {
   });
 
   it('writes the CSV with its stable header, and refuses a period that is not a month', async () => {
-    const r = await run('pm', 'statement', 'csv', '--workforce', 'vendor-a', '--period', '2025-03', '--out', 'march.csv');
+    const file = join(dir, 'march.csv');
+    const r = await run('pm', 'statement', 'csv', '--workforce', 'vendor-a', '--period', '2025-03', '--out', file);
     expect(r.code).toBe(0);
-    expect(written.get('march.csv')?.split('\r\n')[0]).toBe(STATEMENT_CSV_HEADER.join(','));
+    expect((await readFile(file, 'utf8')).split('\r\n')[0]).toBe(STATEMENT_CSV_HEADER.join(','));
     expect(await run('pm', 'statement', 'csv', '--workforce', 'vendor-a', '--period', '2025-13')).toMatchObject({ code: 2, err: expect.stringContaining('--period must be a month YYYY-MM') });
   });
 
