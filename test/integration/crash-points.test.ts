@@ -234,7 +234,8 @@ describe('Resume after a crash: regressions', () => {
   it('rebuilds the batch records its round record lists when dispatch is killed between them', async () => {
     const out = await killAndResume('dispatch:PutItem:16'); // vendor-a-1's ledger key item: its event is stored, the key item and batch record not
     expect(out).toMatch(/Resume: round 1 lists 3 batches, 2 without a batch record: rebuilt .*vendor-a-1.*vendor-b-1/);
-    expect(out).toMatch(/demo-cxr-r1-vendor-a-1 .*accepted|demo-cxr-r1-vendor-a-1 .*rejected/);
+    // The rebuilt batch runs to its decision (issue 11: held when its few gold items cannot decide yet).
+    expect(out).toMatch(/demo-cxr-r1-vendor-a-1 .*(accepted|rejected|inconclusive)/);
   }, 180_000);
 
   // Issue 7 finding 9: killed at the first ingest, accepted batches had no submission.accepted event and no validation report after the resume: the embedded stack never redelivered S3 events after a restart.
