@@ -83,7 +83,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   // A round in chunks (workflows/round-dispatch.asl.json): planning pages of 10,000 cases; each chunk at most 50 batches / 3,000 items.
   { name: 'PlanRound', entry: 'functions/plan-round.ts', description: 'Plans a round page by page into chunk objects and commits it (round record)', timeoutSeconds: 900, memoryMb: 1769 },
   { name: 'DispatchChunk', entry: 'functions/dispatch-chunk.ts', description: "Dispatches one chunk of a round's batches and starts their executions", timeoutSeconds: 900, memoryMb: 512 },
-  { name: 'PrepareManifest', entry: 'functions/prepare-manifest.ts', description: 'Writes the blinded vendor manifest and aliased image copies', timeoutSeconds: 120, memoryMb: 512 },
+  { name: 'PrepareManifest', entry: 'functions/prepare-manifest.ts', description: 'Writes the blinded vendor manifest (opaque image keys; aliased copies for cases without one)', timeoutSeconds: 120, memoryMb: 512 },
   { name: 'AwaitSubmission', entry: 'functions/await-submission.ts', description: 'Parks the batch on its callback token until a valid upload', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'IngestUpload', entry: 'functions/ingest-upload.ts', description: 'Validates an uploaded label file and resumes the batch', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'ValidateSubmission', entry: 'functions/validate-submission.ts', description: 'Re-verifies the chosen submission (size, SHA-256, schema)', timeoutSeconds: 60, memoryMb: 512 },
