@@ -81,8 +81,6 @@ export interface Repository {
   putCases(programId: string, cases: readonly (Case & { goldPool: boolean })[]): Promise<void>;
   /** Every case of a program with its work state and the batch that last set it. */
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string })[]>;
-  /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
-  setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
   /**
    * One page of the cases in one work state, by case id, without reading the others
    * (a sharded index: docs/data-model.md); `next` is absent on the last page. The
@@ -93,6 +91,8 @@ export interface Repository {
     state: 'pending' | 'assigned' | 'labelled',
     page: PageRequest,
   ): Promise<Page<Case & { goldPool: boolean; state: string; batchId?: string }>>;
+  /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
+  setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
   /** One case of a program (with the batch it was last placed in), or undefined. */
   getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string }) | undefined>;
   /**
