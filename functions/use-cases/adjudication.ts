@@ -14,6 +14,7 @@ import { loadBatchKey } from './batch-key.js';
 import { disputeClaimKey, resolveDispute } from './disputes.js';
 import type { AdjudicationNeed, AdjudicationRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
+import { decidedCarried } from './settle-batch.js';
 import { loadBatchProtocol, readLabelSubmission } from './submission-file.js';
 
 export const adjudicationIdFor = (batchId: string): string => `${batchId}-adj`;
@@ -25,8 +26,9 @@ export const REVIEW_DECISIONS = ['uphold-reference', 'overturn-reference'] as co
 /**
  * Check agreement — primary course:
  * 1. Critical misses on gold items (from the batch's score), if the protocol asks.
- * 2. Overlap items of an accepted batch: compare this batch's label with the
- *    accepted labels other workforces gave the same case (classification).
+ * 2. Overlap items of an accepted batch (and of the held batches its decision
+ *    accepted with it): compare each one's label with the accepted labels other
+ *    workforces gave the same case.
  * 3. Claim each case (conditional: when both batches of an overlap pair see the
  *    disagreement, one adjudication is opened, not two) and open the task.
  */
@@ -65,13 +67,18 @@ export async function checkAgreement(
     }
   }
   if (protocol.adjudication.onOverlapDisagreement && batch.status === 'accepted') {
-    const key = await loadBatchKey(deps, batch.batchId);
-    for (const item of key.items.filter((i) => i.overlap && !i.gold)) {
+    // This batch's overlap items, and those of the held batches its decision accepted with it
+    // (they were finalized in its FinalizeBatch and have no execution of their own: issue 11).
+    const items = [];
+    for (const id of [batch.batchId, ...(await acceptedWith(deps, batch.batchId, batch.programId))]) {
+      items.push(...(await loadBatchKey(deps, id)).items.filter((i) => i.overlap && !i.gold).map((i) => ({ ...i, batchId: id })));
+    }
+    for (const item of items) {
       const labels = (await deps.repo.listCaseLabels(item.caseId)).filter(
         (l) => l.protocol === ref && l.status === 'accepted' && !l.adjudicationId,
       );
-      const mine = labels.find((l) => l.batchId === batch.batchId);
-      const others = labels.filter((l) => l.batchId !== batch.batchId);
+      const mine = labels.find((l) => l.batchId === item.batchId);
+      const others = labels.filter((l) => l.batchId !== item.batchId);
       if (!mine || others.length === 0) continue;
       const verdicts = [];
       for (const o of others) {
@@ -109,6 +116,16 @@ export async function checkAgreement(
   await deps.repo.createAdjudication(a);
   await recordRequested(deps, (await deps.repo.getAdjudication(adjudicationId)) ?? a);
   return { needed: claimed.length, adjudicationId, timeoutSeconds };
+}
+
+/** The held batches a batch's decision settled as accepted (settle-batch.ts `settleCarried`). */
+async function acceptedWith(deps: Deps, batchId: string, programId: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of (await deps.repo.getScore(batchId))?.decision?.carried ?? []) {
+    const e = await decidedCarried(deps, { batchId: id, programId });
+    if (e?.type === 'batch.accepted' && e.data.decidedWith === batchId) out.push(id);
+  }
+  return out;
 }
 
 /** What a stored label says, in the form the agreement test reads (masks from the uploaded file). */

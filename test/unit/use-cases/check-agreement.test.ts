@@ -4,7 +4,8 @@ import type { StoredLabel } from '../../../functions/domain/index.js';
 import { checkAgreement } from '../../../functions/use-cases/adjudication.js';
 import { storeBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { IntegrityError } from '../../../functions/use-cases/errors.js';
-import { type FakeDeps, makeFakeDeps, makeProtocol, T0 } from '../fakes.js';
+import { type FakeDeps, makeFakeDeps, makeLedgerEvent, makeProtocol, T0 } from '../fakes.js';
+import { sampleData } from '../ledger-samples.js';
 
 const PROTOCOL = 'liver-seg@1';
 const CASE = 'case-7';
@@ -112,6 +113,54 @@ describe('Function: checkAgreement', () => {
     // Assert
     expect(e).toBeInstanceOf(IntegrityError);
     expect((e as Error).message).toBe(`submission object ${labels[1].submissionKey} changed since ingest`);
+  });
+});
+
+describe('Function: checkAgreement (held batches accepted with a later decision)', () => {
+  /** vendor-b's label of case-7 a disjoint mask; batch-c of vendor-a (no overlap item) scored, its decision pooling batch-a. */
+  async function carriedDisagreement(settled: boolean): Promise<FakeDeps> {
+    const { deps, labels } = await overlapPair();
+    const file = new TextEncoder().encode(maskLine('bbbbbbbbbbbb', 8, 8));
+    const key = 'uploads/vendor-b/batch-b/upbbbbbbbbb2.jsonl';
+    await deps.objects.putBytes(deps.buckets.uploads, key, file, 'application/x-ndjson');
+    const { versionId } = (await deps.objects.getObject(deps.buckets.uploads, key))!;
+    const { submissionVersionId: _, ...b } = labels[1];
+    await deps.repo.putLabels([{ ...b, submissionKey: key, submissionSha256: createHash('sha256').update(file).digest('hex'), ...(versionId ? { submissionVersionId: versionId } : {}) }]);
+    await deps.repo.createBatch({
+      batchId: 'batch-c', programId: 'prog-1', round: 2, protocol: PROTOCOL, workforceId: 'vendor-a', workforceKind: 'vendor',
+      itemCount: 1, goldCount: 0, slaHours: 48, status: 'accepted', createdAt: T0,
+    });
+    await storeBatchKey(deps, {
+      batchId: 'batch-c', round: 2, protocol: PROTOCOL, workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0,
+      items: [{ alias: 'cccccccccccc', caseId: 'case-8', gold: false, imageKey: 'images/case-8.nii' }], answers: {},
+    });
+    const decision = { decision: 'accept' as const, rule: 'sprt' as const, evidence: { n: 18, wrong: 0, batches: 2, c: 0, llr: -3.1, bounds: { accept: -2.25, reject: 2.89 } }, carried: ['batch-a'], reason: 'accepted' };
+    await deps.repo.putScore({
+      batchId: 'batch-c', workforceId: 'vendor-a', protocol: PROTOCOL, taskType: 'segmentation', goldN: 12, goldCorrect: 12,
+      accuracy: 1, interval: null, kappa: null, summary: {}, verdict: 'accepted', decision, notes: [], items: [],
+    });
+    if (settled) {
+      await deps.repo.appendLedger(
+        makeLedgerEvent({ eventId: 'batch-a:carried', type: 'batch.accepted', subject: 'batch-a', protocol: PROTOCOL, data: sampleData('batch.accepted', { decision, decidedWith: 'batch-c' }) }),
+      );
+    }
+    return deps;
+  }
+
+  // Issue 11: a held batch is finalized inside the deciding batch's FinalizeBatch and has no CheckAgreement of its own.
+  it("compares the overlap items of a held batch the decision accepted, in the deciding batch's check", async () => {
+    const deps = await carriedDisagreement(true);
+
+    const r = await checkAgreement(deps, { batchId: 'batch-c' });
+
+    expect(r.needed).toBe(1);
+    expect((await deps.repo.getAdjudication(r.adjudicationId))?.needs.map((n) => [n.caseId, n.kind])).toEqual([[CASE, 'overlap-disagreement']]);
+  });
+
+  it('leaves alone a batch the decision pooled but did not settle (another decision claimed it)', async () => {
+    const deps = await carriedDisagreement(false);
+
+    expect((await checkAgreement(deps, { batchId: 'batch-c' })).needed).toBe(0);
   });
 });
 
