@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { BackupPlan, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
@@ -357,7 +357,19 @@ export class GoldlineStack extends Stack {
       const access = ACCESS[def.name];
       if (access.startsRounds) {
         this.roundDispatch.grantStartExecution(fn);
-        this.roundDispatch.grantRead(fn); // DescribeExecution: the dispatch waits for its execution
+        // DescribeExecution alone (the dispatch waits for its execution); grantRead would add List*/Describe* on "*".
+        const executions = this.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${this.roundDispatch.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+        ack(
+          fn.role!,
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${this.getLogicalId(this.roundDispatch.node.defaultChild as CfnElement)}.Name>:*]`,
+          `${def.name} reads the round-dispatch executions it started, whose names (<program>-r<round>, then -a<n> for a later attempt) are chosen at run time; an execution ARN can only name them with a wildcard after the state machine's name. One action, on this state machine's executions only.`,
+        );
         fn.addEnvironment(roundDef.envVar, this.roundDispatch.stateMachineArn);
       }
       if (access.startsBatches) {
