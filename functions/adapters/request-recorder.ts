@@ -78,6 +78,12 @@ const isMissing = (e: unknown): boolean => ['NoSuchKey', 'NotFound'].includes((e
 export class RequestRecorder {
   private readonly current = new AsyncLocalStorage<string>();
   private readonly seen = new Map<string, RecordedAccess>();
+  /**
+   * Off: nothing is kept. The record holds one entry per distinct object key and
+   * leading key, so it grows with the work done; a bench that measures memory
+   * over a large round turns it off.
+   */
+  enabled = true;
 
   constructor(private readonly names: RecorderNames) {}
 
@@ -159,6 +165,7 @@ export class RequestRecorder {
   }
 
   private add(a: RecordedAccess): void {
+    if (!this.enabled) return;
     const k = accessKey(a);
     if (!this.seen.has(k)) this.seen.set(k, a);
   }

@@ -14,6 +14,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -36,23 +38,37 @@ const CHILD = 'GOLDLINE_ROUND_BENCH_CASES';
 const SIZES = (process.env.GOLDLINE_BENCH_ROUND_SIZES ?? '10000,100000').split(',').map(Number);
 const MB = 1024 * 1024;
 
-/** Peak RSS over a phase, sampled every 250 ms (and at its start and end). */
+/** Peak RSS and peak V8 heap in use over a phase, sampled every 250 ms (and at its start and end). */
 class RssSampler {
   peak = 0;
+  peakHeap = 0;
   private timer?: NodeJS.Timeout;
+  private sample(): void {
+    const m = process.memoryUsage();
+    this.peak = Math.max(this.peak, m.rss);
+    this.peakHeap = Math.max(this.peakHeap, m.heapUsed);
+  }
   start(): void {
-    this.peak = process.memoryUsage().rss;
-    this.timer = setInterval(() => {
-      this.peak = Math.max(this.peak, process.memoryUsage().rss);
-    }, 250);
+    this.peak = 0;
+    this.peakHeap = 0;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 250);
     this.timer.unref();
   }
   stop(): number {
     clearInterval(this.timer);
-    this.peak = Math.max(this.peak, process.memoryUsage().rss);
+    this.sample();
     return this.peak;
   }
 }
+/** V8's collector, reached without a command-line flag: the live heap is what a full collection leaves. */
+v8.setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+const memoryNow = (): string => {
+  collect();
+  const m = process.memoryUsage();
+  return `rss ${(m.rss / MB).toFixed(0)} MB (live heap ${(m.heapUsed / MB).toFixed(0)} MB of ${(m.heapTotal / MB).toFixed(0)} MB, external ${(m.external / MB).toFixed(0)} MB, array buffers ${(m.arrayBuffers / MB).toFixed(0)} MB)`;
+};
 
 /**
  * Per key and second, the units the key-rate meter saw: its log drained every
@@ -105,6 +121,8 @@ async function oneRound(workCases: number): Promise<void> {
           }
         : handler,
   });
+  // The IAM access record keeps an entry per distinct object and leading key: it would be most of the growth measured.
+  stack.accesses.enabled = false;
   const meter = new AwsMeter();
   meter.attach(stack.dynamo, stack.s3);
   const presigns = countPresigns(stack);
@@ -117,7 +135,7 @@ async function oneRound(workCases: number): Promise<void> {
     const setupMs = performance.now() - t0;
     const setupRss = rss.stop();
     console.log(`\n── ${workCases.toLocaleString('en')} work cases ──`);
-    console.log(`Setup: ${programCases} cases ingested in ${fmtMs(setupMs)} · peak RSS ${(setupRss / MB).toFixed(0)} MB`);
+    console.log(`Setup: ${programCases} cases ingested in ${fmtMs(setupMs)} · peak RSS ${(setupRss / MB).toFixed(0)} MB, peak heap used ${(rss.peakHeap / MB).toFixed(0)} MB · now ${memoryNow()}`);
 
     meter.reset();
     stack.requests.reset();
@@ -134,6 +152,7 @@ async function oneRound(workCases: number): Promise<void> {
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const roundRss = rss.stop();
+    const roundHeap = rss.peakHeap;
 
     const items = report.batches.reduce((s, b) => s + b.items, 0);
     const gold = report.batches.reduce((s, b) => s + b.gold, 0);
@@ -148,7 +167,7 @@ async function oneRound(workCases: number): Promise<void> {
     );
     console.log(
       `  wall time ${fmtMs(roundMs)} · ${(cases / (roundMs / 1000)).toFixed(1)} cases/s · CPU ${cpuSeconds.toFixed(0)} s (${(cases / cpuSeconds).toFixed(1)} cases per CPU-second: ` +
-        `the figure a busy machine disturbs least) · load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores · peak RSS ${(roundRss / MB).toFixed(0)} MB over the round`,
+        `the figure a busy machine disturbs least) · load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores · peak RSS ${(roundRss / MB).toFixed(0)} MB, peak heap used ${(roundHeap / MB).toFixed(0)} MB over the round · at its end ${memoryNow()}`,
     );
     const secs = (xs: number[]) => (xs.length ? `${xs.length} × mean ${(xs.reduce((a, b) => a + b, 0) / xs.length / 1000).toFixed(1)} s, max ${(Math.max(...xs) / 1000).toFixed(1)} s` : 'none');
     console.log(`  dispatch steps (wall): PlanRound ${secs(stepMs.PlanRound)} · DispatchChunk ${secs(stepMs.DispatchChunk)}`);
@@ -183,7 +202,7 @@ async function oneRound(workCases: number): Promise<void> {
     console.log(formatCostReport(cost, { title: `Round cost, AWS requests and transitions (${cases} cases; Lambda requests counted, their GB-seconds left out: see round-10k and cost-1m)` }));
     const keyReport = keyRateReport(buckets.records(), { cases, top: 8 });
     for (const line of formatKeyRateReport(keyReport)) console.log(`  ${line}`);
-    console.log(`FIGURES ${JSON.stringify({ workCases: cases, batches: report.batches.length, chunks: report.dispatch.chunks, roundMs: Math.round(roundMs), planRoundMs: Math.round(Math.max(0, ...stepMs.PlanRound)), chunkMaxMs: Math.round(Math.max(0, ...stepMs.DispatchChunk)), cpuSeconds: Math.round(cpuSeconds), casesPerSecond: Math.round((cases / (roundMs / 1000)) * 10) / 10, setupMs: Math.round(setupMs), setupRssMb: Math.round(setupRss / MB), roundRssMb: Math.round(roundRss / MB), per1000: cost.per1000CasesDollars, keysOver: keyReport.over.length, hottest: keyReport.hottest[0]?.key, hottestPeakWcu: keyReport.hottest[0]?.peakWcuPerSecond })}`);
+    console.log(`FIGURES ${JSON.stringify({ workCases: cases, batches: report.batches.length, chunks: report.dispatch.chunks, roundMs: Math.round(roundMs), planRoundMs: Math.round(Math.max(0, ...stepMs.PlanRound)), chunkMaxMs: Math.round(Math.max(0, ...stepMs.DispatchChunk)), cpuSeconds: Math.round(cpuSeconds), casesPerSecond: Math.round((cases / (roundMs / 1000)) * 10) / 10, setupMs: Math.round(setupMs), setupRssMb: Math.round(setupRss / MB), roundRssMb: Math.round(roundRss / MB), roundHeapMb: Math.round(roundHeap / MB), per1000: cost.per1000CasesDollars, keysOver: keyReport.over.length, hottest: keyReport.hottest[0]?.key, hottestPeakWcu: keyReport.hottest[0]?.peakWcuPerSecond })}`);
   } finally {
     await stack.stop();
   }
