@@ -6,14 +6,20 @@ import { count, figure, ids, ledgerKind } from './base.js';
 
 const submission = { workforceId: z.string(), uploadId: z.string(), key: z.string(), sha256Hex: z.string() };
 
-const verdict = {
+/** A decided (or held) batch's figures: its gold, its size and its price per case. */
+const decidedBatch = {
   workforceId: z.string(),
   goldN: count(),
   accuracy: figure(),
   items: count(),
   /** Items less gold: the cases the workforce is credited with. */
   realItems: count(),
+  /** Held: the price it will be paid at if a later decision accepts it. */
   pricePerCase: z.number().min(0),
+};
+
+const verdict = {
+  ...decidedBatch,
   /** Share of the batch price withheld (0 when accepted). */
   penalty: z.number().min(0).max(1),
   /** What the workforce is paid for the batch. */
@@ -57,16 +63,7 @@ export const batchEvents = [
    * evidence is carried into the vendor's next decision, which settles this
    * batch too (a `batch.accepted` / `batch.rejected` with id `<batchId>:carried`).
    */
-  ledgerKind('batch.inconclusive', {
-    workforceId: z.string(),
-    goldN: count(),
-    accuracy: figure(),
-    items: count(),
-    realItems: count(),
-    /** The price it will be paid at if a later decision accepts it. */
-    pricePerCase: z.number().min(0),
-    decision: BatchDecisionRecord,
-  }),
+  ledgerKind('batch.inconclusive', { ...decidedBatch, decision: BatchDecisionRecord }),
   ledgerKind('batch.overdue', {
     workforceId: z.string(),
     slaHours: z.number().positive(),
