@@ -42,8 +42,8 @@ const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
   'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
   'batch-keys/': {
     key: 'batch-keys/p-r1-vendor-a-1.json',
-    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk).
-    readers: ['DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
+    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk), an exam resumed after a crash (Api).
+    readers: ['Api', 'DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
   },
   'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['ScoreSubmission'] },
   // The API's PM function merges gold labels a PM ingests into the pool; it dispatches by invoking DispatchRound (which starts PlanRound's workflow).
@@ -53,6 +53,8 @@ const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
   // A case manifest waiting for its images (functions/use-cases/case-ingest.ts).
   'case-ingests/': { key: 'case-ingests/p/abcdefgh12345678.json', readers: ['Api'] },
 };
+// Issue 13: a PM's qualification exam starts its gold-only batch from the Api function (use-cases/exams.ts, ACCESS.Api), which holds the gold pool already.
+const BATCH_STARTERS = ['DispatchChunk', 'Api'];
 /** The functions that parse files a vendor wrote. */
 const VENDOR_FILE_PARSERS = ['IngestUpload', 'ValidateSubmission'];
 
@@ -234,14 +236,14 @@ describe('Stack: GoldlineStack', () => {
       }
     });
 
-    it('gives every function the table and bucket names under the env vars deps.ts reads, only DispatchChunk the batch lifecycle ARN and only DispatchRound the round dispatch ARN', () => {
+    it('gives every function the table and bucket names under the env vars deps.ts reads, only the batch starters (DispatchChunk, Api) the batch lifecycle ARN and only DispatchRound the round dispatch ARN', () => {
       const ids = bucketIds();
       for (const def of FUNCTIONS) {
         const env = (resources[logicalId(stack, stack.functions[def.name])].Properties.Environment as { Variables: Json }).Variables;
         expect(env[MAIN_TABLE.envVar]).toEqual({ Ref: logicalId(stack, stack.table) });
         for (const name of Object.keys(BUCKETS) as BucketName[]) expect(env[BUCKETS[name].envVar]).toEqual({ Ref: ids[name] });
         const smArn = env[STATE_MACHINES.batchLifecycle.envVar];
-        if (def.name === 'DispatchChunk') expect(smArn).toEqual({ Ref: logicalId(stack, stack.batchLifecycle) });
+        if (BATCH_STARTERS.includes(def.name)) expect(smArn).toEqual({ Ref: logicalId(stack, stack.batchLifecycle) });
         else expect(smArn).toBeUndefined();
         const roundArn = env[STATE_MACHINES.roundDispatch.envVar];
         if (def.name === 'DispatchRound') expect(roundArn).toEqual({ Ref: logicalId(stack, stack.roundDispatch) });
@@ -436,12 +438,17 @@ describe('Stack: GoldlineStack', () => {
       }
     });
 
-    it('lets only DispatchChunk start batch executions, only DispatchRound start round dispatches, and only the callback senders resume batches', () => {
+    it('lets only the batch starters (DispatchChunk, Api) start batch executions, only DispatchRound start round dispatches and read their executions, and only the callback senders resume batches', () => {
       const sm = logicalId(stack, stack.batchLifecycle);
       const can = (action: string) => FUNCTIONS.filter((f) => grants(roleOf(f.name), action, sm)).map((f) => f.name).sort();
-      expect(can('states:StartExecution')).toEqual(['DispatchChunk']);
+      expect(can('states:StartExecution')).toEqual([...BATCH_STARTERS].sort());
       const rounds = logicalId(stack, stack.roundDispatch);
       expect(FUNCTIONS.filter((f) => grants(roleOf(f.name), 'states:StartExecution', rounds)).map((f) => f.name)).toEqual(['DispatchRound']);
+      // The dispatch waits for its execution: DescribeExecution on the round dispatch's executions, no Step Functions read on "*".
+      expect(FUNCTIONS.filter((f) => grants(roleOf(f.name), 'states:DescribeExecution', rounds)).map((f) => f.name)).toEqual(['DispatchRound']);
+      expect(grants(roleOf('DispatchRound'), 'states:DescribeExecution', sm)).toBe(false);
+      const onAnything = allowsOf(roleOf('DispatchRound')).filter((st) => asArray(st.Resource).includes('*'));
+      expect(onAnything.flatMap((st) => asArray(st.Action)).filter((x) => x.startsWith('states:'))).toEqual([]);
       expect(can('states:SendTaskSuccess')).toEqual(['Api', 'AwaitSubmission', 'DecideAdjudication', 'IngestUpload', 'RequestAdjudication']);
       expect(can('states:SendTaskHeartbeat')).toEqual(['IngestUpload', 'WorkApi']);
       expect(can('states:SendTaskFailure')).toEqual([]);
