@@ -66,7 +66,7 @@ export type ObjectScope = BucketName | `${BucketName}/${string}/`;
  * more; test/infra/iam.test.ts runs the scenario suite on the embedded stack and
  * fails if a function makes a request its grants here do not allow.
  * `table`: read = GetItem + Query; readWrite adds PutItem, UpdateItem and
- * BatchWriteItem; `deletesItems` adds DeleteItem. `read` = GetObject (+ ListBucket
+ * BatchWriteItem; `deletesItems` adds DeleteItem, `checksCaseIds` BatchGetItem. `read` = GetObject (+ ListBucket
  * on the bucket, so a missing key is NoSuchKey rather than AccessDenied: the use
  * cases treat "not there yet" as a normal answer), and GetObjectVersion in the
  * uploads bucket (every step reads the version ingest recorded); `write` = PutObject.
@@ -146,6 +146,7 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // Production batch keys stay DispatchChunk's: an exam key's id ends in -q<attempt> (functions/use-cases/exams.ts).
   Api: {
     table: 'readWrite',
+    checksCaseIds: true,
     startsBatches: true,
     read: ['gold/gold-sets/', 'gold/batch-keys/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
     write: ['gold/gold-sets/', 'gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
@@ -170,6 +171,8 @@ export interface FunctionAccess {
   table: 'read' | 'readWrite';
   /** dynamodb:DeleteItem as well (with readWrite). */
   deletesItems?: boolean;
+  /** dynamodb:BatchGetItem as well: it ingests cases, and putCases asks which ids exist in batch reads (adapters/dynamo-cases.ts). */
+  checksCaseIds?: boolean;
   read?: readonly ObjectScope[];
   write?: readonly ObjectScope[];
   /** states:StartExecution on the batch lifecycle (and its ARN in the environment). */
@@ -497,6 +500,7 @@ export class GoldlineStack extends Stack {
     const tableActions = ['dynamodb:GetItem', 'dynamodb:Query'];
     if (access.table === 'readWrite') tableActions.push('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
     if (access.deletesItems) tableActions.push('dynamodb:DeleteItem');
+    if (access.checksCaseIds) tableActions.push('dynamodb:BatchGetItem');
     role.addToPrincipalPolicy(new PolicyStatement({ actions: tableActions, resources: [this.table.tableArn] }));
     // The ledger is append-only (docs/data-model.md): no function may update, delete or batch-write an
     // item under LEDGER#…, whatever it is granted above. Appends are PutItem; an overwriting PutItem is not
