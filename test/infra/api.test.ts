@@ -29,6 +29,7 @@ import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
 import { PROGRAM_ID, readSyntheticImage } from '../../infra/local/demo/example-program.js';
 import { decideHeldBatches } from '../../functions/use-cases/held-batches.js';
 import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
+import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { allows, asInAws, checkGrants, grantsOfRole, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
@@ -300,6 +301,8 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
   let saved: Record<string, string | undefined>;
   let synthesized: ReturnType<typeof synthesize>;
   let accesses: RecordedAccess[];
+  /** The distinct requests recorded before the PM's exam start. */
+  let beforeExam: RecordedAccess[];
   let pmApi: (event: unknown) => Promise<unknown>;
 
   /** A request as API Gateway routes it: vendors' routes to WorkApi, every other one to Api. */
@@ -404,6 +407,13 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     // The QA lead reads the quality report and writes a scorecards export once under exports/ (a presigned GET back).
     expect((await call('GET', `/v1/programs/${PROGRAM_ID}/quality`, 'qa')).status).toBe(200);
     expect(await call('POST', `/v1/programs/${PROGRAM_ID}/exports/scorecards?format=csv`, 'qa')).toMatchObject({ status: 201, json: { key: expect.stringMatching(/^exports\//) } });
+    // A new vendor (no production work: not grandfathered) takes a qualification exam a PM starts: the Api function writes
+    // the exam batch's key and starts its lifecycle (use-cases/exams.ts).
+    await registerWorkforce(stack.deps, PROGRAM_ID, { workforceId: 'vendor-new', kind: 'vendor', name: 'New vendor', capacityPerRound: 50, pricePerCase: 2, slaHours: 48, qualifications: ['cxr'] });
+    beforeExam = stack.accesses.accesses();
+    const exam = await call('POST', `/v1/programs/${PROGRAM_ID}/exams`, 'pm', { workforceId: 'vendor-new', protocol: 'chest-xray@1' });
+    expect(exam).toMatchObject({ status: 201, json: { workforceId: 'vendor-new', started: true } });
+    await until('the exam batch awaiting submission', async () => (await stack.deps.repo.getBatch(exam.json.batchId as string))?.status === 'awaiting-submission');
     accesses = asInAws(stack.accesses.accesses()).filter((x) => x.fn === 'Api' || x.fn === 'WorkApi');
   }, 120_000);
 
@@ -428,14 +438,24 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
   });
 
   it('leaves the batch keys, answers and executions of a dispatch to DispatchRound and the round-dispatch workflow it starts', () => {
-    const all = asInAws(stack.accesses.accesses());
+    const all = asInAws(beforeExam);
     const dispatch = all.filter((x) => x.fn === 'DispatchRound');
     expect(dispatch.some((x) => x.action === 'states:StartExecution' && x.resource.kind === 'stateMachine' && x.resource.stateMachine === 'roundDispatch')).toBe(true);
     const chunks = all.filter((x) => x.fn === 'DispatchChunk');
     expect(chunks.some((x) => x.action === 'states:StartExecution')).toBe(true);
     expect(chunks.some((x) => x.resource.kind === 'object' && x.resource.key.startsWith('batch-answers/'))).toBe(true);
-    const pm = accesses.filter((x) => x.fn === 'Api');
+    const pm = all.filter((x) => x.fn === 'Api');
     expect(pm.filter((x) => x.action === 'states:StartExecution' || (x.resource.kind === 'object' && /^batch-/.test(x.resource.key)))).toEqual([]);
+  });
+
+  it("records the exam start's key writes and lifecycle start as the Api function's, which the template grants", () => {
+    const before = new Set(beforeExam.map((x) => JSON.stringify(x)));
+    const exam = asInAws(stack.accesses.accesses().filter((x) => !before.has(JSON.stringify(x)))).filter((x) => x.fn === 'Api');
+    expect(exam.some((x) => x.action === 'states:StartExecution' && x.resource.kind === 'stateMachine' && x.resource.stateMachine === 'batchLifecycle')).toBe(true);
+    for (const prefix of ['batch-aliases/', 'batch-keys/', 'batch-answers/']) {
+      expect(exam.some((x) => x.action === 's3:PutObject' && x.resource.kind === 'object' && x.resource.bucket === 'gold' && x.resource.key.startsWith(prefix)), prefix).toBe(true);
+    }
+    expect(checkGrants(synthesized.json, synthesized.ids, exam).missing).toEqual([]);
   });
 
   it('grants every one of them, to the function that made it, in the synthesized template', () => {
