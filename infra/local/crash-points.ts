@@ -6,6 +6,12 @@
  *   GOLDLINE_CRASH_AT=<step>:<k>    killed just before the k-th write request made in <step>
  *   GOLDLINE_CRASH_AT=<step>:<Operation>:<k>  … before the k-th such request (PutItem, CopyObject, …) in <step>
  *   GOLDLINE_CRASH_AT=<step>:entry  killed when <step> first starts
+ *   …:<k>@<text>                    count only the step's writes whose target key contains <text>
+ *                                   (e.g. score:UpdateItem:2@BATCH#demo-cxr-r1-vendor-b-1: that batch's
+ *                                   second status change in the step), so a point names one item
+ *   …+<m>                           let that write through, then kill before the m-th write made in
+ *                                   the same step after it (e.g. inside the case writes that follow
+ *                                   finalize:PutItem:1@r1-vendor-b-1:labels)
  *   GOLDLINE_CRASH_TRACE=1          print every write request (number, step, function, operation, key)
  *                                   on stderr, to choose points
  * Before dying the process prints one line on stderr, which names the step:
@@ -57,7 +63,7 @@ const WRITES: Readonly<Record<string, ReadonlySet<string>>> = {
 
 export type CrashPlan =
   | { kind: 'write'; n: number }
-  | { kind: 'step-write'; step: string; operation?: string; k: number }
+  | { kind: 'step-write'; step: string; operation?: string; k: number; target?: string; after?: number }
   | { kind: 'step-entry'; step: string };
 
 /** The crash plan set in the environment, or undefined (no crash). Throws on a malformed value. */
@@ -69,10 +75,21 @@ export function crashPlanFromEnv(env: NodeJS.ProcessEnv): CrashPlan | undefined 
     return { kind: 'write', n: Number(n) };
   }
   if (at !== undefined && at !== '') {
-    const m = /^([a-z]+):(?:entry|(?:([A-Z][A-Za-z]+):)?([1-9]\d*))$/.exec(at);
-    if (!m) throw new Error(`GOLDLINE_CRASH_AT must be <step>:<k>, <step>:<Operation>:<k> or <step>:entry, got "${at}"`);
+    const m = /^([a-z]+):(?:entry|(?:([A-Z][A-Za-z]+):)?([1-9]\d*)(?:@([^\s+]+))?(?:\+([1-9]\d*))?)$/.exec(at);
+    if (!m) {
+      throw new Error(
+        `GOLDLINE_CRASH_AT must be <step>:<k>, <step>:<Operation>:<k> or <step>:entry (a write point may add @<text> and +<m>), got "${at}"`,
+      );
+    }
     if (m[3] === undefined) return { kind: 'step-entry', step: m[1] };
-    return { kind: 'step-write', step: m[1], ...(m[2] ? { operation: m[2] } : {}), k: Number(m[3]) };
+    return {
+      kind: 'step-write',
+      step: m[1],
+      ...(m[2] ? { operation: m[2] } : {}),
+      k: Number(m[3]),
+      ...(m[4] ? { target: m[4] } : {}),
+      ...(m[5] ? { after: Number(m[5]) } : {}),
+    };
   }
   return undefined;
 }
@@ -101,6 +118,10 @@ export class CrashPoints {
   private readonly current = new AsyncLocalStorage<StepContext>();
   private writes = 0;
   private readonly stepWrites = new Map<string, number>();
+  /** Writes of the plan's step left before the kill, once a `+<m>` point's write went through. */
+  private armed: number | undefined;
+  /** Writes so far that the step-write plan's step, operation and target select. */
+  private matched = 0;
 
   constructor(
     private readonly plan: CrashPlan | undefined,
@@ -138,10 +159,18 @@ export class CrashPoints {
     const ofOp = this.bump(`${ctx.step}:${op}`);
     if (this.trace) writeSync(2, `GOLDLINE_WRITE #${this.writes} ${ctx.step}:${inStep} ${ctx.step}:${op}:${ofOp} (${ctx.fn}) ${targetOf(input)}\n`);
     const p = this.plan;
-    const hit =
-      (p?.kind === 'write' && p.n === this.writes) ||
-      (p?.kind === 'step-write' && p.step === ctx.step && p.k === (p.operation ? (p.operation === op ? ofOp : -1) : inStep));
-    if (hit) this.die(`write #${this.writes} in ${ctx.step} (${ctx.fn}) ${service} ${op} ${targetOf(input)}`);
+    const where = `write #${this.writes} in ${ctx.step} (${ctx.fn}) ${service} ${op} ${targetOf(input)}`;
+    if (p?.kind === 'write' && p.n === this.writes) this.die(where);
+    if (p?.kind !== 'step-write' || p.step !== ctx.step) return;
+    if (this.armed !== undefined) {
+      if (--this.armed === 0) this.die(where);
+      return;
+    }
+    if (p.operation && p.operation !== op) return;
+    if (p.target !== undefined && !targetOf(input).includes(p.target)) return;
+    if (++this.matched !== p.k) return;
+    if (p.after === undefined) this.die(where);
+    this.armed = p.after;
   }
 
   private bump(counter: string): number {

@@ -20,9 +20,30 @@ describe('Function: crashPlanFromEnv', () => {
     expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'adjudication:entry' })).toEqual({ kind: 'step-entry', step: 'adjudication' });
   });
 
+  it('reads a write point narrowed to targets containing a text, and one that kills a number of the step\'s writes after it', () => {
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'score:UpdateItem:2@BATCH#demo-cxr-r1-vendor-b-1' })).toEqual({
+      kind: 'step-write',
+      step: 'score',
+      operation: 'UpdateItem',
+      k: 2,
+      target: 'BATCH#demo-cxr-r1-vendor-b-1',
+    });
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'finalize:PutItem:1@r1-vendor-b-1:labels+4' })).toEqual({
+      kind: 'step-write',
+      step: 'finalize',
+      operation: 'PutItem',
+      k: 1,
+      target: 'r1-vendor-b-1:labels',
+      after: 4,
+    });
+    expect(crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'finalize:3+2' })).toEqual({ kind: 'step-write', step: 'finalize', k: 3, after: 2 });
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'finalize:1@' })).toThrow(/got "finalize:1@"/);
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'finalize:entry+2' })).toThrow(/got "finalize:entry\+2"/);
+  });
+
   it('refuses a malformed value with the forms it accepts', () => {
     expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AFTER_WRITES: '0' })).toThrow(/must be a positive integer, got "0"/);
-    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest' })).toThrow(/<step>:<k>, <step>:<Operation>:<k> or <step>:entry, got "ingest"/);
+    expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest' })).toThrow(/<step>:<k>, <step>:<Operation>:<k> or <step>:entry \(a write point may add @<text> and \+<m>\), got "ingest"/);
     expect(() => crashPlanFromEnv({ GOLDLINE_CRASH_AT: 'ingest:putitem:1' })).toThrow(/got "ingest:putitem:1"/);
   });
 });
