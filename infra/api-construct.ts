@@ -10,7 +10,7 @@
  *
  * One application, two functions (FUNCTIONS `Api` and `WorkApi`, each with its
  * own grants in ACCESS): API Gateway sends the routes vendors call
- * (`API.workRoutes`: their batches, uploads, reports, and `/v1/me`) to WorkApi,
+ * (`API.workRoutes`: their batches, uploads, reports, disputes, statements and `/v1/me`) to WorkApi,
  * which may not touch the gold bucket, and everything else under `/v1` to Api
  * (PM, QA and adjudication routes: gold ingest needs the gold pool; dispatch
  * invokes DispatchRound).

@@ -133,7 +133,7 @@ export const API = {
    * call. Everything else under basePath goes to the Api function, which answers
    * a vendor's token with 403 before it reads a body.
    */
-  workRoutes: ['/v1/me', '/v1/batches', '/v1/batches/{proxy+}', '/v1/statements', '/v1/statements/{proxy+}'],
+  workRoutes: ['/v1/me', '/v1/batches', '/v1/batches/{proxy+}', '/v1/disputes', '/v1/disputes/{proxy+}', '/v1/statements', '/v1/statements/{proxy+}'],
   /** User pool groups: a caller's roles (`cognito:groups` in the ID token). */
   groups: ['pm', 'qa', 'expert', 'vendor'],
   /** Custom attribute naming the workforce a vendor or expert acts for (`custom:workforceId` in the ID token). */

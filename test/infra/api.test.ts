@@ -20,6 +20,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFromEnv, DISPATCH_FUNCTION_ENV, makeHandler } from '../../functions/api.js';
 import { ROLES } from '../../functions/api/auth.js';
+import { ROUTE_TABLE } from '../../functions/api/route-table.js';
 import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
 import type { DispatchRoundResult } from '../../functions/use-cases/dispatch-round.js';
 import type { VendorManifest } from '../../functions/use-cases/prepare-manifest.js';
@@ -167,6 +168,14 @@ describe('Stack: the HTTP API and its sign-in', () => {
       }
       const [, api] = one('AWS::ApiGatewayV2::Api');
       expect(api.Properties.CorsConfiguration).toBeUndefined();
+    });
+
+    // The vendor's dispute reads (GET /v1/disputes, /v1/disputes/{disputeId}) went to Api, the function that holds the gold pool.
+    it('sends every route a vendor may call to WorkApi: no vendor request reaches the Api function', () => {
+      const isWork = (path: string) => API.workRoutes.some((r) => path === r || (r.endsWith('/{proxy+}') && path.startsWith(r.slice(0, -'{proxy+}'.length))));
+      const vendors = ROUTE_TABLE.filter((r) => r.roles === 'any' || (r.roles !== 'public' && r.roles.includes('vendor')));
+      expect(vendors.length).toBeGreaterThan(5);
+      expect(vendors.filter((r) => !isWork(r.path)).map((r) => `${r.method} ${r.path}`)).toEqual([]);
     });
 
     it('throttles the default stage, which deploys itself', () => {
