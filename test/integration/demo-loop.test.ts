@@ -17,13 +17,13 @@ describe('Demo loop: two rounds on the embedded stack', () => {
   let reports: RoundReport[];
 
   beforeAll(async () => {
-    stack = await startLocalStack({ random: seededRandomSource(7) });
-    reports = await runDemo(stack, { rounds: 2, cases: 600, goldFraction: 0.1, seed: 7 });
+    stack = await startLocalStack({ random: seededRandomSource(1) });
+    reports = await runDemo(stack, { rounds: 2, cases: 600, goldFraction: 0.1, seed: 1 });
   }, 120_000);
   afterAll(async () => stack?.stop());
 
   // Issue 9: the README showed output no run of the demo printed any more; it is now the default run's, kept equal here.
-  it("prints exactly the README's sample output (the default run: seed 7, 600 cases, 2 rounds)", async () => {
+  it("prints exactly the README's sample output (the default run: seed 1, 600 cases, 2 rounds)", async () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const sample = /<!-- demo-sample:start[^>]*-->\n```text\n([\s\S]*?)```\n<!-- demo-sample:end -->/.exec(readme);
     expect(sample, 'README.md has no demo-sample block').not.toBeNull();
@@ -59,8 +59,10 @@ describe('Demo loop: two rounds on the embedded stack', () => {
   it('never rejects or tightens the careful vendor, decides every vendor batch by its evidence, and prints each decision with its rule and evidence', async () => {
     const vendorBatches = reports.flatMap((r) => r.batches).filter((b) => b.workforceId !== 'radiology-team');
     for (const b of vendorBatches.filter((x) => x.workforceId === 'vendor-a')) expect(b.status).not.toBe('rejected');
-    // Whether the sloppy vendor-b is caught in two rounds depends on its gold draws (23 of 24 right in this stream: not
-    // caught, rightly); every decision follows the SPRT's bounds on the pooled evidence.
+    // The sloppy vendor-b (74% accurate) is caught in the default run: rejected on its pooled evidence, then tightened.
+    // (With --seed 7 its gold happens to be 23 of 24 right and it is rightly not rejected.) Every decision follows the
+    // SPRT's bounds on the pooled evidence.
+    expect(vendorBatches.filter((x) => x.workforceId === 'vendor-b' && x.status === 'rejected').length).toBeGreaterThan(0);
     for (const b of vendorBatches) {
       expect(b.decision).toMatchObject({ rule: 'sprt', evidence: { n: expect.any(Number), llr: expect.any(Number) } });
       const { llr, bounds } = b.decision!.evidence;
@@ -73,6 +75,7 @@ describe('Demo loop: two rounds on the embedded stack', () => {
     const ledger = await stack.deps.repo.listLedger(PROGRAM_ID);
     const switched = ledger.filter((e) => e.type === 'workforce.inspection-switched');
     expect(switched.filter((e) => e.subject === 'vendor-a')).toEqual([]);
+    expect(switched.filter((e) => e.subject === 'vendor-b').map((e) => e.type === 'workforce.inspection-switched' && e.data.to)).toContain('tightened');
     // Every held batch a later decision settled carries that decision, with the deciding batch named.
     for (const b of vendorBatches.filter((x) => x.decision?.carried.length)) {
       for (const id of b.decision!.carried) {
