@@ -52,6 +52,11 @@ export interface KeyRateReport {
   hottest: KeyRate[];
   /** Keys whose peak exceeded a limit (empty when none did). */
   over: KeyRate[];
+  /**
+   * With a case count: the cases per second at which the first key, of all keys (not
+   * only the hottest listed), would reach a limit at its units per case.
+   */
+  limitAt?: { casesPerSecond: number; key: string };
 }
 
 /** The largest sum of `units` over any window [t, t + 1000 ms), records sorted by time. */
@@ -106,6 +111,16 @@ export function keyRateReport(records: readonly KeyRequest[], opts: { cases?: nu
     };
   });
   rates.sort((a, b) => load(b) - load(a) || a.key.localeCompare(b.key));
+  let limitAt: { casesPerSecond: number; key: string } | undefined;
+  if (opts.cases) {
+    for (const k of rates) {
+      const at = Math.min(
+        k.wcu > 0 ? PARTITION_LIMITS.wcuPerSecond / (k.wcu / opts.cases) : Number.POSITIVE_INFINITY,
+        k.rcu > 0 ? PARTITION_LIMITS.rcuPerSecond / (k.rcu / opts.cases) : Number.POSITIVE_INFINITY,
+      );
+      if (Number.isFinite(at) && (!limitAt || at < limitAt.casesPerSecond)) limitAt = { casesPerSecond: Math.round(at), key: k.key };
+    }
+  }
   return {
     durationMs,
     requests: records.length,
@@ -114,25 +129,17 @@ export function keyRateReport(records: readonly KeyRequest[], opts: { cases?: nu
     limits: PARTITION_LIMITS,
     hottest: rates.slice(0, opts.top ?? 10),
     over: rates.filter((k) => k.peakWcuPerSecond > PARTITION_LIMITS.wcuPerSecond || k.peakRcuPerSecond > PARTITION_LIMITS.rcuPerSecond),
+    ...(limitAt ? { limitAt } : {}),
   };
 }
 
 /**
- * The cases per second a run could go before its hottest key reaches a limit, from
+ * The cases per second a run could go before its first key reaches a limit, from
  * each key's units per case (a key's rate grows with throughput, not with round size).
  * Undefined without a case count.
  */
 export function casesPerSecondAtLimit(report: KeyRateReport): { casesPerSecond: number; key: string } | undefined {
-  let best: { casesPerSecond: number; key: string } | undefined;
-  for (const k of report.hottest) {
-    if (k.wcuPerCase === undefined || k.rcuPerCase === undefined) return undefined;
-    const at = Math.min(
-      k.wcuPerCase > 0 ? PARTITION_LIMITS.wcuPerSecond / k.wcuPerCase : Number.POSITIVE_INFINITY,
-      k.rcuPerCase > 0 ? PARTITION_LIMITS.rcuPerSecond / k.rcuPerCase : Number.POSITIVE_INFINITY,
-    );
-    if (!best || at < best.casesPerSecond) best = { casesPerSecond: Math.round(at), key: k.key };
-  }
-  return best;
+  return report.limitAt;
 }
 
 /** The report as printed lines (bench output): one row per hot key, the limits, what is over. */
@@ -148,7 +155,7 @@ export function formatKeyRateReport(report: KeyRateReport): string[] {
     );
   }
   const limit = casesPerSecondAtLimit(report);
-  if (limit) lines.push(`  hottest key reaches its limit at about ${limit.casesPerSecond} cases/s (${limit.key})`);
+  if (limit) lines.push(`  at its units per case, the first key to reach a limit does so at about ${limit.casesPerSecond} cases/s (${limit.key})`);
   lines.push(report.over.length ? `  OVER THE LIMIT: ${report.over.map((k) => k.key).join(', ')}` : '  no key over its limit');
   return lines;
 }

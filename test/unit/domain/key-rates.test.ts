@@ -40,6 +40,17 @@ describe('Function: keyRateReport', () => {
     expect(formatKeyRateReport(r).at(-1)).toBe('  OVER THE LIMIT: BATCH#b');
   });
 
+  it('finds the first key to reach a limit among all keys, not only the hottest listed', () => {
+    // A burst key (hottest by peak, few units per case) and a steady key (more units per case, lower peak).
+    const records = [
+      ...Array.from({ length: 60 }, (_, i) => at(i, 'gsi1:BATCH#b#LABELS')),
+      ...Array.from({ length: 400 }, (_, i) => at(i * 25, 'PROGRAM#p#CASES#00', 1, 3)),
+    ];
+    const r = keyRateReport(records, { cases: 100, top: 1 });
+    expect(r.hottest.map((k) => k.key)).toEqual(['gsi1:BATCH#b#LABELS']);
+    expect(casesPerSecondAtLimit(r)).toEqual({ casesPerSecond: 250, key: 'PROGRAM#p#CASES#00' });
+  });
+
   it('answers an empty log with no keys', () => {
     expect(keyRateReport([])).toMatchObject({ durationMs: 0, requests: 0, keys: 0, hottest: [], over: [] });
   });
