@@ -1,9 +1,12 @@
 /**
  * Crash points: the demo (`tsx infra/local/demo.ts --data-dir D`) is killed with
- * SIGKILL at chosen points in every step — setup, dispatch, manifest, ingest,
- * score, finalize, adjudication (the expert's decision and its application),
+ * SIGKILL at chosen points in every step — setup, dispatch (PlanRound's chunk
+ * objects and commit point, DispatchChunk), manifest, ingest, score (a held
+ * batch's batch.inconclusive too), finalize, the carried decision that settles a
+ * held batch, adjudication (the expert's decision and its application),
  * rebalance — then run again on the same directory to completion, and the store
- * must hold together: every case labelled exactly once or back in the queue,
+ * must hold together: every case labelled exactly once or back in the queue, or
+ * still assigned to a batch the ledger holds (batch.inconclusive, not carried),
  * every batch the round lists recorded and settled, no double-counted scorecard
  * entry, scorecards and shares equal to the ledger's projections, every accepted
  * upload with its ledger event and its report, no upload left unprocessed.
@@ -16,16 +19,26 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { ListObjectsCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { projectShares } from '../../functions/domain/index.js';
+import { isLedgerEvent, projectShares } from '../../functions/domain/index.js';
 import { reportObject } from '../../functions/use-cases/batch-key.js';
 import { verifyLedger } from '../../functions/use-cases/ledger-verify.js';
 import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
 import { projectionDifferences } from '../support/projections.js';
 
-const CASES = 40;
-// One round keeps the file fast; the round's rebalancing still runs (next shares).
-const ROUNDS = 1;
+/** How the demo is run: cases, rounds and further arguments. */
+interface DemoRun {
+  cases: number;
+  rounds: number;
+  args: readonly string[];
+}
+
+// One round of 40 cases keeps the file fast; the round's rebalancing still runs (next shares).
+// Its vendor batches are held (inconclusive: a few gold items cannot decide the SPRT).
+const SMALL: DemoRun = { cases: 40, rounds: 1, args: ['--seed', '7'] };
+// Two rounds of 240 cases (seed 7): vendor-b's round-2 batch is rejected on the SPRT and its
+// decision settles its held round-1 batch as carried (demo-cxr-r1-vendor-b-1:carried).
+const CARRIED: DemoRun = { cases: 240, rounds: 2, args: ['--seed', '7'] };
 
 interface Run {
   code: number | null;
@@ -35,22 +48,23 @@ interface Run {
 }
 
 /** Runs the demo in its own process; a run that hangs is killed and fails the test. */
-function runDemo(dataDir: string, env: Record<string, string>, args: readonly string[]): Promise<Run> {
+function runDemo(dataDir: string, env: Record<string, string>, run: DemoRun): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       // `--import tsx`, not the tsx CLI: the CLI runs a child process and hides its signal.
-      ['--import', 'tsx', join(ROOT, 'infra/local/demo.ts'), '--data-dir', dataDir, '--cases', String(CASES), '--rounds', String(ROUNDS), ...args],
+      ['--import', 'tsx', join(ROOT, 'infra/local/demo.ts'), '--data-dir', dataDir, '--cases', String(run.cases), '--rounds', String(run.rounds), ...run.args],
       { cwd: ROOT, env: { ...process.env, GOLDLINE_CRASH_AT: '', GOLDLINE_CRASH_AFTER_WRITES: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    const limitMs = 90_000 + run.cases * 250; // 100 s for 40 cases, 150 s for 240, on a busy machine
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`demo did not finish within 90 s\n${stdout}\n${stderr}`));
-    }, 90_000);
+      reject(new Error(`demo did not finish within ${limitMs / 1000} s\n${stdout}\n${stderr}`));
+    }, limitMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
@@ -59,7 +73,7 @@ function runDemo(dataDir: string, env: Record<string, string>, args: readonly st
 }
 
 /** The invariants a resumed program must satisfy; returns what is wrong (empty: consistent). */
-async function checkInvariants(dataDir: string): Promise<string[]> {
+async function checkInvariants(dataDir: string, { cases: CASES, rounds: ROUNDS }: DemoRun): Promise<string[]> {
   const stack = await startLocalStack({ dataDir });
   const { repo, objects, buckets } = stack.deps;
   const wrong: string[] = [];
@@ -67,10 +81,13 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
     const cases = await repo.listCases(PROGRAM_ID);
     if (cases.length !== CASES) wrong.push(`${cases.length} cases stored, ${CASES} set up`);
     const work = cases.filter((c) => !c.goldPool);
-    // Issue 11: a batch the acceptance rule held (inconclusive) keeps its cases assigned to it until a later decision.
+    const ledger = await repo.listLedger(PROGRAM_ID);
+    const eventIds = new Set(ledger.map((e) => e.eventId));
+    // Issue 11: a batch the acceptance rule held keeps its cases assigned to it until a later decision
+    // settles it: held = a batch.inconclusive in the ledger, no carried verdict, and its record still inconclusive.
     const held = new Set<string>();
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const id of (await repo.getRound(PROGRAM_ID, round))?.batchIds ?? []) if ((await repo.getBatch(id))?.status === 'inconclusive') held.add(id);
+    for (const e of ledger.filter(isLedgerEvent('batch.inconclusive'))) {
+      if (!eventIds.has(`${e.subject}:carried`) && (await repo.getBatch(e.subject))?.status === 'inconclusive') held.add(e.subject);
     }
     // Every case labelled exactly once or back in the queue (no accepted label). Once:
     // one accepted label, or the two copies of one overlap dispatch (two workforces,
@@ -92,8 +109,6 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
     }
     if (!work.some((c) => c.state === 'labelled')) wrong.push('no case was labelled: the program ran empty');
 
-    const ledger = await repo.listLedger(PROGRAM_ID);
-    const eventIds = new Set(ledger.map((e) => e.eventId));
     // The ledger's hash chain holds through the kill and the resume (an event appended again is a benign duplicate).
     const chain = await verifyLedger(stack.deps, { programId: PROGRAM_ID });
     wrong.push(...chain.problems.filter((p) => p.kind !== 'duplicate').map((p) => `ledger chain: ${p.message}`));
@@ -119,7 +134,10 @@ async function checkInvariants(dataDir: string): Promise<string[]> {
         }
         const upload = b.acceptedUploadId ?? '';
         if (!eventIds.has(`${batchId}:submission:${upload}:accepted`)) wrong.push(`${batchId}: no submission.accepted for ${upload}`);
-        if (!eventIds.has(`${batchId}:${b.status}`)) wrong.push(`${batchId}: no batch.${b.status} event`);
+        // A held batch a later decision settled has its verdict as `<id>:carried` (with the batch that decided it).
+        const verdict = ledger.find((e) => e.eventId === `${batchId}:${b.status}` || e.eventId === `${batchId}:carried`);
+        if (verdict?.type !== `batch.${b.status}`) wrong.push(`${batchId}: no batch.${b.status} event (${verdict?.type ?? 'none'})`);
+        if (b.status === 'inconclusive' && !held.has(batchId)) wrong.push(`${batchId}: inconclusive, yet settled as carried`);
         // A held batch is settled for its round, scored and reported, but not finalized: no labels until a later decision.
         if (b.status !== 'inconclusive' && !eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: no labels.recorded event (not finalized)`);
         if (b.status === 'inconclusive' && eventIds.has(`${batchId}:labels`)) wrong.push(`${batchId}: held, yet finalized`);
@@ -176,29 +194,41 @@ const POINTS = [
   'dispatch:PutObject:1', // the plan's chunk object being written: no round.planned, no round record yet
   'dispatch:PutItem:10', // round.planned recorded, the round record (the commit point) not yet: the resume keeps the recorded plan
   'dispatch:PutObject:2', // past the commit point: the first chunk's batch keys half written
-  'manifest:CopyObject:3', // aliased images half copied
+  'manifest:PutObject:2', // manifests half written (opaque per-case image keys: no per-batch image copies any more)
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled
+  'score:UpdateItem:1@BATCH#demo-cxr-r1-vendor-a-1', // held: batch.inconclusive recorded, the batch not yet inconclusive
   'finalize:UpdateItem:2', // labels written, case states half set
   'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
-  '150', // the 150th write request of the run, wherever it falls
+  '150', // the 150th write request of the run, wherever it falls (among the first chunk's case states)
+];
+
+/**
+ * Points in the carried decision (issue 11), with CARRIED: vendor-b's round-2 batch is rejected
+ * and settles its held round-1 batch (verdict `<id>:carried`, status, then its finalize inside
+ * the deciding batch's FinalizeBatch, before the deciding batch's own).
+ */
+const CARRIED_POINTS = [
+  'score:PutItem:1@r1-vendor-b-1:carried', // the carried verdict appended, its key item not yet
+  'score:UpdateItem:2@BATCH#demo-cxr-r1-vendor-b-1', // the carried verdict recorded, the held batch not yet moved to rejected
+  'finalize:PutItem:1@r1-vendor-b-1:labels+4', // the carried batch's labels written, its cases half re-queued
 ];
 
 /** Kills the demo at `point`, resumes it on the same directory, and checks the store; returns the resume's output. */
-async function killAndResume(point: string, args: readonly string[] = []): Promise<string> {
+async function killAndResume(point: string, run: DemoRun = SMALL): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'goldline-crash-'));
   try {
     const env: Record<string, string> = /^\d+$/.test(point) ? { GOLDLINE_CRASH_AFTER_WRITES: point } : { GOLDLINE_CRASH_AT: point };
-    const killed = await runDemo(dataDir, env, args);
+    const killed = await runDemo(dataDir, env, run);
     const hit = /GOLDLINE_CRASH (.*)/.exec(killed.stderr)?.[1];
     console.log(`kill at ${point}: ${hit ?? 'point never reached'}`);
     expect(hit, `the demo was not killed at ${point}:\n${killed.stdout}\n${killed.stderr}`).toBeDefined();
     expect(killed.signal).toBe('SIGKILL');
 
-    const resumed = await runDemo(dataDir, {}, args);
+    const resumed = await runDemo(dataDir, {}, run);
     expect(resumed.code, `resume failed:\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
-    expect(resumed.stdout).toContain(`━━ Round ${ROUNDS} ━━`);
-    expect(await checkInvariants(dataDir)).toEqual([]);
+    expect(resumed.stdout).toContain(`━━ Round ${run.rounds} ━━`);
+    expect(await checkInvariants(dataDir, run)).toEqual([]);
     return resumed.stdout;
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -216,8 +246,13 @@ describe('Crash points: the demo killed in every step resumes to a consistent st
     await killAndResume(point);
   }, 180_000);
 
+  it.each(CARRIED_POINTS)('resumes to a consistent store after a kill at %s (a held batch settled as carried)', async (point) => {
+    const out = await killAndResume(point, CARRIED);
+    expect(out).toMatch(/demo-cxr-r2-vendor-b-1 .*\n.*→ rejected, settling held demo-cxr-r1-vendor-b-1/);
+  }, 360_000);
+
   it.each(ADJUDICATION_POINTS)('resumes to a consistent store after a kill at %s (with overlap)', async (point) => {
-    const out = await killAndResume(point, ['--overlap', '0.5']);
+    const out = await killAndResume(point, { ...SMALL, args: ['--overlap', '0.5'] });
     expect(out).toMatch(/^Adjudicated: /m);
   }, 180_000);
 });
