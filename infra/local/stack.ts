@@ -6,6 +6,7 @@
  * handler EventBridge triggers in AWS.
  */
 import './polyfills.js';
+import './dynalite-iterators.js'; // dynalite never closed its LevelDB iterators: memory grew with every Query
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
