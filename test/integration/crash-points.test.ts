@@ -195,10 +195,12 @@ const POINTS = [
   'dispatch:PutItem:10', // round.planned recorded, the round record (the commit point) not yet: the resume keeps the recorded plan
   'dispatch:PutObject:2', // past the commit point: the first chunk's batch keys half written
   'manifest:PutObject:2', // manifests half written (opaque per-case image keys: no per-batch image copies any more)
+  'await:UpdateItem:2', // the batches' waits half recorded
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
   'score:UpdateItem:1', // scored, verdict being settled
   'score:UpdateItem:1@BATCH#demo-cxr-r1-vendor-a-1', // held: batch.inconclusive recorded, the batch not yet inconclusive
   'finalize:UpdateItem:2', // labels written, case states half set
+  'rebalance:UpdateItem:1', // the first settled batch (a held one settles at HoldBatch → Rebalance) being added to the round record
   'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
   '150', // the 150th write request of the run, wherever it falls (among the first chunk's case states)
 ];
@@ -212,6 +214,7 @@ const CARRIED_POINTS = [
   'score:PutItem:1@r1-vendor-b-1:carried', // the carried verdict appended, its key item not yet
   'score:UpdateItem:2@BATCH#demo-cxr-r1-vendor-b-1', // the carried verdict recorded, the held batch not yet moved to rejected
   'finalize:PutItem:1@r1-vendor-b-1:labels+4', // the carried batch's labels written, its cases half re-queued
+  'finalize:PutItem:1@r2-vendor-b-1:requeued', // the carried batch finalized, the deciding batch's own cases.requeued appended, its key item not
 ];
 
 /** Kills the demo at `point`, resumes it on the same directory, and checks the store; returns the resume's output. */
