@@ -24,6 +24,7 @@ import { getImageUrls } from '../../functions/use-cases/vendor-portal.js';
 import { downloadManifest, uploadLabelFile } from '../../infra/local/demo/simulated-workforce.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { expectProjectionsRebuilt } from '../support/projections.js';
+import { SMALL_BATCH_PLAN } from '../support/scenario-suite.js';
 import { until } from './helpers.js';
 import { froc } from '../../functions/domain/index.js';
 import { loadBatchAnswers } from '../../functions/use-cases/batch-key.js';
@@ -164,6 +165,7 @@ describe('Detection protocol: lung nodules by centroid and diameter', () => {
       title: 'Lung nodule detection (LUNA16 rule)',
       task: { type: 'detection', finding: 'nodule', criticalDiameterMm: 4, minSensitivity: 0.5, maxFalsePositivesPerItem: 2 },
       thresholds: { goldAccuracy: 0.75, minGoldItems: 3 },
+      acceptance: SMALL_BATCH_PLAN,
       goldRate: 0.25,
       overlapRate: 0.4,
       overlapWith: 'vendor',
@@ -359,6 +361,7 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
       title: 'Liver segmentation on abdominal CT',
       task: { type: 'segmentation', labels: { '1': 'liver' }, minDice: 0.85, maxHd95Mm: 5, nsdToleranceMm: 2 },
       thresholds: { goldAccuracy: 0.75, minGoldItems: 2 },
+      acceptance: SMALL_BATCH_PLAN,
       goldRate: 0.25,
       batchSize: 8,
       slaHours: 48,
@@ -418,7 +421,9 @@ describe('Segmentation protocol: 3D organ masks as NIfTI or run-length files', (
     for (const r of bad) {
       expect(r.batch.status).toBe('rejected');
       const notes = r.score.notes.join('\n');
-      expect(notes).toMatch(/gold items passed 0\.000 \(0\/\d+\) below threshold 0\.75/);
+      // Every gold item wrong: the single plan rejects (2 gold: curtailed, 2 > c; 3 gold: the full plan).
+      expect(notes).toMatch(/^rejected: (\d+) wrong of \1 gold items(, plan n=3 c=1| already exceeds c=1 of plan n=3 c=1) \(α=0\.05 at AQL 0\.95, β=0\.20 at RQL 0\.25\)$/m);
+      expect(notes).toMatch(/gold items passed 0\.000 \(0\/\d+\)/);
       expect(notes).toMatch(/gold item abd-\d+: liver: Dice 0\.\d+ below 0\.85; liver: HD95 \d+\.\d+ mm above 5 mm/);
     }
   });

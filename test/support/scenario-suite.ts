@@ -51,7 +51,7 @@ const PHANTOM_ATTESTED = {
  * decide it (inconclusive: no agreement check, no adjudication). A single plan n 3, c 1 (AQL 0.95 / RQL 0.25, α 0.05,
  * β 0.20) decides the detection (3 gold) and segmentation (2 gold: curtailed, all right accepts) batches within the round.
  */
-const SMALL_BATCH_PLAN = { rule: 'single-plan', aql: 0.95, rql: 0.25, alpha: 0.05, beta: 0.2 } as const;
+export const SMALL_BATCH_PLAN = { rule: 'single-plan', aql: 0.95, rql: 0.25, alpha: 0.05, beta: 0.2 } as const;
 
 export interface ScenarioSuiteResult {
   /** Final status of every batch, by program. */
