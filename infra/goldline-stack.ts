@@ -73,8 +73,9 @@ export type ObjectScope = BucketName | `${BucketName}/${string}/`;
  *
  * The gold bucket, by prefix (functions/use-cases/batch-key.ts): `batch-aliases/`
  * (aliases and image grids: all that ingest and validation need), `batch-keys/`
- * (alias → case, flags; no answers), `batch-answers/` (the gold answers: scoring
- * only) and `gold-sets/` (the program's gold pool: dispatch only). The functions
+ * (alias → case, flags; no answers), `batch-answers/` (the gold answers: scoring,
+ * and a dispute's re-score in Api), `gold-sets/` (the program's gold pool) and
+ * `gold-history/` (each version of a gold answer a dispute corrected: Api). The functions
  * that parse vendor files (IngestUpload, ValidateSubmission) read `batch-aliases/`
  * and nothing else of it.
  */
@@ -144,12 +145,16 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   // gold-sets/ (which this function reads and writes already), writes the exam batch's three key objects as
   // DispatchChunk does for a round's batches, and starts its lifecycle; an exam resumed after a crash re-reads its key.
   // Production batch keys stay DispatchChunk's: an exam key's id ends in -q<attempt> (functions/use-cases/exams.ts).
+  // Disputes of gold (routes/adjudications.ts → use-cases/disputes.ts resolveDispute): an expert's decision on a dispute
+  // writes the corrected answer's versions under gold-history/ (read back on a re-run) and the pool in gold-sets/, then
+  // re-scores every batch that held the item: its key (batch-keys/) to find it, its hidden answers (batch-answers/) read
+  // and rewritten, its aliases (batch-aliases/) and accepted upload to score it again as ScoreSubmission does.
   Api: {
     table: 'readWrite',
     checksCaseIds: true,
     startsBatches: true,
-    read: ['gold/gold-sets/', 'gold/batch-keys/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
-    write: ['gold/gold-sets/', 'gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
+    read: ['gold/gold-sets/', 'gold/batch-keys/', 'gold/batch-aliases/', 'gold/batch-answers/', 'gold/gold-history/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
+    write: ['gold/gold-sets/', 'gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'gold/gold-history/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
     resumesBatches: ['SendTaskSuccess'],
     caller: 'API Gateway (the HTTP API, for a signed-in PM, QA lead or expert who waits for the answer)',
   },

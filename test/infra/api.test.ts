@@ -29,6 +29,8 @@ import { API, BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js'
 import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
 import { PROGRAM_ID, readSyntheticImage } from '../../infra/local/demo/example-program.js';
 import { decideHeldBatches } from '../../functions/use-cases/held-batches.js';
+import { loadBatchKey } from '../../functions/use-cases/batch-key.js';
+import { openDispute } from '../../functions/use-cases/disputes.js';
 import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
@@ -243,7 +245,7 @@ describe('Stack: the HTTP API and its sign-in', () => {
       expect(allows(grants, 's3:GetObject', `{${s.ids.buckets.images}.Arn}/images/case-0001.pgm`)).toBe(false);
     });
 
-    it("lets the PM function merge gold labels into the gold pool and write an exam batch's key and start it, but read no answers and nothing else of the gold bucket", () => {
+    it("lets the PM function merge gold labels into the gold pool, write an exam batch's key and start it, and correct disputed gold, but nothing else of the gold bucket", () => {
       const grants = grantsOfRole(s.json, s.ids.roles.Api);
       for (const action of ['s3:GetObject', 's3:PutObject']) expect(allows(grants, action, `${gold()}/gold-sets/p/chest-xray.json`), action).toBe(true);
       // A PM's qualification exam (use-cases/exams.ts): its three key objects written, its key re-read on a resume, its lifecycle started.
@@ -251,7 +253,10 @@ describe('Stack: the HTTP API and its sign-in', () => {
         expect(allows(grants, 's3:PutObject', `${gold()}/${key}`), key).toBe(true);
       }
       expect(allows(grants, 's3:GetObject', `${gold()}/batch-keys/p-r1-vendor-c-q1.json`)).toBe(true);
-      for (const key of ['batch-answers/b.json', 'batch-aliases/b.json', 'other/x.json']) expect(allows(grants, 's3:GetObject', `${gold()}/${key}`), key).toBe(false);
+      // An expert's decision on a dispute (use-cases/disputes.ts): the answer's versions, and every batch that held the item re-scored.
+      for (const key of ['gold-history/p/chest-xray/g.json', 'batch-answers/b.json', 'batch-aliases/b.json']) expect(allows(grants, 's3:GetObject', `${gold()}/${key}`), key).toBe(true);
+      expect(allows(grants, 's3:PutObject', `${gold()}/gold-history/p/chest-xray/g.json`)).toBe(true);
+      for (const key of ['round-plans/p/r0001/chunk-00000.json', 'other/x.json']) expect(allows(grants, 's3:GetObject', `${gold()}/${key}`), key).toBe(false);
       expect(allows(grants, 's3:PutObject', `${gold()}/other/x.json`)).toBe(false);
       expect(allows(grants, 'states:StartExecution', `{${s.ids.stateMachines.batchLifecycle}}`)).toBe(true);
     });
@@ -323,6 +328,34 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     return { status: r.statusCode, json: JSON.parse(r.body) as Json };
   };
 
+  /**
+   * A vendor works its batch through WorkApi: view, manifest, images, a slot, the PUT, the report. Each item is labelled
+   * by its image, but the aliases in `wrongOn` get the other class.
+   */
+  async function submitByImage(batchId: string, user: string, wrongOn: ReadonlySet<string> = new Set()): Promise<void> {
+    const view = await call('GET', `/v1/batches/${batchId}`, user);
+    expect(view.status).toBe(200);
+    const manifest = (await (await fetch(view.json.manifestUrl as string)).json()) as VendorManifest;
+    const urls = await call('POST', `/v1/batches/${batchId}/image-urls`, user, { aliases: manifest.items.map((i) => i.alias) });
+    expect(urls.status).toBe(200);
+    const byAlias = urls.json.urls as Record<string, string>;
+    const lines: string[] = [];
+    for (const item of manifest.items) {
+      const truth = readSyntheticImage(new Uint8Array(await (await fetch(byAlias[item.alias])).arrayBuffer()));
+      const label = wrongOn.has(item.alias) ? (truth === 'normal' ? 'abnormal' : 'normal') : truth;
+      lines.push(JSON.stringify({ alias: item.alias, label, annotator: `${user}/reader-1` }));
+    }
+    const file = new TextEncoder().encode(`${lines.join('\n')}\n`);
+    const slot = await call('POST', `/v1/batches/${batchId}/uploads`, user, { sizeBytes: file.length, sha256Hex: createHash('sha256').update(file).digest('hex') });
+    expect(slot.status).toBe(201);
+    const put = await fetch(slot.json.url as string, { method: 'PUT', headers: slot.json.headers as Record<string, string>, body: file });
+    expect(put.status).toBe(200);
+    await until('the validation report', async () => {
+      const r = await call('GET', `/v1/batches/${batchId}/uploads/${slot.json.uploadId}`, user);
+      return r.status === 200 && r.json.status !== 'pending';
+    });
+  }
+
   beforeAll(async () => {
     synthesized = synthesize();
     issuer = await startIssuer();
@@ -371,29 +404,7 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     const mine = batches.find((x) => x.workforceId === 'vendor-a')!;
     expect(await call('GET', '/v1/me', 'vendor-a')).toMatchObject({ status: 200, json: { workforceId: 'vendor-a' } });
     expect((await call('GET', '/v1/batches', 'vendor-a')).status).toBe(200);
-    const view = await call('GET', `/v1/batches/${mine.batchId}`, 'vendor-a');
-    expect(view.status).toBe(200);
-    const manifest = (await (await fetch(view.json.manifestUrl as string)).json()) as VendorManifest;
-    const urls = await call('POST', `/v1/batches/${mine.batchId}/image-urls`, 'vendor-a', { aliases: manifest.items.map((i) => i.alias) });
-    expect(urls.status).toBe(200);
-    const byAlias = urls.json.urls as Record<string, string>;
-    const lines: string[] = [];
-    for (const item of manifest.items) {
-      const image = new Uint8Array(await (await fetch(byAlias[item.alias])).arrayBuffer());
-      lines.push(JSON.stringify({ alias: item.alias, label: readSyntheticImage(image), annotator: 'vendor-a/reader-1' }));
-    }
-    const file = new TextEncoder().encode(`${lines.join('\n')}\n`);
-    const slot = await call('POST', `/v1/batches/${mine.batchId}/uploads`, 'vendor-a', {
-      sizeBytes: file.length,
-      sha256Hex: createHash('sha256').update(file).digest('hex'),
-    });
-    expect(slot.status).toBe(201);
-    const put = await fetch(slot.json.url as string, { method: 'PUT', headers: slot.json.headers as Record<string, string>, body: file });
-    expect(put.status).toBe(200);
-    await until('the validation report', async () => {
-      const r = await call('GET', `/v1/batches/${mine.batchId}/uploads/${slot.json.uploadId}`, 'vendor-a');
-      return r.status === 200 && r.json.status !== 'pending';
-    });
+    await submitByImage(mine.batchId, 'vendor-a');
     // The accepted batch's execution runs on (score, finalize, rebalance): let it end before the stack stops.
     await stack.runner.finished(mine.batchId);
     await stack.ingestIdle();
@@ -466,6 +477,50 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     }
     expect(checkGrants(synthesized.json, synthesized.ids, exam).missing).toEqual([]);
   });
+
+  // The expert's decision on a dispute would have been AccessDenied in AWS: the Api role had no grant on gold-history/, nor read of batch-answers/ or batch-aliases/.
+  it("records an expert's upheld dispute (gold versions, answers rewritten, batches re-scored) as the Api function's, which the template grants; the vendor's side touches no gold", async () => {
+    const start = new Set(stack.accesses.accesses().map((x) => JSON.stringify(x)));
+    const since = (seen: Set<string>) => asInAws(stack.accesses.accesses().filter((x) => !seen.has(JSON.stringify(x))));
+    // vendor-b answers its batch's gold items wrong (which they are, the test reads from the key), and is rejected.
+    const b = (await stack.deps.repo.listRoundBatches(PROGRAM_ID, 1)).find((x) => x.workforceId === 'vendor-b' && x.kind !== 'exam')!;
+    const key = await loadBatchKey(stack.deps, b.batchId);
+    await submitByImage(b.batchId, 'vendor-b', new Set(key.items.filter((i) => i.gold).map((i) => i.alias)));
+    await stack.runner.finished(b.batchId);
+    await stack.ingestIdle();
+    if ((await stack.deps.repo.getBatch(b.batchId))?.status === 'inconclusive') {
+      expect(await decideHeldBatches(stack.deps, { programId: PROGRAM_ID, workforceId: 'vendor-b', protocol: 'chest-xray@1' })).toMatchObject({ decision: 'rejected' });
+    }
+    expect((await stack.deps.repo.getBatch(b.batchId))?.status).toBe('rejected');
+    const opened = await openDispute(stack.deps, { workforceId: 'vendor-b', batchId: b.batchId, reason: 'these films were read correctly', openedBy: 'vendor-b/reader-1' });
+
+    // The expert reads the queue and the dispute, and upholds it on its first gold item (the others stand).
+    const beforeDecision = new Set(stack.accesses.accesses().map((x) => JSON.stringify(x)));
+    expect((await call('GET', '/v1/adjudications', 'expert')).status).toBe(200);
+    const review = await call('GET', `/v1/adjudications/${opened.disputeId}`, 'expert');
+    expect(review.status).toBe(200);
+    const needs = review.json.needs as { caseId: string; labels: Record<string, string> }[];
+    expect(needs.length).toBeGreaterThan(0);
+    const decisions = needs.map((n, k) => {
+      const [goldKey, vendorKey] = [Object.keys(n.labels).find((l) => l.startsWith('gold@'))!, Object.keys(n.labels).find((l) => !l.startsWith('gold@'))!];
+      return { caseId: n.caseId, label: n.labels[k === 0 ? vendorKey : goldKey] };
+    });
+    expect(await call('POST', `/v1/adjudications/${opened.disputeId}/decision`, 'expert', { decisions })).toMatchObject({ status: 200, json: { status: 'decided' } });
+    const decision = since(beforeDecision).filter((x) => x.fn === 'Api');
+    const goldWrites = (prefix: string) => decision.some((x) => x.action === 's3:PutObject' && x.resource.kind === 'object' && x.resource.bucket === 'gold' && x.resource.key.startsWith(prefix));
+    const goldReads = (prefix: string) => decision.some((x) => x.action === 's3:GetObject' && x.resource.kind === 'object' && x.resource.bucket === 'gold' && x.resource.key.startsWith(prefix));
+    // (The record keeps one entry per object: the pool's write is the gold ingest's, recorded before.)
+    for (const prefix of ['gold-history/', 'batch-answers/']) expect(goldWrites(prefix), prefix).toBe(true);
+    for (const prefix of ['batch-keys/', 'batch-aliases/', 'batch-answers/']) expect(goldReads(prefix), prefix).toBe(true);
+    expect(checkGrants(synthesized.json, synthesized.ids, decision).missing).toEqual([]);
+
+    // vendor-b reads the outcome through WorkApi, which touched nothing of the gold bucket all along.
+    expect(await call('GET', `/v1/disputes/${opened.disputeId}`, 'vendor-b')).toMatchObject({ status: 200, json: { status: 'upheld' } });
+    const vendor = since(start).filter((x) => x.fn === 'WorkApi');
+    expect(vendor.length).toBeGreaterThan(0);
+    expect(vendor.filter((x) => x.resource.kind === 'object' && x.resource.bucket === 'gold')).toEqual([]);
+    expect(checkGrants(synthesized.json, synthesized.ids, vendor).missing).toEqual([]);
+  }, 120_000);
 
   it('grants every one of them, to the function that made it, in the synthesized template', () => {
     const check = checkGrants(synthesized.json, synthesized.ids, accesses);

@@ -39,13 +39,16 @@ const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
  * DESIGN.md: gold never reaches a vendor path), by an example key of each prefix.
  */
 const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
-  'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
+  // Api: a dispute's re-score (use-cases/disputes.ts resolveDispute) scores a batch again, as ScoreSubmission does.
+  'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['Api', 'IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
   'batch-keys/': {
     key: 'batch-keys/p-r1-vendor-a-1.json',
     // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk), an exam resumed after a crash (Api).
     readers: ['Api', 'DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
   },
-  'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['ScoreSubmission'] },
+  'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['Api', 'ScoreSubmission'] },
+  // Every version of a gold answer a dispute corrected (written and re-read by the expert's decision in Api).
+  'gold-history/': { key: 'gold-history/p/chest-xray/gold-0001.json', readers: ['Api'] },
   // The API's PM function merges gold labels a PM ingests into the pool; it dispatches by invoking DispatchRound (which starts PlanRound's workflow).
   'gold-sets/': { key: 'gold-sets/p/chest-xray.json', readers: ['PlanRound', 'Api'] },
   // A round's plan in chunks (functions/use-cases/round-chunk-store.ts): answers included.
