@@ -137,13 +137,16 @@ function inProcessAccess(stack: LocalStack): DemoAccess {
   return {
     portalFor: (workforceId) => inProcessPortal(deps, workforceId),
     expert: {
+      // Polled every 50 ms over the round: it reads only the cases the open adjudications need (reading the program's case list here made the round's CPU grow with its size squared).
       async open(programId) {
-        const imageOf = new Map((await deps.repo.listCases(programId)).map((c) => [c.caseId, c.imageKey]));
         return Promise.all(
           (await deps.repo.listOpenAdjudications(programId)).map(async (a) => ({
             adjudicationId: a.adjudicationId,
             cases: await Promise.all(
-              a.needs.map(async (n) => ({ caseId: n.caseId, imageUrl: await deps.objects.presignGet(deps.buckets.images, imageOf.get(n.caseId) ?? '', 600) })),
+              a.needs.map(async (n) => {
+                const imageKey = (await deps.repo.getCase(programId, n.caseId))?.imageKey ?? '';
+                return { caseId: n.caseId, imageUrl: await deps.objects.presignGet(deps.buckets.images, imageKey, 600) };
+              }),
             ),
           })),
         );
