@@ -2,7 +2,7 @@
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { dispatchRound } from '../../functions/use-cases/dispatch-round.js';
 import type { BatchRecord } from '../../functions/use-cases/ports.js';
-import { PROGRAM_ID } from '../../infra/local/demo/example-program.js';
+import { type DemoAcceptance, PROGRAM_ID } from '../../infra/local/demo/example-program.js';
 import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 
@@ -15,13 +15,13 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
 }
 
 /** A stack with the demo program set up and round 1 dispatched; batches await submissions. */
-export async function stackWithOpenRound(opts: { cases?: number; seed?: number; limit?: number } = {}): Promise<{
+export async function stackWithOpenRound(opts: { cases?: number; seed?: number; limit?: number; acceptance?: DemoAcceptance } = {}): Promise<{
   stack: LocalStack;
   batches: BatchRecord[];
 }> {
   const seed = opts.seed ?? 11;
   const stack = await startLocalStack({ random: seededRandomSource(seed) });
-  await setUpDemoProgram(stack, { cases: opts.cases ?? 200, goldFraction: 0.1, seed });
+  await setUpDemoProgram(stack, { cases: opts.cases ?? 200, goldFraction: 0.1, seed, acceptance: opts.acceptance });
   await dispatchRound(stack.deps, {
     programId: PROGRAM_ID,
     protocolId: 'chest-xray',
