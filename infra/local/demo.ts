@@ -5,6 +5,9 @@
  *   --seed N       random seed (default 1)
  *   --overlap R    share of vendor cases also sent to a second workforce (0..0.5, default 0);
  *                  disagreements go to the internal expert
+ *   --acceptance A sprt (default: the truncated SPRT, small batches may be held and settled
+ *                  with the vendor's next batch) or single-plan (a demo-sized plan, 5 gold,
+ *                  ≤ 1 wrong, β 0.19 at RQL 0.5: every batch decided within its round)
  *   --data-dir D   keep the stack's state in D (inspect it later)
  *   --serve        keep the stack and the API serving after the demo (Ctrl-C stops) and
  *                  write the profile (.goldline/local.json: endpoint + a token per demo user)
@@ -18,13 +21,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seededRandomSource } from '../../functions/domain/index.js';
+import type { DemoAcceptance } from './demo/example-program.js';
 import { DemoResumeError, runDemo } from './demo/run-demo.js';
 import { startApiServer } from './api-server.js';
 import { DEMO_USERS } from './issuer.js';
 import { startLocalStack } from './stack.js';
 
 const USAGE =
-  'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--overlap 0..0.5] [--data-dir DIR] [--serve [--profile FILE]] [--verbose]';
+  'usage: npm start -- [--rounds N>=1] [--cases N>=20] [--seed N] [--overlap 0..0.5] [--acceptance sprt|single-plan] [--data-dir DIR] [--serve [--profile FILE]] [--verbose]';
 let parsed: ReturnType<typeof parse>;
 function parse() {
   return parseArgs({
@@ -33,6 +37,7 @@ function parse() {
       cases: { type: 'string', default: '600' },
       seed: { type: 'string', default: '1' },
       overlap: { type: 'string', default: '0' },
+      acceptance: { type: 'string', default: 'sprt' },
       'data-dir': { type: 'string' },
       serve: { type: 'boolean', default: false },
       profile: { type: 'string', default: '.goldline/local.json' },
@@ -56,11 +61,13 @@ const rounds = Number(values.rounds);
 const cases = Number(values.cases);
 const seed = Number(values.seed);
 const overlapRate = Number(values.overlap);
+const acceptance = values.acceptance;
 const wrong = [
   !(Number.isInteger(rounds) && rounds >= 1) && `--rounds must be a whole number ≥ 1 (got "${values.rounds}")`,
   !(Number.isInteger(cases) && cases >= 20) && `--cases must be a whole number ≥ 20 (got "${values.cases}")`,
   !Number.isInteger(seed) && `--seed must be a whole number (got "${values.seed}")`,
   !(overlapRate >= 0 && overlapRate <= 0.5) && `--overlap must be a number from 0 to 0.5 (got "${values.overlap}")`,
+  acceptance !== 'sprt' && acceptance !== 'single-plan' && `--acceptance must be sprt or single-plan (got "${acceptance}")`,
 ].filter((w): w is string => typeof w === 'string');
 if (wrong.length > 0) {
   console.error(`${wrong.map((w) => `error: ${w}`).join('\n')}\n${USAGE}`);
@@ -76,9 +83,9 @@ const stack = await startLocalStack({
 console.log('Goldline demo on the embedded stack');
 const api = await startApiServer({ deps: stack.deps });
 console.log(`  DynamoDB (dynalite) ${stack.endpoints.dynamodb} · S3 (s3rver) ${stack.endpoints.s3} · Goldline API ${api.url}/v1`);
-console.log(`  ${cases} synthetic chest X-ray cases (10% gold), ${rounds} rounds, seed ${seed}`);
+console.log(`  ${cases} synthetic chest X-ray cases (10% gold), ${rounds} rounds, seed ${seed}, acceptance ${acceptance}`);
 try {
-  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, overlapRate, api, log: (l) => console.log(l) });
+  await runDemo(stack, { rounds, cases, goldFraction: 0.1, seed, overlapRate, acceptance: acceptance as DemoAcceptance, api, log: (l) => console.log(l) });
   console.log(`\nState transitions: ${stack.runner.stateTransitions} · done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 } catch (e) {
   // A data directory the demo cannot resume from: say why, plainly, and fail.

@@ -1,6 +1,6 @@
 /**
  * The quality report and exports on the embedded stack (issue 12, items 1 and 4):
- * the demo runs with overlap (seed 1, 200 cases, one round), then every figure
+ * the demo runs with overlap (seed 1, 200 cases, one round, single-plan acceptance), then every figure
  * of the report served over HTTP is recomputed here from what the repository
  * stores (labels, batch scores, the ledger) with the engine's functions, and
  * the exports written to the exports bucket are read back through their
@@ -44,10 +44,10 @@ describe('Quality report: every figure recomputed from the stored labels (embedd
   let events: ChainedLedgerEvent[] = [];
 
   beforeAll(async () => {
-    // Seed 1 with overlap 0.5: both vendors' round-1 batches are accepted, so their overlap labels meet.
+    // Seed 1, overlap 0.5, single-plan: every batch decided in round 1, so overlap labels meet (the SPRT holds 6-gold batches: none).
     stack = await startLocalStack({ random: seededRandomSource(1) });
     api = await startApiServer({ deps: stack.deps });
-    await runDemo(stack, { rounds: 1, cases: 200, goldFraction: 0.1, seed: 1, overlapRate: 0.5, api });
+    await runDemo(stack, { rounds: 1, cases: 200, goldFraction: 0.1, seed: 1, overlapRate: 0.5, acceptance: 'single-plan', api });
     const repo = stack.deps.repo;
     for (const r of await repo.listRounds(PROGRAM_ID)) {
       for (const id of r.batchIds) {
@@ -112,7 +112,7 @@ describe('Quality report: every figure recomputed from the stored labels (embedd
     }
     const overlap = [...answers.entries()].filter(([, m]) => m.size >= 2).sort(([a], [b]) => a.localeCompare(b));
     expect(r.agreement?.overlapCases).toBe(overlap.length);
-    expect(overlap.length, 'the demo (seed 1, overlap 0.5) produced no overlap case').toBeGreaterThan(5);
+    expect(overlap.length, 'the demo (seed 1, overlap 0.5, single-plan) produced no overlap case').toBeGreaterThan(5);
     expect(r.agreement?.pairs.length).toBeGreaterThan(0);
     const weights = protocol.task.type === 'classification' && protocol.task.ordinal ? 'quadratic' : 'none';
     for (const p of r.agreement?.pairs ?? []) {

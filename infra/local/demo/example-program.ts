@@ -8,18 +8,37 @@ import type { RandomSource } from '../../../functions/domain/index.js';
 
 export const PROGRAM_ID = 'demo-cxr';
 
+/** The demo's acceptance rule (`npm start -- --acceptance`). */
+export type DemoAcceptance = 'sprt' | 'single-plan';
+
+/**
+ * `--acceptance single-plan`: a plan small enough for the demo's ~6 gold items a
+ * batch, so every vendor batch is decided within its round (no held batch): 5 gold,
+ * accept with ≤ 1 wrong — α 0.023 at AQL 0.95, but β 0.19 at RQL 0.5 (a 74%-accurate
+ * vendor passes about 61% of its batches). A demo plan, not a production one: the
+ * protocol's own AQL 0.95 / RQL 0.80 single plan needs 38 gold items a batch.
+ */
+const DEMO_SINGLE_PLAN = { aql: 0.95, rql: 0.5, alpha: 0.05, beta: 0.2, rule: 'single-plan' } as const;
+
 /**
  * The demo's protocol. `overlapRate` (default 0) sends that share of vendor cases
  * to a second workforce too; disagreements then go to an internal expert.
+ * `acceptance` (default `sprt`) picks the acceptance rule.
  */
-export const chestXrayProtocol = (createdAt: string, opts: { overlapRate?: number } = {}): ProtocolVersionInput => ({
+export const chestXrayProtocol = (
+  createdAt: string,
+  opts: { overlapRate?: number; acceptance?: DemoAcceptance } = {},
+): ProtocolVersionInput => ({
   protocolId: 'chest-xray',
   version: 1,
   title: 'Chest X-ray triage: normal vs abnormal',
   task: { type: 'classification', classes: ['normal', 'abnormal'] },
   // Issue 11: batches are decided by the plan derived from AQL/RQL and the two risks
   // (SPRT over a vendor's consecutive batches); internal teams get 2% blind gold.
-  acceptance: { aql: 0.95, rql: 0.8, alpha: 0.05, beta: 0.1, rule: 'sprt', internalGoldRate: 0.02 },
+  acceptance: {
+    ...(opts.acceptance === 'single-plan' ? DEMO_SINGLE_PLAN : { aql: 0.95, rql: 0.8, alpha: 0.05, beta: 0.1, rule: 'sprt' as const }),
+    internalGoldRate: 0.02,
+  },
   // The old fixed threshold, still read for comparison.
   thresholds: { goldAccuracy: 0.85, minGoldItems: 5 },
   goldRate: 0.1,

@@ -15,6 +15,7 @@ import { ingestCases, registerProtocolVersion, registerWorkforce } from '../../.
 import { redeliverPendingUploads, redriveRound } from '../resume.js';
 import type { LocalStack } from '../stack.js';
 import {
+  type DemoAcceptance,
   PROGRAM_ID,
   chestXrayProtocol,
   simulatedAccuracy,
@@ -35,6 +36,8 @@ export interface DemoOptions {
   seed: number;
   /** Share of vendor cases also sent to a second workforce (default 0); disagreements go to the expert. */
   overlapRate?: number;
+  /** The protocol's acceptance rule (default `sprt`; `single-plan` decides every batch within its round). */
+  acceptance?: DemoAcceptance;
   /**
    * The Goldline API the simulated vendors and the expert act through, each with
    * its own token (a server over the stack is started for the run when absent).
@@ -87,12 +90,15 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Pro
   );
 }
 
-export async function setUpDemoProgram(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed' | 'overlapRate'>) {
+export async function setUpDemoProgram(
+  stack: LocalStack,
+  opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed' | 'overlapRate' | 'acceptance'>,
+) {
   const { deps } = stack;
   const random = seededRandomSource(opts.seed);
   const protocol = await registerProtocolVersion(
     deps,
-    chestXrayProtocol(new Date(Date.UTC(2026, 10, 1)).toISOString(), { overlapRate: opts.overlapRate }),
+    chestXrayProtocol(new Date(Date.UTC(2026, 10, 1)).toISOString(), { overlapRate: opts.overlapRate, acceptance: opts.acceptance }),
   );
   for (const w of workforces) await registerWorkforce(deps, PROGRAM_ID, w);
   const data = syntheticCases(opts.cases, opts.goldFraction, random);
@@ -305,6 +311,7 @@ const SetupOptions = z.object({
   goldFraction: z.number(),
   seed: z.number().int(),
   overlapRate: z.number().default(0),
+  acceptance: z.enum(['sprt', 'single-plan']).default('sprt'),
 });
 const setupOptionsObject = `demo/${PROGRAM_ID}/setup-options.json`;
 
@@ -363,9 +370,15 @@ async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: Demo
   if (resuming) opts.log?.('Resuming the program kept in the data directory.');
   if (kept !== undefined) {
     const k = SetupOptions.parse(kept);
-    if (k.cases !== opts.cases || k.seed !== opts.seed || k.goldFraction !== opts.goldFraction || k.overlapRate !== (opts.overlapRate ?? 0)) {
+    if (
+      k.cases !== opts.cases ||
+      k.seed !== opts.seed ||
+      k.goldFraction !== opts.goldFraction ||
+      k.overlapRate !== (opts.overlapRate ?? 0) ||
+      k.acceptance !== (opts.acceptance ?? 'sprt')
+    ) {
       throw new DemoResumeError(
-        `the data directory holds the program set up with --cases ${k.cases} --seed ${k.seed} --overlap ${k.overlapRate}; ` +
+        `the data directory holds the program set up with --cases ${k.cases} --seed ${k.seed} --overlap ${k.overlapRate} --acceptance ${k.acceptance}; ` +
           'run again with those options, or use another --data-dir',
       );
     }
@@ -379,9 +392,9 @@ async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: Demo
   if (!progress.complete) {
     if (resuming) opts.log?.(`Resume: the program's setup had not finished (${progress.summary}): completing it.`);
     await stack.step('setup', async () => {
-      const { cases, goldFraction, seed, overlapRate = 0 } = opts;
+      const { cases, goldFraction, seed, overlapRate = 0, acceptance = 'sprt' } = opts;
       if (kept === undefined) {
-        await deps.objects.putJson(deps.buckets.exports, setupOptionsObject, { cases, goldFraction, seed, overlapRate });
+        await deps.objects.putJson(deps.buckets.exports, setupOptionsObject, { cases, goldFraction, seed, overlapRate, acceptance });
       }
       await setUpDemoProgram(stack, opts);
     });
