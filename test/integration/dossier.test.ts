@@ -1,6 +1,6 @@
 /**
  * The regulatory dossier of a release on the embedded stack: a short demo
- * (two rounds with overlap, so an expert adjudicates) ends with a release; the
+ * (two rounds with overlap and single-plan acceptance, so an expert adjudicates) ends with a release; the
  * QA lead exports its dossier through the HTTP API; the HTML is rendered to PDF
  * in Debian's Chromium and read back as a person would read it.
  */
@@ -33,9 +33,10 @@ describe('Dossier of a release: export through the API, render to PDF in Chromiu
   let path: string;
 
   beforeAll(async () => {
+    // single-plan: batches decided within their round, so overlap pairs meet an expert (the SPRT held them: no adjudication).
     stack = await startLocalStack({ random: seededRandomSource(7) });
     api = await startApiServer({ deps: stack.deps });
-    await runDemo(stack, { rounds: 2, cases: 300, goldFraction: 0.1, seed: 7, overlapRate: 0.3, api });
+    await runDemo(stack, { rounds: 2, cases: 300, goldFraction: 0.1, seed: 7, overlapRate: 0.3, acceptance: 'single-plan', api });
     const releases = await listReleases(stack.deps, { programId: PROGRAM_ID });
     releaseId = releases.items.at(-1)!.releaseId;
     qa = new ApiClient(api.url, await api.issuer.issueToken('qa'), { fetch });
