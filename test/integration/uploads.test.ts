@@ -20,7 +20,8 @@ describe('Uploads: validation, raw files kept, idempotent events', () => {
   let goodLines: string[];
 
   beforeAll(async () => {
-    const open = await stackWithOpenRound({ cases: 120 });
+    // The demo's single plan decides the batch within its round, so its finalize (labels.recorded once) runs too.
+    const open = await stackWithOpenRound({ cases: 120, acceptance: 'single-plan' });
     stack = open.stack;
     batch = open.batches.find((b) => b.workforceKind === 'vendor')!;
     const key = await loadBatchKey(stack.deps, batch.batchId);
@@ -149,7 +150,8 @@ describe('Upload slots: write-once and bound to the declared bytes', () => {
   let key: string;
 
   beforeAll(async () => {
-    const open = await stackWithOpenRound({ cases: 120, seed: 5 });
+    // The demo's single plan decides the batch within its round, so its labels are recorded from the ingested file.
+    const open = await stackWithOpenRound({ cases: 120, seed: 5, acceptance: 'single-plan' });
     stack = open.stack;
     batch = open.batches.find((b) => b.workforceKind === 'vendor')!;
     const aliases = (await loadBatchKey(stack.deps, batch.batchId)).items.map((i) => i.alias);
