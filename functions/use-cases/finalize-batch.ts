@@ -133,8 +133,11 @@ async function finalizeOne(deps: Deps, batchId: string): Promise<{ labels: numbe
  * CheckAgreement, which runs after finalize).
  */
 export async function finalizeApplied(deps: Deps, batch: Pick<BatchRecord, 'batchId' | 'programId'>, recorded: LedgerEventOf<'labels.recorded'>): Promise<boolean> {
-  if ((await deps.repo.listBatchLabels(batch.batchId)).length < recorded.data.labels) return false;
-  return !(await deps.repo.listCases(batch.programId)).some((c) => c.state === 'assigned' && c.batchId === batch.batchId);
+  const labels = await deps.repo.listBatchLabels(batch.batchId);
+  if (labels.length < recorded.data.labels) return false;
+  // The batch's own cases (its labels name each one), not the program's case list: that read grew with the program.
+  const cases = await Promise.all([...new Set(labels.map((l) => l.caseId))].map((id) => deps.repo.getCase(batch.programId, id)));
+  return !cases.some((c) => c?.state === 'assigned' && c.batchId === batch.batchId);
 }
 
 /** The stored form of a label line: the class, the findings, or a pointer to the mask. */

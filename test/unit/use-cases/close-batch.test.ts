@@ -106,6 +106,28 @@ describe('Use case: recordFailure', () => {
     expect(cases.every((c) => c.excludedWorkforces.includes(s.workforceId))).toBe(true);
   });
 
+  // Issue 14: whether a finalize got past its labels was decided by reading the program's whole case list (per carried or failed batch: O(program) each).
+  it('finishes a finalize that stopped after its labels, reading only the batch\'s own cases', async () => {
+    const deps = makeFakeDeps();
+    const s = await seedUploadScenario(deps);
+    await deps.repo.putCases('prog-1', [0, 1].map((i) => ({
+      caseId: `case-${i}`, imageKey: `images/case-${i}.dcm`, modality: 'CR', bodyPart: 'CHEST', site: 'a', deidentified: true,
+      subgroup: {}, flags: {}, excludedWorkforces: [], deidentificationFindings: [], goldPool: false,
+    })) as never);
+    await deps.repo.assignCases('prog-1', ['case-0', 'case-1'], s.batchId);
+    await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
+    await deps.repo.transitionBatch(s.batchId, ['submitted'], 'accepted');
+    vi.spyOn(deps.repo, 'setCaseState').mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+    await expect(finalizeBatch(deps, { batchId: s.batchId })).rejects.toThrow();
+    expect((await deps.repo.listCases('prog-1')).map((c) => c.state)).toEqual(['assigned', 'assigned']);
+    const listCases = vi.spyOn(deps.repo, 'listCases');
+    await recordFailure(deps, { batchId: s.batchId, error: 'ProvisionedThroughputExceededException', cause: 'retries exhausted' });
+
+    expect(listCases).not.toHaveBeenCalled();
+    listCases.mockRestore();
+    expect((await deps.repo.listCases('prog-1')).map((c) => c.state)).toEqual(['labelled', 'labelled']);
+  });
+
   // Second review: settleBatch moved the batch to accepted before appending batch.accepted; when the append kept failing, RecordFailure revoked an acceptance never counted (negative scorecards).
   it('withdraws no acceptance that was never recorded, so the scorecard projection stays non-negative', async () => {
     const deps = makeFakeDeps();
