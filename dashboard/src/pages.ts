@@ -202,6 +202,7 @@ const subgroups: Page = async (api, out, query) => {
   const attribute = SUBGROUP_ATTRIBUTES.find((a) => a === query.get('attribute')) ?? 'site';
   const report = await api.quality(`subgroup:${attribute}`);
   const cells = subgroupCells(report);
+  const title = (c: (typeof cells)[number]) => `${c.key} · ${c.metric}: ${fmt(c.value)} n=${c.n}${c.insufficient ? ' (insufficient)' : ''}`;
   out.append(heading('Subgroups'));
   const nav = document.createElement('p');
   nav.append('Case attribute: ');
@@ -224,12 +225,15 @@ const subgroups: Page = async (api, out, query) => {
         x: { label: null },
         y: { label: attribute },
         marks: [
-          Plot.cell(cells, {
-            x: 'metric',
-            y: 'key',
-            fill: 'value',
-            title: (c: (typeof cells)[number]) => `${c.key} · ${c.metric}: ${fmt(c.value)} n=${c.n}${c.insufficient ? ' (insufficient)' : ''}`,
-          }),
+          Plot.cell(
+            cells.filter((c) => c.value !== null),
+            { x: 'metric', y: 'key', fill: 'value', title },
+          ),
+          // A subgroup with no gold item of a class (n=0) has no value: Plot drops a null fill, so it gets a grey cell.
+          Plot.cell(
+            cells.filter((c) => c.value === null),
+            { x: 'metric', y: 'key', fill: '#e0e0e0', title },
+          ),
           Plot.text(cells, {
             x: 'metric',
             y: 'key',
