@@ -35,9 +35,13 @@ const consoleErrors: string[] = [];
 /** Starts the demo with --serve; resolves with its stdout once it serves. */
 function startServingDemo(profile: string): Promise<string> {
   return new Promise((resolve, reject) => {
+    // --acceptance single-plan: batches decided within their round, so overlap pairs reach the agreement page (the SPRT held them: 0 pairs).
     const c = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'infra/local/demo.ts'), '--serve', '--profile', profile, '--cases', '200', '--rounds', '2', '--overlap', '0.2'],
+      [
+        ...['--import', 'tsx', join(ROOT, 'infra/local/demo.ts'), '--serve', '--profile', profile],
+        ...['--cases', '200', '--rounds', '2', '--overlap', '0.2', '--acceptance', 'single-plan'],
+      ],
       { cwd: ROOT, env: { ...process.env, GOLDLINE_CRASH_AT: '', GOLDLINE_CRASH_AFTER_WRITES: '' } },
     );
     child = c;
