@@ -27,11 +27,11 @@ describe('Case trace: a case the demo adjudicated, through the API and the CLI',
   let adjudicationId: string;
 
   beforeAll(async () => {
-    // Seed 1: both of vendor-b's round-1 batches are accepted, so its overlap labels meet vendor-a's (with the
-    // default seed 7 vendor-b's batches are rejected and no overlap pair reaches the expert).
+    // The single sampling plan decides every batch within its round, so overlap pairs of both vendors meet in round 1
+    // (the default SPRT holds small batches: an overlap pair is compared only once both sides are decided).
     stack = await startLocalStack({ random: seededRandomSource(1) });
     api = await startApiServer({ deps: stack.deps });
-    await runDemo(stack, { rounds: 1, cases: 200, goldFraction: 0.1, seed: 1, overlapRate: 0.5, api });
+    await runDemo(stack, { rounds: 1, cases: 200, goldFraction: 0.1, seed: 1, overlapRate: 0.5, acceptance: 'single-plan', api });
     // A case two vendors labelled differently, which the internal expert decided.
     const decided = (await stack.deps.repo.listAdjudications(PROGRAM_ID)).filter((a) => a.status === 'decided');
     for (const a of decided) {
@@ -59,7 +59,7 @@ describe('Case trace: a case the demo adjudicated, through the API and the CLI',
     fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${await api.issuer.issueToken(user)}` } });
 
   it("shows both vendors' labels, the expert's decision and the accepted label, each verified against S3 (HTTP API)", async () => {
-    expect(caseId, 'the demo (seed 1, overlap 0.5) adjudicated no case both vendors labelled').toBeDefined();
+    expect(caseId, 'the demo (seed 1, overlap 0.5, single plan) adjudicated no case both vendors labelled').toBeDefined();
 
     const r = await get(`/v1/cases/${caseId}/trace?verify=true`, 'qa');
     expect(r.status).toBe(200);
