@@ -23,7 +23,8 @@ describe('API: a vendor works a batch over HTTP', () => {
   let foreign: LocalIssuer;
 
   beforeAll(async () => {
-    ({ stack, batches } = await stackWithOpenRound({ cases: 120 }));
+    // The demo's single plan decides vendor-a's all-right batch within its round (accepted), which QA then reads.
+    ({ stack, batches } = await stackWithOpenRound({ cases: 120, acceptance: 'single-plan' }));
     api = await startApiServer({ deps: stack.deps });
     foreign = await startIssuer();
   });
