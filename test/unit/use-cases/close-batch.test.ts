@@ -32,6 +32,22 @@ describe('Use case: markOverdue', () => {
   });
 });
 
+/** A batch of two real cases, uploaded and decided, whose FinalizeBatch failed at `failing` (after its labels were written). */
+async function finalizeStoppedAfterLabels(verdict: 'accepted' | 'rejected', failing: 'setCaseState' | 'requeueCases') {
+  const deps = makeFakeDeps();
+  const s = await seedUploadScenario(deps);
+  await deps.repo.putCases('prog-1', [0, 1].map((i) => ({
+    caseId: `case-${i}`, imageKey: `images/case-${i}.dcm`, modality: 'CR', bodyPart: 'CHEST', site: 'a', deidentified: true,
+    subgroup: {}, flags: {}, excludedWorkforces: [], deidentificationFindings: [], goldPool: false,
+  })) as never);
+  await deps.repo.assignCases('prog-1', ['case-0', 'case-1'], s.batchId);
+  await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
+  await deps.repo.transitionBatch(s.batchId, ['submitted'], verdict);
+  vi.spyOn(deps.repo, failing).mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
+  await expect(finalizeBatch(deps, { batchId: s.batchId })).rejects.toThrow();
+  return { deps, s };
+}
+
 describe('Use case: recordFailure', () => {
   // Found in review: a batch accepted but never finalized left its cases 'assigned' for ever (the failure path decided from the batch status alone).
   it('does not strand the cases of a batch accepted but never finalized', async () => {
@@ -88,17 +104,7 @@ describe('Use case: recordFailure', () => {
 
   // Second review: FinalizeBatch of a rejected batch wrote labels, then failed before re-queueing; RecordFailure saw labels and re-queued without excluding the vendor.
   it('re-queues away from the vendor when finalize fails after a rejection', async () => {
-    const deps = makeFakeDeps();
-    const s = await seedUploadScenario(deps);
-    await deps.repo.putCases('prog-1', [0, 1].map((i) => ({
-      caseId: `case-${i}`, imageKey: `images/case-${i}.dcm`, modality: 'CR', bodyPart: 'CHEST', site: 'a', deidentified: true,
-      subgroup: {}, flags: {}, excludedWorkforces: [], deidentificationFindings: [], goldPool: false,
-    })) as never);
-    await deps.repo.assignCases('prog-1', ['case-0', 'case-1'], s.batchId);
-    await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
-    await deps.repo.transitionBatch(s.batchId, ['submitted'], 'rejected');
-    vi.spyOn(deps.repo, 'requeueCases').mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
-    await expect(finalizeBatch(deps, { batchId: s.batchId })).rejects.toThrow();
+    const { deps, s } = await finalizeStoppedAfterLabels('rejected', 'requeueCases');
     await recordFailure(deps, { batchId: s.batchId, error: 'ProvisionedThroughputExceededException', cause: 'retries exhausted' });
 
     const cases = await deps.repo.listCases('prog-1');
@@ -108,17 +114,7 @@ describe('Use case: recordFailure', () => {
 
   // Issue 14: whether a finalize got past its labels was decided by reading the program's whole case list (per carried or failed batch: O(program) each).
   it('finishes a finalize that stopped after its labels, reading only the batch\'s own cases', async () => {
-    const deps = makeFakeDeps();
-    const s = await seedUploadScenario(deps);
-    await deps.repo.putCases('prog-1', [0, 1].map((i) => ({
-      caseId: `case-${i}`, imageKey: `images/case-${i}.dcm`, modality: 'CR', bodyPart: 'CHEST', site: 'a', deidentified: true,
-      subgroup: {}, flags: {}, excludedWorkforces: [], deidentificationFindings: [], goldPool: false,
-    })) as never);
-    await deps.repo.assignCases('prog-1', ['case-0', 'case-1'], s.batchId);
-    await ingestUpload(deps, { bucket: deps.buckets.uploads, key: s.key });
-    await deps.repo.transitionBatch(s.batchId, ['submitted'], 'accepted');
-    vi.spyOn(deps.repo, 'setCaseState').mockRejectedValueOnce(new Error('ProvisionedThroughputExceededException'));
-    await expect(finalizeBatch(deps, { batchId: s.batchId })).rejects.toThrow();
+    const { deps, s } = await finalizeStoppedAfterLabels('accepted', 'setCaseState');
     expect((await deps.repo.listCases('prog-1')).map((c) => c.state)).toEqual(['assigned', 'assigned']);
     const listCases = vi.spyOn(deps.repo, 'listCases');
     await recordFailure(deps, { batchId: s.batchId, error: 'ProvisionedThroughputExceededException', cause: 'retries exhausted' });
