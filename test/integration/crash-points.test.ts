@@ -238,7 +238,12 @@ async function killAndResume(point: string, run: DemoRun = SMALL): Promise<strin
   }
 }
 
-/** Points in adjudication: the demo run with overlap (`--overlap 0.5`), so vendors disagree and the expert decides. */
+/**
+ * Points in adjudication: the demo run with overlap (`--overlap 0.5`), so vendors disagree and the expert decides.
+ * Under the default SPRT an overlap pair is compared only once both sides are decided, which a small run never
+ * reaches (batches held); `--acceptance single-plan` decides every batch within its round (80 cases, seed 7: one adjudication).
+ */
+const ADJUDICATION: DemoRun = { cases: 80, rounds: 1, args: ['--seed', '7', '--overlap', '0.5', '--acceptance', 'single-plan'] };
 const ADJUDICATION_POINTS = [
   'api:UpdateItem:1', // the expert's decision being stored (through the HTTP API)
   'adjudication:BatchWriteItem:2', // adjudicated labels written, the labels decided between not yet superseded
@@ -255,7 +260,7 @@ describe('Crash points: the demo killed in every step resumes to a consistent st
   }, 360_000);
 
   it.each(ADJUDICATION_POINTS)('resumes to a consistent store after a kill at %s (with overlap)', async (point) => {
-    const out = await killAndResume(point, { ...SMALL, args: ['--overlap', '0.5'] });
+    const out = await killAndResume(point, ADJUDICATION);
     expect(out).toMatch(/^Adjudicated: /m);
   }, 180_000);
 });
