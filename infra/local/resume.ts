@@ -93,7 +93,9 @@ export async function redriveState(
       }
       const requeued = await repo.getLedgerEvent(b.programId, `${b.batchId}:requeued`);
       const named = new Set([...recorded.data.caseIds, ...(requeued?.type === 'cases.requeued' ? requeued.data.caseIds : [])]);
-      if ((await repo.listCases(b.programId)).some((c) => named.has(c.caseId) && c.state === 'assigned' && c.batchId === b.batchId)) {
+      // Those cases only, not the program's case list (read per redriven batch, that grew with the program times the round).
+      const cases = await Promise.all([...named].map((id) => repo.getCase(b.programId, id)));
+      if (cases.some((c) => c?.state === 'assigned' && c.batchId === b.batchId)) {
         return { startAt: 'ValidateSubmission' };
       }
       const adjudicationId = adjudicationIdFor(b.batchId);
