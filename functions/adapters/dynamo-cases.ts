@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { CASE_SHARDS, Case, type CaseAssignment, Identifier, type QuarantineRelease, shardLabel, shardOf } from '../domain/index.js';
-import type { Page, PageKey, PageRequest } from '../use-cases/ports.js';
+import type { Page, PageKey, PageRequest, RequeueOptions } from '../use-cases/ports.js';
 import { InvalidInputError } from '../use-cases/errors.js';
 import { queryAll } from './dynamo-query.js';
 
@@ -201,9 +201,24 @@ export class DynamoCases {
     });
   }
 
-  /** assigned to `batchId` → pending, optionally excluding a workforce (a case moved on is left as it is). */
-  requeue(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }): Promise<void> {
-    return this.updateEach(programId, caseIds, 'pending', {
+  /**
+   * assigned to `batchId` → pending, optionally excluding a workforce (a case moved on is left as it is);
+   * a case `handOver` names stays assigned, to the batch holding its overlap second copy.
+   */
+  async requeue(programId: string, caseIds: readonly string[], opts: RequeueOptions): Promise<void> {
+    const handOver = opts.handOver ?? [];
+    for (const to of new Set(handOver.map((h) => h.batchId))) {
+      const ids = handOver.filter((h) => h.batchId === to).map((h) => h.caseId);
+      await this.updateEach(programId, ids, 'assigned', {
+        UpdateExpression: opts.exclude ? `SET ${STATE_SET}, batchId = :to ADD excludedWorkforceSet :w` : `SET ${STATE_SET}, batchId = :to`,
+        ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
+        ExpressionAttributeNames: { '#s': 'state' },
+        ExpressionAttributeValues: { ':assigned': 'assigned', ':b': opts.batchId, ':to': to, ...(opts.exclude ? { ':w': new Set([opts.exclude]) } : {}) },
+      });
+    }
+    const handed = new Set(handOver.map((h) => h.caseId));
+    const rest = handed.size ? caseIds.filter((id) => !handed.has(id)) : caseIds;
+    return this.updateEach(programId, rest, 'pending', {
       UpdateExpression: opts.exclude ? `SET ${STATE_SET} ADD excludedWorkforceSet :w` : `SET ${STATE_SET}`,
       ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
       ExpressionAttributeNames: { '#s': 'state' },

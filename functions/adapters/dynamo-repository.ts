@@ -40,6 +40,7 @@ import type {
   PageKey,
   PageRequest,
   Repository,
+  RequeueOptions,
   RoundRecord,
   WorkforceTermsPatch,
 } from '../use-cases/ports.js';
@@ -238,7 +239,7 @@ export class DynamoRepository implements Repository {
     return this.cases.assign(programId, caseIds, batchId);
   }
 
-  requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
+  requeueCases(programId: string, caseIds: readonly string[], opts: RequeueOptions) {
     return this.cases.requeue(programId, caseIds, opts);
   }
 

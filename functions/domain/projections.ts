@@ -210,6 +210,14 @@ export function projectProgram(events: readonly FoldableEvent[]): ProgramProject
         break;
       }
       case 'cases.requeued':
+        // A case handed to the batch holding its overlap second copy stays assigned, to that batch.
+        for (const h of e.data.handedOver ?? []) {
+          const c = cases[h.caseId];
+          if (c?.state !== 'assigned' || c.batchId !== e.subject) continue;
+          c.batchId = h.batchId;
+          if (e.data.exclude && !c.excludedWorkforces.includes(e.data.exclude)) c.excludedWorkforces = [...c.excludedWorkforces, e.data.exclude].sort();
+          batchCases.set(h.batchId, [...(batchCases.get(h.batchId) ?? []), h.caseId]);
+        }
         requeue(e.subject, e.data.caseIds, e.data.exclude);
         break;
       case 'batch.rescored': {

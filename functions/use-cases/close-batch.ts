@@ -8,9 +8,10 @@
 import { loadBatchKey } from './batch-key.js';
 import { settleUnderContract } from './contracts.js';
 import { NotFoundError } from './errors.js';
-import { finalizeApplied, finalizeBatch } from './finalize-batch.js';
+import { finalizeApplied, finalizeBatch, recordRequeued } from './finalize-batch.js';
 import { record } from './ledger.js';
-import type { BatchRecord, Deps } from './ports.js';
+import type { BatchItem } from '../domain/index.js';
+import type { BatchRecord, Deps, RequeueOptions } from './ports.js';
 
 const OPEN = ['planned', 'awaiting-submission', 'submitted'] as const;
 
@@ -112,18 +113,9 @@ export async function recordFailure(
   if (batch.status === 'rejected') {
     // Rejected stays rejected; its cases go elsewhere, whether or not the labels were written.
     const exclude = batch.workforceKind === 'vendor' ? batch.workforceId : undefined;
-    const caseIds = await realCases(deps, batch);
-    await record(deps, {
-      eventId: `${batch.batchId}:requeued`,
-      programId: batch.programId,
-      type: 'cases.requeued',
-      actor: 'workflow',
-      protocol: batch.protocol,
-      subject: batch.batchId,
-      reason: `batch rejected: cases back to the queue${exclude ? `, excluded from ${exclude}` : ''}`,
-      data: { workforceId: batch.workforceId, cases: caseIds.length, caseIds, ...(exclude ? { exclude } : {}) },
-    });
-    await requeue(deps, batch, exclude);
+    const items = await keyItems(deps, batch);
+    const handOver = await recordRequeued(deps, batch, items, 'workflow', exclude);
+    await requeue(deps, batch, exclude, handOver);
     return { status: 'rejected' };
   }
   if (batch.status === 'accepted' && finalized) return { status: 'accepted' }; // the labels stand
@@ -133,17 +125,17 @@ export async function recordFailure(
   return { status: 'failed' };
 }
 
-/** The batch's real cases (no gold), from its answer key; none when the key was never written. */
-async function realCases(deps: Deps, batch: BatchRecord): Promise<string[]> {
+/** The batch's items, from its answer key; none when the key was never written. */
+async function keyItems(deps: Deps, batch: BatchRecord): Promise<BatchItem[]> {
   try {
-    return (await loadBatchKey(deps, batch.batchId)).items.filter((i) => !i.gold).map((i) => i.caseId);
+    return (await loadBatchKey(deps, batch.batchId)).items;
   } catch (e) {
     if (!(e instanceof NotFoundError)) throw e;
     return [];
   }
 }
 
-async function requeue(deps: Deps, batch: BatchRecord, exclude?: string): Promise<void> {
-  const real = await realCases(deps, batch);
-  if (real.length > 0) await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude });
+async function requeue(deps: Deps, batch: BatchRecord, exclude?: string, handOver?: RequeueOptions['handOver']): Promise<void> {
+  const real = (await keyItems(deps, batch)).filter((i) => !i.gold).map((i) => i.caseId);
+  if (real.length > 0) await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude, handOver });
 }

@@ -12,7 +12,7 @@
  * the batch's own labels are recorded last, so the batch counts as finalized
  * (resume.ts) only once its carried batches are.
  */
-import type { LabelLine, LedgerEventOf, RleMask3D, StoredLabel } from '../domain/index.js';
+import type { BatchItem, LabelLine, LedgerEventOf, RleMask3D, StoredLabel } from '../domain/index.js';
 import { loadBatchAliases, loadBatchKey } from './batch-key.js';
 import { ConflictError } from './errors.js';
 import { record } from './ledger.js';
@@ -84,18 +84,7 @@ async function finalizeOne(deps: Deps, batchId: string): Promise<{ labels: numbe
   // The events first (the commit point; deterministic ids), then the labels and
   // the case states: a retry after a crash appends nothing twice and rewrites
   // the same items.
-  if (batch.status === 'rejected') {
-    await record(deps, {
-      eventId: `${batch.batchId}:requeued`,
-      programId: batch.programId,
-      type: 'cases.requeued',
-      actor: 'finalizer',
-      protocol: batch.protocol,
-      subject: batch.batchId,
-      reason: `batch rejected: ${real.length} case(s) back to the queue, excluded from ${batch.workforceId}`,
-      data: { workforceId: batch.workforceId, cases: real.length, caseIds: real, exclude: batch.workforceId },
-    });
-  }
+  const handOver = batch.status === 'rejected' ? await recordRequeued(deps, batch, key.items, 'finalizer', batch.workforceId) : [];
   await record(deps, {
     eventId: `${batch.batchId}:labels`,
     programId: batch.programId,
@@ -120,9 +109,62 @@ async function finalizeOne(deps: Deps, batchId: string): Promise<{ labels: numbe
     await deps.repo.setCaseState(batch.programId, real, 'labelled', batch.batchId);
   } else {
     // Rejected: the cases are redone elsewhere — never by the same workforce.
-    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId });
+    await deps.repo.requeueCases(batch.programId, real, { batchId: batch.batchId, exclude: batch.workforceId, handOver });
   }
   return { labels: stored.length, status: batch.status };
+}
+
+/** A batch not yet decided (open, or held inconclusive): a case handed to it is settled by its decision. */
+const UNDECIDED: ReadonlySet<string> = new Set(['planned', 'awaiting-submission', 'submitted', 'inconclusive']);
+
+/**
+ * Records a rejected batch's `cases.requeued` (deterministic id) and returns the cases
+ * to hand over instead of re-queueing: an overlap case whose second copy sits in another
+ * workforce's batch not yet decided goes to that batch, whose decision then settles it
+ * (accepted → labelled once; rejected → re-queued away from that workforce too). Re-queued,
+ * it would be planned again and that workforce could label it twice. A retry uses the
+ * hand-over its first run recorded, so the case writes match the ledger.
+ */
+export async function recordRequeued(
+  deps: Deps,
+  batch: BatchRecord,
+  items: readonly BatchItem[],
+  actor: 'finalizer' | 'workflow',
+  exclude: string | undefined,
+): Promise<{ caseId: string; batchId: string }[]> {
+  const real = items.filter((i) => !i.gold).map((i) => i.caseId);
+  const handedOver = await overlapHandOver(deps, batch, items);
+  const eventId = `${batch.batchId}:requeued`;
+  const appended = await record(deps, {
+    eventId,
+    programId: batch.programId,
+    type: 'cases.requeued',
+    actor,
+    protocol: batch.protocol,
+    subject: batch.batchId,
+    reason:
+      `batch rejected: ${real.length - handedOver.length} case(s) back to the queue${exclude ? `, excluded from ${exclude}` : ''}` +
+      (handedOver.length ? `; ${handedOver.length} handed to the batch holding their overlap copy` : ''),
+    data: { workforceId: batch.workforceId, cases: real.length, caseIds: real, ...(exclude ? { exclude } : {}), ...(handedOver.length ? { handedOver } : {}) },
+  });
+  if (appended === 'appended') return handedOver;
+  const stored = await deps.repo.getLedgerEvent(batch.programId, eventId);
+  return stored?.type === 'cases.requeued' ? (stored.data.handedOver ?? []) : handedOver;
+}
+
+/** The batch of another workforce, same round, not yet decided, holding the second copy of each of this batch's overlap cases. */
+async function overlapHandOver(deps: Deps, batch: BatchRecord, items: readonly BatchItem[]): Promise<{ caseId: string; batchId: string }[]> {
+  const want = new Set(items.filter((i) => !i.gold && i.overlap && !i.overlapSecondary).map((i) => i.caseId));
+  if (want.size === 0) return [];
+  const others = (await deps.repo.listRoundBatches(batch.programId, batch.round)).filter((b) => b.workforceId !== batch.workforceId && UNDECIDED.has(b.status));
+  const out: { caseId: string; batchId: string }[] = [];
+  for (const b of others) {
+    if (want.size === 0) break;
+    for (const i of (await loadBatchKey(deps, b.batchId)).items) {
+      if (i.overlapSecondary && want.delete(i.caseId)) out.push({ caseId: i.caseId, batchId: b.batchId });
+    }
+  }
+  return out.sort((x, y) => (x.caseId < y.caseId ? -1 : x.caseId > y.caseId ? 1 : 0));
 }
 
 /**

@@ -160,7 +160,8 @@ export interface Repository {
    * their exclusions (a string set: idempotent). Cases labelled, or assigned to
    * another batch (an overlap copy), are left alone.
    */
-  requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }): Promise<void>;
+  /** assigned to `batchId` → pending (excluding `exclude`), or → assigned to the batch `handOver` names for the case. */
+  requeueCases(programId: string, caseIds: readonly string[], opts: RequeueOptions): Promise<void>;
 
   /** Conditional create: the first batch to claim a case for adjudication wins. */
   claimAdjudication(protocol: string, caseId: string, adjudicationId: string): Promise<boolean>;
@@ -219,6 +220,13 @@ export type WorkforceTermsPatch = Partial<Pick<Workforce, 'pricePerCase' | 'capa
  * it. Opaque to use cases; an adapter refuses a key that is not one of its own
  * for this listing (InvalidInputError).
  */
+/** How a rejected (or closed) batch gives its cases back: `handOver` keeps a case assigned, to the batch holding its overlap second copy. */
+export interface RequeueOptions {
+  batchId: string;
+  exclude?: string;
+  handOver?: readonly { caseId: string; batchId: string }[];
+}
+
 export type PageKey = Record<string, string | number>;
 export interface PageRequest {
   limit: number;

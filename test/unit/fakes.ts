@@ -43,6 +43,7 @@ import type {
   Page,
   PageKey,
   PageRequest,
+  RequeueOptions,
   Repository,
   WorkforceTermsPatch,
   RoundRecord,
@@ -395,13 +396,15 @@ export class InMemoryRepository implements Repository {
     this.rounds.set(k, { ...r, settledBatchIds: settled });
     return copy({ ...r, settledBatchIds: settled });
   }
-  async requeueCases(programId: string, caseIds: readonly string[], opts: { batchId: string; exclude?: string }) {
+  async requeueCases(programId: string, caseIds: readonly string[], opts: RequeueOptions) {
+    const to = new Map((opts.handOver ?? []).map((h) => [h.caseId, h.batchId]));
     for (const id of caseIds) {
       const k = `${programId}/${id}`;
       const c = this.cases.get(k);
       if (c?.state !== 'assigned' || c.batchId !== opts.batchId) continue;
       const excludedWorkforces = opts.exclude ? [...new Set([...c.excludedWorkforces, opts.exclude])].sort() : c.excludedWorkforces;
-      this.cases.set(k, { ...c, state: 'pending', excludedWorkforces });
+      const handed = to.get(id);
+      this.cases.set(k, handed ? { ...c, batchId: handed, excludedWorkforces } : { ...c, state: 'pending', excludedWorkforces });
     }
   }
   async expireAdjudication(id: string) {

@@ -91,5 +91,10 @@ export const batchEvents = [
     caseIds: ids(),
     /** The workforce these cases may not go back to, if any. */
     exclude: z.string().optional(),
+    /**
+     * Cases of `caseIds` not put back to pending but handed to the batch holding their
+     * overlap second copy (another workforce's, not yet decided): its decision settles them.
+     */
+    handedOver: z.array(z.object({ caseId: z.string(), batchId: z.string() })).optional(),
   }),
 ] as const;
