@@ -36,6 +36,7 @@ import { DynamoLedger } from './dynamo-ledger.js';
 import type {
   AdjudicationRecord,
   BatchRecord,
+  DisputeRequestRecord,
   Page,
   PageKey,
   PageRequest,
@@ -64,6 +65,7 @@ export const keys = {
     sk: `SCORECARD#${protocolId}#${workforceId}`,
   }),
   adjudication: (id: string) => ({ pk: `ADJUDICATION#${id}`, sk: 'ADJUDICATION' }),
+  disputeRequest: (id: string) => ({ pk: `DISPUTE-REQUEST#${id}`, sk: 'DISPUTE-REQUEST' }),
   adjudicationClaim: (protocol: string, caseId: string) => ({ pk: `ADJUDICATION-CLAIM#${protocol}`, sk: `CASE#${caseId}` }),
   shares: (programId: string, protocolId: string, round: number) => ({
     pk: `PROGRAM#${programId}`,
@@ -336,6 +338,42 @@ export class DynamoRepository implements Repository {
       );
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  putDisputeRequest(r: DisputeRequestRecord) {
+    return this.putIfAbsent({ ...keys.disputeRequest(r.disputeId), gsi1pk: `PROGRAM#${r.programId}#DISPUTE-REQUESTS`, gsi1sk: r.disputeId, ...r });
+  }
+
+  async getDisputeRequest(id: string) {
+    return strip<DisputeRequestRecord & Record<string, unknown>>(await this.get(keys.disputeRequest(id)));
+  }
+
+  async listDisputeRequests(programId: string) {
+    const items = await this.queryAll({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#DISPUTE-REQUESTS` },
+    });
+    return items.map((i) => strip<DisputeRequestRecord & Record<string, unknown>>(i)!);
+  }
+
+  async closeDisputeRequest(id: string, outcome: { status: 'queued' | 'declined'; note?: string }) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.disputeRequest(id),
+          UpdateExpression: outcome.note === undefined ? 'SET #s = :to' : 'SET #s = :to, note = :n',
+          ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: { ':to': outcome.status, ':pending': 'pending', ...(outcome.note === undefined ? {} : { ':n': outcome.note }) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
     }
   }
 

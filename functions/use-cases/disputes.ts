@@ -36,10 +36,10 @@ import {
   whyNotDisputable,
 } from '../domain/index.js';
 import { expireAdjudication } from './adjudication.js';
-import { goldSetObject, loadBatchKey } from './batch-key.js';
+import { goldSetObject, loadBatchKey, manifestObject } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
-import type { AdjudicationNeed, AdjudicationRecord, BatchRecord, Deps } from './ports.js';
+import type { AdjudicationNeed, AdjudicationRecord, BatchRecord, Deps, DisputeRequestRecord } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { batchesHoldingGold, rescoreBatch, rewriteBatchAnswer } from './dispute-rescore.js';
 
@@ -74,7 +74,8 @@ export interface DisputeView {
   batchId: string;
   alias?: string;
   reason: string;
-  status: 'open' | 'upheld' | 'refused' | 'expired';
+  /** pending-review: recorded, not yet queued for the expert; declined: nothing left to review. */
+  status: 'pending-review' | 'declined' | 'open' | 'upheld' | 'refused' | 'expired';
   openedAt: string;
   deadline?: string;
   decidedAt?: string;
@@ -84,8 +85,14 @@ export interface DisputeView {
   rescore?: { before: string; after: string };
 }
 
+/** The part of a batch's manifest (images bucket, WorkApi may read it) that names its aliases. */
+const ManifestAliases = z.object({ items: z.array(z.object({ alias: z.string() })) });
+
 /**
- * A vendor disputes its rejected batch (optionally one alias of it).
+ * A vendor disputes its rejected batch (optionally one alias of it). Runs in
+ * WorkApi, which reads no gold: it records what the vendor said (status
+ * `pending`); the Api function queues the review the first time it touches the
+ * dispute (completeDisputeRequest). The answer is the same for any alias of the batch.
  *
  * @example await openDispute(deps, { workforceId: 'vendor-b', batchId, reason: 'item 3 is clearly abnormal', openedBy: 'vendor-b/ann' })
  */
@@ -110,29 +117,81 @@ export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeI
   if (protocol.task.type !== 'classification') {
     throw new InvalidInputError(`disputes of ${protocol.task.type} gold are not supported yet: ask the QA lead for a critical-miss review`);
   }
-  const key = await loadBatchKey(deps, batch.batchId);
-  const caseOfAlias = new Map(key.items.map((i) => [i.alias, i.caseId]));
-  // An alias the vendor never received answers like one that does not exist.
-  if (req.alias !== undefined && !caseOfAlias.has(req.alias)) throw new NotFoundError(`item ${req.alias} not found in batch ${batch.batchId}`);
+  if (req.alias !== undefined) {
+    // The manifest the vendor received (no gold in it): an alias it never received answers like one that does not exist.
+    const manifest = ManifestAliases.safeParse(await deps.objects.getJson<unknown>(deps.buckets.images, manifestObject(batch.batchId)));
+    if (!manifest.success || !manifest.data.items.some((i) => i.alias === req.alias)) throw new NotFoundError(`item ${req.alias} not found in batch ${batch.batchId}`);
+  }
   const score = await deps.repo.getScore(batch.batchId);
   if (!score) throw new ConflictError(`batch ${batch.batchId} has no score yet`);
-  const wanted = goldItemsUnderReview(score, caseOfAlias, req.alias);
-  if (wanted.length === 0) throw new ConflictError(`batch ${batch.batchId} was not rejected by its gold answers: there is no gold item to review`);
+  if (score.items.every((i) => i.correct)) throw new ConflictError(`batch ${batch.batchId} was not rejected by its gold answers: there is no gold item to review`);
+
+  // The request item at the first free dispute number is the conditional claim: of two
+  // concurrent opens one creates it, the other looks again and finds it pending.
+  for (;;) {
+    let n = 1;
+    for (; ; n++) {
+      const id = disputeIdFor(batch.batchId, n);
+      const earlier = await deps.repo.getDisputeRequest(id);
+      if (earlier?.status === 'pending' && earlier.alias === req.alias) {
+        throw new ConflictError(`batch ${batch.batchId}: ${req.alias ? `item ${req.alias}` : 'its gold'} is already disputed and waiting for review`);
+      }
+      if (!earlier && !(await deps.repo.getAdjudication(id))) break;
+    }
+    const r: DisputeRequestRecord = {
+      disputeId: disputeIdFor(batch.batchId, n),
+      programId: batch.programId,
+      batchId: batch.batchId,
+      workforceId: batch.workforceId,
+      ...(req.alias ? { alias: req.alias } : {}),
+      reason: req.reason,
+      openedBy: req.openedBy,
+      openedAt: deps.clock.now().toISOString(),
+      status: 'pending',
+    };
+    if ((await deps.repo.putDisputeRequest(r)) === 'created') return requestView(r);
+  }
+}
+
+/**
+ * Queues every pending dispute request of these programs (all when none is
+ * named): run by the Api function, which may read the batch keys, before the
+ * expert's queue or the PM's dispute list is read.
+ */
+export async function completeDisputeRequests(deps: Deps, input: { programId?: string } = {}): Promise<void> {
+  for (const p of input.programId ? [input.programId] : await deps.repo.listPrograms()) {
+    for (const r of await deps.repo.listDisputeRequests(p)) if (r.status === 'pending') await completeDisputeRequest(deps, r.disputeId);
+  }
+}
+
+/**
+ * A pending request becomes the review: the alias mapped to gold items by the
+ * batch key, a claim per (batch, gold item), the adjudication of the same id,
+ * `dispute.opened` + `adjudication.requested`, then the request marked queued —
+ * or declined with the reason when no gold item is left to review. Idempotent:
+ * completing twice (or after a crash at any line) records once.
+ */
+export async function completeDisputeRequest(deps: Deps, disputeId: string): Promise<void> {
+  const r = await deps.repo.getDisputeRequest(disputeId);
+  if (r?.status !== 'pending') return;
+  const batch = await deps.repo.getBatch(r.batchId);
+  const protocol = batch && (await findProtocol(deps, batch.protocol));
+  const score = await deps.repo.getScore(r.batchId);
+  if (!batch || !protocol || !score) return decline(deps, r, `batch ${r.batchId} has no score to review`);
+  const key = await loadBatchKey(deps, batch.batchId);
+  const caseOfAlias = new Map(key.items.map((i) => [i.alias, i.caseId]));
+  const wanted = goldItemsUnderReview(score, caseOfAlias, r.alias);
+  if (wanted.length === 0) return decline(deps, r, 'the batch was not rejected by its gold answers: there is no gold item to review');
 
   await expireOverdue(deps, batch);
-  // The first free dispute number: a retry after a crash finds its own claims under it.
-  let n = 1;
-  while (await deps.repo.getAdjudication(disputeIdFor(batch.batchId, n))) n += 1;
-  const disputeId = disputeIdFor(batch.batchId, n);
   const ref = protocolRef(protocol);
   const claimed: string[] = [];
   for (const caseId of wanted) if (await deps.repo.claimAdjudication(ref, disputeClaimKey(caseId, batch.batchId), disputeId)) claimed.push(caseId);
-  if (claimed.length === 0) throw new ConflictError(`batch ${batch.batchId}: ${req.alias ? `item ${req.alias}` : 'its gold'} is already under dispute or was decided`);
+  if (claimed.length === 0) return decline(deps, r, `${r.alias ? `item ${r.alias}` : 'its gold'} is already under dispute or was decided`);
 
   const versions = foldGoldVersions(await deps.repo.listLedger(batch.programId));
   const labels = await deps.repo.listBatchLabels(batch.batchId);
-  const now = deps.clock.now();
-  const deadline = new Date(now.getTime() + protocol.adjudication.slaHours * 3600_000).toISOString();
+  const deadline = new Date(Date.parse(r.openedAt) + protocol.adjudication.slaHours * 3600_000).toISOString();
   const needs: AdjudicationNeed[] = claimed.map((caseId) => {
     const item = score.items.find((i) => i.caseId === caseId)!;
     const label = labels.find((l) => l.caseId === caseId);
@@ -141,7 +200,7 @@ export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeI
     return {
       caseId,
       kind: 'gold-dispute',
-      reason: `${batch.workforceId} disputes the gold answer of batch ${batch.batchId}${req.alias ? ` (item ${req.alias})` : ''}: "${req.reason}" — answered "${item.got}", gold v${version} says "${String(item.expected)}"`,
+      reason: `${batch.workforceId} disputes the gold answer of batch ${batch.batchId}${r.alias ? ` (item ${r.alias})` : ''}: "${r.reason}" — answered "${item.got}", gold v${version} says "${String(item.expected)}"`,
       labels: { [by]: String(item.got), [`gold@v${version}`]: String(item.expected) },
     };
   });
@@ -153,13 +212,30 @@ export async function openDispute(deps: Deps, input: z.input<typeof OpenDisputeI
     needs,
     status: 'open',
     deadline,
-    createdAt: now.toISOString(),
-    dispute: { disputeId, workforceId: batch.workforceId, ...(req.alias ? { alias: req.alias } : {}), reason: req.reason, openedBy: req.openedBy },
+    createdAt: r.openedAt,
+    dispute: { disputeId, workforceId: batch.workforceId, ...(r.alias ? { alias: r.alias } : {}), reason: r.reason, openedBy: r.openedBy },
   };
   await deps.repo.createAdjudication(a);
-  const stored = (await deps.repo.getAdjudication(disputeId)) ?? a;
-  await recordOpened(deps, stored);
-  return view(deps, stored);
+  await recordOpened(deps, (await deps.repo.getAdjudication(disputeId)) ?? a);
+  // Last: a crash before it leaves the request pending, and the next touch completes it (every step above repeats as a no-op).
+  await deps.repo.closeDisputeRequest(disputeId, { status: 'queued' });
+}
+
+async function decline(deps: Deps, r: DisputeRequestRecord, note: string): Promise<void> {
+  await deps.repo.closeDisputeRequest(r.disputeId, { status: 'declined', note });
+}
+
+/** A request not (yet) reviewed, as its vendor reads it. */
+function requestView(r: DisputeRequestRecord): DisputeView {
+  return {
+    disputeId: r.disputeId,
+    batchId: r.batchId,
+    ...(r.alias ? { alias: r.alias } : {}),
+    reason: r.reason,
+    status: r.status === 'declined' ? 'declined' : 'pending-review',
+    openedAt: r.openedAt,
+    ...(r.status === 'declined' ? { outcome: `declined: ${r.note ?? 'nothing to review'}` } : {}),
+  };
 }
 
 async function ownBatch(deps: Deps, workforceId: string, batchId: string): Promise<BatchRecord> {
@@ -409,11 +485,14 @@ export const ListDisputesInput = z.strictObject({ workforceId: Identifier });
 export async function listDisputes(deps: Deps, input: z.input<typeof ListDisputesInput>): Promise<{ items: DisputeView[] }> {
   const req = ListDisputesInput.parse(input);
   const mine: AdjudicationRecord[] = [];
+  const requests: DisputeView[] = [];
   for (const p of await deps.repo.listPrograms()) {
     for (const a of await deps.repo.listAdjudications(p)) if (a.dispute?.workforceId === req.workforceId) mine.push(await expireIfOverdue(deps, a));
+    for (const r of await deps.repo.listDisputeRequests(p)) if (r.workforceId === req.workforceId && r.status !== 'queued') requests.push(requestView(r));
   }
-  mine.sort((x, y) => y.createdAt.localeCompare(x.createdAt) || y.adjudicationId.localeCompare(x.adjudicationId));
-  return { items: await Promise.all(mine.map((a) => view(deps, a))) };
+  const items = [...(await Promise.all(mine.map((a) => view(deps, a)))), ...requests];
+  items.sort((x, y) => y.openedAt.localeCompare(x.openedAt) || y.disputeId.localeCompare(x.disputeId));
+  return { items };
 }
 
 export const ListProgramDisputesInput = z.strictObject({ programId: Identifier });
@@ -430,6 +509,7 @@ export interface ProgramDisputeView extends DisputeView {
 /** Every dispute of a program, newest first (past-deadline ones expire as they are read). */
 export async function listProgramDisputes(deps: Deps, input: z.input<typeof ListProgramDisputesInput>): Promise<{ items: ProgramDisputeView[] }> {
   const req = ListProgramDisputesInput.parse(input);
+  await completeDisputeRequests(deps, { programId: req.programId });
   const all: AdjudicationRecord[] = [];
   for (const a of await deps.repo.listAdjudications(req.programId)) if (a.dispute) all.push(await expireIfOverdue(deps, a));
   all.sort((x, y) => y.createdAt.localeCompare(x.createdAt) || y.adjudicationId.localeCompare(x.adjudicationId));
@@ -446,6 +526,10 @@ export async function listProgramDisputes(deps: Deps, input: z.input<typeof List
       };
     }),
   );
+  for (const r of await deps.repo.listDisputeRequests(req.programId)) {
+    if (r.status !== 'queued') items.push({ ...requestView(r), workforceId: r.workforceId, goldCaseIds: [] });
+  }
+  items.sort((x, y) => y.openedAt.localeCompare(x.openedAt) || y.disputeId.localeCompare(x.disputeId));
   return { items };
 }
 
@@ -455,6 +539,8 @@ export const GetDisputeInput = z.strictObject({ disputeId: Identifier, workforce
 export async function getDispute(deps: Deps, input: z.input<typeof GetDisputeInput>): Promise<DisputeView> {
   const req = GetDisputeInput.safeParse(input);
   const a = req.success ? await deps.repo.getAdjudication(req.data.disputeId) : undefined;
+  const r = req.success && !a ? await deps.repo.getDisputeRequest(req.data.disputeId) : undefined;
+  if (r && r.status !== 'queued' && (req.data?.workforceId === undefined || r.workforceId === req.data.workforceId)) return requestView(r);
   if (!a?.dispute || (req.data?.workforceId !== undefined && a.dispute.workforceId !== req.data.workforceId)) throw disputeNotFound(String(input.disputeId));
   return view(deps, await expireIfOverdue(deps, a));
 }

@@ -67,6 +67,25 @@ export interface AdjudicationRecord {
   dispute?: { disputeId: string; workforceId: string; alias?: string; reason: string; openedBy: string };
 }
 
+/**
+ * What a vendor said when it disputed a batch (WorkApi records it; it reads no
+ * gold). The Api function completes it: maps the alias to gold items and queues
+ * the review as the adjudication of the same id, or declines it with a reason.
+ */
+export interface DisputeRequestRecord {
+  disputeId: string;
+  programId: string;
+  batchId: string;
+  workforceId: string;
+  alias?: string;
+  reason: string;
+  openedBy: string;
+  openedAt: string;
+  status: 'pending' | 'queued' | 'declined';
+  /** Why a declined request was not reviewed (no gold item left to review). */
+  note?: string;
+}
+
 export interface Repository {
   putProtocolVersion(p: ProtocolVersion): Promise<'created' | 'exists'>;
   getProtocolVersion(protocolId: string, version: number): Promise<ProtocolVersion | undefined>;
@@ -178,6 +197,12 @@ export interface Repository {
   /** Deletes a case claim held by this adjudication (so a later check can open a new one). */
   releaseAdjudicationClaim(protocol: string, claim: string, adjudicationId: string): Promise<void>;
   listOpenAdjudications(programId: string): Promise<AdjudicationRecord[]>;
+  /** Conditional create of a vendor's dispute request (disputes.ts). */
+  putDisputeRequest(r: DisputeRequestRecord): Promise<'created' | 'exists'>;
+  getDisputeRequest(disputeId: string): Promise<DisputeRequestRecord | undefined>;
+  listDisputeRequests(programId: string): Promise<DisputeRequestRecord[]>;
+  /** pending → queued | declined (false: it was not pending). */
+  closeDisputeRequest(disputeId: string, outcome: { status: 'queued' | 'declined'; note?: string }): Promise<boolean>;
   listShareRounds(programId: string, protocolId: string): Promise<{ round: number; shares: Shares }[]>;
 
   putScorecards(programId: string, cards: readonly Scorecard[]): Promise<void>;

@@ -30,7 +30,6 @@ import { GoldlineStack, ROOT } from '../../infra/goldline-stack.js';
 import { PROGRAM_ID, readSyntheticImage } from '../../infra/local/demo/example-program.js';
 import { decideHeldBatches } from '../../functions/use-cases/held-batches.js';
 import { loadBatchKey } from '../../functions/use-cases/batch-key.js';
-import { openDispute } from '../../functions/use-cases/disputes.js';
 import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
@@ -492,7 +491,16 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
       expect(await decideHeldBatches(stack.deps, { programId: PROGRAM_ID, workforceId: 'vendor-b', protocol: 'chest-xray@1' })).toMatchObject({ decision: 'rejected' });
     }
     expect((await stack.deps.repo.getBatch(b.batchId))?.status).toBe('rejected');
-    const opened = await openDispute(stack.deps, { workforceId: 'vendor-b', batchId: b.batchId, reason: 'these films were read correctly', openedBy: 'vendor-b/reader-1' });
+    // vendor-b opens the dispute through WorkApi's Lambda entry, naming a gold item by its alias: recorded, pending review.
+    const alias = key.items.find((i) => i.gold)!.alias;
+    const beforeOpen = new Set(stack.accesses.accesses().map((x) => JSON.stringify(x)));
+    const openedReply = await call('POST', `/v1/batches/${b.batchId}/disputes`, 'vendor-b', { reason: 'these films were read correctly', alias });
+    expect(openedReply).toMatchObject({ status: 202, json: { status: 'pending-review', alias } });
+    // (The record keeps one entry per request kind and object: a gold read by any function here would be a new one.)
+    const opening = since(beforeOpen);
+    expect(opening.filter((x) => x.fn !== 'WorkApi' || (x.resource.kind === 'object' && x.resource.bucket === 'gold'))).toEqual([]);
+    expect(checkGrants(synthesized.json, synthesized.ids, opening).missing).toEqual([]);
+    const opened = openedReply.json as { disputeId: string };
 
     // The expert reads the queue and the dispute, and upholds it on its first gold item (the others stand).
     const beforeDecision = new Set(stack.accesses.accesses().map((x) => JSON.stringify(x)));
@@ -511,6 +519,7 @@ describe('IAM: the API functions, called as API Gateway calls them on the embedd
     const goldReads = (prefix: string) => decision.some((x) => x.action === 's3:GetObject' && x.resource.kind === 'object' && x.resource.bucket === 'gold' && x.resource.key.startsWith(prefix));
     // (The record keeps one entry per object: the pool's write is the gold ingest's, recorded before.)
     for (const prefix of ['gold-history/', 'batch-answers/']) expect(goldWrites(prefix), prefix).toBe(true);
+    // batch-keys/: the Api function queued the vendor's request (alias → gold item) when the expert read the queue.
     for (const prefix of ['batch-keys/', 'batch-aliases/', 'batch-answers/']) expect(goldReads(prefix), prefix).toBe(true);
     expect(checkGrants(synthesized.json, synthesized.ids, decision).missing).toEqual([]);
 

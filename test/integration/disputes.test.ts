@@ -165,13 +165,13 @@ describe('Disputes: a wrong gold answer, disputed twice, on the embedded stack',
     expect(await short.text()).toContain('at least 10 characters');
 
     const r = await post(`/v1/batches/${batchB.batchId}/disputes`, 'vendor-b', { reason: 'no opacity in this film: the gold answer is wrong', alias });
-    expect(r.status).toBe(201);
+    expect(r.status).toBe(202);
     const body = await r.text();
-    expect(JSON.parse(body)).toMatchObject({ disputeId: `${batchB.batchId}-dispute-1`, batchId: batchB.batchId, alias, status: 'open' });
+    expect(JSON.parse(body)).toMatchObject({ disputeId: `${batchB.batchId}-dispute-1`, batchId: batchB.batchId, alias, status: 'pending-review' });
     expect(body).not.toContain(gold.caseId);
-    // One open dispute per (batch, item).
+    // One pending request per (batch, item).
     expect((await post(`/v1/batches/${batchB.batchId}/disputes`, 'vendor-b', { reason: 'the same item, disputed again', alias })).status).toBe(409);
-    expect(await goldline('dispute', 'list', '--as', 'vendor-b')).toMatch(new RegExp(`${batchB.batchId}-dispute-1\\s+${batchB.batchId}\\s+${alias}\\s+open`));
+    expect(await goldline('dispute', 'list', '--as', 'vendor-b')).toMatch(new RegExp(`${batchB.batchId}-dispute-1\\s+${batchB.batchId}\\s+${alias}\\s+pending-review`));
   });
 
   it("puts the item in the expert queue with the dispute's reason and the vendor's answer against the current gold", async () => {
@@ -242,7 +242,7 @@ describe('Disputes: a wrong gold answer, disputed twice, on the embedded stack',
   it('retires the item after a second upheld dispute: the pool no longer holds it', async () => {
     const alias = keyA.items.find((i) => i.caseId === gold.caseId)!.alias;
     const r = await post(`/v1/batches/${batchA.batchId}/disputes`, 'vendor-a', { reason: 'borderline film: the first answer was right', alias });
-    expect(r.status).toBe(201);
+    expect(r.status).toBe(202);
     const { disputeId } = (await r.json()) as { disputeId: string };
     const decided = await post(`/v1/adjudications/${disputeId}/decision`, 'expert', { decisions: [{ caseId: gold.caseId, label: gold.wrong }] });
     expect(decided.status).toBe(200);

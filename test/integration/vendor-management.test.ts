@@ -171,7 +171,7 @@ describe('Vendor management: contract, exam, late and rejected work, a won dispu
       await until(`${rejected.batchId} rejected and closed`, async () => done(rejected.batchId) && (await deps.repo.getBatch(rejected.batchId))?.status === 'rejected', 60_000);
       // vendor-b disputes the item over HTTP, by its alias; the expert upholds it.
       const r = await post(`/v1/batches/${rejected.batchId}/disputes`, 'vendor-b', { reason: 'no opacity on this film: the gold answer is wrong', alias: item.alias });
-      expect(r.status, await r.clone().text()).toBe(201);
+      expect(r.status, await r.clone().text()).toBe(202);
       disputeId = ((await r.json()) as { disputeId: string }).disputeId;
       const decided = await post(`/v1/adjudications/${disputeId}/decision`, 'expert', { decisions: [{ caseId: item.caseId, label: truth }] });
       expect(decided.status, await decided.clone().text()).toBe(200);

@@ -39,6 +39,7 @@ import type {
   Buckets,
   Clock,
   Deps,
+  DisputeRequestRecord,
   ObjectStore,
   Page,
   PageKey,
@@ -159,6 +160,7 @@ export class InMemoryRepository implements Repository {
   readonly scorecards = new Map<string, Scorecard>();
   readonly shares = new Map<string, Shares>();
   readonly adjudications = new Map<string, AdjudicationRecord>();
+  readonly disputeRequests = new Map<string, DisputeRequestRecord>();
   readonly adjudicationClaims = new Map<string, string>();
 
   async putProtocolVersion(p: ProtocolVersion) {
@@ -441,6 +443,24 @@ export class InMemoryRepository implements Repository {
     const a = this.adjudications.get(adjudicationId);
     if (a?.status !== 'open') return false;
     this.adjudications.set(adjudicationId, { ...a, ...copy(decision), status: 'decided' });
+    return true;
+  }
+  async putDisputeRequest(r: DisputeRequestRecord) {
+    if (this.disputeRequests.has(r.disputeId)) return 'exists' as const;
+    this.disputeRequests.set(r.disputeId, copy(r));
+    return 'created' as const;
+  }
+  async getDisputeRequest(id: string) {
+    const r = this.disputeRequests.get(id);
+    return r && copy(r);
+  }
+  async listDisputeRequests(programId: string) {
+    return [...this.disputeRequests.values()].filter((r) => r.programId === programId).map(copy);
+  }
+  async closeDisputeRequest(id: string, outcome: { status: 'queued' | 'declined'; note?: string }) {
+    const r = this.disputeRequests.get(id);
+    if (r?.status !== 'pending') return false;
+    this.disputeRequests.set(id, { ...r, ...outcome });
     return true;
   }
   async listOpenAdjudications(programId: string) {

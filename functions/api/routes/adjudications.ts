@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AdjudicationDecision, decideAdjudication } from '../../use-cases/adjudication.js';
 import { GetAdjudicationInput, ListOpenAdjudicationsInput, getAdjudication, listOpenAdjudications } from '../../use-cases/adjudication-queries.js';
+import { completeDisputeRequest, completeDisputeRequests } from '../../use-cases/disputes.js';
 import type { Deps } from '../../use-cases/ports.js';
 import { type ApiApp, BEARER, requireRole } from '../context.js';
 import { problemResponses } from '../problem.js';
@@ -30,7 +31,11 @@ export function registerAdjudicationRoutes(app: ApiApp, deps: () => Deps): void 
       request: { query: ListOpenAdjudicationsInput },
       responses: { 200: json('Open adjudications', z.object({ items: z.array(Loose) }).openapi('Adjudications')), ...problemResponses(400, 401, 403) },
     }),
-    async (c) => c.json((await listOpenAdjudications(deps(), c.req.valid('query'))) as unknown as { items: z.infer<typeof Loose>[] }, 200),
+    async (c) => {
+      // A vendor's dispute is recorded by WorkApi (no gold access); this function queues its review first.
+      await completeDisputeRequests(deps(), c.req.valid('query'));
+      return c.json((await listOpenAdjudications(deps(), c.req.valid('query'))) as unknown as { items: z.infer<typeof Loose>[] }, 200);
+    },
   );
 
   app.openapi(
@@ -45,7 +50,10 @@ export function registerAdjudicationRoutes(app: ApiApp, deps: () => Deps): void 
       request: { params: GetAdjudicationInput },
       responses: { 200: json('The adjudication', Loose.openapi('Adjudication')), ...problemResponses(400, 401, 403, 404) },
     }),
-    async (c) => c.json((await getAdjudication(deps(), c.req.valid('param'))) as unknown as z.infer<typeof Loose>, 200),
+    async (c) => {
+      await completeDisputeRequest(deps(), c.req.valid('param').adjudicationId);
+      return c.json((await getAdjudication(deps(), c.req.valid('param'))) as unknown as z.infer<typeof Loose>, 200);
+    },
   );
 
   app.openapi(
@@ -66,6 +74,7 @@ export function registerAdjudicationRoutes(app: ApiApp, deps: () => Deps): void 
     async (c) => {
       const { adjudicationId } = c.req.valid('param');
       const { decisions } = c.req.valid('json');
+      await completeDisputeRequest(deps(), adjudicationId);
       const r = await decideAdjudication(deps(), { adjudicationId, workforceId: workforceOf(c), expertId: c.get('principal').username, decisions });
       return c.json(r, 200);
     },

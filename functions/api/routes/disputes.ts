@@ -23,7 +23,7 @@ const Dispute = z
     batchId: z.string(),
     alias: z.string().optional(),
     reason: z.string(),
-    status: z.enum(['open', 'upheld', 'refused', 'expired']),
+    status: z.enum(['pending-review', 'declined', 'open', 'upheld', 'refused', 'expired']),
     openedAt: z.string(),
     deadline: z.string().optional(),
     decidedAt: z.string().optional(),
@@ -52,12 +52,12 @@ export function registerDisputeRoutes(app: ApiApp, deps: () => Deps): void {
       security: BEARER,
       middleware,
       request: { params: BatchParams, body: { required: true, content: { 'application/json': { schema: DisputeBody } } } },
-      responses: { 201: json('Opened: an expert reviews it by its deadline', Dispute), ...problemResponses(400, 401, 403, 404, 409) },
+      responses: { 202: json('Recorded (pending-review): it is queued for an expert, whose deadline it then shows', Dispute), ...problemResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       const { batchId } = c.req.valid('param');
       const body = c.req.valid('json');
-      return c.json(await openDispute(deps(), { ...body, batchId, workforceId: workforceOf(c), openedBy: actorFor(c) }), 201);
+      return c.json(await openDispute(deps(), { ...body, batchId, workforceId: workforceOf(c), openedBy: actorFor(c) }), 202);
     },
   );
 

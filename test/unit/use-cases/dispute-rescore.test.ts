@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
-import { loadBatchKey, storeBatchKey } from '../../../functions/use-cases/batch-key.js';
-import { openDispute } from '../../../functions/use-cases/disputes.js';
+import { loadBatchKey, manifestObject, storeBatchKey } from '../../../functions/use-cases/batch-key.js';
+import { completeDisputeRequest, openDispute } from '../../../functions/use-cases/disputes.js';
 import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
 import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
 import { record } from '../../../functions/use-cases/ledger.js';
@@ -45,6 +45,8 @@ async function rejectedBatch(): Promise<FakeDeps> {
     batchId: B, round: 1, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items,
     answers: Object.fromEntries(items.filter((i) => i.gold).map((i) => [i.caseId, 'normal'])),
   });
+  // The manifest the vendor received (images bucket): the aliases a dispute may name.
+  await deps.objects.putJson(deps.buckets.images, manifestObject(B), { items: items.map((i) => ({ alias: i.alias, image: `batches/${B}/${i.alias}.dcm` })) });
   const wrong = new Set(['gold-0', 'gold-1', 'gold-2']);
   const file = new TextEncoder().encode(
     `${items.map((i) => JSON.stringify({ alias: i.alias, label: wrong.has(i.caseId) ? 'abnormal' : 'normal', annotator: 'reader-07' })).join('\n')}\n`,
@@ -69,6 +71,7 @@ describe('Use case: rescoreBatch (an upheld dispute)', () => {
 
     const alias = (await loadBatchKey(deps, B)).items.find((i) => i.caseId === 'gold-0')!.alias;
     const { disputeId } = await openDispute(deps, { workforceId: 'vendor-a', batchId: B, alias, reason: 'this film is abnormal, not normal', openedBy: 'vendor:vendor-a' });
+    await completeDisputeRequest(deps, disputeId);
     await decideAdjudication(deps, { adjudicationId: disputeId, workforceId: 'radiology-team', expertId: 'dr-lead', decisions: [{ caseId: 'gold-0', label: 'abnormal' }] });
 
     const rescored = (await deps.repo.listLedger(P)).filter((e) => e.type === 'batch.rescored');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BatchScore } from '../../../functions/domain/index.js';
 import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
-import { batchKeyObject, goldSetObject, loadBatchKey } from '../../../functions/use-cases/batch-key.js';
-import { getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
+import { batchKeyObject, goldSetObject, loadBatchKey, manifestObject } from '../../../functions/use-cases/batch-key.js';
+import { completeDisputeRequest, completeDisputeRequests, getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
 import { record } from '../../../functions/use-cases/ledger.js';
 import type { BatchRecord, Deps } from '../../../functions/use-cases/ports.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
@@ -41,6 +41,10 @@ async function seed(status: BatchRecord['status'] = 'rejected') {
       { alias: ALIAS.real, caseId: 'case-1', gold: false, imageKey: 'images/case-1.dcm' },
     ],
   });
+  // What the vendor received (images bucket): its aliases, no gold flag.
+  await deps.objects.putJson(deps.buckets.images, manifestObject(BATCH), {
+    items: Object.values(ALIAS).map((alias) => ({ alias, image: `images/batches/${BATCH}/${alias}.dcm` })),
+  });
   await deps.objects.putJson(deps.buckets.gold, goldSetObject(PROGRAM, 'chest-xray'), {
     'gold-1': { caseId: 'gold-1', label: 'normal', expertId: 'dr-lee' },
     'gold-2': { caseId: 'gold-2', label: 'abnormal', expertId: 'dr-lee' },
@@ -58,6 +62,12 @@ const finalized = (deps: Deps, batchId: string, workforceId: string) =>
 
 const open = (deps: Awaited<ReturnType<typeof seed>>, extra: { alias?: string; workforceId?: string } = {}) =>
   openDispute(deps, { workforceId: 'vendor-b', batchId: BATCH, reason: 'the film shows a clear opacity', openedBy: 'vendor:vendor-b', ...extra });
+/** Opened by the vendor (WorkApi), then queued for the expert (the Api function). */
+const openQueued = async (deps: Awaited<ReturnType<typeof seed>>, extra: { alias?: string } = {}) => {
+  const d = await open(deps, extra);
+  await completeDisputeRequests(deps);
+  return getDispute(deps, { disputeId: d.disputeId });
+};
 const decide = (deps: Awaited<ReturnType<typeof seed>>, id: string, label: string, note?: string) =>
   decideAdjudication(deps, { adjudicationId: id, workforceId: 'radiology-team', expertId: 'dr-lead', decisions: [{ caseId: 'gold-1', label, ...(note ? { note } : {}) }] });
 
@@ -84,21 +94,37 @@ describe('Use case: openDispute', () => {
     expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['labels.recorded']);
   });
 
-  it('reviews the failed gold item whichever alias is named, and keeps one open dispute per (batch, item)', async () => {
+  it('records what the vendor said and answers the same for any alias of the batch; the Api function queues the review of the failed gold item once', async () => {
     const deps = await seed();
     const d = await open(deps, { alias: ALIAS.real });
-    expect(d).toMatchObject({ disputeId: `${BATCH}-dispute-1`, status: 'open', alias: ALIAS.real, deadline: '2025-03-04T09:00:00.000Z' });
+    expect(d).toEqual({ disputeId: `${BATCH}-dispute-1`, batchId: BATCH, alias: ALIAS.real, reason: 'the film shows a clear opacity', status: 'pending-review', openedAt: T0 });
+    // One pending request per (batch, alias); a gold alias gets the same answer as any other.
+    await expect(open(deps, { alias: ALIAS.real })).rejects.toMatchObject({ name: 'ConflictError' });
+    const g = await open(deps, { alias: ALIAS.gold1 });
+    expect(g).toEqual({ ...d, disputeId: `${BATCH}-dispute-2`, alias: ALIAS.gold1 });
+    expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['labels.recorded']);
+    expect(await deps.repo.getAdjudication(d.disputeId)).toBeUndefined();
+
+    // A crash between the claims and the events, then two completions: recorded once.
+    failLedgerOnce(deps, 'adjudication.requested');
+    await expect(completeDisputeRequest(deps, d.disputeId)).rejects.toThrow('ProvisionedThroughputExceededException');
+    await completeDisputeRequests(deps);
+    await completeDisputeRequests(deps);
+    expect(await getDispute(deps, { disputeId: d.disputeId, workforceId: 'vendor-b' })).toMatchObject({ status: 'open', deadline: '2025-03-04T09:00:00.000Z' });
     const a = await deps.repo.getAdjudication(d.disputeId);
     expect(a?.needs.map((n) => [n.caseId, n.kind, n.labels])).toEqual([['gold-1', 'gold-dispute', { 'vendor-b': 'abnormal', 'gold@v1': 'normal' }]]);
-    await expect(open(deps, { alias: ALIAS.gold1 })).rejects.toMatchObject({ name: 'ConflictError' });
+    // The second one found gold-1 already under dispute: declined with the reason, nothing recorded for it.
+    expect(await getDispute(deps, { disputeId: g.disputeId, workforceId: 'vendor-b' })).toMatchObject({ status: 'declined', outcome: `declined: item ${ALIAS.gold1} is already under dispute or was decided` });
     expect((await deps.repo.listLedger(PROGRAM)).map((e) => e.type)).toEqual(['labels.recorded', 'dispute.opened', 'adjudication.requested']);
+    // The pending claim was released: the vendor may ask again (declined again while the review is open).
+    expect(await open(deps, { alias: ALIAS.real })).toMatchObject({ disputeId: `${BATCH}-dispute-3`, status: 'pending-review' });
   });
 });
 
 describe('Use case: resolveDispute', () => {
   it('records why a refused dispute was refused and changes no gold and no batch', async () => {
     const deps = await seed();
-    const { disputeId } = await open(deps);
+    const { disputeId } = await openQueued(deps);
     await decide(deps, disputeId, 'normal', 'the opacity is a nipple shadow');
     const refused = (await deps.repo.listLedger(PROGRAM)).find((e) => e.type === 'dispute.refused');
     expect(refused?.reason).toBe('gold item gold-1: the expert confirmed the gold answer (the opacity is a nipple shadow)');
@@ -112,7 +138,7 @@ describe('Use case: resolveDispute', () => {
 
   it('completes an upheld dispute once when re-run after a crash just after its upheld event', async () => {
     const deps = await seed();
-    const { disputeId } = await open(deps);
+    const { disputeId } = await openQueued(deps);
     failLedgerOnce(deps, 'gold.corrected');
     await expect(decide(deps, disputeId, 'abnormal')).rejects.toThrow('ProvisionedThroughputExceededException');
     expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.upheld')).toHaveLength(1);
@@ -133,14 +159,14 @@ describe('Use case: resolveDispute', () => {
 
   it('expires unanswered past its deadline like an adjudication: a late decision is refused and the vendor may dispute again', async () => {
     const deps = await seed();
-    const { disputeId } = await open(deps);
+    const { disputeId } = await openQueued(deps);
     let now = Date.parse(T0) + 73 * 3600_000;
     deps.clock = { now: () => new Date(now) };
     await expect(decide(deps, disputeId, 'abnormal')).rejects.toMatchObject({ name: 'ConflictError' });
     expect((await listDisputes(deps, { workforceId: 'vendor-b' })).items.map((d) => [d.disputeId, d.status])).toEqual([[disputeId, 'expired']]);
     expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.expired')).toHaveLength(1);
     now += 1000;
-    const again = await open(deps);
+    const again = await openQueued(deps);
     expect(again).toMatchObject({ disputeId: `${BATCH}-dispute-2`, status: 'open' });
   });
 });
@@ -163,7 +189,9 @@ describe('Use case: resolveDispute retires a gold item', () => {
       items: [{ alias: 'goldaaa1', caseId: 'gold-0000', gold: true, imageKey: 'images/gold-0000.dcm' }],
     });
     await finalized(deps, batchId, workforceId);
-    return (await openDispute(deps, { workforceId, batchId, reason: 'the gold answer is wrong here', openedBy: `vendor:${workforceId}` })).disputeId;
+    const { disputeId } = await openDispute(deps, { workforceId, batchId, reason: 'the gold answer is wrong here', openedBy: `vendor:${workforceId}` });
+    await completeDisputeRequest(deps, disputeId);
+    return disputeId;
   }
 
   it('after its second upheld dispute: no later batch draws it, though its case stays in the gold pool flag', async () => {
