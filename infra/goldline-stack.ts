@@ -152,6 +152,8 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   Api: {
     table: 'readWrite',
     checksCaseIds: true,
+    // An overdue dispute expires when the Api reads it (completion, the expert's and the PM's reads): its claim items are deleted.
+    deletesItems: true,
     startsBatches: true,
     read: ['gold/gold-sets/', 'gold/batch-keys/', 'gold/batch-aliases/', 'gold/batch-answers/', 'gold/gold-history/', 'gold/case-ingests/', 'images', 'uploads/uploads/', 'releases/releases/', 'exports/adjudications/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],
     write: ['gold/gold-sets/', 'gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'gold/gold-history/', 'gold/case-ingests/', 'images/images/', 'images/opaque/', 'releases/releases/', 'exports/dossiers/', 'exports/exports/', 'exports/statements/'],

@@ -481,13 +481,13 @@ export async function resumeDisputes(deps: Deps, input: { programId: string }): 
 
 export const ListDisputesInput = z.strictObject({ workforceId: Identifier });
 
-/** The caller's own disputes, newest first (past-deadline ones expire as they are read). */
+/** The caller's own disputes, newest first (past-deadline ones read as expired; the Api function expires them). */
 export async function listDisputes(deps: Deps, input: z.input<typeof ListDisputesInput>): Promise<{ items: DisputeView[] }> {
   const req = ListDisputesInput.parse(input);
   const mine: AdjudicationRecord[] = [];
   const requests: DisputeView[] = [];
   for (const p of await deps.repo.listPrograms()) {
-    for (const a of await deps.repo.listAdjudications(p)) if (a.dispute?.workforceId === req.workforceId) mine.push(await expireIfOverdue(deps, a));
+    for (const a of await deps.repo.listAdjudications(p)) if (a.dispute?.workforceId === req.workforceId) mine.push(overdueAsExpired(deps, a));
     for (const r of await deps.repo.listDisputeRequests(p)) if (r.workforceId === req.workforceId && r.status !== 'queued') requests.push(requestView(r));
   }
   const items = [...(await Promise.all(mine.map((a) => view(deps, a)))), ...requests];
@@ -542,7 +542,14 @@ export async function getDispute(deps: Deps, input: z.input<typeof GetDisputeInp
   const r = req.success && !a ? await deps.repo.getDisputeRequest(req.data.disputeId) : undefined;
   if (r && r.status !== 'queued' && (req.data?.workforceId === undefined || r.workforceId === req.data.workforceId)) return requestView(r);
   if (!a?.dispute || (req.data?.workforceId !== undefined && a.dispute.workforceId !== req.data.workforceId)) throw disputeNotFound(String(input.disputeId));
-  return view(deps, await expireIfOverdue(deps, a));
+  // A vendor's read runs in WorkApi, which may not delete (the claims an expiry releases): it shows an overdue
+  // dispute as expired; the Api function expires it for good (completion, the expert's and the PM's reads).
+  return view(deps, req.data?.workforceId !== undefined ? overdueAsExpired(deps, a) : await expireIfOverdue(deps, a));
+}
+
+/** An open dispute past its deadline, as it reads once expired (no write: the vendor-facing function's view). */
+function overdueAsExpired(deps: Deps, a: AdjudicationRecord): AdjudicationRecord {
+  return a.status === 'open' && a.deadline !== undefined && Date.parse(a.deadline) < deps.clock.now().getTime() ? { ...a, status: 'expired' } : a;
 }
 
 /** A dispute as its vendor reads it: no gold case id, no gold answer. */

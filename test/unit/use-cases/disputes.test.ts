@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchScore } from '../../../functions/domain/index.js';
 import { decideAdjudication } from '../../../functions/use-cases/adjudication.js';
 import { batchKeyObject, goldSetObject, loadBatchKey, manifestObject } from '../../../functions/use-cases/batch-key.js';
-import { completeDisputeRequest, completeDisputeRequests, getDispute, goldHistoryObject, listDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
+import { completeDisputeRequest, completeDisputeRequests, getDispute, goldHistoryObject, listDisputes, listProgramDisputes, openDispute, resumeDisputes } from '../../../functions/use-cases/disputes.js';
 import { record } from '../../../functions/use-cases/ledger.js';
 import type { BatchRecord, Deps } from '../../../functions/use-cases/ports.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
@@ -164,6 +164,11 @@ describe('Use case: resolveDispute', () => {
     deps.clock = { now: () => new Date(now) };
     await expect(decide(deps, disputeId, 'abnormal')).rejects.toMatchObject({ name: 'ConflictError' });
     expect((await listDisputes(deps, { workforceId: 'vendor-b' })).items.map((d) => [d.disputeId, d.status])).toEqual([[disputeId, 'expired']]);
+    // The vendor's read runs in WorkApi, which may not delete the claims an expiry releases: it only shows the expiry;
+    // the Api function's read (here the PM's list) records it, once.
+    expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.expired')).toHaveLength(0);
+    await listProgramDisputes(deps, { programId: PROGRAM });
+    await listProgramDisputes(deps, { programId: PROGRAM });
     expect((await deps.repo.listLedger(PROGRAM)).filter((e) => e.type === 'dispute.expired')).toHaveLength(1);
     now += 1000;
     const again = await openQueued(deps);
