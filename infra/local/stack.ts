@@ -14,23 +14,24 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
 import { DynamoRepository } from '../../functions/adapters/dynamo-repository.js';
+import type { Handler } from '../../functions/adapters/handler.js';
 import { RequestCounter } from '../../functions/adapters/request-counter.js';
 import { RequestRecorder } from '../../functions/adapters/request-recorder.js';
 import { S3ObjectStore } from '../../functions/adapters/s3-object-store.js';
-import { type RandomSource, cryptoRandomSource } from '../../functions/domain/index.js';
+import { cryptoRandomSource, type RandomSource } from '../../functions/domain/index.js';
 import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
 import { BUCKETS, FUNCTIONS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
+import { CrashPoints, crashPlanFromEnv } from './crash-points.js';
+import { createActiveTable } from './dynalite-tables.js';
 import { startS3Guard } from './s3-guard.js';
 import { atomicObjectWrites } from './s3rver-atomic.js';
-import { CrashPoints, crashPlanFromEnv } from './crash-points.js';
-import { loadAsl, loadHandlers, LocalWorkflowRunner } from './workflow-runner.js';
-import type { Handler } from '../../functions/adapters/handler.js';
+import { LocalWorkflowRunner, loadAsl, loadHandlers } from './workflow-runner.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -209,12 +210,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   accesses.attach(presigner, 's3'); // presigns are made with the presigner client
 
   for (const def of TABLES) {
-    try {
-      await dynamo.send(new CreateTableCommand(createTableInput(def, localName(def.id))));
-    } catch (e) {
-      if (!(e instanceof ResourceInUseException)) throw e; // resumed from a data dir
-    }
-    await dynamo.send(new DescribeTableCommand({ TableName: localName(def.id) }));
+    await createActiveTable(dynamo, createTableInput(def, localName(def.id)));
   }
 
   const clock = new LocalClock();

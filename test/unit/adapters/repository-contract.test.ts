@@ -6,7 +6,7 @@
  * issue 14 adds cases by work state and the sharded ledger.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,12 +14,13 @@ import { caseKeys } from '../../../functions/adapters/dynamo-cases.js';
 import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
 import { DynamoRepository } from '../../../functions/adapters/dynamo-repository.js';
 import { CASE_SHARDS, LEDGER_SHARDS, shardLabel, shardOf } from '../../../functions/domain/key-shards.js';
-import { GENESIS_HASH, chainEvent, verifyLedgerChain } from '../../../functions/domain/ledger-chain.js';
-import { type LedgerFrontier, frontierOf } from '../../../functions/domain/ledger-merge.js';
+import { chainEvent, GENESIS_HASH, verifyLedgerChain } from '../../../functions/domain/ledger-chain.js';
+import { frontierOf, type LedgerFrontier } from '../../../functions/domain/ledger-merge.js';
 import type { LedgerEvent } from '../../../functions/domain/model/index.js';
 import { InvalidInputError } from '../../../functions/use-cases/errors.js';
 import type { BatchRecord, Repository } from '../../../functions/use-cases/ports.js';
 import { MAIN_TABLE } from '../../../infra/definitions.js';
+import { createActiveTable } from '../../../infra/local/dynalite-tables.js';
 import { createTableInput } from '../../../infra/local/stack.js';
 import { InMemoryRepository, makeCase, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
 
@@ -75,7 +76,7 @@ afterAll(async () => {
 /** A fresh DynamoDB table (same definition as the stack) per test. */
 async function dynamoRepository(): Promise<Repository> {
   const name = `contract-${++tables}`;
-  await client.send(new CreateTableCommand(createTableInput(MAIN_TABLE, name)));
+  await createActiveTable(client, createTableInput(MAIN_TABLE, name));
   return new DynamoRepository(client, name);
 }
 

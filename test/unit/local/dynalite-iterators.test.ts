@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynalitesAbstractLevel } from '../../../infra/local/dynalite-iterators.js';
+import { createActiveTable } from '../../../infra/local/dynalite-tables.js';
 
 type Resources = { attachResource(r: object): void; detachResource(r: object): void };
 
@@ -33,8 +34,7 @@ describe('closeDynaliteIterators', () => {
     await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: 'us-east-1', credentials });
-    await client.send(
-      new CreateTableCommand({
+    await createActiveTable(client, {
         TableName: 'items',
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
@@ -45,8 +45,7 @@ describe('closeDynaliteIterators', () => {
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
-      }),
-    );
+      });
     for (let i = 0; i < 30; i++) await client.send(new PutItemCommand({ TableName: 'items', Item: { pk: { S: 'p' }, sk: { S: `s${String(i).padStart(2, '0')}` } } }));
   });
   afterAll(async () => {
