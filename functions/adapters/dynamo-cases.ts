@@ -272,7 +272,7 @@ export class DynamoCases {
   }
 
   /** The ids among `caseIds` that are stored (BatchGetItem, 100 keys a request). */
-  private async existing(programId: string, caseIds: readonly string[]): Promise<Set<string>> {
+  async existing(programId: string, caseIds: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     const ids = [...new Set(caseIds)];
     for (let i = 0; i < ids.length; i += 100) {

@@ -225,6 +225,10 @@ export class DynamoRepository implements Repository {
     return this.cases.listByState(programId, state, page);
   }
 
+  existingCaseIds(programId: string, caseIds: readonly string[]) {
+    return this.cases.existing(programId, caseIds);
+  }
+
   getCase(programId: string, caseId: string) {
     return this.cases.get(programId, caseId);
   }

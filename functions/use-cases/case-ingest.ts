@@ -103,7 +103,8 @@ export async function ingestCaseManifest(deps: Deps, input: z.input<typeof Inges
   );
   if (goldProblems.length) throw new InvalidInputError(`manifest: ${goldProblems.join('; ')}`);
 
-  const known = new Set((await deps.repo.listCases(req.programId)).map((c) => c.caseId));
+  // Only the manifest's ids are looked up (batched gets): a program of a million cases is not read to take a hundred.
+  const known = await deps.repo.existingCaseIds(req.programId, cases.map((c) => c.caseId));
   const ingestId = deps.random.token(24);
   const fresh = cases.filter((c) => !known.has(c.caseId));
   const pending: PendingIngest = {

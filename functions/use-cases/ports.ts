@@ -112,6 +112,8 @@ export interface Repository {
   ): Promise<Page<Case & { goldPool: boolean; state: string; batchId?: string }>>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */
   setCaseState(programId: string, caseIds: readonly string[], state: 'pending' | 'assigned' | 'labelled', batchId: string): Promise<void>;
+  /** The ids among `caseIds` that the program has (batched gets by id: reads only those cases, never the whole list). */
+  existingCaseIds(programId: string, caseIds: readonly string[]): Promise<Set<string>>;
   /** One case of a program (with the batch it was last placed in), or undefined. */
   getCase(programId: string, caseId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string }) | undefined>;
   /**

@@ -206,11 +206,16 @@ export class InMemoryRepository implements Repository {
   async listCasesByState(programId: string, state: string, page: PageRequest) {
     // As the adapter: case-id order, a page after the cursor's case id.
     const after = page.after === undefined ? undefined : String(page.after.caseId);
-    const all = (await this.listCases(programId))
-      .filter((c) => c.state === state && (after === undefined || c.caseId > after))
+    // Not through this.listCases: a test counting whole-list reads sees only the caller's.
+    const all = [...this.cases.entries()]
+      .filter(([k, c]) => k.startsWith(`${programId}/`) && c.state === state && (after === undefined || c.caseId > after))
+      .map(([, c]) => copy(c))
       .sort((a, b) => (a.caseId < b.caseId ? -1 : 1));
     const items = all.slice(0, page.limit);
     return { items, ...(all.length > page.limit ? { next: { caseId: items.at(-1)!.caseId } } : {}) };
+  }
+  async existingCaseIds(programId: string, caseIds: readonly string[]) {
+    return new Set(caseIds.filter((id) => this.cases.has(`${programId}/${id}`)));
   }
   async getCase(programId: string, caseId: string) {
     const c = this.cases.get(`${programId}/${caseId}`);

@@ -412,6 +412,25 @@ describe.each(implementations)('Port: Repository (cases by work state, issue 14)
   });
 });
 
+describe.each(implementations)('Port: Repository (case ids by id, issue 14) — %s', (_name, make) => {
+  describe('Method: existingCaseIds', () => {
+    it("names exactly the asked ids this program has, whatever their state, past 100 ids and with repeats", async () => {
+      const repo = await make();
+      await repo.putCases('prog-1', ids(230).filter((_, i) => i % 2 === 0).map((id) => ({ ...makeCase(id), goldPool: false })));
+      await repo.putCases('prog-2', ids(230).map((id) => ({ ...makeCase(id), goldPool: false })));
+      await repo.assignCases('prog-1', ['case-0000'], 'b-1');
+      await repo.setCaseState('prog-1', ['case-0002'], 'labelled', 'b-0');
+
+      const asked = [...ids(230).slice(0, 150), 'case-0000', 'case-9999'];
+      const found = await repo.existingCaseIds('prog-1', asked);
+
+      expect([...found].sort()).toEqual(ids(150).filter((_, i) => i % 2 === 0));
+      expect(await repo.existingCaseIds('prog-3', asked)).toEqual(new Set());
+      expect(await repo.existingCaseIds('prog-1', [])).toEqual(new Set());
+    });
+  });
+});
+
 describe('Port: Repository (case keys) — DynamoRepository on dynalite', () => {
   it('spreads case items and their state index over CASE_SHARDS keys, none holding more than twice its share', async () => {
     const repo = await dynamoRepository();

@@ -4,7 +4,7 @@ import { completeCaseIngest, ingestCaseManifest } from '../../../functions/use-c
 import { InvalidInputError, NotFoundError } from '../../../functions/use-cases/errors.js';
 import { registerProtocolVersion } from '../../../functions/use-cases/setup-program.js';
 import { buildPng, tEXt } from '../../support/images.js';
-import { type FakeDeps, makeFakeDeps, makeProtocol } from '../fakes.js';
+import { type FakeDeps, makeCase, makeFakeDeps, makeProtocol } from '../fakes.js';
 
 const PROGRAM = 'prog-i';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -62,6 +62,30 @@ describe('Use case: ingestCaseManifest', () => {
       NotFoundError,
     );
     expect(deps.objects.versions.size).toBe(0);
+  });
+
+  // Issue 14: the duplicate check read the program's whole case list per manifest (a million-case program read whole to take a few cases).
+  it("finds the cases the program has already by the manifest's ids alone, never reading the case list", async () => {
+    const deps = makeFakeDeps();
+    await seed(deps);
+    const stored = Array.from({ length: 300 }, (_, i) => ({ ...makeCase(`old-${String(i).padStart(3, '0')}`), goldPool: false }));
+    await deps.repo.putCases(PROGRAM, [...stored, { ...makeCase('case-2'), goldPool: false }]);
+    await deps.repo.putCases('prog-other', [{ ...makeCase('case-1'), goldPool: false }]);
+    const listCases = vi.spyOn(deps.repo, 'listCases');
+    const byId = vi.spyOn(deps.repo, 'existingCaseIds');
+
+    const r = await ingestCaseManifest(deps, {
+      programId: PROGRAM,
+      protocol: 'chest-xray@1',
+      format: 'csv',
+      body: csv([['case-1', clean], ['case-2', clean], ['old-007', clean], ['case-3', clean]]),
+      actor: 'pm:alice',
+    });
+
+    expect(listCases).not.toHaveBeenCalled();
+    expect(byId.mock.calls).toEqual([[PROGRAM, ['case-1', 'case-2', 'old-007', 'case-3']]]);
+    expect(r.existing).toEqual(['case-2', 'old-007']);
+    expect(r.slots.map((s) => s.caseId)).toEqual(['case-1', 'case-3']);
   });
 });
 
