@@ -287,6 +287,17 @@ function scoreSegmentation(input: SubmissionScoreInput, task: SegmentationTask):
  * @example scoreSubmissionAgainstGold({ batchId, workforceId, protocol, items, lines, masks, answers }).verdict
  */
 export function scoreSubmissionAgainstGold(input: SubmissionScoreInput): BatchScore {
+  const score = scoreByTask(input);
+  // Each gold item's annotator, from its line: a held batch's report and exports have no stored label to ask.
+  const aliasOf = new Map(input.items.filter((i) => i.gold).map((i) => [i.caseId, i.alias]));
+  const items = score.items.map((item) => {
+    const annotator = input.lines.get(aliasOf.get(item.caseId) ?? '')?.annotator;
+    return annotator ? { ...item, annotatorId: annotator } : item;
+  });
+  return { ...score, items };
+}
+
+function scoreByTask(input: SubmissionScoreInput): BatchScore {
   const task = input.protocol.task;
   switch (task.type) {
     case 'classification': {

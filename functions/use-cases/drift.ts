@@ -47,7 +47,8 @@ async function annotatorSeries(deps: Deps, scored: readonly Scored[]): Promise<M
     const byCase = new Map(labels.map((l) => [l.caseId, l.annotatorId]));
     const counts = new Map<string, { goldN: number; goldCorrect: number }>();
     for (const item of score.items) {
-      const annotatorId = byCase.get(item.caseId);
+      // A held batch has no stored label yet: its score names the annotator of the line.
+      const annotatorId = byCase.get(item.caseId) ?? item.annotatorId;
       if (!annotatorId) continue;
       const c = counts.get(annotatorId) ?? { goldN: 0, goldCorrect: 0 };
       c.goldN += 1;

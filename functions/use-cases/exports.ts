@@ -63,7 +63,7 @@ export async function exportGoldItems(deps: Deps, input: { programId: string; fo
           round: round.get(s.batchId) ?? null,
           batchId: s.batchId,
           workforceId: s.workforceId,
-          annotatorId: annotator.get(`${s.batchId}/${i.caseId}`) ?? null,
+          annotatorId: annotator.get(`${s.batchId}/${i.caseId}`) ?? i.annotatorId ?? null,
           caseId: i.caseId,
           correct: i.correct,
           expected: i.expected ?? null,

@@ -11,6 +11,12 @@ export const GoldItemScore = z.object({
   /** Classification only: the expert's and the workforce's labels. */
   expected: z.string().optional(),
   got: z.string().optional(),
+  /**
+   * Who answered it: the annotator the submitted line named. The stored labels
+   * say so too, but only once the batch is finalized (a held batch has none).
+   * Absent on scores stored before it existed.
+   */
+  annotatorId: z.string().optional(),
   /** Per-item figures (Dice, HD95 mm, sensitivity, …); null where undefined. */
   metrics: z.record(z.string(), z.number().nullable()).optional(),
   /** Segmentation: the convention the figures were computed with (e.g. `goldline`, `monai(ignore_empty=True)`). */

@@ -84,6 +84,7 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
   const cases = new Map(input.cases.map((c) => [c.caseId, c]));
   const notes: string[] = [];
 
+  // Who answered each gold item: its stored label, else the score's line (a held batch has no label until it is decided).
   const goldAnnotator = new Map<string, string>();
   for (const l of labels) if (l.gold && !goldAnnotator.has(`${l.batchId}/${l.caseId}`)) goldAnnotator.set(`${l.batchId}/${l.caseId}`, l.annotatorId);
   const rows: GoldItemRow[] = [];
@@ -91,7 +92,7 @@ export function buildQualityReport(input: QualityInputs): QualityReport {
     const b = batches.get(s.batchId);
     if (!b) continue;
     for (const item of s.items) {
-      rows.push({ batchId: s.batchId, caseId: item.caseId, workforceId: s.workforceId, round: b.round, protocol: s.protocol, annotatorId: goldAnnotator.get(`${s.batchId}/${item.caseId}`), item });
+      rows.push({ batchId: s.batchId, caseId: item.caseId, workforceId: s.workforceId, round: b.round, protocol: s.protocol, annotatorId: goldAnnotator.get(`${s.batchId}/${item.caseId}`) ?? item.annotatorId, item });
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scoreClassificationSubmission, scoreSubmissionAgainstGold } from '../../../functions/domain/gold-scoring.js';
-import { BatchItem, DetectionLabelLine, type ProtocolVersion } from '../../../functions/domain/model/index.js';
+import { BatchItem, ClassificationLabelLine, DetectionLabelLine, type ProtocolVersion } from '../../../functions/domain/model/index.js';
 import { makeProtocol } from '../fakes.js';
 
 interface Row {
@@ -212,5 +212,13 @@ describe('Function: scoreSubmissionAgainstGold (detection critical misses)', () 
     expect(score.items[0].criticalMisses).toEqual([{ finding: 'nodule', findingId: 'n-1', diameterMm: 9, criticalDiameterMm: 4 }]);
     expect(score.items[0].reasons).toContain('missed a 9.0 mm nodule (critical size 4 mm)');
     expect(score.verdict).toBe('rejected');
+  });
+
+  it('names on each gold item the annotator its line gave (a held batch has no stored label to say so)', () => {
+    const protocol = makeProtocol();
+    const items = ['a', 'b'].map((x, i) => BatchItem.parse({ alias: `alias000000${i}`, caseId: `gold-${x}`, gold: true }));
+    const lines = new Map(items.map((it, i) => [it.alias, ClassificationLabelLine.parse({ alias: it.alias, label: 'normal', annotator: `vendor-a/reader-${i + 1}` })]));
+    const score = scoreSubmissionAgainstGold({ batchId: 'b-1', workforceId: 'vendor-a', protocol, items, lines, answers: new Map([['gold-a', 'normal'], ['gold-b', 'abnormal']]) });
+    expect(score.items.map((i) => [i.caseId, i.annotatorId])).toEqual([['gold-a', 'vendor-a/reader-1'], ['gold-b', 'vendor-a/reader-2']]);
   });
 });

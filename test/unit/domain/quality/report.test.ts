@@ -147,6 +147,21 @@ describe('Function: buildQualityReport', () => {
     expect(byRound.subgroups).toBeNull();
   });
 
+  // A held batch's gold was filed under '<workforce>/(unknown)': its annotator was read only from labels, which finalize writes once the batch is decided.
+  it("files a held batch's gold by annotator under the annotator its score names, before any label of it is stored", () => {
+    const held = { batchId: 'b-held', round: 2, protocol: 'chest-xray@1', workforceId: 'w-a', status: 'inconclusive' as const };
+    const heldScore: BatchScore = {
+      ...score('w-a'),
+      batchId: 'b-held',
+      verdict: 'inconclusive',
+      items: score('w-a').items.map((i) => ({ ...i, annotatorId: 'w-a-ann' })),
+    };
+    const r = buildQualityReport({ ...inputs, batches: [...batches, held], scores: [...inputs.scores, heldScore], by: 'annotator' });
+    expect(r.groups.map((g) => g.key)).not.toContain('w-a/(unknown)');
+    const before = buildQualityReport({ ...inputs, by: 'annotator' }).groups.find((g) => g.key === 'w-a/w-a-ann')?.classification?.goldAccuracy.n ?? 0;
+    expect(r.groups.find((g) => g.key === 'w-a/w-a-ann')?.classification?.goldAccuracy.n).toBe(before + heldScore.items.length);
+  });
+
   it('says why there is no agreement when no case was labelled twice', () => {
     const r = buildQualityReport({ ...inputs, labels: overlapLabels.filter((l) => l.workforceId === 'w-a'), by: 'workforce' });
     expect(r.agreement?.pairs).toEqual([]);
