@@ -33,6 +33,7 @@ import {
 import { InvalidInputError } from '../use-cases/errors.js';
 import { type CaseWorkState, DynamoCases, caseKeys } from './dynamo-cases.js';
 import { DynamoLedger } from './dynamo-ledger.js';
+import { DynamoRounds, roundKeys } from './dynamo-rounds.js';
 import type {
   AdjudicationRecord,
   BatchRecord,
@@ -59,7 +60,7 @@ export const keys = {
   submission: (batchId: string, uploadId: string) => ({ pk: `BATCH#${batchId}`, sk: `SUBMISSION#${uploadId}` }),
   score: (batchId: string) => ({ pk: `BATCH#${batchId}`, sk: 'SCORE' }),
   label: (caseId: string, batchId: string) => ({ pk: `CASE#${caseId}`, sk: `LABEL#${batchId}` }),
-  round: (programId: string, round: number) => ({ pk: `PROGRAM#${programId}`, sk: `ROUND#${pad(round, 4)}` }),
+  round: roundKeys.round,
   scorecard: (programId: string, protocolId: string, workforceId: string) => ({
     pk: `PROGRAM#${programId}`,
     sk: `SCORECARD#${protocolId}#${workforceId}`,
@@ -115,6 +116,8 @@ export class DynamoRepository implements Repository {
   private readonly ledger: DynamoLedger;
   /** The case items, sharded, with their case-state index keys. */
   private readonly cases: DynamoCases;
+  /** The round records, their batch ids in items of their own. */
+  private readonly rounds: DynamoRounds;
 
   constructor(
     client: DynamoDBClient,
@@ -123,6 +126,7 @@ export class DynamoRepository implements Repository {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.ledger = new DynamoLedger(this.doc, table);
     this.cases = new DynamoCases(this.doc, table);
+    this.rounds = new DynamoRounds(this.doc, table);
   }
 
   private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
@@ -562,33 +566,15 @@ export class DynamoRepository implements Repository {
   }
 
   createRound(r: RoundRecord) {
-    const { settledBatchIds: _s, ...rest } = r;
-    return this.putIfAbsent({ ...keys.round(r.programId, r.round), ...rest });
+    return this.rounds.create(r);
   }
 
-  private toRound(item: Record<string, unknown> | undefined): RoundRecord | undefined {
-    const r = strip<Record<string, unknown>>(item);
-    if (!r) return undefined;
-    const settled = r.settledBatchIds instanceof Set ? [...(r.settledBatchIds as Set<string>)] : [];
-    return { ...(r as unknown as RoundRecord), settledBatchIds: settled.sort() };
+  getRound(programId: string, round: number) {
+    return this.rounds.get(programId, round);
   }
 
-  async getRound(programId: string, round: number) {
-    return this.toRound(await this.get(keys.round(programId, round)));
-  }
-
-  async markRoundBatchSettled(programId: string, round: number, batchId: string) {
-    const r = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.round(programId, round),
-        UpdateExpression: 'ADD settledBatchIds :b',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':b': new Set([batchId]) },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return this.toRound(r.Attributes)!;
+  markRoundBatchSettled(programId: string, round: number, batchId: string) {
+    return this.rounds.markSettled(programId, round, batchId);
   }
 
   async putScorecards(programId: string, cards: readonly Scorecard[]) {
@@ -614,9 +600,8 @@ export class DynamoRepository implements Repository {
     return items.map((i) => String(i.programId)).sort();
   }
 
-  async listRounds(programId: string) {
-    const items = await this.queryPrefix(`PROGRAM#${programId}`, 'ROUND#');
-    return items.map((i) => this.toRound(i)!);
+  listRounds(programId: string) {
+    return this.rounds.list(programId);
   }
 
   /** One Query page; `next` only when DynamoDB says there may be more. */
