@@ -172,7 +172,7 @@ async function goldPoolCases(deps: Deps, programId: string): Promise<StoredCase[
  * in plan pages of PLAN_PAGE_CASES, each with whether it is the last: memory
  * holds two plan pages, never the program's case list.
  */
-async function* pendingPages(deps: Deps, programId: string, limit: number | undefined, pageCases: number): AsyncGenerator<{ cases: StoredCase[]; last: boolean }> {
+export async function* pendingPages(deps: Deps, programId: string, limit: number | undefined, pageCases: number): AsyncGenerator<{ cases: StoredCase[]; last: boolean }> {
   const max = limit ?? Number.POSITIVE_INFINITY;
   let taken = 0;
   let page: StoredCase[] = [];

@@ -216,10 +216,14 @@ export function registerPmCommands(root: Command, io: GoldlineIo): void {
       io.out(table(['workforce', 'kind', 'cases', 'batches'], r.workforces.map((w) => [w.workforceId, w.kind, w.cases, w.batches.length])));
       for (const x of r.ineligible ?? []) io.out(`no work for ${x.workforceId}: ${x.reason}`);
       for (const x of r.capped ?? []) io.out(`${x.workforceId} capped at ${x.cap}: at most ${x.limit} case(s), ${x.cases} planned`);
-      const outcomes = new Map<string, number>();
-      for (const c of r.cases) outcomes.set(c.outcome, (outcomes.get(c.outcome) ?? 0) + 1);
-      io.out([...outcomes].map(([k, v]) => `${k} ${v}`).join(' · '));
-      if (o.cases) for (const c of r.cases) io.out(`${c.caseId} → ${c.workforceId ?? c.outcome} (rule "${c.rule}"): ${c.explanation}${c.gate ? `; ${c.gate}` : ''}${c.reason ? `; ${c.reason}` : ''}`);
+      io.out(Object.entries(r.outcomes).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(' · '));
+      if (!o.cases) return;
+      // The per-case list comes a page at a time (the counts above are the whole round's).
+      for (let page = r; ; ) {
+        for (const c of page.cases) io.out(`${c.caseId} → ${c.workforceId ?? c.outcome} (rule "${c.rule}"): ${c.explanation}${c.gate ? `; ${c.gate}` : ''}${c.reason ? `; ${c.reason}` : ''}`);
+        if (!page.next) break;
+        page = await ctx.api.call<RoundPreview>('GET', programPath(ctx, '/round-preview'), { query: { protocol: o.protocol, round: o.round, limit: o.limit, cursor: page.next } });
+      }
     });
   round
     .command('dispatch')
@@ -355,7 +359,9 @@ interface RoundPreview {
   pendingProposal?: string;
   pendingCases: number;
   workforces: { workforceId: string; kind: string; cases: number; batches: number[] }[];
+  outcomes: Record<string, number>;
   cases: { caseId: string; outcome: string; workforceId?: string; rule: string; explanation: string; gate?: string; reason?: string }[];
+  next?: string;
   ineligible?: { workforceId: string; reason: string }[];
   capped?: { workforceId: string; cap: number; limit: number; cases: number }[];
 }

@@ -64,6 +64,7 @@ describe('CLI: goldline pm workforce cap|uncap|move|pause', () => {
         sharesSource: 'carried-over',
         pendingCases: 100,
         workforces: [],
+        outcomes: { planned: 82, excluded: 0, quarantined: 0, deferred: 18 },
         cases: [],
         ineligible: [{ workforceId: 'vendor-c', reason: 'not qualified on chest-xray@2: failed exam attempt 1' }],
         capped: [{ workforceId: 'vendor-b', cap: 0.2, limit: 18, cases: 18 }],
@@ -73,5 +74,6 @@ describe('CLI: goldline pm workforce cap|uncap|move|pause', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('no work for vendor-c: not qualified on chest-xray@2: failed exam attempt 1');
     expect(r.out).toContain('vendor-b capped at 0.2: at most 18 case(s), 18 planned');
+    expect(r.out).toContain('planned 82 · deferred 18');
   });
 });
