@@ -1,7 +1,6 @@
 /**
  * The CLI with captured output, a profile held in memory and a fetch the test
- * answers: nothing leaves the process. (program.test.ts and release.test.ts
- * carry the same harness inline; new CLI tests use this one.)
+ * answers: nothing leaves the process. Every CLI test uses this one.
  */
 import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
 import { runGoldline } from '../../../infra/cli/program.js';
@@ -12,14 +11,21 @@ export interface CliRequest {
   body: unknown;
 }
 
+const EMPTY = () => Response.json({});
+
 /**
+ * `tokens` are the profile's, by role; null: no profile file (the command line names endpoint, token and program).
+ *
  * @example const { run, requests } = cliHarness(() => Response.json({ items: [] })); await run('exam', 'status', '--protocol', 'chest-xray@2');
  */
-export function cliHarness(answer: (url: URL, init: RequestInit) => Response | Promise<Response>, tokens: Record<string, string> = { pm: 'pm-token' }) {
+export function cliHarness(
+  answer: (url: URL, init: RequestInit) => Response | Promise<Response> = EMPTY,
+  tokens: Record<string, string> | null = { pm: 'pm-token' },
+) {
   const out: string[] = [];
   const err: string[] = [];
   const requests: CliRequest[] = [];
-  const profile = JSON.stringify({ endpoint: 'http://127.0.0.1:9', program: 'demo-cxr', tokens });
+  const profile = tokens && JSON.stringify({ endpoint: 'http://127.0.0.1:9', program: 'demo-cxr', tokens });
   const io: GoldlineIo = {
     ...processIo,
     out: (t) => out.push(t),
@@ -28,7 +34,7 @@ export function cliHarness(answer: (url: URL, init: RequestInit) => Response | P
     errIsTTY: false,
     env: {},
     readBytes: async (path) => {
-      if (path === '.goldline/local.json') return new TextEncoder().encode(profile);
+      if (path === '.goldline/local.json' && profile) return new TextEncoder().encode(profile);
       throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
     },
     fetch: async (input, init = {}) => {

@@ -1,33 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
-import { runGoldline } from '../../../infra/cli/program.js';
+import { cliHarness } from './harness.js';
 
-/** The CLI with captured output, a profile held in memory and a fetch the test answers. */
-function harness(answer: (url: URL, init: RequestInit) => Response = () => new Response('{}', { headers: { 'content-type': 'application/json' } })) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const requests: { url: URL; init: RequestInit }[] = [];
-  const profile = JSON.stringify({ endpoint: 'http://127.0.0.1:9', program: 'demo-cxr', tokens: { pm: 'pm-token', qa: 'qa-token', 'vendor-a': 'a-token' } });
-  const io: GoldlineIo = {
-    ...processIo,
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    errRaw: () => {},
-    errIsTTY: false,
-    env: {},
-    readBytes: async (path) => {
-      if (path === '.goldline/local.json') return new TextEncoder().encode(profile);
-      throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-    },
-    fetch: async (input, init = {}) => {
-      const url = new URL(String(input));
-      requests.push({ url, init });
-      return answer(url, init);
-    },
-  };
-  const run = async (...argv: string[]) => ({ code: await runGoldline(argv, io), out: out.splice(0).join('\n'), err: err.splice(0).join('\n') });
-  return { run, requests };
-}
+const harness = (answer?: Parameters<typeof cliHarness>[0]) => cliHarness(answer, { pm: 'pm-token', qa: 'qa-token', 'vendor-a': 'a-token' });
 
 describe('Function: runGoldline', () => {
   it('prints help for the program and for each command, exit 0', async () => {
@@ -53,13 +27,15 @@ describe('Function: runGoldline', () => {
   });
 
   it("sends the profile's token for the role and prints a table", async () => {
-    const { run, requests } = harness(() =>
-      Response.json({ items: [{ batchId: 'b-1', round: 1, status: 'awaiting-submission', items: 60, protocol: 'chest-xray@1', createdAt: 'x' }] }),
-    );
+    const sent: string[] = [];
+    const { run, requests } = harness((_url, init) => {
+      sent.push((init.headers as Record<string, string>).authorization);
+      return Response.json({ items: [{ batchId: 'b-1', round: 1, status: 'awaiting-submission', items: 60, protocol: 'chest-xray@1', createdAt: 'x' }] });
+    });
     const r = await run('vendor', 'batches', '--as', 'vendor-a');
     expect(r.code).toBe(0);
     expect(requests[0].url.href).toBe('http://127.0.0.1:9/v1/batches');
-    expect((requests[0].init.headers as Record<string, string>).authorization).toBe('Bearer a-token');
+    expect(sent).toEqual(['Bearer a-token']);
     expect(r.out).toBe('batch  round  status               items  protocol      SLA deadline\nb-1        1  awaiting-submission     60  chest-xray@1');
   });
 
@@ -84,5 +60,34 @@ describe('Function: runGoldline', () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) });
     });
     expect(await run('qa', 'scorecards')).toMatchObject({ code: 1, err: expect.stringMatching(/^error: cannot reach the API at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/) });
+  });
+});
+
+describe('CLI: goldline pm round plan', () => {
+  const preview = (cases: string[], next?: string) => ({
+    round: 2,
+    protocol: 'chest-xray@1',
+    shares: { 'vendor-a': 0.5, 'vendor-b': 0.5 },
+    sharesSource: 'carried-over',
+    pendingCases: 3,
+    workforces: [{ workforceId: 'vendor-a', kind: 'vendor', cases: 3, batches: [3] }],
+    outcomes: { planned: 2, excluded: 0, quarantined: 0, deferred: 1 },
+    cases: cases.map((caseId) => ({ caseId, outcome: 'planned', workforceId: 'vendor-a', rule: 'default', explanation: 'no rule matched' })),
+    ...(next ? { next } : {}),
+  });
+
+  it("prints the whole round's outcome counts and, with --cases, every page of cases by following the cursor", async () => {
+    const { run, requests } = harness((url) => Response.json(url.searchParams.get('cursor') === 'p2' ? preview(['case-3']) : preview(['case-1', 'case-2'], 'p2')));
+
+    const r = await run('pm', 'round', 'plan', '--cases');
+
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('planned 2 · deferred 1');
+    expect(r.out.split('\n').filter((l) => l.startsWith('case-'))).toEqual([
+      'case-1 → vendor-a (rule "default"): no rule matched',
+      'case-2 → vendor-a (rule "default"): no rule matched',
+      'case-3 → vendor-a (rule "default"): no rule matched',
+    ]);
+    expect(requests.map((q) => q.url.searchParams.get('cursor'))).toEqual([null, 'p2']);
   });
 });

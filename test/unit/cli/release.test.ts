@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type GoldlineIo, processIo } from '../../../infra/cli/io.js';
-import { runGoldline } from '../../../infra/cli/program.js';
+import { cliHarness } from './harness.js';
 
 const H = (c: string) => c.repeat(64);
 const SUMMARY = {
@@ -27,30 +26,10 @@ const label = (caseId: string, l: string, workforceId = 'vendor-a') => ({
   acceptedAt: '2026-11-29T01:00:00.000Z',
 });
 
-/** The CLI with captured output and a fetch the test answers (no profile: endpoint and token flags). */
+/** The CLI with no profile (endpoint, token and program on the command line) and a fetch the test answers with JSON. */
 function harness(answer: (url: URL, init: RequestInit) => unknown) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const requests: { url: URL; init: RequestInit }[] = [];
-  const io: GoldlineIo = {
-    ...processIo,
-    out: (t) => out.push(t),
-    err: (t) => err.push(t),
-    errRaw: () => {},
-    errIsTTY: false,
-    env: {},
-    fetch: async (input, init = {}) => {
-      const url = new URL(String(input));
-      requests.push({ url, init });
-      return Response.json(answer(url, init));
-    },
-  };
-  const run = async (...argv: string[]) => ({
-    code: await runGoldline(['--endpoint', 'http://127.0.0.1:9', '--token', 'qa-token', '--program', 'demo-cxr', ...argv], io),
-    out: out.splice(0).join('\n'),
-    err: err.splice(0).join('\n'),
-  });
-  return { run, requests };
+  const { run, requests } = cliHarness((url, init) => Response.json(answer(url, init)), null);
+  return { run: (...argv: string[]) => run('--endpoint', 'http://127.0.0.1:9', '--token', 'qa-token', '--program', 'demo-cxr', ...argv), requests };
 }
 
 describe('CLI: goldline release', () => {
@@ -68,9 +47,9 @@ describe('CLI: goldline release', () => {
     const { run, requests } = harness(() => ({ release: SUMMARY, created: true }));
     const r = await run('release', 'create', '--protocol', 'chest-xray', '--version', '1', '--note', 'after round 2');
     expect(r.code).toBe(0);
-    expect(requests[0].init.method).toBe('POST');
+    expect(requests[0].method).toBe('POST');
     expect(requests[0].url.pathname).toBe('/v1/programs/demo-cxr/releases');
-    expect(JSON.parse(String(requests[0].init.body))).toEqual({ protocolId: 'chest-xray', version: 1, note: 'after round 2' });
+    expect(requests[0].body).toEqual({ protocolId: 'chest-xray', version: 1, note: 'after round 2' });
     expect(r.out.split('\n')).toEqual([
       'Released rel-0123456789abcdef: 412 accepted labels of chest-xray@1',
       `  manifest ${SUMMARY.manifestKey} · SHA-256 ${H('a')}`,
