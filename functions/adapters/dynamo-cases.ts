@@ -3,10 +3,14 @@
  * a round's writes alone (docs/data-model.md, "Keys that scale"):
  * - the case at pk `PROGRAM#<p>#CASES#<shard>`, sk `CASE#<caseId>`, shard =
  *   shardOf(caseId, CASE_SHARDS): a GetItem by id finds it at once;
- * - its work state in gsi1 at `CASESTATE#<p>#<state>#<shard>` / `CASE#<caseId>`,
- *   written by the same single-item write that sets `state` (no second item, so
- *   nothing to keep in step after a crash): the pending cases of a program are read
- *   without reading the others.
+ * - while it is pending, its entry in gsi1 at `CASESTATE#<p>#pending#<shard>` /
+ *   `CASE#<caseId>`, set by the same single-item write that sets `state` (no second
+ *   item, so nothing to keep in step after a crash): the pending cases of a program
+ *   are read without reading the others. The index is sparse: a write that moves a
+ *   case out of pending REMOVEs its gsi1 keys (one index delete; an index entry per
+ *   state moved on every change, a delete and a put), one that returns it to pending
+ *   sets them. Items written before that carry gsi1 under `assigned`/`labelled`
+ *   keys: no reader queries those, and the case's next state write drops them.
  * Before the shards, cases lived at `PROGRAM#<p>` / `CASE#<caseId>` with no index
  * keys: {@link DynamoCases.migrateLegacy} moves them (idempotent, crash-safe).
  */
@@ -31,6 +35,9 @@ import { queryAll } from './dynamo-query.js';
 
 /** A case's work state: pending (to plan), assigned (in a batch), labelled (accepted). */
 export type CaseWorkState = 'pending' | 'assigned' | 'labelled';
+/** The one state the case-state index holds: what round planning reads. */
+export type IndexedCaseState = 'pending';
+const isIndexed = (state: string): state is IndexedCaseState => state === 'pending';
 export type StoredCase = Case & { goldPool: boolean; state: string; batchId?: string };
 
 const shardPk = (programId: string, shard: number) => `PROGRAM#${programId}#CASES#${shardLabel(shard)}`;
@@ -38,8 +45,8 @@ const statePk = (programId: string, state: string, shard: number) => `CASESTATE#
 
 export const caseKeys = {
   item: (programId: string, caseId: string) => ({ pk: shardPk(programId, shardOf(caseId, CASE_SHARDS)), sk: `CASE#${caseId}` }),
-  /** gsi1 keys of a case in `state`. */
-  state: (programId: string, caseId: string, state: string) => ({
+  /** gsi1 keys of a case in `state` (only a pending case carries them: the index is sparse). */
+  state: (programId: string, caseId: string, state: IndexedCaseState) => ({
     gsi1pk: statePk(programId, state, shardOf(caseId, CASE_SHARDS)),
     gsi1sk: `CASE#${caseId}`,
   }),
@@ -67,8 +74,15 @@ export function caseFromItem(i: Record<string, unknown>): StoredCase {
 
 const byCaseId = (a: StoredCase, b: StoredCase) => (a.caseId < b.caseId ? -1 : a.caseId > b.caseId ? 1 : 0);
 
-/** Every write that sets `state` sets the index key with it (`:gsi1pk`, computed per case). */
-const STATE_SET = '#s = :s, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk';
+/**
+ * The update expression of a write that sets `state` (`:s`) and `set`: a pending case
+ * gets its index keys with it (`:gsi1pk`/`:gsi1sk`, computed per case), any other
+ * state drops them (REMOVE of absent attributes is a no-op); `add` is an ADD clause.
+ */
+function stateUpdate(state: CaseWorkState, set: readonly string[], add?: string): string {
+  const assignments = ['#s = :s', ...(isIndexed(state) ? ['gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk'] : []), ...set].join(', ');
+  return `SET ${assignments}${isIndexed(state) ? '' : ' REMOVE gsi1pk, gsi1sk'}${add ? ` ADD ${add}` : ''}`;
+}
 
 export class DynamoCases {
   constructor(
@@ -111,7 +125,7 @@ export class DynamoCases {
   }
 
   /**
-   * One page of the cases in `state`, in case-id order, from the N index shards:
+   * One page of the cases in `state` (pending: the only state indexed), in case-id order, from the N index shards:
    * each shard is read from the cursor on (`gsi1sk > CASE#<after>`) for about
    * limit/N items, and the merge keeps only what is certain — items up to the
    * smallest last id of a shard that has more — so no case is skipped or repeated
@@ -119,10 +133,13 @@ export class DynamoCases {
    * is absent on the last page. The index is eventually consistent: a case whose
    * state changed a moment ago may still be listed under its old state, so a
    * reader that acts on it does so with a conditional write (as assignCases does).
+   * Only cases whose item says `state` are returned (the key already implies it: every
+   * write that sets a pending key sets `state` with it).
    *
    * @example const { items, next } = await cases.listByState('demo-cxr', 'pending', { limit: 1000 })
    */
-  async listByState(programId: string, state: CaseWorkState, page: PageRequest): Promise<Page<StoredCase>> {
+  async listByState(programId: string, state: IndexedCaseState, page: PageRequest): Promise<Page<StoredCase>> {
+    if (!isIndexed(state)) throw new InvalidInputError(`cases are listed by state only while pending (the index holds no '${state}' cases)`);
     if (!Number.isInteger(page.limit) || page.limit < 1) throw new InvalidInputError(`limit must be a positive integer, got ${page.limit}`);
     let after: string | undefined;
     if (page.after !== undefined) {
@@ -151,7 +168,7 @@ export class DynamoCases {
     const bound = bounds.sort()[0];
     const merged = reads
       .flatMap((r) => r.items)
-      .filter((c) => bound === undefined || c.caseId <= bound)
+      .filter((c) => c.state === state && (bound === undefined || c.caseId <= bound))
       .sort(byCaseId);
     const items = merged.slice(0, page.limit);
     const more = bound !== undefined || merged.length > page.limit;
@@ -194,7 +211,7 @@ export class DynamoCases {
   /** pending → assigned to `batchId` (a case no longer pending is left as it is). */
   assign(programId: string, caseIds: readonly string[], batchId: string): Promise<void> {
     return this.updateEach(programId, caseIds, 'assigned', {
-      UpdateExpression: `SET ${STATE_SET}, batchId = :b`,
+      UpdateExpression: stateUpdate('assigned', ['batchId = :b']),
       ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
       ExpressionAttributeNames: { '#s': 'state' },
       ExpressionAttributeValues: { ':pending': 'pending', ':b': batchId },
@@ -210,7 +227,7 @@ export class DynamoCases {
     for (const to of new Set(handOver.map((h) => h.batchId))) {
       const ids = handOver.filter((h) => h.batchId === to).map((h) => h.caseId);
       await this.updateEach(programId, ids, 'assigned', {
-        UpdateExpression: opts.exclude ? `SET ${STATE_SET}, batchId = :to ADD excludedWorkforceSet :w` : `SET ${STATE_SET}, batchId = :to`,
+        UpdateExpression: stateUpdate('assigned', ['batchId = :to'], opts.exclude ? 'excludedWorkforceSet :w' : undefined),
         ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
         ExpressionAttributeNames: { '#s': 'state' },
         ExpressionAttributeValues: { ':assigned': 'assigned', ':b': opts.batchId, ':to': to, ...(opts.exclude ? { ':w': new Set([opts.exclude]) } : {}) },
@@ -219,7 +236,7 @@ export class DynamoCases {
     const handed = new Set(handOver.map((h) => h.caseId));
     const rest = handed.size ? caseIds.filter((id) => !handed.has(id)) : caseIds;
     return this.updateEach(programId, rest, 'pending', {
-      UpdateExpression: opts.exclude ? `SET ${STATE_SET} ADD excludedWorkforceSet :w` : `SET ${STATE_SET}`,
+      UpdateExpression: stateUpdate('pending', [], opts.exclude ? 'excludedWorkforceSet :w' : undefined),
       ConditionExpression: 'attribute_exists(pk) AND #s = :assigned AND batchId = :b',
       ExpressionAttributeNames: { '#s': 'state' },
       ExpressionAttributeValues: { ':assigned': 'assigned', ':b': opts.batchId, ...(opts.exclude ? { ':w': new Set([opts.exclude]) } : {}) },
@@ -229,7 +246,7 @@ export class DynamoCases {
   /** Unconditional: the state and batch a decision set (finalize, adjudication). */
   setState(programId: string, caseIds: readonly string[], state: CaseWorkState, batchId: string): Promise<void> {
     return this.updateEach(programId, caseIds, state, {
-      UpdateExpression: `SET ${STATE_SET}, batchId = :b`,
+      UpdateExpression: stateUpdate(state, ['batchId = :b']),
       ExpressionAttributeNames: { '#s': 'state' },
       ExpressionAttributeValues: { ':b': batchId },
     });
@@ -237,7 +254,7 @@ export class DynamoCases {
 
   /**
    * Moves the program's cases from the pre-shard partition (`PROGRAM#<p>` /
-   * `CASE#<id>`) to their shard with their index keys: conditional put of each,
+   * `CASE#<id>`) to their shard, a pending one with its index keys: conditional put of each,
    * then delete of the old item. Idempotent and crash-safe — a case already moved
    * is not overwritten (its newer state wins) and its old copy is deleted; a crash
    * between the two writes leaves an old copy the next run deletes. Run it before
@@ -259,7 +276,7 @@ export class DynamoCases {
         await this.doc.send(
           new PutCommand({
             TableName: this.table,
-            Item: { ...rest, ...caseKeys.item(programId, caseId), ...caseKeys.state(programId, caseId, state) },
+            Item: { ...rest, ...caseKeys.item(programId, caseId), ...(isIndexed(state) ? caseKeys.state(programId, caseId, state) : {}) },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         );
@@ -302,20 +319,20 @@ export class DynamoCases {
 
   /**
    * The update for each id, 16 in flight (dynalite serves ~1,500 writes/s at 32), with
-   * its own index keys for `state`; a failed condition means "leave it".
+   * its own index keys when `state` is indexed; a failed condition means "leave it".
    */
   private async updateEach(programId: string, caseIds: readonly string[], state: CaseWorkState, update: Omit<UpdateCommandInput, 'TableName' | 'Key'>) {
     const queue = caseIds.slice();
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        const index = caseKeys.state(programId, id, state);
+        const index = isIndexed(state) ? caseKeys.state(programId, id, state) : undefined;
         try {
           await this.doc.send(
             new UpdateCommand({
               ...update,
               TableName: this.table,
               Key: caseKeys.item(programId, id),
-              ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':s': state, ':gsi1pk': index.gsi1pk, ':gsi1sk': index.gsi1sk },
+              ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':s': state, ...(index ? { ':gsi1pk': index.gsi1pk, ':gsi1sk': index.gsi1sk } : {}) },
             }),
           );
         } catch (e) {

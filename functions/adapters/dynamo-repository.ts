@@ -31,7 +31,7 @@ import {
   Workforce,
 } from '../domain/index.js';
 import { InvalidInputError } from '../use-cases/errors.js';
-import { type CaseWorkState, DynamoCases, caseKeys } from './dynamo-cases.js';
+import { type CaseWorkState, DynamoCases, type IndexedCaseState, caseKeys } from './dynamo-cases.js';
 import { DynamoLedger } from './dynamo-ledger.js';
 import { DynamoRounds, roundKeys } from './dynamo-rounds.js';
 import type {
@@ -225,7 +225,7 @@ export class DynamoRepository implements Repository {
     return this.cases.list(programId);
   }
 
-  listCasesByState(programId: string, state: CaseWorkState, page: PageRequest) {
+  listCasesByState(programId: string, state: IndexedCaseState, page: PageRequest) {
     return this.cases.listByState(programId, state, page);
   }
 

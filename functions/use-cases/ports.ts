@@ -101,13 +101,14 @@ export interface Repository {
   /** Every case of a program with its work state and the batch that last set it. */
   listCases(programId: string): Promise<(Case & { goldPool: boolean; state: string; batchId?: string })[]>;
   /**
-   * One page of the cases in one work state, by case id, without reading the others
-   * (a sharded index: docs/data-model.md); `next` is absent on the last page. The
+   * One page of the pending cases, by case id, without reading the others (a sharded,
+   * sparse index that holds a case only while it is pending: docs/data-model.md; any
+   * other state is refused with InvalidInputError); `next` is absent on the last page. The
    * index may lag a state change by a moment: act on a listed case with a conditional write.
    */
   listCasesByState(
     programId: string,
-    state: 'pending' | 'assigned' | 'labelled',
+    state: 'pending',
     page: PageRequest,
   ): Promise<Page<Case & { goldPool: boolean; state: string; batchId?: string }>>;
   /** Case work state: pending (to plan), assigned (in a batch), labelled (accepted). */

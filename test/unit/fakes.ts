@@ -204,6 +204,8 @@ export class InMemoryRepository implements Repository {
     return [...this.cases.entries()].filter(([k]) => k.startsWith(`${programId}/`)).map(([, c]) => copy(c));
   }
   async listCasesByState(programId: string, state: string, page: PageRequest) {
+    // As the adapter: its index is sparse (pending cases only), so any other state is refused.
+    if (state !== 'pending') throw new InvalidInputError(`cases are listed by state only while pending (the index holds no '${state}' cases)`);
     // As the adapter: case-id order, a page after the cursor's case id.
     const after = page.after === undefined ? undefined : String(page.after.caseId);
     // Not through this.listCases: a test counting whole-list reads sees only the caller's.

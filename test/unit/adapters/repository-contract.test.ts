@@ -368,13 +368,13 @@ describe('Port: Repository (a pre-shard ledger) — DynamoRepository on dynalite
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `case-${String(i).padStart(4, '0')}`);
 
-/** Every page of a state, following `next`, with the page sizes. */
-async function allPages(repo: Repository, state: 'pending' | 'assigned' | 'labelled', limit: number) {
+/** Every page of the pending cases, following `next`, with the page sizes. */
+async function allPages(repo: Repository, limit: number) {
   const seen: string[] = [];
   const sizes: number[] = [];
   let after: Record<string, string | number> | undefined;
   do {
-    const page = await repo.listCasesByState('prog-1', state, { limit, ...(after ? { after } : {}) });
+    const page = await repo.listCasesByState('prog-1', 'pending', { limit, ...(after ? { after } : {}) });
     seen.push(...page.items.map((c) => c.caseId));
     sizes.push(page.items.length);
     after = page.next;
@@ -384,7 +384,7 @@ async function allPages(repo: Repository, state: 'pending' | 'assigned' | 'label
 
 
 describe.each(implementations)('Port: Repository (cases by work state, issue 14) — %s', (_name, make) => {
-  it('pages through exactly the cases in the state, in case-id order, each once, whatever the page size', async () => {
+  it('pages through exactly the pending cases, in case-id order, each once, whatever the page size', async () => {
     const repo = await make();
     await repo.putCases('prog-1', ids(230).map((id) => ({ ...makeCase(id), goldPool: false })));
     await repo.putCases('prog-2', ids(5).map((id) => ({ ...makeCase(id), goldPool: false })));
@@ -395,20 +395,46 @@ describe.each(implementations)('Port: Repository (cases by work state, issue 14)
     const assigned = ids(230).filter((_, i) => i % 3 === 0 && i !== 3);
     const pending = ids(230).filter((id) => !assigned.includes(id) && id !== 'case-0001' && id !== 'case-0002');
     for (const limit of [1, 7, 50, 1000]) {
-      const p = await allPages(repo, 'pending', limit);
+      const p = await allPages(repo, limit);
       expect(p.seen).toEqual(pending);
       expect(Math.max(...p.sizes)).toBeLessThanOrEqual(limit);
     }
-    expect((await allPages(repo, 'assigned', 25)).seen).toEqual(assigned);
-    expect((await allPages(repo, 'labelled', 25)).seen).toEqual(['case-0001', 'case-0002']);
+    const states = new Map((await repo.listCases('prog-1')).map((c) => [c.caseId, c.state]));
+    expect(assigned.every((id) => states.get(id) === 'assigned')).toBe(true);
+    expect([states.get('case-0001'), states.get('case-0002')]).toEqual(['labelled', 'labelled']);
     const requeued = (await repo.listCasesByState('prog-1', 'pending', { limit: 1, after: { caseId: 'case-0002' } })).items[0];
     expect(requeued).toMatchObject({ caseId: 'case-0003', state: 'pending', excludedWorkforces: ['vendor-a'] });
   });
 
-  it('answers an empty state with one empty last page', async () => {
+  it('answers a program with no pending case with one empty last page', async () => {
     const repo = await make();
     await repo.putCases('prog-1', ids(3).map((id) => ({ ...makeCase(id), goldPool: false })));
-    expect(await repo.listCasesByState('prog-1', 'labelled', { limit: 10 })).toEqual({ items: [] });
+    await repo.assignCases('prog-1', ids(3), 'b-1');
+    expect(await repo.listCasesByState('prog-1', 'pending', { limit: 10 })).toEqual({ items: [] });
+  });
+
+  it('lists a case again once it returns to pending: requeued, or set pending by a decision', async () => {
+    const repo = await make();
+    await repo.putCases('prog-1', ids(4).map((id) => ({ ...makeCase(id), goldPool: false })));
+    await repo.assignCases('prog-1', ids(4), 'b-1');
+    expect((await allPages(repo, 10)).seen).toEqual([]);
+
+    await repo.requeueCases('prog-1', ['case-0000', 'case-0001'], { batchId: 'b-1', handOver: [{ caseId: 'case-0001', batchId: 'b-2' }] });
+    await repo.setCaseState('prog-1', ['case-0002'], 'pending', 'b-1');
+
+    expect((await allPages(repo, 10)).seen).toEqual(['case-0000', 'case-0002']);
+    expect(await repo.getCase('prog-1', 'case-0001')).toMatchObject({ state: 'assigned', batchId: 'b-2' });
+    await repo.assignCases('prog-1', ['case-0000'], 'b-3');
+    expect((await allPages(repo, 10)).seen).toEqual(['case-0002']);
+  });
+
+  it('refuses a state the index does not hold (only pending cases are indexed)', async () => {
+    const repo = await make();
+    await repo.putCases('prog-1', ids(2).map((id) => ({ ...makeCase(id), goldPool: false })));
+    await repo.setCaseState('prog-1', ['case-0000'], 'labelled', 'b-0');
+    for (const state of ['assigned', 'labelled'] as const) {
+      await expect(repo.listCasesByState('prog-1', state as never, { limit: 10 })).rejects.toBeInstanceOf(InvalidInputError);
+    }
   });
 });
 
@@ -443,9 +469,65 @@ describe('Port: Repository (case keys) — DynamoRepository on dynalite', () => 
     const doc = DynamoDBDocumentClient.from(client);
     const one = (await doc.send(new GetCommand({ TableName: table, Key: caseKeys.item('prog-1', 'case-0007') }))).Item;
     expect(one).toMatchObject({ ...caseKeys.state('prog-1', 'case-0007', 'pending'), state: 'pending' });
-    await repo.assignCases('prog-1', ['case-0007'], 'b-1');
-    const moved = (await doc.send(new GetCommand({ TableName: table, Key: caseKeys.item('prog-1', 'case-0007') }))).Item;
-    expect(moved).toMatchObject({ ...caseKeys.state('prog-1', 'case-0007', 'assigned'), state: 'assigned', batchId: 'b-1' });
+  });
+
+  it('keeps a case in the state index only while it is pending: assigned or labelled, it has no index entry', async () => {
+    const repo = await dynamoRepository();
+    const table = `contract-${tables}`;
+    const doc = DynamoDBDocumentClient.from(client);
+    await repo.putCases('prog-1', ids(3).map((id) => ({ ...makeCase(id), goldPool: false })));
+    await repo.assignCases('prog-1', ['case-0000', 'case-0001'], 'b-1');
+    await repo.setCaseState('prog-1', ['case-0001'], 'labelled', 'b-1');
+    const item = async (id: string) => (await doc.send(new GetCommand({ TableName: table, Key: caseKeys.item('prog-1', id) }))).Item!;
+    /** Every gsi1 entry of the program's cases, as the index holds them: one Query per shard and state key. */
+    const indexed = async () => {
+      const out: string[] = [];
+      for (const state of ['pending', 'assigned', 'labelled']) {
+        for (let s = 0; s < CASE_SHARDS; s++) {
+          const r = await doc.send(
+            new QueryCommand({ TableName: table, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': `CASESTATE#prog-1#${state}#${shardLabel(s)}` } }),
+          );
+          out.push(...(r.Items ?? []).map((i) => `${state}:${i.caseId}`));
+        }
+      }
+      return out.sort();
+    };
+
+    expect(await indexed()).toEqual(['pending:case-0002']);
+    expect(await item('case-0000')).toMatchObject({ state: 'assigned', batchId: 'b-1' });
+    expect(await item('case-0000')).not.toHaveProperty('gsi1pk');
+    expect(await item('case-0001')).not.toHaveProperty('gsi1sk');
+
+    await repo.requeueCases('prog-1', ['case-0000'], { batchId: 'b-1', exclude: 'vendor-a' });
+    expect(await item('case-0000')).toMatchObject({ ...caseKeys.state('prog-1', 'case-0000', 'pending'), state: 'pending' });
+    expect(await indexed()).toEqual(['pending:case-0000', 'pending:case-0002']);
+  });
+
+  // Items written before the index was sparse carry gsi1 under assigned/labelled keys: never listed as pending, dropped at their next state write.
+  it('drops a stale index entry of a case written before the index was sparse at its next state write', async () => {
+    const repo = await dynamoRepository();
+    const table = `contract-${tables}`;
+    const doc = DynamoDBDocumentClient.from(client);
+    const stale = (id: string, state: string) => ({
+      ...caseKeys.item('prog-1', id),
+      gsi1pk: `CASESTATE#prog-1#${state}#${shardLabel(shardOf(id, CASE_SHARDS))}`,
+      gsi1sk: `CASE#${id}`,
+      ...makeCase(id),
+      goldPool: false,
+      state,
+      batchId: 'b-0',
+    });
+    await doc.send(new PutCommand({ TableName: table, Item: stale('case-0000', 'assigned') }));
+    await doc.send(new PutCommand({ TableName: table, Item: stale('case-0001', 'labelled') }));
+
+    expect((await allPages(repo, 10)).seen).toEqual([]);
+    await repo.requeueCases('prog-1', ['case-0000'], { batchId: 'b-0' });
+    await repo.setCaseState('prog-1', ['case-0001'], 'labelled', 'b-0');
+
+    expect((await allPages(repo, 10)).seen).toEqual(['case-0000']);
+    const labelled = (await doc.send(new GetCommand({ TableName: table, Key: caseKeys.item('prog-1', 'case-0001') }))).Item!;
+    expect(labelled).toMatchObject({ state: 'labelled' });
+    expect(labelled).not.toHaveProperty('gsi1pk');
   });
 
   it('refuses a cursor that is not a case id of this listing', async () => {
@@ -476,6 +558,10 @@ describe('Port: Repository (case items written before the shards) — DynamoRepo
     expect(old.Items).toEqual([]);
     expect((await repo.getCase('prog-1', 'case-0001'))?.state).toBe('assigned');
     expect((await repo.getCase('prog-1', 'case-0003'))).toMatchObject({ state: 'labelled', batchId: 'b-9' });
-    expect((await repo.listCasesByState('prog-1', 'labelled', { limit: 10 })).items.map((c) => c.caseId)).toEqual(['case-0002', 'case-0003']);
+    expect((await repo.getCase('prog-1', 'case-0002'))?.state).toBe('labelled');
+    // Moved without an index entry: the index holds pending cases only.
+    const moved = (await doc.send(new GetCommand({ TableName: table, Key: caseKeys.item('prog-1', 'case-0001') }))).Item;
+    expect(moved).not.toHaveProperty('gsi1pk');
+    expect(await repo.listCasesByState('prog-1', 'pending', { limit: 10 })).toEqual({ items: [] });
   });
 });
