@@ -7,7 +7,7 @@
  * - `batch-answers/<batchId>.json`: the hidden gold answers — read by scoring only.
  */
 import { z } from 'zod';
-import { BatchItem, type Case, GoldAnswer, ImageGrid, readNiftiGrid } from '../domain/index.js';
+import { BatchItem, type Case, GoldAnswer, ImageGrid, readNiftiGrid, type Workforce } from '../domain/index.js';
 import { NotFoundError } from './errors.js';
 import { OpaqueImageKey, opaqueImageKeyOf } from './opaque-images.js';
 import type { Deps } from './ports.js';
@@ -46,6 +46,38 @@ export type BatchKey = z.infer<typeof BatchKey>;
 export function keyItemOf<I extends BatchItem>(item: I, c: Pick<Case, 'imageKey' | 'opaqueImage' | 'grid'>): I & Pick<BatchKeyItem, 'imageKey' | 'opaqueImageKey' | 'grid'> {
   const opaqueImageKey = opaqueImageKeyOf(c);
   return { ...item, imageKey: c.imageKey, ...(opaqueImageKey ? { opaqueImageKey } : {}), ...(c.grid ? { grid: c.grid } : {}) };
+}
+
+/**
+ * The key of a batch as dispatch and a qualification exam build it: the batch,
+ * its workforce's terms, each aliased item with its case's image (keyItemOf; the
+ * case `caseOf` names) and the gold answers.
+ *
+ * @example batchKeyOf({ batchId, round: 1, protocol: 'chest-xray@1', workforce: w, createdAt, items, caseOf: (id) => cases.get(id)!, answers: {} })
+ */
+export function batchKeyOf(b: {
+  batchId: string;
+  round: number;
+  protocol: string;
+  workforce: Pick<Workforce, 'workforceId' | 'kind' | 'slaHours'>;
+  createdAt: string;
+  items: readonly BatchItem[];
+  caseOf: (caseId: string) => Pick<Case, 'imageKey' | 'opaqueImage' | 'grid'>;
+  answers: Record<string, GoldAnswer>;
+  note?: string;
+}): DispatchedBatchKey {
+  return {
+    batchId: b.batchId,
+    round: b.round,
+    protocol: b.protocol,
+    workforceId: b.workforce.workforceId,
+    workforceKind: b.workforce.kind,
+    slaHours: b.workforce.slaHours,
+    createdAt: b.createdAt,
+    items: b.items.map((i) => keyItemOf(i, b.caseOf(i.caseId))),
+    answers: b.answers,
+    ...(b.note ? { note: b.note } : {}),
+  };
 }
 
 /** The aliases of a batch and what validation checks per alias (the image grid). */

@@ -40,7 +40,7 @@ import {
   type PlanControls,
 } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
-import { type DispatchedBatchKey, goldSetObject, keyItemOf, loadBatchKey, storeBatchKey } from './batch-key.js';
+import { batchKeyOf, goldSetObject, loadBatchKey, storeBatchKey } from './batch-key.js';
 import { batchExecutionInput } from './dispatch-round.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
@@ -193,18 +193,17 @@ export async function startExam(deps: Deps, input: z.input<typeof StartExamInput
     chosen.length < rule.items
       ? `gold pool short: ${chosen.length} of ${rule.items} exam items; the rule decides on what there is (an inconclusive exam is retaken with more)`
       : undefined;
-  const key: DispatchedBatchKey = {
+  const key = batchKeyOf({
     batchId,
     round,
     protocol: ref,
-    workforceId: w.workforceId,
-    workforceKind: w.kind,
-    slaHours: w.slaHours,
+    workforce: w,
     createdAt: now,
-    items: items.map((i) => keyItemOf(i, byId.get(i.caseId)!)),
+    items,
+    caseOf: (id) => byId.get(id)!,
     answers: Object.fromEntries(chosen.map((id) => [id, answers[id].label])),
-    ...(note ? { note } : {}),
-  };
+    note,
+  });
   // The key first (overwritable until the event), then the event: the commit point.
   await storeBatchKey(deps, key, { imageGrids: protocol.task.type !== 'classification' });
   await record(deps, {

@@ -38,7 +38,7 @@ import {
   caseCapacity,
   chunkSha256,
 } from '../domain/index.js';
-import { type DispatchedBatchKey, goldSetObject, keyItemOf } from './batch-key.js';
+import { batchKeyOf, type DispatchedBatchKey, goldSetObject } from './batch-key.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { planControls } from './exams.js';
 import { record } from './ledger.js';
@@ -384,20 +384,17 @@ export async function planRoundChunks(
         if (m.history.length > protocol.goldReuseCap + 1) m.history.splice(0, m.history.length - protocol.goldReuseCap - 1);
         for (const g of gold) m.seen.add(g.caseId);
         const byId = new Map(cases.map((c) => [c.caseId, c]));
-        const key: DispatchedBatchKey = {
+        const key = batchKeyOf({
           batchId: batchIdFor(programId, round, w.workforceId, m.k++),
           round,
           protocol: ref,
-          workforceId: w.workforceId,
-          workforceKind: w.kind,
-          slaHours: w.slaHours,
+          workforce: w,
           createdAt: now,
-          items: mixed.items.map((i) => {
-            return keyItemOf(i, byId.get(i.caseId) ?? pageCases.get(i.caseId) ?? imageOfGold.get(i.caseId)!);
-          }),
+          items: mixed.items,
+          caseOf: (id) => byId.get(id) ?? pageCases.get(id) ?? imageOfGold.get(id)!,
           answers: Object.fromEntries(gold.map((g) => [g.caseId, goldAnswers[g.caseId].label])),
-          ...(mixed.note ? { note: mixed.note } : {}),
-        };
+          note: mixed.note,
+        });
         const closed = chunker.add(key);
         if (closed) await writeChunk(closed);
       }
