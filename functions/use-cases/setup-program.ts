@@ -185,7 +185,8 @@ export async function ingestCases(
   // recorded in chunks (chunkIngest), each event within DynamoDB's item limit;
   // the cases are stored only after every chunk is, so a retry finds the same
   // new cases, makes the same chunks and appends only the missing ones.
-  const known = new Set((await deps.repo.listCases(input.programId)).map((c) => c.caseId));
+  // Which of these cases the program has already: read by id (the program's case list is never read).
+  const known = await deps.repo.existingCaseIds(input.programId, cases.map((c) => c.caseId));
   const fresh = cases.filter((c) => !known.has(c.caseId));
   if (fresh.length > 0) {
     const verdicts = fresh.map((c) => ({

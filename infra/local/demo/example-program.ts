@@ -150,27 +150,41 @@ export interface SyntheticCases {
  * 30% abnormal, 8% sensitive, 6% paediatric, 5% CT (routed internal by default).
  */
 export function syntheticCases(total: number, goldFraction: number, random: RandomSource): SyntheticCases {
-  const cases: CaseInput[] = [];
-  const gold: GoldLabel[] = [];
-  const images: { key: string; bytes: Uint8Array }[] = [];
-  const goldEvery = Math.round(1 / goldFraction);
-  for (let i = 0; i < total; i++) {
-    const caseId = `case-${String(i + 1).padStart(5, '0')}`;
-    const abnormal = random.next() < 0.3;
-    const imageKey = `images/${caseId}.pgm`;
-    images.push({ key: imageKey, bytes: syntheticImage(abnormal, random) });
-    cases.push({
-      caseId,
-      imageKey,
-      modality: random.next() < 0.05 ? 'CT' : random.next() < 0.5 ? 'CR' : 'DX',
-      bodyPart: 'CHEST',
-      site: ['site-north', 'site-south', 'site-east'][random.int(3)],
-      scanner: ['vendor-x-2019', 'vendor-y-2022'][random.int(2)],
-      subgroup: { sex: random.next() < 0.5 ? 'F' : 'M', ageBand: random.next() < 0.06 ? '0-17' : random.next() < 0.5 ? '18-64' : '65+' },
-      flags: { sensitive: random.next() < 0.08, rare: false, complex: false },
-      deidentified: true,
-    });
-    if (i % goldEvery === 0) gold.push({ caseId, label: abnormal ? 'abnormal' : 'normal', expertId: 'expert:dr-lee' });
+  const all: SyntheticCases = { cases: [], gold: [], images: [] };
+  for (const part of syntheticCaseChunks(total, goldFraction, random, Math.max(total, 1))) {
+    all.cases.push(...part.cases);
+    all.gold.push(...part.gold);
+    all.images.push(...part.images);
   }
-  return { cases, gold, images };
+  return all;
+}
+
+/**
+ * The same cases as `syntheticCases` (the same draws in the same order), made
+ * `size` at a time: a large program's setup holds one chunk, never the whole set.
+ */
+export function* syntheticCaseChunks(total: number, goldFraction: number, random: RandomSource, size: number): Generator<SyntheticCases> {
+  const goldEvery = Math.round(1 / goldFraction);
+  for (let start = 0; start < total; start += size) {
+    const part: SyntheticCases = { cases: [], gold: [], images: [] };
+    for (let i = start; i < Math.min(total, start + size); i++) {
+      const caseId = `case-${String(i + 1).padStart(5, '0')}`;
+      const abnormal = random.next() < 0.3;
+      const imageKey = `images/${caseId}.pgm`;
+      part.images.push({ key: imageKey, bytes: syntheticImage(abnormal, random) });
+      part.cases.push({
+        caseId,
+        imageKey,
+        modality: random.next() < 0.05 ? 'CT' : random.next() < 0.5 ? 'CR' : 'DX',
+        bodyPart: 'CHEST',
+        site: ['site-north', 'site-south', 'site-east'][random.int(3)],
+        scanner: ['vendor-x-2019', 'vendor-y-2022'][random.int(2)],
+        subgroup: { sex: random.next() < 0.5 ? 'F' : 'M', ageBand: random.next() < 0.06 ? '0-17' : random.next() < 0.5 ? '18-64' : '65+' },
+        flags: { sensitive: random.next() < 0.08, rare: false, complex: false },
+        deidentified: true,
+      });
+      if (i % goldEvery === 0) part.gold.push({ caseId, label: abnormal ? 'abnormal' : 'normal', expertId: 'expert:dr-lee' });
+    }
+    yield part;
+  }
 }

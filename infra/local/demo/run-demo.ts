@@ -19,7 +19,7 @@ import {
   PROGRAM_ID,
   chestXrayProtocol,
   simulatedAccuracy,
-  syntheticCases,
+  syntheticCaseChunks,
   workforces,
 } from './example-program.js';
 import { DEMO_USERS } from '../issuer.js';
@@ -90,6 +90,9 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Pro
   );
 }
 
+/** Cases generated, stored and ingested this many at a time: setup holds one chunk's cases and images, whatever the program's size. */
+export const SETUP_CHUNK_CASES = 2_000;
+
 export async function setUpDemoProgram(
   stack: LocalStack,
   opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed' | 'overlapRate' | 'acceptance'>,
@@ -101,18 +104,23 @@ export async function setUpDemoProgram(
     chestXrayProtocol(new Date(Date.UTC(2026, 10, 1)).toISOString(), { overlapRate: opts.overlapRate, acceptance: opts.acceptance }),
   );
   for (const w of workforces) await registerWorkforce(deps, PROGRAM_ID, w);
-  const data = syntheticCases(opts.cases, opts.goldFraction, random);
-  await mapLimit(data.images, 16, (img) =>
-    deps.objects.putBytes(deps.buckets.images, img.key, img.bytes, 'image/x-portable-graymap'),
-  );
-  await ingestCases(deps, {
-    programId: PROGRAM_ID,
-    protocolId: protocol.protocolId,
-    protocolVersion: protocol.version, // the gate judges with this version's `deidentification` settings
-    cases: data.cases,
-    gold: data.gold,
-  });
-  return { protocol, data };
+  const totals = { cases: 0, gold: 0 };
+  for (const data of syntheticCaseChunks(opts.cases, opts.goldFraction, random, SETUP_CHUNK_CASES)) {
+    totals.cases += data.cases.length;
+    totals.gold += data.gold.length;
+    // A chunk stored whole before (a resumed setup) is skipped: its cases are stored only after their images and gold.
+    const ids = data.cases.map((c) => c.caseId);
+    if ((await deps.repo.existingCaseIds(PROGRAM_ID, ids)).size === ids.length) continue;
+    await mapLimit(data.images, 16, (img) => deps.objects.putBytes(deps.buckets.images, img.key, img.bytes, 'image/x-portable-graymap'));
+    await ingestCases(deps, {
+      programId: PROGRAM_ID,
+      protocolId: protocol.protocolId,
+      protocolVersion: protocol.version, // the gate judges with this version's `deidentification` settings
+      cases: data.cases,
+      gold: data.gold,
+    });
+  }
+  return { protocol, ...totals };
 }
 
 /** How the simulated workforces reach their work: through the API with their own tokens, or (benchmarks) in process. */
@@ -230,12 +238,15 @@ export async function runRound(
     }
   }
   const batches = await deps.repo.listRoundBatches(PROGRAM_ID, round);
-  // Scale with the round: every batch copies its images before it waits.
+  // Scale with the round: every batch prepares its manifest before it waits.
+  // Each poll reads only the batches still planned (a batch never returns to planned).
+  const planned = new Set(batches.map((b) => b.batchId));
   await waitFor(
     'batches to await submissions',
     async () => {
-      const states = await Promise.all(batches.map((b) => deps.repo.getBatch(b.batchId)));
-      return states.every((b) => b && b.status !== 'planned');
+      const states = await Promise.all([...planned].map((id) => deps.repo.getBatch(id)));
+      for (const b of states) if (b && b.status !== 'planned') planned.delete(b.batchId);
+      return planned.size === 0;
     },
     60_000 + batches.length * 2_000,
     batches.length > 20 ? 250 : 20,
@@ -315,26 +326,37 @@ const SetupOptions = z.object({
 });
 const setupOptionsObject = `demo/${PROGRAM_ID}/setup-options.json`;
 
-/** What the store holds of the demo program's setup, against what setup writes. */
-async function setupProgress(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed'>) {
+/**
+ * What the store holds of the demo program's setup, against what setup writes,
+ * compared a setup chunk at a time (by id, never the program's case list).
+ * `stored`: also count the program's cases that setup does not write (a data
+ * directory set up with other options) — that reads the case list, so only before setup.
+ */
+async function setupProgress(stack: LocalStack, opts: Pick<DemoOptions, 'cases' | 'goldFraction' | 'seed'>, check: { stored: boolean }) {
   const { deps } = stack;
-  const expected = syntheticCases(opts.cases, opts.goldFraction, seededRandomSource(opts.seed));
   const protocol = (await deps.repo.getProtocolVersion('chest-xray', 1)) !== undefined;
   const stored = new Set((await deps.repo.listWorkforces(PROGRAM_ID)).map((w) => w.workforceId));
-  const caseIds = new Set((await deps.repo.listCases(PROGRAM_ID)).map((c) => c.caseId));
+  const storedCases = check.stored ? (await deps.repo.listCases(PROGRAM_ID)).length : undefined;
   const goldSet = (await deps.objects.getJson<Record<string, unknown>>(deps.buckets.gold, goldSetObject(PROGRAM_ID, 'chest-xray'))) ?? {};
-  const held = {
-    protocol,
-    workforces: workforces.filter((w) => stored.has(w.workforceId)).length,
-    cases: expected.cases.filter((c) => caseIds.has(c.caseId)).length,
-    gold: expected.gold.filter((g) => goldSet[g.caseId] !== undefined).length,
-  };
-  const complete =
-    protocol && held.workforces === workforces.length && held.cases === expected.cases.length && held.gold === expected.gold.length;
+  const expected = { cases: 0, gold: 0 };
+  const held = { protocol, workforces: workforces.filter((w) => stored.has(w.workforceId)).length, cases: 0, gold: 0 };
+  for (const part of syntheticCaseChunks(opts.cases, opts.goldFraction, seededRandomSource(opts.seed), SETUP_CHUNK_CASES)) {
+    expected.cases += part.cases.length;
+    expected.gold += part.gold.length;
+    held.cases += (await deps.repo.existingCaseIds(PROGRAM_ID, part.cases.map((c) => c.caseId))).size;
+    held.gold += part.gold.filter((g) => goldSet[g.caseId] !== undefined).length;
+  }
+  const complete = protocol && held.workforces === workforces.length && held.cases === expected.cases && held.gold === expected.gold;
   const summary =
     `protocol ${protocol ? 'registered' : 'missing'}, workforces ${held.workforces}/${workforces.length}, ` +
-    `cases ${held.cases}/${expected.cases.length}, gold labels ${held.gold}/${expected.gold.length}`;
-  return { complete, empty: !protocol && stored.size === 0 && caseIds.size === 0, extraCases: caseIds.size - held.cases, summary };
+    `cases ${held.cases}/${expected.cases}, gold labels ${held.gold}/${expected.gold}`;
+  return {
+    complete,
+    empty: !protocol && stored.size === 0 && held.cases === 0 && !storedCases,
+    extraCases: (storedCases ?? held.cases) - held.cases,
+    workCases: expected.cases - expected.gold,
+    summary,
+  };
 }
 
 /**
@@ -365,7 +387,7 @@ export async function runDemo(stack: LocalStack, opts: DemoOptions): Promise<Rou
 async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: DemoAccess): Promise<RoundReport[]> {
   const { deps } = stack;
   const kept = await deps.objects.getJson<unknown>(deps.buckets.exports, setupOptionsObject);
-  const progress = await setupProgress(stack, opts);
+  const progress = await setupProgress(stack, opts, { stored: true });
   const resuming = kept !== undefined || !progress.empty;
   if (resuming) opts.log?.('Resuming the program kept in the data directory.');
   if (kept !== undefined) {
@@ -398,11 +420,11 @@ async function runDemoThrough(stack: LocalStack, opts: DemoOptions, access: Demo
       }
       await setUpDemoProgram(stack, opts);
     });
-    const after = await setupProgress(stack, opts);
+    const after = await setupProgress(stack, opts, { stored: false });
     if (!after.complete) throw new DemoResumeError(`the program's setup did not complete (${after.summary})`);
   }
-  const cases = await deps.repo.listCases(PROGRAM_ID);
-  const work = cases.filter((c) => !c.goldPool).length;
+  // Setup is complete here (or refused above): the program holds exactly the cases setup writes.
+  const work = progress.workCases;
   if (work === 0) throw new DemoResumeError('the program holds no cases to label: nothing to run');
   if (resuming) {
     // S3 events die with the process: find uploads whose ingest never finished.
