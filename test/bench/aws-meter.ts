@@ -13,6 +13,8 @@ import type { LocalStack } from '../../infra/local/stack.js';
 
 const DATA_READS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem']);
 const DATA_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+/** Single-item writes whose old item the meter asks for (ALL_OLD, kept from the caller) to see the index entry they replace. */
+const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>;
 type Middleware = (next: Next, context: { commandName?: string }) => Next;
@@ -28,6 +30,49 @@ export function itemBytes(item: Record<string, Attr>): number {
   return n;
 }
 const writeUnitsOf = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
+
+/** A string attribute as the meter sees it: plain (document client: the SDK marshals after this step) or marshalled (`{ S: … }`). */
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') return v;
+  const s = (v as { S?: unknown } | undefined)?.S;
+  return typeof s === 'string' ? s : undefined;
+}
+
+/** An item's gsi1 entry key (gsi1pk and gsi1sk, a newline between), undefined when the item is not in the index. */
+function indexEntry(item: Record<string, Attr> | undefined): string | undefined {
+  const pk = text(item?.gsi1pk);
+  const sk = text(item?.gsi1sk);
+  return typeof pk === 'string' && typeof sk === 'string' ? `${pk}\n${sk}` : undefined;
+}
+
+/**
+ * The gsi1 entry key an UpdateItem leaves: the values its SET clause gives gsi1pk and
+ * gsi1sk (names resolved through ExpressionAttributeNames), none when its REMOVE
+ * clause drops them, else the old one.
+ */
+function updatedIndexEntry(input: Record<string, unknown>, before: string | undefined): string | undefined {
+  const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, Attr>;
+  const expr = String(input.UpdateExpression ?? '').replace(/#[A-Za-z0-9_]+/g, (n) => names[n] ?? n);
+  const clause = (kw: string) => expr.match(new RegExp(`\\b${kw}\\b([\\s\\S]*?)(?=\\b(?:SET|REMOVE|ADD|DELETE)\\b|$)`, 'i'))?.[1] ?? '';
+  if (/\bgsi1pk\b/.test(clause('REMOVE'))) return undefined;
+  const set = clause('SET');
+  const setTo = (attr: string) => {
+    const m = set.match(new RegExp(`(?:^|,)\\s*${attr}\\s*=\\s*(:[A-Za-z0-9_]+)`));
+    return m ? text(values[m[1]]) : undefined;
+  };
+  const [pk, sk] = [setTo('gsi1pk'), setTo('gsi1sk')];
+  if (pk === undefined && sk === undefined) return before;
+  const [oldPk, oldSk] = before?.split('\n') ?? [];
+  const key = [pk ?? oldPk, sk ?? oldSk];
+  return typeof key[0] === 'string' && typeof key[1] === 'string' ? `${key[0]}\n${key[1]}` : undefined;
+}
+
+/** What kind of item a write touched: its keys' prefixes up to the first `#` (`PROGRAM/CASE` a case, `CASE/LABEL` a label, `LEDGER/SEQ` a ledger event). */
+function sortKeyPrefix(key: Record<string, Attr> | undefined): string {
+  const prefix = (v: unknown) => (typeof v === 'string' ? v.split('#')[0] : '?');
+  return `${prefix(text(key?.pk))}/${prefix(text(key?.sk))}`;
+}
 
 /** Sum of ConsumedCapacity in an output (one object, or one per table for batch calls). */
 function consumed(output: Record<string, unknown>): number {
@@ -64,6 +109,41 @@ export class AwsMeter {
     return this.fn.run(fn, work);
   }
 
+  /**
+   * Write units by function and by what was written: `<operation> <key prefixes>`
+   * (`UpdateItem PROGRAM/CASE`, `BatchWriteItem CASE/LABEL`, `PutItem LEDGER/SEQ`: a ledger event), its
+   * index writes as `… gsi1`, failed conditions as `… failed`. A BatchWriteItem's units
+   * are split over its items by their sizes.
+   */
+  readonly writesByFnKind = new Map<string, Map<string, number>>();
+
+  private addKind(kind: string, units: number): void {
+    const fn = this.fn.getStore();
+    if (fn === undefined || units === 0) return;
+    const kinds = this.writesByFnKind.get(fn) ?? new Map<string, number>();
+    kinds.set(kind, (kinds.get(kind) ?? 0) + units);
+    this.writesByFnKind.set(fn, kinds);
+  }
+
+  private addWriteKinds(op: string, input: Record<string, unknown>, units: number, gsi: number): void {
+    if (op !== 'BatchWriteItem') {
+      const kind = `${op} ${sortKeyPrefix((input.Key ?? input.Item) as Record<string, Attr> | undefined)}`;
+      this.addKind(kind, units);
+      this.addKind(`${kind} gsi1`, gsi);
+      return;
+    }
+    const items = Object.values(input.RequestItems as Record<string, { PutRequest?: { Item: Record<string, Attr> }; DeleteRequest?: { Key: Record<string, Attr> } }[]>)
+      .flat()
+      .map((r) => r.PutRequest?.Item ?? r.DeleteRequest?.Key ?? {});
+    const sizes = items.map((i) => writeUnitsOf(itemBytes(i)));
+    const total = sizes.reduce((a, b) => a + b, 0) || 1;
+    items.forEach((item, k) => {
+      const kind = `${op} ${sortKeyPrefix(item)}`;
+      this.addKind(kind, (units * sizes[k]) / total);
+      if (item.gsi1pk) this.addKind(`${kind} gsi1`, sizes[k]);
+    });
+  }
+
   private addByFn(read: number, write: number): void {
     const fn = this.fn.getStore();
     if (fn === undefined) return;
@@ -79,9 +159,13 @@ export class AwsMeter {
       (inHarness ? this.harness : this.dynamo).add('dynamodb', op);
       if (!data) return next(args);
       const input = args.input;
+      // The old item (for the gsi1 entry a write replaces), unless the caller asked for its own return values.
+      const askOld = SINGLE_WRITES.has(op) && (input.ReturnValues === undefined || input.ReturnValues === 'NONE') && !inHarness;
       try {
-        const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL' } });
+        const result = await next({ ...args, input: { ...input, ReturnConsumedCapacity: 'TOTAL', ...(askOld ? { ReturnValues: 'ALL_OLD' } : {}) } });
         const units = consumed(result.output);
+        const old = askOld ? (result.output.Attributes as Record<string, Attr> | undefined) : undefined;
+        if (askOld) delete result.output.Attributes;
         if (inHarness) {
           this.harnessReadUnits += units;
         } else if (DATA_READS.has(op)) {
@@ -89,10 +173,11 @@ export class AwsMeter {
           this.addByFn(units, 0);
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units);
         } else {
-          const gsi = this.indexWriteUnits(op, input, units);
+          const gsi = this.indexWriteUnits(op, input, units, askOld ? { known: true, item: old } : { known: false });
           this.writeUnits += units + gsi;
           this.addByFn(0, units + gsi);
           this.gsiWriteUnits += gsi;
+          this.addWriteKinds(op, input, units, gsi);
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + units + gsi);
         }
         return result;
@@ -102,6 +187,7 @@ export class AwsMeter {
           this.failedConditionalWrites += 1;
           this.writeUnits += 1;
           this.addByFn(0, 1);
+          this.addKind(`${op} ${sortKeyPrefix((input.Key ?? input.Item) as Record<string, Attr> | undefined)} failed`, 1);
           this.unitsByOp.set(op, (this.unitsByOp.get(op) ?? 0) + 1);
         }
         throw e;
@@ -124,17 +210,23 @@ export class AwsMeter {
   }
 
   /**
-   * GSI writes, which dynalite does not bill: items carrying gsi1 keys (batch
-   * records and labels, docs/data-model.md) are written to the index too.
+   * GSI writes, which dynalite does not bill. gsi1 projects every attribute, so a
+   * write of an item that is in the index before or after it writes the index too,
+   * as DynamoDB bills it: an entry added or removed is one index write, one kept
+   * under the same key is one (its copy is rewritten), one moved to another key is
+   * two (a delete and a put) — each of the item's size. The old entry comes from the
+   * old item (ALL_OLD); where the caller asked for other return values it is
+   * unknown and an item that ends in the index counts one write.
    */
-  private indexWriteUnits(op: string, input: Record<string, unknown>, tableUnits: number): number {
-    if (op === 'PutItem') return (input.Item as Attr | undefined)?.gsi1pk ? tableUnits : 0;
-    if (op === 'UpdateItem') {
-      // An update that moves an item to another index key (a case's state: gsi1 `CASESTATE#…`) deletes
-      // the old index entry and writes the new one: two index writes.
-      if ((input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':gsi1pk'] !== undefined) return 2 * tableUnits;
-      return (input.Key as { sk?: { S?: string } } | undefined)?.sk?.S === 'BATCH' ? tableUnits : 0;
+  private indexWriteUnits(op: string, input: Record<string, unknown>, tableUnits: number, old: { known: boolean; item?: Record<string, Attr> }): number {
+    const before = old.known ? indexEntry(old.item) : undefined;
+    if (op === 'PutItem' || op === 'UpdateItem') {
+      const after = op === 'PutItem' ? indexEntry(input.Item as Record<string, Attr> | undefined) : updatedIndexEntry(input, old.known ? before : undefined);
+      if (!old.known) return after === undefined ? 0 : tableUnits;
+      if (before === undefined && after === undefined) return 0;
+      return before !== undefined && after !== undefined && before !== after ? 2 * tableUnits : tableUnits;
     }
+    if (op === 'DeleteItem') return before === undefined ? 0 : tableUnits;
     if (op === 'BatchWriteItem') {
       let n = 0;
       for (const reqs of Object.values(input.RequestItems as Record<string, { PutRequest?: { Item: Record<string, Attr> } }[]>)) {
@@ -166,6 +258,7 @@ export class AwsMeter {
 
   reset(): void {
     this.unitsByFn.clear();
+    this.writesByFnKind.clear();
     this.dynamo.reset();
     this.harness.reset();
     this.s3Sent.reset();

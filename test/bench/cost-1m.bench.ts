@@ -227,6 +227,11 @@ export default async function costOf1m(): Promise<void> {
         .map(([fn, u]) => `${fn} ${(u.write / cases).toFixed(2)} / ${(u.read / cases).toFixed(2)}`)
         .join(' · ')}`,
     );
+    // Where each function's write units go, per work case (the two largest spenders and the finalize path).
+    for (const fn of ['DispatchChunk', ...FINALIZE_STEPS]) {
+      const kinds = [...(meter.writesByFnKind.get(fn) ?? [])].sort((a, b) => b[1] - a[1]);
+      if (kinds.length) console.log(`  ${fn} WRU per case by item written: ${kinds.map(([k, u]) => `${k} ${(u / cases).toFixed(2)}`).join(' · ')}`);
+    }
     const measuredRound: MeasuredRound = {
       cases,
       requests,
