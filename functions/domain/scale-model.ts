@@ -249,5 +249,8 @@ export function formatScaleModel(m: ScaleModel, opts: { top?: number } = {}): st
   out.push(
     `  per 1,000 cases: ${usd(m.cost.per1000CasesDollars)} (${usd(((m.cost.totalDollars - storageDollars) / p.cases) * 1000)} requests, transitions and Lambda; ${usd((storageDollars / p.cases) * 1000)} storage)`,
   );
+  // Lambda duration is timed on the embedded stack (a loaded machine inflates it); requests and transitions are counted.
+  const durationDollars = m.cost.lines.filter((l) => l.item.startsWith('Lambda duration')).reduce((s, l) => s + l.dollars, 0);
+  out.push(`  requests and transitions alone (counted; Lambda duration left out): ${usd(((m.cost.totalDollars - storageDollars - durationDollars) / p.cases) * 1000)} per 1,000 cases`);
   return out;
 }

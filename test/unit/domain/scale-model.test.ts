@@ -37,6 +37,7 @@ const program: ProgramShape = {
 describe('Function: scaleModel', () => {
   it('multiplies every per-case count by program cases ÷ measured cases, and per-round steps by the rounds', () => {
     const m = scaleModel(measured, program);
+    expect(m.cost.lines.find((l) => l.item.startsWith('Lambda duration'))?.dollars).toBeGreaterThan(0);
 
     expect(m.factor).toBe(1000);
     expect(m.casesPerRound).toBe(50_000);
@@ -58,6 +59,7 @@ describe('Function: scaleModel', () => {
 
   it('prices the scaled run and the storage at the table prices: the hand-computed total', () => {
     const m = scaleModel(measured, program);
+    expect(m.cost.lines.find((l) => l.item.startsWith('Lambda duration'))?.dollars).toBeGreaterThan(0);
 
     // 1e6 cases × 1 MiB × 12 months = 12e6 MiB = 11,718.75 GB-months; items: 1e6 × 1 KiB × 12 = 11.444… GB-months.
     expect(m.storage.s3StandardGbMonths).toBeCloseTo(11_718.75, 9);
@@ -80,6 +82,7 @@ describe('Function: scaleModel', () => {
 
   it('rates each partition key at the program throughput, hottest first, and names the throughput at which the hottest reaches its limit', () => {
     const m = scaleModel(measured, program);
+    expect(m.cost.lines.find((l) => l.item.startsWith('Lambda duration'))?.dollars).toBeGreaterThan(0);
 
     // LEDGER: 0.5 WCU/case × 1,000 cases/s = 500 WCU/s = 50 %; CASESTATE: 2 RCU/case × 1,000 = 2,000 RCU/s = 66.7 %.
     expect(m.partitions.map((p) => [p.key, p.wcuPerSecond, p.rcuPerSecond])).toEqual([
@@ -110,5 +113,9 @@ describe('Function: formatScaleModel', () => {
     expect(text).toContain('the hottest key reaches its limit at 1,500 cases/s (gsi1:CASESTATE#p#pending#00)');
     expect(text).toContain('no key over a per-partition limit');
     expect(text).toMatch(/per 1,000 cases: \$0\.2\d{3} \(\$0\.00\d+ requests, transitions and Lambda; \$0\.2\d{3} storage\)/);
+    const m = scaleModel(measured, program);
+    expect(m.cost.lines.find((l) => l.item.startsWith('Lambda duration'))?.dollars).toBeGreaterThan(0);
+    const counted = m.cost.lines.filter((l) => !l.item.includes('storage') && !l.item.startsWith('Lambda duration')).reduce((s, l) => s + l.dollars, 0);
+    expect(text).toContain(`requests and transitions alone (counted; Lambda duration left out): $${((counted / 1_000_000) * 1000).toPrecision(3)} per 1,000 cases`);
   });
 });
