@@ -54,15 +54,26 @@
  * when their value opens with an item, so what they hold is judged too. A
  * value that does not parse as items stays opaque bytes: a private attribute
  * (blocked unless Retain Safe Private applies) or a value.
+ *
+ * This module parses and answers; the judging is ./deidentification/dicom-judge.ts
+ * and the header reading it relies on ./deidentification/dicom-reading.ts.
  */
-import dicomParser, { type DataSet, type Element } from 'dicom-parser';
-import type { GateFinding } from './deidentification/finding.js';
+import dicomParser, { type DataSet } from 'dicom-parser';
+import { type DicomFinding, Judge } from './deidentification/dicom-judge.js';
 import {
-  type ProfileAttribute,
-  PRIVATE_ATTRIBUTES,
-  isPrivateTag,
-  profileAttribute,
-} from './deidentification/profile.js';
+  BASIC_PROFILE_CODE,
+  DEPTH_EXCEEDED,
+  DeflatedTransferSyntaxError,
+  MAX_SEQUENCE_DEPTH,
+  TAG,
+  declaredCodes,
+  declaredMetaEnd,
+  describeParseFailure,
+  findOverrun,
+  hasDicmMarker,
+  readText,
+} from './deidentification/dicom-reading.js';
+import type { GateFinding } from './deidentification/finding.js';
 import {
   DEIDENTIFICATION_OPTIONS,
   type DeidentificationOption,
@@ -72,59 +83,8 @@ import {
 
 export type { GateFinding, GateRule, ImageFormat } from './deidentification/finding.js';
 export { PROFILE_ATTRIBUTES, PRIVATE_ATTRIBUTES, type ProfileAttribute, profileAttribute } from './deidentification/profile.js';
-
-/** The longest value the gate tries as a pseudonym (a PN component group is at most 64 characters). */
-export const MAX_PSEUDONYM_LENGTH = 64;
-
-/** Deeper sequence nesting than this is refused: no real header needs it, and walking it is unbounded work. */
-export const MAX_SEQUENCE_DEPTH = 64;
-
-/** Tags read besides the table. */
-const TAG = {
-  transferSyntax: 'x00020010',
-  modality: 'x00080060',
-  codeValue: 'x00080100',
-  codingSchemeDesignator: 'x00080102',
-  patientIdentityRemoved: 'x00120062',
-  deidentificationMethod: 'x00120063',
-  deidentificationMethodCodeSequence: 'x00120064',
-  burnedInAnnotation: 'x00280301',
-  recognizableVisualFeatures: 'x00280302',
-  pixelData: 'x7fe00010',
-} as const;
-
-/** CID 7050 code of the Basic Application Confidentiality Profile. */
-const BASIC_PROFILE_CODE = '113100';
-
-const DEFLATED_EXPLICIT_LE = '1.2.840.10008.1.2.1.99';
-
-/** An option that would allow what a finding reports, and where the file and the program stand on it. */
-export interface OptionStatus {
-  option: DeidentificationOption;
-  /** CID 7050 code, e.g. `113108`. */
-  code: string;
-  /** e.g. `Retain Patient Characteristics Option`. */
-  name: string;
-  /** Under the option the attribute is kept (K) or cleaned (C); pixel options clean (C). */
-  action: 'K' | 'C';
-  /** The file lists it in (0012,0064), with Patient Identity Removed YES. */
-  declared: boolean;
-  /** The program lists it in `acceptedOptions`. */
-  accepted: boolean;
-}
-
-/** A DICOM finding, with the attribute and the profile's requirement spelled out. */
-export interface DicomFinding extends GateFinding {
-  format: 'dicom';
-  /** dicom-parser form, `x00100010`; for a private group, `x0019xxxx`. */
-  tag: string;
-  /** PS3.6 attribute name as Table E.1-1 gives it, e.g. `Patient's Name`. */
-  name: string;
-  /** Basic Profile action as the table gives it (`Z`, `X/Z/D`…); absent for pixel flags. */
-  basicProfile?: string;
-  /** Options that would allow it; empty when none does. */
-  options: OptionStatus[];
-}
+export { type DicomFinding, MAX_PSEUDONYM_LENGTH, type OptionStatus } from './deidentification/dicom-judge.js';
+export { formatTag, MAX_SEQUENCE_DEPTH } from './deidentification/dicom-reading.js';
 
 /** What the header says about identity; or why it could not be read. */
 export type DicomHeaderInspection =
@@ -282,16 +242,6 @@ export function deidentificationVerdict(
 }
 
 /**
- * `x00100010` → `(0010,0010)`, the form DICOM documents and tools print.
- *
- * @example formatTag('x0008009c') // '(0008,009C)'
- */
-export function formatTag(tag: string): string {
-  const hex = tag.replace(/^x/, '').toUpperCase();
-  return `(${hex.slice(0, 4)},${hex.slice(4)})`;
-}
-
-/**
  * Whether the gate reads an image as DICOM: a Part 10 file (`DICM` at byte
  * 128), or any file named `.dcm` (one without the marker is then refused as
  * unreadable, not passed unseen).
@@ -300,332 +250,4 @@ export function formatTag(tag: string): string {
  */
 export function isDicomImage(head: Uint8Array, key: string): boolean {
   return hasDicmMarker(head) || /\.dcm$/i.test(key);
-}
-
-// ---------------------------------------------------------------- judging
-
-const ACTION_WORDS = {
-  X: 'remove it',
-  Z: 'empty it',
-  D: 'replace it with a dummy',
-  U: 'replace it with a new UID',
-} as const;
-
-/** Walks a data set and collects findings: each attribute reported once, wherever it first fails. */
-class Judge {
-  private readonly found = new Map<string, DicomFinding>();
-  private readonly privateGroups = new Map<string, { count: number; first: string }>();
-  private readonly pseudonym: RegExp | undefined;
-
-  constructor(
-    private readonly settings: DeidentificationSettings,
-    private readonly declared: ReadonlySet<DeidentificationOption>,
-    private readonly basicDeclared: boolean,
-  ) {
-    this.pseudonym = settings.pseudonymPattern ? new RegExp(`^(?:${settings.pseudonymPattern})$`, 'u') : undefined;
-  }
-
-  walk(dataSet: DataSet, depth = 0): void {
-    for (const element of Object.values(dataSet.elements)) {
-      if (element.tag === TAG.pixelData) continue;
-      if (isPrivateTag(element.tag)) this.notePrivate(element.tag);
-      else this.check(dataSet, element);
-      // findOverrun bounds the depth dicom-parser parsed; items parsed here are bounded here.
-      const items = element.items?.flatMap((i) => (i.dataSet ? [i.dataSet] : [])) ?? opaqueItems(dataSet, element);
-      if (items.length > 0 && depth >= MAX_SEQUENCE_DEPTH) {
-        this.found.set('depth', {
-          format: 'dicom',
-          rule: 'unreadable',
-          tag: element.tag,
-          name: 'Sequence',
-          options: [],
-          location: formatTag(element.tag),
-          message: `image is not a readable DICOM file: sequences are nested deeper than ${MAX_SEQUENCE_DEPTH} levels`,
-        });
-        continue;
-      }
-      for (const item of items) this.walk(item, depth + 1);
-    }
-  }
-
-  findings(): DicomFinding[] {
-    const privateOption = this.status(PRIVATE_ATTRIBUTES.options);
-    const privateKept = privateOption.some((s) => s.declared && s.accepted);
-    for (const [group, { count, first }] of privateKept ? [] : this.privateGroups) {
-      const tag = `x${group}xxxx`;
-      this.found.set(`private:${group}`, {
-        format: 'dicom',
-        rule: 'private-attribute',
-        tag,
-        name: PRIVATE_ATTRIBUTES.name,
-        basicProfile: PRIVATE_ATTRIBUTES.basicProfile,
-        options: privateOption,
-        location: `${formatTag(tag)} ${PRIVATE_ATTRIBUTES.name}`,
-        message:
-          `header carries ${count} private attribute(s) in group ${formatTag(tag)} (first ${formatTag(first)}): ` +
-          `Basic Profile action ${PRIVATE_ATTRIBUTES.basicProfile}: ${ACTION_WORDS.X}; ${describeOptions(privateOption)}`,
-      });
-    }
-    return [...this.found.values()].sort((a, b) => a.tag.localeCompare(b.tag) || a.rule.localeCompare(b.rule));
-  }
-
-  private notePrivate(tag: string): void {
-    const group = tag.slice(1, 5);
-    const seen = this.privateGroups.get(group);
-    if (seen) seen.count++;
-    else this.privateGroups.set(group, { count: 1, first: tag });
-  }
-
-  private check(dataSet: DataSet, element: Element): void {
-    if (element.tag === TAG.burnedInAnnotation || element.tag === TAG.recognizableVisualFeatures) {
-      this.checkPixelFlag(dataSet, element);
-      return;
-    }
-    const attribute = profileAttribute(element.tag);
-    if (!attribute || this.found.has(`${attribute.tag}`)) return;
-    const options = this.status(attribute.options);
-    if (options.some((s) => s.declared && s.accepted)) return;
-
-    if (attribute.enforced === 'U') {
-      this.checkUid(dataSet, element, attribute, options);
-      return;
-    }
-    if (!hasValue(dataSet, element)) return;
-    if (attribute.enforced === 'Z' && this.isPseudonym(dataSet, element)) return;
-    if (attribute.enforced === 'D' && (this.basicDeclared || this.isPseudonym(dataSet, element))) return;
-
-    const requirement =
-      attribute.enforced === 'Z' && this.pseudonym
-        ? `${ACTION_WORDS.Z}, or write a pseudonym of the program's pattern`
-        : attribute.enforced === 'D'
-          ? `${ACTION_WORDS.D}; the file does not declare the Basic Profile (${BASIC_PROFILE_CODE}) with Patient Identity Removed (0012,0062) YES${this.pseudonym ? ' and the value is not of the pseudonym pattern' : ''}, so the value is taken for the original`
-          : ACTION_WORDS[attribute.enforced];
-    this.add(attribute, element.tag, 'identifying-attribute', `header still carries`, requirement, options);
-  }
-
-  private checkUid(dataSet: DataSet, element: Element, attribute: ProfileAttribute, options: OptionStatus[]): void {
-    const root = this.settings.requireRegeneratedUids?.root;
-    if (!root) return;
-    const text = dataSet.string(element.tag) ?? '';
-    const uids = text.split('\\').map((u) => u.replace(/[\0 ]+$/g, '').trim()).filter((u) => u.length > 0);
-    if (uids.every((u) => u.startsWith(root))) return;
-    this.add(
-      attribute,
-      element.tag,
-      'uid-not-regenerated',
-      `header keeps an original UID in`,
-      `${ACTION_WORDS.U} under the program's root ${root}`,
-      options,
-    );
-  }
-
-  private checkPixelFlag(dataSet: DataSet, element: Element): void {
-    if (dataSet.string(element.tag)?.trim().toUpperCase() !== 'YES') return;
-    const burnedIn = element.tag === TAG.burnedInAnnotation;
-    const option: DeidentificationOption = burnedIn ? 'cleanPixelData' : 'cleanRecognizableVisualFeatures';
-    const options = this.status([{ option, action: 'C' }]);
-    if (options[0].declared && options[0].accepted) return;
-    const name = burnedIn ? 'Burned In Annotation' : 'Recognizable Visual Features';
-    const what = burnedIn ? 'the pixels carry burned-in text that may identify the patient' : 'the image shows features that may recognise the patient';
-    this.found.set(element.tag, {
-      format: 'dicom',
-      rule: burnedIn ? 'burned-in-annotation' : 'recognizable-visual-features',
-      tag: element.tag,
-      name,
-      options,
-      location: `${formatTag(element.tag)} ${name}`,
-      message: `${name} ${formatTag(element.tag)} is YES: ${what}; ${describeOptions(options)}`,
-    });
-  }
-
-  private add(
-    attribute: ProfileAttribute,
-    tag: string,
-    rule: DicomFinding['rule'],
-    lead: string,
-    requirement: string,
-    options: OptionStatus[],
-  ): void {
-    const shownTag = formatTag(tag);
-    const action = attribute.basicProfile === attribute.enforced ? attribute.enforced : `${attribute.basicProfile}, read as ${attribute.enforced}`;
-    this.found.set(attribute.tag, {
-      format: 'dicom',
-      rule,
-      tag,
-      name: attribute.name,
-      basicProfile: attribute.basicProfile,
-      options,
-      location: `${shownTag} ${attribute.name}`,
-      message: `${lead} ${attribute.name} ${shownTag}: Basic Profile action ${action}: ${requirement}; ${describeOptions(options)}`,
-    });
-  }
-
-  private status(options: readonly { option: DeidentificationOption; action: 'K' | 'C' }[]): OptionStatus[] {
-    return options.map(({ option, action }) => ({
-      option,
-      code: DEIDENTIFICATION_OPTIONS[option].code,
-      name: DEIDENTIFICATION_OPTIONS[option].name,
-      action,
-      declared: this.declared.has(option),
-      accepted: this.settings.acceptedOptions.includes(option),
-    }));
-  }
-
-  /**
-   * Every value of a text attribute matches the program's pseudonym pattern in
-   * full. Values longer than {@link MAX_PSEUDONYM_LENGTH} are no pseudonym: the
-   * file, not the PM, chooses the input, and a long one could make a
-   * backtracking pattern run for minutes.
-   */
-  private isPseudonym(dataSet: DataSet, element: Element): boolean {
-    if (!this.pseudonym || element.items || element.length > MAX_PSEUDONYM_LENGTH * 8) return false;
-    const values = (dataSet.string(element.tag) ?? '').split('\\').map((v) => v.trim()).filter((v) => v.length > 0);
-    return values.length > 0 && values.every((v) => v.length <= MAX_PSEUDONYM_LENGTH && this.pseudonym!.test(v));
-  }
-}
-
-/** `allowed under X (113108, keep: declared in the file, not accepted by the program)`, or that no option keeps it. */
-function describeOptions(options: readonly OptionStatus[]): string {
-  if (options.length === 0) return 'no option keeps it';
-  const each = options.map(
-    (s) =>
-      `${s.name} (${s.code}, ${s.action === 'K' ? 'keep' : 'clean'}: ${s.declared ? 'declared' : 'not declared'} in the file, ` +
-      `${s.accepted ? 'accepted' : 'not accepted'} by the program)`,
-  );
-  return `allowed only under ${each.join(' or ')}`;
-}
-
-/**
- * The items of a value dicom-parser left as bytes although it is a sequence: a
- * private sequence in implicit VR, or one encoded as UN. Both are implicit VR
- * little endian inside; the value must open with an Item tag (FFFE,E000).
- * Empty when the value is not a sequence or does not parse as one.
- */
-function opaqueItems(dataSet: DataSet, element: Element): DataSet[] {
-  const bytes = dataSet.byteArray;
-  const start = element.dataOffset;
-  const end = element.hadUndefinedLength ? bytes.length : start + element.length;
-  if (end > bytes.length || end - start < 8) return [];
-  if (!(bytes[start] === 0xfe && bytes[start + 1] === 0xff && bytes[start + 2] === 0x00 && bytes[start + 3] === 0xe0)) return [];
-  try {
-    const sequence = {
-      tag: element.tag,
-      dataOffset: start,
-      length: element.hadUndefinedLength ? UNDEFINED_LENGTH : element.length,
-    } as Element;
-    const stream = new dicomParser.ByteStream(dicomParser.littleEndianByteArrayParser, bytes, start);
-    dicomParser.readSequenceItemsImplicit(stream, sequence);
-    // Depth is judged by the walk; an item whose values run past the buffer stays opaque.
-    const whole = (d: DataSet) => [undefined, DEPTH_EXCEEDED].includes(findOverrun(d, 0));
-    return (sequence.items ?? []).flatMap((i) => (i.dataSet && whole(i.dataSet) ? [i.dataSet] : []));
-  } catch {
-    return [];
-  }
-}
-
-/** CID 7050 codes (scheme DCM) in De-identification Method Code Sequence (0012,0064). */
-function declaredCodes(dataSet: DataSet): Set<string> {
-  const codes = new Set<string>();
-  for (const item of dataSet.elements[TAG.deidentificationMethodCodeSequence]?.items ?? []) {
-    const code = item.dataSet ? readText(item.dataSet, TAG.codeValue) : undefined;
-    const scheme = item.dataSet ? readText(item.dataSet, TAG.codingSchemeDesignator) : undefined;
-    if (code && scheme === 'DCM') codes.add(code);
-  }
-  return codes;
-}
-
-// ---------------------------------------------------------------- reading
-
-class DeflatedTransferSyntaxError extends Error {
-  override name = 'DeflatedTransferSyntaxError';
-}
-
-function hasDicmMarker(bytes: Uint8Array): boolean {
-  return bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d; // 'DICM'
-}
-
-/** dicom-parser throws strings, Errors, or `{ exception, dataSet }`; make one sentence of any. */
-function describeParseFailure(e: unknown): { ok: false; reason: string; truncated: boolean } {
-  const cause = typeof e === 'object' && e !== null && 'exception' in e ? (e as { exception: unknown }).exception : e;
-  if (cause instanceof DeflatedTransferSyntaxError) {
-    return {
-      ok: false,
-      truncated: false,
-      reason: `deflated transfer syntax (${DEFLATED_EXPLICIT_LE}) is not accepted; re-encode the file uncompressed`,
-    };
-  }
-  const message = cause instanceof Error ? cause.message : String(cause);
-  if (/missing required meta header attribute 0002,0010/.test(message)) {
-    return { ok: false, truncated: false, reason: 'the file meta information has no Transfer Syntax UID (0002,0010)' };
-  }
-  // An item or value that claims more bytes than are left: the file ends inside it.
-  if (/past end of buffer|buffer overr|cannot be greater than or equal to|eof encountered|maxP ?osition/i.test(message)) {
-    return { ok: false, truncated: true, reason: 'the header is truncated: the file ends in the middle of an element' };
-  }
-  if (cause instanceof RangeError) {
-    return { ok: false, truncated: false, reason: `the header cannot be parsed (${message})` };
-  }
-  return { ok: false, truncated: false, reason: `the header cannot be parsed (${message.replace(/^dicomParser[.:]\s*/, '')})` };
-}
-
-/**
- * Where the file meta information ends by its own group length, if the file
- * starts with File Meta Information Group Length (0002,0000) UL as PS3.10
- * requires; undefined otherwise (the parser then finds the end itself).
- */
-function declaredMetaEnd(bytes: Uint8Array): number | undefined {
-  if (bytes.length < 144) return Number.POSITIVE_INFINITY; // not even the group length fits
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const isGroupLength = view.getUint32(132, true) === 0x00000002 && bytes[136] === 0x55 && bytes[137] === 0x4c; // (0002,0000) 'UL'
-  return isGroupLength ? 144 + view.getUint32(140, true) : undefined;
-}
-
-const UNDEFINED_LENGTH = 0xffffffff;
-const DEPTH_EXCEEDED = 'depth';
-
-/** The first element (outside Pixel Data) whose value would end past the buffer, as `(gggg,eeee)`; or too deep a nesting. */
-function findOverrun(dataSet: DataSet, depth: number): string | undefined {
-  if (depth > MAX_SEQUENCE_DEPTH) return DEPTH_EXCEEDED;
-  const size = dataSet.byteArray.length;
-  for (const element of Object.values(dataSet.elements)) {
-    if (element.tag === TAG.pixelData) continue;
-    if (element.length !== UNDEFINED_LENGTH && element.dataOffset + element.length > size) return formatTag(element.tag);
-    for (const item of element.items ?? []) {
-      const inner = item.dataSet ? findOverrun(item.dataSet, depth + 1) : undefined;
-      if (inner) return inner;
-    }
-  }
-  return undefined;
-}
-
-const NUL = 0x00;
-const SPACE = 0x20;
-const BACKSLASH = 0x5c; // separates multiple values
-const CARET = 0x5e; // separates person-name components
-const EQUALS = 0x3d; // separates person-name representations
-
-/**
- * Whether an element carries a value: a sequence with at least one item, or
- * anything besides padding (space, NUL) and separators (`\`, and the
- * person-name `^` and `=`). `\` alone is two empty values; `^^^^` an empty
- * person name. Implicit VR gives no VR to tell a person name from other text,
- * so the separators count as empty everywhere; a value made of nothing else
- * identifies no one whatever its VR.
- */
-function hasValue(dataSet: DataSet, element: Element): boolean {
-  if (element.items) return element.items.length > 0;
-  const bytes = dataSet.byteArray;
-  const end = Math.min(element.dataOffset + element.length, bytes.length);
-  for (let i = element.dataOffset; i < end; i++) {
-    const b = bytes[i];
-    if (b === NUL || b === SPACE || b === BACKSLASH || b === CARET || b === EQUALS) continue;
-    return true;
-  }
-  return false;
-}
-
-/** A text attribute, trimmed; undefined when absent or empty. */
-function readText(dataSet: DataSet, tag: string): string | undefined {
-  const text = dataSet.string(tag);
-  return text ? text : undefined;
 }
