@@ -26,6 +26,7 @@ import { registerAdjudicationRoutes } from './routes/adjudications.js';
 import { registerContractRoutes } from './routes/contracts.js';
 import { registerDisputeRoutes } from './routes/disputes.js';
 import { registerDossierRoutes } from './routes/dossier.js';
+import { registerHeldBatchRoutes } from './routes/held.js';
 import { registerPmRoutes } from './routes/pm.js';
 import { registerQaRoutes } from './routes/qa.js';
 import { registerQualificationRoutes } from './routes/qualification.js';
@@ -130,6 +131,7 @@ export function createApi(opts: ApiOptions): ApiApp {
   registerPmRoutes(app, deps, opts.dispatchRound ?? ((input) => (deps().rounds ? dispatchRoundViaWorkflow(deps(), input) : dispatchRound(deps(), input))));
   registerQaRoutes(app, deps);
   registerQualificationRoutes(app, deps);
+  registerHeldBatchRoutes(app, deps);
   registerQualityRoutes(app, deps);
   registerReleaseRoutes(app, deps);
   registerDossierRoutes(app, deps);

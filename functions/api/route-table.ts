@@ -65,6 +65,7 @@ export const ROUTE_TABLE: readonly RouteRow[] = [
   { method: 'post', path: '/v1/programs/{programId}/qualifications/revocations', roles: PM },
   { method: 'put', path: '/v1/programs/{programId}/workforces/{workforceId}/share-cap', roles: PM },
   { method: 'post', path: '/v1/programs/{programId}/moves', roles: PM },
+  { method: 'post', path: '/v1/programs/{programId}/held-batches/decide', roles: PM },
   // QA (PMs read them too)
   { method: 'get', path: '/v1/programs/{programId}/batches', roles: PM_QA },
   { method: 'get', path: '/v1/programs/{programId}/scorecards', roles: PM_QA },

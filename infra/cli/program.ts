@@ -14,6 +14,7 @@ import { registerDisputeCommands } from './dispute.js';
 import { registerDossierCommand } from './dossier.js';
 import { registerExamCommands } from './exam.js';
 import { registerExpertCommands } from './expert.js';
+import { registerProgramCommands } from './held.js';
 import { registerLedgerCommands } from './ledger.js';
 import { type GoldlineIo, processIo } from './io.js';
 import { registerPmCommands } from './pm.js';
@@ -63,6 +64,7 @@ export function buildProgram(io: GoldlineIo): Command {
   registerContractCommands(program, io);
   registerExamCommands(program, io);
   registerStatementCommands(program, io);
+  registerProgramCommands(program, io);
 
   // Every command exits through exitOverride and prints its errors with our io.
   const configure = (c: Command) => {

@@ -56,7 +56,7 @@ describe('Embedded stack: state kept in a data directory', () => {
       }
       for (const w of new Set(held.map((h) => h.workforceId))) {
         const ids = held.filter((h) => h.workforceId === w).map((h) => h.batchId);
-        const forced = await decideHeldBatches(second.deps, { programId: PROGRAM_ID, workforceId: w, protocol: 'chest-xray@1' });
+        const forced = await decideHeldBatches(second.deps, { programId: PROGRAM_ID, workforceId: w, protocol: 'chest-xray@1', reason: 'end of the program', actor: 'pm:alice' });
         expect(forced.batches.sort()).toEqual(ids.sort());
         expect(['accepted', 'rejected']).toContain(forced.decision);
         for (const id of ids) expect((await second.deps.repo.getBatch(id))?.status, id).toBe(forced.decision);

@@ -203,6 +203,11 @@ export const LEDGER_SAMPLES: Samples = {
   'qualification.revoked': { workforceId: 'vendor-b', cause: 'pm' },
   'workforce.share-capped': { workforceId: 'vendor-b', cap: 0.2, from: null },
   'work.moved': { from: 'vendor-b', to: 'vendor-a', batchId: 'p-r2-vendor-b-1', caseIds: ['case-5', 'case-6'] },
+  'held-batches.decided': {
+    workforceId: 'vendor-a',
+    batchIds: ['b-1', 'b-2'],
+    decision: { ...carriedDecision, decision: 'accept', rule: 'sprt-forced', carried: ['b-1', 'b-2'], reason: 'accepted without further gold: 0 wrong of 12 gold items over 2 held batches' },
+  },
 };
 
 /** One kind's sample data, with some fields replaced. */

@@ -226,17 +226,22 @@ describe('Use case: three-way decisions, carried batches', () => {
       if (e.eventId.endsWith(':carried') && ++carried === 2) throw new Error('process killed');
       return append(e);
     };
-    await expect(decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' })).rejects.toThrow('process killed');
+    const ask = { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1', reason: 'program closed', actor: 'pm:alice' };
+    await expect(decideHeldBatches(deps, ask)).rejects.toThrow('process killed');
     deps.repo.appendLedger = append;
 
-    const r = await decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' });
-    const again = await decideHeldBatches(deps, { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1' });
+    const r = await decideHeldBatches(deps, ask);
+    const again = await decideHeldBatches(deps, { ...ask, reason: 'asked again', actor: 'pm:bob' });
 
     expect(r.decision).toBe('accepted');
     expect(r.batches).toEqual(held);
     expect(r.reason).toMatch(/^accepted without further gold: 0 wrong of \d+ gold items over \d held batch/);
     expect(again).toEqual({ decision: 'none', batches: [], reason: `vendor-a has no held batch of chest-xray@1` });
     const ledger = await ledgerOf(deps);
+    // Who asked and why, once, under the decision's id.
+    const asked = ledger.filter((e) => e.type === 'held-batches.decided');
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ eventId: r.decisionId, actor: 'pm:alice', reason: 'program closed', subject: 'vendor-a', data: { batchIds: held, decision: { rule: 'sprt-forced', decision: 'accept' } } });
     for (const id of held) {
       expect(ledger.filter((e) => e.eventId === `${id}:carried`)).toHaveLength(1);
       expect(ledger.find((e) => e.eventId === `${id}:carried`)).toMatchObject({ data: { decision: { rule: 'sprt-forced' }, decidedWith: `forced:${P}:vendor-a:${held.at(-1)}` } });
@@ -244,5 +249,35 @@ describe('Use case: three-way decisions, carried batches', () => {
     }
     expect(await casesOf(deps, 1)).toEqual(Array.from({ length: REAL }, () => ['labelled', b1]));
     expect(await casesOf(deps, 2)).toEqual(Array.from({ length: REAL }, () => ['labelled', b2]));
+  });
+
+  it('decides held batches once when two PMs ask at the same time: one held-batches.decided, one carried verdict per batch', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const ask = { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1', actor: 'pm:alice' };
+
+    const both = await Promise.all([decideHeldBatches(deps, { ...ask, reason: 'program closed' }), decideHeldBatches(deps, { ...ask, reason: 'vendor out of work' })]);
+
+    expect(both.map((r) => r.decision)).toEqual(['accepted', 'accepted']);
+    const ledger = await ledgerOf(deps);
+    expect(ledger.filter((e) => e.type === 'held-batches.decided')).toHaveLength(1);
+    expect(ledger.filter((e) => e.eventId === `${b1}:carried`)).toHaveLength(1);
+    expect(ledger.filter((e) => e.eventId === `${b1}:labels`)).toHaveLength(1);
+    expect(await statusOf(deps, b1)).toBe('accepted');
+  });
+
+  it('refuses a held-batch decision without a reason, or for a workforce the program does not have, before deciding anything', async () => {
+    const deps = await setup();
+    const b1 = await submittedBatch(deps, 1, 6, 0);
+    await lifecycle(deps, b1);
+    const ask = { programId: P, workforceId: 'vendor-a', protocol: 'chest-xray@1', actor: 'pm:alice', reason: 'program closed' };
+
+    await expect(decideHeldBatches(deps, { ...ask, reason: ' ' })).rejects.toThrow(/^reason: /);
+    await expect(decideHeldBatches(deps, { ...ask, workforceId: 'vendor-x' })).rejects.toThrow(`workforce vendor-x not found in program ${P}`);
+    await expect(decideHeldBatches(deps, { ...ask, protocol: 'chest-xray' })).rejects.toThrow(/^protocol: a protocol version as id@version/);
+
+    expect((await ledgerOf(deps)).some((e) => e.type === 'held-batches.decided' || e.eventId === `${b1}:carried`)).toBe(false);
+    expect(await statusOf(deps, b1)).toBe('inconclusive');
   });
 });
