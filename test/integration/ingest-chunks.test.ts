@@ -48,5 +48,5 @@ describe('A large ingest on the embedded stack', () => {
     expect(result.gated).toBe(N / 100);
     for (const e of events) expect(dynamoItemSize({ pk: `LEDGER#${PROGRAM}`, sk: 'SEQ#000000000000', ...e })).toBeLessThan(DYNAMO_ITEM_LIMIT / 2);
     expect(Object.keys(projectProgram(after).cases).sort()).toEqual((await deps.repo.listCases(PROGRAM)).map((c) => c.caseId).sort());
-  }, 120_000);
+  }, 300_000);
 });
