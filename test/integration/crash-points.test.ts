@@ -200,7 +200,7 @@ const POINTS = [
   'score:UpdateItem:1', // scored, verdict being settled
   'score:UpdateItem:1@BATCH#demo-cxr-r1-vendor-a-1', // held: batch.inconclusive recorded, the batch not yet inconclusive
   'finalize:UpdateItem:2', // labels written, case states half set
-  'rebalance:UpdateItem:1', // the first settled batch (a held one settles at HoldBatch → Rebalance) being added to the round record
+  'rebalance:PutItem:1@SETTLED#', // the first settled batch (a held one settles at HoldBatch → Rebalance) being marked settled in its round (its SETTLED# item)
   'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
   '150', // the 150th write request of the run, wherever it falls (among the first chunk's case states)
 ];
