@@ -24,7 +24,6 @@ import { z } from 'zod';
 import {
   DisputeRequest,
   type GoldAnswer,
-  GoldAnswer as GoldAnswerSchema,
   Identifier,
   RETIRE_AFTER_UPHELD,
   disputeOutcome,
@@ -42,20 +41,13 @@ import { record } from './ledger.js';
 import type { AdjudicationNeed, AdjudicationRecord, BatchRecord, Deps, DisputeRequestRecord } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { batchesHoldingGold, rescoreBatch, rewriteBatchAnswer } from './dispute-rescore.js';
+import { GoldPool, claimGoldVersion, claimRescore, latestGoldVersions, loadGoldHistory, storeGoldVersions } from './gold-versions.js';
+
+export { type GoldHistory, goldHistoryObject, loadGoldHistory } from './gold-versions.js';
 
 /** The claim that keeps one open dispute per (batch, gold item). */
 export const disputeClaimKey = (caseId: string, batchId: string): string => `${caseId}#${batchId}#dispute`;
 const disputeIdFor = (batchId: string, n: number): string => `${batchId}-dispute-${n}`;
-/** Every version of a gold item's answer (the pool holds only the current one). */
-export const goldHistoryObject = (programId: string, protocolId: string, caseId: string): string => `gold-history/${programId}/${protocolId}/${caseId}.json`;
-
-const GoldHistory = z.object({
-  caseId: z.string(),
-  versions: z.array(z.object({ version: z.number().int().min(1), answer: GoldAnswerSchema, sha256: z.string(), disputeId: z.string().optional() })),
-  retired: z.object({ disputeIds: z.array(z.string()) }).optional(),
-});
-export type GoldHistory = z.infer<typeof GoldHistory>;
-const GoldPool = z.record(z.string(), z.looseObject({ label: GoldAnswerSchema }));
 
 // One answer for "no such batch", "not yours" and "not an id".
 const batchNotFound = (batchId: string) => new NotFoundError(`batch ${String(batchId).slice(0, 64)} not found`);
@@ -306,12 +298,6 @@ export async function expireDispute(deps: Deps, a: AdjudicationRecord): Promise<
   return { ...a, status: 'expired' };
 }
 
-/** Every version of a gold item's answer (undefined: never corrected, version 1 is the pool's). */
-export async function loadGoldHistory(deps: Deps, programId: string, protocolId: string, caseId: string): Promise<GoldHistory | undefined> {
-  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, goldHistoryObject(programId, protocolId, caseId));
-  return raw === undefined ? undefined : GoldHistory.parse(raw);
-}
-
 /**
  * The current answer of a gold item: its latest version (history), else the
  * pool's, else (an item no longer in the pool) the one the disputed batch was scored against.
@@ -322,13 +308,13 @@ async function currentAnswers(
   protocolId: string,
   caseIds: readonly string[],
   scoredAgainst: ReadonlyMap<string, GoldAnswer>,
-): Promise<Map<string, { answer: GoldAnswer; history?: GoldHistory }>> {
+): Promise<Map<string, { answer: GoldAnswer }>> {
   const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, goldSetObject(programId, protocolId))) ?? {});
-  const out = new Map<string, { answer: GoldAnswer; history?: GoldHistory }>();
+  const out = new Map<string, { answer: GoldAnswer }>();
   for (const caseId of caseIds) {
     const history = await loadGoldHistory(deps, programId, protocolId, caseId);
     const answer = history?.versions.at(-1)?.answer ?? pool[caseId]?.label ?? scoredAgainst.get(caseId);
-    if (answer !== undefined) out.set(caseId, { answer, ...(history ? { history } : {}) });
+    if (answer !== undefined) out.set(caseId, { answer });
   }
   return out;
 }
@@ -366,10 +352,14 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
       return { status: 'refused', rescored: [], retired: [] };
     }
     const versions = foldGoldVersions(await deps.repo.listLedger(a.programId));
-    const corrections = outcome.corrected.map((c) => {
-      const from = versions.get(c.goldCaseId)?.version ?? 1;
-      return { goldCaseId: c.goldCaseId, fromVersion: from, toVersion: from + 1, answerSha256: goldAnswerSha256(c.to) };
-    });
+    const corrections = [];
+    for (const c of outcome.corrected) {
+      // Claimed (a conditional write) before the commit point: another dispute of the item upheld at the same moment
+      // gets the next version on top of this one. A re-run after a crash here finds its own claim.
+      const after = versions.get(c.goldCaseId)?.version ?? 1;
+      const to = await claimGoldVersion(deps, { programId: a.programId, protocolId, caseId: c.goldCaseId, disputeId: a.adjudicationId, after });
+      corrections.push({ goldCaseId: c.goldCaseId, fromVersion: to - 1, toVersion: to, answerSha256: goldAnswerSha256(c.to) });
+    }
     // The commit point: from here on every step follows this event.
     await record(deps, {
       eventId: upheldId,
@@ -387,8 +377,6 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
     upheld = (await deps.repo.getLedgerEvent(a.programId, upheldId))!;
   }
   if (upheld.type !== 'dispute.upheld') throw new ConflictError(`ledger event ${upheldId} is a ${upheld.type}`);
-  const answerOf = new Map(a.decisions.map((x) => [x.caseId, x.label as GoldAnswer]));
-  const corrected = new Map(upheld.data.corrections.map((c) => [c.goldCaseId, answerOf.get(c.goldCaseId)!]));
 
   const retired: string[] = [];
   for (const c of upheld.data.corrections) {
@@ -417,16 +405,30 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
       });
       retired.push(c.goldCaseId);
     }
-    const original = (await scoredAgainstOf(deps, a.batchId)).get(c.goldCaseId);
-    await storeGoldVersion(deps, a.programId, protocolId, c, corrected.get(c.goldCaseId)!, original, a.adjudicationId, retire ? state.upheldBy : undefined);
+    const scoredAgainst = (await scoredAgainstOf(deps, a.batchId)).get(c.goldCaseId);
+    await storeGoldVersions(deps, { programId: a.programId, protocolId, caseId: c.goldCaseId, ...(scoredAgainst !== undefined ? { scoredAgainst } : {}) });
   }
 
   // Every batch of every workforce that held the item as gold: answers object
   // first (a batch scored later reads the corrected answer), then the re-score.
+  // Both against each item's latest version — another dispute of the item may
+  // have written one on top of this one's — and each batch re-scored once per
+  // answer (claimed: of two disputes upheld at once, one re-scores it). Until
+  // the latest versions stand still, so a slower dispute never leaves an older answer.
   const rescored: string[] = [];
-  for (const batchId of await batchesHoldingGold(deps, a.programId, [...corrected.keys()])) {
-    await rewriteBatchAnswer(deps, batchId, corrected);
-    if (await rescoreBatch(deps, { batchId, disputeId: a.adjudicationId, corrected, corrections: upheld.data.corrections })) rescored.push(batchId);
+  const items = upheld.data.corrections.map((c) => c.goldCaseId);
+  const fingerprint = (m: ReadonlyMap<string, { version: number }>) => JSON.stringify([...m].map(([k, v]) => [k, v.version]));
+  for (let latest = await latestGoldVersions(deps, a.programId, protocolId, items); ; ) {
+    const answers = new Map([...latest].map(([caseId, v]) => [caseId, v.answer]));
+    const corrections = [...latest].map(([goldCaseId, v]) => ({ goldCaseId, toVersion: v.version }));
+    for (const batchId of await batchesHoldingGold(deps, a.programId, items)) {
+      await rewriteBatchAnswer(deps, batchId, answers);
+      if (!(await claimRescore(deps, { programId: a.programId, batchId, disputeId: a.adjudicationId, answers: latest }))) continue;
+      if ((await rescoreBatch(deps, { batchId, disputeId: a.adjudicationId, corrected: answers, corrections })) && !rescored.includes(batchId)) rescored.push(batchId);
+    }
+    const now = await latestGoldVersions(deps, a.programId, protocolId, items);
+    if (fingerprint(now) === fingerprint(latest)) break;
+    latest = now;
   }
   return { status: 'upheld', rescored, retired };
 }
@@ -435,37 +437,6 @@ export async function resolveDispute(deps: Deps, input: { disputeId: string }): 
 async function scoredAgainstOf(deps: Deps, batchId: string): Promise<Map<string, GoldAnswer>> {
   const score = await deps.repo.getScore(batchId);
   return new Map((score?.items ?? []).flatMap((i) => (i.expected !== undefined ? [[i.caseId, i.expected] as const] : [])));
-}
-
-/** Writes the corrected version (the old ones kept) and the pool's current answer; a retired item leaves the pool. Idempotent. */
-async function storeGoldVersion(
-  deps: Deps,
-  programId: string,
-  protocolId: string,
-  c: { goldCaseId: string; fromVersion: number; toVersion: number; answerSha256: string },
-  answer: GoldAnswer,
-  /** Version 1 where the pool no longer holds the item: the answer the disputed batch was scored against. */
-  scoredAgainst: GoldAnswer | undefined,
-  disputeId: string,
-  retiredBy: string[] | undefined,
-): Promise<void> {
-  const poolKey = goldSetObject(programId, protocolId);
-  const pool = GoldPool.parse((await deps.objects.getJson<unknown>(deps.buckets.gold, poolKey)) ?? {});
-  const historyKey = goldHistoryObject(programId, protocolId, c.goldCaseId);
-  const raw = await deps.objects.getJson<unknown>(deps.buckets.gold, historyKey);
-  const history: GoldHistory = raw === undefined ? { caseId: c.goldCaseId, versions: [] } : GoldHistory.parse(raw);
-  if (history.versions.length === 0) {
-    const original = pool[c.goldCaseId]?.label ?? scoredAgainst;
-    if (original === undefined) throw new NotFoundError(`gold item ${c.goldCaseId} is not in the gold pool of ${programId}/${protocolId}`);
-    history.versions.push({ version: 1, answer: original, sha256: goldAnswerSha256(original) });
-  }
-  if (!history.versions.some((v) => v.version === c.toVersion)) history.versions.push({ version: c.toVersion, answer, sha256: c.answerSha256, disputeId });
-  if (retiredBy) history.retired = { disputeIds: retiredBy };
-  await deps.objects.putJson(deps.buckets.gold, historyKey, history);
-  const latest = history.versions.reduce((x, y) => (y.version > x.version ? y : x));
-  if (retiredBy) delete pool[c.goldCaseId];
-  else if (pool[c.goldCaseId]) pool[c.goldCaseId] = { ...pool[c.goldCaseId], label: latest.answer, version: latest.version };
-  await deps.objects.putJson(deps.buckets.gold, poolKey, pool);
 }
 
 /** Completes every decided dispute of a program (after a crash between the decision and its effects). */
