@@ -3,10 +3,8 @@
  * size fits (its batch ids in items of their own), settles are counted once, and a
  * round recorded the old way (every id on the round item) is read as it was.
  */
-import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRepository } from '../../../functions/adapters/dynamo-repository.js';
 import { roundKeys } from '../../../functions/adapters/dynamo-rounds.js';
@@ -14,28 +12,21 @@ import type { RoundRecord } from '../../../functions/use-cases/ports.js';
 import { MAIN_TABLE } from '../../../infra/definitions.js';
 import { createActiveTable } from '../../../infra/local/dynalite-tables.js';
 import { createTableInput } from '../../../infra/local/stack.js';
+import { type TestDynalite, startTestDynalite } from '../../support/dynalite.js';
 import { T0 } from '../fakes.js';
 
-let server: ReturnType<typeof dynalite>;
+let dynamo: TestDynalite;
 let client: DynamoDBClient;
 let doc: DynamoDBDocumentClient;
 let tables = 0;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startTestDynalite();
+  client = dynamo.client;
   doc = DynamoDBDocumentClient.from(client);
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((res) => server.close(() => res()));
-});
+afterAll(() => dynamo?.stop());
 
 async function freshTable(): Promise<{ repo: DynamoRepository; table: string }> {
   const table = `rounds-${++tables}`;

@@ -5,10 +5,8 @@
  * shows about pages, cursors and conditional updates holds for the real store;
  * issue 14 adds cases by work state and the sharded ledger.
  */
-import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caseKeys } from '../../../functions/adapters/dynamo-cases.js';
 import { ledgerKeys } from '../../../functions/adapters/dynamo-ledger.js';
@@ -22,6 +20,7 @@ import type { BatchRecord, Repository } from '../../../functions/use-cases/ports
 import { MAIN_TABLE } from '../../../infra/definitions.js';
 import { createActiveTable } from '../../../infra/local/dynalite-tables.js';
 import { createTableInput } from '../../../infra/local/stack.js';
+import { type TestDynalite, startTestDynalite } from '../../support/dynalite.js';
 import { InMemoryRepository, makeCase, makeScorecard, makeWorkforce, T0 } from '../fakes.js';
 
 /** A valid event (batch.overdue of batch `i`), as `record()` stamps it. */
@@ -54,24 +53,16 @@ const batch = (batchId: string, overrides: Partial<BatchRecord> = {}): BatchReco
   ...overrides,
 });
 
-let server: ReturnType<typeof dynalite>;
+let dynamo: TestDynalite;
 let client: DynamoDBClient;
 let tables = 0;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startTestDynalite();
+  client = dynamo.client;
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((res) => server.close(() => res()));
-});
+afterAll(() => dynamo?.stop());
 
 /** A fresh DynamoDB table (same definition as the stack) per test. */
 async function dynamoRepository(): Promise<Repository> {
