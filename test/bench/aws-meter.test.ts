@@ -5,38 +5,31 @@
  * (its copy is rewritten), one moved to another key is two — and it hands the
  * caller exactly the output it asked for.
  */
-import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRepository } from '../../functions/adapters/dynamo-repository.js';
 import { MAIN_TABLE } from '../../infra/definitions.js';
 import { createActiveTable } from '../../infra/local/dynalite-tables.js';
 import { createTableInput } from '../../infra/local/stack.js';
+import { type TestDynalite, startTestDynalite } from '../support/dynalite.js';
 import { makeCase } from '../unit/fakes.js';
 import { AwsMeter } from './aws-meter.js';
 
-let server: ReturnType<typeof dynalite>;
+let dynamo: TestDynalite;
 let client: DynamoDBClient;
 const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((res, rej) => server.listen(0, '127.0.0.1', (e?: Error) => (e ? rej(e) : res())));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startTestDynalite();
+  client = dynamo.client;
   await createActiveTable(client, createTableInput(MAIN_TABLE, 'meter'));
 });
 
 afterAll(async () => {
-  client?.destroy();
   s3.destroy();
-  await new Promise<void>((res) => server.close(() => res()));
+  await dynamo?.stop();
 });
 
 describe('AwsMeter: gsi1 write units', () => {
