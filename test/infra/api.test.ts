@@ -33,6 +33,7 @@ import { setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
 import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
 import { type LocalIssuer, startIssuer } from '../../infra/local/issuer.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
+import { apiGatewayEvent } from '../support/api-gateway-event.js';
 import { allows, asInAws, checkGrants, grantsOfRole, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { ESM_BUNDLING } from '../../infra/secure-defaults.js';
@@ -276,36 +277,6 @@ describe('Stack: the HTTP API and its sign-in', () => {
     for (const f of FUNCTIONS) expect(outputs[`${f.name}FunctionName`]?.Value, f.name).toEqual({ Ref: s.id(s.stack.functions[f.name]) });
   });
 });
-
-/** An API Gateway HTTP API (payload 2.0) event for the `/v1/{proxy+}` route. */
-function apiGatewayEvent(method: string, target: string, token?: string, body?: unknown): Json {
-  const [path, query = ''] = target.split('?');
-  const headers: Record<string, string> = { host: '127.0.0.1', 'user-agent': 'vitest' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const routeKey = `ANY ${API.basePath}/{proxy+}`;
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: query,
-    headers,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      domainName: '127.0.0.1',
-      domainPrefix: 'local',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'vitest' },
-      requestId: `req-${Math.random().toString(36).slice(2)}`,
-      routeKey,
-      stage: '$default',
-      time: '01/Jan/2026:00:00:00 +0000',
-      timeEpoch: 0,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    isBase64Encoded: false,
-  };
-}
 
 describe('IAM: the API functions, called as API Gateway calls them on the embedded stack, are granted every request they make', () => {
   let stack: LocalStack;
