@@ -50,6 +50,7 @@ import { detectOtherFormat } from '../domain/deidentification-formats.js';
 import { gateCase } from './deidentification-gate.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
+import { pendingReads } from './pending-cases.js';
 import type { Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 
@@ -112,11 +113,15 @@ export type ReplaceQuarantinedInput = z.input<typeof ReplaceInput>;
 export async function listQuarantined(deps: Deps, input: ListQuarantinedInput): Promise<QuarantineList> {
   const { programId, protocol: ref } = parse(ListInput, input);
   const protocol = await loadProtocol(deps, ref);
-  const cases = (await deps.repo.listCases(programId))
-    .filter((c) => c.state === 'pending')
-    .map((c) => describeIfQuarantined(c, protocol))
-    .filter((c): c is QuarantinedCase => c !== undefined)
-    .sort((a, b) => a.caseId.localeCompare(b.caseId));
+  // A quarantined case is pending (planning passes it over): the pending-case index, a page at a time, not the program's case list.
+  const cases: QuarantinedCase[] = [];
+  for await (const page of pendingReads(deps, programId)) {
+    for (const c of page) {
+      const q = describeIfQuarantined(c, protocol);
+      if (q) cases.push(q);
+    }
+  }
+  cases.sort((a, b) => a.caseId.localeCompare(b.caseId));
   const releases = (await deps.repo.listLedger(programId))
     .filter(isLedgerEvent('case.quarantine-released'))
     .sort((a, b) => a.at.localeCompare(b.at) || a.eventId.localeCompare(b.eventId))

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type ProtocolVersion, planRound, routeCase } from '../../../functions/domain/index.js';
 import { dispatchRound } from '../../../functions/use-cases/dispatch-round.js';
 import { ConflictError, InvalidInputError } from '../../../functions/use-cases/errors.js';
@@ -54,6 +54,20 @@ describe('Use case: listQuarantined', () => {
     ]);
     expect(list.cases[1].problems[0]).toContain('tEXt "Author"');
     expect(JSON.stringify(list)).not.toContain('DOE');
+  });
+
+  // Issue 14: the list read the program's whole case list (every state) to find the pending quarantined cases.
+  it('finds them among the pending cases by the case-state index alone, never reading the case list', async () => {
+    const deps = makeFakeDeps();
+    await seedProgram(deps);
+    const listCases = vi.spyOn(deps.repo, 'listCases');
+    const byState = vi.spyOn(deps.repo, 'listCasesByState');
+
+    const list = await listQuarantined(deps, { programId: PROGRAM, protocol: REF });
+
+    expect(listCases).not.toHaveBeenCalled();
+    expect(byState.mock.calls.map(([, state]) => state)).toEqual(['pending']);
+    expect(list.cases.map((c) => c.caseId)).toEqual(['case-comment', 'case-text']);
   });
 
   it('lists nothing when the protocol keeps gated cases internal instead', async () => {
