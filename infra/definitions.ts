@@ -88,9 +88,15 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   { name: 'IngestUpload', entry: 'functions/ingest-upload.ts', description: 'Validates an uploaded label file and resumes the batch', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'ValidateSubmission', entry: 'functions/validate-submission.ts', description: 'Re-verifies the chosen submission (size, SHA-256, schema)', timeoutSeconds: 60, memoryMb: 512 },
   { name: 'ScoreSubmission', entry: 'functions/score-submission.ts', description: 'Scores a submission against its hidden gold items', timeoutSeconds: 60, memoryMb: 512 },
-  { name: 'SettleBatch', entry: 'functions/settle-batch.ts', description: 'Records the accept or reject verdict of a batch', timeoutSeconds: 30, memoryMb: 256 },
-  { name: 'FinalizeBatch', entry: 'functions/finalize-batch.ts', description: 'Writes labels with lineage and the ledger events of a batch', timeoutSeconds: 120, memoryMb: 512 },
-  { name: 'CheckAgreement', entry: 'functions/check-agreement.ts', description: 'Finds overlap disagreements and critical misses that need an expert', timeoutSeconds: 60, memoryMb: 512 },
+  // Settle → finalize → agreement check (→ rebalance): one state instead of four (issue 14: state transitions).
+  // Timeout: the four parts' own (30 + 120 + 60 + 60 s); memory: the largest part's.
+  {
+    name: 'CompleteBatch',
+    entry: 'functions/complete-batch.ts',
+    description: 'Settles a scored batch (accept, reject or hold), finalizes a decided one (labels with lineage), finds overlap disagreements and critical misses, and rebalances unless an expert is needed',
+    timeoutSeconds: 270,
+    memoryMb: 512,
+  },
   { name: 'RequestAdjudication', entry: 'functions/request-adjudication.ts', description: 'Parks the batch on an expert adjudication callback', timeoutSeconds: 30, memoryMb: 256 },
   { name: 'DecideAdjudication', entry: 'functions/decide-adjudication.ts', description: "An internal expert's adjudication decision; resumes the batch", timeoutSeconds: 30, memoryMb: 256 },
   { name: 'ApplyAdjudication', entry: 'functions/apply-adjudication.ts', description: 'Makes the adjudicated label the accepted one', timeoutSeconds: 60, memoryMb: 512 },

@@ -110,10 +110,10 @@ export const ACCESS: Readonly<Record<string, FunctionAccess>> = {
   },
   ValidateSubmission: { table: 'read', read: ['gold/batch-aliases/', 'uploads/uploads/'] },
   ScoreSubmission: { table: 'readWrite', read: ['gold/batch-aliases/', 'gold/batch-keys/', 'gold/batch-answers/', 'uploads/uploads/'] },
-  SettleBatch: { table: 'readWrite' },
-  FinalizeBatch: { table: 'readWrite', read: ['gold/batch-aliases/', 'gold/batch-keys/', 'uploads/uploads/'] },
-  // Overlap items from the batch key; masks of overlap labels from their uploads.
-  CheckAgreement: { table: 'readWrite', read: ['gold/batch-keys/', 'uploads/uploads/'] },
+  // The union of its parts' grants, nothing more: settle (the table), finalize (the batch's aliases and key, its
+  // accepted upload), the agreement check (overlap items from the batch key; masks of overlap labels from their
+  // uploads), rebalance (the table). No gold answers: scoring stays ScoreSubmission's.
+  CompleteBatch: { table: 'readWrite', read: ['gold/batch-aliases/', 'gold/batch-keys/', 'uploads/uploads/'] },
   // Resumes at once when the expert decided before the token was stored.
   RequestAdjudication: { table: 'readWrite', resumesBatches: ['SendTaskSuccess'] },
   DecideAdjudication: {

@@ -16,7 +16,8 @@
  *                                   on stderr, to choose points
  * Before dying the process prints one line on stderr, which names the step:
  *   `GOLDLINE_CRASH write #<n> in <step> (<function>) <service> <operation>`
- * Steps are the lifecycle functions grouped as a PM reads them (STEP_OF_FUNCTION),
+ * Steps are the lifecycle functions grouped as a PM reads them (STEP_OF_FUNCTION; the
+ * parts of CompleteBatch — SettleBatch, FinalizeBatch, CheckAgreement, Rebalance — each by its own),
  * plus what the demo runs itself: `setup`, `dispatch`, `vendor`. A write made
  * outside any of them counts as `api`: in the demo that is the HTTP API's work
  * (vendors' upload slots, the expert's decisions), served in the same process
@@ -35,6 +36,7 @@ export const STEP_OF_FUNCTION: Readonly<Record<string, string>> = {
   IngestUpload: 'ingest',
   ValidateSubmission: 'validate',
   ScoreSubmission: 'score',
+  // CompleteBatch's parts (one function since issue 14), each under the step it was when it was a function of its own.
   SettleBatch: 'score',
   FinalizeBatch: 'finalize',
   CheckAgreement: 'adjudication',

@@ -82,7 +82,8 @@ export async function redriveState(
     case 'submitted':
       return { startAt: 'ValidateSubmission' };
     case 'inconclusive':
-      return { startAt: 'Rebalance' }; // held: settled for its round once Rebalance ran; a later decision settles it
+      // Held: CompleteBatch finds it settled and rebalances (settled for its round); a later decision settles it.
+      return { startAt: 'CompleteBatch', extra: { score: { verdict: 'inconclusive' } } };
     case 'accepted':
     case 'rejected': {
       // Finalize appends `labels.recorded` (and `cases.requeued`) before it writes the labels and the
@@ -100,7 +101,8 @@ export async function redriveState(
       }
       const adjudicationId = adjudicationIdFor(b.batchId);
       const a = await repo.getAdjudication(adjudicationId);
-      if (!a || a.status === 'open') return { startAt: 'CheckAgreement' }; // opens it, or parks on the open one again
+      // CompleteBatch finds it settled and finalized, and checks agreement: opens the adjudication, or parks on the open one again.
+      if (!a || a.status === 'open') return { startAt: 'CompleteBatch', extra: { score: { verdict: b.status } } };
       const agreement = { needed: a.needs.length, adjudicationId, timeoutSeconds: Math.round(protocol.adjudication.slaHours * 3600) };
       return { startAt: a.status === 'decided' ? 'ApplyAdjudication' : 'ExpireAdjudication', extra: { agreement } };
     }

@@ -27,11 +27,11 @@ import { cryptoRandomSource, type RandomSource } from '../../functions/domain/in
 import type { Buckets, Deps } from '../../functions/use-cases/ports.js';
 import { BUCKETS, FUNCTIONS, STATE_MACHINES, TABLES, type TableDefinition, UPLOAD_PREFIX } from '../definitions.js';
 import { LocalClock, LocalTaskCallbacks } from './callbacks.js';
-import { CrashPoints, crashPlanFromEnv } from './crash-points.js';
+import { CrashPoints, crashPlanFromEnv, stepOfFunction } from './crash-points.js';
 import { createActiveTable } from './dynalite-tables.js';
 import { startS3Guard } from './s3-guard.js';
 import { atomicObjectWrites } from './s3rver-atomic.js';
-import { LocalWorkflowRunner, loadAsl, loadHandlers } from './workflow-runner.js';
+import { type FunctionPartRunner, LocalWorkflowRunner, loadAsl, loadHandlers } from './workflow-runner.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Wraps each function's handler last (benchmarks time every invocation this way). */
   instrument?: (fn: string, handler: Handler<unknown>) => Handler<unknown>;
+  /** Runs each part of a function made of parts (CompleteBatch's SettleBatch, FinalizeBatch, CheckAgreement, Rebalance), inside `instrument`. */
+  instrumentPart?: FunctionPartRunner;
 }
 
 export interface LocalStack {
@@ -236,7 +238,10 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     buckets: bucketNames,
   };
   // Each handler runs as its function, so the requests it makes are recorded under its name.
-  const handlers = await loadHandlers(ROOT, () => deps);
+  // A part of a function made of parts (CompleteBatch) counts for the crash points under its own step (settle: score, finalize…).
+  const part: FunctionPartRunner = (fn, name, work) =>
+    crashPoints.within(stepOfFunction(name), fn, () => (opts.instrumentPart ? opts.instrumentPart(fn, name, work) : work()));
+  const handlers = await loadHandlers(ROOT, () => deps, part);
   for (const f of FUNCTIONS) handlers[f.name] = accesses.bind(f.name, handlers[f.name]);
   for (const f of FUNCTIONS) handlers[f.name] = crashPoints.bind(f.name, handlers[f.name]);
   if (opts.instrument) for (const f of FUNCTIONS) handlers[f.name] = opts.instrument(f.name, handlers[f.name]);

@@ -64,11 +64,21 @@ export function functionOfState(state: AslState): string | undefined {
   return m?.[1];
 }
 
-export async function loadHandlers(root: string, deps: () => Deps): Promise<Record<string, Handler<unknown>>> {
+/**
+ * Runs one part of a function that does several steps' work (CompleteBatch: settle, finalize,
+ * agreement check, rebalance), so the embedded stack can count its writes under that part.
+ */
+export type FunctionPartRunner = <T>(fn: string, part: string, work: () => Promise<T>) => Promise<T>;
+
+/** Every FUNCTIONS entry's handler; `part` reaches the functions made of parts (their module's `makeHandlerWithParts`). */
+export async function loadHandlers(root: string, deps: () => Deps, part?: FunctionPartRunner): Promise<Record<string, Handler<unknown>>> {
   const out: Record<string, Handler<unknown>> = {};
   for (const f of FUNCTIONS) {
-    const mod = (await import(join(root, f.entry))) as { makeHandler: (d: () => Deps) => Handler<unknown> };
-    out[f.name] = mod.makeHandler(deps);
+    const mod = (await import(join(root, f.entry))) as {
+      makeHandler: (d: () => Deps) => Handler<unknown>;
+      makeHandlerWithParts?: (d: () => Deps, part: <T>(name: string, work: () => Promise<T>) => Promise<T>) => Handler<unknown>;
+    };
+    out[f.name] = part && mod.makeHandlerWithParts ? mod.makeHandlerWithParts(deps, (name, work) => part(f.name, name, work)) : mod.makeHandler(deps);
   }
   return out;
 }

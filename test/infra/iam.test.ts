@@ -102,20 +102,20 @@ describe('IAM: every request a function makes on the embedded stack is granted i
     expect(accesses.some((a) => a.action === 'dynamodb:UpdateItem' && a.leadingKeys?.includes('BATCH#<id>'))).toBe(true);
   });
 
-  // Finding 12 (issue 7): CheckAgreement read masks from the uploads bucket but was granted only gold; nothing checked grants locally.
-  it('grants CheckAgreement read on the uploads bucket it reads masks from', () => {
-    const reads = accesses.filter((a) => a.fn === 'CheckAgreement' && a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads');
+  // Finding 12 (issue 7): CheckAgreement (now a part of CompleteBatch) read masks from the uploads bucket but was granted only gold; nothing checked grants locally.
+  it('grants CompleteBatch read on the uploads bucket its agreement check reads masks from', () => {
+    const reads = accesses.filter((a) => a.fn === 'CompleteBatch' && a.action === 's3:GetObject' && a.resource.kind === 'object' && a.resource.bucket === 'uploads');
     expect(reads.length).toBeGreaterThan(0);
     expect(checkGrants(template, ids, reads).missing).toEqual([]);
   });
 
   it('fails, naming the function, action and resource, when one grant the scenarios need is removed', () => {
     const uploads = `{${ids.buckets.uploads}.Arn}/`;
-    const cut = withoutGrant(template, ids, 'CheckAgreement', 's3:GetObject', uploads);
+    const cut = withoutGrant(template, ids, 'CompleteBatch', 's3:GetObject', uploads);
     expect(cut.removed).toBe(1);
     const check = checkGrants(cut.template, ids, accesses);
     expect(check.missing).toHaveLength(1);
-    expect(check.missing[0]).toMatch(/^CheckAgreement needs s3:GetObject on bucket uploads uploads\/ \(GetObject\), e\.g\. uploads\/vendor-/);
+    expect(check.missing[0]).toMatch(/^CompleteBatch needs s3:GetObject on bucket uploads uploads\/ \(GetObject\), e\.g\. uploads\/[a-z-]+\/[a-z0-9-]+\/\w+\.jsonl/);
 
     const gold = `{${ids.buckets.gold}.Arn}/`;
     const ingest = withoutGrant(template, ids, 'IngestUpload', 's3:GetObject', gold);
@@ -148,7 +148,7 @@ describe('IAM: the ledger is append-only for every function (synthesized templat
 
   it('refuses a function an UpdateItem on a ledger key that its table grant would otherwise allow', () => {
     const access = (leadingKeys: string[]): RecordedAccess => ({
-      fn: 'FinalizeBatch',
+      fn: 'CompleteBatch',
       service: 'dynamodb',
       action: 'dynamodb:UpdateItem',
       operation: 'UpdateItem',
@@ -158,6 +158,6 @@ describe('IAM: the ledger is append-only for every function (synthesized templat
     });
 
     expect(checkGrants(template, ids, [access(['BATCH#<id>'])]).missing).toEqual([]);
-    expect(checkGrants(template, ids, [access(['LEDGER#<id>'])]).missing).toEqual([`FinalizeBatch needs dynamodb:UpdateItem on table ${MAIN_TABLE.id} keys LEDGER#<id> (UpdateItem)`]);
+    expect(checkGrants(template, ids, [access(['LEDGER#<id>'])]).missing).toEqual([`CompleteBatch needs dynamodb:UpdateItem on table ${MAIN_TABLE.id} keys LEDGER#<id> (UpdateItem)`]);
   });
 });

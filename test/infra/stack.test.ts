@@ -40,11 +40,11 @@ const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
  */
 const GOLD_READERS: Record<string, { key: string; readers: string[] }> = {
   // Api: a dispute's re-score (use-cases/disputes.ts resolveDispute) scores a batch again, as ScoreSubmission does.
-  'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['Api', 'IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch'] },
+  'batch-aliases/': { key: 'batch-aliases/p-r1-vendor-a-1.json', readers: ['Api', 'IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'CompleteBatch'] },
   'batch-keys/': {
     key: 'batch-keys/p-r1-vendor-a-1.json',
-    // Overlap items (CheckAgreement), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk), an exam resumed after a crash (Api).
-    readers: ['Api', 'DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement', 'MarkOverdue', 'RecordFailure'],
+    // Finalize and overlap items (CompleteBatch), re-queued cases (MarkOverdue, RecordFailure), a round dispatched before chunking (DispatchChunk), an exam resumed after a crash (Api).
+    readers: ['Api', 'DispatchChunk', 'PrepareManifest', 'ScoreSubmission', 'CompleteBatch', 'MarkOverdue', 'RecordFailure'],
   },
   'batch-answers/': { key: 'batch-answers/p-r1-vendor-a-1.json', readers: ['Api', 'ScoreSubmission'] },
   // Every version of a gold answer a dispute corrected (written and re-read by the expert's decision in Api).
@@ -426,7 +426,7 @@ describe('Stack: GoldlineStack', () => {
       const policy = (fn: string) => grantsOfRole(template.toJSON() as TemplateJson, roleOf(fn));
       const upload = `{${bucketIds().uploads}.Arn}/uploads/vendor-a/p-r1-vendor-a-1/abcdefgh12.jsonl`;
       const readers = FUNCTIONS.filter((f) => allows(policy(f.name), 's3:GetObject', upload)).map((f) => f.name);
-      expect(readers).toEqual(expect.arrayContaining(['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'FinalizeBatch', 'CheckAgreement']));
+      expect(readers).toEqual(expect.arrayContaining(['IngestUpload', 'ValidateSubmission', 'ScoreSubmission', 'CompleteBatch']));
       for (const fn of readers) expect(allows(policy(fn), 's3:GetObjectVersion', upload), fn).toBe(true);
     });
 

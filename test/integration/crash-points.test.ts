@@ -3,8 +3,8 @@
  * SIGKILL at chosen points in every step — setup, dispatch (PlanRound's chunk
  * objects and commit point, DispatchChunk), manifest, ingest, score (a held
  * batch's batch.inconclusive too), finalize, the carried decision that settles a
- * held batch, adjudication (the expert's decision and its application),
- * rebalance — then run again on the same directory to completion, and the store
+ * held batch, adjudication (the agreement check opening one, the expert's decision
+ * and its application), rebalance — then run again on the same directory to completion, and the store
  * must hold together: every case labelled exactly once or back in the queue, or
  * still assigned to a batch the ledger holds (batch.inconclusive, not carried),
  * every batch the round lists recorded and settled, no double-counted scorecard
@@ -197,10 +197,12 @@ const POINTS = [
   'manifest:PutObject:2', // manifests half written (opaque per-case image keys: no per-batch image copies any more)
   'await:UpdateItem:2', // the batches' waits half recorded
   'ingest:PutItem:1', // uploads stored, no submission record yet (finding 9)
+  // CompleteBatch runs settle, finalize, the agreement check and rebalance in one Lambda (issue 14); each part keeps its
+  // step's name here (settle: score), and a resume runs it again from the top.
   'score:UpdateItem:1', // scored, verdict being settled
   'score:UpdateItem:1@BATCH#demo-cxr-r1-vendor-a-1', // held: batch.inconclusive recorded, the batch not yet inconclusive
   'finalize:UpdateItem:2', // labels written, case states half set
-  'rebalance:PutItem:1@SETTLED#', // the first settled batch (a held one settles at HoldBatch → Rebalance) being marked settled in its round (its SETTLED# item)
+  'rebalance:PutItem:1@SETTLED#', // the first settled batch (a held one: CompleteBatch holds it, then rebalances) being marked settled in its round (its SETTLED# item)
   'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
   '150', // the 150th write request of the run, wherever it falls (among the first chunk's case states)
 ];
@@ -208,7 +210,7 @@ const POINTS = [
 /**
  * Points in the carried decision (issue 11), with CARRIED: vendor-b's round-2 batch is rejected
  * and settles its held round-1 batch (verdict `<id>:carried`, status, then its finalize inside
- * the deciding batch's FinalizeBatch, before the deciding batch's own).
+ * the deciding batch's CompleteBatch, before the deciding batch's own).
  */
 const CARRIED_POINTS = [
   'score:PutItem:1@r1-vendor-b-1:carried', // the carried verdict appended, its key item not yet
@@ -245,6 +247,8 @@ async function killAndResume(point: string, run: DemoRun = SMALL): Promise<strin
  */
 const ADJUDICATION: DemoRun = { cases: 80, rounds: 1, args: ['--seed', '7', '--overlap', '0.5', '--acceptance', 'single-plan'] };
 const ADJUDICATION_POINTS = [
+  'adjudication:PutItem:3', // CompleteBatch's agreement check: cases half claimed, the adjudication not opened
+  'adjudication:PutItem:1@:requested', // the adjudication opened, its adjudication.requested appended, its key item not
   'api:UpdateItem:1', // the expert's decision being stored (through the HTTP API)
   'adjudication:BatchWriteItem:2', // adjudicated labels written, the labels decided between not yet superseded
 ];

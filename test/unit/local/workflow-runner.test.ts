@@ -16,13 +16,11 @@ const DEFAULTS: Record<string, Behaviour> = {
   AwaitSubmission: (p) => ({ batchId: p.batchId, slaDeadline: '2025-03-03T09:00:00.000Z' }),
   ValidateSubmission: () => ({ uploadId: 'up12345678', sha256Hex: 'a'.repeat(64) }),
   ScoreSubmission: () => ({ verdict: 'accepted', goldN: 10 }),
-  SettleBatch: (p) => ({ status: p.verdict }),
-  FinalizeBatch: () => ({ labels: 3 }),
+  // settled, finalized, no disagreement (unless a test says otherwise), rebalanced
+  CompleteBatch: (p) => ({ status: p.verdict, needed: 0, adjudicationId: 'batch-1-adj', timeoutSeconds: 0, carried: [] }),
   Rebalance: () => ({ roundComplete: false }),
   MarkOverdue: () => ({ status: 'overdue' }),
   RecordFailure: () => ({ status: 'failed' }),
-  // expert adjudication: no disagreement in these tests
-  CheckAgreement: () => ({ needed: 0, adjudicationId: 'adj-batch-1', timeoutSeconds: 3600 }),
   RequestAdjudication: () => ({}),
   ApplyAdjudication: () => ({ applied: 0 }),
 };
@@ -125,19 +123,10 @@ describe('Class: LocalWorkflowRunner', () => {
       // Assert
       const rec = runner.executions.get('batch-1')!;
       expect(rec.status).toBe('SUCCEEDED');
-      const states = entered(runner);
-      expect(states.slice(0, 7)).toEqual([
-        'PrepareManifest',
-        'AwaitSubmission',
-        'ValidateSubmission',
-        'ScoreSubmission',
-        'Verdict',
-        'AcceptBatch',
-        'FinalizeBatch',
-      ]);
-      expect(states.slice(-2)).toEqual(['Rebalance', 'Done']);
-      for (const off of ['RejectBatch', 'MarkOverdue', 'RecordFailure', 'Failed']) expect(states).not.toContain(off);
-      expect(calls.SettleBatch).toEqual([{ batchId: 'batch-1', verdict: 'accepted' }]);
+      // Issue 14: 7 state transitions (11 before: Verdict, AcceptBatch, FinalizeBatch, CheckAgreement and Rebalance are one state now).
+      expect(entered(runner)).toEqual(['PrepareManifest', 'AwaitSubmission', 'ValidateSubmission', 'ScoreSubmission', 'CompleteBatch', 'NeedsAdjudication', 'Done']);
+      expect(calls.CompleteBatch).toEqual([{ batchId: 'batch-1', verdict: 'accepted' }]);
+      expect(calls.Rebalance).toBeUndefined();
       expect(rec.output).toMatchObject({
         batchId: 'batch-1',
         manifest: { manifestKey: 'batches/batch-1/manifest.json' },
@@ -146,9 +135,9 @@ describe('Class: LocalWorkflowRunner', () => {
       });
     });
 
-    it('runs RejectBatch, then finalizes, when the score verdict is "rejected"', async () => {
+    it.each(['rejected', 'inconclusive'])('hands CompleteBatch the verdict "%s" and ends in the same 7 states', async (verdict) => {
       // Arrange
-      const { runner, callbacks, calls } = started(setup({ ScoreSubmission: () => ({ verdict: 'rejected', goldN: 10 }) }));
+      const { runner, callbacks, calls } = started(setup({ ScoreSubmission: () => ({ verdict, goldN: 10 }) }));
 
       // Act
       await runner.startBatch('batch-1', INPUT);
@@ -157,9 +146,30 @@ describe('Class: LocalWorkflowRunner', () => {
 
       // Assert
       expect(runner.executions.get('batch-1')!.status).toBe('SUCCEEDED');
-      expect(calls.SettleBatch).toEqual([{ batchId: 'batch-1', verdict: 'rejected' }]);
-      expect(entered(runner)).toContain('RejectBatch');
-      expect(entered(runner)).not.toContain('AcceptBatch');
+      expect(calls.CompleteBatch).toEqual([{ batchId: 'batch-1', verdict }]);
+      // A held batch walked Verdict, HoldBatch, Rebalance and Done after its score (8 transitions), a rejected one 11.
+      expect(entered(runner)).toEqual(['PrepareManifest', 'AwaitSubmission', 'ValidateSubmission', 'ScoreSubmission', 'CompleteBatch', 'NeedsAdjudication', 'Done']);
+    });
+
+    it('waits for the expert when CompleteBatch needs one, applies the decision, then rebalances (no Succeed state after it)', async () => {
+      // Arrange
+      const { runner, callbacks, calls } = started(
+        setup({ CompleteBatch: (p) => ({ status: p.verdict, needed: 2, adjudicationId: 'batch-1-adj', timeoutSeconds: 3600, carried: [] }) }),
+      );
+
+      // Act
+      await runner.startBatch('batch-1', INPUT);
+      await callbacks.success(await awaitToken(calls), {});
+      await vi.waitFor(() => expect(calls.RequestAdjudication?.length).toBe(1), { timeout: 5000, interval: 5 });
+      await callbacks.success(calls.RequestAdjudication[0].taskToken as string, { decided: true });
+      await runner.idle();
+
+      // Assert
+      expect(runner.executions.get('batch-1')!.status).toBe('SUCCEEDED');
+      expect(calls.RequestAdjudication[0]).toMatchObject({ batchId: 'batch-1', adjudicationId: 'batch-1-adj', timeoutSeconds: 3600 });
+      expect(calls.ApplyAdjudication).toEqual([{ batchId: 'batch-1', adjudicationId: 'batch-1-adj' }]);
+      expect(calls.Rebalance).toEqual([{ batchId: 'batch-1' }]);
+      expect(entered(runner).slice(4)).toEqual(['CompleteBatch', 'NeedsAdjudication', 'AwaitAdjudication', 'ApplyAdjudication', 'Rebalance']);
     });
 
     it('gives the AwaitSubmission handler the minted token and the SLA, and parks until the token comes back', async () => {
@@ -256,7 +266,7 @@ describe('Class: LocalWorkflowRunner', () => {
       expect(String(calls.RecordFailure[0].cause)).toContain('submission object changed since ingest');
       expect(calls.RebalanceAfterFailure ?? calls.Rebalance).toHaveLength(1);
       expect(entered(runner).slice(-3)).toEqual(['RecordFailure', 'RebalanceAfterFailure', 'Failed']);
-      expect(calls.FinalizeBatch).toBeUndefined();
+      expect(calls.CompleteBatch).toBeUndefined();
     });
 
     it('reports the Fail state\'s error name, BatchFailed, on the failed execution [PRODUCTION BUG]', async () => {
@@ -359,7 +369,7 @@ describe('Method: startBatch with startAt (an execution lost with the process)',
     expect(entered(runner)[0]).toBe('ValidateSubmission');
     expect(calls.PrepareManifest).toBeUndefined();
     expect(calls.AwaitSubmission).toBeUndefined();
-    expect(calls.Rebalance).toHaveLength(1);
+    expect(calls.CompleteBatch).toHaveLength(1);
   });
 
   it('refuses a state the machine does not have', async () => {
