@@ -44,6 +44,7 @@ import { batchKeyOf, goldSetObject, loadBatchKey, storeBatchKey } from './batch-
 import { batchExecutionInput } from './dispatch-round.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
 import { record } from './ledger.js';
+import { goldPoolCases } from './pending-cases.js';
 import type { BatchRecord, Deps } from './ports.js';
 import { findProtocol } from './protocol-ref.js';
 import { parse } from './work-queries.js';
@@ -171,7 +172,8 @@ export async function startExam(deps: Deps, input: z.input<typeof StartExamInput
   const batchId = examBatchId(req.programId, round, w.workforceId, attempt);
   const answers =
     (await deps.objects.getJson<Record<string, { label: GoldAnswer }>>(deps.buckets.gold, goldSetObject(req.programId, protocol.protocolId))) ?? {};
-  const cases = await deps.repo.listCases(req.programId);
+  // The gold pool from the pending-case index (gold is never assigned), not the program's whole case list.
+  const cases = await goldPoolCases(deps, req.programId);
   const pool = examGoldPool({
     cases,
     answered: new Set(Object.keys(answers)),

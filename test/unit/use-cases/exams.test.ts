@@ -52,6 +52,21 @@ describe('Use case: startExam', () => {
     expect(w.goldSeen).toEqual(key.items.map((i) => i.caseId).sort());
   });
 
+  // Issue 14: an exam read the program's whole case list (every state) to find its gold pool.
+  it('draws its gold from the pending-case index alone, never reading the case list', async () => {
+    const deps = await program({ gold: 30, protocol: GATED, workforces: [{ workforceId: 'vendor-c', kind: 'vendor', name: 'C', capacityPerRound: 100, pricePerCase: 1, slaHours: 24 }] });
+    const listCases = vi.spyOn(deps.repo, 'listCases');
+    const byState = vi.spyOn(deps.repo, 'listCasesByState');
+
+    const r = await start(deps);
+
+    expect(listCases).not.toHaveBeenCalled();
+    expect(byState.mock.calls.every(([, state]) => state === 'pending')).toBe(true);
+    const key = await loadBatchKey(deps, r.batchId);
+    expect(key.items.every((i) => i.gold && i.caseId.startsWith('gold-'))).toBe(true);
+    expect(key.items).toHaveLength(8);
+  });
+
   it('completes an exam whose start stopped after its event (a crash before the batch record): same batch, one execution', async () => {
     const deps = await program({ gold: 30, protocol: GATED });
     const create = deps.repo.createBatch.bind(deps.repo);
