@@ -30,6 +30,17 @@ const TIGHTENED_SHARE = InspectionFactors.parse({}).tightenedShare;
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 
 /**
+ * Round 1's shares: equal among the vendors not suspended, to four decimals
+ * (dispatch stores them; the round preview shows them before that).
+ *
+ * @example initialShares([vendorA, vendorB, internalTeam]) // { 'vendor-a': 0.5, 'vendor-b': 0.5 }
+ */
+export function initialShares(workforces: readonly Workforce[]): Shares {
+  const vendors = workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
+  return Object.fromEntries(vendors.map((v) => [v.workforceId, round4(1 / vendors.length)]));
+}
+
+/**
  * Moves shares toward value. Quality is the lower Wilson bound of gold accuracy,
  * so a vendor with few gold items is not over-trusted. The target share of a
  * vendor with enough gold is proportional to

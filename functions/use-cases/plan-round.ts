@@ -21,6 +21,7 @@ import {
   type Case,
   type GoldAnswer,
   goldRateFor,
+  initialShares,
   mixGoldItems,
   PLAN_PAGE_CASES,
   planUnderControls,
@@ -110,8 +111,7 @@ async function sharesForRound(
   if (!stored) {
     let shares: Shares;
     if (round === 1) {
-      const vendors = ctx.workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
-      shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
+      shares = initialShares(ctx.workforces);
       // The events first (the commit point), then the shares item.
       await recordInitialShares(deps, ctx, shares);
     } else {

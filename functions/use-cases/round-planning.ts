@@ -12,7 +12,7 @@
  * the round's size.
  */
 import { z } from 'zod';
-import { caseCapacity, Identifier, PLAN_PAGE_CASES, planUnderControls, type Shares, takeBatches } from '../domain/index.js';
+import { caseCapacity, Identifier, initialShares, PLAN_PAGE_CASES, planUnderControls, type Shares, takeBatches } from '../domain/index.js';
 import { ProtocolRef } from './assignments.js';
 import { Cursor, decodeCursor, encodeCursor } from './cursor.js';
 import { ConflictError, InvalidInputError, NotFoundError } from './errors.js';
@@ -105,8 +105,7 @@ export async function planRoundPreview(
     shares = stored;
     sharesSource = 'stored';
   } else if (round === 1) {
-    const vendors = workforces.filter((w) => w.kind === 'vendor' && w.status !== 'suspended');
-    shares = Object.fromEntries(vendors.map((v) => [v.workforceId, Math.round((1 / vendors.length) * 10_000) / 10_000]));
+    shares = initialShares(workforces);
     sharesSource = 'initial-equal';
   } else {
     shares = (await deps.repo.getShares(req.programId, protocol.protocolId, round - 1)) ?? {};

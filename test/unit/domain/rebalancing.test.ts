@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Scorecard, Workforce } from '../../../functions/domain/model/index.js';
-import { rebalanceShares } from '../../../functions/domain/rebalancing.js';
+import { initialShares, rebalanceShares } from '../../../functions/domain/rebalancing.js';
 import { makeProtocol, makeScorecard, makeWorkforce } from '../fakes.js';
 
 // floor 0.7, learning rate 0.5, minShare 0.05 (the protocol defaults)
@@ -259,5 +259,19 @@ describe('Function: rebalanceShares', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('Function: initialShares', () => {
+  it('splits round 1 equally among the vendors not suspended, to four decimals, leaving internal teams out', () => {
+    const shares = initialShares([
+      vendor('vendor-a'),
+      vendor('vendor-b'),
+      vendor('vendor-c'),
+      vendor('vendor-d', { status: 'suspended' }),
+      makeWorkforce('radiology', { kind: 'internal' }),
+    ]);
+    expect(shares).toEqual({ 'vendor-a': 0.3333, 'vendor-b': 0.3333, 'vendor-c': 0.3333 });
+    expect(initialShares([makeWorkforce('radiology', { kind: 'internal' })])).toEqual({});
   });
 });
