@@ -93,7 +93,7 @@ function sampleMemory(): { stop: () => { heapBytes: number; rssBytes: number } }
 }
 
 const usd = (x: number): string => (x >= 0.01 ? `$${x.toFixed(4)}` : `$${x.toPrecision(3)}`);
-/** The steps a decided batch runs that a held (inconclusive) one has not run yet. */
+/** The steps a decided batch runs that a held (inconclusive) one has not run yet (parts of CompleteBatch since it merged them: metered under these names). */
 const FINALIZE_STEPS = ['FinalizeBatch', 'CheckAgreement'];
 
 /**
@@ -137,7 +137,10 @@ function steadyState(
     note:
       `${held.length} of ${batches.length} batches held (inconclusive): their finalize work comes when a later batch decides them —` +
       ` added from the decided batches: ${wruPerItem.toFixed(2)} WRU and ${rruPerItem.toFixed(2)} RRU per item (${FINALIZE_STEPS.join(', ')}),` +
-      ` ${perBatch.toFixed(1)} more state transitions per execution, ${FINALIZE_STEPS.join('/')} invocations × ${scale.toFixed(2)}`,
+      ` ${perBatch.toFixed(1)} more state transitions per execution, ` +
+      (round.lambda.some((l) => FINALIZE_STEPS.includes(l.fn))
+        ? `${FINALIZE_STEPS.join('/')} invocations × ${scale.toFixed(2)}`
+        : 'no more invocations (they are parts of CompleteBatch, which every batch runs once: a held batch is finalized inside the deciding batch\'s)'),
   };
 }
 
@@ -228,10 +231,10 @@ export default async function costOf1m(): Promise<void> {
         .map(([fn, u]) => `${fn} ${(u.write / cases).toFixed(2)} / ${(u.read / cases).toFixed(2)}`)
         .join(' · ')}`,
     );
-    // Where each function's write units go, per work case (the two largest spenders and the finalize path).
-    for (const fn of ['DispatchChunk', ...FINALIZE_STEPS]) {
-      const kinds = [...(meter.writesByFnKind.get(fn) ?? [])].sort((a, b) => b[1] - a[1]);
-      if (kinds.length) console.log(`  ${fn} WRU per case by item written: ${kinds.map(([k, u]) => `${k} ${(u / cases).toFixed(2)}`).join(' · ')}`);
+    // Where each function's write units go, per work case, by the item written (its largest five).
+    for (const [fn] of [...meter.unitsByFn].sort((a, b) => b[1].write - a[1].write)) {
+      const kinds = [...(meter.writesByFnKind.get(fn) ?? [])].sort((a, b) => b[1] - a[1]).slice(0, 5);
+      if (kinds.length) console.log(`  ${fn} WRU per case by item written: ${kinds.map(([k, u]) => `${k} ${(u / cases).toFixed(3)}`).join(' · ')}`);
     }
     const measuredRound: MeasuredRound = {
       cases,
