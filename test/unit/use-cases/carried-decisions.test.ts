@@ -4,56 +4,14 @@
  * its gold is carried into the SPRT with the vendor's next batch, whose
  * conclusive decision settles it the same way, once, crash or no crash.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { storeBatchKey } from '../../../functions/use-cases/batch-key.js';
 import { finalizeBatch } from '../../../functions/use-cases/finalize-batch.js';
 import { decideHeldBatches } from '../../../functions/use-cases/held-batches.js';
-import { ingestUpload, uploadObject } from '../../../functions/use-cases/ingest-upload.js';
 import { scoreSubmission } from '../../../functions/use-cases/score-submission.js';
 import { settleBatch } from '../../../functions/use-cases/settle-batch.js';
 import { getVendorBatch } from '../../../functions/use-cases/vendor-portal.js';
-import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../fakes.js';
-
-const P = 'prog-1';
-const REAL = 4;
-
-/**
- * A vendor-a batch of `gold` gold items (`wrong` of them answered wrong) and 4
- * real cases, dispatched, uploaded and ingested: ready to score.
- */
-async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: number, round = n): Promise<string> {
-  const batchId = `batch-000${n}`;
-  const items = [
-    ...Array.from({ length: REAL }, (_, i) => ({ caseId: `case-${n}-${i}`, gold: false })),
-    ...Array.from({ length: gold }, (_, i) => ({ caseId: `gold-${n}-${i}`, gold: true })),
-  ].map((x, i) => ({ ...x, alias: `b${n}alias${String(i).padStart(4, '0')}`, imageKey: `images/${x.caseId}.dcm` }));
-  await deps.repo.putCases(P, items.map((i) => ({ ...makeCase(i.caseId), goldPool: i.gold })));
-  await deps.repo.createBatch({
-    batchId, programId: P, round, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor',
-    itemCount: items.length, goldCount: gold, slaHours: 48, status: 'awaiting-submission', createdAt: T0, taskToken: `token-${n}`,
-  });
-  await deps.repo.assignCases(P, items.filter((i) => !i.gold).map((i) => i.caseId), batchId);
-  const answers = Object.fromEntries(items.filter((i) => i.gold).map((i) => [i.caseId, 'normal']));
-  await storeBatchKey(deps, { batchId, round, protocol: 'chest-xray@1', workforceId: 'vendor-a', workforceKind: 'vendor', slaHours: 48, createdAt: T0, items, answers });
-  const goldAliases = new Set(items.filter((i) => i.gold).slice(0, wrong).map((i) => i.alias));
-  const file = new TextEncoder().encode(
-    `${items.map((i) => JSON.stringify({ alias: i.alias, label: goldAliases.has(i.alias) ? 'abnormal' : 'normal', annotator: 'reader-07' })).join('\n')}\n`,
-  );
-  const key = uploadObject('vendor-a', batchId, 'up12345678');
-  const sha256Hex = createHash('sha256').update(file).digest('hex');
-  await deps.repo.putUploadSlot({ batchId, uploadId: 'up12345678', key, workforceId: 'vendor-a', sizeBytes: file.length, sha256Hex, expiresAt: '2025-03-01T10:00:00.000Z' });
-  await deps.objects.putBytes(deps.buckets.uploads, key, file, 'application/x-ndjson');
-  await ingestUpload(deps, { bucket: deps.buckets.uploads, key });
-  return batchId;
-}
-
-async function setup(): Promise<FakeDeps> {
-  const deps = makeFakeDeps();
-  await deps.repo.putProtocolVersion(makeProtocol());
-  await deps.repo.putWorkforce(P, makeWorkforce('vendor-a', { pricePerCase: 2 }));
-  return deps;
-}
+import { P, REAL, setup, submittedBatch } from '../../support/carried-batches.js';
+import type { FakeDeps } from '../fakes.js';
 
 /** Score → settle (→ finalize when conclusive), as the state machine runs them. */
 async function lifecycle(deps: FakeDeps, batchId: string): Promise<string> {
