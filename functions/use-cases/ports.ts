@@ -8,8 +8,8 @@ import type {
   Case,
   CaseAssignment,
   ChainedLedgerEvent,
-  LedgerFrontier,
   LedgerEvent,
+  LedgerFrontier,
   ProtocolVersion,
   QuarantineRelease,
   RandomSource,
@@ -172,8 +172,8 @@ export interface Repository {
 
   createRound(r: RoundRecord): Promise<'created' | 'exists'>;
   getRound(programId: string, round: number): Promise<RoundRecord | undefined>;
-  /** Idempotent: adding a batch id twice counts once (a string set). */
-  markRoundBatchSettled(programId: string, round: number, batchId: string): Promise<RoundRecord>;
+  /** Idempotent (a batch settled twice counts once); `roundComplete` when every batch of the round is settled. Refuses a batch not in the round. */
+  markRoundBatchSettled(programId: string, round: number, batchId: string): Promise<{ roundComplete: boolean }>;
 
   /** Marks pending cases as assigned to a batch; cases in any other state are left alone (idempotent). */
   assignCases(programId: string, caseIds: readonly string[], batchId: string): Promise<void>;

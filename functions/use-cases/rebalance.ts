@@ -1,6 +1,7 @@
 /**
  * Rebalance when a round completes — primary course:
- * 1. Mark this batch settled in its round (a string set: idempotent). If some
+ * 1. Mark this batch settled in its round (its settle group: idempotent, the same
+ *    few-KB writes whatever the round's size). If some
  *    batch of the round is still open, stop: the last one to settle does the work.
  * 2. Project scorecards from the ledger and store them (a projection: running it
  *    again writes the same cards).
@@ -14,22 +15,22 @@
  */
 import {
   type FoldableEvent,
-  type ProtocolVersion,
-  type Shares,
-  type Workforce,
   foldInspection,
   frontierOf,
+  type ProtocolVersion,
   projectScorecards,
   protocolRef,
   rebalanceShares,
+  type Shares,
   statusOfLevel,
+  type Workforce,
 } from '../domain/index.js';
 import { checkDrift } from './drift.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { decideExamAfterBatch } from './exams.js';
 import { record } from './ledger.js';
-import { shareEventIds } from './shares.js';
 import type { BatchRecord, Deps } from './ports.js';
+import { shareEventIds } from './shares.js';
 import { loadBatchProtocol } from './submission-file.js';
 
 export interface RebalanceResult {
@@ -44,9 +45,8 @@ export async function rebalanceAfterBatch(deps: Deps, input: { batchId: string }
   const { batch, protocol } = await loadBatchProtocol(deps, input.batchId);
   // A qualification exam belongs to no round: its last step decides the exam (exams.ts).
   if (batch.kind === 'exam') return { roundComplete: false, exam: await decideExamAfterBatch(deps, batch) };
-  const round = await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
-  const settled = new Set(round.settledBatchIds);
-  if (!round.batchIds.every((id) => settled.has(id))) return { roundComplete: false };
+  const { roundComplete } = await deps.repo.markRoundBatchSettled(batch.programId, batch.round, batch.batchId);
+  if (!roundComplete) return { roundComplete: false };
   const ref = protocolRef(protocol);
 
   const ledger = await deps.repo.listLedger(batch.programId);

@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
 import { ingestUpload, uploadObject } from '../../functions/use-cases/ingest-upload.js';
-import { type FakeDeps, T0, makeCase, makeFakeDeps, makeProtocol, makeWorkforce } from '../unit/fakes.js';
+import { batchIdFor } from '../../functions/use-cases/plan-round.js';
+import { type FakeDeps, makeCase, makeFakeDeps, makeProtocol, makeWorkforce, T0 } from '../unit/fakes.js';
 
 export const P = 'prog-1';
 export const REAL = 4;
@@ -16,7 +17,9 @@ export const REAL = 4;
  * real cases, dispatched, uploaded and ingested: ready to score.
  */
 export async function submittedBatch(deps: FakeDeps, n: number, gold: number, wrong: number, round = n): Promise<string> {
-  const batchId = `batch-000${n}`;
+  // Numbered as the planner numbers a workforce's batches in a round: the first (…-1) is the one held batches are carried into.
+  const k = (await deps.repo.listRoundBatches(P, round)).filter((b) => b.workforceId === 'vendor-a').length;
+  const batchId = batchIdFor(P, round, 'vendor-a', k);
   const items = [
     ...Array.from({ length: REAL }, (_, i) => ({ caseId: `case-${n}-${i}`, gold: false })),
     ...Array.from({ length: gold }, (_, i) => ({ caseId: `gold-${n}-${i}`, gold: true })),

@@ -4,8 +4,14 @@
  * (conditional creates, conditional transitions, copies on read and write), so
  * use-case tests exercise the same idempotency rules as DynamoDB and S3 do.
  */
-import { InvalidInputError } from '../../functions/use-cases/errors.js';
+
+import { createHash } from 'node:crypto';
+import { DYNAMO_ITEM_LIMIT, dynamoItemSize } from '../../functions/domain/item-size.js';
+import { LEDGER_SHARDS, shardLabel, shardOf } from '../../functions/domain/key-shards.js';
+import { type ChainedLedgerEvent, chainEvent, firstOccurrences, GENESIS_HASH, LEGACY_CHAIN, type RawChainItem, type RawKeyItem } from '../../functions/domain/ledger-chain.js';
+import { compareLedgerOrder, frontierOf, type LedgerFrontier, mergeLedgerChains, withinFrontier } from '../../functions/domain/ledger-merge.js';
 import {
+  type BatchScore,
   Case,
   type CaseAssignment,
   type CaseInput,
@@ -22,17 +28,11 @@ import {
   type UploadSlot,
   Workforce,
   type WorkforceInput,
-  type BatchScore,
 } from '../../functions/domain/model/index.js';
-import { type ChainedLedgerEvent, GENESIS_HASH, LEGACY_CHAIN, type RawChainItem, type RawKeyItem, chainEvent, firstOccurrences } from '../../functions/domain/ledger-chain.js';
-import { type LedgerFrontier, compareLedgerOrder, frontierOf, mergeLedgerChains, withinFrontier } from '../../functions/domain/ledger-merge.js';
-import { LEDGER_SHARDS, shardLabel, shardOf } from '../../functions/domain/key-shards.js';
 import { seededRandomSource } from '../../functions/domain/random.js';
-import { DYNAMO_ITEM_LIMIT, dynamoItemSize } from '../../functions/domain/item-size.js';
-import { LEDGER_SAMPLES } from './ledger-samples.js';
 import { storeBatchKey } from '../../functions/use-cases/batch-key.js';
+import { InvalidInputError } from '../../functions/use-cases/errors.js';
 import { uploadObject } from '../../functions/use-cases/ingest-upload.js';
-import { createHash } from 'node:crypto';
 import type {
   AdjudicationRecord,
   BatchRecord,
@@ -44,13 +44,14 @@ import type {
   Page,
   PageKey,
   PageRequest,
-  RequeueOptions,
   Repository,
-  WorkforceTermsPatch,
+  RequeueOptions,
   RoundRecord,
   TaskCallbacks,
   WorkflowStarter,
+  WorkforceTermsPatch,
 } from '../../functions/use-cases/ports.js';
+import { LEDGER_SAMPLES } from './ledger-samples.js';
 
 export const T0 = '2025-03-01T09:00:00.000Z';
 
@@ -401,9 +402,10 @@ export class InMemoryRepository implements Repository {
     const k = `${programId}/${round}`;
     const r = this.rounds.get(k);
     if (!r) throw new Error(`round ${round} not found`);
+    if (!r.batchIds.includes(batchId)) throw new Error(`batch ${batchId} is not in round ${round} of program ${programId}`);
     const settled = [...new Set([...r.settledBatchIds, batchId])].sort();
     this.rounds.set(k, { ...r, settledBatchIds: settled });
-    return copy({ ...r, settledBatchIds: settled });
+    return { roundComplete: r.batchIds.every((id) => settled.includes(id)) };
   }
   async requeueCases(programId: string, caseIds: readonly string[], opts: RequeueOptions) {
     const to = new Map((opts.handOver ?? []).map((h) => [h.caseId, h.batchId]));
