@@ -10,26 +10,30 @@
  * the per-partition-key write-rate report (functions/domain/key-rates.ts).
  *
  * Sizes: `GOLDLINE_BENCH_ROUND_SIZES=2000,20000` changes them (a quick look).
+ * `GOLDLINE_BENCH_BY_CALLER=1` also prints the round's DynamoDB requests by
+ * caller (caller-meter.ts; a stack trace per request, so its CPU figure is not
+ * comparable with a run without it).
  * Run: `npm run bench -- round-100k`. Prints; never asserts.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { KeyRateMeter } from '../../functions/adapters/key-rate-meter.js';
 import { estimateCost, formatCostReport } from '../../functions/domain/cost.js';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { formatKeyRateReport, type KeyRequest, keyRateReport } from '../../functions/domain/key-rates.js';
 import { registerWorkforce } from '../../functions/use-cases/setup-program.js';
+import { STATE_MACHINES } from '../../infra/definitions.js';
 import { PROGRAM_ID, workforces } from '../../infra/local/demo/example-program.js';
 import { runRound, setUpDemoProgram } from '../../infra/local/demo/run-demo.js';
-import { STATE_MACHINES } from '../../infra/definitions.js';
 import { ROOT, startLocalStack } from '../../infra/local/stack.js';
 import { allStates, loadAsl } from '../../infra/local/workflow-runner.js';
 import { AwsMeter, countPresigns, harnessView } from './aws-meter.js';
+import { CallerMeter, formatCallerRows } from './caller-meter.js';
 import { fmtMs } from './harness.js';
 
 const SEED = 20261129;
@@ -144,6 +148,8 @@ async function oneRound(workCases: number): Promise<void> {
     const keys = new KeyRateMeter();
     keys.attach(meter.skipHarness(stack.dynamo));
     const buckets = new SecondBuckets(keys);
+    const callers = process.env.GOLDLINE_BENCH_BY_CALLER === '1' ? new CallerMeter() : undefined;
+    callers?.attach(stack.dynamo);
     rss.start();
     const cpu0 = process.cpuUsage();
     const t1 = performance.now();
@@ -202,6 +208,10 @@ async function oneRound(workCases: number): Promise<void> {
     console.log(formatCostReport(cost, { title: `Round cost, AWS requests and transitions (${cases} cases; Lambda requests counted, their GB-seconds left out: see round-10k and cost-1m)` }));
     const keyReport = keyRateReport(buckets.records(), { cases, top: 8 });
     for (const line of formatKeyRateReport(keyReport)) console.log(`  ${line}`);
+    if (callers) {
+      console.log('  DynamoDB requests by caller (most bytes returned first; a read whose items per call grow with the round is the suspect):');
+      for (const line of formatCallerRows(callers.snapshot(), 15)) console.log(`  ${line}`);
+    }
     console.log(`FIGURES ${JSON.stringify({ workCases: cases, batches: report.batches.length, chunks: report.dispatch.chunks, roundMs: Math.round(roundMs), planRoundMs: Math.round(Math.max(0, ...stepMs.PlanRound)), chunkMaxMs: Math.round(Math.max(0, ...stepMs.DispatchChunk)), cpuSeconds: Math.round(cpuSeconds), casesPerSecond: Math.round((cases / (roundMs / 1000)) * 10) / 10, setupMs: Math.round(setupMs), setupRssMb: Math.round(setupRss / MB), roundRssMb: Math.round(roundRss / MB), roundHeapMb: Math.round(roundHeap / MB), per1000: cost.per1000CasesDollars, keysOver: keyReport.over.length, hottest: keyReport.hottest[0]?.key, hottestPeakWcu: keyReport.hottest[0]?.peakWcuPerSecond })}`);
   } finally {
     await stack.stop();
