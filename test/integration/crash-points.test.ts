@@ -202,7 +202,8 @@ const POINTS = [
   'score:UpdateItem:1', // scored, verdict being settled
   'score:UpdateItem:1@BATCH#demo-cxr-r1-vendor-a-1', // held: batch.inconclusive recorded, the batch not yet inconclusive
   'finalize:UpdateItem:2', // labels written, case states half set
-  'rebalance:PutItem:1@SETTLED#', // the first settled batch (a held one: CompleteBatch holds it, then rebalances) being marked settled in its round (its SETTLED# item)
+  'rebalance:UpdateItem:1@GROUP#', // the first settled batch (a held one: CompleteBatch holds it, then rebalances) being marked settled in its round's settle group
+  'rebalance:UpdateItem:4', // the round's settle group complete (3 batches, one group), the round item not yet counting it: the retry completes the round
   'rebalance:BatchWriteItem:1', // round complete, scorecards and next shares being written
   '150', // the 150th write request of the run, wherever it falls (among the first chunk's case states)
 ];
