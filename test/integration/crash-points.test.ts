@@ -189,10 +189,11 @@ async function checkInvariants(dataDir: string, { cases: CASES, rounds: ROUNDS }
  * lists every write with these names, to choose new points.
  */
 const POINTS = [
-  // and, in the regressions below: setup:BatchWriteItem:1, dispatch:PutItem:16, ingest:UpdateItem:3
+  // and, in the regressions below: setup:BatchWriteItem:1, dispatch:PutItem:1@KEY#demo-cxr-r1-vendor-a-1:dispatched, ingest:UpdateItem:3
   'setup:PutItem:3', // workforces half registered
   'dispatch:PutObject:1', // the plan's chunk object being written: no round.planned, no round record yet
   'dispatch:PutItem:10', // round.planned recorded, the round record (the commit point) not yet: the resume keeps the recorded plan
+  'dispatch:PutItem:12', // the round's id and settle-group items written, its round item (the commit point) not: the resume writes them again, identical
   'dispatch:PutObject:2', // past the commit point: the first chunk's batch keys half written
   'manifest:PutObject:2', // manifests half written (opaque per-case image keys: no per-batch image copies any more)
   'await:UpdateItem:2', // the batches' waits half recorded
@@ -280,7 +281,8 @@ describe('Resume after a crash: regressions', () => {
 
   // Issue 7 finding 8: killed during round-1 dispatch, the round record listed its batches but only one batch record existed; the resume re-drove only that one and the vendor batches' cases slid into round 2.
   it('rebuilds the batch records its round record lists when dispatch is killed between them', async () => {
-    const out = await killAndResume('dispatch:PutItem:16'); // vendor-a-1's ledger key item: its event is stored, the key item and batch record not
+    // vendor-a-1's ledger key item: its event is stored, the key item and batch record not (named by key: a count shifted when the round gained its settle-group items).
+    const out = await killAndResume('dispatch:PutItem:1@KEY#demo-cxr-r1-vendor-a-1:dispatched');
     expect(out).toMatch(/Resume: round 1 lists 3 batches, 2 without a batch record: rebuilt .*vendor-a-1.*vendor-b-1/);
     // The rebuilt batch runs to its decision (issue 11: held when its few gold items cannot decide yet).
     expect(out).toMatch(/demo-cxr-r1-vendor-a-1 .*(accepted|rejected|inconclusive)/);
