@@ -72,7 +72,7 @@ export function zodProblem(error: ZodError, where?: string): Problem {
   const errors = error.issues
     .flatMap((i) =>
       i.code === 'unrecognized_keys'
-        ? i.keys.map((k) => ({ path: at([...i.path, k]), message: `unknown field "${k.slice(0, 64)}"` }))
+        ? i.keys.map((k) => ({ path: at([...i.path, k]), message: `unknown field ${JSON.stringify(k.slice(0, 64))}` }))
         : [{ path: at(i.path), message: i.message }],
     )
     .slice(0, 50);

@@ -184,7 +184,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
     case 'not_multiple_of':
       return `must be a multiple of ${String(issue.divisor)}${got}`;
     case 'unrecognized_keys':
-      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      // Quoted as JSON (a newline or quote in a hostile key stays escaped: the problem stays one line), at most 64 characters each.
+      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => JSON.stringify(k.length > 64 ? `${k.slice(0, 64)}…` : k)).join(', ')}`;
     case 'invalid_key':
       return `the key is not allowed: ${issue.issues.map((i) => describeIssue(i as z.core.$ZodIssue, undefined)).join('; ')}`;
     case 'invalid_element':

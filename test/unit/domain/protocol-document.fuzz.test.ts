@@ -99,6 +99,14 @@ describe('Fuzz: parseProtocolDocument', () => {
     );
   });
 
+  // Found by the mutation property above in CI (seed 422533669): a `---` spliced after a list made YAML read the key `---\n"subgroup"`, and the problem quoted it raw, over two lines.
+  it('names an unknown field whose key holds a newline or a quote on one line, escaped', () => {
+    const doc = JSON.stringify({ ...parsedV1.protocol, attributes: { ...parsedV1.protocol.attributes, 'a\n"b': 1 } });
+    const result = expectClearResult(doc, 'p.json');
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems).toContainEqual(expect.stringContaining('unknown field "a\\n\\"b"'));
+  });
+
   it('returns clear problems for any JSON value or YAML rendering of one', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
