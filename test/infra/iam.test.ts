@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedAccess } from '../../functions/adapters/request-recorder.js';
 import { seededRandomSource } from '../../functions/domain/index.js';
 import { BUCKETS, FUNCTIONS, MAIN_TABLE } from '../../infra/definitions.js';
-import { GoldlineStack, LEDGER_DENIED_ACTIONS, LEDGER_LEADING_KEYS } from '../../infra/goldline-stack.js';
+import { LEDGER_DENIED_ACTIONS, LEDGER_LEADING_KEYS } from '../../infra/function-access.js';
+import { GoldlineStack } from '../../infra/goldline-stack.js';
 import { type LocalStack, startLocalStack } from '../../infra/local/stack.js';
 import { asInAws, checkGrants, grantsOfRole, type PolicyStatement, resolveResource, type TemplateIds, type TemplateJson } from '../support/iam-grants.js';
 
