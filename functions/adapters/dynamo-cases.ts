@@ -14,7 +14,6 @@
  * Before the shards, cases lived at `PROGRAM#<p>` / `CASE#<caseId>` with no index
  * keys: {@link DynamoCases.migrateLegacy} moves them (idempotent, crash-safe).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -31,6 +30,7 @@ import { z } from 'zod';
 import { CASE_SHARDS, Case, type CaseAssignment, Identifier, type QuarantineRelease, shardLabel, shardOf } from '../domain/index.js';
 import type { Page, PageKey, PageRequest, RequeueOptions } from '../use-cases/ports.js';
 import { InvalidInputError } from '../use-cases/errors.js';
+import { isConditionFailure } from './dynamo-items.js';
 import { queryAll } from './dynamo-query.js';
 
 /** A case's work state: pending (to plan), assigned (in a batch), labelled (accepted). */
@@ -56,9 +56,6 @@ export const caseKeys = {
 
 /** A page cursor of {@link DynamoCases.listByState}: the last case id returned. */
 const StateCursor = z.strictObject({ caseId: Identifier });
-
-const isConditionFailure = (e: unknown): boolean =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** A stored case item as the domain's Case, with its work state. */
 export function caseFromItem(i: Record<string, unknown>): StoredCase {

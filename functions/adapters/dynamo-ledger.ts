@@ -27,7 +27,6 @@
  * legacy chain, before every shard; nothing is appended to it any more. Nothing but
  * this module reads or writes ledger items.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
@@ -48,6 +47,7 @@ import {
   shardLabel,
   shardOf,
 } from '../domain/index.js';
+import { isConditionFailure } from './dynamo-items.js';
 import { queryAll } from './dynamo-query.js';
 
 const SEQ_WIDTH = 12;
@@ -83,9 +83,6 @@ const KeyItem = z.object({ seq: z.number().int().positive() });
 
 /** Conflicts before an append gives up: each retry means another append won the seq, so progress is made. */
 const MAX_ATTEMPTS = 200;
-
-const isConditionFailure = (e: unknown): boolean =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 const body = (item: Record<string, unknown>): Record<string, unknown> => {
   const { pk: _pk, sk: _sk, ...rest } = item;

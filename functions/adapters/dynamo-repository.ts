@@ -4,10 +4,9 @@
  * write that must happen once is a single-item conditional write on a
  * deterministic key.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -31,13 +30,8 @@ import {
   Workforce,
 } from '../domain/index.js';
 import { InvalidInputError } from '../use-cases/errors.js';
-import { type CaseWorkState, DynamoCases, type IndexedCaseState, caseKeys } from './dynamo-cases.js';
-import { DynamoLedger } from './dynamo-ledger.js';
-import { DynamoRounds, roundKeys } from './dynamo-rounds.js';
 import type {
-  AdjudicationRecord,
   BatchRecord,
-  DisputeRequestRecord,
   Page,
   PageKey,
   PageRequest,
@@ -46,7 +40,12 @@ import type {
   RoundRecord,
   WorkforceTermsPatch,
 } from '../use-cases/ports.js';
+import { adjudicationKeys, DynamoAdjudications } from './dynamo-adjudications.js';
+import { type CaseWorkState, caseKeys, DynamoCases, type IndexedCaseState } from './dynamo-cases.js';
+import { isConditionFailure, strip } from './dynamo-items.js';
+import { DynamoLedger } from './dynamo-ledger.js';
 import { queryAll } from './dynamo-query.js';
+import { DynamoRounds, roundKeys } from './dynamo-rounds.js';
 
 const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
@@ -65,9 +64,9 @@ export const keys = {
     pk: `PROGRAM#${programId}`,
     sk: `SCORECARD#${protocolId}#${workforceId}`,
   }),
-  adjudication: (id: string) => ({ pk: `ADJUDICATION#${id}`, sk: 'ADJUDICATION' }),
-  disputeRequest: (id: string) => ({ pk: `DISPUTE-REQUEST#${id}`, sk: 'DISPUTE-REQUEST' }),
-  adjudicationClaim: (protocol: string, caseId: string) => ({ pk: `ADJUDICATION-CLAIM#${protocol}`, sk: `CASE#${caseId}` }),
+  adjudication: adjudicationKeys.adjudication,
+  disputeRequest: adjudicationKeys.disputeRequest,
+  adjudicationClaim: adjudicationKeys.claim,
   shares: (programId: string, protocolId: string, round: number) => ({
     pk: `PROGRAM#${programId}`,
     sk: `SHARES#${protocolId}#${pad(round, 4)}`,
@@ -101,15 +100,6 @@ function checkPageKey(after: PageKey | undefined, expected: Record<string, strin
   return after as Record<string, string>;
 }
 
-const strip = <T extends Record<string, unknown>>(item: Record<string, unknown> | undefined): T | undefined => {
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
-  return rest as T;
-};
-
-const isConditionFailure = (e: unknown): boolean =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
-
 export class DynamoRepository implements Repository {
   private readonly doc: DynamoDBDocumentClient;
   /** The hash-chained ledger items (their own module: the only reader and writer of `LEDGER#` keys). */
@@ -118,6 +108,7 @@ export class DynamoRepository implements Repository {
   private readonly cases: DynamoCases;
   /** The round records, their batch ids in items of their own. */
   private readonly rounds: DynamoRounds;
+  private readonly adjudications: DynamoAdjudications;
 
   constructor(
     client: DynamoDBClient,
@@ -127,6 +118,7 @@ export class DynamoRepository implements Repository {
     this.ledger = new DynamoLedger(this.doc, table);
     this.cases = new DynamoCases(this.doc, table);
     this.rounds = new DynamoRounds(this.doc, table);
+    this.adjudications = new DynamoAdjudications(this.doc, table);
   }
 
   private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
@@ -262,137 +254,20 @@ export class DynamoRepository implements Repository {
     return this.cases.migrateLegacy(programId);
   }
 
-  async claimAdjudication(protocol: string, caseId: string, adjudicationId: string) {
-    const r = await this.putIfAbsent({ ...keys.adjudicationClaim(protocol, caseId), adjudicationId });
-    if (r === 'created') return true;
-    const item = await this.get(keys.adjudicationClaim(protocol, caseId));
-    return item?.adjudicationId === adjudicationId; // a retry of the same claim
-  }
-
-  createAdjudication(a: AdjudicationRecord) {
-    return this.putIfAbsent({ ...keys.adjudication(a.adjudicationId), gsi1pk: `PROGRAM#${a.programId}#ADJUDICATIONS`, gsi1sk: `${a.status}#${a.adjudicationId}`, ...a });
-  }
-
-  async getAdjudication(id: string) {
-    return strip<AdjudicationRecord & Record<string, unknown>>(await this.get(keys.adjudication(id)));
-  }
-
-  async setAdjudicationToken(id: string, token: string, deadline: string) {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: keys.adjudication(id),
-        UpdateExpression: 'SET taskToken = :t, deadline = :d',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':t': token, ':d': deadline },
-      }),
-    );
-  }
-
-  async decideAdjudication(id: string, d: Pick<AdjudicationRecord, 'decidedBy' | 'decidedAt' | 'decisions'>) {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.adjudication(id),
-          UpdateExpression: 'SET #s = :decided, decidedBy = :by, decidedAt = :at, decisions = :d, gsi1sk = :g',
-          ConditionExpression: 'attribute_exists(pk) AND #s = :open',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: {
-            ':decided': 'decided',
-            ':open': 'open',
-            ':by': d.decidedBy,
-            ':at': d.decidedAt,
-            ':d': d.decisions,
-            ':g': `decided#${id}`,
-          },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  async expireAdjudication(id: string) {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.adjudication(id),
-          UpdateExpression: 'SET #s = :expired, gsi1sk = :g',
-          ConditionExpression: 'attribute_exists(pk) AND #s = :open',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':expired': 'expired', ':open': 'open', ':g': `expired#${id}` },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  async releaseAdjudicationClaim(protocol: string, claim: string, adjudicationId: string) {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: keys.adjudicationClaim(protocol, claim),
-          ConditionExpression: 'adjudicationId = :a',
-          ExpressionAttributeValues: { ':a': adjudicationId },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
-  }
-
-  putDisputeRequest(r: DisputeRequestRecord) {
-    return this.putIfAbsent({ ...keys.disputeRequest(r.disputeId), gsi1pk: `PROGRAM#${r.programId}#DISPUTE-REQUESTS`, gsi1sk: r.disputeId, ...r });
-  }
-
-  async getDisputeRequest(id: string) {
-    return strip<DisputeRequestRecord & Record<string, unknown>>(await this.get(keys.disputeRequest(id)));
-  }
-
-  async listDisputeRequests(programId: string) {
-    const items = await this.queryAll({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#DISPUTE-REQUESTS` },
-    });
-    return items.map((i) => strip<DisputeRequestRecord & Record<string, unknown>>(i)!);
-  }
-
-  async closeDisputeRequest(id: string, outcome: { status: 'queued' | 'declined'; note?: string }) {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.disputeRequest(id),
-          UpdateExpression: outcome.note === undefined ? 'SET #s = :to' : 'SET #s = :to, note = :n',
-          ConditionExpression: 'attribute_exists(pk) AND #s = :pending',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':to': outcome.status, ':pending': 'pending', ...(outcome.note === undefined ? {} : { ':n': outcome.note }) },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  async listOpenAdjudications(programId: string) {
-    const items = await this.queryAll({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :open)',
-      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#ADJUDICATIONS`, ':open': 'open#' },
-    });
-    return items.map((i) => strip<AdjudicationRecord & Record<string, unknown>>(i)!);
-  }
+  // Adjudications and dispute requests: their own module (dynamo-adjudications.ts).
+  claimAdjudication: Repository['claimAdjudication'] = (...a) => this.adjudications.claimAdjudication(...a);
+  createAdjudication: Repository['createAdjudication'] = (...a) => this.adjudications.createAdjudication(...a);
+  getAdjudication: Repository['getAdjudication'] = (...a) => this.adjudications.getAdjudication(...a);
+  setAdjudicationToken: Repository['setAdjudicationToken'] = (...a) => this.adjudications.setAdjudicationToken(...a);
+  decideAdjudication: Repository['decideAdjudication'] = (...a) => this.adjudications.decideAdjudication(...a);
+  expireAdjudication: Repository['expireAdjudication'] = (...a) => this.adjudications.expireAdjudication(...a);
+  releaseAdjudicationClaim: Repository['releaseAdjudicationClaim'] = (...a) => this.adjudications.releaseAdjudicationClaim(...a);
+  putDisputeRequest: Repository['putDisputeRequest'] = (...a) => this.adjudications.putDisputeRequest(...a);
+  getDisputeRequest: Repository['getDisputeRequest'] = (...a) => this.adjudications.getDisputeRequest(...a);
+  listDisputeRequests: Repository['listDisputeRequests'] = (...a) => this.adjudications.listDisputeRequests(...a);
+  closeDisputeRequest: Repository['closeDisputeRequest'] = (...a) => this.adjudications.closeDisputeRequest(...a);
+  listOpenAdjudications: Repository['listOpenAdjudications'] = (...a) => this.adjudications.listOpenAdjudications(...a);
+  listAdjudications: Repository['listAdjudications'] = (...a) => this.adjudications.listAdjudications(...a);
 
   async listShareRounds(programId: string, protocolId: string) {
     const items = await this.queryPrefix(`PROGRAM#${programId}`, `SHARES#${protocolId}#`);
@@ -646,15 +521,6 @@ export class DynamoRepository implements Repository {
   async listProgramScorecards(programId: string) {
     const items = await this.queryPrefix(`PROGRAM#${programId}`, 'SCORECARD#');
     return items.map((i) => Scorecard.parse(strip(i)));
-  }
-
-  async listAdjudications(programId: string) {
-    const items = await this.queryAll({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': `PROGRAM#${programId}#ADJUDICATIONS` },
-    });
-    return items.map((i) => strip<AdjudicationRecord & Record<string, unknown>>(i)!);
   }
 
   async updateWorkforceTerms(programId: string, workforceId: string, patch: WorkforceTermsPatch) {

@@ -29,10 +29,10 @@
  * fixed by `round.planned` before the round record is created).
  */
 import { createHash } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../use-cases/errors.js';
 import type { RoundRecord } from '../use-cases/ports.js';
+import { isConditionFailure } from './dynamo-items.js';
 import { queryAll } from './dynamo-query.js';
 
 /** Batch ids per id item: ≤ 250 × ~150-byte ids (two 64-character identifiers and the round) stays far below 400 KB. */
@@ -54,8 +54,6 @@ export const roundKeys = {
   group: (programId: string, round: number, k: number) => ({ pk: roundKeys.ids(programId, round), sk: `GROUP#${pad(k, 6)}` }),
 };
 
-const isConditionFailure = (e: unknown): boolean =>
-  e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
 /** The size of a set attribute as the document client returns it (absent: 0). */
 const sizeOf = (v: unknown): number => (v instanceof Set ? v.size : 0);
