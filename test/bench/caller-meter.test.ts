@@ -5,7 +5,9 @@
  */
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAIN_TABLE } from '../../infra/definitions.js';
 import { createActiveTable } from '../../infra/local/dynalite-tables.js';
+import { createTableInput } from '../../infra/local/stack.js';
 import { startTestDynalite, type TestDynalite } from '../support/dynalite.js';
 import { CallerMeter, callerOf, formatCallerRows } from './caller-meter.js';
 
@@ -40,18 +42,7 @@ describe('Bench: CallerMeter (DynamoDB requests by caller)', () => {
     afterAll(() => dynamo?.stop());
 
     it('counts calls, items and bytes per command and caller', async () => {
-      await createActiveTable(dynamo.client, {
-        TableName: 'callers',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      });
+      await createActiveTable(dynamo.client, createTableInput(MAIN_TABLE, 'callers'));
       const meter = new CallerMeter();
       meter.attach(dynamo.client);
       for (let i = 0; i < 5; i++) {
