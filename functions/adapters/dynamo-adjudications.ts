@@ -5,9 +5,9 @@
  * adjudications), and a dispute request item per vendor dispute, each listed
  * through gsi1 by program. Every state change is one conditional update.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AdjudicationRecord, DisputeRequestRecord } from '../use-cases/ports.js';
-import { isConditionFailure, strip } from './dynamo-items.js';
+import { getItem, isConditionFailure, putIfAbsent, strip } from './dynamo-items.js';
 import { queryAll } from './dynamo-query.js';
 
 export const adjudicationKeys = {
@@ -22,18 +22,12 @@ export class DynamoAdjudications {
     private readonly table: string,
   ) {}
 
-  private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return 'created';
-    } catch (e) {
-      if (isConditionFailure(e)) return 'exists';
-      throw e;
-    }
+  private putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
+    return putIfAbsent(this.doc, this.table, item);
   }
 
-  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    return (await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
+  private get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    return getItem(this.doc, this.table, key);
   }
 
   private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {

@@ -8,7 +8,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -42,7 +41,7 @@ import type {
 } from '../use-cases/ports.js';
 import { adjudicationKeys, DynamoAdjudications } from './dynamo-adjudications.js';
 import { type CaseWorkState, caseKeys, DynamoCases, type IndexedCaseState } from './dynamo-cases.js';
-import { isConditionFailure, strip } from './dynamo-items.js';
+import { getItem, isConditionFailure, putIfAbsent, strip } from './dynamo-items.js';
 import { DynamoLedger } from './dynamo-ledger.js';
 import { queryAll } from './dynamo-query.js';
 import { DynamoRounds, roundKeys } from './dynamo-rounds.js';
@@ -121,21 +120,12 @@ export class DynamoRepository implements Repository {
     this.adjudications = new DynamoAdjudications(this.doc, table);
   }
 
-  private async putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
-    try {
-      await this.doc.send(
-        new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      );
-      return 'created';
-    } catch (e) {
-      if (isConditionFailure(e)) return 'exists';
-      throw e;
-    }
+  private putIfAbsent(item: Record<string, unknown>): Promise<'created' | 'exists'> {
+    return putIfAbsent(this.doc, this.table, item);
   }
 
-  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
-    return r.Item;
+  private get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    return getItem(this.doc, this.table, key);
   }
 
   private queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {

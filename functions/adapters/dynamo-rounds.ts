@@ -23,16 +23,16 @@
  * Rounds recorded either earlier way are read and settled as they were
  * (`SETTLED#` items joined with any settled set; nothing is rewritten).
  *
- * Commit point: the id items are written first, the round item last
- * (conditional), so a round item found always has all its id items; a crash
- * between them leaves id items the retry writes again, identical (the plan is
+ * Commit point: the id items and settle-group items are written first, the
+ * round item last (conditional), so a round item found always has all of them; a
+ * crash between them leaves items the retry writes again, identical (the plan is
  * fixed by `round.planned` before the round record is created).
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../use-cases/errors.js';
 import type { RoundRecord } from '../use-cases/ports.js';
-import { isConditionFailure } from './dynamo-items.js';
+import { getItem, isConditionFailure, putIfAbsent } from './dynamo-items.js';
 import { queryAll } from './dynamo-query.js';
 
 /** Batch ids per id item: ≤ 250 × ~150-byte ids (two 64-character identifiers and the round) stays far below 400 KB. */
@@ -53,7 +53,6 @@ export const roundKeys = {
   settled: (programId: string, round: number, batchId: string) => ({ pk: roundKeys.ids(programId, round), sk: `SETTLED#${batchId}` }),
   group: (programId: string, round: number, k: number) => ({ pk: roundKeys.ids(programId, round), sk: `GROUP#${pad(k, 6)}` }),
 };
-
 
 /** The size of a set attribute as the document client returns it (absent: 0). */
 const sizeOf = (v: unknown): number => (v instanceof Set ? v.size : 0);
@@ -77,36 +76,26 @@ export class DynamoRounds {
     const groups = new Map<number, string[]>();
     for (const id of r.batchIds) {
       const k = settleBucketOf(id, settleBuckets);
-      groups.set(k, [...(groups.get(k) ?? []), id]);
+      const ids = groups.get(k) ?? [];
+      ids.push(id);
+      groups.set(k, ids);
     }
     // Written before the round item (the commit point): no settle reaches a group before its round exists.
     for (const [k, ids] of groups) {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...roundKeys.group(r.programId, r.round, k), expect: new Set(ids) } }));
     }
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...roundKeys.round(r.programId, r.round),
-            programId: r.programId,
-            protocolId: r.protocolId,
-            round: r.round,
-            createdAt: r.createdAt,
-            ...(r.chunkSha256s ? { chunkSha256s: r.chunkSha256s } : {}),
-            batchCount: r.batchIds.length,
-            idItems,
-            settleBuckets,
-            settleGroups: groups.size,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return 'created';
-    } catch (e) {
-      if (isConditionFailure(e)) return 'exists';
-      throw e;
-    }
+    return putIfAbsent(this.doc, this.table, {
+      ...roundKeys.round(r.programId, r.round),
+      programId: r.programId,
+      protocolId: r.protocolId,
+      round: r.round,
+      createdAt: r.createdAt,
+      ...(r.chunkSha256s ? { chunkSha256s: r.chunkSha256s } : {}),
+      batchCount: r.batchIds.length,
+      idItems,
+      settleBuckets,
+      settleGroups: groups.size,
+    });
   }
 
   async get(programId: string, round: number): Promise<RoundRecord | undefined> {
@@ -175,9 +164,8 @@ export class DynamoRounds {
     return { roundComplete: sizeOf(out.Attributes?.settledGroups) >= Number(item.settleGroups) };
   }
 
-  private async item(programId: string, round: number): Promise<Record<string, unknown> | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: roundKeys.round(programId, round), ConsistentRead: true }));
-    return r.Item;
+  private item(programId: string, round: number): Promise<Record<string, unknown> | undefined> {
+    return getItem(this.doc, this.table, roundKeys.round(programId, round));
   }
 
   /** The round record from its item and its partition's id items and settled marks (either way of recording them). */

@@ -13,7 +13,6 @@
  *    or takes the decision from the event (never decides again on a pool that
  *    may have moved meanwhile).
  */
-
 import type { CarriedGold } from '../domain/index.js';
 import { type BatchScore, examBatchScore, internalBatchScore, withCarriedEvidence } from '../domain/index.js';
 import { record } from './ledger.js';
